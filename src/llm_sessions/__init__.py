@@ -1,0 +1,1 @@
+"""llm_sessions: the session layer for LLM applications."""
