@@ -1,1 +1,40 @@
-"""llm_sessions: the session layer for LLM applications."""
+"""llm_sessions: the session layer for LLM applications.
+
+Record every message, model reply and tool call in order, with its tokens and cost; organise
+sessions in trees and runs; rebuild prompts under a token budget, also for conversations longer
+than any context window; keep it all in memory, files, SQLite, Redis or PostgreSQL.
+"""
+
+from .api import (
+    SessionManager,
+    quick_conversation,
+    track_conversation,
+    track_infinite_conversation,
+    track_llm_call,
+)
+from .models import (
+    EventSource,
+    EventType,
+    RunStatus,
+    Session,
+    SessionEvent,
+    SessionRun,
+    TokenSummary,
+    TokenUsage,
+)
+
+__all__ = [
+    "EventSource",
+    "EventType",
+    "RunStatus",
+    "Session",
+    "SessionEvent",
+    "SessionManager",
+    "SessionRun",
+    "TokenSummary",
+    "TokenUsage",
+    "quick_conversation",
+    "track_conversation",
+    "track_infinite_conversation",
+    "track_llm_call",
+]

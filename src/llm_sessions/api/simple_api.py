@@ -1,0 +1,269 @@
+"""The unified SessionManager: record a conversation in a few calls, optionally without end.
+
+    sm = SessionManager()                        # or SessionManager(infinite_context=True)
+    await sm.user_says("Hello!")
+    await sm.ai_responds("Hi there!", model="gpt-4o-mini", usage=response.usage)
+    messages = await sm.get_messages_for_llm()
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from uuid import uuid4
+
+from ..exceptions import InvalidInputError, SessionNotFound
+from ..infinite_conversation import InfiniteConversationManager
+from ..models.event_source import EventSource
+from ..models.event_type import EventType
+from ..models.session import Session
+from ..models.session_event import SessionEvent
+from ..storage.base import SessionStoreInterface
+from ..storage.provider import SessionStoreProvider
+from ..summaries import LLMCallback, SummarizationStrategy
+from ..validation import ensure_json_value, validate_id
+
+__all__ = ["SessionManager"]
+
+logger = logging.getLogger(__name__)
+
+_ROLES = {EventSource.USER: "user", EventSource.LLM: "assistant", EventSource.SYSTEM: "system"}
+
+
+class SessionManager:
+    """Track one conversation: user messages, model replies and tool calls, with their cost.
+
+    With ``infinite_context=True`` the conversation is split into linked segments when the
+    current one reaches ``token_threshold`` tokens or ``max_turns_per_segment`` turns; each new
+    segment begins with a summary made by ``summarizer`` (an ``llm_callback(messages, model)``)
+    or, without one, an extractive summary. A manager given any segment's id continues the
+    conversation at its newest segment.
+
+    ``model`` counts and prices user messages; replies are counted with the model passed to
+    ``ai_responds``, unless the provider's ``usage`` is given, which wins.
+    """
+
+    def __init__(
+        self,
+        session_id: str | None = None,
+        infinite_context: bool = False,
+        token_threshold: int = 4000,
+        max_turns_per_segment: int = 20,
+        *,
+        store: SessionStoreInterface | None = None,
+        model: str = "gpt-4o-mini",
+        summarizer: LLMCallback | None = None,
+        summarization_strategy: SummarizationStrategy = SummarizationStrategy.BASIC,
+    ) -> None:
+        self._is_new = session_id is None
+        self._session_id = validate_id(session_id) if session_id is not None else str(uuid4())
+        self._session: Session[Any] | None = None
+        self._store = store
+        self._model = model
+        self._summarizer = summarizer
+        self._infinite_context = bool(infinite_context)
+        self._segments = InfiniteConversationManager(
+            token_threshold=token_threshold,
+            max_turns_per_segment=max_turns_per_segment,
+            summarization_strategy=summarization_strategy,
+            summary_model=model,
+            store=store,
+        )
+        self._last_reply_id: str | None = None
+
+    @property
+    def session_id(self) -> str:
+        """The id of the current session (in infinite mode, the current segment)."""
+        return self._session.id if self._session is not None else self._session_id
+
+    @property
+    def is_infinite(self) -> bool:
+        """Whether infinite context (segmentation) is on."""
+        return self._infinite_context
+
+    @property
+    def store(self) -> SessionStoreInterface:
+        """The store this conversation is kept in."""
+        return self._store if self._store is not None else SessionStoreProvider.get_store()
+
+    async def _ensure_session(self) -> Session[Any]:
+        if self._session is not None:
+            return self._session
+        if self._is_new:
+            self._session = await Session.create(id=self._session_id, store=self.store)
+        elif self._infinite_context:
+            self._session = await self._segments.current_segment(self._session_id)
+        else:
+            session = await self.store.get(self._session_id)
+            if session is None:
+                raise SessionNotFound(self._session_id)
+            self._session = session
+        self._last_reply_id = _last_reply_id(self._session)
+        return self._session
+
+    async def _segment_for_user_message(self) -> Session[Any]:
+        session = await self._ensure_session()
+        if self._infinite_context:
+            session = await self._segments.start_segment_if_needed(session, self._summarizer)
+            self._session = session
+        return session
+
+    # -- recording --------------------------------------------------------------------------
+
+    async def user_says(self, message: Any, **metadata: Any) -> str:
+        """Record a user message; returns the current session id (it may change in infinite
+        mode, when this message starts a new segment)."""
+        ensure_json_value(metadata, "metadata")
+        ensure_json_value(message, "message")
+        session = await self._segment_for_user_message()
+        event = await SessionEvent.create_with_tokens(
+            message=message,
+            prompt=_as_text(message),
+            model=self._model,
+            source=EventSource.USER,
+            metadata=metadata,
+        )
+        await session.add_event_and_save(event)
+        return session.id
+
+    async def ai_responds(
+        self,
+        response: Any,
+        model: str = "unknown",
+        provider: str = "unknown",
+        *,
+        usage: Any = None,
+        **metadata: Any,
+    ) -> str:
+        """Record a model reply. ``usage`` (the provider's reported usage, e.g.
+        ``response.usage``) is used instead of counting when given."""
+        ensure_json_value(metadata, "metadata")
+        ensure_json_value(response, "response")
+        session = await self._ensure_session()
+        event = await SessionEvent.create_with_tokens(
+            message=response,
+            prompt=None,
+            completion=_as_text(response),
+            model=model,
+            source=EventSource.LLM,
+            metadata={"model": model, "provider": provider, **metadata},
+            usage=usage,
+        )
+        await session.add_event_and_save(event)
+        self._last_reply_id = event.id
+        return session.id
+
+    async def tool_used(
+        self,
+        tool_name: str,
+        arguments: dict[str, Any],
+        result: Any,
+        error: str | None = None,
+        **metadata: Any,
+    ) -> str:
+        """Record a tool call, as a child event of the latest model reply.
+
+        Its tokens are the result's tokens as they will be sent back to the model.
+        """
+        if not isinstance(tool_name, str) or not tool_name:
+            raise InvalidInputError("tool_name", tool_name, "must be a non-empty string")
+        message = {
+            "tool": tool_name,
+            "arguments": arguments,
+            "result": result,
+            "error": error,
+            "success": error is None,
+        }
+        ensure_json_value(message, "tool call")
+        ensure_json_value(metadata, "metadata")
+        session = await self._ensure_session()
+        event = await SessionEvent.create_with_tokens(
+            message=message,
+            prompt=_as_text(result if error is None else error),
+            model=self._model,
+            source=EventSource.SYSTEM,
+            type=EventType.TOOL_CALL,
+            metadata=metadata,
+            parent_event_id=self._last_reply_id,
+        )
+        await session.add_event_and_save(event)
+        return session.id
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def _all_segments(self, include_all_segments: bool | None) -> list[Session[Any]]:
+        session = await self._ensure_session()
+        if include_all_segments is None:
+            include_all_segments = self._infinite_context
+        if include_all_segments and self._infinite_context:
+            return await self._segments.get_segments(session.id)
+        return [session]
+
+    async def get_conversation(
+        self, include_all_segments: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """The user and assistant messages as ``{"role", "content", "timestamp"}`` dicts (all
+        segments by default in infinite mode)."""
+        return [
+            {
+                "role": _ROLES[event.source],
+                "content": event.message,
+                "timestamp": event.timestamp.isoformat(),
+            }
+            for segment in await self._all_segments(include_all_segments)
+            for event in segment.events
+            if event.type is EventType.MESSAGE
+        ]
+
+    async def get_session_chain(self) -> list[str]:
+        """The ids of every segment, root first (just this session's id when not infinite)."""
+        return [segment.id for segment in await self._all_segments(True)]
+
+    async def get_stats(self, include_all_segments: bool | None = None) -> dict[str, Any]:
+        """Counts, tokens and cost of the conversation (across segments in infinite mode)."""
+        segments = await self._all_segments(include_all_segments)
+        events = [event for segment in segments for event in segment.events]
+        messages = [e for e in events if e.type is EventType.MESSAGE]
+        return {
+            "session_id": self.session_id,
+            "session_segments": len(segments),
+            "session_chain": [segment.id for segment in segments],
+            "total_events": len(events),
+            "user_messages": sum(1 for e in messages if e.source is EventSource.USER),
+            "ai_messages": sum(1 for e in messages if e.source is EventSource.LLM),
+            "tool_calls": sum(1 for e in events if e.type is EventType.TOOL_CALL),
+            "total_tokens": sum(segment.total_tokens for segment in segments),
+            "estimated_cost": sum(segment.total_cost for segment in segments),
+            "created_at": segments[0].metadata.created_at.isoformat(),
+            "last_update": segments[-1].last_update_time.isoformat(),
+            "infinite_context": self._infinite_context,
+        }
+
+    async def get_messages_for_llm(
+        self, max_tokens: int | None = None, model: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The chat messages to send next: the summary of earlier segments (as a system
+        message), then this segment's messages with tool calls and results, within
+        ``max_tokens`` if given."""
+        from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
+
+        session = await self._ensure_session()
+        return await build_prompt_from_session(
+            session,
+            strategy=PromptStrategy.CONVERSATION,
+            max_tokens=max_tokens,
+            model=model or self._model,
+        )
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _last_reply_id(session: Session[Any]) -> str | None:
+    for event in reversed(session.events):
+        if event.type is EventType.MESSAGE and event.source is EventSource.LLM:
+            reply_id: str = event.id
+            return reply_id
+    return None

@@ -1,0 +1,257 @@
+"""A session: a header (parent, children, runs, state, metadata) and an ordered event log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, Self
+from uuid import uuid4
+
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
+
+from ..exceptions import InvalidInputError, SessionNotFound
+from ..tokens import count_chat_message, count_text_async
+from ..validation import ensure_json_value, validate_id
+from .session_event import MessageT, SessionEvent
+from .session_metadata import SessionMetadata
+from .session_run import RunStatus, SessionRun
+from .token_usage import TokenSummary
+
+if TYPE_CHECKING:
+    from ..storage.base import SessionStoreInterface
+
+__all__ = ["Session", "SessionEvent"]
+
+
+class Session(BaseModel, Generic[MessageT]):
+    """A conversation or task: ordered events with their token usage, in a tree of sessions.
+
+    A session remembers the store it was created in, loaded from or saved to; ``*_and_save``
+    methods and header changes (children, state) are written there. A session that was never
+    stored uses the process-wide default store (``SessionStoreProvider``) when it first saves.
+    """
+
+    id: str = Field(default_factory=lambda: str(uuid4()))
+    metadata: SessionMetadata = Field(default_factory=SessionMetadata)
+    parent_id: str | None = None
+    child_ids: list[str] = Field(default_factory=list)
+    task_ids: list[str] = Field(default_factory=list)
+    runs: list[SessionRun] = Field(default_factory=list)
+    events: list[SessionEvent[MessageT]] = Field(default_factory=list)
+    state: dict[str, Any] = Field(default_factory=dict)
+    token_summary: TokenSummary = Field(default_factory=TokenSummary)
+
+    _store: SessionStoreInterface | None = PrivateAttr(default=None)
+    _sync: Any = PrivateAttr(default=None)
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return validate_id(value, "session_id")
+
+    @field_validator("parent_id")
+    @classmethod
+    def _valid_parent(cls, value: str | None) -> str | None:
+        return None if value is None else validate_id(value, "parent_id")
+
+    @field_validator("child_ids", "task_ids")
+    @classmethod
+    def _valid_ids(cls, value: list[str]) -> list[str]:
+        for item in value:
+            validate_id(item, "child_id")
+        return value
+
+    @field_validator("state")
+    @classmethod
+    def _json_state(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return ensure_json_value(value, "state")  # type: ignore[no-any-return]
+
+    @model_validator(mode="after")
+    def _derive_token_summary(self) -> Self:
+        self.rebuild_token_summary()
+        return self
+
+    def rebuild_token_summary(self) -> None:
+        """Recompute ``token_summary`` from the events (totals are never stored apart)."""
+        summary = TokenSummary()
+        for event in self.events:
+            if event.token_usage is not None:
+                summary.add(event.token_usage)
+        self.__dict__["token_summary"] = summary
+
+    # -- derived values ---------------------------------------------------------------------
+
+    @property
+    def last_update_time(self) -> datetime:
+        """Time of the latest event, or the creation time of an empty session."""
+        return self.events[-1].timestamp if self.events else self.metadata.created_at
+
+    @property
+    def active_run(self) -> SessionRun | None:
+        """The run that is currently running, if any."""
+        for run in reversed(self.runs):
+            if run.status is RunStatus.RUNNING:
+                return run
+        return None
+
+    @property
+    def total_tokens(self) -> int:
+        """Tokens used by all events."""
+        return self.token_summary.total_tokens
+
+    @property
+    def total_cost(self) -> float:
+        """USD cost of all priced events (see ``token_summary.unpriced_models``)."""
+        return self.token_summary.total_estimated_cost_usd
+
+    # -- creation and the store -------------------------------------------------------------
+
+    @classmethod
+    async def create(
+        cls,
+        parent_id: str | None = None,
+        *,
+        store: SessionStoreInterface | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """Create a session, save it, and link it into its parent's ``child_ids``.
+
+        ``store`` defaults to the process-wide default store. A ``parent_id`` that does not
+        exist raises ``SessionNotFound`` before anything is saved.
+        """
+        target = store if store is not None else _default_store()
+        session = cls(parent_id=parent_id, **kwargs)
+        parent = None
+        if parent_id is not None:
+            parent = await target.get(parent_id)
+            if parent is None:
+                raise SessionNotFound(parent_id)
+        await target.save(session)
+        if parent is not None:
+            await parent.add_child(session.id)
+        return session
+
+    async def async_init(self) -> None:
+        """Recompute the values derived from the events (the token summary)."""
+        self.rebuild_token_summary()
+
+    @property
+    def store(self) -> SessionStoreInterface:
+        """The store this session is kept in (the default store if it was never stored)."""
+        return self._store if self._store is not None else _default_store()
+
+    async def _save_if_stored(self) -> None:
+        if self._store is not None:
+            await self._store.save(self)
+
+    # -- hierarchy --------------------------------------------------------------------------
+
+    async def add_child(self, child_id: str) -> None:
+        """Add a child session id (once) and save the change if this session is stored."""
+        validate_id(child_id, "child_id")
+        if child_id not in self.child_ids:
+            self.child_ids.append(child_id)
+            await self._save_if_stored()
+
+    async def remove_child(self, child_id: str) -> None:
+        """Remove a child session id and save the change if this session is stored."""
+        if child_id in self.child_ids:
+            self.child_ids.remove(child_id)
+            await self._save_if_stored()
+
+    async def ancestors(self) -> list[Session[Any]]:
+        """Parent, grandparent, ... (nearest first), read from the store."""
+        found: list[Session[Any]] = []
+        seen = {self.id}
+        parent_id = self.parent_id
+        while parent_id is not None and parent_id not in seen:
+            parent = await self.store.get(parent_id)
+            if parent is None:
+                break
+            found.append(parent)
+            seen.add(parent_id)
+            parent_id = parent.parent_id
+        return found
+
+    async def descendants(self) -> list[Session[Any]]:
+        """Children, grandchildren and so on (breadth first), read from the store."""
+        found: list[Session[Any]] = []
+        seen = {self.id}
+        frontier = list(self.child_ids)
+        while frontier:
+            child_id = frontier.pop(0)
+            if child_id in seen:
+                continue
+            seen.add(child_id)
+            child = await self.store.get(child_id)
+            if child is not None:
+                found.append(child)
+                frontier.extend(child.child_ids)
+        return found
+
+    # -- events -----------------------------------------------------------------------------
+
+    async def add_event(self, event: SessionEvent[MessageT]) -> None:
+        """Append an event (in memory; see ``add_event_and_save``)."""
+        if not isinstance(event, SessionEvent):
+            raise InvalidInputError("event", event, "must be a SessionEvent")
+        self.events.append(event)
+        if event.token_usage is not None:
+            self.token_summary.add(event.token_usage)
+        self.metadata.__dict__["updated_at"] = event.timestamp
+
+    async def add_event_and_save(self, event: SessionEvent[MessageT]) -> None:
+        """Append an event and save the session; only the new event is written."""
+        await self.add_event(event)
+        await self.store.save(self)
+
+    async def get_token_usage_by_source(self) -> dict[str, TokenSummary]:
+        """Token summaries keyed by event source (``user``, ``llm``, ``system``)."""
+        return self._summarise_by(lambda event: event.source.value)
+
+    async def get_token_usage_by_run(self) -> dict[str, TokenSummary]:
+        """Token summaries keyed by run id (``task_id``); events outside runs under ``no_run``."""
+        return self._summarise_by(lambda event: event.task_id or "no_run")
+
+    def _summarise_by(self, key: Any) -> dict[str, TokenSummary]:
+        summaries: dict[str, TokenSummary] = {}
+        for event in self.events:
+            if event.token_usage is not None:
+                summaries.setdefault(key(event), TokenSummary()).add(event.token_usage)
+        return summaries
+
+    async def count_message_tokens(self, message: Any, model: str = "gpt-4o-mini") -> int:
+        """Tokens of a text, or of a chat message dict as part of a prompt."""
+        if isinstance(message, Mapping):
+            return count_chat_message(message, model)
+        text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
+        return (await count_text_async(text, model)).tokens
+
+    # -- state ------------------------------------------------------------------------------
+
+    async def set_state(self, key: str, value: Any) -> None:
+        """Set a state value (a JSON value) and save it if this session is stored."""
+        ensure_json_value(value, f"state[{key!r}]")
+        self.state[key] = value
+        await self._save_if_stored()
+
+    async def get_state(self, key: str, default: Any = None) -> Any:
+        """A state value, or ``default``."""
+        return self.state.get(key, default)
+
+    async def has_state(self, key: str) -> bool:
+        """Whether ``key`` is in the state."""
+        return key in self.state
+
+    async def remove_state(self, key: str) -> None:
+        """Remove a state key and save the change if this session is stored."""
+        if key in self.state:
+            del self.state[key]
+            await self._save_if_stored()
+
+
+def _default_store() -> SessionStoreInterface:
+    from ..storage.provider import SessionStoreProvider
+
+    return SessionStoreProvider.get_store()

@@ -1,0 +1,184 @@
+"""One thing that happened in a session: a message, a model reply, a tool call, a summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from uuid import uuid4
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from ..exceptions import InvalidInputError
+from ..tokens import count_text_async, encoding_name_for_model
+from ..validation import ensure_json_value, validate_id
+from ._base import TrackedModel, as_utc, utc_now
+from .event_source import EventSource
+from .event_type import EventType
+from .token_usage import CountMethod, TokenUsage
+
+__all__ = ["MessageT", "SessionEvent"]
+
+MessageT = TypeVar("MessageT")
+_MISSING: Any = object()
+
+
+class SessionEvent(TrackedModel, Generic[MessageT]):
+    """An event: its message (any JSON value), who produced it, its type and token usage.
+
+    ``parent_event_id`` links a tool call to the model reply that asked for it. The message and
+    metadata must be JSON values; anything else is rejected before the event exists.
+    """
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    id: str = Field(default_factory=lambda: str(uuid4()))
+    message: MessageT
+    timestamp: datetime = Field(default_factory=utc_now)
+    source: EventSource = EventSource.LLM
+    type: EventType = EventType.MESSAGE
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    parent_event_id: str | None = None
+    task_id: str | None = None
+    token_usage: TokenUsage | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return validate_id(value, "event.id")
+
+    @field_validator("parent_event_id")
+    @classmethod
+    def _valid_parent(cls, value: str | None) -> str | None:
+        return None if value is None else validate_id(value, "event.parent_event_id")
+
+    @field_validator("message")
+    @classmethod
+    def _json_message(cls, value: Any) -> Any:
+        return ensure_json_value(value, "event.message")
+
+    @field_validator("metadata")
+    @classmethod
+    def _json_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return ensure_json_value(value, "event.metadata")  # type: ignore[no-any-return]
+
+    @field_validator("timestamp")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return as_utc(value)
+
+    @model_validator(mode="after")
+    def _parent_from_metadata(self) -> SessionEvent[MessageT]:
+        # Older code links a tool call to its reply through metadata["parent_event_id"].
+        if self.parent_event_id is None:
+            linked = self.metadata.get("parent_event_id")
+            if isinstance(linked, str):
+                self.__dict__["parent_event_id"] = validate_id(linked, "event.parent_event_id")
+        return self
+
+    @classmethod
+    async def create_with_tokens(
+        cls,
+        message: MessageT,
+        prompt: str | None,
+        completion: str | None = None,
+        model: str = "gpt-4o-mini",
+        source: EventSource = EventSource.LLM,
+        type: EventType = EventType.MESSAGE,
+        task_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        *,
+        usage: Any = None,
+        parent_event_id: str | None = None,
+    ) -> SessionEvent[MessageT]:
+        """An event whose token usage is counted from ``prompt`` and ``completion``.
+
+        ``usage``, when given (a TokenUsage, or the provider's usage object or dict), is what the
+        provider reported; it is used instead of counting.
+        """
+        token_usage = (
+            TokenUsage.from_provider(usage, model)
+            if usage is not None
+            else await TokenUsage.from_text(prompt, completion, model)
+        )
+        return cls(
+            message=message,
+            source=source,
+            type=type,
+            task_id=task_id,
+            metadata=dict(metadata or {}),
+            token_usage=token_usage,
+            parent_event_id=parent_event_id,
+        )
+
+    async def update_token_usage(
+        self,
+        prompt: str | int | None = None,
+        completion: str | int | None = None,
+        model: str | None = None,
+    ) -> TokenUsage:
+        """Replace the token usage: texts are counted, integers are taken as reported counts,
+        None keeps the current count."""
+        current = self.token_usage
+        model_name = model or (current.model if current else "") or "gpt-4o-mini"
+        prompt_tokens, prompt_reported = await _resolve_count(
+            "prompt", prompt, model_name, current.prompt_tokens if current else 0
+        )
+        completion_tokens, completion_reported = await _resolve_count(
+            "completion", completion, model_name, current.completion_tokens if current else 0
+        )
+        if prompt_reported or completion_reported:
+            method = CountMethod.REPORTED
+        else:
+            exact = encoding_name_for_model(model_name) is not None
+            method = CountMethod.TOKENIZER if exact else CountMethod.ESTIMATE
+        self.token_usage = TokenUsage(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            model=model_name,
+            count_method=method,
+        )
+        return self.token_usage
+
+    async def get_metadata(self, key: str, default: Any = None) -> Any:
+        """One metadata value, or ``default``."""
+        return self.metadata.get(key, default)
+
+    async def set_metadata(self, key: str, value: Any) -> None:
+        """Set one metadata value (a JSON value); rejected values change nothing."""
+        ensure_json_value(value, f"event.metadata[{key!r}]")
+        self.metadata[key] = value
+        self._mark_changed()
+
+    async def has_metadata(self, key: str) -> bool:
+        """Whether ``key`` is in the metadata."""
+        return key in self.metadata
+
+    async def remove_metadata(self, key: str) -> None:
+        """Remove ``key`` from the metadata if present."""
+        if key in self.metadata:
+            del self.metadata[key]
+            self._mark_changed()
+
+    async def update_metadata(self, values: Mapping[str, Any] | str, value: Any = _MISSING) -> None:
+        """Set several metadata values at once (all are checked first), or one as ``key, value``."""
+        updates = {values: value} if isinstance(values, str) else dict(values)
+        if isinstance(values, str) and value is _MISSING:
+            raise InvalidInputError("value", None, "update_metadata(key, value) needs a value")
+        for key, item in updates.items():
+            ensure_json_value(item, f"event.metadata[{key!r}]")
+        self.metadata.update(updates)
+        self._mark_changed()
+
+
+async def _resolve_count(
+    field: str, value: str | int | None, model: str, previous: int
+) -> tuple[int, bool]:
+    """A token count from a text (counted), an int (reported) or None (keep ``previous``)."""
+    if value is None:
+        return previous, False
+    if isinstance(value, str):
+        return (await count_text_async(value, model)).tokens, False
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value, True
+    raise InvalidInputError(field, value, "must be a text, a token count >= 0, or None")

@@ -1,0 +1,50 @@
+"""Session-level metadata: timestamps and free-form properties."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from ..validation import ensure_json_value
+from ._base import as_utc, utc_now
+
+__all__ = ["SessionMetadata"]
+
+
+class SessionMetadata(BaseModel):
+    """When a session was created and last updated, and its properties (JSON values)."""
+
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return as_utc(value)
+
+    @field_validator("properties")
+    @classmethod
+    def _json_properties(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return ensure_json_value(value, "metadata.properties")  # type: ignore[no-any-return]
+
+    @classmethod
+    async def create(cls, properties: dict[str, Any] | None = None) -> SessionMetadata:
+        """New metadata stamped now, with ``properties``."""
+        return cls(properties=dict(properties or {}))
+
+    async def set_property(self, key: str, value: Any) -> None:
+        """Set one property (a JSON value) and stamp the update."""
+        ensure_json_value(value, f"metadata.properties[{key!r}]")
+        self.properties[key] = value
+        self.updated_at = utc_now()
+
+    async def get_property(self, key: str, default: Any = None) -> Any:
+        """One property, or ``default``."""
+        return self.properties.get(key, default)
+
+    async def update_timestamp(self) -> None:
+        """Stamp ``updated_at`` with the current time."""
+        self.updated_at = utc_now()

@@ -1,0 +1,97 @@
+"""The store contract: four async methods every store has, and the base of our own stores."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from enum import Enum
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
+
+from ..exceptions import InvalidSessionOperation
+
+if TYPE_CHECKING:
+    from ..models.session import Session
+
+__all__ = ["SessionStore", "SessionStoreInterface", "StoreState"]
+
+
+@runtime_checkable
+class SessionStoreInterface(Protocol):
+    """What any session store provides; a custom store needs only these four methods."""
+
+    async def get(self, session_id: str) -> Session[Any] | None:
+        """The session with this id, or None."""
+        ...
+
+    async def save(self, session: Session[Any]) -> None:
+        """Persist the session (our stores write only what changed since the last save)."""
+        ...
+
+    async def delete(self, session_id: str) -> Any:
+        """Remove the session; deleting a missing session is not an error."""
+        ...
+
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        """Ids of the stored sessions that start with ``prefix``."""
+        ...
+
+
+class StoreState(Enum):
+    """A store is open until closed; a closed store cannot be reopened."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SessionStore(ABC):
+    """Base of llm_sessions' own stores: the contract plus expiry and an explicit lifecycle.
+
+    Use a store as an async context manager, or call ``close()`` when done. Operations on a
+    closed store raise ``InvalidSessionOperation``.
+    """
+
+    state: StoreState = StoreState.OPEN
+
+    @abstractmethod
+    async def get(self, session_id: str) -> Session[Any] | None:
+        """The session with this id, or None (also when it expired)."""
+
+    @abstractmethod
+    async def save(self, session: Session[Any]) -> None:
+        """Persist the session: its header changes and the events not yet written."""
+
+    @abstractmethod
+    async def delete(self, session_id: str) -> bool:
+        """Remove the session and its events; True if it existed."""
+
+    @abstractmethod
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        """Ids of the (unexpired) stored sessions that start with ``prefix``, sorted."""
+
+    async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
+        """Make the session expire ``seconds`` from now (None: never); True if it exists."""
+        raise InvalidSessionOperation(
+            "set an expiration", f"{type(self).__name__} does not support expiry"
+        )
+
+    async def close(self) -> None:
+        """Release connections and files. Idempotent; the store cannot be used afterwards."""
+        self.state = StoreState.CLOSED
+
+    def _ensure_open(self) -> None:
+        if self.state is StoreState.CLOSED:
+            raise InvalidSessionOperation(
+                f"use {type(self).__name__}", "the store is closed and cannot be reopened"
+            )
+
+    async def __aenter__(self) -> Self:
+        self._ensure_open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,132 @@
+"""Turning stored rows back into sessions, the same way for every durable store."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from ..exceptions import CorruptSessionData
+from ..models.session import Session
+from ..models.session_run import SessionRun
+from .sync import HeaderSnapshot, SyncState
+
+__all__ = ["StoredHeader", "StoredSession", "build_session"]
+
+logger = logging.getLogger("llm_sessions.storage")
+
+
+@dataclass
+class StoredHeader:
+    """A session's header as a store holds it (JSON values already decoded)."""
+
+    created_at: datetime
+    updated_at: datetime
+    parent_id: str | None = None
+    child_ids: list[str] = field(default_factory=list)
+    task_ids: list[str] = field(default_factory=list)
+    runs: list[str | bytes] = field(default_factory=list)
+    """Each run as its JSON text."""
+    state: dict[str, Any] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StoredSession:
+    """A header and the session's events as JSON texts, in log order."""
+
+    header: StoredHeader
+    events: Sequence[str | bytes]
+    location: str
+    """Where the data lives (a path, a key, a table), for error messages."""
+
+
+@lru_cache(maxsize=32)
+def _events_adapter(session_class: type[Session[Any]]) -> TypeAdapter[list[Any]]:
+    event_type: Any = session_class.model_fields["events"].annotation
+    return TypeAdapter(event_type)
+
+
+def _as_text(raw: str | bytes) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def _decode_events(
+    session_class: type[Session[Any]], rows: Sequence[str | bytes], location: str
+) -> list[Any]:
+    adapter = _events_adapter(session_class)
+    if not rows:
+        return []
+    try:
+        # One validation call for the whole log is several times faster than one per row.
+        return adapter.validate_json("[" + ",".join(_as_text(row) for row in rows) + "]")
+    except (ValidationError, ValueError):
+        pass
+    events: list[Any] = []
+    for index, row in enumerate(rows):
+        try:
+            events.extend(adapter.validate_json("[" + _as_text(row) + "]"))
+        except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+            logger.warning(
+                "Skipping unreadable event #%d at %s: %s", index, location, _first_line(exc)
+            )
+    return events
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def build_session(
+    session_class: type[Session[Any]],
+    session_id: str,
+    stored: StoredSession,
+    store_token: object,
+) -> Session[Any]:
+    """Rebuild a session from stored rows and mark it as in sync with the store.
+
+    An unreadable event is logged at WARNING with its location and skipped (the stored row is
+    left as it is); an unreadable header raises ``CorruptSessionData``.
+    """
+    header = stored.header
+    try:
+        runs = [SessionRun.model_validate_json(raw) for raw in header.runs]
+        session = session_class.model_validate(
+            {
+                "id": session_id,
+                "parent_id": header.parent_id,
+                "child_ids": header.child_ids,
+                "task_ids": header.task_ids,
+                "runs": runs,
+                "state": header.state,
+                "metadata": {
+                    "created_at": header.created_at,
+                    "updated_at": header.updated_at,
+                    "properties": header.properties,
+                },
+            }
+        )
+    except (ValidationError, ValueError, TypeError) as exc:
+        logger.warning("Unreadable session header at %s: %s", stored.location, _first_line(exc))
+        raise CorruptSessionData(stored.location, _first_line(exc)) from exc
+    events = _decode_events(session_class, stored.events, stored.location)
+    session.__dict__["events"] = events
+    session.rebuild_token_summary()
+    snapshot = HeaderSnapshot(
+        parent_id=session.parent_id,
+        child_ids=tuple(session.child_ids),
+        task_ids=tuple(session.task_ids),
+        runs={run.id: (id(run), run._revision) for run in session.runs},
+        state=json.loads(json.dumps(session.state)),
+        properties=json.loads(json.dumps(session.metadata.properties)),
+    )
+    sync = SyncState(store_token, len(events), snapshot)
+    sync.watch(events)
+    session._sync = sync
+    return session

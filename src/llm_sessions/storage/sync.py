@@ -1,0 +1,193 @@
+"""What a store has already written for a session object, and what a save must add.
+
+Each session object tracks, per store, how many of its events are written and a snapshot of its
+header as stored. A save turns the difference into a ``WriteBatch``: new events to append, saved
+events edited since, and header changes expressed as merges (set union for children, upsert by id
+for runs, last-writer-wins per key for state and properties). Every part of a batch is idempotent,
+so a retried save never duplicates anything, and concurrent writers never erase each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    from ..models.session import Session
+    from ..models.session_event import SessionEvent
+
+__all__ = ["HeaderChanges", "HeaderSnapshot", "SyncState", "WriteBatch", "sync_state_for"]
+
+
+@dataclass
+class HeaderSnapshot:
+    """The header as the store holds it (from this object's point of view)."""
+
+    parent_id: str | None = None
+    child_ids: tuple[str, ...] = ()
+    task_ids: tuple[str, ...] = ()
+    runs: dict[str, tuple[int, int]] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class HeaderChanges:
+    """Header changes as merge operations; JSON values are already serialised."""
+
+    created_at: datetime
+    updated_at: datetime
+    parent_id: str | None
+    children_added: list[str] = field(default_factory=list)
+    children_removed: list[str] = field(default_factory=list)
+    tasks_added: list[str] = field(default_factory=list)
+    tasks_removed: list[str] = field(default_factory=list)
+    runs_upserted: dict[str, str] = field(default_factory=dict)
+    runs_removed: list[str] = field(default_factory=list)
+    state_set: dict[str, str] = field(default_factory=dict)
+    state_removed: list[str] = field(default_factory=list)
+    properties_set: dict[str, str] = field(default_factory=dict)
+    properties_removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WriteBatch:
+    """Everything one save writes for one session."""
+
+    session_id: str
+    header: HeaderChanges
+    appended: list[tuple[str, str]]
+    """(event id, event JSON) in session order; a store skips ids it already holds."""
+    updated: list[tuple[str, str]]
+    """(event id, event JSON) of stored events edited since they were written."""
+    updated_revisions: dict[str, int]
+    events_end: int
+    snapshot: HeaderSnapshot
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _copy(value: Any) -> Any:
+    # A JSON round trip is a deep copy that cannot share mutable parts with the session.
+    return json.loads(_dumps(value))
+
+
+def _diff_keys(
+    current: dict[str, Any], stored: dict[str, Any], prefix: str
+) -> tuple[dict[str, str], list[str], dict[str, Any]]:
+    if current == stored:
+        return {}, [], stored
+    changed: dict[str, str] = {}
+    for key, value in current.items():
+        if key not in stored or stored[key] != value:
+            try:
+                changed[key] = _dumps(value)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(f"{prefix}[{key!r}]", value, str(exc)) from exc
+    removed = [key for key in stored if key not in current]
+    return changed, removed, {key: _copy(value) for key, value in current.items()}
+
+
+def _diff_ids(current: list[str], stored: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    if tuple(current) == stored:
+        return [], []
+    now, before = set(current), set(stored)
+    return [i for i in current if i not in before], [i for i in stored if i not in now]
+
+
+class SyncState:
+    """One session object's sync with one store."""
+
+    def __init__(self, store_token: object, events_written: int, snapshot: HeaderSnapshot):
+        self.store_token = store_token
+        self.events_written = events_written
+        self.snapshot = snapshot
+        self.edited_events: dict[str, SessionEvent[Any]] = {}
+        self.lock = asyncio.Lock()
+
+    def watch(self, events: list[SessionEvent[Any]]) -> None:
+        """Be told when any of these (already written) events is edited."""
+        note = self.edited_events.__setitem__
+        for event in events:
+            event.__pydantic_private__["_on_change"] = lambda e, note=note: note(e.id, e)  # type: ignore[index]
+
+    def prepare(self, session: Session[Any]) -> WriteBatch:
+        """Serialise what this save must write; raises before anything is written."""
+        new_events = session.events[self.events_written :]
+        appended = [(event.id, event.model_dump_json()) for event in new_events]
+        new_ids = {event_id for event_id, _ in appended}
+        edited = [e for e in self.edited_events.values() if e.id not in new_ids]
+        updated = [(event.id, event.model_dump_json()) for event in edited]
+        revisions = {event.id: event._revision for event in edited}
+        header, snapshot = self._header_changes(session)
+        return WriteBatch(
+            session.id, header, appended, updated, revisions, len(session.events), snapshot
+        )
+
+    def _header_changes(self, session: Session[Any]) -> tuple[HeaderChanges, HeaderSnapshot]:
+        stored = self.snapshot
+        children_added, children_removed = _diff_ids(session.child_ids, stored.child_ids)
+        tasks_added, tasks_removed = _diff_ids(session.task_ids, stored.task_ids)
+        state_set, state_removed, state_copy = _diff_keys(session.state, stored.state, "state")
+        props = session.metadata.properties
+        props_set, props_removed, props_copy = _diff_keys(
+            props, stored.properties, "metadata.properties"
+        )
+        run_marks = {run.id: (id(run), run._revision) for run in session.runs}
+        runs_upserted = {
+            run.id: run.model_dump_json()
+            for run in session.runs
+            if stored.runs.get(run.id) != run_marks[run.id]
+        }
+        runs_removed = [run_id for run_id in stored.runs if run_id not in run_marks]
+        changes = HeaderChanges(
+            created_at=session.metadata.created_at,
+            updated_at=session.metadata.updated_at,
+            parent_id=session.parent_id,
+            children_added=children_added,
+            children_removed=children_removed,
+            tasks_added=tasks_added,
+            tasks_removed=tasks_removed,
+            runs_upserted=runs_upserted,
+            runs_removed=runs_removed,
+            state_set=state_set,
+            state_removed=state_removed,
+            properties_set=props_set,
+            properties_removed=props_removed,
+        )
+        snapshot = HeaderSnapshot(
+            parent_id=session.parent_id,
+            child_ids=tuple(session.child_ids),
+            task_ids=tuple(session.task_ids),
+            runs=run_marks,
+            state=state_copy,
+            properties=props_copy,
+        )
+        return changes, snapshot
+
+    def commit(self, batch: WriteBatch, session: Session[Any]) -> None:
+        """Record that ``batch`` is written."""
+        if batch.events_end > self.events_written:
+            self.watch(session.events[self.events_written : batch.events_end])
+            self.events_written = batch.events_end
+        for event_id, revision in batch.updated_revisions.items():
+            event = self.edited_events.get(event_id)
+            if event is not None and event._revision == revision:
+                del self.edited_events[event_id]
+        self.snapshot = batch.snapshot
+
+
+def sync_state_for(session: Session[Any], store_token: object) -> SyncState:
+    """The session's sync state with this store; a fresh one if it was synced elsewhere."""
+    sync = session._sync
+    if not isinstance(sync, SyncState) or sync.store_token is not store_token:
+        sync = SyncState(store_token, 0, HeaderSnapshot())
+        session._sync = sync
+    return sync

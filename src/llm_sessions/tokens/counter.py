@@ -1,0 +1,108 @@
+"""Token counts: exact for OpenAI models, a labelled estimate for every other model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import tiktoken.model
+
+from .vocab import ENCODINGS, is_loaded, load_encoding
+
+__all__ = [
+    "ESTIMATE_ENCODING",
+    "TokenCount",
+    "count_chat_messages",
+    "count_text",
+    "count_text_async",
+    "encoding_name_for_model",
+]
+
+#: Encoding used to estimate models that have no public tokenizer here (Claude, Gemini, ...).
+ESTIMATE_ENCODING = "o200k_base"
+#: Texts longer than this are counted in a worker thread so the event loop stays responsive.
+_THREAD_THRESHOLD_CHARS = 100_000
+#: Per-message overhead of the chat format (role markers), and the reply primer, per OpenAI.
+_TOKENS_PER_MESSAGE = 3
+_TOKENS_PER_NAME = 1
+_REPLY_PRIMER_TOKENS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """A token count and how it was obtained."""
+
+    tokens: int
+    exact: bool
+    encoding: str
+
+
+@lru_cache(maxsize=1024)
+def encoding_name_for_model(model: str) -> str | None:
+    """Return the shipped encoding tiktoken's own table gives ``model``, or None.
+
+    A provider prefix such as ``openai/`` is ignored. Models whose encoding is not shipped
+    (the retired GPT-3 families) and non-OpenAI models return None.
+    """
+    name = model.strip().lower().removeprefix("openai/")
+    try:
+        encoding = tiktoken.model.encoding_name_for_model(name)
+    except KeyError:
+        return None
+    return encoding if encoding in ENCODINGS else None
+
+
+def _encoding_for(model: str) -> tuple[str, bool]:
+    exact_name = encoding_name_for_model(model)
+    if exact_name is None:
+        return ESTIMATE_ENCODING, False
+    return exact_name, True
+
+
+def count_text(text: str | None, model: str) -> TokenCount:
+    """Count the tokens of ``text`` as ``model`` would see it (None or "" is 0)."""
+    name, exact = _encoding_for(model)
+    if not text:
+        return TokenCount(0, exact, name)
+    return TokenCount(len(load_encoding(name).encode_ordinary(text)), exact, name)
+
+
+async def count_text_async(text: str | None, model: str) -> TokenCount:
+    """``count_text`` without blocking the event loop on first load or on very long text."""
+    name, exact = _encoding_for(model)
+    if not text:
+        return TokenCount(0, exact, name)
+    if len(text) > _THREAD_THRESHOLD_CHARS:
+        return await asyncio.to_thread(count_text, text, model)
+    if not is_loaded(name):
+        await asyncio.to_thread(load_encoding, name)
+    return TokenCount(len(load_encoding(name).encode_ordinary(text)), exact, name)
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def count_chat_message(message: Mapping[str, Any], model: str) -> int:
+    """Tokens one chat message adds to a prompt, including the chat format's overhead."""
+    tokens = _TOKENS_PER_MESSAGE
+    for key, value in message.items():
+        if value is None:
+            continue
+        tokens += count_text(_value_text(value), model).tokens
+        if key == "name":
+            tokens += _TOKENS_PER_NAME
+    return tokens
+
+
+def count_chat_messages(messages: Iterable[Mapping[str, Any]], model: str) -> TokenCount:
+    """Tokens a list of chat messages costs as a prompt, including the reply primer."""
+    name, exact = _encoding_for(model)
+    total = sum(count_chat_message(message, model) for message in messages)
+    return TokenCount(total + _REPLY_PRIMER_TOKENS, exact, name)
