@@ -1,0 +1,26 @@
+"""The sandboxed TTL session layer (the seed's ``chuk_sessions``).
+
+``SessionManager`` allocates, validates and expires sessions scoped by sandbox, and builds grid
+paths (``grid/{sandbox_id}/{session_id}/{artifact_id}``). ``provider_factory.factory_for_env()``
+picks the key-value provider underneath (memory or Redis) from the environment.
+"""
+
+from __future__ import annotations
+
+from .manager import SessionManager
+from .models import SessionInfo
+from .protocol import KeyValueSession, ProviderFactory, SessionFactory
+from .provider_factory import aclose_factories, factory_for_env
+from .providers.memory import MemoryProviderFactory, MemoryStore
+
+__all__ = [
+    "KeyValueSession",
+    "MemoryProviderFactory",
+    "MemoryStore",
+    "ProviderFactory",
+    "SessionFactory",
+    "SessionInfo",
+    "SessionManager",
+    "aclose_factories",
+    "factory_for_env",
+]

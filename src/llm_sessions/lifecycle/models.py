@@ -1,0 +1,46 @@
+"""The stored form of a lifecycle session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+__all__ = ["SessionInfo", "utc_now"]
+
+
+def utc_now() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class SessionInfo(BaseModel):
+    """One session's record: who owns it, when it ends, and the application's metadata.
+
+    Stored as JSON; timestamps are UTC ISO-8601. ``to_dict()`` gives the plain dict that
+    ``SessionManager.get_session_info`` returns.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    session_id: str
+    sandbox_id: str
+    user_id: str | None = None
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+    status: str = "active"
+    last_accessed: AwareDatetime
+    custom_metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def is_expired(self, now: datetime) -> bool:
+        """True from the instant ``expires_at`` is reached."""
+        return now >= self.expires_at
+
+    def remaining_seconds(self, now: datetime) -> float:
+        """Seconds until expiry (zero or negative once expired)."""
+        return (self.expires_at - now).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: timestamps as ISO-8601 strings."""
+        return self.model_dump(mode="json")

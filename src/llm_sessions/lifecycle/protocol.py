@@ -1,0 +1,57 @@
+"""The contract every key-value provider meets.
+
+A provider factory is a zero-argument callable returning an async context manager that yields
+a ``KeyValueSession``::
+
+    async with factory() as session:
+        await session.setex("user:123", 300, "alice")
+
+Values are strings. Anything with these four methods works, including the seed's
+``CustomSession`` example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol, TypeAlias, runtime_checkable
+
+__all__ = ["KeyValueSession", "ProviderFactory", "SessionFactory"]
+
+
+@runtime_checkable
+class KeyValueSession(Protocol):
+    """String key-value operations with expiry, as the session manager needs them."""
+
+    async def setex(self, key: str, ttl_seconds: float, value: str, /) -> None:
+        """Store ``value`` under ``key`` for ``ttl_seconds`` seconds (fractions allowed)."""
+        ...
+
+    async def set(self, key: str, value: str, /) -> None:
+        """Store ``value`` under ``key`` without expiry."""
+        ...
+
+    async def get(self, key: str, /) -> str | None:
+        """Return the value under ``key``, or None when absent or expired."""
+        ...
+
+    async def delete(self, key: str, /) -> bool:
+        """Remove ``key``; return True if it existed."""
+        ...
+
+
+SessionFactory: TypeAlias = Callable[[], AbstractAsyncContextManager[KeyValueSession]]
+"""A callable that opens one provider context, e.g. the result of ``factory_for_env()``."""
+
+
+@runtime_checkable
+class ProviderFactory(Protocol):
+    """A ``SessionFactory`` that owns resources (a pool, a store) and can release them."""
+
+    def __call__(self) -> AbstractAsyncContextManager[KeyValueSession]:
+        """Open one provider context."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the factory holds; it may be used again afterwards."""
+        ...
