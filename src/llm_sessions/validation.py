@@ -13,7 +13,12 @@ from .exceptions import InvalidInputError, InvalidSessionId
 __all__ = ["MAX_ID_LENGTH", "ensure_json_value", "validate_id"]
 
 MAX_ID_LENGTH = 256
-_FORBIDDEN_ID_CHARS = frozenset("/\\") | frozenset(chr(c) for c in range(32)) | {chr(127)}
+# Path separators and every control character (C0, DEL and C1: Unicode category Cc).
+_FORBIDDEN_ID_CHARS = (
+    frozenset("/\\")
+    | frozenset(chr(c) for c in range(0x20))
+    | frozenset(chr(c) for c in range(0x7F, 0xA0))
+)
 
 
 def validate_id(value: object, field: str = "session_id") -> str:

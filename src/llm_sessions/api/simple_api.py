@@ -192,8 +192,17 @@ class SessionManager:
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def _all_segments(self, include_all_segments: bool | None) -> list[Session[Any]]:
+    async def _refreshed_session(self) -> Session[Any]:
+        """The current session as the store holds it now, including what other writers (a tool
+        processor, another process) appended; the in-memory store returns the same object."""
         session = await self._ensure_session()
+        fresh = await self.store.get(session.id)
+        if fresh is not None and fresh is not session:
+            self._session = session = fresh
+        return session
+
+    async def _all_segments(self, include_all_segments: bool | None) -> list[Session[Any]]:
+        session = await self._refreshed_session()
         if include_all_segments is None:
             include_all_segments = self._infinite_context
         if include_all_segments and self._infinite_context:
@@ -248,7 +257,7 @@ class SessionManager:
         ``max_tokens`` if given."""
         from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
 
-        session = await self._ensure_session()
+        session = await self._refreshed_session()
         return await build_prompt_from_session(
             session,
             strategy=PromptStrategy.CONVERSATION,

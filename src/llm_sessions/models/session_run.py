@@ -121,7 +121,8 @@ class SessionRun(TrackedModel):
 
     async def remove_metadata(self, key: str) -> None:
         """Remove ``key`` from the metadata if present."""
-        if self.metadata.pop(key, None) is not None:
+        if key in self.metadata:
+            del self.metadata[key]
             self._mark_changed()
 
     async def get_duration(self) -> float | None:

@@ -60,6 +60,8 @@ class TokenUsage(BaseModel):
                 self.total_tokens,
                 f"must equal prompt_tokens + completion_tokens = {total}",
             )
+        # Checked once: later edits to the parts recompute the total instead of failing.
+        self.model_fields_set.discard("total_tokens")
         # __dict__ writes: assigning here would re-enter this validator.
         self.__dict__["total_tokens"] = total
         self._reprice()
@@ -141,16 +143,26 @@ class TokenUsage(BaseModel):
     def __add__(self, other: TokenUsage) -> TokenUsage:
         if not isinstance(other, TokenUsage):
             return NotImplemented
-        same_model = self.model == other.model
+        if not other.total_tokens:
+            return self.model_copy()
+        if not self.total_tokens:
+            return other.model_copy()
         costs = (self.estimated_cost_usd, other.estimated_cost_usd)
         return TokenUsage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
-            model=self.model if same_model else "",
+            model=self.model if self.model == other.model else "",
             estimated_cost_usd=None if None in costs else sum(c or 0.0 for c in costs),
-            count_method=self.count_method if self.count_method == other.count_method
+            count_method=self.count_method
+            if self.count_method == other.count_method
             else CountMethod.ESTIMATE,
         )
+
+    def __radd__(self, other: object) -> TokenUsage:
+        # sum(usages) starts from 0.
+        if other == 0:
+            return self.model_copy()
+        return NotImplemented
 
     def _absorb(self, other: TokenUsage) -> None:
         """Add ``other`` into this usage in place (the summaries' hot path)."""
@@ -158,10 +170,10 @@ class TokenUsage(BaseModel):
         data["prompt_tokens"] += other.prompt_tokens
         data["completion_tokens"] += other.completion_tokens
         data["total_tokens"] += other.total_tokens
-        if other.estimated_cost_usd is None or self.estimated_cost_usd is None:
-            data["estimated_cost_usd"] = None
-        else:
+        if other.estimated_cost_usd is not None and self.estimated_cost_usd is not None:
             data["estimated_cost_usd"] += other.estimated_cost_usd
+        elif other.total_tokens:  # unknown is not zero: tokens without a price stay unpriced
+            data["estimated_cost_usd"] = None
         if other.count_method is not self.count_method:
             data["count_method"] = CountMethod.ESTIMATE
 

@@ -42,16 +42,20 @@ class InMemorySessionStore(SessionStore):
 
     async def clear(self) -> None:
         """Remove every session."""
+        self._ensure_open()
         self._sessions.clear()
 
     async def count(self) -> int:
         """How many sessions are stored."""
+        self._ensure_open()
         return len(self._sessions)
 
     async def get_by_property(self, key: str, value: Any) -> list[Session[Any]]:
         """Sessions whose metadata property ``key`` equals ``value``."""
+        self._ensure_open()
         return [s for s in self._sessions.values() if s.metadata.properties.get(key) == value]
 
     async def get_by_state(self, key: str, value: Any) -> list[Session[Any]]:
         """Sessions whose state ``key`` equals ``value``."""
+        self._ensure_open()
         return [s for s in self._sessions.values() if s.state.get(key) == value]

@@ -1,0 +1,253 @@
+"""llm-sessions beside the session layers people compare it with, measured in one run.
+
+    pip install -r benchmarks/requirements-baselines.txt   # openai-agents, google-adk
+    python benchmarks/bench_baselines.py [--redis-url redis://127.0.0.1:6379/15]
+
+The same four workloads for each system on the same store: one append when the session holds ~40
+items and 10,000 items (median), a 2,000-turn conversation (4,000 appends, total), and loading a
+10,000-item session from a fresh store object. Our appends count tokens with the real tokenizer
+and price them; the others store the text only. A system that is not installed is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+from abc import ABC, abstractmethod
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _common import machine, table  # noqa: E402
+
+from llm_sessions import SessionManager  # noqa: E402
+from llm_sessions.storage import open_store  # noqa: E402
+from llm_sessions.tokens import count_text  # noqa: E402
+
+TEXT = "How do I compute the area of a circle of radius {i} cm? Please show the formula."
+Append = Callable[[int], Awaitable[None]]
+
+
+class System(ABC):
+    """One session layer on one store: how to append an item and how to load a session."""
+
+    name = ""
+
+    @abstractmethod
+    async def new_session(self) -> Append:
+        """Start a session; return a function that appends item ``i`` to it."""
+
+    @abstractmethod
+    async def load(self) -> int:
+        """Load the last session from a fresh store object; return the item count."""
+
+    async def close(self) -> None:
+        return None
+
+
+class Ours(System):
+    def __init__(self, label: str, url: str) -> None:
+        self.name = f"llm-sessions ({label})"
+        self.url = url
+        self.store = open_store(url)
+        self.session_id = ""
+
+    async def new_session(self) -> Append:
+        manager = SessionManager(store=self.store)
+        self.session_id = manager.session_id
+
+        async def append(i: int) -> None:
+            if i % 2:
+                await manager.ai_responds(TEXT.format(i=i), model="gpt-4o-mini")
+            else:
+                await manager.user_says(TEXT.format(i=i))
+
+        return append
+
+    async def load(self) -> int:
+        if self.url.startswith("memory"):  # one process's memory: there is no "fresh" store
+            session = await self.store.get(self.session_id)
+            return len(session.events) if session else 0
+        fresh = open_store(self.url)
+        session = await fresh.get(self.session_id)
+        await fresh.close()
+        return len(session.events) if session else 0
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+class AgentsSQLite(System):
+    name = "openai-agents SQLiteSession"
+
+    def __init__(self, path: str) -> None:
+        from agents.memory import SQLiteSession
+
+        self.cls = SQLiteSession
+        self.path = path
+        self.session_id = ""
+
+    async def new_session(self) -> Append:
+        self.session_id = uuid.uuid4().hex
+        session = self.cls(self.session_id, self.path)
+
+        async def append(i: int) -> None:
+            role = "assistant" if i % 2 else "user"
+            await session.add_items([{"role": role, "content": TEXT.format(i=i)}])
+
+        return append
+
+    async def load(self) -> int:
+        return len(await self.cls(self.session_id, self.path).get_items())
+
+
+class AgentsRedis(System):
+    name = "openai-agents RedisSession"
+
+    def __init__(self, url: str) -> None:
+        from agents.extensions.memory.redis_session import RedisSession
+
+        self.cls = RedisSession
+        self.url = url
+        self.session_id = ""
+        self.prefix = f"bench-{uuid.uuid4().hex[:8]}"
+
+    async def new_session(self) -> Append:
+        self.session_id = uuid.uuid4().hex
+        session = self.cls.from_url(self.session_id, url=self.url, key_prefix=self.prefix)
+
+        async def append(i: int) -> None:
+            role = "assistant" if i % 2 else "user"
+            await session.add_items([{"role": role, "content": TEXT.format(i=i)}])
+
+        return append
+
+    async def load(self) -> int:
+        session = self.cls.from_url(self.session_id, url=self.url, key_prefix=self.prefix)
+        return len(await session.get_items())
+
+
+class AdkMemory(System):
+    name = "google-adk InMemorySessionService"
+
+    def __init__(self) -> None:
+        from google.adk.events import Event
+        from google.adk.sessions import InMemorySessionService
+        from google.genai import types
+
+        self.service = InMemorySessionService()
+        self.event, self.types = Event, types
+        self.session_id = ""
+
+    async def new_session(self) -> Append:
+        session = await self.service.create_session(app_name="bench", user_id="u")
+        self.session_id = session.id
+        types = self.types
+
+        async def append(i: int) -> None:
+            role = "model" if i % 2 else "user"
+            content = types.Content(role=role, parts=[types.Part(text=TEXT.format(i=i))])
+            event = self.event(author=role, invocation_id="bench", content=content)
+            await self.service.append_event(session, event)
+
+        return append
+
+    async def load(self) -> int:
+        session = await self.service.get_session(
+            app_name="bench", user_id="u", session_id=self.session_id
+        )
+        return len(session.events) if session else 0
+
+
+async def measure(system: System, turns: int, big: int) -> list[Any]:
+    async def append_median(size: int, repeat: int) -> float:
+        append = await system.new_session()
+        for i in range(size):
+            await append(i)
+        samples = []
+        for i in range(size, size + repeat):
+            start = time.perf_counter()
+            await append(i)
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples) * 1000
+
+    at_40 = await append_median(40, 60)
+    at_big = await append_median(big, 60)
+    append = await system.new_session()
+    start = time.perf_counter()
+    for i in range(2 * turns):
+        await append(i)
+    conversation = time.perf_counter() - start
+    append = await system.new_session()
+    for i in range(big):
+        await append(i)
+    start = time.perf_counter()
+    loaded = await system.load()
+    load_ms = (time.perf_counter() - start) * 1000
+    return [system.name, at_40, at_big, conversation, load_ms, loaded]
+
+
+def systems(tmp: str, redis_url: str | None) -> list[tuple[str, Callable[[], System]]]:
+    found: list[tuple[str, Callable[[], System]]] = [
+        ("memory", lambda: Ours("memory", "memory://")),
+        ("memory", AdkMemory),
+        ("sqlite", lambda: Ours("SQLite", f"sqlite:///{tmp}/ours.db")),
+        ("sqlite", lambda: AgentsSQLite(f"{tmp}/agents.db")),
+    ]
+    if redis_url:
+        found += [
+            (
+                "redis",
+                lambda: Ours("Redis", f"{redis_url}?key_prefix=bench-{uuid.uuid4().hex[:8]}:"),
+            ),
+            ("redis", lambda: AgentsRedis(redis_url)),
+        ]
+    return found
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--turns", type=int, default=2000)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--no-redis", action="store_true")
+    args = parser.parse_args()
+    count_text("warm up", "gpt-4o-mini")
+    print(f"machine: {machine()}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for store, make in systems(tmp, None if args.no_redis else args.redis_url):
+            try:
+                system = make()
+            except ImportError as exc:
+                print(f"skipped ({store}): {exc}")
+                continue
+            rows.append([store, *await measure(system, args.turns, args.items)])
+            await system.close()
+    print(
+        table(
+            f"append one item at ~40 and at {args.items:,} items (median ms), "
+            f"{args.turns:,}-turn conversation (s), load {args.items:,} items (ms)",
+            [
+                "store",
+                "system",
+                "append@40",
+                f"append@{args.items}",
+                "conversation",
+                "load",
+                "loaded",
+            ],
+            rows,
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

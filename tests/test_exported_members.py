@@ -1,0 +1,202 @@
+"""The public surface the spec promises: ``__all__`` lists, the names resolve, the paths import."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+import llm_sessions
+
+TOP_LEVEL = {
+    "SessionManager",
+    "track_conversation",
+    "track_llm_call",
+    "quick_conversation",
+    "track_infinite_conversation",
+    "Session",
+    "SessionEvent",
+    "EventSource",
+    "EventType",
+    "SessionRun",
+    "RunStatus",
+    "TokenUsage",
+    "TokenSummary",
+}
+
+# Names each package's ``__all__`` must contain (the spec's list; a package may export more).
+REQUIRED_EXPORTS = {
+    "llm_sessions.exceptions": {
+        "SessionManagerError",
+        "SessionNotFound",
+        "SessionAlreadyExists",
+        "InvalidSessionOperation",
+        "TokenLimitExceeded",
+        "StorageError",
+        "ToolProcessingError",
+    },
+    "llm_sessions.models": {
+        "Session",
+        "SessionEvent",
+        "SessionMetadata",
+        "SessionRun",
+        "RunStatus",
+        "EventSource",
+        "EventType",
+        "TokenUsage",
+        "TokenSummary",
+    },
+    "llm_sessions.storage": {
+        "SessionStoreInterface",
+        "SessionStoreProvider",
+        "InMemorySessionStore",
+        "create_file_session_store",
+        "create_redis_session_store",
+        "SQLiteSessionStore",
+        "PostgresSessionStore",
+        "open_store",
+    },
+    "llm_sessions.tokens": {
+        "count_text",
+        "count_text_async",
+        "count_chat_messages",
+        "encoding_name_for_model",
+        "load_encoding",
+        "VocabIntegrityError",
+        "cost_usd",
+        "price_for_model",
+    },
+}
+
+# Module paths the seeds import from, and the names they import from each.
+SPEC_MODULES = {
+    "llm_sessions.models.session": {"Session", "SessionEvent"},
+    "llm_sessions.models.session_event": {"SessionEvent"},
+    "llm_sessions.models.event_source": {"EventSource"},
+    "llm_sessions.models.event_type": {"EventType"},
+    "llm_sessions.models.session_run": {"SessionRun", "RunStatus"},
+    "llm_sessions.models.token_usage": {"TokenUsage", "TokenSummary"},
+    "llm_sessions.models.session_metadata": {"SessionMetadata"},
+    "llm_sessions.storage": {"SessionStoreProvider", "InMemorySessionStore"},
+    "llm_sessions.storage.providers.file": {"FileSessionStore", "create_file_session_store"},
+    "llm_sessions.storage.providers.redis": {"RedisSessionStore", "create_redis_session_store"},
+    "llm_sessions.infinite_conversation": {
+        "InfiniteConversationManager",
+        "SummarizationStrategy",
+    },
+}
+
+
+def test_top_level_all_is_exactly_the_spec_list() -> None:
+    assert len(llm_sessions.__all__) == len(set(llm_sessions.__all__))
+    assert set(llm_sessions.__all__) == TOP_LEVEL
+
+
+@pytest.mark.parametrize("name", sorted(TOP_LEVEL))
+def test_top_level_names_resolve(name: str) -> None:
+    assert getattr(llm_sessions, name) is not None
+
+
+@pytest.mark.parametrize("module_name", sorted(REQUIRED_EXPORTS))
+def test_package_all_contains_the_spec_names(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    exported = set(module.__all__)
+    assert len(module.__all__) == len(exported), f"duplicates in {module_name}.__all__"
+    missing = REQUIRED_EXPORTS[module_name] - exported
+    assert not missing, f"{module_name}.__all__ lacks {sorted(missing)}"
+
+
+@pytest.mark.parametrize("module_name", sorted(REQUIRED_EXPORTS))
+def test_every_name_in_all_resolves(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    unresolved = [name for name in module.__all__ if not hasattr(module, name)]
+    assert unresolved == []
+
+
+@pytest.mark.parametrize("module_name", sorted(SPEC_MODULES))
+def test_spec_module_paths_import_with_their_names(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    for name in SPEC_MODULES[module_name]:
+        assert hasattr(module, name), f"{module_name}.{name}"
+
+
+def test_aliases_are_the_same_objects_not_copies() -> None:
+    from llm_sessions.models import session, session_event, session_run, token_usage
+
+    assert llm_sessions.Session is session.Session
+    assert session.SessionEvent is session_event.SessionEvent is llm_sessions.SessionEvent
+    assert llm_sessions.SessionRun is session_run.SessionRun
+    assert llm_sessions.RunStatus is session_run.RunStatus
+    assert llm_sessions.TokenUsage is token_usage.TokenUsage
+
+
+def test_enum_values_are_the_spec_values() -> None:
+    from llm_sessions import EventSource, EventType, RunStatus
+    from llm_sessions.infinite_conversation import SummarizationStrategy
+
+    assert {m.name: m.value for m in EventSource} == {
+        "USER": "user",
+        "LLM": "llm",
+        "SYSTEM": "system",
+    }
+    assert {m.name: m.value for m in EventType} == {
+        name: name.lower()
+        for name in ("MESSAGE", "SUMMARY", "TOOL_CALL", "REFERENCE", "CONTEXT_BRIDGE")
+    }
+    assert {m.name: m.value for m in RunStatus} == {
+        name: name.lower() for name in ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
+    }
+    assert {m.name for m in SummarizationStrategy} == {
+        "BASIC",
+        "KEY_POINTS",
+        "TOPIC_BASED",
+        "QUERY_FOCUSED",
+    }
+
+
+def test_exceptions_form_one_tree_with_the_spec_constructors() -> None:
+    from llm_sessions import exceptions as exc
+
+    for name in REQUIRED_EXPORTS["llm_sessions.exceptions"]:
+        cls = getattr(exc, name)
+        assert inspect.isclass(cls) and issubclass(cls, exc.SessionManagerError), name
+
+    not_found = exc.SessionNotFound("abc")
+    assert isinstance(not_found, ValueError)
+    assert not_found.session_id == "abc" and "abc" in str(not_found)
+    assert exc.SessionAlreadyExists("abc").session_id == "abc"
+    operation = exc.InvalidSessionOperation("reopen", "closed")
+    assert (operation.operation, operation.reason) == ("reopen", "closed")
+    limit = exc.TokenLimitExceeded(100, 120)
+    assert (limit.limit, limit.actual) == (100, 120)
+    assert "100" in str(limit) and "120" in str(limit)
+    tool = exc.ToolProcessingError("weather", "timeout")
+    assert (tool.tool_name, tool.reason) == ("weather", "timeout")
+    assert "weather" in str(tool)
+
+
+def test_infinite_conversation_manager_has_the_spec_signature() -> None:
+    from llm_sessions.infinite_conversation import (
+        InfiniteConversationManager,
+        SummarizationStrategy,
+    )
+
+    params = inspect.signature(InfiniteConversationManager).parameters
+    assert params["token_threshold"].default == 3000
+    assert params["max_turns_per_segment"].default == 20
+    assert params["summarization_strategy"].default == SummarizationStrategy.BASIC
+
+
+def test_session_manager_has_the_spec_signature() -> None:
+    params = inspect.signature(llm_sessions.SessionManager).parameters
+    assert list(params)[:4] == [
+        "session_id",
+        "infinite_context",
+        "token_threshold",
+        "max_turns_per_segment",
+    ]
+    assert params["session_id"].default is None
+    assert params["infinite_context"].default is False
+    assert params["token_threshold"].default == 4000
+    assert params["max_turns_per_segment"].default == 20
