@@ -19,6 +19,7 @@ from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
+from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
 from ..storage.base import SessionStoreInterface
 from ..storage.provider import SessionStoreProvider
 from ..summaries import LLMCallback, SummarizationStrategy
@@ -255,8 +256,6 @@ class SessionManager:
         """The chat messages to send next: the summary of earlier segments (as a system
         message), then this segment's messages with tool calls and results, within
         ``max_tokens`` if given."""
-        from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
-
         session = await self._refreshed_session()
         return await build_prompt_from_session(
             session,

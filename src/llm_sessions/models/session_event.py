@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 from uuid import uuid4
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
+from typing_extensions import TypeVar
 
 from ..exceptions import InvalidInputError
 from ..tokens import count_text_async, encoding_name_for_model
@@ -19,7 +20,7 @@ from .token_usage import CountMethod, TokenUsage
 
 __all__ = ["MessageT", "SessionEvent"]
 
-MessageT = TypeVar("MessageT")
+MessageT = TypeVar("MessageT", default=Any)
 _MISSING: Any = object()
 
 
