@@ -1,0 +1,13 @@
+"""Integrations with LLM client libraries, each behind its extra.
+
+* ``llm_sessions.integrations.openai`` (``pip install "llm-sessions[openai]"``): ``chat``, a
+  chat-completions loop that reads the session, records every reply with the reported usage and
+  runs the tools the model calls.
+
+Nothing is imported here, so ``import llm_sessions.integrations`` never needs an extra; importing
+an integration without its package raises ``ImportError`` naming the extra to install.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,94 @@
+"""Running one validated tool call: a timeout per attempt, retries with exponential backoff.
+
+Only failures a retry can fix are retried: a timeout, and an exception raised by the tool.
+A result with no JSON form is not retried (the tool would most likely return it again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import JsonValue
+
+from ..exceptions import InvalidInputError
+from ..tools import RegisteredTool, ToolExecutionError, to_json_value
+from .results import ToolErrorType
+
+__all__ = ["ExecutionPolicy", "Outcome", "describe_exception", "execute_with_retries"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionPolicy:
+    """How long one attempt may take (None: no limit), how often to retry, and the first delay
+    between attempts (doubled after each retry)."""
+
+    timeout: float | None
+    max_retries: int
+    retry_delay: float
+
+    def delay_before(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based)."""
+        return self.retry_delay * 2.0 ** (retry - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What executing a call came to: a JSON value, or an error and its kind."""
+
+    value: JsonValue = None
+    error: str | None = None
+    error_type: ToolErrorType | None = None
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the tool returned a JSON value."""
+        return self.error is None
+
+    @property
+    def retryable(self) -> bool:
+        """True for failures another attempt may fix."""
+        return self.error_type in (ToolErrorType.TIMEOUT, ToolErrorType.EXECUTION)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``"ValueError: the message"`` (just the type name when the message is empty)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+async def execute_with_retries(
+    tool: RegisteredTool, arguments: Mapping[str, Any], policy: ExecutionPolicy
+) -> Outcome:
+    """Execute ``tool`` until it succeeds, fails in a way a retry cannot fix, or runs out of
+    retries; the outcome's ``attempts`` says how many executions it took."""
+    attempt = 1
+    while True:
+        outcome = await _attempt(tool, arguments, limit=policy.timeout)
+        if outcome.ok or not outcome.retryable or attempt > policy.max_retries:
+            return Outcome(outcome.value, outcome.error, outcome.error_type, attempt)
+        await asyncio.sleep(policy.delay_before(attempt))
+        attempt += 1
+
+
+async def _attempt(
+    tool: RegisteredTool, arguments: Mapping[str, Any], *, limit: float | None
+) -> Outcome:
+    try:
+        async with asyncio.timeout(limit):
+            value = await tool.execute(arguments)
+    except TimeoutError:  # the tool's own exceptions arrive wrapped in ToolExecutionError
+        # A sync tool keeps running in its worker thread; only the wait for it ends here.
+        return Outcome(error=f"timed out after {limit:g}s", error_type=ToolErrorType.TIMEOUT)
+    except ToolExecutionError as exc:
+        return Outcome(error=describe_exception(exc.original), error_type=ToolErrorType.EXECUTION)
+    try:
+        return Outcome(value=to_json_value(value))
+    except InvalidInputError as exc:
+        return Outcome(
+            error=f"the result is not a JSON value: {exc.reason}",
+            error_type=ToolErrorType.INVALID_RESULT,
+        )

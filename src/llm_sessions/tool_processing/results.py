@@ -1,0 +1,92 @@
+"""``ToolResult``: what one tool call an LLM asked for came to."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+__all__ = ["ToolErrorType", "ToolResult"]
+
+
+class ToolErrorType(StrEnum):
+    """Why a tool call has no result."""
+
+    TOOL_NOT_FOUND = "tool_not_found"
+    """The model named a tool that is not registered (or a bare name several namespaces share)."""
+    INVALID_JSON = "invalid_json"
+    """The arguments are not valid JSON."""
+    INVALID_ARGUMENTS = "invalid_arguments"
+    """The arguments are JSON but do not fit the tool's parameters."""
+    TIMEOUT = "timeout"
+    """The tool did not finish within the processor's timeout (on every attempt)."""
+    EXECUTION = "execution"
+    """The tool raised (on every attempt)."""
+    INVALID_RESULT = "invalid_result"
+    """The tool returned something that has no JSON form."""
+
+    @property
+    def is_invalid_call(self) -> bool:
+        """True for errors in the call itself, which only the model can fix (the tool never ran)."""
+        return self in _INVALID_CALL
+
+
+_INVALID_CALL = frozenset(
+    {ToolErrorType.TOOL_NOT_FOUND, ToolErrorType.INVALID_JSON, ToolErrorType.INVALID_ARGUMENTS}
+)
+
+
+class ToolResult(BaseModel):
+    """The outcome of one tool call.
+
+    Attributes:
+        tool: the tool name as the model wrote it.
+        arguments: the arguments as the model sent them, decoded from JSON (``{}`` when they
+            could not be decoded).
+        result: the tool's return value as a JSON value (None on error).
+        error: what went wrong, or None on success.
+        error_type: the kind of error (see ``ToolErrorType``), or None on success.
+        tool_call_id: the id the model gave the call (``tool_calls[i].id``), if any.
+        start_time / end_time: when handling the call began and ended (UTC), retries included.
+        duration: ``end_time - start_time`` in seconds, measured with a monotonic clock.
+        attempts: how many times the tool was executed for this result; 0 when the answer came
+            from the cache or the call was rejected before the tool ran.
+        cached: whether the result was answered from the processor's cache.
+        event_id: the id of the TOOL_CALL event that records this call.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    tool: str
+    arguments: dict[str, JsonValue] = Field(default_factory=dict)
+    result: JsonValue = None
+    error: str | None = None
+    error_type: ToolErrorType | None = None
+    tool_call_id: str | None = None
+    start_time: datetime
+    end_time: datetime
+    duration: float = Field(ge=0)
+    attempts: int = Field(default=0, ge=0)
+    cached: bool = False
+    event_id: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the tool returned a result."""
+        return self.error is None
+
+    def content(self) -> str:
+        """The text sent back to the model for this call: the result (a string as is, anything
+        else as JSON), or ``{"error": ...}`` as JSON."""
+        if self.error is not None:
+            return json.dumps({"error": self.error}, ensure_ascii=False)
+        if isinstance(self.result, str):
+            return self.result
+        return json.dumps(self.result, ensure_ascii=False)
+
+    def to_tool_message(self) -> dict[str, Any]:
+        """The OpenAI chat message that answers this call: ``{"role": "tool", ...}``."""
+        return {"role": "tool", "tool_call_id": self.tool_call_id, "content": self.content()}
