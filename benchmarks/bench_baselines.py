@@ -12,24 +12,24 @@ and price them; the others store the text only. A system that is not installed i
 from __future__ import annotations
 
 import argparse
-from abc import ABC, abstractmethod
 import asyncio
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import machine, table  # noqa: E402
+from _common import machine, table
 
-from llm_sessions import SessionManager  # noqa: E402
-from llm_sessions.storage import open_store  # noqa: E402
-from llm_sessions.tokens import count_text  # noqa: E402
+from llm_sessions import SessionManager
+from llm_sessions.storage import open_store
+from llm_sessions.tokens import count_text
 
 TEXT = "How do I compute the area of a circle of radius {i} cm? Please show the formula."
 Append = Callable[[int], Awaitable[None]]

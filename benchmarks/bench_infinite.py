@@ -19,12 +19,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import machine, table  # noqa: E402
+from _common import machine, table
 
-from llm_sessions import EventSource, Session  # noqa: E402
-from llm_sessions.infinite_conversation import InfiniteConversationManager  # noqa: E402
-from llm_sessions.storage import open_store  # noqa: E402
-from llm_sessions.tokens import count_text  # noqa: E402
+from llm_sessions import EventSource, Session
+from llm_sessions.infinite_conversation import InfiniteConversationManager
+from llm_sessions.storage import open_store
+from llm_sessions.tokens import count_text
 
 USER = "Question {i}: how does step {i} of the migration affect the billing service?"
 ASSISTANT = (
@@ -57,7 +57,9 @@ async def main() -> None:
         session_id = await manager.process_message(session_id, text, source, summarise)
     total = time.perf_counter() - start
 
-    reader = InfiniteConversationManager(store=open_store(args.store) if "memory" not in args.store else store)
+    # A new manager on a new store object: everything is read back from storage.
+    fresh_store = store if args.store.startswith("memory") else open_store(args.store)
+    reader = InfiniteConversationManager(store=fresh_store)
     start = time.perf_counter()
     chain = await reader.get_session_chain(root.id)
     chain_time = time.perf_counter() - start

@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import machine, median_ms, table  # noqa: E402
+from _common import machine, median_ms, table
 
-from llm_sessions import EventSource, Session, SessionEvent, SessionManager  # noqa: E402
-from llm_sessions.storage import open_store  # noqa: E402
-from llm_sessions.tokens import count_text  # noqa: E402
+from llm_sessions import EventSource, Session, SessionEvent, SessionManager
+from llm_sessions.storage import open_store
+from llm_sessions.tokens import count_text
 
 QUESTION = "How do I compute the area of a circle of radius {i} cm, and what is it in m²?"
 ANSWER = (
