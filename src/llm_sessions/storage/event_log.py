@@ -49,6 +49,9 @@ class EventLogStore(SessionStore):
 
     async def save(self, session: Session[Any]) -> None:
         self._ensure_open()
+        if not isinstance(session, Session):
+            raise InvalidInputError("session", session, "must be a Session")
+        validate_id(session.id)  # also for sessions built without validation (model_construct)
         sync = sync_state_for(session, self)
         async with sync.lock:
             batch = sync.prepare(session)

@@ -28,6 +28,7 @@ class InMemorySessionStore(SessionStore):
         self._ensure_open()
         if not isinstance(session, Session):
             raise InvalidInputError("session", session, "must be a Session")
+        validate_id(session.id)
         self._sessions[session.id] = session
         session._store = self
 

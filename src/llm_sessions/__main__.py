@@ -1,0 +1,5 @@
+"""``python -m llm_sessions`` runs the command line."""
+
+from .cli.main import app
+
+app()

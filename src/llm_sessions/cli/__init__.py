@@ -1,0 +1,1 @@
+"""The ``llm-sessions`` command line."""

@@ -1,0 +1,89 @@
+"""Rich renderings of sessions for the terminal: the event tree and the token/cost table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.table import Table
+from rich.tree import Tree
+
+from ..event_tree import event_tree_data
+from ..models.session import Session
+from ..models.token_usage import TokenSummary
+
+__all__ = ["event_tree", "usage_table"]
+
+_KIND_STYLE = {
+    "user_message": "bold cyan",
+    "llm_message": "bold green",
+    "tool_call": "yellow",
+    "summary": "magenta",
+}
+_STATUS = {"success": "[green]✓ success[/]", "cached": "[blue]✓ cached[/]",
+           "error": "[red]✗ error[/]"}
+
+
+def _node_label(node: dict[str, Any]) -> str:
+    kind = node["kind"]
+    parts = [f"[{_KIND_STYLE.get(kind, 'white')}]{kind}[/]", f"[dim]{node['id'][:8]}[/]"]
+    if node["tool"]:
+        parts.append(f"{node['tool']}")
+        parts.append(_STATUS.get(node["status"] or "", node["status"] or ""))
+        if node["duration"] is not None:
+            parts.append(f"{node['duration'] * 1000:.0f} ms")
+        if node["attempts"] and node["attempts"] > 1:
+            parts.append(f"[yellow]{node['attempts']} attempts[/]")
+        if node["error"]:
+            parts.append(f"[red]{_escape(node['error'])}[/]")
+    else:
+        parts.append(_escape(node["label"]))
+    parts.append(f"[dim]{node['tokens']} tok[/]")
+    return "  ".join(part for part in parts if part)
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")
+
+
+def event_tree(session: Session[Any], title: str) -> Tree:
+    """A session's events as a tree: tool calls under the model reply that asked for them."""
+    tree = Tree(title)
+    stack = [(tree, node) for node in reversed(event_tree_data(session))]
+    while stack:
+        parent, node = stack.pop()
+        branch = parent.add(_node_label(node))
+        stack.extend((branch, child) for child in reversed(node["children"]))
+    return tree
+
+
+def usage_table(sessions: Iterable[Session[Any]]) -> Table:
+    """Tokens and cost per model over ``sessions``; unpriced models say so."""
+    total = TokenSummary()
+    for session in sessions:
+        for usage in session.token_summary.usage_by_model.values():
+            total.add(usage)
+    table = Table(title="Tokens and cost by model")
+    for column in ("model", "prompt", "completion", "total", "cost (USD)", "counted by"):
+        table.add_column(column, justify="left" if column in ("model", "counted by") else "right")
+    for model, usage in sorted(total.usage_by_model.items()):
+        cost = "unpriced" if usage.estimated_cost_usd is None else f"{usage.estimated_cost_usd:.6f}"
+        table.add_row(
+            model or "(none)",
+            f"{usage.prompt_tokens:,}",
+            f"{usage.completion_tokens:,}",
+            f"{usage.total_tokens:,}",
+            cost,
+            usage.count_method.value,
+        )
+    table.add_section()
+    table.add_row(
+        "all",
+        f"{total.total_prompt_tokens:,}",
+        f"{total.total_completion_tokens:,}",
+        f"{total.total_tokens:,}",
+        f"{total.total_estimated_cost_usd:.6f}"
+        + (" + unpriced" if total.unpriced_models else ""),
+        "",
+    )
+    return table
