@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from ..exceptions import SessionManagerError, SessionNotFound
 from ..models.session import Session
@@ -92,7 +93,12 @@ def demo(store: StoreOption = DEFAULT_STORE) -> None:
 
 
 @app.command("list")
-def list_sessions(store: StoreOption = DEFAULT_STORE, prefix: str = "") -> None:
+def list_sessions(
+    store: StoreOption = DEFAULT_STORE,
+    prefix: Annotated[str, typer.Option(help="Only ids that start with this.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON, one object per session.")]
+    = False,
+) -> None:
     """List the stored sessions with their size, tokens and cost."""
 
     async def work(opened: SessionStore) -> list[Session[Any]]:
@@ -100,8 +106,20 @@ def list_sessions(store: StoreOption = DEFAULT_STORE, prefix: str = "") -> None:
         return [s for sid in ids if (s := await opened.get(sid)) is not None]
 
     sessions = _run(work, store)
-    from rich.table import Table
-
+    if as_json:
+        rows = [
+            {
+                "id": session.id,
+                "events": len(session.events),
+                "parent_id": session.parent_id,
+                "updated": session.last_update_time.isoformat(),
+                "total_tokens": session.total_tokens,
+                "total_cost_usd": session.total_cost,
+            }
+            for session in sessions
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
     table = Table(title=f"{len(sessions)} sessions in {store}")
     for column in ("id", "events", "parent", "updated", "tokens", "cost (USD)"):
         table.add_column(column)
