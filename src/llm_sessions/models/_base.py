@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, PrivateAttr
 
-__all__ = ["TrackedModel", "as_utc", "utc_now"]
+from ..validation import ensure_json_value
+
+__all__ = ["MetadataHelpers", "TrackedModel", "as_utc", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -45,3 +47,31 @@ class TrackedModel(BaseModel):
         listener = self._on_change
         if listener is not None:
             listener(self)
+
+
+class MetadataHelpers(TrackedModel):
+    """The async metadata helpers shared by events and runs (a ``metadata`` dict field)."""
+
+    if TYPE_CHECKING:  # declared by each subclass, in its own field order
+        metadata: dict[str, Any]
+    _metadata_label: ClassVar[str] = "metadata"
+
+    async def get_metadata(self, key: str, default: Any = None) -> Any:
+        """One metadata value, or ``default``."""
+        return self.metadata.get(key, default)
+
+    async def set_metadata(self, key: str, value: Any) -> None:
+        """Set one metadata value (a JSON value); a rejected value changes nothing."""
+        ensure_json_value(value, f"{self._metadata_label}[{key!r}]")
+        self.metadata[key] = value
+        self._mark_changed()
+
+    async def has_metadata(self, key: str) -> bool:
+        """Whether ``key`` is in the metadata."""
+        return key in self.metadata
+
+    async def remove_metadata(self, key: str) -> None:
+        """Remove ``key`` from the metadata if present."""
+        if key in self.metadata:
+            del self.metadata[key]
+            self._mark_changed()

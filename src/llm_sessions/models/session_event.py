@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Generic
+from typing import Any, ClassVar, Generic
 from uuid import uuid4
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -13,7 +13,7 @@ from typing_extensions import TypeVar
 from ..exceptions import InvalidInputError
 from ..tokens import count_text_async, encoding_name_for_model
 from ..validation import ensure_json_value, validate_id
-from ._base import TrackedModel, as_utc, utc_now
+from ._base import MetadataHelpers, as_utc, utc_now
 from .event_source import EventSource
 from .event_type import EventType
 from .token_usage import CountMethod, TokenUsage
@@ -24,7 +24,7 @@ MessageT = TypeVar("MessageT", default=Any)
 _MISSING: Any = object()
 
 
-class SessionEvent(TrackedModel, Generic[MessageT]):
+class SessionEvent(MetadataHelpers, Generic[MessageT]):
     """An event: its message (any JSON value), who produced it, its type and token usage.
 
     ``parent_event_id`` links a tool call to the model reply that asked for it. The message and
@@ -39,6 +39,7 @@ class SessionEvent(TrackedModel, Generic[MessageT]):
     source: EventSource = EventSource.LLM
     type: EventType = EventType.MESSAGE
     metadata: dict[str, Any] = Field(default_factory=dict)
+    _metadata_label: ClassVar[str] = "event.metadata"
     parent_event_id: str | None = None
     task_id: str | None = None
     token_usage: TokenUsage | None = None
@@ -141,25 +142,6 @@ class SessionEvent(TrackedModel, Generic[MessageT]):
         )
         return self.token_usage
 
-    async def get_metadata(self, key: str, default: Any = None) -> Any:
-        """One metadata value, or ``default``."""
-        return self.metadata.get(key, default)
-
-    async def set_metadata(self, key: str, value: Any) -> None:
-        """Set one metadata value (a JSON value); rejected values change nothing."""
-        ensure_json_value(value, f"event.metadata[{key!r}]")
-        self.metadata[key] = value
-        self._mark_changed()
-
-    async def has_metadata(self, key: str) -> bool:
-        """Whether ``key`` is in the metadata."""
-        return key in self.metadata
-
-    async def remove_metadata(self, key: str) -> None:
-        """Remove ``key`` from the metadata if present."""
-        if key in self.metadata:
-            del self.metadata[key]
-            self._mark_changed()
 
     async def update_metadata(self, values: Mapping[str, Any] | str, value: Any = _MISSING) -> None:
         """Set several metadata values at once (all are checked first), or one as ``key, value``."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import uuid4
 
 from pydantic import Field, field_validator
 
 from ..exceptions import InvalidSessionOperation
 from ..validation import ensure_json_value, validate_id
-from ._base import TrackedModel, as_utc, utc_now
+from ._base import MetadataHelpers, as_utc, utc_now
 
 if TYPE_CHECKING:
     from .session import Session
@@ -39,7 +39,7 @@ _ALLOWED_FROM: dict[RunStatus, frozenset[RunStatus]] = {
 }
 
 
-class SessionRun(TrackedModel):
+class SessionRun(MetadataHelpers):
     """A run: pending, then running, then completed, failed or cancelled (final states)."""
 
     id: str = Field(default_factory=lambda: str(uuid4()))
@@ -47,6 +47,7 @@ class SessionRun(TrackedModel):
     started_at: datetime = Field(default_factory=utc_now)
     ended_at: datetime | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    _metadata_label: ClassVar[str] = "run.metadata"
     tool_calls: list[str] = Field(default_factory=list)
 
     @field_validator("id")
@@ -105,25 +106,6 @@ class SessionRun(TrackedModel):
         if reason is not None:
             await self.set_metadata("cancel_reason", reason)
 
-    async def get_metadata(self, key: str, default: Any = None) -> Any:
-        """One metadata value, or ``default``."""
-        return self.metadata.get(key, default)
-
-    async def set_metadata(self, key: str, value: Any) -> None:
-        """Set one metadata value (a JSON value)."""
-        ensure_json_value(value, f"run.metadata[{key!r}]")
-        self.metadata[key] = value
-        self._mark_changed()
-
-    async def has_metadata(self, key: str) -> bool:
-        """Whether ``key`` is in the metadata."""
-        return key in self.metadata
-
-    async def remove_metadata(self, key: str) -> None:
-        """Remove ``key`` from the metadata if present."""
-        if key in self.metadata:
-            del self.metadata[key]
-            self._mark_changed()
 
     async def get_duration(self) -> float | None:
         """Seconds from start to end (or to now while unfinished); None while pending."""
