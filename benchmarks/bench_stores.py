@@ -43,7 +43,6 @@ ALL_STORES = ["memory", "file", "sqlite", "redis", "postgres"]
 VARIANTS = ["file-nofsync", "sqlite-normal"]  # the faster, less durable settings
 
 
-
 class RawDriver:
     """The same workload done directly with a driver: one append, a bulk write, a read."""
 
@@ -179,8 +178,9 @@ class RawSQLite(RawDriver):
     INSERT = "INSERT INTO events (session_id, event_id, body) VALUES (?, ?, ?)"
 
     def __init__(self, directory: Path, synchronous: str) -> None:
-        self.conn = sqlite3.connect(directory / f"raw-{uuid.uuid4().hex[:8]}.db",
-                                    isolation_level=None)
+        self.conn = sqlite3.connect(
+            directory / f"raw-{uuid.uuid4().hex[:8]}.db", isolation_level=None
+        )
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute(f"PRAGMA synchronous = {synchronous}")
         self.conn.execute(
@@ -317,35 +317,50 @@ def available(name: str) -> bool:
 def table(results: list[Result], count: int) -> str:
     sizes = sorted({10, min(1000, count), count})
     head = [
-        "store", *(f"p50@{s} ms" for s in sizes), f"{count}/10", "lib ev/s", "raw ev/s",
-        "raw/lib", "bulk ev/s", "load ms", "raw load ms", "load/raw",
+        "store",
+        *(f"p50@{s} ms" for s in sizes),
+        f"{count}/10",
+        "lib ev/s",
+        "raw ev/s",
+        "raw/lib",
+        "bulk ev/s",
+        "load ms",
+        "raw load ms",
+        "load/raw",
     ]
     rows = [head]
     for r in results:
         known = r.raw_rate is not None and r.raw_load is not None
-        rows.append([
-            r.store,
-            *(f"{r.medians[s] * 1e3:.3f}" for s in sizes),
-            f"{r.medians[count] / r.medians[10]:.2f}",
-            f"{r.rate:,.0f}",
-            f"{r.raw_rate:,.0f}" if r.raw_rate else "-",
-            f"{r.raw_rate / r.rate:.2f}" if r.raw_rate else "-",
-            f"{r.raw_bulk_rate:,.0f}" if r.raw_bulk_rate else "-",
-            f"{r.load * 1e3:.1f}",
-            f"{r.raw_load * 1e3:.1f}" if r.raw_load else "-",
-            f"{r.load / r.raw_load:.2f}" if known and r.raw_load else "-",
-        ])
+        rows.append(
+            [
+                r.store,
+                *(f"{r.medians[s] * 1e3:.3f}" for s in sizes),
+                f"{r.medians[count] / r.medians[10]:.2f}",
+                f"{r.rate:,.0f}",
+                f"{r.raw_rate:,.0f}" if r.raw_rate else "-",
+                f"{r.raw_rate / r.rate:.2f}" if r.raw_rate else "-",
+                f"{r.raw_bulk_rate:,.0f}" if r.raw_bulk_rate else "-",
+                f"{r.load * 1e3:.1f}",
+                f"{r.raw_load * 1e3:.1f}" if r.raw_load else "-",
+                f"{r.load / r.raw_load:.2f}" if known and r.raw_load else "-",
+            ]
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
-             for row in rows]
+    lines = [
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stores", default=",".join(ALL_STORES),
-                        help=f"comma-separated, from {ALL_STORES + VARIANTS}")
+    parser.add_argument(
+        "--stores",
+        default=",".join(ALL_STORES),
+        help=f"comma-separated, from {ALL_STORES + VARIANTS}",
+    )
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--window", type=int, default=50, help="appends per median")
     parser.add_argument("--loads", type=int, default=3, help="loads per median")
@@ -360,9 +375,7 @@ async def main() -> None:
                 continue
             open_one, raw = setups(name, directory)
             print(f"running {name} ...", file=sys.stderr, flush=True)
-            results.append(
-                await bench(name, open_one, raw, args.events, args.window, args.loads)
-            )
+            results.append(await bench(name, open_one, raw, args.events, args.window, args.loads))
     print(table(results, args.events))
 
 

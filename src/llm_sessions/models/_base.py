@@ -6,11 +6,31 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, ValidationInfo
 
 from ..validation import ensure_json_value
 
-__all__ = ["MetadataHelpers", "TrackedModel", "as_utc", "utc_now"]
+__all__ = [
+    "STORED_DATA",
+    "MetadataHelpers",
+    "TrackedModel",
+    "as_utc",
+    "is_stored_data",
+    "revision_of",
+    "set_listener",
+    "utc_now",
+]
+
+
+#: Validation context for data read back from a store: it passed every check when it was
+#: written, so the checks that cost time on every load (JSON values, ids, re-pricing) are skipped.
+STORED_DATA: dict[str, bool] = {"llm_sessions.stored": True}
+
+
+def is_stored_data(info: ValidationInfo) -> bool:
+    """Whether a validator is running on data read back from a store."""
+    context = info.context
+    return isinstance(context, dict) and context.get("llm_sessions.stored") is True
 
 
 def utc_now() -> datetime:
@@ -26,16 +46,19 @@ def as_utc(value: datetime) -> datetime:
 
 
 class TrackedModel(BaseModel):
-    """A model that counts its own changes and tells an owner about them.
+    """A model that counts its own changes and tells a listener about them.
 
     Stores use this to write only what changed: an event or run edited after it was saved is
     rewritten, nothing else is. Changes made through attribute assignment and through the
     models' own methods are seen; mutating a nested dict in place (``obj.metadata["k"] = v``)
     is not, so use the ``set_metadata`` helpers.
+
+    The counter and the listener live in slots, not pydantic private attributes: those would
+    triple the cost of building a model, which is most of the cost of loading a session. Slots
+    are not part of the data: dumps, equality and copies ignore them.
     """
 
-    _revision: int = PrivateAttr(default=0)
-    _on_change: Callable[[Any], None] | None = PrivateAttr(default=None)
+    __slots__ = ("_listener", "_revision")
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
@@ -43,10 +66,21 @@ class TrackedModel(BaseModel):
             self._mark_changed()
 
     def _mark_changed(self) -> None:
-        self._revision += 1
-        listener = self._on_change
+        object.__setattr__(self, "_revision", revision_of(self) + 1)
+        listener = getattr(self, "_listener", None)
         if listener is not None:
             listener(self)
+
+
+def revision_of(model: TrackedModel) -> int:
+    """How many changes ``model`` has seen since it was built."""
+    revision: int = getattr(model, "_revision", 0)
+    return revision
+
+
+def set_listener(model: TrackedModel, listener: Callable[[Any], None] | None) -> None:
+    """Have ``listener(model)`` called after each change to ``model`` (None: nobody)."""
+    object.__setattr__(model, "_listener", listener)
 
 
 class MetadataHelpers(TrackedModel):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_valid
 from ..exceptions import InvalidInputError, SessionNotFound
 from ..tokens import count_chat_message, count_text_async
 from ..validation import ensure_json_value, validate_id
+from ._base import set_listener
 from .session_event import MessageT, SessionEvent
 from .session_metadata import SessionMetadata
 from .session_run import RunStatus, SessionRun
@@ -197,9 +198,23 @@ class Session(BaseModel, Generic[MessageT]):
         if not isinstance(event, SessionEvent):
             raise InvalidInputError("event", event, "must be a SessionEvent")
         self.events.append(event)
+        set_listener(event, self._event_changed)
         if event.token_usage is not None:
             self.token_summary.add(event.token_usage)
         self.metadata.__dict__["updated_at"] = event.timestamp
+
+    def _event_changed(self, event: SessionEvent[Any]) -> None:
+        # An event edited after it was added: totals are derived from the events, and a store
+        # that already holds the event must rewrite it.
+        self.rebuild_token_summary()
+        if self._sync is not None:
+            self._sync.note_edit(event)
+
+    def watch_events(self, events: list[SessionEvent[Any]]) -> None:
+        """Follow edits to ``events`` (already in ``self.events``), as ``add_event`` does."""
+        listener = self._event_changed
+        for event in events:
+            set_listener(event, listener)
 
     async def add_event_and_save(self, event: SessionEvent[MessageT]) -> None:
         """Append an event and save the session; only the new event is written."""

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic
 from uuid import uuid4
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from typing_extensions import TypeVar
 
 from ..exceptions import InvalidInputError
 from ..tokens import count_text_async, encoding_name_for_model
 from ..validation import ensure_json_value, validate_id
-from ._base import MetadataHelpers, as_utc, utc_now
+from ._base import MetadataHelpers, as_utc, is_stored_data, utc_now
 from .event_source import EventSource
 from .event_type import EventType
 from .token_usage import CountMethod, TokenUsage
@@ -46,22 +46,26 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
 
     @field_validator("id")
     @classmethod
-    def _valid_id(cls, value: str) -> str:
-        return validate_id(value, "event.id")
+    def _valid_id(cls, value: str, info: ValidationInfo) -> str:
+        return value if is_stored_data(info) else validate_id(value, "event.id")
 
     @field_validator("parent_event_id")
     @classmethod
-    def _valid_parent(cls, value: str | None) -> str | None:
-        return None if value is None else validate_id(value, "event.parent_event_id")
+    def _valid_parent(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_stored_data(info):
+            return value
+        return validate_id(value, "event.parent_event_id")
 
     @field_validator("message")
     @classmethod
-    def _json_message(cls, value: Any) -> Any:
-        return ensure_json_value(value, "event.message")
+    def _json_message(cls, value: Any, info: ValidationInfo) -> Any:
+        return value if is_stored_data(info) else ensure_json_value(value, "event.message")
 
     @field_validator("metadata")
     @classmethod
-    def _json_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _json_metadata(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if is_stored_data(info):
+            return value
         return ensure_json_value(value, "event.metadata")  # type: ignore[no-any-return]
 
     @field_validator("timestamp")
@@ -70,9 +74,9 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
         return as_utc(value)
 
     @model_validator(mode="after")
-    def _parent_from_metadata(self) -> SessionEvent[MessageT]:
+    def _parent_from_metadata(self, info: ValidationInfo) -> SessionEvent[MessageT]:
         # Older code links a tool call to its reply through metadata["parent_event_id"].
-        if self.parent_event_id is None:
+        if self.parent_event_id is None and not is_stored_data(info):
             linked = self.metadata.get("parent_event_id")
             if isinstance(linked, str):
                 self.__dict__["parent_event_id"] = validate_id(linked, "event.parent_event_id")

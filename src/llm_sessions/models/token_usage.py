@@ -10,10 +10,18 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationInfo,
+    model_validator,
+)
 
 from ..exceptions import InvalidInputError
 from ..tokens import cost_usd, count_text_async
+from ._base import is_stored_data
 
 __all__ = ["CountMethod", "TokenSummary", "TokenUsage"]
 
@@ -52,7 +60,9 @@ class TokenUsage(BaseModel):
     count_method: CountMethod = CountMethod.REPORTED
 
     @model_validator(mode="after")
-    def _derive_total_and_cost(self) -> TokenUsage:
+    def _derive_total_and_cost(self, info: ValidationInfo) -> TokenUsage:
+        if is_stored_data(info):  # written by this class: total and cost already derived
+            return self
         total = self.prompt_tokens + self.completion_tokens
         if "total_tokens" in self.model_fields_set and self.total_tokens not in (0, total):
             raise InvalidInputError(

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from ..exceptions import CorruptSessionData
+from ..models._base import STORED_DATA, revision_of
 from ..models.session import Session
 from ..models.session_run import SessionRun
 from .sync import HeaderSnapshot, SyncState
@@ -65,13 +66,15 @@ def _decode_events(
         return []
     try:
         # One validation call for the whole log is several times faster than one per row.
-        return adapter.validate_json("[" + ",".join(_as_text(row) for row in rows) + "]")
+        return adapter.validate_json(
+            "[" + ",".join(_as_text(row) for row in rows) + "]", context=STORED_DATA
+        )
     except (ValidationError, ValueError):
         pass
     events: list[Any] = []
     for index, row in enumerate(rows):
         try:
-            events.extend(adapter.validate_json("[" + _as_text(row) + "]"))
+            events.extend(adapter.validate_json("[" + _as_text(row) + "]", context=STORED_DATA))
         except (ValidationError, ValueError, UnicodeDecodeError) as exc:
             logger.warning(
                 "Skipping unreadable event #%d at %s: %s", index, location, _first_line(exc)
@@ -122,11 +125,10 @@ def build_session(
         parent_id=session.parent_id,
         child_ids=tuple(session.child_ids),
         task_ids=tuple(session.task_ids),
-        runs={run.id: (id(run), run._revision) for run in session.runs},
+        runs={run.id: (id(run), revision_of(run)) for run in session.runs},
         state=json.loads(json.dumps(session.state)),
         properties=json.loads(json.dumps(session.metadata.properties)),
     )
-    sync = SyncState(store_token, len(events), snapshot)
-    sync.watch(events)
-    session._sync = sync
+    session._sync = SyncState(store_token, len(events), snapshot)
+    session.watch_events(events)
     return session

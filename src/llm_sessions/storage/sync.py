@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InvalidInputError
+from ..models._base import revision_of
 
 if TYPE_CHECKING:
     from ..models.session import Session
@@ -112,11 +113,9 @@ class SyncState:
         self.edited_events: dict[str, SessionEvent[Any]] = {}
         self.lock = asyncio.Lock()
 
-    def watch(self, events: list[SessionEvent[Any]]) -> None:
-        """Be told when any of these (already written) events is edited."""
-        note = self.edited_events.__setitem__
-        for event in events:
-            event.__pydantic_private__["_on_change"] = lambda e, note=note: note(e.id, e)  # type: ignore[index]
+    def note_edit(self, event: SessionEvent[Any]) -> None:
+        """Record that ``event`` changed; the next save rewrites it if it is already written."""
+        self.edited_events[event.id] = event
 
     def prepare(self, session: Session[Any]) -> WriteBatch:
         """Serialise what this save must write; raises before anything is written."""
@@ -125,7 +124,7 @@ class SyncState:
         new_ids = {event_id for event_id, _ in appended}
         edited = [e for e in self.edited_events.values() if e.id not in new_ids]
         updated = [(event.id, event.model_dump_json()) for event in edited]
-        revisions = {event.id: event._revision for event in edited}
+        revisions = {event.id: revision_of(event) for event in edited}
         header, snapshot = self._header_changes(session)
         return WriteBatch(
             session.id, header, appended, updated, revisions, len(session.events), snapshot
@@ -140,7 +139,7 @@ class SyncState:
         props_set, props_removed, props_copy = _diff_keys(
             props, stored.properties, "metadata.properties"
         )
-        run_marks = {run.id: (id(run), run._revision) for run in session.runs}
+        run_marks = {run.id: (id(run), revision_of(run)) for run in session.runs}
         runs_upserted = {
             run.id: run.model_dump_json()
             for run in session.runs
@@ -175,11 +174,12 @@ class SyncState:
     def commit(self, batch: WriteBatch, session: Session[Any]) -> None:
         """Record that ``batch`` is written."""
         if batch.events_end > self.events_written:
-            self.watch(session.events[self.events_written : batch.events_end])
+            # Events appended to the list directly (not through add_event) are followed too.
+            session.watch_events(session.events[self.events_written : batch.events_end])
             self.events_written = batch.events_end
         for event_id, revision in batch.updated_revisions.items():
             event = self.edited_events.get(event_id)
-            if event is not None and event._revision == revision:
+            if event is not None and revision_of(event) == revision:
                 del self.edited_events[event_id]
         self.snapshot = batch.snapshot
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..exceptions import InvalidInputError
 from .base import SessionStore
@@ -72,3 +72,66 @@ def _open_memory(url: str, options: dict[str, Any]) -> SessionStore:
     from .providers.memory import InMemorySessionStore
 
     return InMemorySessionStore(**options)
+
+
+@register_scheme("redis", "rediss")
+def _open_redis(url: str, options: dict[str, Any]) -> SessionStore:
+    from .providers.redis import RedisSessionStore
+
+    return RedisSessionStore.from_url(url, **options)
+
+
+@register_scheme("postgresql", "postgres")
+def _open_postgres(url: str, options: dict[str, Any]) -> SessionStore:
+    from .providers.postgres import PostgresSessionStore
+
+    return PostgresSessionStore.from_url(url, **options)
+
+
+def _flag(value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError("not a boolean (true/false)")
+    return lowered in ("1", "true", "yes", "on")
+
+
+def _query_options(url: str, known: Mapping[str, Callable[[str], Any]]) -> dict[str, Any]:
+    """Constructor options from the URL's query (``?expiration_seconds=60``), converted."""
+    options: dict[str, Any] = {}
+    for key, values in parse_qs(urlsplit(url).query, keep_blank_values=True).items():
+        if key not in known:
+            raise InvalidInputError(
+                "url", url, f"unknown option {key!r}; known: {', '.join(sorted(known))}"
+            )
+        try:
+            options[key] = known[key](values[-1])
+        except ValueError as exc:
+            raise InvalidInputError(f"url option {key}", values[-1], str(exc)) from exc
+    return options
+
+
+@register_scheme("file")
+def _open_file(url: str, options: dict[str, Any]) -> SessionStore:
+    from .providers.file import FileSessionStore
+
+    known: dict[str, Callable[[str], Any]] = {
+        "expiration_seconds": float,
+        "auto_save": _flag,
+        "fsync": _flag,
+    }
+    return FileSessionStore(url_path(url), **{**_query_options(url, known), **options})
+
+
+@register_scheme("sqlite")
+def _open_sqlite(url: str, options: dict[str, Any]) -> SessionStore:
+    from .providers.sqlite import SQLiteSessionStore
+
+    # sqlite:///rel.db is relative and sqlite:////abs.db absolute: drop the separator slash.
+    path = url_path(url)
+    path = path[1:] if path.startswith("/") else path
+    known: dict[str, Callable[[str], Any]] = {
+        "expiration_seconds": float,
+        "timeout": float,
+        "synchronous": str,
+    }
+    return SQLiteSessionStore(path, **{**_query_options(url, known), **options})

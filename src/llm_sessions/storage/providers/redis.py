@@ -1,0 +1,523 @@
+"""Sessions in Redis: a header of small keys plus an append-only event list per session.
+
+Layout (``P`` is the key prefix, ``{id}`` the session id as a Cluster hash tag, so every key of
+one session lives in one slot and one script or transaction can touch them all)::
+
+    P{id}:meta         hash   created_at, updated_at, parent_id, seq (insertion counter)
+    P{id}:children     zset   child id -> insertion seq (a set that keeps its order)
+    P{id}:tasks        zset   task id -> insertion seq
+    P{id}:runs         hash   run id -> run JSON
+    P{id}:run_order    zset   run id -> insertion seq
+    P{id}:state        hash   key -> value JSON
+    P{id}:props        hash   key -> value JSON (metadata properties)
+    P{id}:events       list   event JSON, in log order
+    P{id}:event_index  hash   event id -> position in the list (dedupe, in-place edits)
+
+Keep braces out of the key prefix: a ``{`` there would become every key's hash tag and put all
+sessions in one Cluster slot.
+
+A save is one ``EVALSHA`` of a registered Lua script that applies the whole batch atomically;
+a load is one ``MULTI`` of reads. ``list_sessions`` scans for ``P{*}:meta`` keys, so there is no
+index to keep in step with expiry and deletes (its cost grows with the size of the database).
+
+``redis`` is an optional dependency (``pip install "llm-sessions[redis]"``), imported only when
+a store is created.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Awaitable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
+from ...models.session import Session
+from ...validation import validate_id
+from ..base import StoreState
+from ..event_log import EventLogStore
+from ..records import StoredHeader, StoredSession
+from ..sync import WriteBatch
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["RedisSessionStore", "create_redis_session_store"]
+
+_T = TypeVar("_T")
+logger = logging.getLogger("llm_sessions.storage")
+
+DEFAULT_TIMEOUT = 5.0
+"""Seconds to wait for a connection or a reply before failing with ``StorageError``."""
+
+DEFAULT_MAX_CONNECTIONS = 50
+"""Connections a store's own pool opens at most; further operations wait for a free one."""
+
+_SUFFIXES = (
+    "meta",
+    "children",
+    "tasks",
+    "runs",
+    "run_order",
+    "state",
+    "props",
+    "events",
+    "event_index",
+)
+_META_SUFFIX = "}:meta"
+
+# KEYS: the nine keys of _SUFFIXES, in that order.
+# ARGV: created_at, updated_at, parent_id ("" = none), ttl_ms ("" = keep the session's own TTL),
+# the item counts of the twelve sections below (space-separated), then the sections' items:
+# children added, children removed, tasks added, tasks removed, runs upserted (pairs), runs
+# removed, state set (pairs), state removed, properties set (pairs), properties removed,
+# events appended (pairs), events updated (pairs).
+_WRITE_SCRIPT = """
+local meta, children, tasks, runs, run_order, state, props, events, index = unpack(KEYS)
+local counts = {}
+for n in string.gmatch(ARGV[5], '%d+') do counts[#counts + 1] = tonumber(n) end
+local pos, which = 6, 0
+local function section(width)
+  which = which + 1
+  local first = pos
+  pos = first + counts[which] * width
+  return first, pos - 1
+end
+local function next_seq()
+  return redis.call('HINCRBY', meta, 'seq', 1)
+end
+local function add_ordered(key)
+  local a, b = section(1)
+  for j = a, b do redis.call('ZADD', key, 'NX', next_seq(), ARGV[j]) end
+end
+local function remove_ordered(key)
+  local a, b = section(1)
+  for j = a, b do redis.call('ZREM', key, ARGV[j]) end
+end
+local function set_pairs(key)
+  local a, b = section(2)
+  for j = a, b, 2 do redis.call('HSET', key, ARGV[j], ARGV[j + 1]) end
+end
+local function remove_fields(key)
+  local a, b = section(1)
+  for j = a, b do redis.call('HDEL', key, ARGV[j]) end
+end
+
+redis.call('HSETNX', meta, 'created_at', ARGV[1])
+redis.call('HSET', meta, 'updated_at', ARGV[2])
+if ARGV[3] == '' then
+  redis.call('HDEL', meta, 'parent_id')
+else
+  redis.call('HSET', meta, 'parent_id', ARGV[3])
+end
+add_ordered(children)
+remove_ordered(children)
+add_ordered(tasks)
+remove_ordered(tasks)
+local a, b = section(2)
+for j = a, b, 2 do
+  redis.call('HSET', runs, ARGV[j], ARGV[j + 1])
+  redis.call('ZADD', run_order, 'NX', next_seq(), ARGV[j])
+end
+a, b = section(1)
+for j = a, b do
+  redis.call('HDEL', runs, ARGV[j])
+  redis.call('ZREM', run_order, ARGV[j])
+end
+set_pairs(state)
+remove_fields(state)
+set_pairs(props)
+remove_fields(props)
+a, b = section(2)
+if b >= a then
+  local length = redis.call('LLEN', events)
+  for j = a, b, 2 do
+    if redis.call('HSETNX', index, ARGV[j], length) == 1 then
+      redis.call('RPUSH', events, ARGV[j + 1])
+      length = length + 1
+    end
+  end
+end
+a, b = section(2)
+for j = a, b, 2 do
+  local at = redis.call('HGET', index, ARGV[j])
+  if at then redis.call('LSET', events, at, ARGV[j + 1]) end
+end
+
+local ttl = tonumber(ARGV[4])
+if not ttl then
+  ttl = redis.call('PTTL', meta)
+end
+if ttl > 0 then
+  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end
+end
+return 1
+"""
+
+
+def _import_redis() -> Any:
+    try:
+        import redis.asyncio as redis_asyncio
+    except ImportError as exc:
+        raise ImportError(
+            'The Redis session store needs the `redis` package: pip install "llm-sessions[redis]"'
+        ) from exc
+    return redis_asyncio
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError, TimeoutError)
+
+
+def _pooled_client(url: str | None, options: dict[str, Any]) -> Redis:
+    """A client on a pool of its own that waits for a free connection instead of failing,
+    with timeouts and one quick retry so that a dead server fails within seconds."""
+    redis_asyncio = _import_redis()
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialWithJitterBackoff
+
+    settings: dict[str, Any] = {
+        "socket_connect_timeout": DEFAULT_TIMEOUT,
+        "socket_timeout": DEFAULT_TIMEOUT,
+        "retry": Retry(ExponentialWithJitterBackoff(cap=0.2, base=0.01), 1),
+        "max_connections": DEFAULT_MAX_CONNECTIONS,
+        **options,
+    }
+    if url is not None:
+        pool = redis_asyncio.BlockingConnectionPool.from_url(url, **settings)
+    else:
+        if settings.pop("ssl", False):
+            settings["connection_class"] = redis_asyncio.SSLConnection
+        pool = redis_asyncio.BlockingConnectionPool(**settings)
+    client: Redis = redis_asyncio.Redis.from_pool(pool)
+    return client
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
+
+
+def _ms(seconds: float, field: str) -> int:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise InvalidInputError(field, seconds, "must be a number of seconds (or None: never)")
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidInputError(field, seconds, "must be > 0 and finite (or None: never)")
+    return max(1, math.ceil(seconds * 1000))
+
+
+_WIDTHS = (1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 2, 2)
+"""Items per entry in each section of the write script's arguments (pairs count as one)."""
+
+
+def _flat(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    return [part for pair in pairs for part in pair]
+
+
+def _timestamp(value: datetime) -> str:
+    return value.isoformat()
+
+
+class RedisSessionStore(EventLogStore):
+    """Sessions in Redis, one hash-tagged group of keys per session (see the module docstring).
+
+    ``redis_client`` is a ``redis.asyncio.Redis``; the store never closes an injected client
+    unless ``owns_client=True`` (as ``from_url`` and ``create_redis_session_store`` do).
+    ``expiration_seconds`` makes every save (re)start the session's time to live; without it a
+    session lives until deleted or given a TTL with ``set_expiration``.
+    """
+
+    def __init__(
+        self,
+        redis_client: Redis,
+        key_prefix: str = "session:",
+        expiration_seconds: float | None = None,
+        session_class: type[Session[Any]] = Session,
+        *,
+        owns_client: bool = False,
+    ) -> None:
+        super().__init__(session_class=session_class, expiration_seconds=expiration_seconds)
+        if not isinstance(key_prefix, str):
+            raise InvalidInputError("key_prefix", key_prefix, "must be a string")
+        self._ttl_ms = (
+            "" if expiration_seconds is None else str(_ms(expiration_seconds, "expiration_seconds"))
+        )
+        self.client = redis_client
+        self.key_prefix = key_prefix
+        self._owns_client = owns_client
+        self._errors = _driver_errors()
+        self._write_script = redis_client.register_script(_WRITE_SCRIPT)
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> RedisSessionStore:
+        """A store on a client it creates (and closes) from a ``redis://`` or ``rediss://`` URL.
+
+        The query may set ``key_prefix`` and ``expiration_seconds``; other query parameters and
+        keyword arguments that are not the store's go to the connection pool
+        (``redis.asyncio.BlockingConnectionPool.from_url``, at most 50 connections unless
+        ``max_connections`` says otherwise). No connection is made until first use.
+        """
+        parts = urlsplit(url)
+        store_options: dict[str, Any] = {}
+        driver_query: list[tuple[str, str]] = []
+        for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            if name == "key_prefix":
+                store_options[name] = value
+            elif name == "expiration_seconds":
+                store_options[name] = _parse_seconds(name, value)
+            else:
+                driver_query.append((name, value))
+        for name in ("key_prefix", "expiration_seconds", "session_class"):
+            if name in kwargs:
+                store_options[name] = kwargs.pop(name)
+        driver_url = urlunsplit(parts._replace(query=urlencode(driver_query)))
+        return cls(_pooled_client(driver_url, kwargs), owns_client=True, **store_options)
+
+    # -- the store contract ------------------------------------------------------------------
+
+    async def delete(self, session_id: str) -> bool:
+        validate_id(session_id)
+        self._ensure_open()
+        keys = self._keys(session_id)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.exists(keys[0])
+        pipe.delete(*keys)
+        existed, _ = await self._call("delete", session_id, pipe.execute())
+        return bool(existed)
+
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        self._ensure_open()
+        pattern = _glob_escape(self.key_prefix) + "{" + _glob_escape(prefix) + "*" + _META_SUFFIX
+        start = len(self.key_prefix) + 1
+        found: set[str] = set()
+
+        async def scan() -> None:
+            async for key in self.client.scan_iter(match=pattern, count=1000):
+                found.add(_text(key)[start : -len(_META_SUFFIX)])
+
+        await self._call("list sessions", self.key_prefix + "{*}", scan())
+        return sorted(found)
+
+    async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
+        """Expire all of the session's keys ``seconds`` from now (None: never), atomically."""
+        validate_id(session_id)
+        self._ensure_open()
+        ttl_ms = None if seconds is None else _ms(seconds, "seconds")
+        keys = self._keys(session_id)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.exists(keys[0])
+        for key in keys:
+            if ttl_ms is None:
+                pipe.persist(key)
+            else:
+                pipe.pexpire(key, ttl_ms)
+        replies = await self._call("set expiration of", session_id, pipe.execute())
+        return bool(replies[0])
+
+    async def flush(self) -> None:
+        """Nothing to do: every save is written to Redis before it returns (no write buffer)."""
+        self._ensure_open()
+
+    async def clear_cache(self) -> None:
+        """Nothing to do: the store keeps no cache; every ``get`` reads from Redis."""
+        self._ensure_open()
+
+    async def drop_all(self) -> int:
+        """Delete every session key under this store's prefix; returns how many keys went.
+
+        Only keys shaped like ``{prefix}{<id>}:<part>`` are touched.
+        """
+        self._ensure_open()
+        pattern = _glob_escape(self.key_prefix) + "{*}:*"
+
+        async def drop() -> int:
+            removed = 0
+            batch: list[Any] = []
+            async for key in self.client.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) >= 500:
+                    removed += await self.client.unlink(*batch)
+                    batch = []
+            if batch:
+                removed += await self.client.unlink(*batch)
+            return removed
+
+        return await self._call("drop the sessions under", self.key_prefix, drop())
+
+    async def close(self) -> None:
+        """Close the client if this store created it; an injected client stays open."""
+        if self.state is StoreState.CLOSED:
+            return
+        await super().close()
+        if self._owns_client:
+            await self._call("close the client of", self.key_prefix, self.client.aclose())
+
+    # -- the event log -----------------------------------------------------------------------
+
+    async def _read(self, session_id: str) -> StoredSession | None:
+        keys = self._keys(session_id)
+        meta, children, tasks, runs, run_order, state, props, events, _ = keys
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hgetall(meta)
+        pipe.zrange(children, 0, -1)
+        pipe.zrange(tasks, 0, -1)
+        pipe.hgetall(runs)
+        pipe.zrange(run_order, 0, -1)
+        pipe.hgetall(state)
+        pipe.hgetall(props)
+        pipe.lrange(events, 0, -1)
+        replies = await self._call("read", session_id, pipe.execute())
+        header_fields, child_ids, task_ids, run_bodies, run_ids, state_raw, props_raw, rows = (
+            replies
+        )
+        if not header_fields:
+            return None
+        header = self._header(
+            session_id,
+            {_text(k): _text(v) for k, v in header_fields.items()},
+            child_ids,
+            task_ids,
+            _ordered_runs(run_bodies, run_ids),
+            state_raw,
+            props_raw,
+        )
+        return StoredSession(header, rows, self._location(keys[7]))
+
+    async def _write(self, batch: WriteBatch) -> None:
+        validate_id(batch.session_id)  # the id names keys: never trust a forged one
+        header = batch.header
+        sections: list[list[str]] = [
+            header.children_added,
+            header.children_removed,
+            header.tasks_added,
+            header.tasks_removed,
+            _flat(header.runs_upserted.items()),
+            header.runs_removed,
+            _flat(header.state_set.items()),
+            header.state_removed,
+            _flat(header.properties_set.items()),
+            header.properties_removed,
+            _flat(batch.appended),
+            _flat(batch.updated),
+        ]
+        counts = " ".join(str(len(items) // _WIDTHS[n]) for n, items in enumerate(sections))
+        args = [
+            _timestamp(header.created_at),
+            _timestamp(header.updated_at),
+            header.parent_id or "",
+            self._ttl_ms,
+            counts,
+        ]
+        for items in sections:
+            args += items
+        call = self._write_script(keys=self._keys(batch.session_id), args=args)
+        await self._call("write", batch.session_id, call)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _keys(self, session_id: str) -> list[str]:
+        base = f"{self.key_prefix}{{{session_id}}}:"
+        return [base + suffix for suffix in _SUFFIXES]
+
+    def _header(
+        self,
+        session_id: str,
+        meta: dict[str, str],
+        child_ids: Sequence[str | bytes],
+        task_ids: Sequence[str | bytes],
+        runs: list[str | bytes],
+        state_raw: dict[Any, Any],
+        props_raw: dict[Any, Any],
+    ) -> StoredHeader:
+        try:
+            return StoredHeader(
+                created_at=datetime.fromisoformat(meta["created_at"]),
+                updated_at=datetime.fromisoformat(meta["updated_at"]),
+                parent_id=meta.get("parent_id"),
+                child_ids=[_text(child) for child in child_ids],
+                task_ids=[_text(task) for task in task_ids],
+                runs=runs,
+                state={_text(k): json.loads(v) for k, v in state_raw.items()},
+                properties={_text(k): json.loads(v) for k, v in props_raw.items()},
+            )
+        except (KeyError, ValueError, UnicodeDecodeError) as exc:
+            location = self._location(self._keys(session_id)[0])
+            reason = f"{type(exc).__name__}: {exc}"
+            logger.warning("Unreadable session header at %s: %s", location, reason)
+            raise CorruptSessionData(location, reason) from exc
+
+    def _server(self) -> str:
+        kwargs = self.client.connection_pool.connection_kwargs
+        if "path" in kwargs:
+            return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
+        return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+
+    def _location(self, key: str) -> str:
+        return f"{self._server()} key {key!r}"
+
+    async def _call(self, action: str, subject: str, call: Awaitable[_T]) -> _T:
+        try:
+            return await call
+        except self._errors as exc:
+            raise StorageError(
+                f"Redis at {self._server()} could not {action} {subject!r}: {exc}"
+            ) from exc
+
+
+def _ordered_runs(bodies: dict[Any, Any], order: Sequence[str | bytes]) -> list[str | bytes]:
+    by_id = {_text(run_id): body for run_id, body in bodies.items()}
+    ordered = [by_id.pop(_text(run_id)) for run_id in order if _text(run_id) in by_id]
+    return ordered + list(by_id.values())
+
+
+def _parse_seconds(field: str, value: str) -> float | None:
+    if value.lower() in ("", "none"):
+        return None
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise InvalidInputError(field, value, "must be a number of seconds") from exc
+
+
+async def create_redis_session_store(
+    host: str = "localhost",
+    port: int = 6379,
+    db: int = 0,
+    password: str | None = None,
+    key_prefix: str = "session:",
+    expiration_seconds: float | None = None,
+    **redis_kwargs: Any,
+) -> RedisSessionStore:
+    """Connect to Redis (checked with a ``PING``) and return a store that owns the client.
+
+    ``redis_kwargs`` go to the connection pool (for example ``ssl=True``, ``username``,
+    ``max_connections``, default 50); connect and reply timeouts default to 5 seconds. An
+    unreachable server raises ``StorageError`` from the driver's error.
+    """
+    session_class = redis_kwargs.pop("session_class", Session)
+    client = _pooled_client(
+        None, {"host": host, "port": port, "db": db, "password": password, **redis_kwargs}
+    )
+    store = RedisSessionStore(
+        client,
+        key_prefix=key_prefix,
+        expiration_seconds=expiration_seconds,
+        session_class=session_class,
+        owns_client=True,
+    )
+    try:
+        await client.ping()
+    except _driver_errors() as exc:
+        await client.aclose()
+        raise StorageError(f"Redis at {host}:{port}/{db} does not answer: {exc}") from exc
+    return store

@@ -1,0 +1,396 @@
+"""Sessions in one SQLite database: the embedded durable store.
+
+A session is a row of ``sessions`` plus rows of ``children``, ``tasks``, ``runs`` and ``state``,
+and its events are rows of ``events`` whose ``seq`` (an ``INTEGER PRIMARY KEY AUTOINCREMENT``)
+is the order every reader sees. Each save is one ``BEGIN IMMEDIATE`` transaction that touches
+only the rows it changes, so an append costs the same at any length of session, and writers in
+several processes serialise on SQLite's write lock (WAL mode, ``busy_timeout``).
+
+All SQLite calls run on one dedicated thread that owns the connection, opened on first use and
+closed by ``close()``: one thread hop per operation rather than one per statement, and nothing
+blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
+from ...models.session import Session
+from ...validation import validate_id
+from ..event_log import EventLogStore
+from ..records import StoredHeader, StoredSession
+from ..sync import HeaderChanges, WriteBatch
+
+__all__ = ["SCHEMA_VERSION", "SQLiteSessionStore"]
+
+logger = logging.getLogger("llm_sessions.storage")
+
+_T = TypeVar("_T")
+
+SCHEMA_VERSION = 1
+"""The schema this code writes, kept in ``PRAGMA user_version``."""
+
+_SCHEMA = [
+    """CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        parent_id TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        expires_at REAL,
+        properties TEXT NOT NULL DEFAULT '{}'
+    )""",
+    "CREATE INDEX sessions_expiry ON sessions (expires_at) WHERE expires_at IS NOT NULL",
+    """CREATE TABLE children (
+        session_id TEXT NOT NULL, child_id TEXT NOT NULL, PRIMARY KEY (session_id, child_id)
+    )""",
+    """CREATE TABLE tasks (
+        session_id TEXT NOT NULL, task_id TEXT NOT NULL, PRIMARY KEY (session_id, task_id)
+    )""",
+    """CREATE TABLE runs (
+        session_id TEXT NOT NULL, run_id TEXT NOT NULL, json TEXT NOT NULL,
+        PRIMARY KEY (session_id, run_id)
+    )""",
+    """CREATE TABLE state (
+        session_id TEXT NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL,
+        PRIMARY KEY (session_id, key)
+    )""",
+    """CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (session_id, event_id)
+    )""",
+    "CREATE INDEX events_order ON events (session_id, seq)",
+]
+_SESSION_TABLES = ("events", "children", "tasks", "runs", "state")
+_SYNCHRONOUS = ("off", "normal", "full", "extra")
+
+_UPSERT_SESSION = """
+    INSERT INTO sessions (id, parent_id, created_at, updated_at, expires_at)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET
+        parent_id = excluded.parent_id,
+        updated_at = max(updated_at, excluded.updated_at),
+        expires_at = excluded.expires_at
+"""
+
+
+def _stamp(moment: datetime) -> str:
+    # A fixed-width UTC form, so that text order is time order (for max(updated_at, ?)).
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class SQLiteSessionStore(EventLogStore):
+    """Sessions in the SQLite database at ``path`` (created on first use).
+
+    ``synchronous`` is SQLite's setting: ``"full"`` (the default) makes every acknowledged save
+    survive a power loss; ``"normal"`` is faster and survives a crash of the process.
+    ``timeout`` is how long a writer waits for another process's transaction, in seconds.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        session_class: type[Session[Any]] = Session,
+        expiration_seconds: float | None = None,
+        *,
+        timeout: float = 30.0,
+        synchronous: str = "full",
+    ) -> None:
+        super().__init__(session_class=session_class, expiration_seconds=expiration_seconds)
+        if synchronous.lower() not in _SYNCHRONOUS:
+            raise InvalidInputError("synchronous", synchronous, f"must be one of {_SYNCHRONOUS}")
+        if timeout < 0:
+            raise InvalidInputError("timeout", timeout, "must be >= 0 seconds")
+        self.path = str(path)
+        self.timeout = timeout
+        self.synchronous = synchronous.lower()
+        self._connection: sqlite3.Connection | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    # -- public API ----------------------------------------------------------------------------
+
+    async def delete(self, session_id: str) -> bool:
+        validate_id(session_id)
+        self._ensure_open()
+        return await self._run(self._delete_sync, session_id)
+
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        self._ensure_open()
+        return await self._run(self._list_sync, prefix)
+
+    async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
+        validate_id(session_id)
+        self._ensure_open()
+        if seconds is not None and seconds <= 0:
+            raise InvalidInputError("seconds", seconds, "must be > 0 (or None: never)")
+        return await self._run(self._expire_sync, session_id, seconds)
+
+    async def prune_expired(self) -> int:
+        """Delete every expired session and its rows; returns how many sessions went."""
+        self._ensure_open()
+        return await self._run(self._prune_sync)
+
+    async def close(self) -> None:
+        """Close the connection and its thread (idempotent)."""
+        executor, self._executor = self._executor, None
+        await super().close()
+        if executor is not None:
+            try:
+                await asyncio.get_running_loop().run_in_executor(executor, self._close_sync)
+            finally:
+                executor.shutdown(wait=False)
+
+    # -- EventLogStore -------------------------------------------------------------------------
+
+    async def _read(self, session_id: str) -> StoredSession | None:
+        return await self._run(self._read_sync, session_id)
+
+    async def _write(self, batch: WriteBatch) -> None:
+        validate_id(batch.session_id)
+        await self._run(self._write_sync, batch)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    async def _run(self, work: Callable[..., _T], *args: Any) -> _T:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="llm-sessions-sqlite")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, work, *args)
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(f"SQLite store {self.path}: {exc}") from exc
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._connection is None:
+            connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute(f"PRAGMA synchronous = {self.synchronous}")
+                self._migrate(connection)
+            except BaseException:
+                connection.close()
+                raise
+            self._connection = connection
+        return self._connection
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        if self._check_version(connection) == SCHEMA_VERSION:
+            return
+        with _transaction(connection, "BEGIN IMMEDIATE"):
+            if self._check_version(connection) == 0:
+                for statement in _SCHEMA:
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _check_version(self, connection: sqlite3.Connection) -> int:
+        version: int = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"SQLite store {self.path} has schema version {version}, newer than the "
+                f"{SCHEMA_VERSION} this llm_sessions understands; upgrade llm_sessions"
+            )
+        return version
+
+    def _close_sync(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    # -- work done on the connection's thread -------------------------------------------------
+
+    def _read_sync(self, session_id: str) -> StoredSession | None:
+        conn = self._conn()
+        location = f"{self.path} (session {session_id!r})"
+        with _transaction(conn, "BEGIN"):  # one snapshot for the header and the events
+            row = conn.execute(
+                "SELECT parent_id, created_at, updated_at, expires_at, properties"
+                " FROM sessions WHERE id = ?",
+                (session_id,),
+            ).fetchone()
+            if row is None or (row[3] is not None and row[3] <= time.time()):
+                return None
+            children = _column(conn, "SELECT child_id FROM children", session_id)
+            tasks = _column(conn, "SELECT task_id FROM tasks", session_id)
+            runs = _column(conn, "SELECT json FROM runs", session_id)
+            state = conn.execute(
+                "SELECT key, json FROM state WHERE session_id = ? ORDER BY rowid", (session_id,)
+            ).fetchall()
+            events = [
+                body
+                for (body,) in conn.execute(
+                    "SELECT body FROM events WHERE session_id = ? ORDER BY seq", (session_id,)
+                )
+            ]
+        try:
+            header = StoredHeader(
+                created_at=datetime.fromisoformat(row[1]),
+                updated_at=datetime.fromisoformat(row[2]),
+                parent_id=row[0],
+                child_ids=children,
+                task_ids=tasks,
+                runs=runs,
+                state={key: json.loads(text) for key, text in state},
+                properties=json.loads(row[4]),
+            )
+        except (ValueError, TypeError) as exc:
+            logger.warning("Unreadable session header at %s: %s", location, exc)
+            raise CorruptSessionData(location, str(exc)) from exc
+        return StoredSession(header, events, location)
+
+    def _write_sync(self, batch: WriteBatch) -> None:
+        conn = self._conn()
+        session_id, changes = batch.session_id, batch.header
+        with _transaction(conn, "BEGIN IMMEDIATE"):
+            now = time.time()
+            row = conn.execute(
+                "SELECT expires_at FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            expires_at = None if row is None else row[0]
+            if expires_at is not None and expires_at <= now:
+                _delete_rows(conn, session_id)  # expired: start afresh, as if it had vanished
+                expires_at = None
+            if self.expiration_seconds is not None:
+                expires_at = now + self.expiration_seconds
+            conn.execute(
+                _UPSERT_SESSION,
+                (
+                    session_id,
+                    changes.parent_id,
+                    _stamp(changes.created_at),
+                    _stamp(changes.updated_at),
+                    expires_at,
+                ),
+            )
+            _merge_header(conn, session_id, changes)
+            if batch.updated:
+                conn.executemany(
+                    "UPDATE events SET body = ? WHERE session_id = ? AND event_id = ?",
+                    [(body, session_id, event_id) for event_id, body in batch.updated],
+                )
+            if batch.appended:
+                conn.executemany(
+                    "INSERT INTO events (session_id, event_id, body) VALUES (?, ?, ?)"
+                    " ON CONFLICT (session_id, event_id) DO NOTHING",
+                    [(session_id, event_id, body) for event_id, body in batch.appended],
+                )
+
+    def _delete_sync(self, session_id: str) -> bool:
+        conn = self._conn()
+        with _transaction(conn, "BEGIN IMMEDIATE"):
+            row = conn.execute(
+                "SELECT expires_at FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            _delete_rows(conn, session_id)
+        return row is not None and (row[0] is None or row[0] > time.time())
+
+    def _list_sync(self, prefix: str) -> list[str]:
+        rows = self._conn().execute(
+            "SELECT id FROM sessions WHERE (expires_at IS NULL OR expires_at > ?)"
+            " AND substr(id, 1, ?) = ? ORDER BY id",
+            (time.time(), len(prefix), prefix),
+        )
+        return [session_id for (session_id,) in rows]
+
+    def _expire_sync(self, session_id: str, seconds: float | None) -> bool:
+        conn = self._conn()
+        now = time.time()
+        with _transaction(conn, "BEGIN IMMEDIATE"):
+            cursor = conn.execute(
+                "UPDATE sessions SET expires_at = ?"
+                " WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)",
+                (None if seconds is None else now + seconds, session_id, now),
+            )
+        return cursor.rowcount > 0
+
+    def _prune_sync(self) -> int:
+        conn = self._conn()
+        with _transaction(conn, "BEGIN IMMEDIATE"):
+            expired = "SELECT id FROM sessions WHERE expires_at <= ?"
+            now = time.time()
+            for table in _SESSION_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE session_id IN ({expired})", (now,))
+            cursor = conn.execute(f"DELETE FROM sessions WHERE id IN ({expired})", (now,))
+        return cursor.rowcount
+
+
+class _transaction:
+    """``with _transaction(conn, "BEGIN IMMEDIATE"):`` commits, or rolls back on error."""
+
+    def __init__(self, connection: sqlite3.Connection, begin: str) -> None:
+        self.connection = connection
+        self.begin = begin
+
+    def __enter__(self) -> None:
+        self.connection.execute(self.begin)
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            self.connection.execute("COMMIT")
+        elif self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+
+
+def _column(conn: sqlite3.Connection, select: str, session_id: str) -> list[Any]:
+    query = f"{select} WHERE session_id = ? ORDER BY rowid"
+    return [value for (value,) in conn.execute(query, (session_id,))]
+
+
+def _delete_rows(conn: sqlite3.Connection, session_id: str) -> None:
+    for table in _SESSION_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+    conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+
+def _merge_header(conn: sqlite3.Connection, session_id: str, changes: HeaderChanges) -> None:
+    """Apply the merge operations of a batch's header (set union, upsert, per-key writes)."""
+    for table, column, added, removed in (
+        ("children", "child_id", changes.children_added, changes.children_removed),
+        ("tasks", "task_id", changes.tasks_added, changes.tasks_removed),
+    ):
+        _run_many(conn, f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", session_id, added)
+        _run_many(
+            conn, f"DELETE FROM {table} WHERE session_id = ? AND {column} = ?", session_id, removed
+        )
+    for table, column, upserted, removed in (
+        ("runs", "run_id", changes.runs_upserted, changes.runs_removed),
+        ("state", "key", changes.state_set, changes.state_removed),
+    ):
+        _run_many(
+            conn, f"DELETE FROM {table} WHERE session_id = ? AND {column} = ?", session_id, removed
+        )
+        if upserted:
+            conn.executemany(
+                f"INSERT INTO {table} VALUES (?, ?, ?)"
+                f" ON CONFLICT (session_id, {column}) DO UPDATE SET json = excluded.json",
+                [(session_id, key, text) for key, text in upserted.items()],
+            )
+    if changes.properties_set or changes.properties_removed:
+        (text,) = conn.execute(
+            "SELECT properties FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        properties = json.loads(text)
+        for key in changes.properties_removed:
+            properties.pop(key, None)
+        properties.update((key, json.loads(value)) for key, value in changes.properties_set.items())
+        conn.execute(
+            "UPDATE sessions SET properties = ? WHERE id = ?",
+            (json.dumps(properties, ensure_ascii=False), session_id),
+        )
+
+
+def _run_many(conn: sqlite3.Connection, sql: str, session_id: str, items: Iterable[str]) -> None:
+    rows = [(session_id, item) for item in items]
+    if rows:
+        conn.executemany(sql, rows)

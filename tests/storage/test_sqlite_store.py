@@ -1,0 +1,161 @@
+"""What is particular to the SQLite store: its schema, connection, pruning and errors."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_sessions.exceptions import InvalidInputError, StorageError
+from llm_sessions.models import Session, SessionEvent
+from llm_sessions.storage import SQLiteSessionStore, open_store
+from llm_sessions.storage.providers.sqlite import SCHEMA_VERSION
+
+
+def query(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(sql, args).fetchall()
+    finally:
+        connection.close()
+
+
+async def test_schema_wal_and_lazy_connection(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    assert not path.exists()  # nothing is opened before the first use
+
+    await store.save(Session(id="one"))
+
+    assert query(path, "PRAGMA journal_mode") == [("wal",)]
+    assert query(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    tables = {name for (name,) in query(path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sessions", "children", "tasks", "runs", "state", "events"} <= tables
+    await store.close()
+    assert store._connection is None
+
+
+async def test_appends_and_edits_leave_other_rows_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    session: Session[Any] = Session(id="one")
+    for n in range(3):
+        await session.add_event(SessionEvent(message=n))
+    await store.save(session)
+    rows = query(path, "SELECT seq, event_id, body FROM events ORDER BY seq")
+
+    await session.events[1].set_metadata("edited", True)
+    await session.add_event_and_save(SessionEvent(message=3))
+    await store.close()
+
+    after = query(path, "SELECT seq, event_id, body FROM events ORDER BY seq")
+    assert [row[:2] for row in after[:3]] == [row[:2] for row in rows]  # same positions
+    assert after[0] == rows[0] and after[2] == rows[2]
+    assert '"edited":true' in after[1][2]
+    assert len(after) == 4
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    query(path, "PRAGMA user_version = 99")
+    store = SQLiteSessionStore(path)
+
+    with pytest.raises(StorageError, match=r"schema version 99.*upgrade"):
+        await store.get("anything")
+    await store.close()
+
+
+async def test_prune_expired(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    for session_id in ("a", "b", "kept"):
+        session: Session[Any] = Session(id=session_id, child_ids=["c"], state={"k": 1})
+        await session.add_event(SessionEvent(message=session_id))
+        await store.save(session)
+    await store.set_expiration("a", 0.3)
+    await store.set_expiration("b", 0.3)
+    assert await store.prune_expired() == 0
+    await asyncio.sleep(0.4)
+
+    assert await store.prune_expired() == 2
+
+    assert await store.list_sessions() == ["kept"]
+    for table in ("sessions", "children", "state", "events"):
+        key = "id" if table == "sessions" else "session_id"
+        assert query(path, f"SELECT DISTINCT {key} FROM {table}") == [("kept",)]
+    await store.close()
+
+
+async def test_an_unopenable_database_is_a_storage_error(tmp_path: Path) -> None:
+    store = SQLiteSessionStore(tmp_path / "missing-dir" / "s.db")
+
+    with pytest.raises(StorageError) as caught:
+        await store.get("anything")
+    assert isinstance(caught.value.__cause__, sqlite3.Error)
+    assert str(tmp_path) in str(caught.value)
+    await store.close()
+
+
+async def test_options_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="synchronous"):
+        SQLiteSessionStore(tmp_path / "s.db", synchronous="sometimes")
+    with pytest.raises(InvalidInputError, match="expiration_seconds"):
+        SQLiteSessionStore(tmp_path / "s.db", expiration_seconds=0)
+
+
+async def test_url_paths_and_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    relative = open_store("sqlite:///rel.db?expiration_seconds=5&synchronous=normal")
+    absolute = open_store(f"sqlite:///{tmp_path}/abs.db")
+    assert isinstance(relative, SQLiteSessionStore) and isinstance(absolute, SQLiteSessionStore)
+    assert (relative.path, relative.expiration_seconds, relative.synchronous) == (
+        "rel.db",
+        5.0,
+        "normal",
+    )
+    assert absolute.path == f"{tmp_path}/abs.db"
+
+    await relative.save(Session(id="r"))
+    await relative.close()
+    assert (tmp_path / "rel.db").exists()
+
+
+async def test_waiting_for_another_writer_does_not_block_the_event_loop(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    session: Session[Any] = Session(id="busy")
+    await store.save(session)
+    taken, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        connection = sqlite3.connect(path, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        taken.set()
+        release.wait()
+        connection.execute("COMMIT")
+        connection.close()
+
+    holder = threading.Thread(target=other_writer)
+    holder.start()
+    taken.wait()
+    save = asyncio.create_task(session.add_event_and_save(SessionEvent(message="waited")))
+    started = time.perf_counter()
+    for _ in range(20):  # a blocked loop could not turn until the other writer lets go
+        await asyncio.sleep(0.01)
+    turning = time.perf_counter() - started
+    assert not save.done()
+    release.set()
+    await save
+    holder.join()
+
+    assert turning < 1.0
+    fresh = SQLiteSessionStore(path)
+    loaded = await fresh.get("busy")
+    assert loaded is not None and [e.message for e in loaded.events] == ["waited"]
+    await fresh.close()
+    await store.close()
