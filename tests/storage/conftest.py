@@ -58,11 +58,14 @@ def _url_for(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 
 async def _cleanup(case: StoreCase) -> None:
-    if case.kind in ("redis", "postgres") and case.opened:
-        # Remove this test's keys / schema through the store's own clean-up hook.
-        await case.opened[0].drop_all()  # type: ignore[attr-defined]
     for store in case.opened:
         await store.close()
+    if case.kind in ("redis", "postgres") and case.opened:
+        # Remove this test's keys / schema through a store of its own (tests may have closed
+        # theirs).
+        cleaner = open_store(case.url)
+        await cleaner.drop_all()  # type: ignore[attr-defined]
+        await cleaner.close()
 
 
 @pytest.fixture(params=ALL_KINDS)

@@ -156,6 +156,21 @@ async def test_removals_by_one_writer_keep_the_others_additions(durable_case: St
     assert merged.state == {"new": 1}
 
 
+async def test_a_stale_copy_does_not_undo_a_new_parent(durable_case: StoreCase) -> None:
+    session: Session[Any] = Session()
+    await durable_case.open().save(session)
+    one, two = durable_case.open(), durable_case.open()
+    a, b = await load(one, session.id), await load(two, session.id)
+
+    a.parent_id = "adopted-by"
+    await one.save(a)
+    await b.add_event_and_save(SessionEvent(message="from a stale copy"))
+
+    merged = await load(durable_case.open(), session.id)
+    assert merged.parent_id == "adopted-by"
+    assert [event.message for event in merged.events] == ["from a stale copy"]
+
+
 async def test_a_retried_save_does_not_duplicate_events(durable_case: StoreCase) -> None:
     store = durable_case.open()
     session: Session[Any] = Session()

@@ -44,6 +44,9 @@ class HeaderChanges:
     created_at: datetime
     updated_at: datetime
     parent_id: str | None
+    parent_changed: bool
+    """Apply ``parent_id`` only if this writer changed it (or when creating the session): a
+    stale copy must not undo a parent another writer set."""
     children_added: list[str] = field(default_factory=list)
     children_removed: list[str] = field(default_factory=list)
     tasks_added: list[str] = field(default_factory=list)
@@ -150,6 +153,7 @@ class SyncState:
             created_at=session.metadata.created_at,
             updated_at=session.metadata.updated_at,
             parent_id=session.parent_id,
+            parent_changed=session.parent_id != stored.parent_id,
             children_added=children_added,
             children_removed=children_removed,
             tasks_added=tasks_added,

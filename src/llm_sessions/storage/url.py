@@ -52,8 +52,9 @@ def open_store(url: str, **options: Any) -> SessionStore:
 
 
 def url_path(url: str) -> str:
-    """The file-system path of a ``file://`` or ``sqlite://`` URL (``sqlite:///rel.db`` is
-    relative, ``sqlite:////abs.db`` absolute, as in SQLAlchemy; ``file:///abs`` is absolute)."""
+    """The path part of a ``file://`` or ``sqlite://`` URL, with its leading slash
+    (``file:///abs/dir`` gives ``/abs/dir``; the SQLite opener reads ``sqlite:///rel.db`` as
+    relative and ``sqlite:////abs.db`` as absolute, as SQLAlchemy does)."""
     parts = urlsplit(url)
     return unquote(parts.netloc + parts.path)
 

@@ -172,8 +172,9 @@ def _merge_ids(target: list[str], added: list[str], removed: list[str]) -> None:
 
 def _merge_header(doc: dict[str, Any], changes: HeaderChanges) -> bool:
     """Merge a batch's header changes into ``doc``; True if anything but time changed."""
-    changed = doc["parent_id"] != changes.parent_id
-    doc["parent_id"] = changes.parent_id
+    changed = changes.parent_changed and doc["parent_id"] != changes.parent_id
+    if changes.parent_changed:
+        doc["parent_id"] = changes.parent_id
     _merge_ids(doc["child_ids"], changes.children_added, changes.children_removed)
     _merge_ids(doc["task_ids"], changes.tasks_added, changes.tasks_removed)
     for key, removed, upserted in (

@@ -104,7 +104,8 @@ CREATE FUNCTION {s}.write_batch(
     p_run_ids text[], p_run_bodies text[], p_runs_del text[],
     p_state_keys text[], p_state_values text[], p_state_del text[],
     p_prop_keys text[], p_prop_values text[], p_props_del text[],
-    p_event_ids text[], p_event_bodies text[], p_edit_ids text[], p_edit_bodies text[]
+    p_event_ids text[], p_event_bodies text[], p_edit_ids text[], p_edit_bodies text[],
+    p_parent_changed boolean
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     -- An expired session is gone: a save after expiry starts it afresh.
@@ -113,7 +114,7 @@ BEGIN
     INSERT INTO {s}.sessions AS s (id, parent_id, created_at, updated_at, expires_at)
     VALUES (p_id, p_parent, p_created, p_updated, now() + p_ttl * interval '1 second')
     ON CONFLICT (id) DO UPDATE SET
-        parent_id = excluded.parent_id,
+        parent_id = CASE WHEN p_parent_changed THEN excluded.parent_id ELSE s.parent_id END,
         updated_at = excluded.updated_at,
         expires_at = COALESCE(excluded.expires_at, s.expires_at);
     IF cardinality(p_children_add) > 0 THEN
@@ -202,7 +203,7 @@ SELECT header, body FROM (
 ORDER BY part, seq
 """
 
-_WRITE = "SELECT {s}.write_batch(" + ", ".join(f"${n}" for n in range(1, 23)) + ")"
+_WRITE = "SELECT {s}.write_batch(" + ", ".join(f"${n}" for n in range(1, 24)) + ")"
 
 
 def _import_asyncpg() -> Any:
@@ -417,6 +418,7 @@ class PostgresSessionStore(EventLogStore):
             [body for _, body in batch.appended],
             [event_id for event_id, _ in batch.updated],
             [body for _, body in batch.updated],
+            header.parent_changed,
         )
         await self._run("write", batch.session_id, lambda c: c.execute(self._sql_write, *args))
 

@@ -70,8 +70,8 @@ _SUFFIXES = (
 _META_SUFFIX = "}:meta"
 
 # KEYS: the nine keys of _SUFFIXES, in that order.
-# ARGV: created_at, updated_at, parent_id ("" = none), ttl_ms ("" = keep the session's own TTL),
-# the item counts of the twelve sections below (space-separated), then the sections' items:
+# ARGV: created_at, updated_at, parent ("" = unchanged, "=" = none, "=<id>" = set),
+# ttl_ms ("" = keep the session's own TTL), the item counts of the twelve sections below (space-separated), then the sections' items:
 # children added, children removed, tasks added, tasks removed, runs upserted (pairs), runs
 # removed, state set (pairs), state removed, properties set (pairs), properties removed,
 # events appended (pairs), events updated (pairs).
@@ -108,10 +108,10 @@ end
 
 redis.call('HSETNX', meta, 'created_at', ARGV[1])
 redis.call('HSET', meta, 'updated_at', ARGV[2])
-if ARGV[3] == '' then
+if ARGV[3] == '=' then
   redis.call('HDEL', meta, 'parent_id')
-else
-  redis.call('HSET', meta, 'parent_id', ARGV[3])
+elseif ARGV[3] ~= '' then
+  redis.call('HSET', meta, 'parent_id', string.sub(ARGV[3], 2))
 end
 add_ordered(children)
 remove_ordered(children)
@@ -414,7 +414,7 @@ class RedisSessionStore(EventLogStore):
         args = [
             _timestamp(header.created_at),
             _timestamp(header.updated_at),
-            header.parent_id or "",
+            "=" + (header.parent_id or "") if header.parent_changed else "",
             self._ttl_ms,
             counts,
         ]

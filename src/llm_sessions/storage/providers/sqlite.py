@@ -80,7 +80,7 @@ _UPSERT_SESSION = """
     INSERT INTO sessions (id, parent_id, created_at, updated_at, expires_at)
     VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET
-        parent_id = excluded.parent_id,
+        parent_id = CASE WHEN ? THEN excluded.parent_id ELSE sessions.parent_id END,
         updated_at = max(updated_at, excluded.updated_at),
         expires_at = excluded.expires_at
 """
@@ -271,6 +271,7 @@ class SQLiteSessionStore(EventLogStore):
                     _stamp(changes.created_at),
                     _stamp(changes.updated_at),
                     expires_at,
+                    changes.parent_changed,
                 ),
             )
             _merge_header(conn, session_id, changes)
