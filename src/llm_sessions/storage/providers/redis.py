@@ -71,10 +71,10 @@ _META_SUFFIX = "}:meta"
 
 # KEYS: the nine keys of _SUFFIXES, in that order.
 # ARGV: created_at, updated_at, parent ("" = unchanged, "=" = none, "=<id>" = set),
-# ttl_ms ("" = keep the session's own TTL), the item counts of the twelve sections below (space-separated), then the sections' items:
-# children added, children removed, tasks added, tasks removed, runs upserted (pairs), runs
-# removed, state set (pairs), state removed, properties set (pairs), properties removed,
-# events appended (pairs), events updated (pairs).
+# ttl_ms ("" = keep the session's own TTL), the item counts of the twelve sections below
+# (space-separated), then the sections' items: children added, children removed, tasks added,
+# tasks removed, runs upserted (pairs), runs removed, state set (pairs), state removed,
+# properties set (pairs), properties removed, events appended (pairs), events updated (pairs).
 _WRITE_SCRIPT = """
 local meta, children, tasks, runs, run_order, state, props, events, index = unpack(KEYS)
 local counts = {}
