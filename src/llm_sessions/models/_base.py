@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ValidationInfo
+from pydantic import BaseModel
 
 from ..validation import ensure_json_value
 
@@ -15,22 +15,16 @@ __all__ = [
     "MetadataHelpers",
     "TrackedModel",
     "as_utc",
-    "is_stored_data",
     "revision_of",
     "set_listener",
     "utc_now",
 ]
 
 
-#: Validation context for data read back from a store: it passed every check when it was
-#: written, so the checks that cost time on every load (JSON values, ids, re-pricing) are skipped.
+#: Validation context (compared by identity) for data read back from a store: it passed every
+#: check when it was written, so the checks that cost time on every load (JSON values, ids,
+#: re-pricing) are skipped.
 STORED_DATA: dict[str, bool] = {"llm_sessions.stored": True}
-
-
-def is_stored_data(info: ValidationInfo) -> bool:
-    """Whether a validator is running on data read back from a store."""
-    context = info.context
-    return isinstance(context, dict) and context.get("llm_sessions.stored") is True
 
 
 def utc_now() -> datetime:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Generic
 from uuid import uuid4
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 from typing_extensions import TypeVar
 
 from ..exceptions import InvalidInputError
 from ..tokens import count_text_async, encoding_name_for_model
 from ..validation import ensure_json_value, validate_id
-from ._base import MetadataHelpers, as_utc, is_stored_data, utc_now
+from ._base import STORED_DATA, MetadataHelpers, as_utc, utc_now
 from .event_source import EventSource
 from .event_type import EventType
 from .token_usage import CountMethod, TokenUsage
@@ -44,42 +44,31 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
     task_id: str | None = None
     token_usage: TokenUsage | None = None
 
-    @field_validator("id")
-    @classmethod
-    def _valid_id(cls, value: str, info: ValidationInfo) -> str:
-        return value if is_stored_data(info) else validate_id(value, "event.id")
-
-    @field_validator("parent_event_id")
-    @classmethod
-    def _valid_parent(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_stored_data(info):
-            return value
-        return validate_id(value, "event.parent_event_id")
-
-    @field_validator("message")
-    @classmethod
-    def _json_message(cls, value: Any, info: ValidationInfo) -> Any:
-        return value if is_stored_data(info) else ensure_json_value(value, "event.message")
-
-    @field_validator("metadata")
-    @classmethod
-    def _json_metadata(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        if is_stored_data(info):
-            return value
-        return ensure_json_value(value, "event.metadata")  # type: ignore[no-any-return]
-
-    @field_validator("timestamp")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return as_utc(value)
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Checked here, before the assignment: the model validator runs only after pydantic has
+        # stored the new value, which would leave a rejected value in place.
+        check = _ASSIGNMENT_CHECKS.get(name)
+        if check is not None:
+            check(value)
+        super().__setattr__(name, value)
 
     @model_validator(mode="after")
-    def _parent_from_metadata(self, info: ValidationInfo) -> SessionEvent[MessageT]:
+    def _check(self, info: ValidationInfo) -> SessionEvent[MessageT]:
+        # One validator, not one per field: loading a session builds thousands of events, and
+        # data read back from a store passed these checks when it was written.
+        if info.context is STORED_DATA:
+            return self
+        data = self.__dict__
+        validate_id(self.id, "event.id")
+        if self.parent_event_id is not None:
+            validate_id(self.parent_event_id, "event.parent_event_id")
+        ensure_json_value(self.message, "event.message")
+        ensure_json_value(self.metadata, "event.metadata")
+        data["timestamp"] = as_utc(self.timestamp)
         # Older code links a tool call to its reply through metadata["parent_event_id"].
-        if self.parent_event_id is None and not is_stored_data(info):
-            linked = self.metadata.get("parent_event_id")
-            if isinstance(linked, str):
-                self.__dict__["parent_event_id"] = validate_id(linked, "event.parent_event_id")
+        linked = self.metadata.get("parent_event_id")
+        if self.parent_event_id is None and isinstance(linked, str):
+            data["parent_event_id"] = validate_id(linked, "event.parent_event_id")
         return self
 
     @classmethod
@@ -156,6 +145,15 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
             ensure_json_value(item, f"event.metadata[{key!r}]")
         self.metadata.update(updates)
         self._mark_changed()
+
+
+_ASSIGNMENT_CHECKS: dict[str, Callable[[Any], object]] = {
+    "id": lambda value: validate_id(value, "event.id"),
+    "parent_event_id": lambda value: value is None
+    or validate_id(value, "event.parent_event_id"),
+    "message": lambda value: ensure_json_value(value, "event.message"),
+    "metadata": lambda value: ensure_json_value(value, "event.metadata"),
+}
 
 
 async def _resolve_count(

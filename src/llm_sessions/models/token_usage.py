@@ -21,7 +21,7 @@ from pydantic import (
 
 from ..exceptions import InvalidInputError
 from ..tokens import cost_usd, count_text_async
-from ._base import is_stored_data
+from ._base import STORED_DATA
 
 __all__ = ["CountMethod", "TokenSummary", "TokenUsage"]
 
@@ -61,7 +61,7 @@ class TokenUsage(BaseModel):
 
     @model_validator(mode="after")
     def _derive_total_and_cost(self, info: ValidationInfo) -> TokenUsage:
-        if is_stored_data(info):  # written by this class: total and cost already derived
+        if info.context is STORED_DATA:  # written by this class: total and cost are derived
             return self
         total = self.prompt_tokens + self.completion_tokens
         if "total_tokens" in self.model_fields_set and self.total_tokens not in (0, total):
