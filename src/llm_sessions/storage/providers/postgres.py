@@ -1,209 +1,51 @@
 """Sessions in PostgreSQL (asyncpg): a header row, its merge tables and an append-only event log.
 
 All tables live in one schema (``llm_sessions`` unless told otherwise), created and versioned on
-first use under an advisory lock, so two processes starting at once do not collide::
+first use under an advisory lock, so two processes starting at once do not collide. The tables,
+the ``write_batch`` function and the statements are in ``postgres_schema``.
 
-    schema_version  the layout version of this schema (a newer one than ours is refused)
-    sessions        id, parent_id, created_at, updated_at, expires_at
-    children/tasks  (session_id, id), ordered by an identity column
-    runs            (session_id, run_id) -> run JSON, ordered by first insertion
-    state/properties (session_id, key) -> value JSON
-    events          identity seq (the log order), session_id, event_id (unique per session), body
-
-Values are stored as ``json`` (the text exactly as written, validated), not ``jsonb``. A save is
-one call of the schema's ``write_batch`` function: one round trip and one transaction, holding
-the session row's lock so concurrent writers to one session append in commit order. A load is one
-statement. ``asyncpg`` is an optional dependency (``pip install "llm-sessions[postgres]"``),
-imported when the pool is first needed.
+A save is one call of the schema's ``write_batch`` function: one round trip and one transaction,
+holding the session row's lock so concurrent writers to one session append in commit order. A
+load is one statement. ``asyncpg`` is an optional dependency
+(``pip install "llm-sessions[postgres]"``), imported when the pool is first needed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
+from ...exceptions import InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id
 from ..base import StoreState
 from ..event_log import EventLogStore
-from ..records import StoredHeader, StoredSession
+from ..records import StoredSession
 from ..sync import WriteBatch
+from .postgres_schema import (
+    LIVE,
+    READ,
+    SCHEMA_VERSION,
+    TABLES,
+    WRITE,
+    create_v1,
+    installed_version,
+    stored_header,
+    write_args,
+)
 
 __all__ = ["SCHEMA_VERSION", "PostgresSessionStore"]
 
 logger = logging.getLogger("llm_sessions.storage")
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 1
-"""The table layout this version of llm_sessions writes and reads."""
-
 DEFAULT_SCHEMA = "llm_sessions"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_TABLES = ("events", "state", "properties", "runs", "tasks", "children", "sessions")
-
-_CREATE_V1 = """
-CREATE TABLE {s}.sessions (
-    id text COLLATE "C" PRIMARY KEY,
-    parent_id text,
-    created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL,
-    expires_at timestamptz
-);
-CREATE INDEX sessions_expires_at ON {s}.sessions (expires_at) WHERE expires_at IS NOT NULL;
-CREATE TABLE {s}.children (
-    session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
-    child_id text NOT NULL,
-    seq bigint GENERATED ALWAYS AS IDENTITY,
-    PRIMARY KEY (session_id, child_id)
-);
-CREATE TABLE {s}.tasks (
-    session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
-    task_id text NOT NULL,
-    seq bigint GENERATED ALWAYS AS IDENTITY,
-    PRIMARY KEY (session_id, task_id)
-);
-CREATE TABLE {s}.runs (
-    session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
-    run_id text NOT NULL,
-    seq bigint GENERATED ALWAYS AS IDENTITY,
-    body json NOT NULL,
-    PRIMARY KEY (session_id, run_id)
-);
-CREATE TABLE {s}.state (
-    session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
-    key text NOT NULL,
-    value json NOT NULL,
-    PRIMARY KEY (session_id, key)
-);
-CREATE TABLE {s}.properties (
-    session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
-    key text NOT NULL,
-    value json NOT NULL,
-    PRIMARY KEY (session_id, key)
-);
-CREATE TABLE {s}.events (
-    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
-    event_id text NOT NULL,
-    body json NOT NULL,
-    UNIQUE (session_id, event_id)
-);
-CREATE INDEX events_log ON {s}.events (session_id, seq);
-
-CREATE FUNCTION {s}.write_batch(
-    p_id text, p_created timestamptz, p_updated timestamptz, p_parent text, p_ttl float8,
-    p_children_add text[], p_children_del text[], p_tasks_add text[], p_tasks_del text[],
-    p_run_ids text[], p_run_bodies text[], p_runs_del text[],
-    p_state_keys text[], p_state_values text[], p_state_del text[],
-    p_prop_keys text[], p_prop_values text[], p_props_del text[],
-    p_event_ids text[], p_event_bodies text[], p_edit_ids text[], p_edit_bodies text[],
-    p_parent_changed boolean
-) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    -- An expired session is gone: a save after expiry starts it afresh.
-    DELETE FROM {s}.sessions WHERE id = p_id AND expires_at <= now();
-    -- Upserting the row locks it until commit: writers to one session queue here.
-    INSERT INTO {s}.sessions AS s (id, parent_id, created_at, updated_at, expires_at)
-    VALUES (p_id, p_parent, p_created, p_updated, now() + p_ttl * interval '1 second')
-    ON CONFLICT (id) DO UPDATE SET
-        parent_id = CASE WHEN p_parent_changed THEN excluded.parent_id ELSE s.parent_id END,
-        updated_at = excluded.updated_at,
-        expires_at = COALESCE(excluded.expires_at, s.expires_at);
-    IF cardinality(p_children_add) > 0 THEN
-        INSERT INTO {s}.children (session_id, child_id)
-        SELECT p_id, c.id FROM unnest(p_children_add) WITH ORDINALITY AS c(id, n) ORDER BY c.n
-        ON CONFLICT DO NOTHING;
-    END IF;
-    IF cardinality(p_children_del) > 0 THEN
-        DELETE FROM {s}.children WHERE session_id = p_id AND child_id = ANY (p_children_del);
-    END IF;
-    IF cardinality(p_tasks_add) > 0 THEN
-        INSERT INTO {s}.tasks (session_id, task_id)
-        SELECT p_id, t.id FROM unnest(p_tasks_add) WITH ORDINALITY AS t(id, n) ORDER BY t.n
-        ON CONFLICT DO NOTHING;
-    END IF;
-    IF cardinality(p_tasks_del) > 0 THEN
-        DELETE FROM {s}.tasks WHERE session_id = p_id AND task_id = ANY (p_tasks_del);
-    END IF;
-    IF cardinality(p_run_ids) > 0 THEN
-        INSERT INTO {s}.runs (session_id, run_id, body)
-        SELECT p_id, r.id, r.body::json
-        FROM unnest(p_run_ids, p_run_bodies) WITH ORDINALITY AS r(id, body, n) ORDER BY r.n
-        ON CONFLICT (session_id, run_id) DO UPDATE SET body = excluded.body;
-    END IF;
-    IF cardinality(p_runs_del) > 0 THEN
-        DELETE FROM {s}.runs WHERE session_id = p_id AND run_id = ANY (p_runs_del);
-    END IF;
-    IF cardinality(p_state_keys) > 0 THEN
-        INSERT INTO {s}.state (session_id, key, value)
-        SELECT p_id, v.key, v.value::json FROM unnest(p_state_keys, p_state_values) AS v(key, value)
-        ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value;
-    END IF;
-    IF cardinality(p_state_del) > 0 THEN
-        DELETE FROM {s}.state WHERE session_id = p_id AND key = ANY (p_state_del);
-    END IF;
-    IF cardinality(p_prop_keys) > 0 THEN
-        INSERT INTO {s}.properties (session_id, key, value)
-        SELECT p_id, v.key, v.value::json FROM unnest(p_prop_keys, p_prop_values) AS v(key, value)
-        ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value;
-    END IF;
-    IF cardinality(p_props_del) > 0 THEN
-        DELETE FROM {s}.properties WHERE session_id = p_id AND key = ANY (p_props_del);
-    END IF;
-    IF cardinality(p_event_ids) > 0 THEN
-        INSERT INTO {s}.events (session_id, event_id, body)
-        SELECT p_id, e.id, e.body::json
-        FROM unnest(p_event_ids, p_event_bodies) WITH ORDINALITY AS e(id, body, n) ORDER BY e.n
-        ON CONFLICT (session_id, event_id) DO NOTHING;
-    END IF;
-    IF cardinality(p_edit_ids) > 0 THEN
-        UPDATE {s}.events AS e SET body = u.body::json
-        FROM unnest(p_edit_ids, p_edit_bodies) AS u(id, body)
-        WHERE e.session_id = p_id AND e.event_id = u.id;
-    END IF;
-END
-$$;
-"""
-
-_LIVE = "(expires_at IS NULL OR expires_at > now())"
-
-# One statement (one snapshot, one round trip): the header as a JSON object in the first row,
-# then one row per event in log order. Rows are cheaper to fetch than one 10,000-element array.
-_READ = """
-SELECT header, body FROM (
-    SELECT 0 AS part, 0::bigint AS seq, json_build_object(
-        'parent_id', s.parent_id,
-        'created_at', s.created_at,
-        'updated_at', s.updated_at,
-        'child_ids', ARRAY(SELECT child_id FROM {s}.children WHERE session_id = s.id ORDER BY seq),
-        'task_ids', ARRAY(SELECT task_id FROM {s}.tasks WHERE session_id = s.id ORDER BY seq),
-        'runs', ARRAY(SELECT body::text FROM {s}.runs WHERE session_id = s.id ORDER BY seq),
-        'state', (SELECT json_object_agg(key, value) FROM {s}.state WHERE session_id = s.id),
-        'properties',
-            (SELECT json_object_agg(key, value) FROM {s}.properties WHERE session_id = s.id)
-    )::text AS header, NULL::json AS body
-    FROM {s}.sessions AS s
-    WHERE s.id = $1 AND (s.expires_at IS NULL OR s.expires_at > now())
-    UNION ALL
-    SELECT 1, e.seq, NULL, e.body
-    FROM {s}.events AS e
-    WHERE e.session_id = $1 AND EXISTS (
-        SELECT FROM {s}.sessions AS s
-        WHERE s.id = $1 AND (s.expires_at IS NULL OR s.expires_at > now())
-    )
-) AS log
-ORDER BY part, seq
-"""
-
-_WRITE = "SELECT {s}.write_batch(" + ", ".join(f"${n}" for n in range(1, 24)) + ")"
 
 
 def _import_asyncpg() -> Any:
@@ -300,8 +142,8 @@ class PostgresSessionStore(EventLogStore):
         self._setup_lock = asyncio.Lock()
         self._errors: tuple[type[BaseException], ...] = (OSError, TimeoutError)
         q = f'"{self.schema}"'
-        self._sql_read = _READ.format(s=q)
-        self._sql_write = _WRITE.format(s=q)
+        self._sql_read = READ.format(s=q)
+        self._sql_write = WRITE.format(s=q)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> PostgresSessionStore:
@@ -327,12 +169,12 @@ class PostgresSessionStore(EventLogStore):
 
     async def delete(self, session_id: str) -> bool:
         validate_id(session_id)
-        sql = f'DELETE FROM "{self.schema}".sessions WHERE id = $1 RETURNING {_LIVE}'
+        sql = f'DELETE FROM "{self.schema}".sessions WHERE id = $1 RETURNING {LIVE}'
         live = await self._run("delete", session_id, lambda c: c.fetchval(sql, session_id))
         return bool(live)
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
-        sql = f'SELECT id FROM "{self.schema}".sessions WHERE id LIKE $1 AND {_LIVE} ORDER BY id'
+        sql = f'SELECT id FROM "{self.schema}".sessions WHERE id LIKE $1 AND {LIVE} ORDER BY id'
         rows = await self._run(
             "list sessions", prefix, lambda c: c.fetch(sql, _like_prefix(prefix))
         )
@@ -345,7 +187,7 @@ class PostgresSessionStore(EventLogStore):
         sql = (
             f'UPDATE "{self.schema}".sessions '
             "SET expires_at = now() + $2::float8 * interval '1 second' "
-            f"WHERE id = $1 AND {_LIVE}"
+            f"WHERE id = $1 AND {LIVE}"
         )
         status = await self._run(
             "set expiration of", session_id, lambda c: c.execute(sql, session_id, ttl)
@@ -364,7 +206,7 @@ class PostgresSessionStore(EventLogStore):
         Works on a schema of any version; a later use of the store creates the tables again.
         """
         if self.schema == "public":
-            names = ", ".join(f"public.{table}" for table in (*_TABLES, "schema_version"))
+            names = ", ".join(f"public.{table}" for table in (*TABLES, "schema_version"))
             sql = (
                 f"DROP TABLE IF EXISTS {names} CASCADE; DROP FUNCTION IF EXISTS public.write_batch"
             )
@@ -389,37 +231,12 @@ class PostgresSessionStore(EventLogStore):
         if not rows or rows[0][0] is None:
             return None
         location = self._location(session_id)
-        header = _stored_header(rows[0][0], location)
+        header = stored_header(rows[0][0], location)
         return StoredSession(header, [row[1] for row in rows[1:]], location)
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # refuse a forged id as every other store does
-        header = batch.header
-        args = (
-            batch.session_id,
-            header.created_at,
-            header.updated_at,
-            header.parent_id,
-            self._ttl,
-            header.children_added,
-            header.children_removed,
-            header.tasks_added,
-            header.tasks_removed,
-            list(header.runs_upserted),
-            list(header.runs_upserted.values()),
-            header.runs_removed,
-            list(header.state_set),
-            list(header.state_set.values()),
-            header.state_removed,
-            list(header.properties_set),
-            list(header.properties_set.values()),
-            header.properties_removed,
-            [event_id for event_id, _ in batch.appended],
-            [body for _, body in batch.appended],
-            [event_id for event_id, _ in batch.updated],
-            [body for _, body in batch.updated],
-            header.parent_changed,
-        )
+        args = write_args(batch, self._ttl)
         await self._run("write", batch.session_id, lambda c: c.execute(self._sql_write, *args))
 
     # -- connections and the schema -----------------------------------------------------------
@@ -467,13 +284,13 @@ class PostgresSessionStore(EventLogStore):
 
     async def _migrate(self, pool: Any) -> None:
         async with pool.acquire() as connection:
-            if await self._version(connection) == SCHEMA_VERSION:
+            if await installed_version(connection, self.schema) == SCHEMA_VERSION:
                 return
             async with connection.transaction():
                 await connection.execute(
                     "SELECT pg_advisory_xact_lock(hashtext($1))", f"llm_sessions:{self.schema}"
                 )
-                version = await self._version(connection)
+                version = await installed_version(connection, self.schema)
                 if version > SCHEMA_VERSION:
                     raise StorageError(
                         f'Schema "{self.schema}" at {_redact(self.dsn)} has llm_sessions schema '
@@ -481,54 +298,10 @@ class PostgresSessionStore(EventLogStore):
                         "llm_sessions supports; upgrade llm-sessions or use another schema"
                     )
                 if version == 0:
-                    await self._create_v1(connection)
-
-    async def _version(self, connection: Any) -> int:
-        # Ask pg_tables (read with this statement's snapshot), not to_regclass: name lookups go
-        # through a cache that waiting on an advisory lock does not refresh, so it could still
-        # miss a table another process created meanwhile.
-        exists = await connection.fetchval(
-            "SELECT EXISTS (SELECT FROM pg_catalog.pg_tables "
-            "WHERE schemaname = $1 AND tablename = 'schema_version')",
-            self.schema,
-        )
-        if not exists:
-            return 0
-        version = await connection.fetchval(
-            f'SELECT max(version) FROM "{self.schema}".schema_version'
-        )
-        return int(version or 0)
-
-    async def _create_v1(self, connection: Any) -> None:
-        q = f'"{self.schema}"'
-        await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
-        await connection.execute(_CREATE_V1.format(s=q))
-        await connection.execute(f"CREATE TABLE {q}.schema_version (version integer NOT NULL)")
-        await connection.execute(
-            f"INSERT INTO {q}.schema_version (version) VALUES ($1)", SCHEMA_VERSION
-        )
+                    await create_v1(connection, self.schema)
 
     def _location(self, session_id: str) -> str:
         return f'{_redact(self.dsn)} "{self.schema}".events session_id={session_id!r}'
-
-
-def _stored_header(text: str, location: str) -> StoredHeader:
-    try:
-        fields = json.loads(text)
-        return StoredHeader(
-            created_at=datetime.fromisoformat(fields["created_at"]),
-            updated_at=datetime.fromisoformat(fields["updated_at"]),
-            parent_id=fields["parent_id"],
-            child_ids=fields["child_ids"],
-            task_ids=fields["task_ids"],
-            runs=fields["runs"],
-            state=fields["state"] or {},
-            properties=fields["properties"] or {},
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        logger.warning("Unreadable session header at %s: %s", location, reason)
-        raise CorruptSessionData(location, reason) from exc
 
 
 def _parse_seconds(field: str, value: str) -> float | None:

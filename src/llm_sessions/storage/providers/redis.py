@@ -1,20 +1,9 @@
 """Sessions in Redis: a header of small keys plus an append-only event list per session.
 
-Layout (``P`` is the key prefix, ``{id}`` the session id as a Cluster hash tag, so every key of
-one session lives in one slot and one script or transaction can touch them all)::
-
-    P{id}:meta         hash   created_at, updated_at, parent_id, seq (insertion counter)
-    P{id}:children     zset   child id -> insertion seq (a set that keeps its order)
-    P{id}:tasks        zset   task id -> insertion seq
-    P{id}:runs         hash   run id -> run JSON
-    P{id}:run_order    zset   run id -> insertion seq
-    P{id}:state        hash   key -> value JSON
-    P{id}:props        hash   key -> value JSON (metadata properties)
-    P{id}:events       list   event JSON, in log order
-    P{id}:event_index  hash   event id -> position in the list (dedupe, in-place edits)
-
-Keep braces out of the key prefix: a ``{`` there would become every key's hash tag and put all
-sessions in one Cluster slot.
+Every key of one session carries the session id as a Cluster hash tag (``P{id}:meta``,
+``P{id}:events``, ... under the key prefix ``P``); the layout and the write script are in
+``redis_script``. Keep braces out of the key prefix: a ``{`` there would become every key's
+hash tag and put all sessions in one Cluster slot.
 
 A save is one ``EVALSHA`` of a registered Lua script that applies the whole batch atomically;
 a load is one ``MULTI`` of reads. ``list_sessions`` scans for ``P{*}:meta`` keys, so there is no
@@ -29,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -41,6 +30,14 @@ from ..base import StoreState
 from ..event_log import EventLogStore
 from ..records import StoredHeader, StoredSession
 from ..sync import WriteBatch
+from .redis_script import (
+    WRITE_SCRIPT,
+    any_key_pattern,
+    meta_key_pattern,
+    script_args,
+    session_id_of,
+    session_keys,
+)
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -55,107 +52,6 @@ DEFAULT_TIMEOUT = 5.0
 
 DEFAULT_MAX_CONNECTIONS = 50
 """Connections a store's own pool opens at most; further operations wait for a free one."""
-
-_SUFFIXES = (
-    "meta",
-    "children",
-    "tasks",
-    "runs",
-    "run_order",
-    "state",
-    "props",
-    "events",
-    "event_index",
-)
-_META_SUFFIX = "}:meta"
-
-# KEYS: the nine keys of _SUFFIXES, in that order.
-# ARGV: created_at, updated_at, parent ("" = unchanged, "=" = none, "=<id>" = set),
-# ttl_ms ("" = keep the session's own TTL), the item counts of the twelve sections below
-# (space-separated), then the sections' items: children added, children removed, tasks added,
-# tasks removed, runs upserted (pairs), runs removed, state set (pairs), state removed,
-# properties set (pairs), properties removed, events appended (pairs), events updated (pairs).
-_WRITE_SCRIPT = """
-local meta, children, tasks, runs, run_order, state, props, events, index = unpack(KEYS)
-local counts = {}
-for n in string.gmatch(ARGV[5], '%d+') do counts[#counts + 1] = tonumber(n) end
-local pos, which = 6, 0
-local function section(width)
-  which = which + 1
-  local first = pos
-  pos = first + counts[which] * width
-  return first, pos - 1
-end
-local function next_seq()
-  return redis.call('HINCRBY', meta, 'seq', 1)
-end
-local function add_ordered(key)
-  local a, b = section(1)
-  for j = a, b do redis.call('ZADD', key, 'NX', next_seq(), ARGV[j]) end
-end
-local function remove_ordered(key)
-  local a, b = section(1)
-  for j = a, b do redis.call('ZREM', key, ARGV[j]) end
-end
-local function set_pairs(key)
-  local a, b = section(2)
-  for j = a, b, 2 do redis.call('HSET', key, ARGV[j], ARGV[j + 1]) end
-end
-local function remove_fields(key)
-  local a, b = section(1)
-  for j = a, b do redis.call('HDEL', key, ARGV[j]) end
-end
-
-redis.call('HSETNX', meta, 'created_at', ARGV[1])
-redis.call('HSET', meta, 'updated_at', ARGV[2])
-if ARGV[3] == '=' then
-  redis.call('HDEL', meta, 'parent_id')
-elseif ARGV[3] ~= '' then
-  redis.call('HSET', meta, 'parent_id', string.sub(ARGV[3], 2))
-end
-add_ordered(children)
-remove_ordered(children)
-add_ordered(tasks)
-remove_ordered(tasks)
-local a, b = section(2)
-for j = a, b, 2 do
-  redis.call('HSET', runs, ARGV[j], ARGV[j + 1])
-  redis.call('ZADD', run_order, 'NX', next_seq(), ARGV[j])
-end
-a, b = section(1)
-for j = a, b do
-  redis.call('HDEL', runs, ARGV[j])
-  redis.call('ZREM', run_order, ARGV[j])
-end
-set_pairs(state)
-remove_fields(state)
-set_pairs(props)
-remove_fields(props)
-a, b = section(2)
-if b >= a then
-  local length = redis.call('LLEN', events)
-  for j = a, b, 2 do
-    if redis.call('HSETNX', index, ARGV[j], length) == 1 then
-      redis.call('RPUSH', events, ARGV[j + 1])
-      length = length + 1
-    end
-  end
-end
-a, b = section(2)
-for j = a, b, 2 do
-  local at = redis.call('HGET', index, ARGV[j])
-  if at then redis.call('LSET', events, at, ARGV[j + 1]) end
-end
-
-local ttl = tonumber(ARGV[4])
-if not ttl then
-  ttl = redis.call('PTTL', meta)
-end
-if ttl > 0 then
-  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end
-end
-return 1
-"""
 
 
 def _import_redis() -> Any:
@@ -202,10 +98,6 @@ def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _glob_escape(text: str) -> str:
-    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
-
-
 def _ms(seconds: float, field: str) -> int:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):
         raise InvalidInputError(field, seconds, "must be a number of seconds (or None: never)")
@@ -214,20 +106,8 @@ def _ms(seconds: float, field: str) -> int:
     return max(1, math.ceil(seconds * 1000))
 
 
-_WIDTHS = (1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 2, 2)
-"""Items per entry in each section of the write script's arguments (pairs count as one)."""
-
-
-def _flat(pairs: Iterable[tuple[str, str]]) -> list[str]:
-    return [part for pair in pairs for part in pair]
-
-
-def _timestamp(value: datetime) -> str:
-    return value.isoformat()
-
-
 class RedisSessionStore(EventLogStore):
-    """Sessions in Redis, one hash-tagged group of keys per session (see the module docstring).
+    """Sessions in Redis, one hash-tagged group of keys per session (see ``redis_script``).
 
     ``redis_client`` is a ``redis.asyncio.Redis``; the store never closes an injected client
     unless ``owns_client=True`` (as ``from_url`` and ``create_redis_session_store`` do).
@@ -254,7 +134,7 @@ class RedisSessionStore(EventLogStore):
         self.key_prefix = key_prefix
         self._owns_client = owns_client
         self._errors = _driver_errors()
-        self._write_script = redis_client.register_script(_WRITE_SCRIPT)
+        self._write_script = redis_client.register_script(WRITE_SCRIPT)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -297,13 +177,12 @@ class RedisSessionStore(EventLogStore):
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
         self._ensure_open()
-        pattern = _glob_escape(self.key_prefix) + "{" + _glob_escape(prefix) + "*" + _META_SUFFIX
-        start = len(self.key_prefix) + 1
+        pattern = meta_key_pattern(self.key_prefix, prefix)
         found: set[str] = set()
 
         async def scan() -> None:
             async for key in self.client.scan_iter(match=pattern, count=1000):
-                found.add(_text(key)[start : -len(_META_SUFFIX)])
+                found.add(session_id_of(self.key_prefix, _text(key)))
 
         await self._call("list sessions", self.key_prefix + "{*}", scan())
         return sorted(found)
@@ -338,7 +217,7 @@ class RedisSessionStore(EventLogStore):
         Only keys shaped like ``{prefix}{<id>}:<part>`` are touched.
         """
         self._ensure_open()
-        pattern = _glob_escape(self.key_prefix) + "{*}:*"
+        pattern = any_key_pattern(self.key_prefix)
 
         async def drop() -> int:
             removed = 0
@@ -395,39 +274,14 @@ class RedisSessionStore(EventLogStore):
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # the id names keys: never trust a forged one
-        header = batch.header
-        sections: list[list[str]] = [
-            header.children_added,
-            header.children_removed,
-            header.tasks_added,
-            header.tasks_removed,
-            _flat(header.runs_upserted.items()),
-            header.runs_removed,
-            _flat(header.state_set.items()),
-            header.state_removed,
-            _flat(header.properties_set.items()),
-            header.properties_removed,
-            _flat(batch.appended),
-            _flat(batch.updated),
-        ]
-        counts = " ".join(str(len(items) // _WIDTHS[n]) for n, items in enumerate(sections))
-        args = [
-            _timestamp(header.created_at),
-            _timestamp(header.updated_at),
-            "=" + (header.parent_id or "") if header.parent_changed else "",
-            self._ttl_ms,
-            counts,
-        ]
-        for items in sections:
-            args += items
+        args = script_args(batch, self._ttl_ms)
         call = self._write_script(keys=self._keys(batch.session_id), args=args)
         await self._call("write", batch.session_id, call)
 
     # -- helpers -----------------------------------------------------------------------------
 
     def _keys(self, session_id: str) -> list[str]:
-        base = f"{self.key_prefix}{{{session_id}}}:"
-        return [base + suffix for suffix in _SUFFIXES]
+        return session_keys(self.key_prefix, session_id)
 
     def _header(
         self,

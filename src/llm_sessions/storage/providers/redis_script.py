@@ -1,0 +1,197 @@
+"""The Redis store's key layout and the Lua script that writes a batch.
+
+Layout (``P`` is the key prefix, ``{id}`` the session id as a Cluster hash tag, so every key of
+one session lives in one slot and one script or transaction can touch them all)::
+
+    P{id}:meta         hash   created_at, updated_at, parent_id, seq (insertion counter)
+    P{id}:children     zset   child id -> insertion seq (a set that keeps its order)
+    P{id}:tasks        zset   task id -> insertion seq
+    P{id}:runs         hash   run id -> run JSON
+    P{id}:run_order    zset   run id -> insertion seq
+    P{id}:state        hash   key -> value JSON
+    P{id}:props        hash   key -> value JSON (metadata properties)
+    P{id}:events       list   event JSON, in log order
+    P{id}:event_index  hash   event id -> position in the list (dedupe, in-place edits)
+
+Keep braces out of the key prefix: a ``{`` there would become every key's hash tag and put all
+sessions in one Cluster slot.
+
+``WRITE_SCRIPT`` applies a whole batch atomically, given ``session_keys`` as its keys and
+``script_args`` as its arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from ..sync import WriteBatch
+
+_SUFFIXES = (
+    "meta",
+    "children",
+    "tasks",
+    "runs",
+    "run_order",
+    "state",
+    "props",
+    "events",
+    "event_index",
+)
+_META_SUFFIX = "}:meta"
+
+# KEYS: the nine keys of _SUFFIXES, in that order.
+# ARGV: created_at, updated_at, parent ("" = unchanged, "=" = none, "=<id>" = set),
+# ttl_ms ("" = keep the session's own TTL), the item counts of the twelve sections below
+# (space-separated), then the sections' items: children added, children removed, tasks added,
+# tasks removed, runs upserted (pairs), runs removed, state set (pairs), state removed,
+# properties set (pairs), properties removed, events appended (pairs), events updated (pairs).
+WRITE_SCRIPT = """
+local meta, children, tasks, runs, run_order, state, props, events, index = unpack(KEYS)
+local counts = {}
+for n in string.gmatch(ARGV[5], '%d+') do counts[#counts + 1] = tonumber(n) end
+local pos, which = 6, 0
+local function section(width)
+  which = which + 1
+  local first = pos
+  pos = first + counts[which] * width
+  return first, pos - 1
+end
+local function next_seq()
+  return redis.call('HINCRBY', meta, 'seq', 1)
+end
+local function add_ordered(key)
+  local a, b = section(1)
+  for j = a, b do redis.call('ZADD', key, 'NX', next_seq(), ARGV[j]) end
+end
+local function remove_ordered(key)
+  local a, b = section(1)
+  for j = a, b do redis.call('ZREM', key, ARGV[j]) end
+end
+local function set_pairs(key)
+  local a, b = section(2)
+  for j = a, b, 2 do redis.call('HSET', key, ARGV[j], ARGV[j + 1]) end
+end
+local function remove_fields(key)
+  local a, b = section(1)
+  for j = a, b do redis.call('HDEL', key, ARGV[j]) end
+end
+
+redis.call('HSETNX', meta, 'created_at', ARGV[1])
+redis.call('HSET', meta, 'updated_at', ARGV[2])
+if ARGV[3] == '=' then
+  redis.call('HDEL', meta, 'parent_id')
+elseif ARGV[3] ~= '' then
+  redis.call('HSET', meta, 'parent_id', string.sub(ARGV[3], 2))
+end
+add_ordered(children)
+remove_ordered(children)
+add_ordered(tasks)
+remove_ordered(tasks)
+local a, b = section(2)
+for j = a, b, 2 do
+  redis.call('HSET', runs, ARGV[j], ARGV[j + 1])
+  redis.call('ZADD', run_order, 'NX', next_seq(), ARGV[j])
+end
+a, b = section(1)
+for j = a, b do
+  redis.call('HDEL', runs, ARGV[j])
+  redis.call('ZREM', run_order, ARGV[j])
+end
+set_pairs(state)
+remove_fields(state)
+set_pairs(props)
+remove_fields(props)
+a, b = section(2)
+if b >= a then
+  local length = redis.call('LLEN', events)
+  for j = a, b, 2 do
+    if redis.call('HSETNX', index, ARGV[j], length) == 1 then
+      redis.call('RPUSH', events, ARGV[j + 1])
+      length = length + 1
+    end
+  end
+end
+a, b = section(2)
+for j = a, b, 2 do
+  local at = redis.call('HGET', index, ARGV[j])
+  if at then redis.call('LSET', events, at, ARGV[j + 1]) end
+end
+
+local ttl = tonumber(ARGV[4])
+if not ttl then
+  ttl = redis.call('PTTL', meta)
+end
+if ttl > 0 then
+  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end
+end
+return 1
+"""
+
+_WIDTHS = (1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 2, 2)
+"""Items per entry in each section of the write script's arguments (pairs count as one)."""
+
+
+def session_keys(key_prefix: str, session_id: str) -> list[str]:
+    """The session's keys, in the order of the layout (the write script's ``KEYS``)."""
+    base = f"{key_prefix}{{{session_id}}}:"
+    return [base + suffix for suffix in _SUFFIXES]
+
+
+def meta_key_pattern(key_prefix: str, id_prefix: str) -> str:
+    """A ``SCAN`` pattern for the ``meta`` keys of the sessions whose ids start with
+    ``id_prefix`` (glob characters in either prefix match only themselves)."""
+    return _glob_escape(key_prefix) + "{" + _glob_escape(id_prefix) + "*" + _META_SUFFIX
+
+
+def session_id_of(key_prefix: str, meta_key: str) -> str:
+    """The session id in a ``meta`` key that ``meta_key_pattern`` matched."""
+    return meta_key[len(key_prefix) + 1 : -len(_META_SUFFIX)]
+
+
+def any_key_pattern(key_prefix: str) -> str:
+    """A ``SCAN`` pattern for every session key under ``key_prefix``
+    (shaped like ``{prefix}{<id>}:<part>``)."""
+    return _glob_escape(key_prefix) + "{*}:*"
+
+
+def script_args(batch: WriteBatch, ttl_ms: str) -> list[str]:
+    """``WRITE_SCRIPT``'s arguments for a batch; ``ttl_ms`` is "" to keep the session's TTL."""
+    header = batch.header
+    sections: list[list[str]] = [
+        header.children_added,
+        header.children_removed,
+        header.tasks_added,
+        header.tasks_removed,
+        _flat(header.runs_upserted.items()),
+        header.runs_removed,
+        _flat(header.state_set.items()),
+        header.state_removed,
+        _flat(header.properties_set.items()),
+        header.properties_removed,
+        _flat(batch.appended),
+        _flat(batch.updated),
+    ]
+    counts = " ".join(str(len(items) // _WIDTHS[n]) for n, items in enumerate(sections))
+    args = [
+        _timestamp(header.created_at),
+        _timestamp(header.updated_at),
+        "=" + (header.parent_id or "") if header.parent_changed else "",
+        ttl_ms,
+        counts,
+    ]
+    for items in sections:
+        args += items
+    return args
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
+
+
+def _flat(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    return [part for pair in pairs for part in pair]
+
+
+def _timestamp(value: datetime) -> str:
+    return value.isoformat()
