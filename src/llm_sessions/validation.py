@@ -10,7 +10,7 @@ from typing import Any
 
 from .exceptions import InvalidInputError, InvalidSessionId
 
-__all__ = ["MAX_ID_LENGTH", "ensure_json_value", "validate_id"]
+__all__ = ["MAX_ID_LENGTH", "ensure_json_value", "validate_id", "validate_seconds"]
 
 MAX_ID_LENGTH = 256
 # Path separators and every control character (C0, DEL and C1: Unicode category Cc).
@@ -42,6 +42,17 @@ def validate_id(value: object, field: str = "session_id") -> str:
             field, value, "must not contain '/', '\\' or control characters"
         )
     return value
+
+
+def validate_seconds(value: object, field: str) -> float | None:
+    """A duration in seconds: a finite number > 0, or None (no limit, never expire)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInputError(field, value, "must be a number of seconds (or None: never)")
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidInputError(field, value, "must be > 0 and finite (or None: never)")
+    return float(value)
 
 
 def ensure_json_value(value: Any, field: str) -> Any:

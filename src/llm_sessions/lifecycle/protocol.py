@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, TypeAlias, runtime_checkable
+from types import TracebackType
+from typing import Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
 
-__all__ = ["KeyValueSession", "ProviderFactory", "SessionFactory"]
+__all__ = ["KeyValueSession", "ProviderFactory", "SessionFactory", "SharedSessionContext"]
 
 
 @runtime_checkable
@@ -55,3 +56,28 @@ class ProviderFactory(Protocol):
     async def aclose(self) -> None:
         """Release what the factory holds; it may be used again afterwards."""
         ...
+
+
+_SessionT = TypeVar("_SessionT")
+
+
+class SharedSessionContext(AbstractAsyncContextManager[_SessionT], Generic[_SessionT]):
+    """A reusable context that yields a shared session and releases nothing on exit.
+
+    Providers whose sessions own no per-context resource (the memory store, a pooled Redis
+    client) hand out one of these instead of opening anything per operation.
+    """
+
+    def __init__(self, session: Callable[[], _SessionT]) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> _SessionT:
+        return self._session()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None

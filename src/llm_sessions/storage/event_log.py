@@ -7,7 +7,7 @@ from typing import Any
 
 from ..exceptions import InvalidInputError
 from ..models.session import Session
-from ..validation import validate_id
+from ..validation import validate_id, validate_seconds
 from .base import SessionStore
 from .records import StoredSession, build_session
 from .sync import WriteBatch, sync_state_for
@@ -30,12 +30,8 @@ class EventLogStore(SessionStore):
         session_class: type[Session[Any]] = Session,
         expiration_seconds: float | None = None,
     ) -> None:
-        if expiration_seconds is not None and expiration_seconds <= 0:
-            raise InvalidInputError(
-                "expiration_seconds", expiration_seconds, "must be > 0 (or None: never)"
-            )
         self.session_class = session_class
-        self.expiration_seconds = expiration_seconds
+        self.expiration_seconds = validate_seconds(expiration_seconds, "expiration_seconds")
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..exceptions import InvalidInputError
 from .base import SessionStore
@@ -96,18 +96,40 @@ def _flag(value: str) -> bool:
     return lowered in ("1", "true", "yes", "on")
 
 
-def _query_options(url: str, known: Mapping[str, Callable[[str], Any]]) -> dict[str, Any]:
-    """Constructor options from the URL's query (``?expiration_seconds=60``), converted."""
+def parse_seconds(text: str) -> float | None:
+    """A query value in seconds: a number, or ``""`` / ``none`` for no limit."""
+    return None if text.lower() in ("", "none") else float(text)
+
+
+def split_query(
+    url: str, store_options: Mapping[str, Callable[[str], Any]]
+) -> tuple[dict[str, Any], str]:
+    """The store's own options in a URL's query, converted, and the URL without them (what is
+    left is the driver's)."""
+    parts = urlsplit(url)
     options: dict[str, Any] = {}
-    for key, values in parse_qs(urlsplit(url).query, keep_blank_values=True).items():
-        if key not in known:
-            raise InvalidInputError(
-                "url", url, f"unknown option {key!r}; known: {', '.join(sorted(known))}"
-            )
+    driver_query: list[tuple[str, str]] = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        convert = store_options.get(name)
+        if convert is None:
+            driver_query.append((name, value))
+            continue
         try:
-            options[key] = known[key](values[-1])
+            options[name] = convert(value)
         except ValueError as exc:
-            raise InvalidInputError(f"url option {key}", values[-1], str(exc)) from exc
+            raise InvalidInputError(f"url option {name}", value, str(exc)) from exc
+    return options, urlunsplit(parts._replace(query=urlencode(driver_query)))
+
+
+def _query_options(url: str, known: Mapping[str, Callable[[str], Any]]) -> dict[str, Any]:
+    """Constructor options from the URL's query (``?expiration_seconds=60``); a store without a
+    driver to pass the rest to refuses unknown options."""
+    options, rest = split_query(url, known)
+    unknown = parse_qs(urlsplit(rest).query, keep_blank_values=True)
+    if unknown:
+        raise InvalidInputError(
+            "url", url, f"unknown option {min(unknown)!r}; known: {', '.join(sorted(known))}"
+        )
     return options
 
 
@@ -116,7 +138,7 @@ def _open_file(url: str, options: dict[str, Any]) -> SessionStore:
     from .providers.file import FileSessionStore
 
     known: dict[str, Callable[[str], Any]] = {
-        "expiration_seconds": float,
+        "expiration_seconds": parse_seconds,
         "auto_save": _flag,
         "fsync": _flag,
     }
@@ -131,7 +153,7 @@ def _open_sqlite(url: str, options: dict[str, Any]) -> SessionStore:
     path = url_path(url)
     path = path[1:] if path.startswith("/") else path
     known: dict[str, Callable[[str], Any]] = {
-        "expiration_seconds": float,
+        "expiration_seconds": parse_seconds,
         "timeout": float,
         "synchronous": str,
     }

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from types import TracebackType
 
 from ...exceptions import InvalidInputError
 from ..inputs import check_key, check_seconds, check_value
+from ..protocol import SharedSessionContext
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "MemoryProviderFactory", "MemorySession", "MemoryStore"]
 
@@ -167,24 +167,6 @@ class MemorySession:
         return self.store.remove(check_key(key))
 
 
-class _OpenMemorySession(AbstractAsyncContextManager[MemorySession]):
-    """A reusable context: the memory provider holds no per-context resources."""
-
-    def __init__(self, session: MemorySession) -> None:
-        self._session = session
-
-    async def __aenter__(self) -> MemorySession:
-        return self._session
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-
 class MemoryProviderFactory:
     """Opens contexts on one ``MemoryStore``; every context sees the same data.
 
@@ -193,7 +175,8 @@ class MemoryProviderFactory:
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
-        self._context = _OpenMemorySession(MemorySession(self.store))
+        session = MemorySession(self.store)
+        self._context = SharedSessionContext(lambda: session)
 
     def __call__(self) -> AbstractAsyncContextManager[MemorySession]:
         """Open a context yielding a ``MemorySession``."""

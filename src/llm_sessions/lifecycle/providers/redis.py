@@ -19,7 +19,6 @@ import logging
 import math
 from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,6 +34,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ...exceptions import InvalidInputError, InvalidSessionOperation, StorageError
 from ..inputs import check_key, check_seconds, check_value
+from ..protocol import SharedSessionContext
 
 __all__ = ["RedisProviderFactory", "RedisSession", "check_redis_url", "redact_url"]
 
@@ -110,22 +110,6 @@ class RedisSession:
             raise StorageError(f"Redis {command} {key!r} failed at {self._where}: {exc}") from exc
 
 
-class _OpenRedisSession(AbstractAsyncContextManager[RedisSession]):
-    def __init__(self, factory: RedisProviderFactory) -> None:
-        self._factory = factory
-
-    async def __aenter__(self) -> RedisSession:
-        return self._factory._session_for_running_loop()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-
 class RedisProviderFactory:
     """Opens contexts that share one lazily created, pooled Redis client.
 
@@ -166,7 +150,7 @@ class RedisProviderFactory:
         self._client: Redis | None = None
         self._session: RedisSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._context = _OpenRedisSession(self)
+        self._context = SharedSessionContext(self._session_for_running_loop)
 
     def __call__(self) -> AbstractAsyncContextManager[RedisSession]:
         """Open a context yielding a ``RedisSession`` on the shared client."""

@@ -31,9 +31,9 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from ...exceptions import CorruptSessionData, InvalidInputError, InvalidSessionId, StorageError
+from ...exceptions import CorruptSessionData, InvalidSessionId, StorageError
 from ...models.session import Session
-from ...validation import validate_id
+from ...validation import validate_id, validate_seconds
 from ..base import StoreState
 from ..event_log import EventLogStore
 from ..records import StoredSession, build_session
@@ -107,8 +107,7 @@ class FileSessionStore(EventLogStore):
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         validate_id(session_id)
         self._ensure_open()
-        if seconds is not None and seconds <= 0:
-            raise InvalidInputError("seconds", seconds, "must be > 0 (or None: never)")
+        seconds = validate_seconds(seconds, "seconds")
         await self._flush_session(session_id)
         async with self._lock_for(session_id):
             return await self._run(self._set_expiry, session_id, seconds)

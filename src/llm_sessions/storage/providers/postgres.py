@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from ...exceptions import InvalidInputError, StorageError
 from ...models.session import Session
-from ...validation import validate_id
+from ...validation import validate_id, validate_seconds
 from ..base import StoreState
 from ..event_log import EventLogStore
 from ..records import StoredSession
 from ..sync import WriteBatch
+from ..url import parse_seconds, split_query
 from .postgres_schema import (
     LIVE,
     READ,
@@ -71,16 +71,6 @@ def _check_schema(schema: object) -> str:
             "must be 1-63 letters, digits or underscores, not starting with a digit",
         )
     return schema
-
-
-def _seconds(value: float | None, field: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInputError(field, value, "must be a number of seconds (or None: never)")
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidInputError(field, value, "must be > 0 and finite (or None: never)")
-    return float(value)
 
 
 def _like_prefix(prefix: str) -> str:
@@ -129,11 +119,11 @@ class PostgresSessionStore(EventLogStore):
         super().__init__(session_class=session_class, expiration_seconds=expiration_seconds)
         self.dsn = dsn
         self.schema = _check_schema(schema)
-        self._ttl = _seconds(expiration_seconds, "expiration_seconds")
+        self._ttl = self.expiration_seconds
         self._pool_options: dict[str, Any] = {
             "min_size": min_size,
             "max_size": max_size,
-            "timeout": _seconds(connect_timeout, "connect_timeout"),
+            "timeout": validate_seconds(connect_timeout, "connect_timeout"),
             "reset": _keep_session,
             **connect_kwargs,
         }
@@ -152,17 +142,7 @@ class PostgresSessionStore(EventLogStore):
         The query may set ``schema`` and ``expiration_seconds``; the rest of the URL is the
         asyncpg DSN. Keyword arguments go to the constructor.
         """
-        parts = urlsplit(url)
-        options: dict[str, Any] = {}
-        driver_query: list[tuple[str, str]] = []
-        for name, value in parse_qsl(parts.query, keep_blank_values=True):
-            if name == "schema":
-                options[name] = value
-            elif name == "expiration_seconds":
-                options[name] = _parse_seconds(name, value)
-            else:
-                driver_query.append((name, value))
-        dsn = urlunsplit(parts._replace(query=urlencode(driver_query)))
+        options, dsn = split_query(url, {"schema": str, "expiration_seconds": parse_seconds})
         return cls(dsn, **{**options, **kwargs})
 
     # -- the store contract ------------------------------------------------------------------
@@ -183,7 +163,7 @@ class PostgresSessionStore(EventLogStore):
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         """Expire the session ``seconds`` from now (None: never); True if it exists."""
         validate_id(session_id)
-        ttl = _seconds(seconds, "seconds")
+        ttl = validate_seconds(seconds, "seconds")
         sql = (
             f'UPDATE "{self.schema}".sessions '
             "SET expires_at = now() + $2::float8 * interval '1 second' "
@@ -303,11 +283,3 @@ class PostgresSessionStore(EventLogStore):
     def _location(self, session_id: str) -> str:
         return f'{_redact(self.dsn)} "{self.schema}".events session_id={session_id!r}'
 
-
-def _parse_seconds(field: str, value: str) -> float | None:
-    if value.lower() in ("", "none"):
-        return None
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise InvalidInputError(field, value, "must be a number of seconds") from exc

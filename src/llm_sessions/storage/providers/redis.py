@@ -21,15 +21,15 @@ import math
 from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
-from ...validation import validate_id
+from ...validation import validate_id, validate_seconds
 from ..base import StoreState
 from ..event_log import EventLogStore
 from ..records import StoredHeader, StoredSession
 from ..sync import WriteBatch
+from ..url import parse_seconds, split_query
 from .redis_script import (
     WRITE_SCRIPT,
     any_key_pattern,
@@ -98,12 +98,8 @@ def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _ms(seconds: float, field: str) -> int:
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise InvalidInputError(field, seconds, "must be a number of seconds (or None: never)")
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise InvalidInputError(field, seconds, "must be > 0 and finite (or None: never)")
-    return max(1, math.ceil(seconds * 1000))
+def _ms(seconds: float | None) -> int | None:
+    return None if seconds is None else max(1, math.ceil(seconds * 1000))
 
 
 class RedisSessionStore(EventLogStore):
@@ -127,9 +123,8 @@ class RedisSessionStore(EventLogStore):
         super().__init__(session_class=session_class, expiration_seconds=expiration_seconds)
         if not isinstance(key_prefix, str):
             raise InvalidInputError("key_prefix", key_prefix, "must be a string")
-        self._ttl_ms = (
-            "" if expiration_seconds is None else str(_ms(expiration_seconds, "expiration_seconds"))
-        )
+        ttl_ms = _ms(self.expiration_seconds)
+        self._ttl_ms = "" if ttl_ms is None else str(ttl_ms)
         self.client = redis_client
         self.key_prefix = key_prefix
         self._owns_client = owns_client
@@ -147,20 +142,12 @@ class RedisSessionStore(EventLogStore):
         (``redis.asyncio.BlockingConnectionPool.from_url``, at most 50 connections unless
         ``max_connections`` says otherwise). No connection is made until first use.
         """
-        parts = urlsplit(url)
-        store_options: dict[str, Any] = {}
-        driver_query: list[tuple[str, str]] = []
-        for name, value in parse_qsl(parts.query, keep_blank_values=True):
-            if name == "key_prefix":
-                store_options[name] = value
-            elif name == "expiration_seconds":
-                store_options[name] = _parse_seconds(name, value)
-            else:
-                driver_query.append((name, value))
+        store_options, driver_url = split_query(
+            url, {"key_prefix": str, "expiration_seconds": parse_seconds}
+        )
         for name in ("key_prefix", "expiration_seconds", "session_class"):
             if name in kwargs:
                 store_options[name] = kwargs.pop(name)
-        driver_url = urlunsplit(parts._replace(query=urlencode(driver_query)))
         return cls(_pooled_client(driver_url, kwargs), owns_client=True, **store_options)
 
     # -- the store contract ------------------------------------------------------------------
@@ -191,7 +178,7 @@ class RedisSessionStore(EventLogStore):
         """Expire all of the session's keys ``seconds`` from now (None: never), atomically."""
         validate_id(session_id)
         self._ensure_open()
-        ttl_ms = None if seconds is None else _ms(seconds, "seconds")
+        ttl_ms = _ms(validate_seconds(seconds, "seconds"))
         keys = self._keys(session_id)
         pipe = self.client.pipeline(transaction=True)
         pipe.exists(keys[0])
@@ -332,15 +319,6 @@ def _ordered_runs(bodies: dict[Any, Any], order: Sequence[str | bytes]) -> list[
     by_id = {_text(run_id): body for run_id, body in bodies.items()}
     ordered = [by_id.pop(_text(run_id)) for run_id in order if _text(run_id) in by_id]
     return ordered + list(by_id.values())
-
-
-def _parse_seconds(field: str, value: str) -> float | None:
-    if value.lower() in ("", "none"):
-        return None
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise InvalidInputError(field, value, "must be a number of seconds") from exc
 
 
 async def create_redis_session_store(

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
-from ...validation import validate_id
+from ...validation import validate_id, validate_seconds
 from ..event_log import EventLogStore
 from ..records import StoredHeader, StoredSession
 from ..sync import HeaderChanges, WriteBatch
@@ -133,8 +133,7 @@ class SQLiteSessionStore(EventLogStore):
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         validate_id(session_id)
         self._ensure_open()
-        if seconds is not None and seconds <= 0:
-            raise InvalidInputError("seconds", seconds, "must be > 0 (or None: never)")
+        seconds = validate_seconds(seconds, "seconds")
         return await self._run(self._expire_sync, session_id, seconds)
 
     async def prune_expired(self) -> int:
