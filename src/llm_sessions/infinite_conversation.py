@@ -140,10 +140,7 @@ class InfiniteConversationManager:
         turns = conversation_turns(segment)
         if turns == 0:
             return False
-        return (
-            segment.total_tokens >= self.token_threshold
-            or turns >= self.max_turns_per_segment
-        )
+        return segment.total_tokens >= self.token_threshold or turns >= self.max_turns_per_segment
 
     async def start_segment_if_needed(
         self, segment: Session[Any], llm_callback: LLMCallback | None

@@ -38,9 +38,7 @@ def validate_id(value: object, field: str = "session_id") -> str:
     if value in (".", ".."):
         raise InvalidSessionId(field, value, "must not be '.' or '..'")
     if not _FORBIDDEN_ID_CHARS.isdisjoint(value):
-        raise InvalidSessionId(
-            field, value, "must not contain '/', '\\' or control characters"
-        )
+        raise InvalidSessionId(field, value, "must not contain '/', '\\' or control characters")
     return value
 
 
@@ -91,6 +89,4 @@ def _check_json(value: Any, path: str) -> None:
     if isinstance(value, float):
         _check_json(float(value), path)
         return
-    raise InvalidInputError(
-        path, value, f"{type(value).__name__} is not JSON-serialisable"
-    )
+    raise InvalidInputError(path, value, f"{type(value).__name__} is not JSON-serialisable")

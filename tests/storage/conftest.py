@@ -77,9 +77,7 @@ async def store_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
 
 
 @pytest.fixture(params=DURABLE_KINDS)
-async def durable_case(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[StoreCase]:
+async def durable_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreCase]:
     """Every durable store (file, SQLite, Redis, PostgreSQL), on data private to the test."""
     case = StoreCase(request.param, _url_for(request.param, tmp_path, request))
     yield case

@@ -1,9 +1,9 @@
 """The unified SessionManager: record a conversation in a few calls, optionally without end.
 
-    sm = SessionManager()                        # or SessionManager(infinite_context=True)
-    await sm.user_says("Hello!")
-    await sm.ai_responds("Hi there!", model="gpt-4o-mini", usage=response.usage)
-    messages = await sm.get_messages_for_llm()
+sm = SessionManager()                        # or SessionManager(infinite_context=True)
+await sm.user_says("Hello!")
+await sm.ai_responds("Hi there!", model="gpt-4o-mini", usage=response.usage)
+messages = await sm.get_messages_for_llm()
 """
 
 from __future__ import annotations

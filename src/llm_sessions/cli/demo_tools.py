@@ -30,14 +30,22 @@ def build_registry() -> ToolRegistry:
         if found is None:
             raise LookupError(f"no weather station for {location!r}")
         temperature, condition, humidity = found
-        return {"location": location, "temperature_c": temperature, "condition": condition,
-                "humidity": humidity}
+        return {
+            "location": location,
+            "temperature_c": temperature,
+            "condition": condition,
+            "humidity": humidity,
+        }
 
     @register_tool(registry=registry)
     def calculator(operation: str, a: float, b: float) -> dict[str, Any]:
         """Basic arithmetic: add, subtract, multiply or divide a and b."""
-        results = {"add": a + b, "subtract": a - b, "multiply": a * b,
-                   "divide": a / b if b else float("inf")}
+        results = {
+            "add": a + b,
+            "subtract": a - b,
+            "multiply": a * b,
+            "divide": a / b if b else float("inf"),
+        }
         return {"operation": operation, "a": a, "b": b, "result": round(results[operation], 6)}
 
     calls = {"search": 0}
@@ -55,8 +63,11 @@ def build_registry() -> ToolRegistry:
 
 
 def _call(call_id: str, name: str, **arguments: Any) -> dict[str, Any]:
-    return {"id": call_id, "type": "function",
-            "function": {"name": name, "arguments": json.dumps(arguments)}}
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)},
+    }
 
 
 def _tool_reply(*calls: dict[str, Any]) -> dict[str, Any]:
@@ -87,9 +98,7 @@ SCRIPT: list[dict[str, Any]] = [
     {
         "user": "Convert 100 USD to EUR at a rate of 0.92, please.",
         "reply": _tool_reply(_call("call_x1", "currency_convert", amount=100, to="EUR")),
-        "retry": _tool_reply(
-            _call("call_c2", "calculator", operation="multiply", a=100, b=0.92)
-        ),
+        "retry": _tool_reply(_call("call_c2", "calculator", operation="multiply", a=100, b=0.92)),
         "final": "100 USD is 92 EUR at that rate.",
         "model": "local-llama-3-8b",
     },

@@ -96,8 +96,9 @@ def demo(store: StoreOption = DEFAULT_STORE) -> None:
 def list_sessions(
     store: StoreOption = DEFAULT_STORE,
     prefix: Annotated[str, typer.Option(help="Only ids that start with this.")] = "",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON, one object per session.")]
-    = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON, one object per session.")
+    ] = False,
 ) -> None:
     """List the stored sessions with their size, tokens and cost."""
 

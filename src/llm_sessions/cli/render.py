@@ -20,8 +20,11 @@ _KIND_STYLE = {
     "tool_call": "yellow",
     "summary": "magenta",
 }
-_STATUS = {"success": "[green]✓ success[/]", "cached": "[blue]✓ cached[/]",
-           "error": "[red]✗ error[/]"}
+_STATUS = {
+    "success": "[green]✓ success[/]",
+    "cached": "[blue]✓ cached[/]",
+    "error": "[red]✗ error[/]",
+}
 
 
 def _node_label(node: dict[str, Any]) -> str:
@@ -82,8 +85,7 @@ def usage_table(sessions: Iterable[Session[Any]]) -> Table:
         f"{total.total_prompt_tokens:,}",
         f"{total.total_completion_tokens:,}",
         f"{total.total_tokens:,}",
-        f"{total.total_estimated_cost_usd:.6f}"
-        + (" + unpriced" if total.unpriced_models else ""),
+        f"{total.total_estimated_cost_usd:.6f}" + (" + unpriced" if total.unpriced_models else ""),
         "",
     )
     return table

@@ -135,7 +135,6 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
         )
         return self.token_usage
 
-
     async def update_metadata(self, values: Mapping[str, Any] | str, value: Any = _MISSING) -> None:
         """Set several metadata values at once (all are checked first), or one as ``key, value``."""
         updates = {values: value} if isinstance(values, str) else dict(values)
@@ -149,8 +148,7 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
 
 _ASSIGNMENT_CHECKS: dict[str, Callable[[Any], object]] = {
     "id": lambda value: validate_id(value, "event.id"),
-    "parent_event_id": lambda value: value is None
-    or validate_id(value, "event.parent_event_id"),
+    "parent_event_id": lambda value: value is None or validate_id(value, "event.parent_event_id"),
     "message": lambda value: ensure_json_value(value, "event.message"),
     "metadata": lambda value: ensure_json_value(value, "event.metadata"),
 }

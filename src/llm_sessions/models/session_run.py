@@ -106,7 +106,6 @@ class SessionRun(MetadataHelpers):
         if reason is not None:
             await self.set_metadata("cancel_reason", reason)
 
-
     async def get_duration(self) -> float | None:
         """Seconds from start to end (or to now while unfinished); None while pending."""
         if self.status is RunStatus.PENDING:

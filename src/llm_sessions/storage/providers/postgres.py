@@ -282,4 +282,3 @@ class PostgresSessionStore(EventLogStore):
 
     def _location(self, session_id: str) -> str:
         return f'{_redact(self.dsn)} "{self.schema}".events session_id={session_id!r}'
-
