@@ -217,9 +217,21 @@ class Session(BaseModel, Generic[MessageT]):
             set_listener(event, listener)
 
     async def add_event_and_save(self, event: SessionEvent[MessageT]) -> None:
-        """Append an event and save the session; only the new event is written."""
+        """Append an event and save the session; only the new event is written.
+
+        If the store refuses the event as invalid (too large, say), it is taken back out of the
+        session before the error propagates, so the session stays usable. After a storage
+        failure the event stays, and the next save writes it.
+        """
         await self.add_event(event)
-        await self.store.save(self)
+        try:
+            await self.store.save(self)
+        except InvalidInputError:
+            if self.events and self.events[-1] is event:
+                self.events.pop()
+                set_listener(event, None)
+                self.rebuild_token_summary()
+            raise
 
     async def get_token_usage_by_source(self) -> dict[str, TokenSummary]:
         """Token summaries keyed by event source (``user``, ``llm``, ``system``)."""

@@ -12,7 +12,10 @@ from .base import SessionStore
 from .records import StoredSession, build_session
 from .sync import WriteBatch, sync_state_for
 
-__all__ = ["EventLogStore"]
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "EventLogStore"]
+
+#: The largest event (its JSON, in bytes) a durable store accepts unless told otherwise.
+DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024
 
 
 class EventLogStore(SessionStore):
@@ -22,6 +25,10 @@ class EventLogStore(SessionStore):
     ``WriteBatch`` atomically: merge the header changes, append the events whose ids are new,
     rewrite edited events, refresh the expiry). Saving costs the same at the 10th and the
     10,000th event, and concurrent writers to one session all land.
+
+    ``max_event_bytes`` (None: no limit) caps the size of one event's JSON; a save with a larger
+    event raises ``InvalidInputError`` naming the event, its size and the limit, and writes
+    nothing.
     """
 
     def __init__(
@@ -29,9 +36,19 @@ class EventLogStore(SessionStore):
         *,
         session_class: type[Session[Any]] = Session,
         expiration_seconds: float | None = None,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
+        if max_event_bytes is not None and (
+            isinstance(max_event_bytes, bool)
+            or not isinstance(max_event_bytes, int)
+            or max_event_bytes <= 0
+        ):
+            raise InvalidInputError(
+                "max_event_bytes", max_event_bytes, "must be a whole number of bytes > 0 or None"
+            )
         self.session_class = session_class
         self.expiration_seconds = validate_seconds(expiration_seconds, "expiration_seconds")
+        self.max_event_bytes = max_event_bytes
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)
@@ -51,9 +68,23 @@ class EventLogStore(SessionStore):
         sync = sync_state_for(session, self)
         async with sync.lock:
             batch = sync.prepare(session)
+            self._check_sizes(batch)
             await self._write(batch)
             sync.commit(batch, session)
         session._store = self
+
+    def _check_sizes(self, batch: WriteBatch) -> None:
+        limit = self.max_event_bytes
+        if limit is None:
+            return
+        for event_id, body in (*batch.appended, *batch.updated):
+            # A character is at most 4 bytes in UTF-8: only long texts need encoding to measure.
+            if len(body) * 4 > limit and (size := len(body.encode())) > limit:
+                raise InvalidInputError(
+                    f"event {event_id}",
+                    f"<{size:,} bytes of JSON>",
+                    f"the limit is {limit:,} bytes",
+                )
 
     @abstractmethod
     async def _read(self, session_id: str) -> StoredSession | None:

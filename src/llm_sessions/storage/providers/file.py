@@ -35,7 +35,7 @@ from ...exceptions import CorruptSessionData, InvalidSessionId, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import StoreState
-from ..event_log import EventLogStore
+from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredSession, build_session
 from ..sync import WriteBatch
 from .file_format import (
@@ -73,12 +73,17 @@ class FileSessionStore(EventLogStore):
         auto_save: bool = True,
         expiration_seconds: float | None = None,
         *,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         fsync: bool = True,
         cache_size: int = 32,
     ) -> None:
         if os.name != "posix":
             raise StorageError("FileSessionStore needs a POSIX system (fcntl.flock)")
-        super().__init__(session_class=session_class, expiration_seconds=expiration_seconds)
+        super().__init__(
+            session_class=session_class,
+            expiration_seconds=expiration_seconds,
+            max_event_bytes=max_event_bytes,
+        )
         self.directory = Path(directory)
         self._folder = os.fspath(directory)
         self.auto_save = auto_save

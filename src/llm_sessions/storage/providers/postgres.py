@@ -23,7 +23,7 @@ from ...exceptions import InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import StoreState
-from ..event_log import EventLogStore
+from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredSession
 from ..sync import WriteBatch
 from ..url import parse_seconds, split_query
@@ -111,12 +111,17 @@ class PostgresSessionStore(EventLogStore):
         session_class: type[Session[Any]] = Session,
         expiration_seconds: float | None = None,
         *,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         min_size: int = 1,
         max_size: int = 10,
         connect_timeout: float = 5.0,
         **connect_kwargs: Any,
     ) -> None:
-        super().__init__(session_class=session_class, expiration_seconds=expiration_seconds)
+        super().__init__(
+            session_class=session_class,
+            expiration_seconds=expiration_seconds,
+            max_event_bytes=max_event_bytes,
+        )
         self.dsn = dsn
         self.schema = _check_schema(schema)
         self._ttl = self.expiration_seconds

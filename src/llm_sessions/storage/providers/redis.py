@@ -26,7 +26,7 @@ from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import StoreState
-from ..event_log import EventLogStore
+from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredHeader, StoredSession
 from ..sync import WriteBatch
 from ..url import parse_seconds, split_query
@@ -118,9 +118,14 @@ class RedisSessionStore(EventLogStore):
         expiration_seconds: float | None = None,
         session_class: type[Session[Any]] = Session,
         *,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         owns_client: bool = False,
     ) -> None:
-        super().__init__(session_class=session_class, expiration_seconds=expiration_seconds)
+        super().__init__(
+            session_class=session_class,
+            expiration_seconds=expiration_seconds,
+            max_event_bytes=max_event_bytes,
+        )
         if not isinstance(key_prefix, str):
             raise InvalidInputError("key_prefix", key_prefix, "must be a string")
         ttl_ms = _ms(self.expiration_seconds)
@@ -145,7 +150,7 @@ class RedisSessionStore(EventLogStore):
         store_options, driver_url = split_query(
             url, {"key_prefix": str, "expiration_seconds": parse_seconds}
         )
-        for name in ("key_prefix", "expiration_seconds", "session_class"):
+        for name in ("key_prefix", "expiration_seconds", "session_class", "max_event_bytes"):
             if name in kwargs:
                 store_options[name] = kwargs.pop(name)
         return cls(_pooled_client(driver_url, kwargs), owns_client=True, **store_options)

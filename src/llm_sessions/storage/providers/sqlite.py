@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
-from ..event_log import EventLogStore
+from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredHeader, StoredSession
 from ..sync import HeaderChanges, WriteBatch
 
@@ -105,10 +105,15 @@ class SQLiteSessionStore(EventLogStore):
         session_class: type[Session[Any]] = Session,
         expiration_seconds: float | None = None,
         *,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         timeout: float = 30.0,
         synchronous: str = "full",
     ) -> None:
-        super().__init__(session_class=session_class, expiration_seconds=expiration_seconds)
+        super().__init__(
+            session_class=session_class,
+            expiration_seconds=expiration_seconds,
+            max_event_bytes=max_event_bytes,
+        )
         if synchronous.lower() not in _SYNCHRONOUS:
             raise InvalidInputError("synchronous", synchronous, f"must be one of {_SYNCHRONOUS}")
         if timeout < 0:
