@@ -19,7 +19,7 @@ from llm_sessions import (
     SessionRun,
     TokenSummary,
 )
-from llm_sessions.exceptions import InvalidSessionOperation, SessionNotFound
+from llm_sessions.exceptions import InvalidSessionOperation, SessionAlreadyExists, SessionNotFound
 from llm_sessions.models import CountMethod, SessionMetadata
 from llm_sessions.storage import EventLogStore, InMemorySessionStore
 from llm_sessions.tokens import count_chat_messages, count_text
@@ -659,3 +659,12 @@ async def test_create_with_tokens_takes_the_spec_positional_order() -> None:
     assert event.metadata == {"k": 1}
     assert event.token_usage is not None
     assert (event.token_usage.prompt_tokens, event.token_usage.completion_tokens) == (4, 1)
+
+
+async def test_create_refuses_an_id_that_is_taken_and_leaves_the_session_alone() -> None:
+    first: Session = await Session.create(id="taken")
+    await first.add_event_and_save(SessionEvent(message="kept"))
+    with pytest.raises(SessionAlreadyExists, match="taken"):
+        await Session.create(id="taken")
+    again = await first.store.get("taken")
+    assert again is not None and [e.message for e in again.events] == ["kept"]

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
-from ..exceptions import InvalidInputError, SessionNotFound
+from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..tokens import count_chat_message, count_text_async
 from ..validation import ensure_json_value, validate_id
 from ._base import set_listener
@@ -119,10 +119,13 @@ class Session(BaseModel, Generic[MessageT]):
         """Create a session, save it, and link it into its parent's ``child_ids``.
 
         ``store`` defaults to the process-wide default store. A ``parent_id`` that does not
-        exist raises ``SessionNotFound`` before anything is saved.
+        exist raises ``SessionNotFound``, and an ``id`` that is taken raises
+        ``SessionAlreadyExists``, before anything is saved.
         """
         target = store if store is not None else _default_store()
         session = cls(parent_id=parent_id, **kwargs)
+        if "id" in kwargs and await target.get(session.id) is not None:
+            raise SessionAlreadyExists(session.id)
         parent = None
         if parent_id is not None:
             parent = await target.get(parent_id)
