@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import pytest
+
+from llm_sessions.storage import InMemorySessionStore, SessionStoreProvider
 
 REDIS_URL = os.environ.get("LLM_SESSIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get(
@@ -48,3 +51,12 @@ def redis_url() -> str:
 def postgres_url() -> str:
     """URL of a PostgreSQL server that answers (skips or fails where none does)."""
     return _require(POSTGRES_URL, 5432, "PostgreSQL")
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[InMemorySessionStore]:
+    """An in-memory store set as the process-wide default for the test, reset afterwards."""
+    memory = InMemorySessionStore()
+    SessionStoreProvider.set_store(memory)
+    yield memory
+    SessionStoreProvider.reset()

@@ -9,8 +9,6 @@ import openai
 import pytest
 from fake_openai_server import FakeOpenAI
 
-from llm_sessions.storage import InMemorySessionStore, SessionStoreProvider
-
 
 @pytest.fixture
 async def fake_openai() -> AsyncIterator[FakeOpenAI]:
@@ -21,15 +19,6 @@ async def fake_openai() -> AsyncIterator[FakeOpenAI]:
     async with server:
         yield fake
         server.close()
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[InMemorySessionStore]:
-    """An in-memory store set as the process-wide default for the test, reset afterwards."""
-    memory = InMemorySessionStore()
-    SessionStoreProvider.set_store(memory)
-    yield memory
-    SessionStoreProvider.reset()
 
 
 @pytest.fixture

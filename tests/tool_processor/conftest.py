@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from llm_sessions.models.session import Session
-from llm_sessions.storage import InMemorySessionStore, SessionStoreProvider
+from llm_sessions.storage import InMemorySessionStore
 from llm_sessions.tools import ToolRegistry
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[InMemorySessionStore]:
-    """An in-memory store set as the process-wide default for the test, reset afterwards."""
-    memory = InMemorySessionStore()
-    SessionStoreProvider.set_store(memory)
-    yield memory
-    SessionStoreProvider.reset()
 
 
 @pytest.fixture

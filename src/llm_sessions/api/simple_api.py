@@ -139,9 +139,9 @@ class SessionManager:
     ) -> str:
         """Record a model reply. ``usage`` (the provider's reported usage, e.g.
         ``response.usage``) is used instead of counting when given."""
-        ensure_json_value(metadata, "metadata")
+        # Checked before it is counted; the event checks the metadata. Built before the session
+        # is created or loaded, so bad input stores nothing.
         ensure_json_value(response, "response")
-        session = await self._ensure_session()
         event = await SessionEvent.create_with_tokens(
             message=response,
             prompt=None,
@@ -151,6 +151,7 @@ class SessionManager:
             metadata={"model": model, "provider": provider, **metadata},
             usage=usage,
         )
+        session = await self._ensure_session()
         await session.add_event_and_save(event)
         self._last_reply_id = event.id
         return session.id

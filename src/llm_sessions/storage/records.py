@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from ..exceptions import CorruptSessionData
 from ..models._base import STORED_DATA, revision_of
 from ..models.session import Session
 from ..models.session_run import SessionRun
-from .sync import HeaderSnapshot, SyncState
+from .sync import HeaderSnapshot, SyncState, copy_json
 
 __all__ = ["StoredHeader", "StoredSession", "build_session"]
 
@@ -146,8 +145,8 @@ def build_session(
         child_ids=tuple(session.child_ids),
         task_ids=tuple(session.task_ids),
         runs={run.id: (id(run), revision_of(run)) for run in session.runs},
-        state=json.loads(json.dumps(session.state)),
-        properties=json.loads(json.dumps(session.metadata.properties)),
+        state=copy_json(session.state),
+        properties=copy_json(session.metadata.properties),
     )
     session._sync = SyncState(store_token, len(events), snapshot)
     session.watch_events(events)

@@ -78,7 +78,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def _copy(value: Any) -> Any:
+def copy_json(value: Any) -> Any:
     # A JSON round trip is a deep copy that cannot share mutable parts with the session.
     return json.loads(_dumps(value))
 
@@ -96,7 +96,7 @@ def _diff_keys(
             except (TypeError, ValueError) as exc:
                 raise InvalidInputError(f"{prefix}[{key!r}]", value, str(exc)) from exc
     removed = [key for key in stored if key not in current]
-    return changed, removed, {key: _copy(value) for key, value in current.items()}
+    return changed, removed, {key: copy_json(value) for key, value in current.items()}
 
 
 def _diff_ids(current: list[str], stored: tuple[str, ...]) -> tuple[list[str], list[str]]:
