@@ -378,3 +378,31 @@ async def test_an_expired_session_does_not_come_back(durable_case: StoreCase) ->
     loaded = await durable_case.open().get(session.id)
     assert loaded is not None
     assert [event.message for event in loaded.events] == ["new"]
+
+
+async def test_read_events_pages_in_store_order(store_case: StoreCase) -> None:
+    store = store_case.open()
+    session: Session[Any] = Session(id="paged")
+    for n in range(7):
+        await session.add_event(SessionEvent(id=f"e{n}", message=f"m{n}"))
+    await store.save(session)
+    read = reader(store_case, store)
+
+    def ids(events: list[SessionEvent[Any]] | None) -> list[str]:
+        assert events is not None
+        return [event.id for event in events]
+
+    assert ids(await read.read_events("paged")) == [f"e{n}" for n in range(7)]
+    assert ids(await read.read_events("paged", limit=3, newest_first=True)) == ["e6", "e5", "e4"]
+    assert ids(await read.read_events("paged", before="e4", limit=2, newest_first=True)) == [
+        "e3",
+        "e2",
+    ]
+    assert ids(await read.read_events("paged", after="e1", limit=2)) == ["e2", "e3"]
+    assert ids(await read.read_events("paged", after="e1", before="e4")) == ["e2", "e3"]
+    assert ids(await read.read_events("paged", after="e6")) == []
+    assert await read.read_events("no-such-session") is None
+    with pytest.raises(ValueError, match="after"):
+        await read.read_events("paged", after="not-an-event")
+    with pytest.raises(ValueError, match="limit"):
+        await read.read_events("paged", limit=-1)

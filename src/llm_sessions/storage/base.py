@@ -7,12 +7,13 @@ from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
-from ..exceptions import InvalidSessionOperation
+from ..exceptions import InvalidInputError, InvalidSessionOperation
 
 if TYPE_CHECKING:
     from ..models.session import Session
+    from ..models.session_event import SessionEvent
 
-__all__ = ["SessionStore", "SessionStoreInterface", "StoreState"]
+__all__ = ["SessionStore", "SessionStoreInterface", "StoreState", "page_of_events"]
 
 
 @runtime_checkable
@@ -68,6 +69,34 @@ class SessionStore(ABC):
     async def list_sessions(self, prefix: str = "") -> list[str]:
         """Ids of the (unexpired) stored sessions that start with ``prefix``, sorted."""
 
+    async def read_events(
+        self,
+        session_id: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[SessionEvent[Any]] | None:
+        """A page of the session's events in store order, or None if the session is absent.
+
+        ``after`` and ``before`` are event ids (exclusive bounds). ``limit`` caps the page:
+        the oldest ``limit`` events in range, or with ``newest_first=True`` the newest ones,
+        returned newest first (a page walking back from the end of the log). An id that is
+        not an event of the session raises ``InvalidInputError``.
+
+        This default loads the whole session; durable stores override it with a read of just
+        the page.
+        """
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
+        session = await self.get(session_id)
+        if session is None:
+            return None
+        return page_of_events(session.events, session_id, after, before, limit, newest_first)
+
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         """Make the session expire ``seconds`` from now (None: never); True if it exists."""
         raise InvalidSessionOperation(
@@ -95,3 +124,27 @@ class SessionStore(ABC):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def page_of_events(
+    events: list[SessionEvent[Any]],
+    session_id: str,
+    after: str | None,
+    before: str | None,
+    limit: int | None,
+    newest_first: bool,
+) -> list[SessionEvent[Any]]:
+    """The ``read_events`` page of an in-memory list of events (see ``SessionStore``)."""
+    positions = {event.id: n for n, event in enumerate(events)}
+
+    def position(field: str, event_id: str) -> int:
+        if event_id not in positions:
+            raise InvalidInputError(field, event_id, f"is not an event of session {session_id!r}")
+        return positions[event_id]
+
+    start = position("after", after) + 1 if after is not None else 0
+    end = position("before", before) if before is not None else len(events)
+    window = events[start:end]
+    if newest_first:
+        window = window[::-1]
+    return window if limit is None else window[:limit]
