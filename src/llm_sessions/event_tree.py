@@ -65,7 +65,7 @@ def event_kind(event: SessionEvent[Any]) -> str:
     (``tool_call``, ``summary``, ``reference``, ``context_bridge``)."""
     if event.type is EventType.MESSAGE:
         return f"{event.source.value}_message"
-    return event.type.value
+    return str(event.type)
 
 
 @dataclass(slots=True, eq=False)
@@ -160,7 +160,7 @@ class EventNode:
         return {
             "id": event.id,
             "kind": self.kind,
-            "type": event.type.value,
+            "type": str(event.type),
             "source": event.source.value,
             "timestamp": event.timestamp.isoformat(),
             "label": self.label,

@@ -33,12 +33,20 @@ from typing import Any
 from .exceptions import InvalidInputError
 from .models.session import Session
 from .prompting.budget import fit_plan
+from .prompting.custom import EventRenderer, register_event_renderer, unregister_event_renderer
 from .prompting.parents import parent_context
 from .prompting.strategies import PromptStrategy, plan_for
 from .prompting.truncate import truncate_messages
 from .tokens import count_text_async
 
-__all__ = ["PromptStrategy", "build_prompt_from_session", "truncate_prompt_to_token_limit"]
+__all__ = [
+    "EventRenderer",
+    "PromptStrategy",
+    "build_prompt_from_session",
+    "register_event_renderer",
+    "truncate_prompt_to_token_limit",
+    "unregister_event_renderer",
+]
 
 DEFAULT_MODEL = "gpt-4o-mini"
 

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 from uuid import uuid4
 
+from .. import telemetry
 from ..exceptions import InvalidInputError, SessionNotFound
 from ..infinite_conversation import InfiniteConversationManager
 from ..models.event_source import EventSource
@@ -30,6 +31,10 @@ __all__ = ["SessionManager"]
 logger = logging.getLogger(__name__)
 
 _ROLES = {EventSource.USER: "user", EventSource.LLM: "assistant", EventSource.SYSTEM: "system"}
+
+
+def _span_attributes(manager: SessionManager) -> dict[str, str]:
+    return {"gen_ai.conversation.id": manager.session_id}
 
 
 class SessionManager:
@@ -112,6 +117,7 @@ class SessionManager:
 
     # -- recording --------------------------------------------------------------------------
 
+    @telemetry.traced("llm_sessions.user_says", _span_attributes)
     async def user_says(self, message: Any, **metadata: Any) -> str:
         """Record a user message; returns the current session id (it may change in infinite
         mode, when this message starts a new segment)."""
@@ -128,6 +134,7 @@ class SessionManager:
         await session.add_event_and_save(event)
         return session.id
 
+    @telemetry.traced("llm_sessions.ai_responds", _span_attributes)
     async def ai_responds(
         self,
         response: Any,
@@ -156,6 +163,7 @@ class SessionManager:
         self._last_reply_id = event.id
         return session.id
 
+    @telemetry.traced("llm_sessions.tool_used", _span_attributes)
     async def tool_used(
         self,
         tool_name: str,
@@ -251,6 +259,7 @@ class SessionManager:
             "infinite_context": self._infinite_context,
         }
 
+    @telemetry.traced("llm_sessions.build_prompt", _span_attributes)
     async def get_messages_for_llm(
         self, max_tokens: int | None = None, model: str | None = None
     ) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from uuid import uuid4
 
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
+from .. import telemetry
 from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..tokens import count_chat_message, count_text_async
 from ..validation import ensure_json_value, validate_id
@@ -204,6 +205,7 @@ class Session(BaseModel, Generic[MessageT]):
         set_listener(event, self._event_changed)
         if event.token_usage is not None:
             self.token_summary.add(event.token_usage)
+            telemetry.record_usage(event.token_usage)
         self.metadata.__dict__["updated_at"] = event.timestamp
 
     def _event_changed(self, event: SessionEvent[Any]) -> None:

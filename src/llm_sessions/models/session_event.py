@@ -15,7 +15,7 @@ from ..tokens import count_text_async, encoding_name_for_model
 from ..validation import ensure_json_value, validate_id
 from ._base import STORED_DATA, MetadataHelpers, as_utc, utc_now
 from .event_source import EventSource
-from .event_type import EventType
+from .event_type import EventKind, EventType, parse_event_type
 from .token_usage import CountMethod, TokenUsage
 
 __all__ = ["MessageT", "SessionEvent"]
@@ -37,12 +37,20 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
     message: MessageT
     timestamp: datetime = Field(default_factory=utc_now)
     source: EventSource = EventSource.LLM
-    type: EventType = EventType.MESSAGE
+    type: EventKind = EventType.MESSAGE
+    """A built-in ``EventType`` or a custom name (see ``parse_event_type``)."""
     metadata: dict[str, Any] = Field(default_factory=dict)
     _metadata_label: ClassVar[str] = "event.metadata"
     parent_event_id: str | None = None
     task_id: str | None = None
     token_usage: TokenUsage | None = None
+
+    def __init__(self, **data: Any) -> None:
+        # Checked before pydantic sees it, so a bad custom name is an InvalidInputError that
+        # names the pattern (stored data is loaded without calling __init__).
+        if "type" in data:
+            data["type"] = parse_event_type(data["type"])
+        super().__init__(**data)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Checked here, before the assignment: the model validator runs only after pydantic has
@@ -79,7 +87,7 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
         completion: str | None = None,
         model: str = "gpt-4o-mini",
         source: EventSource = EventSource.LLM,
-        type: EventType = EventType.MESSAGE,
+        type: EventType | str = EventType.MESSAGE,
         task_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         *,
@@ -151,6 +159,7 @@ _ASSIGNMENT_CHECKS: dict[str, Callable[[Any], object]] = {
     "parent_event_id": lambda value: value is None or validate_id(value, "event.parent_event_id"),
     "message": lambda value: ensure_json_value(value, "event.message"),
     "metadata": lambda value: ensure_json_value(value, "event.metadata"),
+    "type": parse_event_type,
 }
 
 

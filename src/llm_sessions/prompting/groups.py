@@ -22,6 +22,7 @@ from typing import Any
 
 from ..models.event_type import EventType
 from ..models.session_event import SessionEvent
+from .custom import render_custom_event
 from .render import (
     ChatRole,
     Message,
@@ -48,6 +49,8 @@ class EventGroup:
     role: ChatRole
     anchor: SessionEvent[Any] | None
     tools: list[SessionEvent[Any]] = field(default_factory=list)
+    rendered: list[Message] | None = None
+    """The messages of a custom-type event, as its registered renderer made them."""
 
     @property
     def is_reply(self) -> bool:
@@ -56,6 +59,8 @@ class EventGroup:
 
     def render(self) -> list[Message]:
         """The group's chat messages, tool calls in full."""
+        if self.rendered is not None:
+            return self.rendered
         if self.anchor is None:
             return render_tool_calls(self.tools)
         if self.role is ChatRole.ASSISTANT:
@@ -64,6 +69,8 @@ class EventGroup:
 
     def render_text_only(self) -> list[Message]:
         """The group without tool detail: its text as one message, or nothing if it has none."""
+        if self.rendered is not None:
+            return self.rendered
         if self.anchor is None:
             return []
         if self.role is ChatRole.ASSISTANT:
@@ -89,6 +96,14 @@ def walk_groups(events: Sequence[SessionEvent[Any]]) -> Iterator[EventGroup]:
         if event.type is EventType.TOOL_CALL:
             _hold_tool(event, index, linked, loose)
             loose.extend(children)
+            continue
+        custom = render_custom_event(event)
+        if custom is not None:
+            if loose:
+                yield _tools_only(loose)
+                loose = []
+            loose.extend(children)
+            yield EventGroup((index, 0), ChatRole(custom[0]["role"]), event, rendered=custom)
             continue
         role = event_role(event)
         if role is None:

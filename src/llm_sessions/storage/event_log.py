@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any
 
+from .. import telemetry
 from ..exceptions import InvalidInputError
 from ..models.session import Session
 from ..validation import validate_id, validate_seconds
@@ -53,10 +54,12 @@ class EventLogStore(SessionStore):
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)
         self._ensure_open()
-        stored = await self._read(session_id)
-        if stored is None:
-            return None
-        session = build_session(self.session_class, session_id, stored, self)
+        async with telemetry.store_span("get", self, session_id):
+            stored = await self._read(session_id)
+            if stored is None:
+                return None
+            telemetry.annotate({"llm_sessions.store.events": len(stored.events)})
+            session = build_session(self.session_class, session_id, stored, self)
         session._store = self
         return session
 
@@ -69,7 +72,8 @@ class EventLogStore(SessionStore):
         async with sync.lock:
             batch = sync.prepare(session)
             self._check_sizes(batch)
-            await self._write(batch)
+            async with telemetry.store_span("save", self, session.id, _batch_attributes(batch)):
+                await self._write(batch)
             sync.commit(batch, session)
         session._store = self
 
@@ -93,3 +97,13 @@ class EventLogStore(SessionStore):
     @abstractmethod
     async def _write(self, batch: WriteBatch) -> None:
         """Apply one batch atomically (see the class docstring)."""
+
+
+def _batch_attributes(batch: WriteBatch) -> dict[str, int]:
+    if not telemetry.is_enabled():
+        return {}
+    bodies = (*batch.appended, *batch.updated)
+    return {
+        "llm_sessions.store.events": len(batch.appended),
+        "llm_sessions.store.bytes": sum(len(body.encode()) for _, body in bodies),
+    }

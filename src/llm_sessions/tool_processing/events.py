@@ -3,8 +3,9 @@
 A TOOL_CALL event's message has the shape the simple API uses (``tool``, ``arguments``,
 ``result``, ``error``, ``success``) plus ``tool_call_id``, ``error_type``, ``start_time``,
 ``end_time``, ``duration`` (seconds), ``attempts`` and ``cached``; ``raw_arguments`` keeps the
-text the model sent when it could not be decoded. Its token usage is what the result will cost when
-sent back to the model: the prompt tokens of ``ToolResult.content()``.
+text the model sent when it could not be decoded, and ``failures`` lists every failed attempt
+(``attempt``, ``exception_type``, ``message``, ``traceback``). Its token usage is what the
+result will cost when sent back to the model: the prompt tokens of ``ToolResult.content()``.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def tool_event_message(result: ToolResult, raw_arguments: str | None = None) -> 
     }
     if raw_arguments is not None:
         message["raw_arguments"] = raw_arguments
+    if result.failures:
+        message["failures"] = [failure.model_dump() for failure in result.failures]
     return message
 
 

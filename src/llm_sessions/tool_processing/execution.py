@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import JsonValue
 
+from .. import telemetry
 from ..exceptions import InvalidInputError
 from ..tools import RegisteredTool, ToolExecutionError, to_json_value
+from .failures import AttemptFailure, format_traceback
 from .results import ToolErrorType
 
 __all__ = ["ExecutionPolicy", "Outcome", "describe_exception", "execute_with_retries"]
@@ -42,6 +44,8 @@ class Outcome:
     error: str | None = None
     error_type: ToolErrorType | None = None
     attempts: int = 0
+    failures: tuple[AttemptFailure, ...] = ()
+    """Every failed attempt, in order, with its exception and traceback."""
 
     @property
     def ok(self) -> bool:
@@ -66,25 +70,43 @@ async def execute_with_retries(
     """Execute ``tool`` until it succeeds, fails in a way a retry cannot fix, or runs out of
     retries; the outcome's ``attempts`` says how many executions it took."""
     attempt = 1
+    failures: list[AttemptFailure] = []
     while True:
-        outcome = await _attempt(tool, arguments, limit=policy.timeout)
+        with telemetry.span("llm_sessions.tool.attempt", {"llm_sessions.tool.attempt": attempt}):
+            outcome = await _attempt(tool, arguments, limit=policy.timeout, attempt=attempt)
+            if outcome.error_type is not None:
+                telemetry.annotate({"error.type": outcome.error_type.value})
+        failures.extend(outcome.failures)
         if outcome.ok or not outcome.retryable or attempt > policy.max_retries:
-            return Outcome(outcome.value, outcome.error, outcome.error_type, attempt)
+            return replace(outcome, attempts=attempt, failures=tuple(failures))
         await asyncio.sleep(policy.delay_before(attempt))
         attempt += 1
 
 
 async def _attempt(
-    tool: RegisteredTool, arguments: Mapping[str, Any], *, limit: float | None
+    tool: RegisteredTool, arguments: Mapping[str, Any], *, limit: float | None, attempt: int
 ) -> Outcome:
     try:
         async with asyncio.timeout(limit):
             value = await tool.execute(arguments)
     except TimeoutError:  # the tool's own exceptions arrive wrapped in ToolExecutionError
         # A sync tool keeps running in its worker thread; only the wait for it ends here.
-        return Outcome(error=f"timed out after {limit:g}s", error_type=ToolErrorType.TIMEOUT)
+        error = f"timed out after {limit:g}s"
+        failure = AttemptFailure(attempt=attempt, exception_type="TimeoutError", message=error)
+        return Outcome(error=error, error_type=ToolErrorType.TIMEOUT, failures=(failure,))
     except ToolExecutionError as exc:
-        return Outcome(error=describe_exception(exc.original), error_type=ToolErrorType.EXECUTION)
+        original = exc.original
+        failure = AttemptFailure(
+            attempt=attempt,
+            exception_type=type(original).__name__,
+            message=str(original),
+            traceback=format_traceback(original),
+        )
+        return Outcome(
+            error=describe_exception(original),
+            error_type=ToolErrorType.EXECUTION,
+            failures=(failure,),
+        )
     try:
         return Outcome(value=to_json_value(value))
     except InvalidInputError as exc:

@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Self
 
+from .. import telemetry
 from ..exceptions import InvalidInputError, SessionNotFound
 from ..models._base import utc_now
 from ..models.session import Session
@@ -128,6 +129,7 @@ class SessionAwareToolProcessor:
         await session.add_event_and_save(event)
         return event
 
+    @telemetry.traced("llm_sessions.process_llm_message")
     async def process_llm_message(
         self, llm_msg: object, llm_callback: LLMCallback | None = None, *, usage: Any = None
     ) -> list[ToolResult]:
@@ -200,6 +202,19 @@ class SessionAwareToolProcessor:
         return [task.result() for task in tasks]
 
     async def _execute_one(self, plan: PlannedCall) -> ToolResult:
+        name = plan.request.name
+        attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
+        if plan.request.id:
+            attributes["gen_ai.tool.call.id"] = plan.request.id
+        with telemetry.span(f"execute_tool {name}", attributes):
+            result = await self._run_call(plan)
+            outcome = "cached" if result.cached else "success" if result.succeeded else "error"
+            if result.error_type is not None:
+                telemetry.annotate({"error.type": result.error_type.value})
+            telemetry.record_tool_call(name, outcome)
+        return result
+
+    async def _run_call(self, plan: PlannedCall) -> ToolResult:
         started_at, started = utc_now(), time.perf_counter()
         cached = False
         if plan.tool is None:
@@ -224,6 +239,7 @@ class SessionAwareToolProcessor:
             duration=time.perf_counter() - started,
             attempts=outcome.attempts,
             cached=cached,
+            failures=list(outcome.failures),
         )
 
     async def _record(

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from .failures import AttemptFailure
+
 __all__ = ["ToolErrorType", "ToolResult"]
 
 
@@ -56,6 +58,8 @@ class ToolResult(BaseModel):
             from the cache or the call was rejected before the tool ran.
         cached: whether the result was answered from the processor's cache.
         event_id: the id of the TOOL_CALL event that records this call.
+        failures: every failed attempt with its exception type, message and traceback
+            (recorded in the TOOL_CALL event, never sent to the model).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -72,6 +76,7 @@ class ToolResult(BaseModel):
     attempts: int = Field(default=0, ge=0)
     cached: bool = False
     event_id: str | None = None
+    failures: list[AttemptFailure] = Field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:

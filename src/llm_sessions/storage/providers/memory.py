@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import telemetry
 from ...exceptions import InvalidInputError
 from ...models.session import Session
 from ...validation import validate_id
@@ -22,14 +23,16 @@ class InMemorySessionStore(SessionStore):
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)
         self._ensure_open()
-        return self._sessions.get(session_id)
+        async with telemetry.store_span("get", self, session_id):
+            return self._sessions.get(session_id)
 
     async def save(self, session: Session[Any]) -> None:
         self._ensure_open()
         if not isinstance(session, Session):
             raise InvalidInputError("session", session, "must be a Session")
         validate_id(session.id)
-        self._sessions[session.id] = session
+        async with telemetry.store_span("save", self, session.id):
+            self._sessions[session.id] = session
         session._store = self
 
     async def delete(self, session_id: str) -> bool:

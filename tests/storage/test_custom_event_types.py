@@ -1,0 +1,37 @@
+"""Events of custom types are stored, reloaded and listed unchanged on every store."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from llm_sessions.models import EventType, Session, SessionEvent
+
+if TYPE_CHECKING:
+    from conftest import StoreCase
+
+
+async def test_custom_types_round_trip_on_every_store(store_case: StoreCase) -> None:
+    store = store_case.open()
+    session: Session[Any] = Session(id="custom-types")
+    await session.add_event(SessionEvent(message="hi", type=EventType.MESSAGE))
+    await session.add_event(
+        SessionEvent(message={"query": "q", "hits": ["doc-1"]}, type="retrieval")
+    )
+    await session.add_event(SessionEvent(message="audit", type="acme:audit.v2"))
+    await store.save(session)
+
+    reader = store_case.open() if store_case.durable else store
+    loaded = await reader.get("custom-types")
+    assert loaded is not None
+    assert [event.type for event in loaded.events] == [
+        EventType.MESSAGE,
+        "retrieval",
+        "acme:audit.v2",
+    ]
+    # Built-in values come back as the enum member, custom ones as plain strings.
+    assert loaded.events[0].type is EventType.MESSAGE
+    assert type(loaded.events[1].type) is str
+    assert loaded.events[1].model_dump() == session.events[1].model_dump()
+    page = await reader.read_events("custom-types", after=loaded.events[0].id)
+    assert page is not None
+    assert [event.type for event in page] == ["retrieval", "acme:audit.v2"]
