@@ -141,3 +141,19 @@ async def test_a_renderer_that_returns_a_bad_message_is_named() -> None:
             await build_prompt_from_session(session, PromptStrategy.CONVERSATION)
     finally:
         unregister_event_renderer("retrieval")
+
+
+async def test_stats_count_events_by_type_including_custom_ones() -> None:
+    from llm_sessions import SessionManager
+    from llm_sessions.storage import InMemorySessionStore
+
+    sm = SessionManager(store=InMemorySessionStore())
+    await sm.user_says("Which docs?")
+    session = await sm.store.get(sm.session_id)
+    assert session is not None
+    await session.add_event_and_save(SessionEvent(message={"hits": []}, type="retrieval"))
+    await sm.ai_responds("None found.", model="gpt-4o-mini")
+
+    stats = await sm.get_stats()
+    assert stats["events_by_type"] == {"message": 2, "retrieval": 1}
+    assert stats["total_events"] == 3

@@ -38,6 +38,7 @@ STATS_KEYS = {
     "created_at",
     "last_update",
     "infinite_context",
+    "events_by_type",
 }
 
 

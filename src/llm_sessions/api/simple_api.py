@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from typing import Any
 from uuid import uuid4
 
@@ -240,7 +241,8 @@ class SessionManager:
         return [segment.id for segment in await self._all_segments(True)]
 
     async def get_stats(self, include_all_segments: bool | None = None) -> dict[str, Any]:
-        """Counts, tokens and cost of the conversation (across segments in infinite mode)."""
+        """Counts, tokens and cost of the conversation (across segments in infinite mode);
+        ``events_by_type`` counts events by type, custom types included."""
         segments = await self._all_segments(include_all_segments)
         events = [event for segment in segments for event in segment.events]
         messages = [e for e in events if e.type is EventType.MESSAGE]
@@ -252,6 +254,7 @@ class SessionManager:
             "user_messages": sum(1 for e in messages if e.source is EventSource.USER),
             "ai_messages": sum(1 for e in messages if e.source is EventSource.LLM),
             "tool_calls": sum(1 for e in events if e.type is EventType.TOOL_CALL),
+            "events_by_type": dict(Counter(str(e.type) for e in events)),
             "total_tokens": sum(segment.total_tokens for segment in segments),
             "estimated_cost": sum(segment.total_cost for segment in segments),
             "created_at": segments[0].metadata.created_at.isoformat(),
