@@ -27,7 +27,13 @@ from ..storage.provider import SessionStoreProvider
 from ..summaries import LLMCallback, SummarizationStrategy
 from ..validation import ensure_json_value, validate_id
 
-__all__ = ["SessionManager"]
+__all__ = [
+    "SessionManager",
+    "quick_conversation",
+    "track_conversation",
+    "track_infinite_conversation",
+    "track_llm_call",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -288,3 +294,13 @@ def _last_reply_id(session: Session[Any]) -> str | None:
             reply_id: str = event.id
             return reply_id
     return None
+
+
+# The originals defined the helpers in this module; they live in ``helpers``, which needs
+# SessionManager from here, so they are imported last (``api/__init__`` imports this module first).
+from .helpers import (  # noqa: E402
+    quick_conversation,
+    track_conversation,
+    track_infinite_conversation,
+    track_llm_call,
+)

@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-__all__ = ["SessionInfo", "utc_now"]
+from .enums import SessionStatus
+
+__all__ = ["SessionInfo", "SessionMetadata", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -29,7 +31,7 @@ class SessionInfo(BaseModel):
     user_id: str | None = None
     created_at: AwareDatetime
     expires_at: AwareDatetime
-    status: str = "active"
+    status: SessionStatus = SessionStatus.ACTIVE
     last_accessed: AwareDatetime
     custom_metadata: dict[str, Any] = Field(default_factory=dict)
 
@@ -44,3 +46,7 @@ class SessionInfo(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: timestamps as ISO-8601 strings."""
         return self.model_dump(mode="json")
+
+
+SessionMetadata = SessionInfo
+"""The originals' name for a lifecycle session's record."""

@@ -13,7 +13,13 @@ if TYPE_CHECKING:
     from ..models.session import Session
     from ..models.session_event import SessionEvent
 
-__all__ = ["SessionStore", "SessionStoreInterface", "StoreState", "page_of_events"]
+__all__ = [
+    "SessionStore",
+    "SessionStoreInterface",
+    "SessionStoreProvider",
+    "StoreState",
+    "page_of_events",
+]
 
 
 @runtime_checkable
@@ -148,3 +154,8 @@ def page_of_events(
     if newest_first:
         window = window[::-1]
     return window if limit is None else window[:limit]
+
+
+# The originals exported the provider from this module too; imported last because it needs
+# SessionStoreInterface from here.
+from .provider import SessionStoreProvider  # noqa: E402

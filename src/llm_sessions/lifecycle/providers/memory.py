@@ -10,6 +10,7 @@ keys always go first).
 from __future__ import annotations
 
 import heapq
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -18,9 +19,15 @@ from dataclasses import dataclass
 
 from ...exceptions import InvalidInputError
 from ..inputs import check_key, check_seconds, check_value
-from ..protocol import SharedSessionContext
+from ..protocol import ProviderFactory, SharedSessionContext
 
-__all__ = ["DEFAULT_MAX_ENTRIES", "MemoryProviderFactory", "MemorySession", "MemoryStore"]
+__all__ = [
+    "DEFAULT_MAX_ENTRIES",
+    "MemoryProviderFactory",
+    "MemorySession",
+    "MemoryStore",
+    "factory",
+]
 
 DEFAULT_MAX_ENTRIES = 100_000
 _HEAP_SLACK = 1024
@@ -184,3 +191,10 @@ class MemoryProviderFactory:
 
     async def aclose(self) -> None:
         """Nothing to release; present so every factory can be closed the same way."""
+
+
+def factory() -> ProviderFactory:
+    """The process-wide memory provider factory (the one ``SESSION_PROVIDER=memory`` selects)."""
+    from ..provider_factory import factory_for_env
+
+    return factory_for_env({**os.environ, "SESSION_PROVIDER": "memory"})

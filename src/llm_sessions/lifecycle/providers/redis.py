@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
@@ -34,9 +35,15 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ...exceptions import InvalidInputError, InvalidSessionOperation, StorageError
 from ..inputs import check_key, check_seconds, check_value
-from ..protocol import SharedSessionContext
+from ..protocol import ProviderFactory, SharedSessionContext
 
-__all__ = ["RedisProviderFactory", "RedisSession", "check_redis_url", "redact_url"]
+__all__ = [
+    "RedisProviderFactory",
+    "RedisSession",
+    "check_redis_url",
+    "factory",
+    "redact_url",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -196,3 +203,17 @@ class RedisProviderFactory:
             redact_url(self.url),
         )
         self._client = self._session = self._loop = None
+
+
+def factory(url: str | None = None) -> ProviderFactory:
+    """The process-wide Redis provider factory for ``url``.
+
+    Without ``url``: ``SESSION_REDIS_URL``, else ``REDIS_URL``, else the default local server,
+    as ``factory_for_env`` reads them; ``REDIS_TLS_INSECURE`` applies either way.
+    """
+    from ..provider_factory import factory_for_env
+
+    environ = {**os.environ, "SESSION_PROVIDER": "redis"}
+    if url is not None:
+        environ["SESSION_REDIS_URL"] = url
+    return factory_for_env(environ)
