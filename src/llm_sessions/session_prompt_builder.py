@@ -96,8 +96,9 @@ async def truncate_prompt_to_token_limit(
     message always, then the newest messages that fit, in their original order.
 
     A message is kept or dropped with the ``tool`` messages right after it, so tool calls and
-    results stay together. Returns new dicts (shallow copies). Raises ``TokenLimitExceeded``
-    when the newest user message alone is over the budget.
+    results stay together. Returns new dicts (shallow copies). When the newest user message
+    alone is over the budget, it comes back alone (the shortest prompt there is) and a warning
+    is logged; ``build_prompt_from_session`` raises ``TokenLimitExceeded`` there instead.
     """
     _check_prompt(prompt)
     _check_max_tokens(max_tokens, required=True)

@@ -7,6 +7,7 @@ messages, so the newest summary always stands for the whole conversation before 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 from typing import Any
@@ -60,6 +61,7 @@ _INSTRUCTIONS: dict[SummarizationStrategy, str] = {
 }
 
 _MAX_EXTRACT_TOKENS = 400
+logger = logging.getLogger(__name__)
 
 
 def _text_of(event: SessionEvent[Any]) -> str:
@@ -97,17 +99,27 @@ async def summarize_segment(
     strategy: SummarizationStrategy,
     llm_callback: LLMCallback | None,
     model: str,
+    *,
+    fallback: bool = False,
 ) -> str:
     """A rolling summary of a segment, from ``llm_callback`` or, without one, extracted.
 
-    An error in ``llm_callback`` propagates unchanged; an empty reply is an error too.
+    An error in ``llm_callback`` propagates unchanged; an empty reply is an error too. With
+    ``fallback=True`` such an error is logged (WARNING, with the error) and the extractive
+    summary is used instead.
     """
     if llm_callback is None:
         return extractive_summary(previous_summary, events, model)
-    reply = await llm_callback(summary_request(previous_summary, events, strategy), model)
-    text = response_text(reply).strip()
-    if not text:
-        raise InvalidInputError("llm_callback reply", reply, "an empty summary cannot stand in")
+    try:
+        reply = await llm_callback(summary_request(previous_summary, events, strategy), model)
+        text = response_text(reply).strip()
+        if not text:
+            raise InvalidInputError("llm_callback reply", reply, "an empty summary cannot stand in")
+    except Exception as exc:
+        if not fallback:
+            raise
+        logger.warning("The summarizer failed (%r); using the extractive summary instead", exc)
+        return extractive_summary(previous_summary, events, model)
     return text
 
 

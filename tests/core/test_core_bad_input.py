@@ -308,7 +308,6 @@ async def test_an_infinite_session_manager_for_a_missing_id_fails_on_first_use(
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"token_threshold": 0}, "token_threshold"),
         ({"token_threshold": -5}, "token_threshold"),
         ({"max_turns_per_segment": 0}, "max_turns_per_segment"),
     ],

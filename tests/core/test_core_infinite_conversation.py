@@ -277,7 +277,6 @@ async def test_an_empty_summary_is_refused_and_leaves_nothing(store: InMemorySes
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"token_threshold": 0}, "token_threshold"),
         ({"max_turns_per_segment": -1}, "max_turns_per_segment"),
         ({"token_threshold": 1.5}, "token_threshold"),
     ],

@@ -22,7 +22,7 @@ from llm_sessions import (
 from llm_sessions.exceptions import InvalidSessionOperation, SessionAlreadyExists, SessionNotFound
 from llm_sessions.models import CountMethod, SessionMetadata
 from llm_sessions.storage import EventLogStore, InMemorySessionStore
-from llm_sessions.tokens import count_chat_messages, count_text
+from llm_sessions.tokens import count_text
 
 
 def _is_uuid4(value: str) -> bool:
@@ -238,10 +238,12 @@ async def test_token_usage_by_run() -> None:
 async def test_count_message_tokens() -> None:
     session = Session()
     assert await session.count_message_tokens("Hello, world!", "gpt-4o-mini") == 4
-    message = {"role": "user", "content": "Hello, world!"}
-    # One message inside a prompt: the prompt total minus the reply primer.
-    expected = count_chat_messages([message], "gpt-4o-mini").tokens - 3
-    assert await session.count_message_tokens(message, "gpt-4o-mini") == expected
+    # A message dict counts as its content, with or without a role (as the originals did).
+    for message in ({"content": "Hello, world!"}, {"role": "user", "content": "Hello, world!"}):
+        assert await session.count_message_tokens(message, "gpt-4o-mini") == 4
+    assert await session.count_message_tokens({"role": "user"}, "gpt-4o-mini") == (
+        count_text('{"role": "user"}', "gpt-4o-mini").tokens
+    )
     assert (
         await session.count_message_tokens(["a", 1], "gpt-4o-mini")
         == count_text('["a", 1]', "gpt-4o-mini").tokens
@@ -396,6 +398,17 @@ async def test_run_to_dict_is_json_ready() -> None:
     assert data["id"] == run.id
     assert data["metadata"] == {"task": "x"}
     assert datetime.fromisoformat(data["ended_at"]) == run.ended_at
+    assert data["duration"] == await run.get_duration()
+    assert data["duration"] >= 0
+
+
+async def test_run_to_dict_has_no_duration_until_it_ends() -> None:
+    run = await SessionRun.create()
+    assert (await run.to_dict())["duration"] is None
+    await run.mark_running()
+    assert (await run.to_dict())["duration"] is None
+    await run.mark_failed("boom")
+    assert (await run.to_dict())["duration"] == await run.get_duration()
 
 
 # -- SessionEvent ---------------------------------------------------------------------------

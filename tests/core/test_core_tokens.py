@@ -24,6 +24,7 @@ from llm_sessions.models import CountMethod
 from llm_sessions.tokens import (
     ENCODINGS,
     VocabIntegrityError,
+    count_chat_message,
     count_chat_messages,
     count_text,
     count_text_async,
@@ -313,9 +314,10 @@ def test_chat_messages_add_the_per_message_overhead(model: str) -> None:
     assert count_chat_messages([], model).tokens == 3
 
 
-async def test_session_counts_a_chat_message_with_its_overhead() -> None:
+async def test_session_counts_a_chat_message_as_its_content() -> None:
     message = {"role": "user", "content": "Hello, world!"}
-    assert await Session().count_message_tokens(message, "gpt-4o-mini") == 3 + 1 + 4
+    assert await Session().count_message_tokens(message, "gpt-4o-mini") == 4
+    assert count_chat_message(message, "gpt-4o-mini") == 3 + 1 + 4  # with the chat overhead
 
 
 def test_every_model_in_tiktokens_table_maps_to_the_same_shipped_encoding() -> None:

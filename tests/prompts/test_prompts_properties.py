@@ -174,10 +174,9 @@ def test_truncated_prompts_respect_the_budget(data: st.DataObject, share: float)
     systems = [m for m in prompt if m["role"] == "system"]
     newest_user = users[-1] if users else None
     alone = tokens([newest_user] if newest_user else [])
-    try:
-        result = asyncio.run(truncate_prompt_to_token_limit(prompt, budget, MODEL))
-    except TokenLimitExceeded as exc:
-        assert (exc.limit, exc.actual) == (budget, alone) and alone > budget
+    result = asyncio.run(truncate_prompt_to_token_limit(prompt, budget, MODEL))
+    if alone > budget:
+        assert result == ([newest_user] if newest_user else [])
         return
     assert tokens(result) <= budget
     assert_tool_pairs_whole(result)

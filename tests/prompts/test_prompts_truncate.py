@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from prompt_factories import a, a_calls, assert_tool_pairs_whole, call, s, t, u
 
-from llm_sessions.exceptions import TokenLimitExceeded
 from llm_sessions.session_prompt_builder import truncate_prompt_to_token_limit
 from llm_sessions.tokens import count_chat_messages
 
@@ -55,10 +54,17 @@ async def test_system_message_goes_when_only_the_question_fits() -> None:
     assert result == [PROMPT[3]]
 
 
-async def test_newest_user_message_over_budget_raises() -> None:
-    with pytest.raises(TokenLimitExceeded) as raised:
-        await truncate_prompt_to_token_limit(PROMPT, tokens([PROMPT[3]]) - 1)
-    assert raised.value.actual == tokens([PROMPT[3]])
+async def test_newest_user_message_over_budget_comes_back_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("WARNING", logger="llm_sessions.prompting.truncate"):
+        result = await truncate_prompt_to_token_limit(PROMPT, tokens([PROMPT[3]]) - 1)
+    assert result == [PROMPT[3]]
+    assert f"needs {tokens([PROMPT[3]])} tokens" in caplog.text
+
+
+async def test_budget_below_the_reply_primer_gives_an_empty_prompt_without_a_question() -> None:
+    assert await truncate_prompt_to_token_limit([a("one")], 1) == []
 
 
 async def test_prompt_without_user_or_system_messages() -> None:

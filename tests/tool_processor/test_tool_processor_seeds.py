@@ -1,7 +1,7 @@
 """The seeds' tool processor examples, renamed and run against our API.
 
-Instead of monkey-patching ``process_text`` (seed 000), the tool is registered in a registry of
-the test's own and handed to the processor.
+Seed 000 replaces the processor's ``process_text``, as its text shows; the others register their
+tools in a registry of the test's own and hand it to the processor.
 """
 
 from __future__ import annotations
@@ -18,20 +18,29 @@ from llm_sessions.storage import InMemorySessionStore
 from llm_sessions.tools import ToolRegistry, register_tool
 
 
-async def test_seed_000_session_aware_tool_processor(
-    store: InMemorySessionStore, registry: ToolRegistry
-) -> None:
+async def test_seed_000_session_aware_tool_processor(store: InMemorySessionStore) -> None:
+    # Seed 000's example, renamed and awaited: the processor's process_text is replaced.
     session = await Session.create()
     await session.add_event(
         SessionEvent(message="What's the weather in New York?", source=EventSource.USER)
     )
     await store.save(session)
+    processor = SessionAwareToolProcessor(session_id=session.id)
+    received: list[str] = []
 
-    @register_tool(registry=registry)
-    async def get_weather(location: str) -> dict[str, Any]:
-        return {"temperature": 72, "condition": "Sunny", "location": location}
+    async def process_text(text: str) -> list[ToolResult]:
+        received.append(text)
+        data = json.loads(text)
+        results = []
+        for call in data.get("tool_calls", []):
+            fn = call.get("function", {})
+            if fn.get("name") == "get_weather":
+                args = json.loads(fn.get("arguments", "{}"))
+                result = {"temperature": 72, "condition": "Sunny", "location": args["location"]}
+                results.append(ToolResult("get_weather", args, result))
+        return results
 
-    processor = SessionAwareToolProcessor(session_id=session.id, registry=registry)
+    processor.process_text = process_text  # type: ignore[attr-defined]
     assistant_msg = {
         "role": "assistant",
         "content": "I'll check the weather for you",
@@ -50,20 +59,18 @@ async def test_seed_000_session_aware_tool_processor(
         return assistant_msg
 
     results = await processor.process_llm_message(assistant_msg, llm_callback)
-
-    assert len(results) == 1
-    assert isinstance(results[0], ToolResult)
-    updated_session = await store.get(session.id)
-    assert updated_session is not None
-    assert len(updated_session.events) == 3  # the user message, the reply, the tool call
-    tool_events = [e for e in updated_session.events if e.type == EventType.TOOL_CALL]
-    assert tool_events[0].message["tool"] == "get_weather"
-    assert tool_events[0].message["result"] == {
-        "temperature": 72,
-        "condition": "Sunny",
-        "location": "New York",
-    }
-    assert results[0].model_dump()["result"]["location"] == "New York"
+    assert len(received) == 1
+    assert json.loads(received[0])["content"] == "I'll check the weather for you"
+    assert [r.result for r in results] == [
+        {"temperature": 72, "condition": "Sunny", "location": "New York"}
+    ]
+    updated = await store.get(session.id)
+    assert updated is not None
+    assert len(updated.events) == 3
+    tool_event = updated.events[2]
+    assert tool_event.type is EventType.TOOL_CALL
+    assert tool_event.message["result"]["location"] == "New York"
+    assert tool_event.parent_event_id == updated.events[1].id
 
 
 async def test_seed_001_tool_processing_with_registry(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_valid
 
 from .. import telemetry
 from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
-from ..tokens import count_chat_message, count_text_async
+from ..tokens import count_text_async
 from ..validation import ensure_json_value, validate_id
 from ._base import set_listener
 from .session_event import MessageT, SessionEvent
@@ -138,8 +138,16 @@ class Session(BaseModel, Generic[MessageT]):
         return session
 
     async def async_init(self) -> None:
-        """Recompute the values derived from the events (the token summary)."""
+        """Recompute the values derived from the events (the token summary), and link this
+        session into its parent's ``child_ids`` in the store when it has a ``parent_id``.
+
+        A parent that is not in the store is left alone (nothing to link into)."""
         self.rebuild_token_summary()
+        if self.parent_id is None:
+            return
+        parent = await self.store.get(self.parent_id)
+        if parent is not None and self.id not in parent.child_ids:
+            await parent.add_child(self.id)
 
     @property
     def store(self) -> SessionStoreInterface:
@@ -254,9 +262,11 @@ class Session(BaseModel, Generic[MessageT]):
         return summaries
 
     async def count_message_tokens(self, message: Any, model: str = "gpt-4o-mini") -> int:
-        """Tokens of a text, or of a chat message dict as part of a prompt."""
-        if isinstance(message, Mapping):
-            return count_chat_message(message, model)
+        """Tokens of a text; a chat message dict counts as its ``content`` (so ``"hi"`` and
+        ``{"role": "user", "content": "hi"}`` count the same). Other values count as JSON.
+        ``tokens.count_chat_message`` counts a message with its chat overhead."""
+        if isinstance(message, Mapping) and "content" in message:
+            message = message["content"]
         text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
         return (await count_text_async(text, model)).tokens
 

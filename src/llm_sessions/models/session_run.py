@@ -126,5 +126,7 @@ class SessionRun(MetadataHelpers):
         return [event for event in session.events if event.id in wanted]
 
     async def to_dict(self) -> dict[str, Any]:
-        """The run as a JSON-ready dict."""
-        return self.model_dump(mode="json")
+        """The run as a JSON-ready dict, with ``duration``: seconds from start to end once the
+        run has ended, None until then."""
+        duration = await self.get_duration() if self.ended_at is not None else None
+        return {**self.model_dump(mode="json"), "duration": duration}

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from ..exceptions import TokenLimitExceeded
 from .budget import Candidate, PromptPlan, fit_plan
 from .render import ChatRole, Message
 
 __all__ = ["truncate_messages"]
 
 _TOOL = ChatRole.TOOL.value
+logger = logging.getLogger(__name__)
 
 
 def truncate_messages(
@@ -19,13 +22,25 @@ def truncate_messages(
     """The first system message and the newest user message, then the newest messages that
     fit. A message is kept or dropped together with the ``tool`` messages that follow it, so
     an assistant tool call is never separated from its results. Only what is looked at is
-    copied: a long prompt costs no more than a short one."""
+    copied: a long prompt costs no more than a short one.
+
+    When the newest user message alone is over the budget, the shortest prompt there is comes
+    back: that message alone (with a warning logged), never an exception."""
     users = (i for i in range(len(prompt) - 1, -1, -1) if _role(prompt[i]) == ChatRole.USER)
     systems = (i for i in range(len(prompt)) if _role(prompt[i]) == ChatRole.SYSTEM)
     required = _unit_at(prompt, next(users, None))
     system = _unit_at(prompt, next(systems, None))
     priority = [system] if system is not None else []
-    return fit_plan(PromptPlan(required, priority, _newest_first(prompt)), max_tokens, model)
+    try:
+        return fit_plan(PromptPlan(required, priority, _newest_first(prompt)), max_tokens, model)
+    except TokenLimitExceeded as exc:
+        logger.warning(
+            "The newest user message alone needs %d tokens, over the budget of %d; "
+            "returning the shortest prompt there is",
+            exc.actual,
+            exc.limit,
+        )
+        return required.messages if required is not None else []
 
 
 def _role(message: Mapping[str, Any]) -> Any:

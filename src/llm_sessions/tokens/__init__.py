@@ -8,6 +8,7 @@ from .counter import (
     count_text,
     count_text_async,
     encoding_name_for_model,
+    truncate_text,
 )
 from .pricing import ModelPrice, cost_usd, price_for_model
 from .vocab import ENCODINGS, VocabIntegrityError, load_encoding
@@ -26,4 +27,5 @@ __all__ = [
     "encoding_name_for_model",
     "load_encoding",
     "price_for_model",
+    "truncate_text",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "count_text",
     "count_text_async",
     "encoding_name_for_model",
+    "truncate_text",
 ]
 
 #: Encoding used to estimate models that have no public tokenizer here (Claude, Gemini, ...).
@@ -69,6 +70,17 @@ def count_text(text: str | None, model: str) -> TokenCount:
     if not text:
         return TokenCount(0, exact, name)
     return TokenCount(len(load_encoding(name).encode_ordinary(text)), exact, name)
+
+
+def truncate_text(text: str, max_tokens: int, model: str) -> str:
+    """The longest start of ``text`` that is at most ``max_tokens`` tokens for ``model``
+    (a character split by the cut is dropped)."""
+    name, _ = _encoding_for(model)
+    encoding = load_encoding(name)
+    tokens = encoding.encode_ordinary(text)
+    if len(tokens) <= max_tokens:
+        return text
+    return encoding.decode_bytes(tokens[: max(0, max_tokens)]).decode("utf-8", errors="ignore")
 
 
 async def count_text_async(text: str | None, model: str) -> TokenCount:

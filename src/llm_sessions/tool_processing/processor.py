@@ -18,6 +18,9 @@ Rules a user should know:
   TOOL_CALL event whose ``parent_event_id`` is that reply and whose ``task_id`` is the run.
 * Identical calls (same tool, same canonical JSON arguments) are answered from a bounded cache
   when ``enable_caching`` is on; only successful results are cached.
+* A ``process_text`` callable set on the processor (as the originals' examples do) replaces
+  running the calls: it gets the reply as JSON text and returns the ``ToolResult``s, which are
+  recorded as TOOL_CALL events of the reply (see ``overrides``).
 * Bad input (a reply that is not a message, tool calls of the wrong shape) raises
   ``InvalidInputError`` before anything is recorded. Errors from the callback or the store
   propagate after the run is marked failed (or cancelled).
@@ -45,6 +48,7 @@ from .cache import ResultCache, cache_key
 from .events import reply_event, tool_event
 from .execution import ExecutionPolicy, Outcome, describe_exception, execute_with_retries
 from .options import check_count, check_seconds, check_text, check_timeout
+from .overrides import process_text_override, results_from_process_text
 from .planning import PlannedCall, plan_call
 from .replies import AssistantReply, read_reply
 from .results import ToolResult
@@ -179,9 +183,18 @@ class SessionAwareToolProcessor:
                 reply, attempt=attempt, model=self.model, run_id=run.id, usage=usage
             )
             await session.add_event_and_save(llm_event)
+            override = process_text_override(self)
+            if override is not None:
+                results = await results_from_process_text(override, reply)
+                unparsed: list[str | None] = [None] * len(results)
+                recorded = await self._record(
+                    session, run, llm_event.id, attempt, results, unparsed
+                )
+                return recorded, attempt
             plans = [plan_call(self.registry, call) for call in reply.tool_calls]
             results = await self._execute(plans)
-            results = await self._record(session, run, llm_event.id, attempt, plans, results)
+            raw = [plan.undecodable for plan in plans]
+            results = await self._record(session, run, llm_event.id, attempt, results, raw)
             nothing_valid = bool(plans) and not any(plan.valid for plan in plans)
             if not nothing_valid or callback is None or attempt > self.max_llm_retries:
                 return results, attempt
@@ -248,18 +261,18 @@ class SessionAwareToolProcessor:
         run: SessionRun,
         parent_event_id: str,
         attempt: int,
-        plans: list[PlannedCall],
         results: list[ToolResult],
+        raw_arguments: list[str | None],
     ) -> list[ToolResult]:
         recorded: list[ToolResult] = []
-        for plan, result in zip(plans, results, strict=True):
+        for result, raw in zip(results, raw_arguments, strict=True):
             event = await tool_event(
                 result,
                 parent_event_id=parent_event_id,
                 run_id=run.id,
                 model=self.model,
                 llm_attempt=attempt,
-                raw_arguments=plan.undecodable,
+                raw_arguments=raw,
             )
             await session.add_event(event)
             await run.add_tool_call(event.id)

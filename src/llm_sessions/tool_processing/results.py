@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from ..models._base import utc_now
 from .failures import AttemptFailure
 
 __all__ = ["ToolErrorType", "ToolResult"]
@@ -35,6 +36,8 @@ class ToolErrorType(StrEnum):
         """True for errors in the call itself, which only the model can fix (the tool never ran)."""
         return self in _INVALID_CALL
 
+
+_POSITIONAL = ("tool", "arguments", "result")
 
 _INVALID_CALL = frozenset(
     {ToolErrorType.TOOL_NOT_FOUND, ToolErrorType.INVALID_JSON, ToolErrorType.INVALID_ARGUMENTS}
@@ -70,13 +73,24 @@ class ToolResult(BaseModel):
     error: str | None = None
     error_type: ToolErrorType | None = None
     tool_call_id: str | None = None
-    start_time: datetime
-    end_time: datetime
-    duration: float = Field(ge=0)
+    start_time: datetime = Field(default_factory=utc_now)
+    end_time: datetime = Field(default_factory=utc_now)
+    duration: float = Field(default=0.0, ge=0)
     attempts: int = Field(default=0, ge=0)
     cached: bool = False
     event_id: str | None = None
     failures: list[AttemptFailure] = Field(default_factory=list)
+
+    def __init__(self, *args: Any, **data: Any) -> None:
+        """Fields by keyword, or ``ToolResult(tool, arguments, result)`` by position as the
+        originals' examples build them."""
+        if len(args) > len(_POSITIONAL):
+            raise TypeError(f"ToolResult takes at most {len(_POSITIONAL)} positional arguments")
+        for name, value in zip(_POSITIONAL, args, strict=False):
+            if name in data:
+                raise TypeError(f"ToolResult got {name!r} both by position and by keyword")
+            data[name] = value
+        super().__init__(**data)
 
     @property
     def succeeded(self) -> bool:
