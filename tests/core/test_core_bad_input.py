@@ -280,10 +280,10 @@ def test_negative_or_non_integer_token_counts_are_rejected(make: Callable[[], An
         make()
 
 
-async def test_a_session_manager_for_a_missing_id_fails_on_first_use(
+async def test_a_session_manager_for_a_missing_id_fails_on_first_use_with_create_false(
     store: InMemorySessionStore,
 ) -> None:
-    sm = SessionManager(session_id="does-not-exist")
+    sm = SessionManager(session_id="does-not-exist", create=False)
     with pytest.raises(ValueError, match="does-not-exist") as info:
         await sm.user_says("hello")
     assert isinstance(info.value, SessionNotFound)
@@ -294,10 +294,10 @@ async def test_a_session_manager_for_a_missing_id_fails_on_first_use(
     assert await store.count() == 0
 
 
-async def test_an_infinite_session_manager_for_a_missing_id_fails_on_first_use(
+async def test_an_infinite_session_manager_for_a_missing_id_fails_with_create_false(
     store: InMemorySessionStore,
 ) -> None:
-    sm = SessionManager(session_id="does-not-exist", infinite_context=True)
+    sm = SessionManager(session_id="does-not-exist", infinite_context=True, create=False)
     with pytest.raises(SessionNotFound):
         await sm.user_says("hello")
     with pytest.raises(SessionNotFound):

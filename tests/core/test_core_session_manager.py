@@ -26,6 +26,7 @@ from llm_sessions.storage import EventLogStore, InMemorySessionStore, SessionSto
 from llm_sessions.tokens import count_text
 
 STATS_KEYS = {
+    "unpriced_models",
     "session_id",
     "session_segments",
     "session_chain",
@@ -188,6 +189,7 @@ async def test_get_stats_keys_and_exact_values(store: InMemorySessionStore) -> N
     assert stats["total_tokens"] == session.total_tokens > 0
     assert stats["estimated_cost"] == pytest.approx(session.total_cost)
     assert stats["estimated_cost"] > 0
+    assert stats["unpriced_models"] == []
     assert stats["created_at"] == session.metadata.created_at.isoformat()
     assert stats["last_update"] == session.events[-1].timestamp.isoformat()
     assert stats["infinite_context"] is False

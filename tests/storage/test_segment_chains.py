@@ -138,5 +138,8 @@ async def test_deleting_the_first_or_the_newest_segment(store_case: StoreCase) -
 async def test_the_deleted_segment_itself_is_not_found(store_case: StoreCase) -> None:
     store, chain = await _chain(store_case, turns=3, per_segment=1)
     await fresh(store_case, store).delete(chain[1])
+    strict = SessionManager(
+        chain[1], infinite_context=True, store=fresh(store_case, store), create=False
+    )
     with pytest.raises(SessionNotFound):
-        await reader(store_case, store, chain[1]).user_says("hello")
+        await strict.user_says("hello")

@@ -15,17 +15,25 @@ from typing import Any
 from uuid import uuid4
 
 from .. import telemetry
-from ..exceptions import InvalidInputError, SessionNotFound
+from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..infinite_conversation import InfiniteConversationManager
 from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
-from ..storage.base import SessionStoreInterface
+from ..storage.base import SessionStore, SessionStoreInterface
 from ..storage.provider import SessionStoreProvider
+from ..storage.url import open_store
 from ..summaries import LLMCallback, SummarizationStrategy
 from ..validation import ensure_json_value, validate_id
+from .system_prompt import (
+    check_system_prompt,
+    current_system_prompt,
+    is_system_prompt,
+    system_prompt_event,
+    with_system_prompt,
+)
 
 __all__ = [
     "SessionManager",
@@ -55,6 +63,12 @@ class SessionManager:
 
     ``model`` counts and prices user messages; replies are counted with the model passed to
     ``ai_responds``, unless the provider's ``usage`` is given, which wins.
+
+    A ``session_id`` that does not exist yet is created on first use and resumed afterwards;
+    with ``create=False`` (or ``await SessionManager.open(id)``) it raises ``SessionNotFound``
+    instead. ``store`` is a store or a store URL (``"sqlite:///chat.db"``); a store opened from
+    a URL is closed by ``close()`` or at the end of ``async with``. ``system_prompt`` is kept
+    as a system event and sent first by ``get_messages_for_llm``.
     """
 
     def __init__(
@@ -64,15 +78,21 @@ class SessionManager:
         token_threshold: int = 4000,
         max_turns_per_segment: int = 20,
         *,
-        store: SessionStoreInterface | None = None,
+        store: SessionStoreInterface | str | None = None,
+        create: bool = True,
+        system_prompt: str | None = None,
         model: str = "gpt-4o-mini",
         summarizer: LLMCallback | None = None,
         summarization_strategy: SummarizationStrategy = SummarizationStrategy.BASIC,
     ) -> None:
         self._is_new = session_id is None
         self._session_id = validate_id(session_id) if session_id is not None else str(uuid4())
+        self._create = bool(create)
+        self._system_prompt = check_system_prompt(system_prompt)
         self._session: Session[Any] | None = None
-        self._store = store
+        # A URL opens no connection until first use, so a bad argument below leaks nothing.
+        self._store = _as_store(store)
+        self._owns_store = isinstance(store, str)
         self._model = model
         self._summarizer = summarizer
         self._infinite_context = bool(infinite_context)
@@ -81,9 +101,32 @@ class SessionManager:
             max_turns_per_segment=max_turns_per_segment,
             summarization_strategy=summarization_strategy,
             summary_model=model,
-            store=store,
+            store=self._store,
         )
         self._last_reply_id: str | None = None
+
+    @classmethod
+    async def open(cls, session_id: str, **options: Any) -> SessionManager:
+        """A manager for a session that must exist already: raises ``SessionNotFound``
+        (closing a store it opened from a URL) instead of creating it."""
+        manager = cls(session_id, create=False, **options)
+        try:
+            await manager._ensure_session()
+        except BaseException:
+            await manager.close()
+            raise
+        return manager
+
+    async def close(self) -> None:
+        """Close the store if this manager opened it from a URL (a store given is left open)."""
+        if self._owns_store and isinstance(self._store, SessionStore):
+            await self._store.close()
+
+    async def __aenter__(self) -> SessionManager:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
 
     @property
     def session_id(self) -> str:
@@ -101,25 +144,70 @@ class SessionManager:
         return self._store if self._store is not None else SessionStoreProvider.get_store()
 
     async def _ensure_session(self) -> Session[Any]:
+        """The session, loaded or (unless ``create=False``) created on first use."""
         if self._session is not None:
             return self._session
-        if self._is_new:
-            self._session = await Session.create(id=self._session_id, store=self.store)
-        elif self._infinite_context:
-            self._session = await self._segments.current_segment(self._session_id)
-        else:
-            session = await self.store.get(self._session_id)
+        session = None if self._is_new else await self._load()
+        if session is None:
+            session = await self._create_session()
+        self._session = session
+        self._last_reply_id = _last_reply_id(session)
+        await self._record_system_prompt(session)
+        return session
+
+    async def _load(self) -> Session[Any] | None:
+        if not self._infinite_context:
+            return await self.store.get(self._session_id)
+        try:
+            return await self._segments.current_segment(self._session_id)
+        except SessionNotFound:
+            return None
+
+    async def _create_session(self) -> Session[Any]:
+        if not self._is_new and not self._create:
+            raise SessionNotFound(self._session_id)
+        try:
+            return await Session.create(id=self._session_id, store=self.store)
+        except SessionAlreadyExists:
+            # Another writer created it between our read and our create: resume theirs.
+            session = await self._load()
             if session is None:
-                raise SessionNotFound(self._session_id)
-            self._session = session
-        self._last_reply_id = _last_reply_id(self._session)
-        return self._session
+                raise
+            return session
+
+    async def _record_system_prompt(self, session: Session[Any]) -> None:
+        """Record this manager's system prompt in ``session`` unless it is already current."""
+        if self._system_prompt is None:
+            self._system_prompt = current_system_prompt(session)
+        elif current_system_prompt(session) != self._system_prompt:
+            await session.add_event_and_save(
+                await system_prompt_event(self._system_prompt, self._model)
+            )
+
+    async def set_system_prompt(self, system_prompt: str) -> None:
+        """Change the system prompt; the new one is recorded and sent first from now on."""
+        if system_prompt is None:
+            raise InvalidInputError("system_prompt", system_prompt, "must be a string")
+        self._system_prompt = check_system_prompt(system_prompt)
+        await self._record_system_prompt(await self._ensure_session())
+
+    async def get_system_prompt(self) -> str | None:
+        """The current system prompt, or None."""
+        return current_system_prompt(await self._refreshed_session())
+
+    async def get_session(self) -> Session[Any]:
+        """The current session (in infinite mode, the newest segment) as the store holds it now,
+        created first if it does not exist yet."""
+        return await self._refreshed_session()
 
     async def _segment_for_user_message(self) -> Session[Any]:
         session = await self._ensure_session()
         if self._infinite_context:
-            session = await self._segments.start_segment_if_needed(session, self._summarizer)
-            self._session = session
+            segment = await self._segments.start_segment_if_needed(session, self._summarizer)
+            if segment is not session:
+                self._session = segment
+                await self._record_system_prompt(segment)
+            session = segment
         return session
 
     # -- recording --------------------------------------------------------------------------
@@ -239,7 +327,7 @@ class SessionManager:
             }
             for segment in await self._all_segments(include_all_segments)
             for event in segment.events
-            if event.type is EventType.MESSAGE
+            if event.type is EventType.MESSAGE and not is_system_prompt(event)
         ]
 
     async def get_session_chain(self) -> list[str]:
@@ -263,6 +351,9 @@ class SessionManager:
             "events_by_type": dict(Counter(str(e.type) for e in events)),
             "total_tokens": sum(segment.total_tokens for segment in segments),
             "estimated_cost": sum(segment.total_cost for segment in segments),
+            "unpriced_models": sorted(
+                {model for segment in segments for model in segment.token_summary.unpriced_models}
+            ),
             "created_at": segments[0].metadata.created_at.isoformat(),
             "last_update": segments[-1].last_update_time.isoformat(),
             "infinite_context": self._infinite_context,
@@ -275,13 +366,22 @@ class SessionManager:
         """The chat messages to send next: the summary of earlier segments (as a system
         message), then this segment's messages with tool calls and results, within
         ``max_tokens`` if given."""
-        session = await self._refreshed_session()
-        return await build_prompt_from_session(
-            session,
-            strategy=PromptStrategy.CONVERSATION,
-            max_tokens=max_tokens,
-            model=model or self._model,
+        model = model or self._model
+        session, system, budget = with_system_prompt(
+            await self._refreshed_session(), max_tokens, model
         )
+        messages = await build_prompt_from_session(
+            session, strategy=PromptStrategy.CONVERSATION, max_tokens=budget, model=model
+        )
+        return messages if system is None else [system, *messages]
+
+
+def _as_store(store: SessionStoreInterface | str | None) -> SessionStoreInterface | None:
+    if isinstance(store, str):
+        return open_store(store)
+    if store is not None and not isinstance(store, SessionStoreInterface):
+        raise InvalidInputError("store", store, "must be a session store, a store URL or None")
+    return store
 
 
 def _as_text(value: Any) -> str:

@@ -1,0 +1,176 @@
+"""The chat-app API of SessionManager on every store: get-or-create by id, store URLs,
+``async with``, the system prompt, ``get_session`` and unpriced models in the stats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import StoreCase
+from llm_sessions import SessionManager
+from llm_sessions.exceptions import InvalidInputError, SessionNotFound, TokenLimitExceeded
+from llm_sessions.storage import SessionStore
+
+
+def _reader(case: StoreCase, writer: SessionStore) -> SessionStore:
+    """A second store object on the same data (the memory store's data is the object)."""
+    return case.open() if case.durable else writer
+
+
+@pytest.mark.parametrize("infinite", [False, True])
+async def test_a_named_session_is_created_on_first_use_and_resumed(
+    store_case: StoreCase, infinite: bool
+) -> None:
+    store = store_case.open()
+    assert await store.get("alice-chat") is None
+    first = SessionManager("alice-chat", infinite_context=infinite, store=store)
+    assert await first.user_says("hello") == "alice-chat"
+    await first.ai_responds("hi!", model="gpt-4o-mini")
+
+    second = SessionManager(
+        "alice-chat", infinite_context=infinite, store=_reader(store_case, store)
+    )
+    await second.user_says("again")
+    conversation = await second.get_conversation()
+    assert [m["content"] for m in conversation] == ["hello", "hi!", "again"]
+    assert await store.list_sessions() == ["alice-chat"]
+
+
+@pytest.mark.parametrize("infinite", [False, True])
+async def test_create_false_and_open_insist_that_the_session_exists(
+    store_case: StoreCase, infinite: bool
+) -> None:
+    store = store_case.open()
+    strict = SessionManager("bob", infinite_context=infinite, store=store, create=False)
+    with pytest.raises(SessionNotFound, match="bob"):
+        await strict.user_says("hello")
+    with pytest.raises(SessionNotFound):
+        await SessionManager.open("bob", infinite_context=infinite, store=store)
+    assert await store.list_sessions() == []
+
+    await SessionManager("bob", store=store).user_says("created")
+    opened = await SessionManager.open("bob", infinite_context=infinite, store=store)
+    assert [m["content"] for m in await opened.get_conversation()] == ["created"]
+
+
+async def test_a_store_url_is_opened_and_closed_by_async_with(store_case: StoreCase) -> None:
+    async with SessionManager("carol", store=store_case.url) as sm:
+        await sm.user_says("by url")
+        opened = sm.store
+        assert isinstance(opened, SessionStore)
+    with pytest.raises(Exception, match="closed"):
+        await opened.get("carol")
+    if store_case.durable:
+        async with SessionManager("carol", store=store_case.url) as again:
+            assert [m["content"] for m in await again.get_conversation()] == ["by url"]
+
+
+async def test_async_with_leaves_a_given_store_open(store_case: StoreCase) -> None:
+    store = store_case.open()
+    async with SessionManager("dave", store=store) as sm:
+        await sm.user_says("hello")
+    assert (await store.get("dave")) is not None
+
+
+async def test_the_system_prompt_comes_first_and_can_change(store_case: StoreCase) -> None:
+    store = store_case.open()
+    sm = SessionManager("eve", store=store, system_prompt="You are terse.")
+    await sm.user_says("hi")
+    await sm.ai_responds("Hi.", model="gpt-4o-mini")
+    await sm.set_system_prompt("You are verbose.")
+    await sm.user_says("more")
+
+    resumed = SessionManager("eve", store=_reader(store_case, store))
+    messages = await resumed.get_messages_for_llm()
+    assert messages[0] == {"role": "system", "content": "You are verbose."}
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert await resumed.get_system_prompt() == "You are verbose."
+    assert [m["content"] for m in await resumed.get_conversation()] == ["hi", "Hi.", "more"]
+
+
+async def test_the_same_system_prompt_is_not_recorded_twice(store_case: StoreCase) -> None:
+    store = store_case.open()
+    await SessionManager("frank", store=store, system_prompt="Be kind.").user_says("a")
+    again = SessionManager("frank", store=_reader(store_case, store), system_prompt="Be kind.")
+    await again.user_says("b")
+    session = await again.get_session()
+    assert sum(1 for e in session.events if e.metadata.get("system_prompt")) == 1
+
+
+async def test_the_system_prompt_counts_in_the_budget(store_case: StoreCase) -> None:
+    store = store_case.open()
+    prompt = "You answer questions about the weather. " * 20
+    sm = SessionManager("gina", store=store, system_prompt=prompt)
+    for n in range(30):
+        await sm.user_says(f"question {n} about the sky and the clouds today")
+        await sm.ai_responds(f"answer {n}: it is sunny with a few clouds", model="gpt-4o-mini")
+    unbounded = await sm.get_messages_for_llm()
+    with_prompt = await sm.get_messages_for_llm(max_tokens=400)
+    assert with_prompt[0]["content"] == prompt
+    assert len(with_prompt) < len(unbounded)
+    from llm_sessions.tokens import count_chat_messages
+
+    assert count_chat_messages(with_prompt, "gpt-4o-mini").tokens <= 400
+    with pytest.raises(TokenLimitExceeded):
+        await sm.get_messages_for_llm(max_tokens=50)
+
+
+@pytest.mark.parametrize("infinite", [False, True])
+async def test_the_system_prompt_is_carried_into_new_segments(
+    store_case: StoreCase, infinite: bool
+) -> None:
+    store = store_case.open()
+    sm = SessionManager(
+        "hank", infinite_context=infinite, token_threshold=0, store=store, system_prompt="Sys."
+    )
+    for n in range(3):
+        await sm.user_says(f"message {n}")
+        await sm.ai_responds(f"reply {n}", model="gpt-4o-mini")
+    messages = await SessionManager(
+        "hank", infinite_context=infinite, store=store
+    ).get_messages_for_llm()
+    assert messages[0] == {"role": "system", "content": "Sys."}
+    assert sum(1 for m in messages if m["content"] == "Sys.") == 1
+
+
+async def test_get_session_gives_the_stored_session(store_case: StoreCase) -> None:
+    store = store_case.open()
+    sm = SessionManager("ivy", store=store)
+    session = await sm.get_session()
+    assert session.id == "ivy" and session.events == []
+    await sm.user_says("hello")
+    assert [e.message for e in (await sm.get_session()).events] == ["hello"]
+
+
+async def test_stats_name_unpriced_models(store_case: StoreCase) -> None:
+    sm = SessionManager("jo", store=store_case.open())
+    await sm.user_says("hello")
+    await sm.ai_responds("hi", model="my-local-model-xyz")
+    stats = await sm.get_stats()
+    assert stats["unpriced_models"] == ["my-local-model-xyz"]
+    assert stats["estimated_cost"] > 0  # the user message, priced as gpt-4o-mini
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [42, ["You are"], {"text": "x"}])
+async def test_a_system_prompt_that_is_not_a_string_is_refused(
+    store_case: StoreCase, bad: Any
+) -> None:
+    store = store_case.open()
+    with pytest.raises(InvalidInputError, match="system_prompt"):
+        SessionManager("kim", store=store, system_prompt=bad)
+    sm = SessionManager("kim", store=store, system_prompt="ok")
+    await sm.user_says("hello")
+    with pytest.raises(InvalidInputError, match="system_prompt"):
+        await sm.set_system_prompt(bad)
+    assert await sm.get_system_prompt() == "ok"
+    assert len((await sm.get_session()).events) == 2
+
+
+@pytest.mark.parametrize("url", ["nonsense", "ftp://host/x", "sqlite:", 7])
+def test_a_store_url_that_does_not_parse_is_refused(url: Any) -> None:
+    with pytest.raises(InvalidInputError, match=r"url|store"):
+        SessionManager("lee", store=url)
