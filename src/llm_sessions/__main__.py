@@ -1,5 +1,5 @@
 """``python -m llm_sessions`` runs the command line."""
 
-from .cli.main import app
+from .cli.main import main
 
-app()
+main()

@@ -6,16 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import put_sessions
 from typer.testing import CliRunner
 
 from llm_sessions.cli.main import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def store_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.db'}"
 
 
 def _demo(store_url: str) -> str:
@@ -70,10 +66,10 @@ def test_demo_output_is_stored_and_can_be_shown_exported_and_deleted(
     messages = json.loads(as_chat.output)
     assert {m["role"] for m in messages} >= {"user", "assistant", "tool"}
 
-    deleted = runner.invoke(app, ["delete", ids[0], "--store", store_url])
+    deleted = runner.invoke(app, ["delete", ids[0], "--store", store_url, "--yes"])
     assert deleted.exit_code == 0, deleted.output
     assert _session_ids(store_url) == ids[1:]
-    gone = runner.invoke(app, ["delete", ids[0], "--store", store_url])
+    gone = runner.invoke(app, ["delete", ids[0], "--store", store_url, "--yes"])
     assert gone.exit_code == 1 and "not found" in gone.output
 
 
@@ -82,6 +78,7 @@ def test_demo_runs_on_the_in_memory_store() -> None:
 
 
 def test_a_missing_session_exits_1_with_a_message(store_url: str) -> None:
+    put_sessions(store_url, {"alpha": "gpt-4o-mini"})
     result = runner.invoke(app, ["show", "no-such-session", "--store", store_url])
     assert result.exit_code == 1
     assert "no-such-session" in result.output and "not found" in result.output
@@ -93,13 +90,14 @@ def test_an_unknown_store_scheme_exits_1_naming_it() -> None:
     assert "ftp" in result.output and "sqlite" in result.output
 
 
-def test_an_unknown_export_format_exits_1(store_url: str) -> None:
+def test_an_unknown_export_format_is_a_usage_error(store_url: str) -> None:
     result = runner.invoke(app, ["export", "x", "--store", store_url, "--format", "xml"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "xml" in result.output
 
 
 def test_an_invalid_session_id_exits_1_naming_it(store_url: str) -> None:
+    put_sessions(store_url, {"alpha": "gpt-4o-mini"})
     result = runner.invoke(app, ["show", "../../etc", "--store", store_url])
     assert result.exit_code == 1
     assert "../../etc" in result.output

@@ -10,9 +10,10 @@ from rich.tree import Tree
 
 from ..event_tree import event_tree_data
 from ..models.session import Session
+from ..models.session_event import SessionEvent
 from ..models.token_usage import TokenSummary
 
-__all__ = ["event_tree", "usage_table"]
+__all__ = ["cost_text", "event_tree", "usage_table"]
 
 _KIND_STYLE = {
     "user_message": "bold cyan",
@@ -49,10 +50,15 @@ def _escape(text: str) -> str:
     return text.replace("[", "\\[")
 
 
-def event_tree(session: Session[Any], title: str) -> Tree:
-    """A session's events as a tree: tool calls under the model reply that asked for them."""
+def cost_text(priced_cost: float, unpriced_models: Iterable[str]) -> str:
+    """A cost cell: the priced cost, and ``+ unpriced`` when some usage has no known price."""
+    return f"{priced_cost:.6f}" + (" + unpriced" if any(unpriced_models) else "")
+
+
+def event_tree(events: Session[Any] | Iterable[SessionEvent[Any]], title: str) -> Tree:
+    """Events as a tree: tool calls under the model reply that asked for them."""
     tree = Tree(title)
-    stack = [(tree, node) for node in reversed(event_tree_data(session))]
+    stack = [(tree, node) for node in reversed(event_tree_data(events))]
     while stack:
         parent, node = stack.pop()
         branch = parent.add(_node_label(node))
@@ -85,7 +91,7 @@ def usage_table(sessions: Iterable[Session[Any]]) -> Table:
         f"{total.total_prompt_tokens:,}",
         f"{total.total_completion_tokens:,}",
         f"{total.total_tokens:,}",
-        f"{total.total_estimated_cost_usd:.6f}" + (" + unpriced" if total.unpriced_models else ""),
+        cost_text(total.total_estimated_cost_usd, total.unpriced_models),
         "",
     )
     return table

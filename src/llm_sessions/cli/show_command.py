@@ -1,0 +1,93 @@
+"""``llm-sessions show``: a session's event tree and its tokens and cost by model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ..event_tree import event_tree_data
+from ..models.session import Session
+from ..storage import SessionStore
+from .chains import conversation_of, position_text
+from .common import (
+    DEFAULT_STORE,
+    JsonOption,
+    SessionIdArgument,
+    StoreOption,
+    console,
+    load_session,
+    print_json,
+    run_on_store,
+)
+from .render import event_tree, usage_table
+
+__all__ = ["show"]
+
+
+def show(
+    session_id: SessionIdArgument,
+    store: StoreOption = DEFAULT_STORE,
+    all_segments: Annotated[
+        bool,
+        typer.Option("--all-segments", help="Show every segment of an infinite conversation."),
+    ] = False,
+    last: Annotated[
+        int | None, typer.Option(min=1, help="Show only the last N events of each session.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a session's event tree and its tokens and cost by model.
+
+    For a segment of an infinite conversation it says which segment of how many it is;
+    ``--all-segments`` shows the whole conversation.
+    """
+
+    async def work(opened: SessionStore) -> tuple[Session[Any], list[Session[Any]]]:
+        session = await load_session(opened, session_id)
+        return session, await conversation_of(opened, session)
+
+    session, chain = run_on_store(store, work)
+    shown = chain if all_segments else [session]
+    if as_json:
+        print_json([_as_json(segment, chain, last) for segment in shown])
+        return
+    for segment in shown:
+        console.print(event_tree(_last(segment, last), _title(segment, chain, last)))
+    if len(chain) > 1 and not all_segments:
+        console.print(
+            f"[dim]{position_text(session.id, _ids(chain))} of a conversation; "
+            "--all-segments shows them all[/]"
+        )
+    console.print(usage_table(shown))
+
+
+def _last(session: Session[Any], last: int | None) -> list[Any]:
+    return session.events[-last:] if last else list(session.events)
+
+
+def _title(session: Session[Any], chain: list[Session[Any]], last: int | None) -> str:
+    parts = [f"[bold]session[/] {session.id}"]
+    position = position_text(session.id, _ids(chain))
+    if position:
+        parts.append(f"[bold]{position}[/]")
+    if last and last < len(session.events):
+        parts.append(f"[dim]last {last} of {len(session.events)} events[/]")
+    return "  ".join(parts)
+
+
+def _as_json(session: Session[Any], chain: list[Session[Any]], last: int | None) -> dict[str, Any]:
+    summary = session.token_summary
+    return {
+        "id": session.id,
+        "segment": position_text(session.id, _ids(chain)) or None,
+        "events_total": len(session.events),
+        "events": event_tree_data(_last(session, last)),
+        "total_tokens": session.total_tokens,
+        "total_cost_usd": summary.total_estimated_cost_usd,
+        "unpriced_models": list(summary.unpriced_models),
+    }
+
+
+def _ids(chain: list[Session[Any]]) -> list[str]:
+    return [segment.id for segment in chain]
