@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
@@ -94,14 +95,20 @@ class SessionStore(ABC):
         This default loads the whole session; durable stores override it with a read of just
         the page.
         """
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
+        page = EventPage.checked(after, before, limit, newest_first)
         session = await self.get(session_id)
         if session is None:
             return None
-        return page_of_events(session.events, session_id, after, before, limit, newest_first)
+        return page_of_events(session.events, session_id, page)
+
+    async def refresh(self, session: Session[Any]) -> Session[Any] | None:
+        """The session as the store holds it now (None if it is gone), for a caller that
+        already holds ``session``: what other writers added appears, in store order.
+
+        This default loads the whole session; durable stores read only the events after the
+        last one ``session`` has read, and the header.
+        """
+        return await self.get(session.id)
 
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         """Make the session expire ``seconds`` from now (None: never); True if it exists."""
@@ -132,28 +139,61 @@ class SessionStore(ABC):
         await self.close()
 
 
+@dataclass(frozen=True)
+class EventPage:
+    """Which events a ``read_events`` call asks for (see ``SessionStore.read_events``)."""
+
+    after: str | None = None
+    before: str | None = None
+    limit: int | None = None
+    newest_first: bool = False
+
+    @classmethod
+    def checked(
+        cls, after: str | None, before: str | None, limit: int | None, newest_first: bool
+    ) -> EventPage:
+        """The page, or ``InvalidInputError`` naming the argument that is not valid."""
+        for name, value in (("after", after), ("before", before)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidInputError(name, value, "must be an event id (a string) or None")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
+        return cls(after, before, limit, bool(newest_first))
+
+    def window(self, start: int, end: int) -> tuple[int, int]:
+        """The positions ``[start, end)`` of a range of the log, cut to ``limit`` at the end
+        the page is read from."""
+        if self.limit is not None:
+            if self.newest_first:
+                start = max(start, end - self.limit)
+            else:
+                end = min(end, start + self.limit)
+        return start, max(start, end)
+
+
+def unknown_event(field: str, event_id: str, session_id: str) -> InvalidInputError:
+    """The error for a cursor that is not an event of the session."""
+    return InvalidInputError(field, event_id, f"is not an event of session {session_id!r}")
+
+
 def page_of_events(
-    events: list[SessionEvent[Any]],
-    session_id: str,
-    after: str | None,
-    before: str | None,
-    limit: int | None,
-    newest_first: bool,
+    events: list[SessionEvent[Any]], session_id: str, page: EventPage
 ) -> list[SessionEvent[Any]]:
     """The ``read_events`` page of an in-memory list of events (see ``SessionStore``)."""
     positions = {event.id: n for n, event in enumerate(events)}
 
     def position(field: str, event_id: str) -> int:
         if event_id not in positions:
-            raise InvalidInputError(field, event_id, f"is not an event of session {session_id!r}")
+            raise unknown_event(field, event_id, session_id)
         return positions[event_id]
 
-    start = position("after", after) + 1 if after is not None else 0
-    end = position("before", before) if before is not None else len(events)
+    start = position("after", page.after) + 1 if page.after is not None else 0
+    end = position("before", page.before) if page.before is not None else len(events)
+    start, end = page.window(start, end)
     window = events[start:end]
-    if newest_first:
-        window = window[::-1]
-    return window if limit is None else window[:limit]
+    return window[::-1] if page.newest_first else window
 
 
 # The originals exported the provider from this module too; imported last because it needs

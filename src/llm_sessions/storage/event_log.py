@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
 from ..exceptions import InvalidInputError
 from ..models.session import Session
 from ..validation import validate_id, validate_seconds
-from .base import SessionStore
-from .records import StoredSession, build_session
+from .base import EventPage, SessionStore
+from .records import StoredPage, StoredSession, build_session, decode_events
 from .sync import WriteBatch, sync_state_for
+
+if TYPE_CHECKING:
+    from ..models.session_event import SessionEvent
 
 __all__ = ["DEFAULT_MAX_EVENT_BYTES", "EventLogStore"]
 
@@ -63,6 +66,25 @@ class EventLogStore(SessionStore):
         session._store = self
         return session
 
+    async def read_events(
+        self,
+        session_id: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[SessionEvent[Any]] | None:
+        """A page of the session's events (see ``SessionStore.read_events``), reading only
+        the page from the store."""
+        validate_id(session_id)
+        self._ensure_open()
+        page = EventPage.checked(after, before, limit, newest_first)
+        stored = await self._read_page(session_id, page)
+        if stored is None:
+            return None
+        return decode_events(self.session_class, stored.events, stored.location)
+
     async def save(self, session: Session[Any]) -> None:
         self._ensure_open()
         if not isinstance(session, Session):
@@ -93,6 +115,11 @@ class EventLogStore(SessionStore):
     @abstractmethod
     async def _read(self, session_id: str) -> StoredSession | None:
         """The stored header and events, or None if absent or expired."""
+
+    @abstractmethod
+    async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
+        """The page's events, in the page's order, or None if the session is absent or
+        expired; a cursor that is not an event of the session raises ``unknown_event``."""
 
     @abstractmethod
     async def _write(self, batch: WriteBatch) -> None:

@@ -19,7 +19,7 @@ from ..models.session import Session
 from ..models.session_run import SessionRun
 from .sync import HeaderSnapshot, SyncState, copy_json
 
-__all__ = ["StoredHeader", "StoredSession", "build_session"]
+__all__ = ["StoredHeader", "StoredPage", "StoredSession", "build_session", "decode_events"]
 
 logger = logging.getLogger("llm_sessions.storage")
 
@@ -49,6 +49,14 @@ class StoredSession:
     """Where the data lives (a path, a key, a table), for error messages."""
 
 
+@dataclass
+class StoredPage:
+    """Some of a session's events as JSON texts, in the order they were asked for."""
+
+    events: Sequence[str | bytes]
+    location: str
+
+
 @lru_cache(maxsize=32)
 def _events_adapter(session_class: type[Session[Any]]) -> TypeAdapter[list[Any]]:
     event_type: Any = session_class.model_fields["events"].annotation
@@ -59,9 +67,13 @@ def _as_text(raw: str | bytes) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
 
-def _decode_events(
+def decode_events(
     session_class: type[Session[Any]], rows: Sequence[str | bytes], location: str
 ) -> list[Any]:
+    """Stored event JSON texts as events (trusted: no re-validation of what we wrote).
+
+    An unreadable event is logged at WARNING with its location and skipped.
+    """
     adapter = _events_adapter(session_class)
     if not rows:
         return []
@@ -137,7 +149,7 @@ def build_session(
     except (ValidationError, ValueError, TypeError) as exc:
         logger.warning("Unreadable session header at %s: %s", stored.location, _first_line(exc))
         raise CorruptSessionData(stored.location, _first_line(exc)) from exc
-    events = _decode_events(session_class, stored.events, stored.location)
+    events = decode_events(session_class, stored.events, stored.location)
     session.__dict__["events"] = events
     session.rebuild_token_summary()
     snapshot = HeaderSnapshot(

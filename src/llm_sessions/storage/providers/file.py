@@ -34,9 +34,9 @@ from pydantic import TypeAdapter, ValidationError
 from ...exceptions import CorruptSessionData, InvalidSessionId, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
-from ..base import StoreState
+from ..base import EventPage, StoreState, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
-from ..records import StoredSession, build_session
+from ..records import StoredPage, StoredSession, build_session
 from ..sync import WriteBatch
 from .file_format import (
     Log,
@@ -147,7 +147,32 @@ class FileSessionStore(EventLogStore):
     # -- EventLogStore -------------------------------------------------------------------------
 
     async def _read(self, session_id: str) -> StoredSession | None:
-        location = str(self._files(session_id).header)
+        found = await self._read_log(session_id)
+        return None if found is None else stored(found[0], found[1], self._location(session_id))
+
+    async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
+        found = await self._read_log(session_id)
+        if found is None:
+            return None
+        log = found[1]
+
+        def position(field: str, event_id: str) -> int:
+            at = log.index.get(event_id)
+            if at is None:
+                raise unknown_event(field, event_id, session_id)
+            return at
+
+        start = position("after", page.after) + 1 if page.after is not None else 0
+        end = position("before", page.before) if page.before is not None else len(log.lines)
+        start, end = page.window(start, end)
+        rows = log.lines[start:end]
+        if page.newest_first:
+            rows.reverse()
+        return StoredPage(rows, self._location(session_id))
+
+    async def _read_log(self, session_id: str) -> tuple[dict[str, Any], Log] | None:
+        """The header document and the event log brought up to date (reading only what was
+        appended since this store last looked), with buffered saves applied."""
         async with self._lock_for(session_id):  # a worker thread may update the cached log
             found = await self._run(self._read_files, session_id, self._logs.get(session_id))
             if found is not None:
@@ -156,7 +181,7 @@ class FileSessionStore(EventLogStore):
             if pending:
                 doc, log = found if found is not None else (None, Log(""))
                 found = apply_in_memory(session_id, doc, log.copy(), pending)
-            return None if found is None else stored(found[0], found[1], location)
+            return found
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)
@@ -196,6 +221,9 @@ class FileSessionStore(EventLogStore):
         self._logs.move_to_end(session_id)
         while len(self._logs) > self._cache_size:
             self._logs.popitem(last=False)
+
+    def _location(self, session_id: str) -> str:
+        return str(self._files(session_id).header)
 
     def _files(self, session_id: str) -> Files:
         validate_id(session_id)  # again here: no path is ever built from an unchecked id

@@ -22,14 +22,15 @@ from urllib.parse import urlsplit, urlunsplit
 from ...exceptions import InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
-from ..base import StoreState
+from ..base import EventPage, StoreState, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
-from ..records import StoredSession
+from ..records import StoredPage, StoredSession
 from ..sync import WriteBatch
 from ..url import parse_seconds, split_query
 from .postgres_schema import (
     LIVE,
     READ,
+    READ_PAGE,
     SCHEMA_VERSION,
     TABLES,
     WRITE,
@@ -139,6 +140,10 @@ class PostgresSessionStore(EventLogStore):
         q = f'"{self.schema}"'
         self._sql_read = READ.format(s=q)
         self._sql_write = WRITE.format(s=q)
+        self._sql_pages = {
+            newest: READ_PAGE.format(s=q, live=LIVE, order="DESC" if newest else "ASC")
+            for newest in (False, True)
+        }
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> PostgresSessionStore:
@@ -218,6 +223,22 @@ class PostgresSessionStore(EventLogStore):
         location = self._location(session_id)
         header = stored_header(rows[0][0], location)
         return StoredSession(header, [row[1] for row in rows[1:]], location)
+
+    async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
+        sql = self._sql_pages[page.newest_first]
+        args = (session_id, page.after, page.before, page.limit)
+        rows = await self._run("read", session_id, lambda c: c.fetch(sql, *args))
+        status = next(row for row in rows if row["part"] == 0)
+        events = [row for row in rows if row["part"] == 1]
+        if not status["live"]:
+            return None
+        for name, seq in (("after", "after_seq"), ("before", "before_seq")):
+            event_id = getattr(page, name)
+            if event_id is not None and status[seq] is None:
+                raise unknown_event(name, event_id, session_id)
+        # UNION ALL keeps each branch's order in practice; sorting makes it certain.
+        events.sort(key=lambda row: row["seq"], reverse=page.newest_first)
+        return StoredPage([row["body"] for row in events], self._location(session_id))
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # refuse a forged id as every other store does

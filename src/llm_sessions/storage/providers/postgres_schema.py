@@ -185,6 +185,25 @@ SELECT header, body FROM (
 ORDER BY part, seq
 """
 
+# A page of the log in one statement: a first row telling whether the session is live and the
+# positions (seq) of the cursors ($2 after, $3 before), then the page's rows ($4 limit, NULL
+# for none). ``{order}`` is ASC, or DESC for a page read from the end.
+READ_PAGE = """
+WITH cursors AS (
+    SELECT EXISTS (SELECT FROM {s}.sessions WHERE id = $1 AND {live}) AS live,
+        (SELECT seq FROM {s}.events WHERE session_id = $1 AND event_id = $2) AS after_seq,
+        (SELECT seq FROM {s}.events WHERE session_id = $1 AND event_id = $3) AS before_seq
+)
+SELECT 0 AS part, NULL::bigint AS seq, NULL::text AS body, live, after_seq, before_seq
+FROM cursors
+UNION ALL
+(SELECT 1, e.seq, e.body::text, NULL, NULL, NULL FROM {s}.events AS e, cursors AS c
+ WHERE c.live AND e.session_id = $1
+   AND ($2::text IS NULL OR e.seq > c.after_seq)
+   AND ($3::text IS NULL OR e.seq < c.before_seq)
+ ORDER BY e.seq {order} LIMIT $4)
+"""
+
 WRITE = "SELECT {s}.write_batch(" + ", ".join(f"${n}" for n in range(1, 24)) + ")"
 
 

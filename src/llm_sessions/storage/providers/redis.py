@@ -25,15 +25,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
-from ..base import StoreState
+from ..base import EventPage, StoreState, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
-from ..records import StoredHeader, StoredSession
+from ..records import StoredHeader, StoredPage, StoredSession
 from ..sync import WriteBatch
 from ..url import parse_seconds, split_query
 from .redis_script import (
+    PAGE_SCRIPT,
     WRITE_SCRIPT,
     any_key_pattern,
     meta_key_pattern,
+    page_args,
+    page_keys,
     script_args,
     session_id_of,
     session_keys,
@@ -135,6 +138,7 @@ class RedisSessionStore(EventLogStore):
         self._owns_client = owns_client
         self._errors = _driver_errors()
         self._write_script = redis_client.register_script(WRITE_SCRIPT)
+        self._page_script = redis_client.register_script(PAGE_SCRIPT)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -263,6 +267,19 @@ class RedisSessionStore(EventLogStore):
             props_raw,
         )
         return StoredSession(header, rows, self._location(keys[7]))
+
+    async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
+        args = page_args(page.after, page.before, page.limit, page.newest_first)
+        call = self._page_script(keys=page_keys(self.key_prefix, session_id), args=args)
+        reply = await self._call("read", session_id, call)
+        if reply is None:
+            return None
+        status, rows = _text(reply[0]), reply[1:]
+        if status:
+            raise unknown_event(status, getattr(page, status), session_id)
+        if page.newest_first:
+            rows.reverse()
+        return StoredPage(rows, self._location(self._keys(session_id)[7]))
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # the id names keys: never trust a forged one

@@ -17,7 +17,8 @@ Keep braces out of the key prefix: a ``{`` there would become every key's hash t
 sessions in one Cluster slot.
 
 ``WRITE_SCRIPT`` applies a whole batch atomically, given ``session_keys`` as its keys and
-``script_args`` as its arguments.
+``script_args`` as its arguments. ``PAGE_SCRIPT`` reads a page of the event list by the
+positions ``event_index`` holds, given ``page_keys`` and ``page_args``.
 """
 
 from __future__ import annotations
@@ -128,6 +129,37 @@ end
 return 1
 """
 
+# KEYS: meta, events, event_index. ARGV: after id, before id ("" = none), limit ("" = none),
+# "1" to read from the end. Returns nil when the session is absent, else a status ("" = found,
+# or the name of the cursor that is not an event) followed by the rows in list order.
+PAGE_SCRIPT = """
+local meta, events, index = unpack(KEYS)
+if redis.call('EXISTS', meta) == 0 then return false end
+local first, stop = 0, redis.call('LLEN', events)
+if ARGV[1] ~= '' then
+  local at = redis.call('HGET', index, ARGV[1])
+  if not at then return {'after'} end
+  first = tonumber(at) + 1
+end
+if ARGV[2] ~= '' then
+  local at = redis.call('HGET', index, ARGV[2])
+  if not at then return {'before'} end
+  stop = tonumber(at)
+end
+local limit = tonumber(ARGV[3])
+if limit then
+  if ARGV[4] == '1' then
+    first = math.max(first, stop - limit)
+  else
+    stop = math.min(stop, first + limit)
+  end
+end
+if stop <= first then return {''} end
+local rows = redis.call('LRANGE', events, first, stop - 1)
+table.insert(rows, 1, '')
+return rows
+"""
+
 _WIDTHS = (1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 2, 2)
 """Items per entry in each section of the write script's arguments (pairs count as one)."""
 
@@ -136,6 +168,17 @@ def session_keys(key_prefix: str, session_id: str) -> list[str]:
     """The session's keys, in the order of the layout (the write script's ``KEYS``)."""
     base = f"{key_prefix}{{{session_id}}}:"
     return [base + suffix for suffix in _SUFFIXES]
+
+
+def page_keys(key_prefix: str, session_id: str) -> list[str]:
+    """``PAGE_SCRIPT``'s keys for the session."""
+    keys = session_keys(key_prefix, session_id)
+    return [keys[0], keys[7], keys[8]]
+
+
+def page_args(after: str | None, before: str | None, limit: int | None, newest: bool) -> list[str]:
+    """``PAGE_SCRIPT``'s arguments."""
+    return [after or "", before or "", "" if limit is None else str(limit), "1" if newest else ""]
 
 
 def meta_key_pattern(key_prefix: str, id_prefix: str) -> str:

@@ -27,8 +27,9 @@ from typing import Any, TypeVar
 from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
+from ..base import EventPage, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
-from ..records import StoredHeader, StoredSession
+from ..records import StoredHeader, StoredPage, StoredSession
 from ..sync import HeaderChanges, WriteBatch
 
 __all__ = ["SCHEMA_VERSION", "SQLiteSessionStore"]
@@ -161,6 +162,9 @@ class SQLiteSessionStore(EventLogStore):
     async def _read(self, session_id: str) -> StoredSession | None:
         return await self._run(self._read_sync, session_id)
 
+    async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
+        return await self._run(self._read_page_sync, session_id, page)
+
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)
         await self._run(self._write_sync, batch)
@@ -252,6 +256,32 @@ class SQLiteSessionStore(EventLogStore):
             logger.warning("Unreadable session header at %s: %s", location, exc)
             raise CorruptSessionData(location, str(exc)) from exc
         return StoredSession(header, events, location)
+
+    def _read_page_sync(self, session_id: str, page: EventPage) -> StoredPage | None:
+        conn = self._conn()
+        where = ["session_id = ?"]
+        args: list[Any] = [session_id]
+        with _transaction(conn, "BEGIN"):
+            row = conn.execute(
+                "SELECT expires_at FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            if row is None or (row[0] is not None and row[0] <= time.time()):
+                return None
+            for name, event_id, compare in (
+                ("after", page.after, ">"),
+                ("before", page.before, "<"),
+            ):
+                if event_id is not None:
+                    where.append(f"seq {compare} ?")
+                    args.append(_seq_of(conn, session_id, name, event_id))
+            query = "SELECT body FROM events WHERE " + " AND ".join(where) + " ORDER BY seq"
+            if page.newest_first:
+                query += " DESC"
+            if page.limit is not None:
+                query += " LIMIT ?"
+                args.append(page.limit)
+            rows = [body for (body,) in conn.execute(query, args)]
+        return StoredPage(rows, f"{self.path} (session {session_id!r})")
 
     def _write_sync(self, batch: WriteBatch) -> None:
         conn = self._conn()
@@ -350,6 +380,16 @@ class _transaction:
 def _column(conn: sqlite3.Connection, select: str, session_id: str) -> list[Any]:
     query = f"{select} WHERE session_id = ? ORDER BY rowid"
     return [value for (value,) in conn.execute(query, (session_id,))]
+
+
+def _seq_of(conn: sqlite3.Connection, session_id: str, field: str, event_id: str) -> int:
+    row = conn.execute(
+        "SELECT seq FROM events WHERE session_id = ? AND event_id = ?", (session_id, event_id)
+    ).fetchone()
+    if row is None:
+        raise unknown_event(field, event_id, session_id)
+    seq: int = row[0]
+    return seq
 
 
 def _delete_rows(conn: sqlite3.Connection, session_id: str) -> None:
