@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from types import TracebackType
@@ -162,6 +163,19 @@ class EventPage:
             raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
         return cls(after, before, limit, bool(newest_first))
 
+    def bounds(self, positions: Mapping[Any, int], length: int, session_id: str) -> tuple[int, int]:
+        """The page's positions ``[start, end)`` in a log of ``length`` events whose ids are
+        at ``positions``; a cursor not among them raises ``unknown_event``."""
+
+        def position(field: str, event_id: str) -> int:
+            if event_id not in positions:
+                raise unknown_event(field, event_id, session_id)
+            return positions[event_id]
+
+        start = position("after", self.after) + 1 if self.after is not None else 0
+        end = position("before", self.before) if self.before is not None else length
+        return self.window(start, end)
+
     def window(self, start: int, end: int) -> tuple[int, int]:
         """The positions ``[start, end)`` of a range of the log, cut to ``limit`` at the end
         the page is read from."""
@@ -183,15 +197,7 @@ def page_of_events(
 ) -> list[SessionEvent[Any]]:
     """The ``read_events`` page of an in-memory list of events (see ``SessionStore``)."""
     positions = {event.id: n for n, event in enumerate(events)}
-
-    def position(field: str, event_id: str) -> int:
-        if event_id not in positions:
-            raise unknown_event(field, event_id, session_id)
-        return positions[event_id]
-
-    start = position("after", page.after) + 1 if page.after is not None else 0
-    end = position("before", page.before) if page.before is not None else len(events)
-    start, end = page.window(start, end)
+    start, end = page.bounds(positions, len(events), session_id)
     window = events[start:end]
     return window[::-1] if page.newest_first else window
 

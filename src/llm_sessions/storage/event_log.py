@@ -10,7 +10,7 @@ from ..exceptions import InvalidInputError
 from ..models.session import Session
 from ..validation import validate_id, validate_seconds
 from .base import EventPage, SessionStore
-from .records import StoredPage, StoredSession, build_session, decode_events
+from .records import StoredPage, StoredSession, build_session, decode_events, event_id_of
 from .sync import WriteBatch, sync_state_for
 
 if TYPE_CHECKING:
@@ -116,10 +116,19 @@ class EventLogStore(SessionStore):
     async def _read(self, session_id: str) -> StoredSession | None:
         """The stored header and events, or None if absent or expired."""
 
-    @abstractmethod
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
         """The page's events, in the page's order, or None if the session is absent or
-        expired; a cursor that is not an event of the session raises ``unknown_event``."""
+        expired; a cursor that is not an event of the session raises ``unknown_event``.
+
+        This default reads the whole log; the stores override it with a read of the page.
+        """
+        stored = await self._read(session_id)
+        if stored is None:
+            return None
+        positions = {event_id_of(row): n for n, row in enumerate(stored.events)}
+        start, end = page.bounds(positions, len(stored.events), session_id)
+        rows = list(stored.events[start:end])
+        return StoredPage(rows[::-1] if page.newest_first else rows, stored.location)
 
     @abstractmethod
     async def _write(self, batch: WriteBatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +20,14 @@ from ..models.session import Session
 from ..models.session_run import SessionRun
 from .sync import HeaderSnapshot, SyncState, copy_json
 
-__all__ = ["StoredHeader", "StoredPage", "StoredSession", "build_session", "decode_events"]
+__all__ = [
+    "StoredHeader",
+    "StoredPage",
+    "StoredSession",
+    "build_session",
+    "decode_events",
+    "event_id_of",
+]
 
 logger = logging.getLogger("llm_sessions.storage")
 
@@ -55,6 +63,25 @@ class StoredPage:
 
     events: Sequence[str | bytes]
     location: str
+
+
+_ID_PREFIX = '{"id":"'
+
+
+def event_id_of(row: str | bytes) -> str | None:
+    """The id of the event in a stored row (None if the row is unreadable)."""
+    line = _as_text(row)
+    if line.startswith(_ID_PREFIX):  # how events are written: a fast path without parsing
+        end = line.find('"', len(_ID_PREFIX))
+        candidate = line[len(_ID_PREFIX) : end]
+        if end > 0 and "\\" not in candidate:
+            return candidate
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    found = value.get("id") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
 
 
 @lru_cache(maxsize=32)

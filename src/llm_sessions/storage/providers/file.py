@@ -34,7 +34,7 @@ from pydantic import TypeAdapter, ValidationError
 from ...exceptions import CorruptSessionData, InvalidSessionId, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
-from ..base import EventPage, StoreState, unknown_event
+from ..base import EventPage, StoreState
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredPage, StoredSession, build_session
 from ..sync import WriteBatch
@@ -155,16 +155,7 @@ class FileSessionStore(EventLogStore):
         if found is None:
             return None
         log = found[1]
-
-        def position(field: str, event_id: str) -> int:
-            at = log.index.get(event_id)
-            if at is None:
-                raise unknown_event(field, event_id, session_id)
-            return at
-
-        start = position("after", page.after) + 1 if page.after is not None else 0
-        end = position("before", page.before) if page.before is not None else len(log.lines)
-        start, end = page.window(start, end)
+        start, end = page.bounds(log.index, len(log.lines), session_id)
         rows = log.lines[start:end]
         if page.newest_first:
             rows.reverse()

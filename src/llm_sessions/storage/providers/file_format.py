@@ -22,30 +22,10 @@ from datetime import datetime
 from typing import Any
 
 from ...exceptions import CorruptSessionData
-from ..records import StoredHeader, StoredSession
+from ..records import StoredHeader, StoredSession, event_id_of
 from ..sync import HeaderChanges, WriteBatch
 
 logger = logging.getLogger("llm_sessions.storage")
-
-_ID_PREFIX = '{"id":"'
-
-
-# -- the event log -----------------------------------------------------------------------------
-
-
-def _event_id(line: str) -> str | None:
-    """The id of the event on this line (None if the line is unreadable)."""
-    if line.startswith(_ID_PREFIX):
-        end = line.find('"', len(_ID_PREFIX))
-        candidate = line[len(_ID_PREFIX) : end]
-        if end > 0 and "\\" not in candidate:
-            return candidate
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return None
-    found = value.get("id") if isinstance(value, dict) else None
-    return found if isinstance(found, str) else None
 
 
 def _event_time(line: str) -> datetime | None:
@@ -80,7 +60,7 @@ class Log:
         for line in lines:
             if not line:
                 continue
-            event_id = _event_id(line)
+            event_id = event_id_of(line)
             position = self.index.get(event_id) if event_id is not None else None
             if position is not None:
                 self.lines[position] = line
