@@ -329,7 +329,7 @@ def _is_valid_id(value: str) -> bool:
     return (
         0 < len(value) <= 256
         and value not in (".", "..")
-        and not any(c in "/\\" or unicodedata.category(c) == "Cc" for c in value)
+        and not any(c in "/\\" or unicodedata.category(c) in ("Cc", "Cs") for c in value)
     )
 
 

@@ -90,7 +90,7 @@ class MetadataHelpers(TrackedModel):
 
     async def set_metadata(self, key: str, value: Any) -> None:
         """Set one metadata value (a JSON value); a rejected value changes nothing."""
-        ensure_json_value(value, f"{self._metadata_label}[{key!r}]")
+        ensure_json_value({key: value}, self._metadata_label)
         self.metadata[key] = value
         self._mark_changed()
 

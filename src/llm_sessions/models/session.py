@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_valid
 from .. import telemetry
 from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..tokens import count_text_async
-from ..validation import ensure_json_value, validate_id
+from ..validation import ensure_json_object, ensure_json_value, validate_id, validate_key
 from ._base import set_listener
 from .session_event import MessageT, SessionEvent
 from .session_metadata import SessionMetadata
@@ -47,6 +47,12 @@ class Session(BaseModel, Generic[MessageT]):
     _store: SessionStoreInterface | None = PrivateAttr(default=None)
     _sync: Any = PrivateAttr(default=None)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Checked before the assignment: the session never holds what its store cannot write.
+        if name == "state":
+            ensure_json_object(value, "state")
+        super().__setattr__(name, value)
+
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
@@ -67,7 +73,7 @@ class Session(BaseModel, Generic[MessageT]):
     @field_validator("state")
     @classmethod
     def _json_state(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return ensure_json_value(value, "state")  # type: ignore[no-any-return]
+        return ensure_json_object(value, "state")
 
     @model_validator(mode="after")
     def _derive_token_summary(self) -> Self:
@@ -236,6 +242,7 @@ class Session(BaseModel, Generic[MessageT]):
         session before the error propagates, so the session stays usable. After a storage
         failure the event stays, and the next save writes it.
         """
+        updated_at = self.metadata.updated_at
         await self.add_event(event)
         try:
             await self.store.save(self)
@@ -244,6 +251,7 @@ class Session(BaseModel, Generic[MessageT]):
                 self.events.pop()
                 set_listener(event, None)
                 self.rebuild_token_summary()
+                self.metadata.__dict__["updated_at"] = updated_at
             raise
 
     async def get_token_usage_by_source(self) -> dict[str, TokenSummary]:
@@ -274,6 +282,7 @@ class Session(BaseModel, Generic[MessageT]):
 
     async def set_state(self, key: str, value: Any) -> None:
         """Set a state value (a JSON value) and save it if this session is stored."""
+        validate_key(key, "state")
         ensure_json_value(value, f"state[{key!r}]")
         self.state[key] = value
         await self._save_if_stored()

@@ -148,8 +148,7 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
         updates = {values: value} if isinstance(values, str) else dict(values)
         if isinstance(values, str) and value is _MISSING:
             raise InvalidInputError("value", None, "update_metadata(key, value) needs a value")
-        for key, item in updates.items():
-            ensure_json_value(item, f"event.metadata[{key!r}]")
+        ensure_json_value(updates, "event.metadata")
         self.metadata.update(updates)
         self._mark_changed()
 

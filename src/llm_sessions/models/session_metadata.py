@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from ..validation import ensure_json_value
+from ..validation import ensure_json_object, ensure_json_value, validate_key
 from ._base import as_utc, utc_now
 
 __all__ = ["SessionMetadata"]
@@ -28,7 +28,13 @@ class SessionMetadata(BaseModel):
     @field_validator("properties")
     @classmethod
     def _json_properties(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return ensure_json_value(value, "metadata.properties")  # type: ignore[no-any-return]
+        return ensure_json_object(value, "metadata.properties")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Checked before the assignment: a session never holds what its store cannot write.
+        if name == "properties":
+            ensure_json_object(value, "metadata.properties")
+        super().__setattr__(name, value)
 
     @classmethod
     async def create(cls, properties: dict[str, Any] | None = None) -> SessionMetadata:
@@ -37,6 +43,7 @@ class SessionMetadata(BaseModel):
 
     async def set_property(self, key: str, value: Any) -> None:
         """Set one property (a JSON value) and stamp the update."""
+        validate_key(key, "metadata.properties")
         ensure_json_value(value, f"metadata.properties[{key!r}]")
         self.properties[key] = value
         self.updated_at = utc_now()

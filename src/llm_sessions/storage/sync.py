@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InvalidInputError
 from ..models._base import revision_of
+from ..validation import ensure_json_value, validate_key
 
 if TYPE_CHECKING:
     from ..models.session import Session
@@ -78,6 +79,20 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def event_json(event: SessionEvent[Any]) -> str:
+    """The event as stored; a value no store can write raises ``InvalidInputError`` naming it.
+
+    Values are checked when they enter an event; this catches what got past those checks
+    (``model_construct``, say), so that no driver ever sees it.
+    """
+    try:
+        return event.model_dump_json()
+    except (ValueError, TypeError, RecursionError) as exc:
+        ensure_json_value(event.message, f"event {event.id}: message")
+        ensure_json_value(event.metadata, f"event {event.id}: metadata")
+        raise InvalidInputError(f"event {event.id}", event, str(exc)) from exc
+
+
 def copy_json(value: Any) -> Any:
     # A JSON round trip is a deep copy that cannot share mutable parts with the session.
     return json.loads(_dumps(value))
@@ -91,10 +106,8 @@ def _diff_keys(
     changed: dict[str, str] = {}
     for key, value in current.items():
         if key not in stored or stored[key] != value:
-            try:
-                changed[key] = _dumps(value)
-            except (TypeError, ValueError) as exc:
-                raise InvalidInputError(f"{prefix}[{key!r}]", value, str(exc)) from exc
+            validate_key(key, prefix)
+            changed[key] = _dumps(ensure_json_value(value, f"{prefix}[{key!r}]"))
     removed = [key for key in stored if key not in current]
     return changed, removed, {key: copy_json(value) for key, value in current.items()}
 
@@ -123,10 +136,10 @@ class SyncState:
     def prepare(self, session: Session[Any]) -> WriteBatch:
         """Serialise what this save must write; raises before anything is written."""
         new_events = session.events[self.events_written :]
-        appended = [(event.id, event.model_dump_json()) for event in new_events]
+        appended = [(event.id, event_json(event)) for event in new_events]
         new_ids = {event_id for event_id, _ in appended}
         edited = [e for e in self.edited_events.values() if e.id not in new_ids]
-        updated = [(event.id, event.model_dump_json()) for event in edited]
+        updated = [(event.id, event_json(event)) for event in edited]
         revisions = {event.id: revision_of(event) for event in edited}
         header, snapshot = self._header_changes(session)
         return WriteBatch(
