@@ -1,0 +1,97 @@
+"""The app factory: ``create_app(store=..., keys=...)`` returns the ASGI app.
+
+Nothing happens at import time; a store given as a URL is opened on first use and closed when the
+app shuts down, while a store object passed in stays the caller's to close. Extend the app with
+``create_app(..., routers=[...])`` or ``app.include_router`` (every route gets the same error
+shape, limits and metrics); ``tenant_store`` from ``llm_sessions.server.dependencies`` gives a
+route the caller's view of the store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+
+from ..exceptions import InvalidInputError
+from ..storage import SessionStore
+from . import conversations, health
+from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
+from .errors import install_error_handlers
+from .middleware import RequestMiddleware
+from .state import DEFAULT_MAX_BODY_BYTES, ServerState
+
+__all__ = [
+    "DEFAULT_STORE",
+    "KEYS_FILE_ENV",
+    "MAX_BODY_ENV",
+    "app_from_environment",
+    "create_app",
+]
+
+DEFAULT_STORE = "sqlite:///llm-sessions.db"
+"""The embedded default store (the same as the CLI's)."""
+KEYS_FILE_ENV = "LLM_SESSIONS_API_KEYS_FILE"
+MAX_BODY_ENV = "LLM_SESSIONS_MAX_BODY_BYTES"
+
+
+def create_app(
+    store: SessionStore | str | None = None,
+    keys: ApiKeys | Mapping[str, str] | None = None,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    routers: Iterable[APIRouter] = (),
+) -> FastAPI:
+    """The HTTP API over ``store`` (a store or a store URL; default: ``LLM_SESSIONS_STORE`` or
+    the embedded SQLite file), with ``keys`` mapping API keys to tenants (none: one tenant, the
+    whole store, for loopback use), bodies up to ``max_body_bytes``, and extra ``routers``.
+    """
+    if (
+        isinstance(max_body_bytes, bool)
+        or not isinstance(max_body_bytes, int)
+        or max_body_bytes < 1
+    ):
+        raise InvalidInputError("max_body_bytes", max_body_bytes, "must be a whole number >= 1")
+    state = ServerState(
+        store_source=store
+        if store is not None
+        else os.environ.get("LLM_SESSIONS_STORE", DEFAULT_STORE),
+        keys=keys if isinstance(keys, ApiKeys) else ApiKeys(keys or {}),
+        max_body_bytes=max_body_bytes,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await state.close()
+
+    app = FastAPI(
+        title="llm-sessions",
+        summary="Sessions of LLM applications over HTTP; OpenAI Conversations compatible.",
+        lifespan=lifespan,
+    )
+    app.state.llm_sessions = state
+    install_error_handlers(app)
+    for router in (health.router, conversations.router, *routers):
+        app.include_router(router)
+    app.add_middleware(RequestMiddleware, metrics=state.metrics, max_body_bytes=max_body_bytes)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app configured from the environment, for ``uvicorn --factory`` and worker processes.
+
+    ``LLM_SESSIONS_STORE`` (store URL), ``LLM_SESSIONS_API_KEYS`` (``key=tenant,...``),
+    ``LLM_SESSIONS_API_KEYS_FILE`` (one ``key=tenant`` a line), ``LLM_SESSIONS_MAX_BODY_BYTES``.
+    """
+    pairs = parse_key_pairs(os.environ.get(KEYS_ENV, ""))
+    keys_file = os.environ.get(KEYS_FILE_ENV)
+    if keys_file:
+        pairs += read_keys_file(Path(keys_file))
+    limit = os.environ.get(MAX_BODY_ENV, str(DEFAULT_MAX_BODY_BYTES))
+    if not limit.isdigit():
+        raise InvalidInputError(MAX_BODY_ENV, limit, "must be a whole number of bytes")
+    return create_app(keys=ApiKeys(pairs), max_body_bytes=int(limit))

@@ -1,0 +1,114 @@
+"""How a Conversations item becomes a session event, and how any event reads back as an item.
+
+An item is stored as the event's message (the item's fields, without its id: the event id is the
+item id). Events recorded by the library itself, whose messages are plain text or other JSON, read
+back as messages whose role comes from the event's source.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+from uuid import uuid4
+
+from ..models.event_source import EventSource
+from ..models.event_type import EventType
+from ..models.session import Session
+from ..models.session_event import SessionEvent
+from .conversation_schema import (
+    ConversationOut,
+    FunctionCallIn,
+    FunctionCallOut,
+    FunctionCallOutputOut,
+    ItemIn,
+    ItemOut,
+    MessageIn,
+    MessageOut,
+    OutputTextPart,
+)
+
+__all__ = ["METADATA_PROPERTY", "conversation_of", "event_from_item", "item_of"]
+
+METADATA_PROPERTY = "conversation_metadata"
+"""The session property that holds a conversation's OpenAI-style metadata."""
+
+_SOURCE_OF_ROLE = {
+    "user": EventSource.USER,
+    "assistant": EventSource.LLM,
+    "system": EventSource.SYSTEM,
+    "developer": EventSource.SYSTEM,
+}
+Role = Literal["user", "assistant", "system", "tool"]
+_ROLE_OF_SOURCE: dict[EventSource, Role] = {EventSource.USER: "user", EventSource.LLM: "assistant"}
+_ID_PREFIX = {"message": "msg_", "function_call": "fc_", "function_call_output": "fco_"}
+
+
+def conversation_of(session: Session[Any]) -> ConversationOut:
+    """A session seen as a conversation."""
+    metadata = session.metadata.properties.get(METADATA_PROPERTY)
+    return ConversationOut(
+        id=session.id,
+        created_at=int(session.metadata.created_at.timestamp()),
+        metadata=metadata if isinstance(metadata, dict) else {},
+    )
+
+
+def event_from_item(item: ItemIn) -> SessionEvent[Any]:
+    """The event that records ``item`` (its id is the new item's id)."""
+    event_id = f"{_ID_PREFIX[item.type]}{uuid4().hex}"
+    if isinstance(item, MessageIn):
+        return SessionEvent(
+            id=event_id,
+            message=_stored_message(item),
+            source=_SOURCE_OF_ROLE[item.role],
+            type=EventType.MESSAGE,
+        )
+    source = EventSource.LLM if isinstance(item, FunctionCallIn) else EventSource.SYSTEM
+    return SessionEvent(
+        id=event_id,
+        message=item.model_dump(exclude_none=True),
+        source=source,
+        type=EventType.TOOL_CALL,
+    )
+
+
+def _stored_message(item: MessageIn) -> dict[str, Any]:
+    part_type = "output_text" if item.role == "assistant" else "input_text"
+    if isinstance(item.content, str):
+        parts: list[dict[str, Any]] = [{"type": part_type, "text": item.content}]
+    else:
+        parts = [part.model_dump() for part in item.content]
+    for part in parts:
+        if part["type"] == "output_text":
+            part["annotations"] = []
+    return {**item.model_dump(exclude_none=True), "content": parts}
+
+
+def item_of(event: SessionEvent[Any]) -> ItemOut:
+    """Any event seen as a Conversations item."""
+    message = event.message
+    kind = message.get("type") if isinstance(message, dict) else None
+    try:
+        if kind == "message":
+            return MessageOut.model_validate({**message, "id": event.id})
+        if kind == "function_call" and isinstance(message, dict):
+            return FunctionCallOut.model_validate({**message, "id": event.id})
+        if kind == "function_call_output" and isinstance(message, dict):
+            return FunctionCallOutputOut.model_validate({**message, "id": event.id})
+    except ValueError:
+        pass  # a library event whose message merely has a "type" key: shown as text below
+    return _as_text_message(event)
+
+
+def _as_text_message(event: SessionEvent[Any]) -> MessageOut:
+    message = event.message
+    text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
+    role: Role = _ROLE_OF_SOURCE.get(event.source, "system")
+    if event.type is EventType.TOOL_CALL:
+        role = "tool"
+    part = (
+        OutputTextPart(type="output_text", text=text, annotations=[])
+        if role == "assistant"
+        else OutputTextPart(type="input_text", text=text)
+    )
+    return MessageOut(id=event.id, role=role, content=[part])

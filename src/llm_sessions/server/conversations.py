@@ -1,0 +1,142 @@
+"""The OpenAI-compatible Conversations API: ``/v1/conversations`` and its items.
+
+Any session is a conversation and any of its events an item; the item cursor is the event id,
+and a page is one ``read_events`` call on the store.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from ..models.session import Session
+from .conversation_items import METADATA_PROPERTY, conversation_of, event_from_item, item_of
+from .conversation_schema import (
+    ConversationCreate,
+    ConversationDeleted,
+    ConversationOut,
+    ConversationUpdate,
+    ItemList,
+    ItemOut,
+    ItemsCreate,
+)
+from .dependencies import Scoped, State
+from .errors import not_found
+from .tenancy import TenantStore
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/conversations", tags=["conversations (OpenAI-compatible)"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or unknown API key"},
+    404: {"description": "No such conversation (or item) for this key"},
+    422: {"description": "Invalid body or parameter; `error.param` names the field"},
+    503: {"description": "The store cannot be reached; see Retry-After"},
+}
+
+
+async def load_conversation(store: TenantStore, conversation_id: str) -> Session[Any]:
+    """The session behind ``conversation_id``, or 404."""
+    session = await store.get(conversation_id)
+    if session is None:
+        raise not_found("conversation", conversation_id)
+    return session
+
+
+@router.post("", response_model=ConversationOut, responses=_ERRORS)
+async def create_conversation(
+    body: ConversationCreate, store: Scoped, state: State
+) -> ConversationOut:
+    """Create a conversation, with metadata and up to 20 initial items."""
+    session: Session[Any] = Session(id=store.new_id("conv_"))
+    if body.metadata is not None:
+        session.metadata.properties[METADATA_PROPERTY] = dict(body.metadata)
+    for item in body.items or []:
+        await session.add_event(event_from_item(item))
+    await store.save(session)
+    state.metrics.sessions_created += 1
+    state.metrics.events_written += len(body.items or [])
+    return conversation_of(session)
+
+
+@router.get("/{conversation_id}", response_model=ConversationOut, responses=_ERRORS)
+async def retrieve_conversation(conversation_id: str, store: Scoped) -> ConversationOut:
+    """A conversation's id, creation time and metadata."""
+    return conversation_of(await load_conversation(store, conversation_id))
+
+
+@router.post("/{conversation_id}", response_model=ConversationOut, responses=_ERRORS)
+async def update_conversation(
+    conversation_id: str, body: ConversationUpdate, store: Scoped
+) -> ConversationOut:
+    """Replace a conversation's metadata."""
+    session = await load_conversation(store, conversation_id)
+    await session.metadata.set_property(METADATA_PROPERTY, dict(body.metadata or {}))
+    await store.save(session)
+    return conversation_of(session)
+
+
+@router.delete("/{conversation_id}", response_model=ConversationDeleted, responses=_ERRORS)
+async def delete_conversation(conversation_id: str, store: Scoped) -> ConversationDeleted:
+    """Delete a conversation and its items."""
+    if not await store.delete(conversation_id):
+        raise not_found("conversation", conversation_id)
+    return ConversationDeleted(id=conversation_id, deleted=True)
+
+
+@router.post("/{conversation_id}/items", response_model=ItemList, responses=_ERRORS)
+async def create_items(
+    conversation_id: str, body: ItemsCreate, store: Scoped, state: State
+) -> ItemList:
+    """Append up to 20 items, in order."""
+    session = await load_conversation(store, conversation_id)
+    events = [event_from_item(item) for item in body.items]
+    for event in events:
+        await session.add_event(event)
+    await store.save(session)
+    state.metrics.events_written += len(events)
+    return _page([item_of(event) for event in events], has_more=False)
+
+
+@router.get("/{conversation_id}/items", response_model=ItemList, responses=_ERRORS)
+async def list_items(
+    conversation_id: str,
+    store: Scoped,
+    after: Annotated[str | None, Query(description="List items after this item id")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    order: Literal["asc", "desc"] = "desc",
+) -> ItemList:
+    """A page of items; ``after`` is the ``last_id`` of the previous page."""
+    newest_first = order == "desc"
+    # Walking back from the newest item, "after" in list order is "before" in store order.
+    events = await store.read_events(
+        conversation_id,
+        after=None if newest_first else after,
+        before=after if newest_first else None,
+        limit=limit + 1,
+        newest_first=newest_first,
+    )
+    if events is None:
+        raise not_found("conversation", conversation_id)
+    return _page([item_of(event) for event in events[:limit]], has_more=len(events) > limit)
+
+
+@router.get("/{conversation_id}/items/{item_id}", response_model=ItemOut, responses=_ERRORS)
+async def retrieve_item(conversation_id: str, item_id: str, store: Scoped) -> ItemOut:
+    """One item."""
+    session = await load_conversation(store, conversation_id)
+    for event in session.events:
+        if event.id == item_id:
+            return item_of(event)
+    raise not_found("item", item_id)
+
+
+def _page(items: list[ItemOut], *, has_more: bool) -> ItemList:
+    return ItemList(
+        data=items,
+        first_id=items[0].id if items else None,
+        last_id=items[-1].id if items else None,
+        has_more=has_more,
+    )

@@ -1,0 +1,147 @@
+"""One JSON error shape for every route, and one table that maps errors to it.
+
+Every error body is OpenAI's shape, so the ``openai`` client raises its usual exceptions::
+
+    {"error": {"message": "...", "type": "not_found_error", "param": null, "code": "not_found"}}
+
+``code`` is stable and meant for programs; ``message`` is for people. No response ever carries
+a traceback: an unexpected exception is logged here and answered with ``internal_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..exceptions import (
+    InvalidInputError,
+    InvalidSessionOperation,
+    SessionAlreadyExists,
+    SessionManagerError,
+    SessionNotFound,
+    StorageError,
+)
+
+__all__ = [
+    "RETRY_AFTER_SECONDS",
+    "ApiError",
+    "error_body",
+    "error_response",
+    "install_error_handlers",
+    "not_found",
+]
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 1
+"""What a 503 asks the client to wait before retrying, in seconds."""
+
+
+@dataclass
+class ApiError(Exception):
+    """An error the API answers with on purpose: status, stable code, message, field."""
+
+    status: int
+    code: str
+    message: str
+    param: str | None = None
+    headers: dict[str, str] | None = None
+
+
+def not_found(what: str, identifier: str) -> ApiError:
+    """404 for an id that does not exist, or that belongs to another tenant (not confirmed)."""
+    return ApiError(404, "not_found", f"No {what} found with id {identifier!r}.", what + "_id")
+
+
+_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    409: "conflict_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    503: "service_unavailable_error",
+}
+
+
+def error_body(status: int, code: str, message: str, param: str | None = None) -> dict[str, Any]:
+    """The JSON body of an error response."""
+    kind = _TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    """The response for an ``ApiError``."""
+    body = error_body(error.status, error.code, error.message, error.param)
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+
+def _from_library(exc: Exception) -> ApiError:
+    """The ``ApiError`` for an error raised by the library below the routes."""
+    if isinstance(exc, SessionNotFound):
+        return not_found("session", exc.session_id)
+    if isinstance(exc, InvalidInputError):
+        return ApiError(422, "invalid_value", str(exc), exc.field)
+    if isinstance(exc, SessionAlreadyExists):
+        return ApiError(409, "already_exists", str(exc))
+    if isinstance(exc, InvalidSessionOperation):
+        return ApiError(409, "invalid_operation", str(exc))
+    if isinstance(exc, StorageError | TimeoutError | ConnectionError):
+        logger.warning("store unavailable: %s", exc)
+        return ApiError(
+            503,
+            "store_unavailable",
+            "The session store cannot be reached; retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    logger.exception("unexpected error while serving a request", exc_info=exc)
+    return ApiError(500, "internal_error", "The server could not complete the request.")
+
+
+def _field_of(location: Sequence[Any]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    field = _field_of(first.get("loc", ()))
+    message = f"{field}: {first.get('msg', 'invalid value')}"
+    return error_response(ApiError(422, "invalid_value", message, field))
+
+
+async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    headers = dict(exc.headers) if exc.headers else None
+    error = ApiError(exc.status_code, code, str(exc.detail), headers=headers)
+    return error_response(error)
+
+
+async def _on_api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _on_other(_: Request, exc: Exception) -> JSONResponse:
+    return error_response(_from_library(exc))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the one handler table on ``app``."""
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    for library_error in (SessionManagerError, TimeoutError, ConnectionError):
+        app.add_exception_handler(library_error, _on_other)
+    # Anything else is a bug: answered without a traceback, and still logged as one.
+    app.add_exception_handler(Exception, _on_other)

@@ -1,0 +1,48 @@
+"""Operations routes: ``/healthz`` (process up), ``/readyz`` (store reachable), ``/metrics``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+from ..exceptions import SessionManagerError
+from .dependencies import State
+from .errors import RETRY_AFTER_SECONDS, ApiError
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up (the store is not consulted)."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz", responses={503: {"description": "The store cannot be reached; see Retry-After"}}
+)
+async def readyz(state: State) -> dict[str, str]:
+    """The store answers (a listing of one unlikely prefix)."""
+    store = await state.store()
+    try:
+        await store.list_sessions("readyz-probe-")
+    except (SessionManagerError, OSError, TimeoutError) as exc:
+        raise ApiError(
+            503,
+            "store_unavailable",
+            f"The store does not answer: {type(exc).__name__}",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from exc
+    return {"status": "ready"}
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(state: State) -> Any:
+    """Counters and the latency histogram in Prometheus' text format."""
+    return PlainTextResponse(
+        state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

@@ -1,0 +1,94 @@
+"""The ASGI layer around every request: the body size limit, metrics and a span.
+
+Plain ASGI rather than ``BaseHTTPMiddleware``, so streamed responses (the live tail) pass
+through untouched and a body is never read twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import telemetry
+from .errors import error_body
+from .metrics import Metrics
+
+__all__ = ["RequestMiddleware"]
+
+
+class RequestMiddleware:
+    """Refuse bodies over ``max_body_bytes`` (413); count and time every request."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_and_note(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        attributes = {"http.request.method": scope["method"], "url.path": scope["path"]}
+        with telemetry.span(f"{scope['method']} {scope['path']}", attributes):
+            body = await self._bounded_body(scope, receive)
+            if body is None:
+                await _too_large(send_and_note, self.max_body_bytes)
+            else:
+                await self.app(scope, _replay(body, receive), send_and_note)
+        route = scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        elapsed = time.perf_counter() - started
+        self.metrics.observe_request(scope["method"], template, status["code"], elapsed)
+
+    async def _bounded_body(self, scope: Scope, receive: Receive) -> list[Message] | None:
+        """The request's body messages, or None when the body is over the limit."""
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return None
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return []
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_body_bytes:
+                return None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that hands back the buffered body, then the client's own messages."""
+    pending = list(messages)
+
+    async def replaying() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replaying
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    message = f"The request body is larger than the limit of {limit} bytes."
+    body: dict[str, Any] = error_body(413, "payload_too_large", message, "body")
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,58 @@
+"""What one app holds: the store (opened on first use), the keys, the limits and the metrics.
+
+Nothing here is per-request state: several processes over one store serve the same sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from ..storage import SessionStore, open_store
+from .auth import ApiKeys
+from .metrics import Metrics
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "ServerState", "server_state"]
+
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+"""Largest request body accepted by default (bytes); larger ones get 413."""
+
+
+@dataclass
+class ServerState:
+    """The app's configuration and its store."""
+
+    store_source: SessionStore | str
+    keys: ApiKeys = field(default_factory=ApiKeys)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    metrics: Metrics = field(default_factory=Metrics)
+    _store: SessionStore | None = None
+    _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def owns_store(self) -> bool:
+        """True when the app opened the store from a URL (and so closes it)."""
+        return isinstance(self.store_source, str)
+
+    async def store(self) -> SessionStore:
+        """The store, opened from its URL the first time it is needed."""
+        if isinstance(self.store_source, SessionStore):
+            return self.store_source
+        async with self._opening:
+            if self._store is None:
+                self._store = open_store(self.store_source)
+            return self._store
+
+    async def close(self) -> None:
+        """Close the store if the app opened it."""
+        if self.owns_store and self._store is not None:
+            await self._store.close()
+            self._store = None
+
+
+def server_state(request: Request) -> ServerState:
+    """The ``ServerState`` of the app serving ``request``."""
+    state: ServerState = request.app.state.llm_sessions
+    return state
