@@ -18,6 +18,7 @@ from .demo_command import demo
 from .export_command import export
 from .list_command import list_sessions
 from .notes import show_library_logs, stop_library_logs
+from .serve_command import serve
 from .show_command import show
 
 __all__ = ["app", "main"]
@@ -68,6 +69,7 @@ app.command("list")(list_sessions)
 app.command()(show)
 app.command()(export)
 app.command()(delete)
+app.command()(serve)
 
 
 def main() -> None:

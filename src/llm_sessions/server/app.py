@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
+from ..cli.common import DEFAULT_STORE
 from ..exceptions import InvalidInputError
 from ..storage import SessionStore
 from . import conversations, health
@@ -25,15 +26,14 @@ from .middleware import RequestMiddleware
 from .state import DEFAULT_MAX_BODY_BYTES, ServerState
 
 __all__ = [
-    "DEFAULT_STORE",
     "KEYS_FILE_ENV",
     "MAX_BODY_ENV",
+    "STORE_ENV",
     "app_from_environment",
     "create_app",
 ]
 
-DEFAULT_STORE = "sqlite:///llm-sessions.db"
-"""The embedded default store (the same as the CLI's)."""
+STORE_ENV = "LLM_SESSIONS_STORE"
 KEYS_FILE_ENV = "LLM_SESSIONS_API_KEYS_FILE"
 MAX_BODY_ENV = "LLM_SESSIONS_MAX_BODY_BYTES"
 
@@ -81,17 +81,20 @@ def create_app(
     return app
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
     """The app configured from the environment, for ``uvicorn --factory`` and worker processes.
 
     ``LLM_SESSIONS_STORE`` (store URL), ``LLM_SESSIONS_API_KEYS`` (``key=tenant,...``),
-    ``LLM_SESSIONS_API_KEYS_FILE`` (one ``key=tenant`` a line), ``LLM_SESSIONS_MAX_BODY_BYTES``.
+    ``LLM_SESSIONS_API_KEYS_FILE`` (one ``key=tenant`` a line), ``LLM_SESSIONS_MAX_BODY_BYTES``,
+    read from ``environ`` (default: the process environment).
     """
-    pairs = parse_key_pairs(os.environ.get(KEYS_ENV, ""))
-    keys_file = os.environ.get(KEYS_FILE_ENV)
+    env = os.environ if environ is None else environ
+    pairs = parse_key_pairs(env.get(KEYS_ENV, ""))
+    keys_file = env.get(KEYS_FILE_ENV)
     if keys_file:
         pairs += read_keys_file(Path(keys_file))
-    limit = os.environ.get(MAX_BODY_ENV, str(DEFAULT_MAX_BODY_BYTES))
+    limit = env.get(MAX_BODY_ENV, str(DEFAULT_MAX_BODY_BYTES))
     if not limit.isdigit():
         raise InvalidInputError(MAX_BODY_ENV, limit, "must be a whole number of bytes")
-    return create_app(keys=ApiKeys(pairs), max_body_bytes=int(limit))
+    store = env.get(STORE_ENV, DEFAULT_STORE)
+    return create_app(store, ApiKeys(pairs), max_body_bytes=int(limit))

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from ..exceptions import InvalidInputError
 from ..models.session import Session
 from .conversation_items import METADATA_PROPERTY, conversation_of, event_from_item, item_of
 from .conversation_schema import (
@@ -22,7 +23,7 @@ from .conversation_schema import (
     ItemsCreate,
 )
 from .dependencies import Scoped, State
-from .errors import not_found
+from .errors import ApiError, not_found
 from .tenancy import TenantStore
 
 __all__ = ["router"]
@@ -111,13 +112,18 @@ async def list_items(
     """A page of items; ``after`` is the ``last_id`` of the previous page."""
     newest_first = order == "desc"
     # Walking back from the newest item, "after" in list order is "before" in store order.
-    events = await store.read_events(
-        conversation_id,
-        after=None if newest_first else after,
-        before=after if newest_first else None,
-        limit=limit + 1,
-        newest_first=newest_first,
-    )
+    try:
+        events = await store.read_events(
+            conversation_id,
+            after=None if newest_first else after,
+            before=after if newest_first else None,
+            limit=limit + 1,
+            newest_first=newest_first,
+        )
+    except InvalidInputError as exc:
+        raise ApiError(
+            422, "invalid_value", f"after={after!r} is not an item here", "after"
+        ) from exc
     if events is None:
         raise not_found("conversation", conversation_id)
     return _page([item_of(event) for event in events[:limit]], has_more=len(events) > limit)
