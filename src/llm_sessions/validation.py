@@ -14,6 +14,7 @@ from .exceptions import InvalidInputError, InvalidSessionId
 __all__ = [
     "MAX_ID_LENGTH",
     "MAX_JSON_DEPTH",
+    "MAX_SECONDS",
     "ensure_json_object",
     "ensure_json_value",
     "validate_id",
@@ -22,6 +23,9 @@ __all__ = [
 ]
 
 MAX_ID_LENGTH = 256
+MAX_SECONDS = 100 * 365 * 24 * 3600
+"""The longest duration (a time to live, a timeout) any store accepts: 100 years, which every
+backend can represent (Redis milliseconds, SQL intervals, Unix times in a float)."""
 # Path separators and every control character (C0, DEL and C1: Unicode category Cc).
 _FORBIDDEN_ID_CHARS = (
     frozenset("/\\")
@@ -54,13 +58,18 @@ def validate_id(value: object, field: str = "session_id") -> str:
 
 
 def validate_seconds(value: object, field: str) -> float | None:
-    """A duration in seconds: a finite number > 0, or None (no limit, never expire)."""
+    """A duration in seconds: a finite number > 0 and at most ``MAX_SECONDS``, or None (no
+    limit, never expire)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInputError(field, value, "must be a number of seconds (or None: never)")
     if not math.isfinite(value) or value <= 0:
         raise InvalidInputError(field, value, "must be > 0 and finite (or None: never)")
+    if value > MAX_SECONDS:
+        raise InvalidInputError(
+            field, value, f"must be at most {MAX_SECONDS:,} seconds (100 years)"
+        )
     return float(value)
 
 

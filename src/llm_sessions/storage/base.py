@@ -20,6 +20,7 @@ __all__ = [
     "SessionStoreInterface",
     "SessionStoreProvider",
     "StoreState",
+    "check_prefix",
     "page_of_events",
 ]
 
@@ -190,6 +191,13 @@ class EventPage:
 def unknown_event(field: str, event_id: str, session_id: str) -> InvalidInputError:
     """The error for a cursor that is not an event of the session."""
     return InvalidInputError(field, event_id, f"is not an event of session {session_id!r}")
+
+
+def check_prefix(prefix: object) -> str:
+    """The ``list_sessions`` prefix, refused unless it is a string."""
+    if not isinstance(prefix, str):
+        raise InvalidInputError("prefix", prefix, "must be a string ('' lists every session)")
+    return prefix
 
 
 def page_of_events(

@@ -34,7 +34,7 @@ from pydantic import TypeAdapter, ValidationError
 from ...exceptions import CorruptSessionData, InvalidSessionId, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
-from ..base import EventPage, StoreState
+from ..base import EventPage, StoreState, check_prefix
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredPage, StoredSession, build_session
 from ..sync import WriteBatch
@@ -104,6 +104,7 @@ class FileSessionStore(EventLogStore):
             return await self._run(self._delete_files, session_id) or dropped
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
+        check_prefix(prefix)
         self._ensure_open()
         found = set(await self._run(self._list_files, prefix))
         found.update(sid for sid in self._pending if sid.startswith(prefix))

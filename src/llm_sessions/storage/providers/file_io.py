@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ...exceptions import StorageError
+
 if os.name == "posix":
     import fcntl
 
@@ -39,15 +41,12 @@ def file_stem(session_id: str) -> str:
 def locked(path: str, exclusive: bool) -> Iterator[None]:
     """Hold a flock on ``path``; retries if the file was deleted while we waited for it.
 
-    A writer creates the store's folder if it is missing."""
+    A writer creates the store's folder if it is missing. The retries are bounded: a folder
+    that exists yet refuses new files (``/proc/self``) raises ``StorageError``, never spins."""
     mode = os.O_RDWR if exclusive else os.O_RDONLY  # readers need no write access
-    while True:
-        try:
-            fd = os.open(path, mode | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except FileNotFoundError:
-            if not exclusive:
-                raise
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+    for _ in range(_LOCK_ATTEMPTS):
+        fd = _open_lock_file(path, mode, exclusive)
+        if fd is None:
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
@@ -60,10 +59,32 @@ def locked(path: str, exclusive: bool) -> Iterator[None]:
         if current:
             break
         os.close(fd)
+    else:
+        raise StorageError(
+            f"Could not create and lock {path} in {_LOCK_ATTEMPTS} attempts: the folder "
+            "exists but the file keeps vanishing or cannot be created there"
+        )
     try:
         yield
     finally:
         os.close(fd)
+
+
+_LOCK_ATTEMPTS = 100
+"""Tries to open and lock a lock file; each retry means another process deleted it (or the
+folder refuses new files), so a few are plenty."""
+
+
+def _open_lock_file(path: str, mode: int, exclusive: bool) -> int | None:
+    """The lock file's descriptor, or None if it should be tried again (the folder was missing
+    and has been created)."""
+    try:
+        return os.open(path, mode | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except FileNotFoundError:
+        if not exclusive:
+            raise
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return None
 
 
 def write_atomically(path: str, data: bytes) -> None:

@@ -8,7 +8,7 @@ from ... import telemetry
 from ...exceptions import InvalidInputError
 from ...models.session import Session
 from ...validation import validate_id
-from ..base import SessionStore
+from ..base import SessionStore, check_prefix
 
 __all__ = ["InMemorySessionStore"]
 
@@ -41,6 +41,7 @@ class InMemorySessionStore(SessionStore):
         return self._sessions.pop(session_id, None) is not None
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
+        check_prefix(prefix)
         self._ensure_open()
         return sorted(sid for sid in self._sessions if sid.startswith(prefix))
 

@@ -22,11 +22,11 @@ from urllib.parse import urlsplit, urlunsplit
 from ...exceptions import InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
-from ..base import EventPage, StoreState, unknown_event
+from ..base import EventPage, StoreState, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredPage, StoredSession
 from ..sync import WriteBatch
-from ..url import parse_seconds, split_query
+from ..url_parts import parse_seconds, split_query
 from .postgres_schema import (
     LIVE,
     READ,
@@ -164,6 +164,7 @@ class PostgresSessionStore(EventLogStore):
         return bool(live)
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
+        check_prefix(prefix)
         sql = f'SELECT id FROM "{self.schema}".sessions WHERE id LIKE $1 AND {LIVE} ORDER BY id'
         rows = await self._run(
             "list sessions", prefix, lambda c: c.fetch(sql, _like_prefix(prefix))

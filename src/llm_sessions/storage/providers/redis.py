@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
-from ..base import EventPage, StoreState, unknown_event
+from ..base import EventPage, StoreState, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredHeader, StoredPage, StoredSession
 from ..sync import WriteBatch
-from ..url import parse_seconds, split_query
+from ..url_parts import parse_seconds, split_query
 from .redis_script import (
     PAGE_SCRIPT,
     WRITE_SCRIPT,
@@ -172,6 +172,7 @@ class RedisSessionStore(EventLogStore):
         return bool(existed)
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
+        check_prefix(prefix)
         self._ensure_open()
         pattern = meta_key_pattern(self.key_prefix, prefix)
         found: set[str] = set()

@@ -78,6 +78,33 @@ local function remove_fields(key)
   for j = a, b do redis.call('HDEL', key, ARGV[j]) end
 end
 
+-- Check everything the writes below need before the first one: Redis keeps the writes a
+-- script made before a failing command, so a failure must come first or not at all.
+local kinds = {'hash', 'zset', 'zset', 'hash', 'zset', 'hash', 'hash', 'list', 'hash'}
+for i, key in ipairs(KEYS) do
+  local kind = redis.call('TYPE', key)['ok']
+  if kind ~= 'none' and kind ~= kinds[i] then
+    return redis.error_reply('key ' .. key .. ' holds a ' .. kind .. ', not a ' .. kinds[i])
+  end
+end
+if ARGV[4] ~= '' and not string.match(ARGV[4], '^%d+$') then
+  return redis.error_reply('ttl_ms ' .. ARGV[4] .. ' is not a whole number of milliseconds')
+end
+local seq = redis.call('HGET', meta, 'seq')
+if seq and not string.match(seq, '^%d+$') then
+  return redis.error_reply('field seq of ' .. meta .. ' is not a whole number: ' .. seq)
+end
+local widths = {1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 2, 2}
+local first_update = 6
+for k = 1, 11 do first_update = first_update + counts[k] * widths[k] end
+local room = redis.call('LLEN', events) + counts[11]
+for j = first_update, first_update + counts[12] * 2 - 1, 2 do
+  local at = redis.call('HGET', index, ARGV[j])
+  if at and not (string.match(at, '^%d+$') and tonumber(at) < room) then
+    return redis.error_reply('field ' .. ARGV[j] .. ' of ' .. index .. ' is not a position: ' .. at)
+  end
+end
+
 redis.call('HSETNX', meta, 'created_at', ARGV[1])
 redis.call('HSET', meta, 'updated_at', ARGV[2])
 if ARGV[3] == '=' then

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
-from ..base import EventPage, unknown_event
+from ..base import EventPage, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredHeader, StoredPage, StoredSession
 from ..sync import HeaderChanges, WriteBatch
@@ -133,6 +133,7 @@ class SQLiteSessionStore(EventLogStore):
         return await self._run(self._delete_sync, session_id)
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
+        check_prefix(prefix)
         self._ensure_open()
         return await self._run(self._list_sync, prefix)
 
