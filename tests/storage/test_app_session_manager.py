@@ -9,7 +9,12 @@ import pytest
 
 from conftest import StoreCase
 from llm_sessions import SessionManager
-from llm_sessions.exceptions import InvalidInputError, SessionNotFound, TokenLimitExceeded
+from llm_sessions.exceptions import (
+    InvalidInputError,
+    InvalidSessionOperation,
+    SessionNotFound,
+    TokenLimitExceeded,
+)
 from llm_sessions.storage import SessionStore
 
 
@@ -174,3 +179,66 @@ async def test_a_system_prompt_that_is_not_a_string_is_refused(
 def test_a_store_url_that_does_not_parse_is_refused(url: Any) -> None:
     with pytest.raises(InvalidInputError, match=r"url|store"):
         SessionManager("lee", store=url)
+
+
+# -- undo and clear ----------------------------------------------------------------------------
+
+
+async def test_pop_last_turn_removes_the_newest_user_message_and_what_followed(
+    store_case: StoreCase,
+) -> None:
+    store = store_case.open()
+    sm = SessionManager("undo", store=store, system_prompt="Sys.")
+    await sm.user_says("first")
+    await sm.ai_responds("one", model="gpt-4o-mini")
+    await sm.user_says("second")
+    await sm.ai_responds("two", model="gpt-4o-mini")
+    await sm.tool_used("lookup", {"q": "x"}, "found")
+    removed = await sm.pop_last_turn()
+    assert [e.message for e in removed][:2] == ["second", "two"] and len(removed) == 3
+
+    other = SessionManager("undo", store=_reader(store_case, store))
+    assert [m["content"] for m in await other.get_conversation()] == ["first", "one"]
+    stats = await other.get_stats()
+    assert (stats["user_messages"], stats["ai_messages"], stats["tool_calls"]) == (1, 1, 0)
+    assert (await other.get_messages_for_llm())[0] == {"role": "system", "content": "Sys."}
+    await sm.user_says("again")
+    assert [m["content"] for m in await other.get_conversation()] == ["first", "one", "again"]
+
+
+async def test_clear_empties_the_conversation_but_keeps_the_system_prompt(
+    store_case: StoreCase,
+) -> None:
+    store = store_case.open()
+    sm = SessionManager("wipe", store=store, system_prompt="Sys.")
+    await sm.user_says("hello")
+    await sm.ai_responds("hi", model="gpt-4o-mini")
+    await sm.clear()
+    other = SessionManager("wipe", store=_reader(store_case, store))
+    assert await other.get_conversation() == []
+    assert await other.get_messages_for_llm() == [{"role": "system", "content": "Sys."}]
+    await sm.user_says("fresh start")
+    assert [m["content"] for m in await other.get_conversation()] == ["fresh start"]
+
+
+async def test_clear_empties_every_segment(store_case: StoreCase) -> None:
+    store = store_case.open()
+    sm = SessionManager("wipe-all", infinite_context=True, token_threshold=0, store=store)
+    for n in range(3):
+        await sm.user_says(f"q{n}")
+        await sm.ai_responds(f"a{n}", model="gpt-4o-mini")
+    assert len(await sm.get_session_chain()) == 3
+    await sm.clear()
+    other = SessionManager("wipe-all", infinite_context=True, store=_reader(store_case, store))
+    assert await other.get_conversation() == []
+    assert (await other.get_stats())["total_events"] == 0
+
+
+async def test_pop_on_a_session_without_a_user_message_is_refused(
+    store_case: StoreCase,
+) -> None:
+    store = store_case.open()
+    sm = SessionManager("empty", store=store, system_prompt="Sys.")
+    with pytest.raises(InvalidSessionOperation, match="no user message"):
+        await sm.pop_last_turn()
+    assert len((await sm.get_session()).events) == 1

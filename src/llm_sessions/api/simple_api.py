@@ -15,7 +15,12 @@ from typing import Any
 from uuid import uuid4
 
 from .. import telemetry
-from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
+from ..exceptions import (
+    InvalidInputError,
+    InvalidSessionOperation,
+    SessionAlreadyExists,
+    SessionNotFound,
+)
 from ..infinite_conversation import InfiniteConversationManager
 from ..models.event_source import EventSource
 from ..models.event_type import EventType
@@ -295,6 +300,32 @@ class SessionManager:
         await session.add_event_and_save(event)
         return session.id
 
+    # -- undo -------------------------------------------------------------------------------
+
+    async def pop_last_turn(self) -> list[SessionEvent[Any]]:
+        """Remove the newest user message and everything after it (replies, tool calls); the
+        system prompt stays. Returns the removed events. Raises ``InvalidSessionOperation``,
+        changing nothing, when the current session has no user message."""
+        session = await self._refreshed_session()
+        start = _last_user_message_index(session)
+        if start is None:
+            raise InvalidSessionOperation(
+                "pop the last turn", f"session {session.id!r} has no user message"
+            )
+        doomed = [event.id for event in session.events[start:] if not is_system_prompt(event)]
+        removed = await session.remove_events(doomed)
+        self._last_reply_id = _last_reply_id(session)
+        return removed
+
+    async def clear(self) -> None:
+        """Remove every event of the conversation (every segment in infinite mode) except the
+        system prompt; the session itself stays, and later messages go on in it."""
+        for segment in await self._all_segments(True):
+            doomed = [event.id for event in segment.events if not is_system_prompt(event)]
+            if doomed:
+                await segment.remove_events(doomed)
+        self._last_reply_id = None
+
     # -- reading ----------------------------------------------------------------------------
 
     async def _refreshed_session(self) -> Session[Any]:
@@ -386,6 +417,14 @@ def _as_store(store: SessionStoreInterface | str | None) -> SessionStoreInterfac
 
 def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _last_user_message_index(session: Session[Any]) -> int | None:
+    for index in range(len(session.events) - 1, -1, -1):
+        event = session.events[index]
+        if event.type is EventType.MESSAGE and event.source is EventSource.USER:
+            return index
+    return None
 
 
 def _last_reply_id(session: Session[Any]) -> str | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, Self
 from uuid import uuid4
 
@@ -46,6 +46,8 @@ class Session(BaseModel, Generic[MessageT]):
 
     _store: SessionStoreInterface | None = PrivateAttr(default=None)
     _sync: Any = PrivateAttr(default=None)
+    _removals: list[tuple[list[str], datetime]] = PrivateAttr(default_factory=list)
+    """Removals made through this object, oldest first: (event ids, when)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Checked before the assignment: the session never holds what its store cannot write.
@@ -254,6 +256,45 @@ class Session(BaseModel, Generic[MessageT]):
                 self.metadata.__dict__["updated_at"] = updated_at
             raise
 
+    async def remove_events(self, event_ids: Iterable[str]) -> list[SessionEvent[MessageT]]:
+        """Remove events by id and, if this session is stored, record the removal there.
+
+        The log stays append-only: the store keeps a removal record that every reader applies,
+        so other readers of the session agree, and concurrent writers' events are kept. Returns
+        the removed events, in order. An id that is not an event of this session raises
+        ``InvalidInputError`` and nothing changes. This is the one way to take events out of a
+        session; the ``events`` list itself is not to be edited.
+        """
+        ids = _event_id_list(event_ids)
+        present = {event.id for event in self.events}
+        for event_id in ids:
+            if event_id not in present:
+                raise InvalidInputError(
+                    "event_ids", event_id, f"is not an event of session {self.id!r}"
+                )
+        if not ids:
+            return []
+        lock = self._sync.lock if self._sync is not None else None
+        if lock is not None:
+            async with lock:  # not while a save of this object is under way
+                removed = self._take_out(set(ids))
+        else:
+            removed = self._take_out(set(ids))
+        self._removals.append((ids, datetime.now(UTC)))
+        await self._save_if_stored()
+        return removed
+
+    def _take_out(self, ids: set[str]) -> list[SessionEvent[MessageT]]:
+        positions = [n for n, event in enumerate(self.events) if event.id in ids]
+        removed = [self.events[n] for n in positions]
+        self.__dict__["events"] = [event for event in self.events if event.id not in ids]
+        for event in removed:
+            set_listener(event, None)
+        if self._sync is not None:
+            self._sync.note_removed(positions, ids)
+        self.rebuild_token_summary()
+        return removed
+
     async def get_token_usage_by_source(self) -> dict[str, TokenSummary]:
         """Token summaries keyed by event source (``user``, ``llm``, ``system``)."""
         return self._summarise_by(lambda event: event.source.value)
@@ -300,6 +341,16 @@ class Session(BaseModel, Generic[MessageT]):
         if key in self.state:
             del self.state[key]
             await self._save_if_stored()
+
+
+def _event_id_list(event_ids: Iterable[str]) -> list[str]:
+    if isinstance(event_ids, str) or not isinstance(event_ids, Iterable):
+        raise InvalidInputError("event_ids", event_ids, "must be a list of event ids")
+    ids = list(dict.fromkeys(event_ids))
+    for event_id in ids:
+        if not isinstance(event_id, str):
+            raise InvalidInputError("event_ids", event_id, "must be an event id (a string)")
+    return ids
 
 
 def _default_store() -> SessionStoreInterface:

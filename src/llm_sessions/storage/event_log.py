@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
@@ -11,6 +12,7 @@ from ..models.session import Session
 from ..validation import validate_id, validate_seconds
 from .base import EventPage, SessionStore
 from .records import StoredPage, StoredSession, build_session, decode_events, event_id_of
+from .removals import is_removal_row, split_removals
 from .sync import WriteBatch, sync_state_for
 
 if TYPE_CHECKING:
@@ -80,10 +82,38 @@ class EventLogStore(SessionStore):
         validate_id(session_id)
         self._ensure_open()
         page = EventPage.checked(after, before, limit, newest_first)
-        stored = await self._read_page(session_id, page)
-        if stored is None:
+        removals = await self._removal_rows(session_id)
+        if removals is None:
             return None
-        return decode_events(self.session_class, stored.events, stored.location)
+        removed = split_removals(removals, session_id)[1]
+        events: list[SessionEvent[Any]] = []
+        while True:
+            stored = await self._read_page(session_id, page)
+            if stored is None:
+                return None
+            rows = [row for row in stored.events if not is_removal_row(row)]
+            found = decode_events(self.session_class, rows, stored.location)
+            kept = [event for event in found if event.id not in removed]
+            events.extend(kept)
+            last = event_id_of(stored.events[-1]) if stored.events else None
+            if page.limit is None or len(stored.events) < page.limit or last is None:
+                return events
+            wanted = page.limit - len(kept)
+            if wanted <= 0:
+                return events
+            # Removed events and removal records took places in the page: read on past them.
+            if page.newest_first:
+                page = replace(page, before=last, limit=wanted)
+            else:
+                page = replace(page, after=last, limit=wanted)
+
+    async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
+        """The session's removal records (see ``removals``), or None if it is absent.
+
+        This default reads the whole log; stores override it with a read of just the records.
+        """
+        stored = await self._read(session_id)
+        return None if stored is None else [row for row in stored.events if is_removal_row(row)]
 
     async def save(self, session: Session[Any]) -> None:
         self._ensure_open()

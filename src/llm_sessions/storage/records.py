@@ -18,6 +18,7 @@ from ..exceptions import CorruptSessionData
 from ..models._base import STORED_DATA, revision_of
 from ..models.session import Session
 from ..models.session_run import SessionRun
+from .removals import split_removals
 from .sync import HeaderSnapshot, SyncState, copy_json
 
 __all__ = [
@@ -95,6 +96,18 @@ def _as_text(raw: str | bytes) -> str:
 
 
 def decode_events(
+    session_class: type[Session[Any]], rows: Sequence[str | bytes], location: str
+) -> list[Any]:
+    """The events of stored log rows, in order, without removal records and the events they
+    remove (every read path decodes through here)."""
+    rows, removed = split_removals(rows, location)
+    events = _decode_rows(session_class, rows, location)
+    if removed:
+        events = [event for event in events if event.id not in removed]
+    return events
+
+
+def _decode_rows(
     session_class: type[Session[Any]], rows: Sequence[str | bytes], location: str
 ) -> list[Any]:
     """Stored event JSON texts as events (trusted: no re-validation of what we wrote).

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import InvalidInputError
 from ..models._base import revision_of
 from ..validation import ensure_json_value, validate_key
+from .removals import REMOVAL_ID_PREFIX, removal_records
 
 if TYPE_CHECKING:
     from ..models.session import Session
@@ -67,12 +68,14 @@ class WriteBatch:
     session_id: str
     header: HeaderChanges
     appended: list[tuple[str, str]]
-    """(event id, event JSON) in session order; a store skips ids it already holds."""
+    """(event id, event JSON) in session order, then removal records (see ``removals``); a
+    store skips ids it already holds."""
     updated: list[tuple[str, str]]
     """(event id, event JSON) of stored events edited since they were written."""
     updated_revisions: dict[str, int]
     events_end: int
     snapshot: HeaderSnapshot
+    removals_end: int = 0
 
 
 def _dumps(value: Any) -> str:
@@ -125,6 +128,7 @@ class SyncState:
     def __init__(self, store_token: object, events_written: int, snapshot: HeaderSnapshot):
         self.store_token = store_token
         self.events_written = events_written
+        self.removals_written = 0
         self.snapshot = snapshot
         self.edited_events: dict[str, SessionEvent[Any]] = {}
         self.lock = asyncio.Lock()
@@ -133,17 +137,38 @@ class SyncState:
         """Record that ``event`` changed; the next save rewrites it if it is already written."""
         self.edited_events[event.id] = event
 
+    def note_removed(self, positions: list[int], event_ids: set[str]) -> None:
+        """Events at ``positions`` of the session's list were taken out of it."""
+        self.events_written -= sum(1 for position in positions if position < self.events_written)
+        for event_id in event_ids:
+            self.edited_events.pop(event_id, None)
+
     def prepare(self, session: Session[Any]) -> WriteBatch:
         """Serialise what this save must write; raises before anything is written."""
         new_events = session.events[self.events_written :]
         appended = [(event.id, event_json(event)) for event in new_events]
+        for event_id, _ in appended:
+            if event_id.startswith(REMOVAL_ID_PREFIX):
+                raise InvalidInputError(
+                    "event.id", event_id, f"must not start with {REMOVAL_ID_PREFIX!r}"
+                )
+        removals = session._removals[self.removals_written :]
+        for ids, at in removals:
+            appended.extend(removal_records(ids, at))
         new_ids = {event_id for event_id, _ in appended}
         edited = [e for e in self.edited_events.values() if e.id not in new_ids]
         updated = [(event.id, event_json(event)) for event in edited]
         revisions = {event.id: revision_of(event) for event in edited}
         header, snapshot = self._header_changes(session)
         return WriteBatch(
-            session.id, header, appended, updated, revisions, len(session.events), snapshot
+            session.id,
+            header,
+            appended,
+            updated,
+            revisions,
+            len(session.events),
+            snapshot,
+            self.removals_written + len(removals),
         )
 
     def _header_changes(self, session: Session[Any]) -> tuple[HeaderChanges, HeaderSnapshot]:
@@ -198,6 +223,7 @@ class SyncState:
             event = self.edited_events.get(event_id)
             if event is not None and revision_of(event) == revision:
                 del self.edited_events[event_id]
+        self.removals_written = max(self.removals_written, batch.removals_end)
         self.snapshot = batch.snapshot
 
 

@@ -37,6 +37,7 @@ from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredPage, StoredSession, build_session
+from ..removals import is_removal_row
 from ..sync import WriteBatch
 from .file_format import (
     Log,
@@ -407,7 +408,8 @@ class FileSessionStore(EventLogStore):
         for line in Path(path).read_bytes().split(b"\n") if os.path.exists(path) else []:
             try:
                 if line:
-                    adapter.validate_json(b"[" + line + b"]")
+                    if not is_removal_row(line):
+                        adapter.validate_json(b"[" + line + b"]")
                     good.append(line)
             except (ValidationError, ValueError):
                 bad.append(line)

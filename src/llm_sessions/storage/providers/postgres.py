@@ -31,6 +31,7 @@ from .postgres_schema import (
     LIVE,
     READ,
     READ_PAGE,
+    READ_REMOVALS,
     SCHEMA_VERSION,
     TABLES,
     WRITE,
@@ -140,6 +141,7 @@ class PostgresSessionStore(EventLogStore):
         q = f'"{self.schema}"'
         self._sql_read = READ.format(s=q)
         self._sql_write = WRITE.format(s=q)
+        self._sql_removals = READ_REMOVALS.format(s=q, live=LIVE)
         self._sql_pages = {
             newest: READ_PAGE.format(s=q, live=LIVE, order="DESC" if newest else "ASC")
             for newest in (False, True)
@@ -224,6 +226,13 @@ class PostgresSessionStore(EventLogStore):
         location = self._location(session_id)
         header = stored_header(rows[0][0], location)
         return StoredSession(header, [row[1] for row in rows[1:]], location)
+
+    async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
+        sql = self._sql_removals
+        rows = await self._run("read", session_id, lambda c: c.fetch(sql, session_id))
+        if not rows:
+            return None
+        return [row["body"] for row in rows if row["body"] is not None]
 
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
         sql = self._sql_pages[page.newest_first]

@@ -188,6 +188,15 @@ ORDER BY part, seq
 # A page of the log in one statement: a first row telling whether the session is live and the
 # positions (seq) of the cursors ($2 after, $3 before), then the page's rows ($4 limit, NULL
 # for none). ``{order}`` is ASC, or DESC for a page read from the end.
+# The removal records of a live session: a row with NULL body says the session exists.
+READ_REMOVALS = """
+SELECT NULL::text AS body FROM {s}.sessions WHERE id = $1 AND {live}
+UNION ALL
+SELECT e.body::text FROM {s}.events AS e
+WHERE e.session_id = $1 AND starts_with(e.event_id, '~removed~')
+    AND EXISTS (SELECT FROM {s}.sessions WHERE id = $1 AND {live})
+"""
+
 READ_PAGE = """
 WITH cursors AS (
     SELECT EXISTS (SELECT FROM {s}.sessions WHERE id = $1 AND {live}) AS live,

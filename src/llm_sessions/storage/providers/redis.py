@@ -28,6 +28,7 @@ from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredHeader, StoredPage, StoredSession
+from ..removals import REMOVAL_ID_PREFIX
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, split_query
 from .redis_script import (
@@ -268,6 +269,23 @@ class RedisSessionStore(EventLogStore):
             props_raw,
         )
         return StoredSession(header, rows, self._location(keys[7]))
+
+    async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
+        keys = self._keys(session_id)
+        meta, events, index = keys[0], keys[7], keys[8]
+
+        async def read() -> list[str | bytes] | None:
+            if not await self.client.exists(meta):
+                return None
+            match = REMOVAL_ID_PREFIX + "*"  # no glob characters in the prefix
+            positions = [at async for _, at in self.client.hscan_iter(index, match=match)]
+            pipe = self.client.pipeline(transaction=False)
+            for at in positions:
+                pipe.lindex(events, int(at))
+            rows: list[str | bytes] = [row for row in await pipe.execute() if row is not None]
+            return rows
+
+        return await self._call("read", session_id, read())
 
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
         args = page_args(page.after, page.before, page.limit, page.newest_first)

@@ -30,6 +30,7 @@ from ...validation import validate_id, validate_seconds
 from ..base import EventPage, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..records import StoredHeader, StoredPage, StoredSession
+from ..removals import REMOVAL_ID_PREFIX
 from ..sync import HeaderChanges, WriteBatch
 
 __all__ = ["SCHEMA_VERSION", "SQLiteSessionStore"]
@@ -163,6 +164,9 @@ class SQLiteSessionStore(EventLogStore):
     async def _read(self, session_id: str) -> StoredSession | None:
         return await self._run(self._read_sync, session_id)
 
+    async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
+        return await self._run(self._removal_rows_sync, session_id)
+
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
         return await self._run(self._read_page_sync, session_id, page)
 
@@ -257,6 +261,24 @@ class SQLiteSessionStore(EventLogStore):
             logger.warning("Unreadable session header at %s: %s", location, exc)
             raise CorruptSessionData(location, str(exc)) from exc
         return StoredSession(header, events, location)
+
+    def _removal_rows_sync(self, session_id: str) -> list[str | bytes] | None:
+        conn = self._conn()
+        with _transaction(conn, "BEGIN"):
+            row = conn.execute(
+                "SELECT expires_at FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            if row is None or (row[0] is not None and row[0] <= time.time()):
+                return None
+            # A range of the (session_id, event_id) index: every id that starts with the prefix.
+            return [
+                body
+                for (body,) in conn.execute(
+                    "SELECT body FROM events WHERE session_id = ? AND event_id >= ?"
+                    " AND event_id < ?",
+                    (session_id, REMOVAL_ID_PREFIX, REMOVAL_ID_PREFIX + "\x7f"),
+                )
+            ]
 
     def _read_page_sync(self, session_id: str, page: EventPage) -> StoredPage | None:
         conn = self._conn()
