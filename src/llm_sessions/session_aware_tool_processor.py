@@ -22,6 +22,8 @@ from .tool_processing import (
     SessionAwareToolProcessor,
     ToolErrorType,
     ToolResult,
+    TransientToolError,
+    retry_transient,
 )
 
 __all__ = [
@@ -30,4 +32,6 @@ __all__ = [
     "SessionAwareToolProcessor",
     "ToolErrorType",
     "ToolResult",
+    "TransientToolError",
+    "retry_transient",
 ]

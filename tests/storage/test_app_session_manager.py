@@ -242,3 +242,115 @@ async def test_pop_on_a_session_without_a_user_message_is_refused(
     with pytest.raises(InvalidSessionOperation, match="no user message"):
         await sm.pop_last_turn()
     assert len((await sm.get_session()).events) == 1
+
+
+# -- tool calls --------------------------------------------------------------------------------
+
+_CALLS = [
+    {
+        "id": "call_paris",
+        "type": "function",
+        "function": {"name": "weather", "arguments": '{"city": "Paris"}'},
+    },
+    {
+        "id": "call_oslo",
+        "type": "function",
+        "function": {"name": "weather", "arguments": '{"city": "Oslo"}'},
+    },
+]
+
+
+def _completion(message: dict[str, Any]) -> Any:
+    from openai.types.chat import ChatCompletion
+
+    return ChatCompletion.model_validate(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": message}],
+            "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
+        }
+    )
+
+
+@pytest.mark.parametrize("form", ["dict", "completion"])
+async def test_a_reply_with_tool_calls_renders_in_api_order(
+    store_case: StoreCase, form: str
+) -> None:
+    store = store_case.open()
+    sm = SessionManager("tools", store=store, system_prompt="Sys.")
+    await sm.user_says("Weather in Paris and Oslo?")
+    message = {"role": "assistant", "content": None, "tool_calls": _CALLS}
+    await sm.ai_responds(message if form == "dict" else _completion(message), model="gpt-4o-mini")
+    await sm.tool_used("weather", {"city": "Oslo"}, {"temp": 12}, call_id="call_oslo")
+    await sm.tool_used("weather", {"city": "Paris"}, {"temp": 21}, call_id="call_paris")
+    await sm.ai_responds("Paris 21, Oslo 12.", model="gpt-4o-mini")
+
+    messages = await SessionManager(
+        "tools", store=_reader(store_case, store)
+    ).get_messages_for_llm()
+    assert [m["role"] for m in messages] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "tool",
+        "assistant",
+    ]
+    declared = [c["id"] for c in messages[2]["tool_calls"]]
+    assert sorted(declared) == ["call_oslo", "call_paris"]
+    assert [m["tool_call_id"] for m in messages[3:5]] == declared  # each call answered, in turn
+    answers = {m["tool_call_id"]: m["content"].replace(" ", "") for m in messages[3:5]}
+    assert '"temp":21' in answers["call_paris"] and '"temp":12' in answers["call_oslo"]
+    if form == "completion":
+        stats = await sm.get_stats()
+        reply = (await sm.get_session()).events[2]
+        assert reply.token_usage is not None and reply.token_usage.completion_tokens == 20
+        assert stats["ai_messages"] == 2
+
+
+async def test_process_llm_message_runs_tools_on_the_managers_store(
+    store_case: StoreCase,
+) -> None:
+    from llm_sessions.tools import ToolRegistry
+
+    registry = ToolRegistry()
+
+    @registry.register
+    async def weather(city: str) -> dict[str, Any]:
+        return {"city": city, "temp": 21 if city == "Paris" else 12}
+
+    store = store_case.open()
+    sm = SessionManager("proc", store=store, tool_options={"registry": registry})
+    await sm.user_says("Weather?")
+    results = await sm.process_llm_message({"role": "assistant", "tool_calls": _CALLS}, None)
+    assert [r.result for r in results] == [
+        {"city": "Paris", "temp": 21},
+        {"city": "Oslo", "temp": 12},
+    ]
+    await sm.ai_responds("Paris 21, Oslo 12.", model="gpt-4o-mini")
+    assert sm.tools.store is store
+
+    other = SessionManager("proc", store=_reader(store_case, store))
+    messages = await other.get_messages_for_llm()
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "tool", "assistant"]
+    assert (await other.get_stats())["tool_calls"] == 2
+
+
+@pytest.mark.parametrize("bad", ["", 42])
+async def test_a_call_id_that_is_not_a_string_is_refused(store_case: StoreCase, bad: Any) -> None:
+    sm = SessionManager("bad-call", store=store_case.open())
+    await sm.user_says("hi")
+    with pytest.raises(InvalidInputError, match="call_id"):
+        await sm.tool_used("weather", {}, 1, call_id=bad)
+    assert len((await sm.get_session()).events) == 1
+
+
+async def test_a_reply_with_malformed_tool_calls_is_refused(store_case: StoreCase) -> None:
+    sm = SessionManager("bad-reply", store=store_case.open())
+    await sm.user_says("hi")
+    with pytest.raises(InvalidInputError, match="tool_calls"):
+        await sm.ai_responds({"role": "assistant", "tool_calls": "weather()"})
+    assert len((await sm.get_session()).events) == 1

@@ -7,12 +7,19 @@ import itertools
 import time
 from typing import Any
 
+import pytest
 from tool_processor_messages import assistant, call
 
+from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models.event_type import EventType
 from llm_sessions.models.session import Session
 from llm_sessions.models.session_run import RunStatus
-from llm_sessions.session_aware_tool_processor import SessionAwareToolProcessor, ToolErrorType
+from llm_sessions.session_aware_tool_processor import (
+    SessionAwareToolProcessor,
+    ToolErrorType,
+    TransientToolError,
+    retry_transient,
+)
 from llm_sessions.tokens import count_text_async
 from llm_sessions.tools import ToolRegistry
 
@@ -196,15 +203,94 @@ async def test_retries_stop_after_max_retries_with_backoff(
     @registry.register
     async def always_fails() -> None:
         seen.append(time.perf_counter())
-        raise ValueError("nope")
+        raise TransientToolError("rate limited")
 
     processor = processor_for(session, registry, max_retries=2, retry_delay=0.02)
     (result,) = await processor.process_llm_message(assistant(call("always_fails")), None)
 
     assert result.attempts == 3
-    assert result.error == "ValueError: nope"
+    assert result.error == "TransientToolError: rate limited"
     gaps = [later - earlier for earlier, later in itertools.pairwise(seen)]
     assert gaps[0] >= 0.02 and gaps[1] >= 0.04  # the delay doubles
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        LookupError("no weather station for 'Atlantis'"),
+        KeyError("x"),
+        ValueError("v"),
+        TypeError("t"),
+        RuntimeError("r"),
+    ],
+)
+async def test_errors_of_the_call_itself_are_not_retried(
+    session: Session[Any], registry: ToolRegistry, error: Exception
+) -> None:
+    calls = 0
+
+    @registry.register
+    async def weather(location: str) -> None:
+        nonlocal calls
+        calls += 1
+        raise error
+
+    processor = processor_for(session, registry, max_retries=3, retry_delay=0)
+    (result,) = await processor.process_llm_message(
+        assistant(call("weather", {"location": "Atlantis"})), None
+    )
+    assert (result.attempts, calls) == (1, 1)
+    assert result.error is not None and type(error).__name__ in result.error
+
+
+async def test_an_error_the_tool_marks_transient_is_retried(
+    session: Session[Any], registry: ToolRegistry
+) -> None:
+    class Busy(ValueError):
+        transient = True
+
+    calls = 0
+
+    @registry.register
+    async def service() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise Busy("try later")
+        return "done"
+
+    processor = processor_for(session, registry, max_retries=3, retry_delay=0)
+    (result,) = await processor.process_llm_message(assistant(call("service")), None)
+    assert result.result == "done" and result.attempts == 3
+
+
+async def test_retry_on_replaces_the_rule(session: Session[Any], registry: ToolRegistry) -> None:
+    calls = 0
+
+    @registry.register
+    async def lookup() -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise KeyError("cold cache")
+        return "warm"
+
+    processor = processor_for(
+        session,
+        registry,
+        max_retries=1,
+        retry_delay=0,
+        retry_on=lambda exc: isinstance(exc, KeyError),
+    )
+    (result,) = await processor.process_llm_message(assistant(call("lookup")), None)
+    assert result.result == "warm" and result.attempts == 2
+    assert retry_transient(KeyError("x")) is False
+    assert retry_transient(ConnectionError("x")) and retry_transient(TimeoutError())
+
+
+def test_retry_on_that_is_not_callable_is_refused(session: Session[Any]) -> None:
+    with pytest.raises(InvalidInputError, match="retry_on"):
+        SessionAwareToolProcessor(session.id, retry_on="timeouts")
 
 
 async def test_results_without_json_form_are_errors_and_not_retried(

@@ -8,9 +8,9 @@ messages = await sm.get_messages_for_llm()
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 from uuid import uuid4
 
@@ -31,7 +31,9 @@ from ..storage.base import SessionStore, SessionStoreInterface
 from ..storage.provider import SessionStoreProvider
 from ..storage.url import open_store
 from ..summaries import LLMCallback, SummarizationStrategy
+from ..tool_processing import SessionAwareToolProcessor, ToolResult
 from ..validation import ensure_json_value, validate_id
+from .replies import as_text, recorded_reply
 from .system_prompt import (
     check_system_prompt,
     current_system_prompt,
@@ -89,6 +91,7 @@ class SessionManager:
         model: str = "gpt-4o-mini",
         summarizer: LLMCallback | None = None,
         summarization_strategy: SummarizationStrategy = SummarizationStrategy.BASIC,
+        tool_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._is_new = session_id is None
         self._session_id = validate_id(session_id) if session_id is not None else str(uuid4())
@@ -109,6 +112,8 @@ class SessionManager:
             store=self._store,
         )
         self._last_reply_id: str | None = None
+        self._tool_options = dict(tool_options or {})
+        self._tools: SessionAwareToolProcessor | None = None
 
     @classmethod
     async def open(cls, session_id: str, **options: Any) -> SessionManager:
@@ -226,7 +231,7 @@ class SessionManager:
         session = await self._segment_for_user_message()
         event = await SessionEvent.create_with_tokens(
             message=message,
-            prompt=_as_text(message),
+            prompt=as_text(message),
             model=self._model,
             source=EventSource.USER,
             metadata=metadata,
@@ -244,19 +249,22 @@ class SessionManager:
         usage: Any = None,
         **metadata: Any,
     ) -> str:
-        """Record a model reply. ``usage`` (the provider's reported usage, e.g.
-        ``response.usage``) is used instead of counting when given."""
+        """Record a model reply: a string, or an OpenAI assistant message (dict or
+        ``ChatCompletionMessage``) or ``ChatCompletion``, ``tool_calls`` included; record each
+        call's result with ``tool_used(..., call_id=)``. ``usage`` (the provider's reported
+        usage, e.g. ``response.usage``; a ``ChatCompletion``'s own by default) is used instead
+        of counting when given."""
         # Checked before it is counted; the event checks the metadata. Built before the session
         # is created or loaded, so bad input stores nothing.
-        ensure_json_value(response, "response")
+        reply = recorded_reply(response)
         event = await SessionEvent.create_with_tokens(
-            message=response,
+            message=reply.message,
             prompt=None,
-            completion=_as_text(response),
+            completion=reply.completion,
             model=model,
             source=EventSource.LLM,
             metadata={"model": model, "provider": provider, **metadata},
-            usage=usage,
+            usage=usage if usage is not None else reply.usage,
         )
         session = await self._ensure_session()
         await session.add_event_and_save(event)
@@ -270,14 +278,19 @@ class SessionManager:
         arguments: dict[str, Any],
         result: Any,
         error: str | None = None,
+        *,
+        call_id: str | None = None,
         **metadata: Any,
     ) -> str:
-        """Record a tool call, as a child event of the latest model reply.
+        """Record a tool call, as a child event of the latest model reply; ``call_id`` is the
+        id of the reply's tool call it answers (``tool_calls[i].id``).
 
         Its tokens are the result's tokens as they will be sent back to the model.
         """
         if not isinstance(tool_name, str) or not tool_name:
             raise InvalidInputError("tool_name", tool_name, "must be a non-empty string")
+        if call_id is not None and (not isinstance(call_id, str) or not call_id):
+            raise InvalidInputError("call_id", call_id, "must be a non-empty string or None")
         message = {
             "tool": tool_name,
             "arguments": arguments,
@@ -285,12 +298,14 @@ class SessionManager:
             "error": error,
             "success": error is None,
         }
+        if call_id is not None:
+            message["tool_call_id"] = call_id
         ensure_json_value(message, "tool call")
         ensure_json_value(metadata, "metadata")
         session = await self._ensure_session()
         event = await SessionEvent.create_with_tokens(
             message=message,
-            prompt=_as_text(result if error is None else error),
+            prompt=as_text(result if error is None else error),
             model=self._model,
             source=EventSource.SYSTEM,
             type=EventType.TOOL_CALL,
@@ -299,6 +314,29 @@ class SessionManager:
         )
         await session.add_event_and_save(event)
         return session.id
+
+    # -- tools ------------------------------------------------------------------------------
+
+    @property
+    def tools(self) -> SessionAwareToolProcessor:
+        """The tool processor of this conversation, on this manager's store (made on first
+        use from ``tool_options``: ``registry``, ``max_retries``, ``retry_on``, ``timeout``...)."""
+        if self._tools is None:
+            options = {"model": self._model, **self._tool_options}
+            self._tools = SessionAwareToolProcessor(self.session_id, store=self.store, **options)
+        self._tools.session_id = self.session_id  # the newest segment in infinite mode
+        return self._tools
+
+    async def process_llm_message(
+        self, llm_msg: Any, llm_callback: Any = None, *, usage: Any = None
+    ) -> list[ToolResult]:
+        """Record an assistant reply in this conversation and run its tool calls, recording
+        each result as a child of the reply (see ``SessionAwareToolProcessor``)."""
+        await self._ensure_session()
+        results = await self.tools.process_llm_message(llm_msg, llm_callback, usage=usage)
+        session = await self._refreshed_session()
+        self._last_reply_id = _last_reply_id(session)
+        return results
 
     # -- undo -------------------------------------------------------------------------------
 
@@ -413,10 +451,6 @@ def _as_store(store: SessionStoreInterface | str | None) -> SessionStoreInterfac
     if store is not None and not isinstance(store, SessionStoreInterface):
         raise InvalidInputError("store", store, "must be a session store, a store URL or None")
     return store
-
-
-def _as_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _last_user_message_index(session: Session[Any]) -> int | None:

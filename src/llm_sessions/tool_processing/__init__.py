@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .processor import DEFAULT_LLM_RETRY_PROMPT, LLMCallback, SessionAwareToolProcessor
 from .results import ToolErrorType, ToolResult
+from .retry import TransientToolError, retry_transient
 
 __all__ = [
     "DEFAULT_LLM_RETRY_PROMPT",
@@ -16,4 +17,6 @@ __all__ = [
     "SessionAwareToolProcessor",
     "ToolErrorType",
     "ToolResult",
+    "TransientToolError",
+    "retry_transient",
 ]

@@ -1,14 +1,15 @@
 """Running one validated tool call: a timeout per attempt, retries with exponential backoff.
 
-Only failures a retry can fix are retried: a timeout, and an exception raised by the tool.
-A result with no JSON form is not retried (the tool would most likely return it again).
+Only failures a retry can fix are retried: a timeout, and an exception the policy's ``retry_on``
+rule calls transient (see ``retry``). A result with no JSON form is not retried (the tool would
+most likely return it again).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import JsonValue
@@ -18,18 +19,20 @@ from ..exceptions import InvalidInputError
 from ..tools import RegisteredTool, ToolExecutionError, to_json_value
 from .failures import AttemptFailure, format_traceback
 from .results import ToolErrorType
+from .retry import RetryPredicate, retry_transient
 
 __all__ = ["ExecutionPolicy", "Outcome", "describe_exception", "execute_with_retries"]
 
 
 @dataclass(frozen=True, slots=True)
 class ExecutionPolicy:
-    """How long one attempt may take (None: no limit), how often to retry, and the first delay
-    between attempts (doubled after each retry)."""
+    """How long one attempt may take (None: no limit), how often to retry, the first delay
+    between attempts (doubled after each retry), and which exceptions of a tool to retry."""
 
     timeout: float | None
     max_retries: int
     retry_delay: float
+    retry_on: RetryPredicate = field(default=retry_transient)
 
     def delay_before(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1-based)."""
@@ -46,16 +49,13 @@ class Outcome:
     attempts: int = 0
     failures: tuple[AttemptFailure, ...] = ()
     """Every failed attempt, in order, with its exception and traceback."""
+    retryable: bool = False
+    """True for a failure another attempt may fix."""
 
     @property
     def ok(self) -> bool:
         """True when the tool returned a JSON value."""
         return self.error is None
-
-    @property
-    def retryable(self) -> bool:
-        """True for failures another attempt may fix."""
-        return self.error_type in (ToolErrorType.TIMEOUT, ToolErrorType.EXECUTION)
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -73,7 +73,7 @@ async def execute_with_retries(
     failures: list[AttemptFailure] = []
     while True:
         with telemetry.span("llm_sessions.tool.attempt", {"llm_sessions.tool.attempt": attempt}):
-            outcome = await _attempt(tool, arguments, limit=policy.timeout, attempt=attempt)
+            outcome = await _attempt(tool, arguments, policy, attempt=attempt)
             if outcome.error_type is not None:
                 telemetry.annotate({"error.type": outcome.error_type.value})
         failures.extend(outcome.failures)
@@ -84,8 +84,9 @@ async def execute_with_retries(
 
 
 async def _attempt(
-    tool: RegisteredTool, arguments: Mapping[str, Any], *, limit: float | None, attempt: int
+    tool: RegisteredTool, arguments: Mapping[str, Any], policy: ExecutionPolicy, *, attempt: int
 ) -> Outcome:
+    limit = policy.timeout
     try:
         async with asyncio.timeout(limit):
             value = await tool.execute(arguments)
@@ -93,7 +94,9 @@ async def _attempt(
         # A sync tool keeps running in its worker thread; only the wait for it ends here.
         error = f"timed out after {limit:g}s"
         failure = AttemptFailure(attempt=attempt, exception_type="TimeoutError", message=error)
-        return Outcome(error=error, error_type=ToolErrorType.TIMEOUT, failures=(failure,))
+        return Outcome(
+            error=error, error_type=ToolErrorType.TIMEOUT, failures=(failure,), retryable=True
+        )
     except ToolExecutionError as exc:
         original = exc.original
         failure = AttemptFailure(
@@ -106,6 +109,7 @@ async def _attempt(
             error=describe_exception(original),
             error_type=ToolErrorType.EXECUTION,
             failures=(failure,),
+            retryable=bool(policy.retry_on(original)),
         )
     try:
         return Outcome(value=to_json_value(value))

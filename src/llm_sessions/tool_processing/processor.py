@@ -5,9 +5,12 @@ Rules a user should know:
 * A reply without tool calls is recorded and gives ``[]``; the callback is not called.
 * The tool calls of a reply run concurrently, inside a ``SessionRun``. The run is completed when
   every call succeeded and failed (``failure_reason`` in its metadata) when any call did.
-* A tool that raises or times out is retried up to ``max_retries`` times (delay ``retry_delay``,
-  doubled each time). It never makes ``process_llm_message`` raise: its ``ToolResult`` carries
-  the error and its TOOL_CALL event says ``success: false``.
+* A call that times out, or whose tool raises an error the ``retry_on`` rule calls transient, is
+  retried up to ``max_retries`` times (delay ``retry_delay``, doubled each time). By default
+  (``retry_transient``) that is timeouts, connection errors and errors the tool marks transient
+  (``TransientToolError``, or ``exc.transient = True``), never ``LookupError``, ``ValueError``
+  or ``TypeError``. A failing tool never makes ``process_llm_message`` raise: its
+  ``ToolResult`` carries the error and its TOOL_CALL event says ``success: false``.
 * Calls the model got wrong (an unknown tool, arguments that are not JSON or do not fit) are not
   retried by the processor. When *every* call of a reply is wrong, the model is asked again:
   ``llm_callback(prompt)`` with ``llm_retry_prompt`` (its ``{errors}`` replaced by the list of
@@ -52,6 +55,7 @@ from .overrides import process_text_override, results_from_process_text
 from .planning import PlannedCall, plan_call
 from .replies import AssistantReply, read_reply
 from .results import ToolResult
+from .retry import RetryPredicate, check_retry_on
 
 __all__ = ["DEFAULT_LLM_RETRY_PROMPT", "LLMCallback", "SessionAwareToolProcessor"]
 
@@ -79,6 +83,7 @@ class SessionAwareToolProcessor:
         enable_caching: bool = True,
         max_retries: int = 2,
         retry_delay: float = 0.1,
+        retry_on: RetryPredicate | None = None,
         max_llm_retries: int = 2,
         llm_retry_prompt: str = DEFAULT_LLM_RETRY_PROMPT,
         timeout: float | None = 30.0,
@@ -95,6 +100,7 @@ class SessionAwareToolProcessor:
             timeout=check_timeout(timeout),
             max_retries=check_count("max_retries", max_retries),
             retry_delay=check_seconds("retry_delay", retry_delay),
+            retry_on=check_retry_on(retry_on),
         )
         self.max_llm_retries = check_count("max_llm_retries", max_llm_retries)
         self.llm_retry_prompt = check_text("llm_retry_prompt", llm_retry_prompt)
