@@ -5,6 +5,10 @@ console exporter, metrics read from an in-memory reader (needs
     python examples/observability_spans.py
 """
 
+# expect: span llm_sessions.user_says
+# expect: span execute_tool weather
+# expect: metric gen_ai.client.token.usage
+
 from __future__ import annotations
 
 import asyncio
