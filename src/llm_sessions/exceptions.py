@@ -4,7 +4,8 @@ Every error the library raises on purpose derives from ``SessionManagerError``::
 
     SessionManagerError
     ├── InvalidInputError (also ValueError)   bad input, rejected before anything changed
-    │   └── InvalidSessionId                  an id that could name a path or is too long
+    │   ├── InvalidSessionId                  an id that could name a path or is too long
+    │   └── InvalidFileError                  an import file that cannot be read; names the line
     ├── SessionNotFound (also ValueError)     no session with that id in the store
     ├── SessionAlreadyExists                  an id that is already taken
     ├── InvalidSessionOperation               an operation the session's state does not allow
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 __all__ = [
     "CorruptSessionData",
+    "InvalidFileError",
     "InvalidInputError",
     "InvalidSessionId",
     "InvalidSessionOperation",
@@ -52,6 +54,20 @@ class InvalidInputError(SessionManagerError, ValueError):
 
 class InvalidSessionId(InvalidInputError):
     """An id that is empty, too long, or could name a path outside a store."""
+
+
+class InvalidFileError(InvalidInputError):
+    """A file to import is malformed; nothing from it was stored.
+
+    ``line`` is the 1-based line (or, for a JSON array, the 1-based item) at fault.
+    """
+
+    def __init__(self, line: int, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+        self.field = f"line {line}"
+        self.value = None
+        Exception.__init__(self, f"line {line}: {reason}")
 
 
 class SessionNotFound(SessionManagerError, ValueError):

@@ -1,0 +1,155 @@
+"""Exporting a conversation from a store and importing one into a store, all or nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from enum import StrEnum
+from types import ModuleType
+from typing import Any
+
+from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
+from ..infinite_conversation import SEGMENT_STATE_KEY, InfiniteConversationManager
+from ..models.session import Session
+from ..storage.base import SessionStoreInterface
+from . import jsonl, openai_chat, openai_responses
+
+__all__ = ["FORMATS", "OnConflict", "conversation_of", "export_session", "import_session"]
+
+FORMATS: dict[str, ModuleType] = {
+    "jsonl": jsonl,
+    "openai": openai_chat,
+    "openai-responses": openai_responses,
+}
+"""Format name -> its module (each has async ``dump(sessions)`` and ``load(text)``)."""
+
+
+class OnConflict(StrEnum):
+    """What ``import_session`` does with a session id the store already holds."""
+
+    ERROR = "error"
+    """Refuse (``SessionAlreadyExists``) and store nothing."""
+    REPLACE = "replace"
+    """Delete the stored session and store the imported one."""
+    RENAME = "rename"
+    """Give every imported session a new id (links between them follow)."""
+
+
+def format_module(format: str) -> ModuleType:
+    """The module of a format name; ``InvalidInputError`` names the known ones."""
+    module = FORMATS.get(format)
+    if module is None:
+        raise InvalidInputError("format", format, f"must be one of {', '.join(FORMATS)}")
+    return module
+
+
+async def conversation_of(store: SessionStoreInterface, session_id: str) -> list[Session[Any]]:
+    """The session, or every segment of the infinite conversation it belongs to (root first)."""
+    session = await store.get(session_id)
+    if session is None:
+        raise SessionNotFound(session_id)
+    if SEGMENT_STATE_KEY not in session.state:
+        return [session]
+    return await InfiniteConversationManager(store=store).get_segments(session_id)
+
+
+async def export_session(
+    store: SessionStoreInterface, session_id: str, format: str = "jsonl"
+) -> str:
+    """The session as text in ``format`` (``jsonl``, ``openai`` or ``openai-responses``).
+
+    A segment of an infinite conversation exports the whole conversation, every segment.
+    """
+    module = format_module(format)
+    text: str = await module.dump(await conversation_of(store, session_id))
+    return text
+
+
+async def import_session(
+    store: SessionStoreInterface,
+    data: str | bytes,
+    format: str = "jsonl",
+    *,
+    on_conflict: OnConflict | str = OnConflict.ERROR,
+) -> list[str]:
+    """Store the sessions in ``data`` (text in ``format``) and return their ids.
+
+    The whole file is read and checked before anything is written (a bad file raises
+    ``InvalidFileError`` naming the line), and if a write fails the sessions written so far are
+    removed again (and replaced ones restored), so a failed import stores nothing.
+    """
+    module = format_module(format)
+    policy = _policy(on_conflict)
+    text = data.decode() if isinstance(data, bytes) else data
+    sessions: list[Session[Any]] = await module.load(text)
+    if policy is OnConflict.RENAME:
+        sessions = renamed(sessions)
+    originals = await _existing(store, sessions)
+    if originals and policy is OnConflict.ERROR:
+        raise SessionAlreadyExists(originals[0].id)
+    await _write_all(store, sessions, originals)
+    return [session.id for session in sessions]
+
+
+def _policy(value: OnConflict | str) -> OnConflict:
+    try:
+        return OnConflict(value)
+    except ValueError:
+        choices = ", ".join(choice.value for choice in OnConflict)
+        raise InvalidInputError("on_conflict", value, f"must be one of {choices}") from None
+
+
+async def _existing(
+    store: SessionStoreInterface, sessions: Sequence[Session[Any]]
+) -> list[Session[Any]]:
+    found = [await store.get(session.id) for session in sessions]
+    return [session for session in found if session is not None]
+
+
+async def _write_all(
+    store: SessionStoreInterface,
+    sessions: Sequence[Session[Any]],
+    originals: Sequence[Session[Any]],
+) -> None:
+    written: list[str] = []
+    try:
+        for original in originals:
+            await store.delete(original.id)
+        for session in sessions:
+            written.append(session.id)
+            await store.save(session)
+    except BaseException:
+        for session_id in written:
+            await store.delete(session_id)
+        for original in originals:
+            await store.save(detached(original))
+        raise
+
+
+def detached(session: Session[Any]) -> Session[Any]:
+    """A copy of a session that belongs to no store (saving it writes everything)."""
+    return Session.model_validate(session.model_dump(mode="json", exclude={"token_summary"}))
+
+
+def renamed(sessions: Sequence[Session[Any]]) -> list[Session[Any]]:
+    """Copies of the sessions under new ids, their parent, child and segment links following."""
+    new_ids = {session.id: str(uuid.uuid4()) for session in sessions}
+    return [_with_ids(session, new_ids) for session in sessions]
+
+
+def _with_ids(session: Session[Any], new_ids: dict[str, str]) -> Session[Any]:
+    def new(value: Any) -> Any:
+        if isinstance(value, str):
+            return new_ids.get(value, value)
+        if isinstance(value, list):
+            return [new(item) for item in value]
+        return value
+
+    data = session.model_dump(mode="json", exclude={"token_summary"})
+    data["id"] = new_ids[session.id]
+    data["parent_id"] = new(data["parent_id"])
+    data["child_ids"] = new(data["child_ids"])
+    links = data["state"].get(SEGMENT_STATE_KEY)
+    if isinstance(links, dict):
+        data["state"][SEGMENT_STATE_KEY] = {key: new(value) for key, value in links.items()}
+    return Session.model_validate(data)
