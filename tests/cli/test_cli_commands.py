@@ -57,7 +57,8 @@ def test_demo_output_is_stored_and_can_be_shown_exported_and_deleted(
     out = tmp_path / "events.jsonl"
     exported = runner.invoke(app, ["export", ids[0], "--store", store_url, "--output", str(out)])
     assert exported.exit_code == 0, exported.output
-    events = [json.loads(line) for line in out.read_text().splitlines()]
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    events = [record for record in records if record["record"] == "event"]
     assert {e["type"] for e in events} >= {"message", "tool_call"}
     assert all(e["id"] for e in events)
 

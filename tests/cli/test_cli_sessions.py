@@ -57,7 +57,7 @@ def test_show_export_and_delete_take_a_unique_prefix(store_url: str) -> None:
     shown = invoke("show", "abc12345", "--store", store_url)
     assert shown.exit_code == 0 and "abc12345-rest" in shown.output
     exported = invoke("export", "abc1", "--store", store_url)
-    assert exported.exit_code == 0 and len(exported.stdout.splitlines()) == 2
+    assert exported.exit_code == 0 and len(exported.stdout.splitlines()) == 3  # header + 2
     assert invoke("delete", "abd", "--store", store_url).exit_code == 0
     remaining = json.loads(invoke("list", "--store", store_url, "--json").stdout)
     assert [row["id"] for row in remaining] == ["abc12345-rest"]

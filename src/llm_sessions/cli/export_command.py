@@ -1,17 +1,14 @@
-"""``llm-sessions export``: a session as JSON Lines events or as OpenAI chat messages."""
+"""``llm-sessions export``: a conversation in one of the interop formats."""
 
 from __future__ import annotations
 
-import json
 import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ..models.session import Session
-from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
+from ..interop import Format, export_session
 from ..storage import SessionStore
 from .common import (
     DEFAULT_STORE,
@@ -25,27 +22,29 @@ from .common import (
 __all__ = ["ExportFormat", "export"]
 
 
-class ExportFormat(StrEnum):
-    """What ``export`` writes."""
-
-    JSONL = "jsonl"
-    OPENAI = "openai"
+ExportFormat = Format
 
 
 def export(
     session_id: SessionIdArgument,
     store: StoreOption = DEFAULT_STORE,
     format: Annotated[
-        ExportFormat, typer.Option(help="jsonl: one event per line; openai: chat messages")
+        ExportFormat,
+        typer.Option(
+            help="jsonl: a header line then one event per line (import reads it back); "
+            "openai: chat messages; openai-responses: Responses API items"
+        ),
     ] = ExportFormat.JSONL,
     output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
 ) -> None:
-    """Export a session as JSON Lines events or as OpenAI chat messages."""
+    """Export a session (every segment of an infinite conversation) as JSON Lines, OpenAI chat
+    messages or Responses items."""
     if output is not None:
         _check_writable(output)
 
     async def work(opened: SessionStore) -> str:
-        return await _render(await load_session(opened, session_id), format)
+        session = await load_session(opened, session_id)
+        return await export_session(opened, session.id, format.value)
 
     text = run_on_store(store, work)
     if output is None:
@@ -59,10 +58,3 @@ def _check_writable(output: Path) -> None:
         raise CliError(f"--output {output} is a folder; give the path of a file")
     if not output.parent.is_dir():
         raise CliError(f"--output {output}: the folder {output.parent} does not exist")
-
-
-async def _render(session: Session[Any], format: ExportFormat) -> str:
-    if format is ExportFormat.JSONL:
-        return "".join(event.model_dump_json() + "\n" for event in session.events)
-    messages = await build_prompt_from_session(session, PromptStrategy.CONVERSATION)
-    return json.dumps(messages, indent=2, ensure_ascii=False) + "\n"

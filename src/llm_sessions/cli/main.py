@@ -16,6 +16,7 @@ from .common import GuardedGroup, console
 from .delete_command import delete
 from .demo_command import demo
 from .export_command import export
+from .interop_commands import copy, import_file
 from .list_command import list_sessions
 from .notes import show_library_logs, stop_library_logs
 from .serve_command import serve
@@ -70,6 +71,8 @@ app.command()(show)
 app.command()(export)
 app.command()(delete)
 app.command()(serve)
+app.command("import")(import_file)
+app.command()(copy)
 
 
 def main() -> None:

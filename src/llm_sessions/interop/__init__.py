@@ -13,6 +13,6 @@ infinite one); ``import_session(store, text, format=...)`` stores it all or noth
 
 from __future__ import annotations
 
-from .transfer import FORMATS, OnConflict, conversation_of, export_session, import_session
+from .transfer import FORMATS, Format, OnConflict, conversation_of, export_session, import_session
 
-__all__ = ["FORMATS", "OnConflict", "conversation_of", "export_session", "import_session"]
+__all__ = ["FORMATS", "Format", "OnConflict", "conversation_of", "export_session", "import_session"]

@@ -22,9 +22,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..exceptions import InvalidFileError
+from ..exceptions import InvalidFileError, InvalidInputError
 from ..models.session import Session
 from ..models.session_event import SessionEvent
+from ..validation import validate_id
 
 __all__ = ["VERSION", "dump", "dump_session", "load"]
 
@@ -64,7 +65,8 @@ async def load(text: str) -> list[Session[Any]]:
 def parse(text: str) -> list[Session[Any]]:
     """The synchronous form of ``load``."""
     reader = _Reader()
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a line: JSON text may hold other characters str.splitlines() splits on.
+    for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             reader.read(number, line)
     return reader.finish()
@@ -104,9 +106,7 @@ class _Reader:
         elif kind == _EVENT:
             self._add_event(number, record)
         else:
-            raise InvalidFileError(
-                number, f'"record" is {kind!r}; expected "session" or "event"'
-            )
+            raise InvalidFileError(number, f'"record" is {kind!r}; expected "session" or "event"')
 
     def finish(self) -> list[Session[Any]]:
         if self.pending is None and not self.sessions:
@@ -121,8 +121,10 @@ class _Reader:
                 number, f"version {version!r} is not supported (this reader reads {VERSION})"
             )
         session_id = record.get("id")
-        if not isinstance(session_id, str):
-            raise InvalidFileError(number, f"id {session_id!r} is not a session id")
+        try:
+            session_id = validate_id(session_id, "id")
+        except InvalidInputError as exc:
+            raise InvalidFileError(number, str(exc)) from exc
         if session_id in self.session_ids:
             raise InvalidFileError(number, f"session {session_id!r} appears twice")
         expected = record.pop("event_count", None)

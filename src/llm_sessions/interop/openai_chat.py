@@ -92,14 +92,14 @@ class _Builder:
             content = message.get("content")
             source = EventSource.USER if role == "user" else EventSource.SYSTEM
             text = content if isinstance(content, str) else json.dumps(content)
-            self._append(await self._event(content, source, prompt=text))
+            self.events.append(await self._event(content, source, prompt=text))
 
     async def _reply(self, number: int, message: Mapping[str, Any]) -> None:
         content = message.get("content")
         calls = message.get("tool_calls")
         text = content if isinstance(content, str) else ""
         if not calls:
-            self._append(await self._event(content, EventSource.LLM, completion=text))
+            self.events.append(await self._event(content, EventSource.LLM, completion=text))
             return
         if not isinstance(calls, list):
             raise InvalidFileError(number, f"tool_calls {calls!r} is not a list")
@@ -108,7 +108,7 @@ class _Builder:
         for call in calls:
             call_id, name, arguments = _call_parts(number, call)
             self.open_calls[call_id] = (event.id, name, arguments)
-        self._append(event)
+        self.events.append(event)
 
     async def _tool_result(self, number: int, message: Mapping[str, Any]) -> None:
         call_id = message.get("tool_call_id")
@@ -131,7 +131,7 @@ class _Builder:
             record, EventSource.SYSTEM, prompt=result, kind=EventType.TOOL_CALL
         )
         event.parent_event_id = reply_id
-        self._append(event)
+        self.events.append(event)
 
     async def _event(
         self,
@@ -150,9 +150,6 @@ class _Builder:
             source=source,
             type=kind,
         )
-
-    def _append(self, event: SessionEvent[Any]) -> None:
-        self.events.append(event)
 
 
 def _call_parts(number: int, call: Any) -> tuple[str, str, Any]:

@@ -97,7 +97,9 @@ def messages_from_items(items: Sequence[Any]) -> tuple[list[dict[str, Any]], lis
             continue
         elif kind == "function_call_output":
             output = item.get("output")
-            messages.append({"role": "tool", "tool_call_id": item.get("call_id"), "content": output})
+            messages.append(
+                {"role": "tool", "tool_call_id": item.get("call_id"), "content": output}
+            )
         else:
             raise InvalidFileError(number, f"item type {kind!r} is not supported")
         numbers.append(number)

@@ -14,12 +14,21 @@ from ..models.session import Session
 from ..storage.base import SessionStoreInterface
 from . import jsonl, openai_chat, openai_responses
 
-__all__ = ["FORMATS", "OnConflict", "conversation_of", "export_session", "import_session"]
+__all__ = ["FORMATS", "Format", "OnConflict", "conversation_of", "export_session", "import_session"]
+
+
+class Format(StrEnum):
+    """The formats sessions are exported and imported in."""
+
+    JSONL = "jsonl"
+    OPENAI = "openai"
+    OPENAI_RESPONSES = "openai-responses"
+
 
 FORMATS: dict[str, ModuleType] = {
-    "jsonl": jsonl,
-    "openai": openai_chat,
-    "openai-responses": openai_responses,
+    Format.JSONL: jsonl,
+    Format.OPENAI: openai_chat,
+    Format.OPENAI_RESPONSES: openai_responses,
 }
 """Format name -> its module (each has async ``dump(sessions)`` and ``load(text)``)."""
 
@@ -43,14 +52,14 @@ def format_module(format: str) -> ModuleType:
     return module
 
 
-async def conversation_of(store: SessionStoreInterface, session_id: str) -> list[Session[Any]]:
-    """The session, or every segment of the infinite conversation it belongs to (root first)."""
-    session = await store.get(session_id)
-    if session is None:
-        raise SessionNotFound(session_id)
+async def conversation_of(
+    store: SessionStoreInterface, session: Session[Any]
+) -> list[Session[Any]]:
+    """Every stored segment of the conversation ``session`` belongs to, oldest first; just
+    ``[session]`` for a session that was never segmented."""
     if SEGMENT_STATE_KEY not in session.state:
         return [session]
-    return await InfiniteConversationManager(store=store).get_segments(session_id)
+    return await InfiniteConversationManager(store=store).get_segments(session.id)
 
 
 async def export_session(
@@ -61,7 +70,10 @@ async def export_session(
     A segment of an infinite conversation exports the whole conversation, every segment.
     """
     module = format_module(format)
-    text: str = await module.dump(await conversation_of(store, session_id))
+    session = await store.get(session_id)
+    if session is None:
+        raise SessionNotFound(session_id)
+    text: str = await module.dump(await conversation_of(store, session))
     return text
 
 

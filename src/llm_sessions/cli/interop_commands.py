@@ -1,0 +1,92 @@
+"""``llm-sessions import`` and ``llm-sessions copy``: sessions into a store, and between stores."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from ..interop import Format, OnConflict, import_session
+from ..interop.copy import CopyOutcome, CopyReport, copy_sessions
+from ..storage import SessionStore, open_store
+from .common import DEFAULT_STORE, CliError, StoreOption, console, errors, plural, run_on_store
+
+__all__ = ["copy", "import_file"]
+
+
+def import_file(
+    file: Annotated[str, typer.Argument(help="The file to read, or - for standard input.")],
+    store: StoreOption = DEFAULT_STORE,
+    format: Annotated[
+        Format, typer.Option(help="The file's format (what export wrote).")
+    ] = Format.JSONL,
+    on_conflict: Annotated[
+        OnConflict,
+        typer.Option(
+            help="An id the store already holds: error (store nothing), replace it, "
+            "or rename the imported sessions."
+        ),
+    ] = OnConflict.ERROR,
+) -> None:
+    """Import a conversation exported by ``export`` (or OpenAI messages/items); all or nothing."""
+    text = _read(file)
+
+    async def work(opened: SessionStore) -> list[str]:
+        return await import_session(opened, text, format.value, on_conflict=on_conflict)
+
+    ids = run_on_store(store, work, create=True)
+    console.print(f"imported {plural(len(ids), 'session')}: {', '.join(ids)}")
+
+
+def _read(file: str) -> str:
+    if file == "-":
+        return sys.stdin.read()
+    path = Path(file)
+    if not path.is_file():
+        raise CliError(f"{file}: no such file")
+    return path.read_text(encoding="utf-8")
+
+
+def copy(
+    source: Annotated[str, typer.Option("--from", help="The store URL to copy from.")],
+    target: Annotated[str, typer.Option("--to", help="The store URL to copy into.")],
+    prefix: Annotated[str, typer.Option(help="Only sessions whose id starts with this.")] = "",
+    replace: Annotated[
+        bool, typer.Option(help="Replace sessions the target holds that differ.")
+    ] = False,
+) -> None:
+    """Copy sessions between stores. Run it again to resume: identical sessions are skipped."""
+    report = asyncio.run(_copy(source, target, prefix, replace))
+    console.print(
+        f"copied {report.copied}, skipped {report.skipped}, failed {report.failed} "
+        f"({plural(report.events, 'event')} written)"
+    )
+    for session_id, reason in report.errors.items():
+        errors.print(f"failed {session_id}: {reason}", markup=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+async def _copy(source_url: str, target_url: str, prefix: str, replace: bool) -> CopyReport:
+    source = open_store(source_url)
+    target = open_store(target_url)
+    try:
+        ids = await source.list_sessions(prefix)
+        with Progress(
+            TextColumn("copying"), BarColumn(), MofNCompleteColumn(), console=errors
+        ) as progress:
+            task = progress.add_task("copy", total=len(ids))
+
+            def advance(_: str, __: CopyOutcome) -> None:
+                progress.advance(task)
+
+            return await copy_sessions(
+                source, target, replace=replace, on_progress=advance, session_ids=ids
+            )
+    finally:
+        await source.close()
+        await target.close()
