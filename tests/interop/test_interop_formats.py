@@ -27,10 +27,12 @@ from llm_sessions.tokens import count_text
 
 MODEL = "gpt-4o-mini"
 
+# Values the models accept: valid UTF-8 without NUL.
+chars = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
 ids = st.text("abcdefghij0123456789-_", min_size=1, max_size=12)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(chars, max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(chars, max_size=5), inner),
     max_leaves=8,
 )
 times = st.datetimes(
@@ -49,7 +51,7 @@ events = st.builds(
     timestamp=times,
     source=st.sampled_from(list(EventSource)),
     type=st.sampled_from(list(EventType)),
-    metadata=st.dictionaries(st.text(max_size=5), json_values, max_size=3),
+    metadata=st.dictionaries(st.text(chars, max_size=5), json_values, max_size=3),
     token_usage=usages,
 )
 sessions = st.builds(
@@ -57,7 +59,7 @@ sessions = st.builds(
     id=ids,
     parent_id=st.none() | ids,
     child_ids=st.lists(ids, max_size=3),
-    state=st.dictionaries(st.text(max_size=5), json_values, max_size=3),
+    state=st.dictionaries(st.text(chars, max_size=5), json_values, max_size=3),
     events=st.lists(events, max_size=6, unique_by=lambda event: event.id),
 )
 
