@@ -39,11 +39,12 @@ def test_export_to_a_folder_is_one_error_line(store_url: str, tmp_path: Path) ->
 @pytest.mark.parametrize(
     "command", [["list"], ["show", "x"], ["export", "x"], ["delete", "x", "--yes"]]
 )
+@pytest.mark.parametrize("columns", [80, 200])
 def test_reading_a_missing_sqlite_database_does_not_create_it(
-    command: list[str], tmp_path: Path
+    command: list[str], columns: int, tmp_path: Path
 ) -> None:
     database = tmp_path / "typo.db"
-    result = invoke(*command, "--store", f"sqlite:///{database}")
+    result = invoke(*command, "--store", f"sqlite:///{database}", columns=columns)
     assert result.exit_code == 1
     assert f"no database at {database}" in _one_error_line(result.output)
     assert list(tmp_path.iterdir()) == []

@@ -138,3 +138,12 @@ def test_the_demo_hint_on_the_default_store_needs_no_store_option() -> None:
 def test_the_demo_on_memory_says_the_session_is_gone() -> None:
     output = invoke("demo", "--store", "memory://", columns=400).output
     assert "gone" in output and "llm-sessions show" not in output
+
+
+def test_demo_json_is_an_array_of_its_segments(store_url: str) -> None:
+    result = invoke("demo", "--store", store_url, "--json")
+    assert result.exit_code == 0, result.output
+    segments = json.loads(result.stdout)
+    assert [s["segment"] for s in segments] == ["segment 1 of 2", "segment 2 of 2"]
+    assert all(s["events"] and s["total_tokens"] > 0 for s in segments)
+    assert segments[1]["unpriced_models"] == ["local-llama-3-8b"]

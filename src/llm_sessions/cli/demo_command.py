@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import shlex
 
-from .common import DEFAULT_STORE, StoreOption, console, run_on_store
+from .common import DEFAULT_STORE, JsonOption, StoreOption, console, print_json, run_on_store
 from .demo import run_demo
-from .render import event_tree, usage_table
+from .render import event_tree, session_json, usage_table
 
 __all__ = ["closing_hint", "demo"]
 
 
-def demo(store: StoreOption = DEFAULT_STORE) -> None:
+def demo(store: StoreOption = DEFAULT_STORE, as_json: JsonOption = False) -> None:
     """Run a scripted, offline agent conversation and show what was recorded.
 
     The model's replies are scripted (no network, no API key); token counts come from the real
-    tokenizer and prices from genai-prices.
+    tokenizer and prices from genai-prices. ``--json`` prints the segments as ``show --json``
+    does.
     """
-    console.print(
-        "[bold]llm-sessions demo[/] — a scripted agent (offline: the model's replies are "
-        "scripted; tokens and prices are real)"
-    )
+    if not as_json:
+        console.print(
+            "[bold]llm-sessions demo[/] — a scripted agent (offline: the model's replies are "
+            "scripted; tokens and prices are real)"
+        )
     result = run_on_store(store, run_demo, create=True)
+    if as_json:
+        ids = [segment.id for segment in result.segments]
+        print_json([session_json(s, ids, s.events) for s in result.segments])
+        return
     for index, segment in enumerate(result.segments, start=1):
         console.print(event_tree(segment, f"[bold]segment {index}[/] [dim]{segment.id}[/]"))
     console.print(usage_table(result.segments))

@@ -12,8 +12,9 @@ from ..event_tree import event_tree_data
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..models.token_usage import TokenSummary
+from .chains import position_text
 
-__all__ = ["cost_text", "event_tree", "usage_table"]
+__all__ = ["cost_text", "event_tree", "session_json", "usage_table"]
 
 _KIND_STYLE = {
     "user_message": "bold cyan",
@@ -95,3 +96,20 @@ def usage_table(sessions: Iterable[Session[Any]]) -> Table:
         "",
     )
     return table
+
+
+def session_json(
+    session: Session[Any], chain_ids: list[str], events: Iterable[SessionEvent[Any]]
+) -> dict[str, Any]:
+    """What ``--json`` prints for one session: its place in its conversation, ``events`` as a
+    tree, and its tokens and cost."""
+    summary = session.token_summary
+    return {
+        "id": session.id,
+        "segment": position_text(session.id, chain_ids) or None,
+        "events_total": len(session.events),
+        "events": event_tree_data(events),
+        "total_tokens": session.total_tokens,
+        "total_cost_usd": summary.total_estimated_cost_usd,
+        "unpriced_models": list(summary.unpriced_models),
+    }

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import typer
 
-from ..event_tree import event_tree_data
 from ..models.session import Session
 from ..storage import SessionStore
 from .chains import conversation_of, position_text
@@ -20,7 +19,7 @@ from .common import (
     print_json,
     run_on_store,
 )
-from .render import event_tree, usage_table
+from .render import event_tree, session_json, usage_table
 
 __all__ = ["show"]
 
@@ -50,7 +49,7 @@ def show(
     session, chain = run_on_store(store, work)
     shown = chain if all_segments else [session]
     if as_json:
-        print_json([_as_json(segment, chain, last) for segment in shown])
+        print_json([session_json(s, _ids(chain), _last(s, last)) for s in shown])
         return
     for segment in shown:
         console.print(event_tree(_last(segment, last), _title(segment, chain, last)))
@@ -74,19 +73,6 @@ def _title(session: Session[Any], chain: list[Session[Any]], last: int | None) -
     if last and last < len(session.events):
         parts.append(f"[dim]last {last} of {len(session.events)} events[/]")
     return "  ".join(parts)
-
-
-def _as_json(session: Session[Any], chain: list[Session[Any]], last: int | None) -> dict[str, Any]:
-    summary = session.token_summary
-    return {
-        "id": session.id,
-        "segment": position_text(session.id, _ids(chain)) or None,
-        "events_total": len(session.events),
-        "events": event_tree_data(_last(session, last)),
-        "total_tokens": session.total_tokens,
-        "total_cost_usd": summary.total_estimated_cost_usd,
-        "unpriced_models": list(summary.unpriced_models),
-    }
 
 
 def _ids(chain: list[Session[Any]]) -> list[str]:
