@@ -11,6 +11,7 @@ from ..exceptions import InvalidInputError
 from ..models.session import Session
 from ..validation import validate_id, validate_seconds
 from .base import EventPage, SessionStore
+from .faults import DEFAULT_TIMEOUT, check_timeout
 from .records import StoredPage, StoredSession, build_session, decode_events, event_id_of
 from .removals import is_removal_row, split_removals
 from .sync import WriteBatch, sync_state_for
@@ -35,6 +36,9 @@ class EventLogStore(SessionStore):
     ``max_event_bytes`` (None: no limit) caps the size of one event's JSON; a save with a larger
     event raises ``InvalidInputError`` naming the event, its size and the limit, and writes
     nothing.
+
+    ``timeout`` (seconds) bounds every operation; one that takes longer, or that the backend
+    fails, raises ``StorageError`` (see ``faults``).
     """
 
     def __init__(
@@ -43,6 +47,7 @@ class EventLogStore(SessionStore):
         session_class: type[Session[Any]] = Session,
         expiration_seconds: float | None = None,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         if max_event_bytes is not None and (
             isinstance(max_event_bytes, bool)
@@ -55,6 +60,7 @@ class EventLogStore(SessionStore):
         self.session_class = session_class
         self.expiration_seconds = validate_seconds(expiration_seconds, "expiration_seconds")
         self.max_event_bytes = max_event_bytes
+        self.timeout = check_timeout(timeout)
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)

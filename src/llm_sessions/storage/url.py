@@ -107,6 +107,7 @@ def _open_file(url: str, options: dict[str, Any]) -> SessionStore:
         "expiration_seconds": parse_seconds,
         "auto_save": parse_flag,
         "fsync": parse_flag,
+        "timeout": parse_timeout,
     }
     path = local_path(url, relative_ok=False)
     return FileSessionStore(path, **{**query_options(url, known), **options})

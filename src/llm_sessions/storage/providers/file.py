@@ -36,6 +36,7 @@ from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
+from ..faults import DEFAULT_TIMEOUT
 from ..records import StoredPage, StoredSession, build_session
 from ..removals import is_removal_row
 from ..sync import WriteBatch
@@ -65,6 +66,7 @@ class FileSessionStore(EventLogStore):
     With ``auto_save=False`` saves are kept in memory (``get`` sees them) until ``flush()``
     or ``close()``. ``fsync`` (default True) makes every acknowledged append survive a power
     loss; without it an append survives a crash of the process but not of the machine.
+    ``timeout`` bounds how long an operation waits for another process's lock.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class FileSessionStore(EventLogStore):
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         fsync: bool = True,
         cache_size: int = 32,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         if os.name != "posix":
             raise StorageError("FileSessionStore needs a POSIX system (fcntl.flock)")
@@ -84,6 +87,7 @@ class FileSessionStore(EventLogStore):
             session_class=session_class,
             expiration_seconds=expiration_seconds,
             max_event_bytes=max_event_bytes,
+            timeout=timeout,
         )
         self.directory = Path(directory)
         self._folder = os.fspath(directory)
@@ -265,7 +269,7 @@ class FileSessionStore(EventLogStore):
         files = self._files(session_id)
         if not os.path.exists(files.header):
             return None
-        with locked(files.lock, exclusive=False):
+        with locked(files.lock, exclusive=False, timeout=self.timeout):
             doc = read_header(files.header)
             if doc is None or expired(doc, time.time()):
                 return None
@@ -273,7 +277,7 @@ class FileSessionStore(EventLogStore):
 
     def _write_files(self, batch: WriteBatch, log: Log | None) -> Log:
         files = self._files(batch.session_id)
-        with locked(files.lock, exclusive=True):
+        with locked(files.lock, exclusive=True, timeout=self.timeout):
             doc = read_header(files.header)
             if doc is not None and expired(doc, time.time()):
                 unlink(files.events)  # an expired session is gone: start afresh
@@ -308,7 +312,7 @@ class FileSessionStore(EventLogStore):
         files = self._files(session_id)
         if not (os.path.exists(files.header) or os.path.exists(files.events)):
             return False
-        with locked(files.lock, exclusive=True):
+        with locked(files.lock, exclusive=True, timeout=self.timeout):
             try:
                 doc = read_header(files.header)
                 existed = doc is not None and not expired(doc, time.time())
@@ -322,7 +326,7 @@ class FileSessionStore(EventLogStore):
         files = self._files(session_id)
         if not os.path.exists(files.header):
             return False
-        with locked(files.lock, exclusive=True):
+        with locked(files.lock, exclusive=True, timeout=self.timeout):
             doc = read_header(files.header)
             now = time.time()
             if doc is None or expired(doc, now):
@@ -377,7 +381,7 @@ class FileSessionStore(EventLogStore):
         adapter: TypeAdapter[list[Any]] = TypeAdapter(event_list)
         for _, stem in list(self._header_files()):
             files = Files.at(self._folder, stem)
-            with locked(files.lock, exclusive=True):
+            with locked(files.lock, exclusive=True, timeout=self.timeout):
                 moved += self._vacuum_session(files, adapter)
         return moved
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,18 +39,20 @@ def file_stem(session_id: str) -> str:
 
 
 @contextmanager
-def locked(path: str, exclusive: bool) -> Iterator[None]:
+def locked(path: str, exclusive: bool, timeout: float) -> Iterator[None]:
     """Hold a flock on ``path``; retries if the file was deleted while we waited for it.
 
-    A writer creates the store's folder if it is missing. The retries are bounded: a folder
-    that exists yet refuses new files (``/proc/self``) raises ``StorageError``, never spins."""
+    A writer creates the store's folder if it is missing. Every wait is bounded: a lock held by
+    another process for ``timeout`` seconds, or a folder that exists yet refuses new files
+    (``/proc/self``), raises ``StorageError``; nothing spins or blocks for good."""
+    deadline = time.monotonic() + timeout
     mode = os.O_RDWR if exclusive else os.O_RDONLY  # readers need no write access
     for _ in range(_LOCK_ATTEMPTS):
         fd = _open_lock_file(path, mode, exclusive)
         if fd is None:
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            _flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, path, timeout)
             current = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
             current = False
@@ -73,6 +76,24 @@ def locked(path: str, exclusive: bool) -> Iterator[None]:
 _LOCK_ATTEMPTS = 100
 """Tries to open and lock a lock file; each retry means another process deleted it (or the
 folder refuses new files), so a few are plenty."""
+
+
+def _flock(fd: int, operation: int, deadline: float, path: str, timeout: float) -> None:
+    """``flock`` that gives up at ``deadline`` (polling: a blocking flock cannot be
+    interrupted from another thread)."""
+    delay = 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, operation | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise StorageError(
+                    f"{path} stayed locked by another writer for {timeout:g} s "
+                    "(the store's timeout)"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.01)
 
 
 def _open_lock_file(path: str, mode: int, exclusive: bool) -> int | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -24,9 +25,10 @@ from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
+from ..faults import DEFAULT_TIMEOUT, storage_error, within
 from ..records import StoredPage, StoredSession
 from ..sync import WriteBatch
-from ..url_parts import parse_seconds, split_query
+from ..url_parts import parse_seconds, parse_timeout, split_query
 from .postgres_schema import (
     LIVE,
     READ,
@@ -62,7 +64,17 @@ def _import_asyncpg() -> Any:
 
 
 def _driver_errors(asyncpg: Any) -> tuple[type[BaseException], ...]:
-    return (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+    # InternalClientError ("cannot switch to state ...") is what a connection whose backend
+    # was terminated mid-operation can raise; it derives from neither of the other two.
+    from asyncpg.exceptions import InternalClientError
+
+    return (
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        InternalClientError,
+        OSError,
+        TimeoutError,
+    )
 
 
 def _check_schema(schema: object) -> str:
@@ -103,7 +115,10 @@ class PostgresSessionStore(EventLogStore):
     ``dsn`` is an asyncpg DSN (``postgresql://user:password@host:port/db``). The connection pool
     (``min_size``..``max_size`` connections) and the tables are created on first use, never
     here. ``connect_timeout`` bounds how long an unreachable server can stall that first use;
-    ``expiration_seconds`` makes every save (re)start the session's time to live.
+    ``expiration_seconds`` makes every save (re)start the session's time to live. ``timeout``
+    bounds every operation (waiting for a row lock included): when it passes, the operation
+    raises ``StorageError`` and its connection is dropped from the pool, as is any connection
+    that fails for a reason other than an error the server reported.
     """
 
     def __init__(
@@ -117,12 +132,14 @@ class PostgresSessionStore(EventLogStore):
         min_size: int = 1,
         max_size: int = 10,
         connect_timeout: float = 5.0,
+        timeout: float = DEFAULT_TIMEOUT,
         **connect_kwargs: Any,
     ) -> None:
         super().__init__(
             session_class=session_class,
             expiration_seconds=expiration_seconds,
             max_event_bytes=max_event_bytes,
+            timeout=timeout,
         )
         self.dsn = dsn
         self.schema = _check_schema(schema)
@@ -133,11 +150,17 @@ class PostgresSessionStore(EventLogStore):
             "timeout": validate_seconds(connect_timeout, "connect_timeout"),
             "reset": _keep_session,
             **connect_kwargs,
+            # The server gives up too, so a statement stuck on a lock ends cleanly on its side.
+            "server_settings": {
+                "statement_timeout": str(math.ceil(self.timeout * 1000)),
+                **connect_kwargs.get("server_settings", {}),
+            },
         }
         self._pool: Any = None
         self._schema_ready = False
         self._setup_lock = asyncio.Lock()
         self._errors: tuple[type[BaseException], ...] = (OSError, TimeoutError)
+        self._server_error: type[BaseException] = Exception
         q = f'"{self.schema}"'
         self._sql_read = READ.format(s=q)
         self._sql_write = WRITE.format(s=q)
@@ -151,10 +174,12 @@ class PostgresSessionStore(EventLogStore):
     def from_url(cls, url: str, **kwargs: Any) -> PostgresSessionStore:
         """A store for a ``postgresql://`` (or ``postgres://``) URL.
 
-        The query may set ``schema`` and ``expiration_seconds``; the rest of the URL is the
-        asyncpg DSN. Keyword arguments go to the constructor.
+        The query may set ``schema``, ``expiration_seconds`` and ``timeout``; the rest of the
+        URL is the asyncpg DSN. Keyword arguments go to the constructor.
         """
-        options, dsn = split_query(url, {"schema": str, "expiration_seconds": parse_seconds})
+        options, dsn = split_query(
+            url, {"schema": str, "expiration_seconds": parse_seconds, "timeout": parse_timeout}
+        )
         return cls(dsn, **{**options, **kwargs})
 
     # -- the store contract ------------------------------------------------------------------
@@ -270,17 +295,21 @@ class PostgresSessionStore(EventLogStore):
 
         async def attempt() -> _T:
             async with pool.acquire() as connection:
-                return await operation(connection)
+                try:
+                    return await operation(connection)
+                except BaseException as exc:
+                    if not isinstance(exc, self._server_error):
+                        connection.terminate()  # broken or interrupted: never reuse it
+                    raise
 
         return await self._guard(action, subject, attempt())
 
     async def _guard(self, action: str, subject: str, call: Awaitable[_T]) -> _T:
         try:
-            return await call
+            return await within(self.timeout, call)
         except self._errors as exc:
-            raise StorageError(
-                f"PostgreSQL at {_redact(self.dsn)} could not {action} {subject!r}: {exc}"
-            ) from exc
+            where = f"PostgreSQL at {_redact(self.dsn)}"
+            raise storage_error(where, action, subject, exc, self.timeout) from exc
 
     async def _ready(self, needs_tables: bool = True) -> Any:
         if self._pool is not None and (self._schema_ready or not needs_tables):
@@ -296,6 +325,7 @@ class PostgresSessionStore(EventLogStore):
     async def _create_pool(self) -> Any:
         asyncpg = _import_asyncpg()
         self._errors = _driver_errors(asyncpg)
+        self._server_error = asyncpg.PostgresError
         return await asyncpg.create_pool(self.dsn, **self._pool_options)
 
     async def _migrate(self, pool: Any) -> None:

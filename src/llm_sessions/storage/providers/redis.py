@@ -27,10 +27,11 @@ from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
+from ..faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
 from ..records import StoredHeader, StoredPage, StoredSession
 from ..removals import REMOVAL_ID_PREFIX
 from ..sync import WriteBatch
-from ..url_parts import parse_seconds, split_query
+from ..url_parts import parse_seconds, parse_timeout, split_query
 from .redis_script import (
     PAGE_SCRIPT,
     WRITE_SCRIPT,
@@ -50,9 +51,6 @@ __all__ = ["RedisSessionStore", "create_redis_session_store"]
 
 _T = TypeVar("_T")
 logger = logging.getLogger("llm_sessions.storage")
-
-DEFAULT_TIMEOUT = 5.0
-"""Seconds to wait for a connection or a reply before failing with ``StorageError``."""
 
 DEFAULT_MAX_CONNECTIONS = 50
 """Connections a store's own pool opens at most; further operations wait for a free one."""
@@ -74,16 +72,16 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     return (RedisError, OSError, TimeoutError)
 
 
-def _pooled_client(url: str | None, options: dict[str, Any]) -> Redis:
+def _pooled_client(url: str | None, options: dict[str, Any], timeout: float) -> Redis:
     """A client on a pool of its own that waits for a free connection instead of failing,
-    with timeouts and one quick retry so that a dead server fails within seconds."""
+    with socket timeouts and one quick retry so that a dead server fails within seconds."""
     redis_asyncio = _import_redis()
     from redis.asyncio.retry import Retry
     from redis.backoff import ExponentialWithJitterBackoff
 
     settings: dict[str, Any] = {
-        "socket_connect_timeout": DEFAULT_TIMEOUT,
-        "socket_timeout": DEFAULT_TIMEOUT,
+        "socket_connect_timeout": timeout,
+        "socket_timeout": timeout,
         "retry": Retry(ExponentialWithJitterBackoff(cap=0.2, base=0.01), 1),
         "max_connections": DEFAULT_MAX_CONNECTIONS,
         **options,
@@ -112,7 +110,8 @@ class RedisSessionStore(EventLogStore):
     ``redis_client`` is a ``redis.asyncio.Redis``; the store never closes an injected client
     unless ``owns_client=True`` (as ``from_url`` and ``create_redis_session_store`` do).
     ``expiration_seconds`` makes every save (re)start the session's time to live; without it a
-    session lives until deleted or given a TTL with ``set_expiration``.
+    session lives until deleted or given a TTL with ``set_expiration``. ``timeout`` bounds
+    every operation (``StorageError`` when it passes, for example while the server is frozen).
     """
 
     def __init__(
@@ -124,11 +123,13 @@ class RedisSessionStore(EventLogStore):
         *,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         owns_client: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         super().__init__(
             session_class=session_class,
             expiration_seconds=expiration_seconds,
             max_event_bytes=max_event_bytes,
+            timeout=timeout,
         )
         if not isinstance(key_prefix, str):
             raise InvalidInputError("key_prefix", key_prefix, "must be a string")
@@ -147,18 +148,22 @@ class RedisSessionStore(EventLogStore):
     def from_url(cls, url: str, **kwargs: Any) -> RedisSessionStore:
         """A store on a client it creates (and closes) from a ``redis://`` or ``rediss://`` URL.
 
-        The query may set ``key_prefix`` and ``expiration_seconds``; other query parameters and
+        The query may set ``key_prefix``, ``expiration_seconds`` and ``timeout`` (also the
+        pool's socket timeouts); other query parameters and
         keyword arguments that are not the store's go to the connection pool
         (``redis.asyncio.BlockingConnectionPool.from_url``, at most 50 connections unless
         ``max_connections`` says otherwise). No connection is made until first use.
         """
         store_options, driver_url = split_query(
-            url, {"key_prefix": str, "expiration_seconds": parse_seconds}
+            url,
+            {"key_prefix": str, "expiration_seconds": parse_seconds, "timeout": parse_timeout},
         )
-        for name in ("key_prefix", "expiration_seconds", "session_class", "max_event_bytes"):
+        for name in _STORE_OPTIONS:
             if name in kwargs:
                 store_options[name] = kwargs.pop(name)
-        return cls(_pooled_client(driver_url, kwargs), owns_client=True, **store_options)
+        timeout = check_timeout(store_options.get("timeout", DEFAULT_TIMEOUT))
+        client = _pooled_client(driver_url, kwargs, timeout)
+        return cls(client, owns_client=True, **store_options)
 
     # -- the store contract ------------------------------------------------------------------
 
@@ -349,11 +354,19 @@ class RedisSessionStore(EventLogStore):
 
     async def _call(self, action: str, subject: str, call: Awaitable[_T]) -> _T:
         try:
-            return await call
+            return await within(self.timeout, call)
         except self._errors as exc:
-            raise StorageError(
-                f"Redis at {self._server()} could not {action} {subject!r}: {exc}"
-            ) from exc
+            where = f"Redis at {self._server()}"
+            raise storage_error(where, action, subject, exc, self.timeout) from exc
+
+
+_STORE_OPTIONS = (
+    "key_prefix",
+    "expiration_seconds",
+    "session_class",
+    "max_event_bytes",
+    "timeout",
+)
 
 
 def _ordered_runs(bodies: dict[Any, Any], order: Sequence[str | bytes]) -> list[str | bytes]:
@@ -374,12 +387,13 @@ async def create_redis_session_store(
     """Connect to Redis (checked with a ``PING``) and return a store that owns the client.
 
     ``redis_kwargs`` go to the connection pool (for example ``ssl=True``, ``username``,
-    ``max_connections``, default 50); connect and reply timeouts default to 5 seconds. An
-    unreachable server raises ``StorageError`` from the driver's error.
+    ``max_connections``, default 50); ``timeout`` (default 10 seconds) bounds every operation.
+    An unreachable server raises ``StorageError`` from the driver's error.
     """
     session_class = redis_kwargs.pop("session_class", Session)
+    timeout = check_timeout(redis_kwargs.pop("timeout", DEFAULT_TIMEOUT))
     client = _pooled_client(
-        None, {"host": host, "port": port, "db": db, "password": password, **redis_kwargs}
+        None, {"host": host, "port": port, "db": db, "password": password, **redis_kwargs}, timeout
     )
     store = RedisSessionStore(
         client,
@@ -387,9 +401,10 @@ async def create_redis_session_store(
         expiration_seconds=expiration_seconds,
         session_class=session_class,
         owns_client=True,
+        timeout=timeout,
     )
     try:
-        await client.ping()
+        await within(timeout, client.ping())
     except _driver_errors() as exc:
         await client.aclose()
         raise StorageError(f"Redis at {host}:{port}/{db} does not answer: {exc}") from exc

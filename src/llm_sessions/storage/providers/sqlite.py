@@ -29,6 +29,7 @@ from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
+from ..faults import DEFAULT_TIMEOUT
 from ..records import StoredHeader, StoredPage, StoredSession
 from ..removals import REMOVAL_ID_PREFIX
 from ..sync import HeaderChanges, WriteBatch
@@ -98,7 +99,8 @@ class SQLiteSessionStore(EventLogStore):
 
     ``synchronous`` is SQLite's setting: ``"full"`` (the default) makes every acknowledged save
     survive a power loss; ``"normal"`` is faster and survives a crash of the process.
-    ``timeout`` is how long a writer waits for another process's transaction, in seconds.
+    ``timeout`` is how long an operation waits for another process's transaction, in seconds,
+    before it raises ``StorageError``.
     """
 
     def __init__(
@@ -108,20 +110,18 @@ class SQLiteSessionStore(EventLogStore):
         expiration_seconds: float | None = None,
         *,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         synchronous: str = "full",
     ) -> None:
         super().__init__(
             session_class=session_class,
             expiration_seconds=expiration_seconds,
             max_event_bytes=max_event_bytes,
+            timeout=timeout,
         )
         if synchronous.lower() not in _SYNCHRONOUS:
             raise InvalidInputError("synchronous", synchronous, f"must be one of {_SYNCHRONOUS}")
-        if timeout < 0:
-            raise InvalidInputError("timeout", timeout, "must be >= 0 seconds")
         self.path = str(path)
-        self.timeout = timeout
         self.synchronous = synchronous.lower()
         self._connection: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
