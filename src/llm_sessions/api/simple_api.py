@@ -27,7 +27,7 @@ from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
-from ..storage.base import SessionStore, SessionStoreInterface
+from ..storage.base import SessionStore, SessionStoreInterface, refreshed
 from ..storage.provider import SessionStoreProvider
 from ..storage.url import open_store
 from ..summaries import LLMCallback, SummarizationStrategy
@@ -370,7 +370,7 @@ class SessionManager:
         """The current session as the store holds it now, including what other writers (a tool
         processor, another process) appended; the in-memory store returns the same object."""
         session = await self._ensure_session()
-        fresh = await self.store.get(session.id)
+        fresh = await refreshed(self.store, session)
         if fresh is not None and fresh is not session:
             self._session = session = fresh
         return session

@@ -141,6 +141,14 @@ class SessionStore(ABC):
         await self.close()
 
 
+async def refreshed(store: SessionStoreInterface, session: Session[Any]) -> Session[Any] | None:
+    """``session`` as ``store`` holds it now (None if gone): ``store.refresh`` for our stores,
+    which reads only what changed, a full ``get`` for any other store."""
+    if isinstance(store, SessionStore):
+        return await store.refresh(session)
+    return await store.get(session.id)
+
+
 @dataclass(frozen=True)
 class EventPage:
     """Which events a ``read_events`` call asks for (see ``SessionStore.read_events``)."""

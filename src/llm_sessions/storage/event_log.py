@@ -13,8 +13,9 @@ from ..validation import validate_id, validate_seconds
 from .base import EventPage, SessionStore
 from .faults import DEFAULT_TIMEOUT, check_timeout
 from .records import StoredPage, StoredSession, build_session, decode_events, event_id_of
+from .refresh import apply_refresh
 from .removals import is_removal_row, split_removals
-from .sync import WriteBatch, sync_state_for
+from .sync import SyncState, WriteBatch, sync_state_for
 
 if TYPE_CHECKING:
     from ..models.session_event import SessionEvent
@@ -121,6 +122,35 @@ class EventLogStore(SessionStore):
         stored = await self._read(session_id)
         return None if stored is None else [row for row in stored.events if is_removal_row(row)]
 
+    async def refresh(self, session: Session[Any]) -> Session[Any] | None:
+        """Bring ``session`` up to date in place and return it (None if the store no longer
+        has it): the stored header, and the events stored after the last one it read, in
+        store order, whoever wrote them; its own unsaved events stay at the end.
+
+        Reads the header and the new events only, so a caller that refreshes on every turn
+        pays for what changed, not for the length of the session. A session this store did
+        not read or write is loaded afresh, as by ``get``; so is one whose last read event is
+        no longer stored. Edits that other writers make to events this object already read
+        are seen by ``get``, not by a refresh.
+        """
+        self._ensure_open()
+        sync = session._sync
+        if not isinstance(sync, SyncState) or sync.store_token is not self:
+            return await self.get(session.id)
+        async with sync.lock:
+            try:
+                stored = await self._read_since(session.id, sync.read_through)
+            except InvalidInputError:  # the event it had read last is gone: start afresh
+                stored = None
+                fresh = await self.get(session.id)
+            else:
+                fresh = session if stored is not None else None
+            if stored is not None:
+                apply_refresh(session, sync, stored)
+        if fresh is not None:
+            fresh._store = self
+        return fresh
+
     async def save(self, session: Session[Any]) -> None:
         self._ensure_open()
         if not isinstance(session, Session):
@@ -165,6 +195,20 @@ class EventLogStore(SessionStore):
         start, end = page.bounds(positions, len(stored.events), session_id)
         rows = list(stored.events[start:end])
         return StoredPage(rows[::-1] if page.newest_first else rows, stored.location)
+
+    async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
+        """The stored header and the events stored after the event ``after`` (all of them
+        for None), or None if the session is absent or expired; ``unknown_event`` if
+        ``after`` is not one of its events.
+
+        This default reads the whole log; the stores override it with a read of the tail.
+        """
+        stored = await self._read(session_id)
+        if stored is None or after is None:
+            return stored
+        positions = {event_id_of(row): n for n, row in enumerate(stored.events)}
+        start, _ = EventPage(after=after).bounds(positions, len(stored.events), session_id)
+        return StoredSession(stored.header, stored.events[start:], stored.location)
 
     @abstractmethod
     async def _write(self, batch: WriteBatch) -> None:

@@ -27,7 +27,12 @@ __all__ = [
     "StoredSession",
     "build_session",
     "decode_events",
+    "decode_rows",
     "event_id_of",
+    "header_session",
+    "install_events",
+    "last_row_id",
+    "snapshot_of",
 ]
 
 logger = logging.getLogger("llm_sessions.storage")
@@ -85,6 +90,15 @@ def event_id_of(row: str | bytes) -> str | None:
     return found if isinstance(found, str) else None
 
 
+def last_row_id(rows: Sequence[str | bytes]) -> str | None:
+    """The id of the last row of a log whose id can be read (an event or a removal record):
+    where a reader that has read these rows resumes."""
+    for row in reversed(rows):
+        if (row_id := event_id_of(row)) is not None:
+            return row_id
+    return None
+
+
 @lru_cache(maxsize=32)
 def _events_adapter(session_class: type[Session[Any]]) -> TypeAdapter[list[Any]]:
     event_type: Any = session_class.model_fields["events"].annotation
@@ -101,19 +115,18 @@ def decode_events(
     """The events of stored log rows, in order, without removal records and the events they
     remove (every read path decodes through here)."""
     rows, removed = split_removals(rows, location)
-    events = _decode_rows(session_class, rows, location)
-    if removed:
-        events = [event for event in events if event.id not in removed]
-    return events
+    return [
+        event
+        for event in decode_rows(session_class, rows, location)
+        if event is not None and event.id not in removed
+    ]
 
 
-def _decode_rows(
+def decode_rows(
     session_class: type[Session[Any]], rows: Sequence[str | bytes], location: str
 ) -> list[Any]:
-    """Stored event JSON texts as events (trusted: no re-validation of what we wrote).
-
-    An unreadable event is logged at WARNING with its location and skipped.
-    """
+    """One event per stored event row (trusted: no re-validation of what we wrote), None for
+    a row that cannot be read (logged at WARNING with its location)."""
     adapter = _events_adapter(session_class)
     if not rows:
         return []
@@ -133,6 +146,7 @@ def _decode_rows(
             logger.warning(
                 "Skipping unreadable event #%d at %s: %s", index, location, _first_line(exc)
             )
+            events.append(None)
     return events
 
 
@@ -168,10 +182,25 @@ def build_session(
     An unreadable event is logged at WARNING with its location and skipped (the stored row is
     left as it is); an unreadable header raises ``CorruptSessionData``.
     """
+    session = header_session(session_class, session_id, stored)
+    events = decode_events(session_class, stored.events, stored.location)
+    install_events(session, events)
+    session.rebuild_token_summary()
+    session._sync = SyncState(store_token, len(events), snapshot_of(session))
+    session._sync.read_through = last_row_id(stored.events)
+    session.watch_events(events)
+    return session
+
+
+def header_session(
+    session_class: type[Session[Any]], session_id: str, stored: StoredSession
+) -> Session[Any]:
+    """A session with the stored header and no events; ``CorruptSessionData`` if the header
+    cannot be read."""
     header = stored.header
     try:
         runs = [SessionRun.model_validate_json(raw) for raw in header.runs]
-        session = session_class.model_validate(
+        return session_class.model_validate(
             {
                 "id": session_id,
                 "parent_id": header.parent_id,
@@ -189,10 +218,16 @@ def build_session(
     except (ValidationError, ValueError, TypeError) as exc:
         logger.warning("Unreadable session header at %s: %s", stored.location, _first_line(exc))
         raise CorruptSessionData(stored.location, _first_line(exc)) from exc
-    events = decode_events(session_class, stored.events, stored.location)
+
+
+def install_events(session: Session[Any], events: list[Any]) -> None:
+    """Make ``events`` the session's event list (as read from a store, not new events)."""
     session.__dict__["events"] = events
-    session.rebuild_token_summary()
-    snapshot = HeaderSnapshot(
+
+
+def snapshot_of(session: Session[Any]) -> HeaderSnapshot:
+    """The session's header as a store that has just written or read it holds it."""
+    return HeaderSnapshot(
         parent_id=session.parent_id,
         child_ids=tuple(session.child_ids),
         task_ids=tuple(session.task_ids),
@@ -200,6 +235,3 @@ def build_session(
         state=copy_json(session.state),
         properties=copy_json(session.metadata.properties),
     )
-    session._sync = SyncState(store_token, len(events), snapshot)
-    session.watch_events(events)
-    return session

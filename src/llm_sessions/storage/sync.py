@@ -129,6 +129,12 @@ class SyncState:
         self.store_token = store_token
         self.events_written = events_written
         self.removals_written = 0
+        self.read_count = events_written
+        """How many of the session's first events are, in store order, all it has read of the
+        store's log (a refresh reads what follows)."""
+        self.read_through: str | None = None
+        """The id of the last stored row (an event or a removal record) it has read (None:
+        nothing yet)."""
         self.snapshot = snapshot
         self.edited_events: dict[str, SessionEvent[Any]] = {}
         self.lock = asyncio.Lock()
@@ -140,6 +146,7 @@ class SyncState:
     def note_removed(self, positions: list[int], event_ids: set[str]) -> None:
         """Events at ``positions`` of the session's list were taken out of it."""
         self.events_written -= sum(1 for position in positions if position < self.events_written)
+        self.read_count -= sum(1 for position in positions if position < self.read_count)
         for event_id in event_ids:
             self.edited_events.pop(event_id, None)
 

@@ -43,7 +43,7 @@ from ..models._base import utc_now
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..models.session_run import SessionRun
-from ..storage.base import SessionStoreInterface
+from ..storage.base import SessionStoreInterface, refreshed
 from ..storage.provider import SessionStoreProvider
 from ..tools import ToolRegistry, get_default_registry
 from ..validation import validate_id
@@ -108,6 +108,7 @@ class SessionAwareToolProcessor:
         self._cache = ResultCache(check_count("cache_size", cache_size, minimum=1))
         self.registry = registry if registry is not None else get_default_registry()
         self.store = store if store is not None else SessionStoreProvider.get_store()
+        self._session: Session[Any] | None = None
 
     @classmethod
     async def create(cls, session_id: str, **kwargs: Any) -> Self:
@@ -117,8 +118,14 @@ class SessionAwareToolProcessor:
         return processor
 
     async def load_session(self) -> Session[Any]:
-        """The session, read from the store; raises ``SessionNotFound``."""
-        session = await self.store.get(self.session_id)
+        """The session as the store holds it now; raises ``SessionNotFound``. Once read, it
+        is kept and brought up to date, reading only what changed (``store.refresh``)."""
+        held = self._session
+        if held is None:
+            session = await self.store.get(self.session_id)
+        else:
+            session = await refreshed(self.store, held)
+        self._session = session
         if session is None:
             raise SessionNotFound(self.session_id)
         return session

@@ -156,6 +156,14 @@ class FileSessionStore(EventLogStore):
         found = await self._read_log(session_id)
         return None if found is None else stored(found[0], found[1], self._location(session_id))
 
+    async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
+        found = await self._read_log(session_id)
+        if found is None:
+            return None
+        doc, log = found
+        start, _ = EventPage(after=after).bounds(log.index, len(log.lines), session_id)
+        return stored(doc, log, self._location(session_id), start)
+
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
         found = await self._read_log(session_id)
         if found is None:

@@ -180,8 +180,9 @@ def expired(doc: dict[str, Any], now: float) -> bool:
     return expires is not None and expires <= now
 
 
-def stored(doc: dict[str, Any], log: Log, location: str) -> StoredSession:
-    """The session as the store contract returns it, from its header document and log."""
+def stored(doc: dict[str, Any], log: Log, location: str, first: int = 0) -> StoredSession:
+    """The session as the store contract returns it, from its header document and log (the
+    events from position ``first`` on)."""
     try:
         header = StoredHeader(
             created_at=datetime.fromisoformat(doc["created_at"]),
@@ -196,7 +197,7 @@ def stored(doc: dict[str, Any], log: Log, location: str) -> StoredSession:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         logger.warning("Unreadable session header at %s: %r", location, exc)
         raise CorruptSessionData(location, repr(exc)) from exc
-    return StoredSession(header, list(log.lines), location)
+    return StoredSession(header, log.lines[first:], location)
 
 
 def apply_in_memory(

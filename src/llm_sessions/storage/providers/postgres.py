@@ -245,9 +245,16 @@ class PostgresSessionStore(EventLogStore):
     # -- the event log -----------------------------------------------------------------------
 
     async def _read(self, session_id: str) -> StoredSession | None:
-        rows = await self._run("read", session_id, lambda c: c.fetch(self._sql_read, session_id))
+        return await self._read_since(session_id, None)
+
+    async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
+        rows = await self._run(
+            "read", session_id, lambda c: c.fetch(self._sql_read, session_id, after)
+        )
         if not rows or rows[0][0] is None:
             return None
+        if not rows[0][2]:
+            raise unknown_event("after", str(after), session_id)
         location = self._location(session_id)
         header = stored_header(rows[0][0], location)
         return StoredSession(header, [row[1] for row in rows[1:]], location)

@@ -159,8 +159,10 @@ LIVE = "(expires_at IS NULL OR expires_at > now())"
 
 # One statement (one snapshot, one round trip): the header as a JSON object in the first row,
 # then one row per event in log order. Rows are cheaper to fetch than one 10,000-element array.
+# $2 (NULL: the whole log) is an event id: only the events stored after it are read, and the
+# header row's ``found`` says whether it is an event of the session.
 READ = """
-SELECT header, body FROM (
+SELECT header, body, found FROM (
     SELECT 0 AS part, 0::bigint AS seq, json_build_object(
         'parent_id', s.parent_id,
         'created_at', s.created_at,
@@ -171,16 +173,21 @@ SELECT header, body FROM (
         'state', (SELECT json_object_agg(key, value) FROM {s}.state WHERE session_id = s.id),
         'properties',
             (SELECT json_object_agg(key, value) FROM {s}.properties WHERE session_id = s.id)
-    )::text AS header, NULL::json AS body
+    )::text AS header, NULL::json AS body,
+    $2::text IS NULL OR EXISTS (
+        SELECT FROM {s}.events WHERE session_id = $1 AND event_id = $2
+    ) AS found
     FROM {s}.sessions AS s
     WHERE s.id = $1 AND (s.expires_at IS NULL OR s.expires_at > now())
     UNION ALL
-    SELECT 1, e.seq, NULL, e.body
+    SELECT 1, e.seq, NULL, e.body, NULL
     FROM {s}.events AS e
     WHERE e.session_id = $1 AND EXISTS (
         SELECT FROM {s}.sessions AS s
         WHERE s.id = $1 AND (s.expires_at IS NULL OR s.expires_at > now())
-    )
+    ) AND ($2::text IS NULL OR e.seq > (
+        SELECT seq FROM {s}.events WHERE session_id = $1 AND event_id = $2
+    ))
 ) AS log
 ORDER BY part, seq
 """

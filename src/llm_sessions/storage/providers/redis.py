@@ -247,6 +247,9 @@ class RedisSessionStore(EventLogStore):
     # -- the event log -----------------------------------------------------------------------
 
     async def _read(self, session_id: str) -> StoredSession | None:
+        return await self._read_since(session_id, None)
+
+    async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
         keys = self._keys(session_id)
         meta, children, tasks, runs, run_order, state, props, events, _ = keys
         pipe = self.client.pipeline(transaction=True)
@@ -257,13 +260,24 @@ class RedisSessionStore(EventLogStore):
         pipe.zrange(run_order, 0, -1)
         pipe.hgetall(state)
         pipe.hgetall(props)
-        pipe.lrange(events, 0, -1)
+        if after is None:
+            pipe.lrange(events, 0, -1)
+        else:  # the events after ``after``, by the position the event index holds (queued)
+            await self._page_script(
+                keys=page_keys(self.key_prefix, session_id),
+                args=page_args(after, None, None, False),
+                client=pipe,
+            )
         replies = await self._call("read", session_id, pipe.execute())
         header_fields, child_ids, task_ids, run_bodies, run_ids, state_raw, props_raw, rows = (
             replies
         )
         if not header_fields:
             return None
+        if after is not None:
+            if _text(rows[0]):
+                raise unknown_event("after", after, session_id)
+            rows = rows[1:]
         header = self._header(
             session_id,
             {_text(k): _text(v) for k, v in header_fields.items()},

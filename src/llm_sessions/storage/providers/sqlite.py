@@ -162,7 +162,10 @@ class SQLiteSessionStore(EventLogStore):
     # -- EventLogStore -------------------------------------------------------------------------
 
     async def _read(self, session_id: str) -> StoredSession | None:
-        return await self._run(self._read_sync, session_id)
+        return await self._run(self._read_sync, session_id, None)
+
+    async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
+        return await self._run(self._read_sync, session_id, after)
 
     async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
         return await self._run(self._removal_rows_sync, session_id)
@@ -223,7 +226,7 @@ class SQLiteSessionStore(EventLogStore):
 
     # -- work done on the connection's thread -------------------------------------------------
 
-    def _read_sync(self, session_id: str) -> StoredSession | None:
+    def _read_sync(self, session_id: str, after: str | None) -> StoredSession | None:
         conn = self._conn()
         location = f"{self.path} (session {session_id!r})"
         with _transaction(conn, "BEGIN"):  # one snapshot for the header and the events
@@ -240,10 +243,12 @@ class SQLiteSessionStore(EventLogStore):
             state = conn.execute(
                 "SELECT key, json FROM state WHERE session_id = ? ORDER BY rowid", (session_id,)
             ).fetchall()
+            first = 0 if after is None else _seq_of(conn, session_id, "after", after) + 1
             events = [
                 body
                 for (body,) in conn.execute(
-                    "SELECT body FROM events WHERE session_id = ? ORDER BY seq", (session_id,)
+                    "SELECT body FROM events WHERE session_id = ? AND seq >= ? ORDER BY seq",
+                    (session_id, first),
                 )
             ]
         try:

@@ -1,0 +1,86 @@
+"""Bringing a session a caller already holds up to date with its store, reading only what is new.
+
+A session read from (or written to) a durable store remembers how many of its first events are
+the store's log as it read it, and the id of the last row it read. A refresh reads the stored
+header and the rows stored after that one, in store order: events this object wrote itself
+(kept as the same objects), events other writers added (decoded and put in their store place),
+and removal records (the events they name leave the session). Its own unsaved events stay at
+the end, still to be written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models._base import set_listener
+from ..models.session import Session
+from ..models.session_event import SessionEvent
+from .records import (
+    StoredSession,
+    decode_rows,
+    event_id_of,
+    header_session,
+    install_events,
+    last_row_id,
+    snapshot_of,
+)
+from .removals import split_removals
+from .sync import SyncState
+
+__all__ = ["apply_refresh"]
+
+_HEADER_FIELDS = ("parent_id", "child_ids", "task_ids", "runs", "state", "metadata")
+
+
+def apply_refresh(session: Session[Any], sync: SyncState, stored: StoredSession) -> None:
+    """Update ``session`` in place from ``stored``: its header, and the rows stored after
+    ``sync.read_through`` (``stored.events``, in store order)."""
+    fresh_header = header_session(type(session), session.id, stored)
+    rows, removed = split_removals(stored.events, stored.location)
+    known = session.events[: sync.read_count]
+    held = {event.id: event for event in session.events[sync.read_count : sync.events_written]}
+    unsaved = session.events[sync.events_written :]
+    page, added = _page_events(session, rows, held, stored.location)
+    read = [event for event in (*known, *page) if event.id not in removed]
+    for event in (*known, *page, *unsaved):
+        if event.id in removed:
+            set_listener(event, None)
+    install_events(session, [*read, *(e for e in unsaved if e.id not in removed)])
+    for name in _HEADER_FIELDS:
+        session.__dict__[name] = fresh_header.__dict__[name]
+    for event_id in removed:
+        sync.edited_events.pop(event_id, None)
+    added = [event for event in added if event.id not in removed]
+    session.watch_events(added)
+    if held or removed:  # events left the session: totals from scratch
+        session.rebuild_token_summary()
+    else:
+        for event in added:
+            if event.token_usage is not None:
+                session.token_summary.add(event.token_usage)
+    sync.events_written = sync.read_count = len(read)
+    sync.read_through = last_row_id(stored.events) or sync.read_through
+    sync.snapshot = snapshot_of(session)
+
+
+def _page_events(
+    session: Session[Any],
+    rows: list[str | bytes],
+    held: dict[str, SessionEvent[Any]],
+    location: str,
+) -> tuple[list[SessionEvent[Any]], list[SessionEvent[Any]]]:
+    """The events of ``rows`` in order, reusing the ones this object wrote (taken out of
+    ``held``), and which of them are new to it."""
+    local = [held.pop(event_id_of(row) or "", None) for row in rows]
+    to_decode = [row for row, event in zip(rows, local, strict=True) if event is None]
+    decoded = iter(decode_rows(type(session), to_decode, location))
+    page: list[SessionEvent[Any]] = []
+    added: list[SessionEvent[Any]] = []
+    for event in local:
+        if event is None:
+            event = next(decoded)
+            if event is None:  # unreadable, already logged
+                continue
+            added.append(event)
+        page.append(event)
+    return page, added

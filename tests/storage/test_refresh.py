@@ -1,0 +1,184 @@
+"""``store.refresh(session)``: a session a caller holds catches up with its store, reading only
+what is new, and other writers' events appear in store order exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TYPE_CHECKING, Any
+
+from llm_sessions import SessionManager
+from llm_sessions.models import Session, SessionEvent, TokenUsage
+from llm_sessions.storage import SessionStore
+
+if TYPE_CHECKING:
+    from conftest import StoreCase
+
+
+async def load(store: SessionStore, session_id: str) -> Session[Any]:
+    session = await store.get(session_id)
+    assert session is not None
+    return session
+
+
+def ids(session: Session[Any]) -> list[str]:
+    return [event.id for event in session.events]
+
+
+def event(name: str, tokens: int = 0) -> SessionEvent[Any]:
+    usage = TokenUsage(prompt_tokens=tokens, model="gpt-4o-mini") if tokens else None
+    return SessionEvent(id=name, message=name, token_usage=usage)
+
+
+async def test_refresh_takes_other_writers_events_in_store_order(durable_case: StoreCase) -> None:
+    mine_store, their_store = durable_case.open(), durable_case.open()
+    mine: Session[Any] = Session(id="shared")
+    await mine.add_event(event("a0", 3))
+    await mine_store.save(mine)
+    theirs = await load(their_store, "shared")
+    kept = mine.events[0]
+
+    for n in range(1, 4):
+        await mine.add_event_and_save(event(f"a{n}", 1))
+        await theirs.add_event_and_save(event(f"b{n}", 10))
+        await theirs.set_state("seen", n)
+        refreshed = await mine_store.refresh(mine)
+        assert refreshed is mine
+        assert ids(mine) == ids(await load(durable_case.open(), "shared"))
+    assert await mine_store.refresh(mine) is mine  # nothing new: nothing changes
+    assert ids(mine) == ["a0", "a1", "b1", "a2", "b2", "a3", "b3"]
+    assert mine.events[0] is kept
+    assert mine.state == {"seen": 3}
+    assert mine.total_tokens == 3 + 3 * 1 + 3 * 10
+
+    await mine.add_event_and_save(event("a4"))  # still writes only what is new
+    assert ids(await load(durable_case.open(), "shared")) == [*ids(mine)]
+
+
+async def test_refresh_keeps_unsaved_events_at_the_end(store_case: StoreCase) -> None:
+    store = store_case.open()
+    session: Session[Any] = Session(id="unsaved")
+    await session.add_event(event("saved"))
+    await store.save(session)
+    await session.add_event(event("pending"))
+    refreshed = await store.refresh(session)
+    assert refreshed is not None
+    assert ids(refreshed) == ["saved", "pending"]
+    await store.save(refreshed)
+    assert ids(await load(store_case.open() if store_case.durable else store, "unsaved")) == [
+        "saved",
+        "pending",
+    ]
+
+
+async def test_refresh_of_a_deleted_session_is_none(store_case: StoreCase) -> None:
+    store = store_case.open()
+    session: Session[Any] = Session(id="deleted")
+    await session.add_event(event("e"))
+    await store.save(session)
+    await store.delete("deleted")
+    assert await store.refresh(session) is None
+
+
+async def test_refresh_after_the_session_was_recreated_loads_it_afresh(
+    durable_case: StoreCase,
+) -> None:
+    store, other = durable_case.open(), durable_case.open()
+    session: Session[Any] = Session(id="again")
+    await session.add_event(event("old"))
+    await store.save(session)
+    await other.delete("again")
+    again: Session[Any] = Session(id="again")
+    await again.add_event(event("new"))
+    await other.save(again)
+    refreshed = await store.refresh(session)
+    assert refreshed is not None
+    assert ids(refreshed) == ["new"]
+
+
+_WRITER = r"""
+import asyncio, sys
+from llm_sessions.models import SessionEvent
+from llm_sessions.storage import open_store
+
+async def main(url, count):
+    store = open_store(url)
+    try:
+        session = await store.get("raced")
+        print("ready", flush=True)
+        sys.stdin.readline()
+        for n in range(count):
+            await session.add_event_and_save(SessionEvent(id=f"p{n}", message=n))
+    finally:
+        await store.close()
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+
+async def test_refresh_while_another_process_writes(durable_case: StoreCase) -> None:
+    store = durable_case.open()
+    session: Session[Any] = Session(id="raced")
+    await store.save(session)
+    writer = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _WRITER,
+        durable_case.url,
+        "60",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert writer.stdin is not None and writer.stdout is not None
+    assert await writer.stdout.readline() == b"ready\n", await writer.stderr.read()  # type: ignore[union-attr]
+    writer.stdin.write(b"go\n")
+    await writer.stdin.drain()
+    n = 0
+    while writer.returncode is None:
+        await session.add_event_and_save(event(f"m{n}"))
+        refreshed = await store.refresh(session)
+        assert refreshed is session
+        assert len(set(ids(session))) == len(session.events)  # never twice
+        n += 1
+        try:
+            await asyncio.wait_for(writer.wait(), 0.001)
+        except TimeoutError:
+            pass
+    _, error = await writer.communicate()
+    assert writer.returncode == 0, error.decode()
+    await store.refresh(session)
+    assert ids(session) == ids(await load(durable_case.open(), "raced"))
+    assert sorted(i for i in ids(session) if i.startswith("p")) == sorted(
+        f"p{k}" for k in range(60)
+    )
+
+
+async def test_a_manager_sees_another_writers_turns_once(durable_case: StoreCase) -> None:
+    first = SessionManager(store=durable_case.open())
+    await first.user_says("one")
+    second = SessionManager(first.session_id, store=durable_case.open())
+    for n in range(3):
+        await second.ai_responds(f"reply {n}", model="gpt-4o-mini")
+        await first.user_says(f"again {n}")
+        contents = [turn["content"] for turn in await first.get_conversation()]
+        assert contents == [turn["content"] for turn in await second.get_conversation()]
+    assert contents == ["one", "reply 0", "again 0", "reply 1", "again 1", "reply 2", "again 2"]
+
+
+async def test_refresh_applies_another_writers_removals(durable_case: StoreCase) -> None:
+    mine_store, their_store = durable_case.open(), durable_case.open()
+    mine: Session[Any] = Session(id="removals")
+    for name in ("a", "b", "c"):
+        await mine.add_event(event(name, 2))
+    await mine_store.save(mine)
+    theirs = await load(their_store, "removals")
+    await theirs.add_event_and_save(event("d", 5))
+    await theirs.remove_events(["b", "d"])
+    await mine.add_event_and_save(event("e", 1))
+    assert await mine_store.refresh(mine) is mine
+    assert ids(mine) == ["a", "c", "e"] == ids(await load(durable_case.open(), "removals"))
+    assert mine.total_tokens == 2 + 2 + 1
+    await mine.add_event_and_save(event("f"))
+    assert await mine_store.refresh(mine) is mine
+    assert ids(mine) == ["a", "c", "e", "f"] == ids(await load(durable_case.open(), "removals"))
