@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conftest import StoreCase
 from llm_sessions import SessionManager
 from llm_sessions.exceptions import (
     InvalidInputError,
@@ -16,6 +15,9 @@ from llm_sessions.exceptions import (
     TokenLimitExceeded,
 )
 from llm_sessions.storage import SessionStore
+
+if TYPE_CHECKING:
+    from conftest import StoreCase
 
 
 def _reader(case: StoreCase, writer: SessionStore) -> SessionStore:
@@ -354,3 +356,102 @@ async def test_a_reply_with_malformed_tool_calls_is_refused(store_case: StoreCas
     with pytest.raises(InvalidInputError, match="tool_calls"):
         await sm.ai_responds({"role": "assistant", "tool_calls": "weather()"})
     assert len((await sm.get_session()).events) == 1
+
+
+# -- fork, whole conversations, delete ---------------------------------------------------------
+
+
+async def test_fork_at_an_event_copies_up_to_it_and_leaves_the_original(
+    store_case: StoreCase,
+) -> None:
+    store = store_case.open()
+    sm = SessionManager("trunk", store=store, system_prompt="Sys.")
+    await sm.user_says("one")
+    await sm.ai_responds("reply one", model="gpt-4o-mini")
+    await sm.user_says("two")
+    await sm.ai_responds("reply two", model="gpt-4o-mini")
+    reply_one = (await sm.get_session()).events[2]
+    assert reply_one.message == "reply one"
+
+    branch = await sm.fork(reply_one.id, session_id="branch")
+    assert branch.session_id == "branch"
+    await branch.user_says("two, differently")
+
+    reader = _reader(store_case, store)
+    forked = SessionManager("branch", store=reader, create=False)
+    assert [m["content"] for m in await forked.get_conversation()] == [
+        "one",
+        "reply one",
+        "two, differently",
+    ]
+    assert (await forked.get_messages_for_llm())[0] == {"role": "system", "content": "Sys."}
+    session = await forked.get_session()
+    assert session.parent_id == "trunk"
+    assert session.metadata.properties["forked_from"] == {
+        "session_id": "trunk",
+        "event_id": reply_one.id,
+    }
+    original = SessionManager("trunk", store=reader)
+    assert [m["content"] for m in await original.get_conversation()] == [
+        "one",
+        "reply one",
+        "two",
+        "reply two",
+    ]
+    assert (await original.get_session()).child_ids == []
+
+
+async def test_fork_across_segments_of_an_infinite_conversation(store_case: StoreCase) -> None:
+    store = store_case.open()
+    sm = SessionManager("long", infinite_context=True, token_threshold=0, store=store)
+    for n in range(3):
+        await sm.user_says(f"q{n}")
+        await sm.ai_responds(f"a{n}", model="gpt-4o-mini")
+    chain = await sm.get_session_chain()
+    assert len(chain) == 3
+    first_segment = await store.get(chain[1])
+    assert first_segment is not None
+    at = next(e for e in first_segment.events if e.message == "a1")
+
+    branch = await sm.fork(at.id)
+    contents = [m["content"] for m in await branch.get_conversation()]
+    assert contents == ["q0", "a0", "q1", "a1"]
+    assert [m["content"] for m in await sm.get_conversation()] == [
+        "q0",
+        "a0",
+        "q1",
+        "a1",
+        "q2",
+        "a2",
+    ]
+
+
+async def test_whole_conversation_stats_and_delete(store_case: StoreCase) -> None:
+    store = store_case.open()
+    sm = SessionManager("chain", infinite_context=True, token_threshold=0, store=store)
+    for n in range(3):
+        await sm.user_says(f"q{n}")
+        await sm.ai_responds(f"a{n}", model="gpt-4o-mini")
+    chain = await sm.get_session_chain()
+    whole = await sm.get_conversation(all_segments=True)
+    assert [m["content"] for m in whole] == ["q0", "a0", "q1", "a1", "q2", "a2"]
+    assert [m["content"] for m in await sm.get_conversation(all_segments=False)] == ["q2", "a2"]
+    stats = await sm.get_stats(all_segments=True)
+    assert stats["session_segments"] == 3 and stats["user_messages"] == 3
+    segments = [await store.get(i) for i in chain]
+    assert stats["total_tokens"] == sum(s.total_tokens for s in segments if s is not None)
+
+    assert await sm.delete() == 3
+    reader = _reader(store_case, store)
+    for segment_id in chain:
+        assert await reader.get(segment_id) is None
+    assert await sm.get_conversation() == []  # a fresh start under the same id
+
+
+async def test_fork_at_an_unknown_event_is_refused(store_case: StoreCase) -> None:
+    store = store_case.open()
+    sm = SessionManager("no-fork", store=store)
+    await sm.user_says("hello")
+    with pytest.raises(InvalidInputError, match="at_event_id"):
+        await sm.fork("no-such-event")
+    assert await store.list_sessions() == ["no-fork"]

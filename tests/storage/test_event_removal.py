@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conftest import StoreCase
 from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models import Session, SessionEvent
 from llm_sessions.storage import SessionStore
 from llm_sessions.storage.providers.file import FileSessionStore
+
+if TYPE_CHECKING:
+    from conftest import StoreCase
 
 
 def reader(case: StoreCase, writer: SessionStore) -> SessionStore:

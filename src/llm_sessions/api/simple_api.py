@@ -9,7 +9,6 @@ messages = await sm.get_messages_for_llm()
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 from uuid import uuid4
@@ -17,7 +16,6 @@ from uuid import uuid4
 from .. import telemetry
 from ..exceptions import (
     InvalidInputError,
-    InvalidSessionOperation,
     SessionAlreadyExists,
     SessionNotFound,
 )
@@ -33,6 +31,7 @@ from ..storage.url import open_store
 from ..summaries import LLMCallback, SummarizationStrategy
 from ..tool_processing import SessionAwareToolProcessor, ToolResult
 from ..validation import ensure_json_value, validate_id
+from .forks import fork_session
 from .replies import as_text, recorded_reply
 from .system_prompt import (
     check_system_prompt,
@@ -41,6 +40,7 @@ from .system_prompt import (
     system_prompt_event,
     with_system_prompt,
 )
+from .turns import clear_segments, conversation_stats, last_reply_id, pop_last_turn
 
 __all__ = [
     "SessionManager",
@@ -161,7 +161,7 @@ class SessionManager:
         if session is None:
             session = await self._create_session()
         self._session = session
-        self._last_reply_id = _last_reply_id(session)
+        self._last_reply_id = last_reply_id(session)
         await self._record_system_prompt(session)
         return session
 
@@ -335,7 +335,7 @@ class SessionManager:
         await self._ensure_session()
         results = await self.tools.process_llm_message(llm_msg, llm_callback, usage=usage)
         session = await self._refreshed_session()
-        self._last_reply_id = _last_reply_id(session)
+        self._last_reply_id = last_reply_id(session)
         return results
 
     # -- undo -------------------------------------------------------------------------------
@@ -345,24 +345,58 @@ class SessionManager:
         system prompt stays. Returns the removed events. Raises ``InvalidSessionOperation``,
         changing nothing, when the current session has no user message."""
         session = await self._refreshed_session()
-        start = _last_user_message_index(session)
-        if start is None:
-            raise InvalidSessionOperation(
-                "pop the last turn", f"session {session.id!r} has no user message"
-            )
-        doomed = [event.id for event in session.events[start:] if not is_system_prompt(event)]
-        removed = await session.remove_events(doomed)
-        self._last_reply_id = _last_reply_id(session)
+        removed = await pop_last_turn(session)
+        self._last_reply_id = last_reply_id(session)
         return removed
 
     async def clear(self) -> None:
         """Remove every event of the conversation (every segment in infinite mode) except the
         system prompt; the session itself stays, and later messages go on in it."""
-        for segment in await self._all_segments(True):
-            doomed = [event.id for event in segment.events if not is_system_prompt(event)]
-            if doomed:
-                await segment.remove_events(doomed)
+        await clear_segments(await self._all_segments(True))
         self._last_reply_id = None
+
+    # -- fork and delete --------------------------------------------------------------------
+
+    async def fork(
+        self, at_event_id: str | None = None, *, session_id: str | None = None
+    ) -> SessionManager:
+        """A new conversation with copies of this one's events up to and including
+        ``at_event_id`` (all of them if None; any segment's event in infinite mode), and a
+        manager for it with this one's settings and store. The fork's ``parent_id`` is the
+        session forked from and its ``forked_from`` property names the session and event; the
+        original is not changed. An unknown event id raises ``InvalidInputError``."""
+        segments = await self._all_segments(True)
+        fork = await fork_session(self.store, segments, at_event_id, session_id)
+        return SessionManager(
+            fork.id,
+            self._infinite_context,
+            self._segments.token_threshold,
+            self._segments.max_turns_per_segment,
+            store=self.store,
+            model=self._model,
+            summarizer=self._summarizer,
+            summarization_strategy=self._segments.summarization_strategy,
+            tool_options=self._tool_options,
+        )
+
+    async def delete(self) -> int:
+        """Delete the conversation from the store, every segment of it in infinite mode;
+        returns how many sessions were deleted. Using the manager afterwards starts the
+        conversation afresh under the same id."""
+        segments = await self._all_segments(True)
+        deleted = 0
+        for segment in segments:
+            deleted += bool(await self.store.delete(segment.id))
+        self._session = None
+        self._last_reply_id = None
+        self._segments = InfiniteConversationManager(
+            token_threshold=self._segments.token_threshold,
+            max_turns_per_segment=self._segments.max_turns_per_segment,
+            summarization_strategy=self._segments.summarization_strategy,
+            summary_model=self._segments.summary_model,
+            store=self._store,
+        )
+        return deleted
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -384,17 +418,18 @@ class SessionManager:
         return [session]
 
     async def get_conversation(
-        self, include_all_segments: bool | None = None
+        self, include_all_segments: bool | None = None, *, all_segments: bool | None = None
     ) -> list[dict[str, Any]]:
-        """The user and assistant messages as ``{"role", "content", "timestamp"}`` dicts (all
-        segments by default in infinite mode)."""
+        """The user and assistant messages as ``{"role", "content", "timestamp"}`` dicts; in
+        infinite mode every segment's by default (``all_segments=False``: the newest only)."""
+        include = all_segments if all_segments is not None else include_all_segments
         return [
             {
                 "role": _ROLES[event.source],
                 "content": event.message,
                 "timestamp": event.timestamp.isoformat(),
             }
-            for segment in await self._all_segments(include_all_segments)
+            for segment in await self._all_segments(include)
             for event in segment.events
             if event.type is EventType.MESSAGE and not is_system_prompt(event)
         ]
@@ -403,28 +438,17 @@ class SessionManager:
         """The ids of every segment, root first (just this session's id when not infinite)."""
         return [segment.id for segment in await self._all_segments(True)]
 
-    async def get_stats(self, include_all_segments: bool | None = None) -> dict[str, Any]:
-        """Counts, tokens and cost of the conversation (across segments in infinite mode);
-        ``events_by_type`` counts events by type, custom types included."""
-        segments = await self._all_segments(include_all_segments)
-        events = [event for segment in segments for event in segment.events]
-        messages = [e for e in events if e.type is EventType.MESSAGE]
+    async def get_stats(
+        self, include_all_segments: bool | None = None, *, all_segments: bool | None = None
+    ) -> dict[str, Any]:
+        """Counts, tokens and cost of the conversation (across every segment by default in
+        infinite mode); ``events_by_type`` counts events by type, custom types included, and
+        ``unpriced_models`` names the models whose tokens ``estimated_cost`` leaves out."""
+        include = all_segments if all_segments is not None else include_all_segments
+        segments = await self._all_segments(include)
         return {
             "session_id": self.session_id,
-            "session_segments": len(segments),
-            "session_chain": [segment.id for segment in segments],
-            "total_events": len(events),
-            "user_messages": sum(1 for e in messages if e.source is EventSource.USER),
-            "ai_messages": sum(1 for e in messages if e.source is EventSource.LLM),
-            "tool_calls": sum(1 for e in events if e.type is EventType.TOOL_CALL),
-            "events_by_type": dict(Counter(str(e.type) for e in events)),
-            "total_tokens": sum(segment.total_tokens for segment in segments),
-            "estimated_cost": sum(segment.total_cost for segment in segments),
-            "unpriced_models": sorted(
-                {model for segment in segments for model in segment.token_summary.unpriced_models}
-            ),
-            "created_at": segments[0].metadata.created_at.isoformat(),
-            "last_update": segments[-1].last_update_time.isoformat(),
+            **conversation_stats(segments),
             "infinite_context": self._infinite_context,
         }
 
@@ -451,22 +475,6 @@ def _as_store(store: SessionStoreInterface | str | None) -> SessionStoreInterfac
     if store is not None and not isinstance(store, SessionStoreInterface):
         raise InvalidInputError("store", store, "must be a session store, a store URL or None")
     return store
-
-
-def _last_user_message_index(session: Session[Any]) -> int | None:
-    for index in range(len(session.events) - 1, -1, -1):
-        event = session.events[index]
-        if event.type is EventType.MESSAGE and event.source is EventSource.USER:
-            return index
-    return None
-
-
-def _last_reply_id(session: Session[Any]) -> str | None:
-    for event in reversed(session.events):
-        if event.type is EventType.MESSAGE and event.source is EventSource.LLM:
-            reply_id: str = event.id
-            return reply_id
-    return None
 
 
 # The originals defined the helpers in this module; they live in ``helpers``, which needs
