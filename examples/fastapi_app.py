@@ -1,8 +1,8 @@
 """A FastAPI app that keeps one session per user: each request loads (or creates) the user's
 session from the store, records the exchange, and answers with the reply and the running cost.
 
-    pip install fastapi uvicorn && uvicorn fastapi_app:app      # from examples/, to serve it
-    python examples/fastapi_app.py                              # two users, in-process
+    pip install "llm-sessions[server]" && uvicorn fastapi_app:app   # from examples/: serve it
+    python examples/fastapi_app.py            # two users, in-process (also needs httpx)
 """
 
 # expect: alice: Noted: my name is alice.
