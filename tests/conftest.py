@@ -3,18 +3,29 @@
 Tests that need Redis or PostgreSQL take the ``redis_url`` / ``postgres_url`` fixtures. Where no
 server answers they skip with the reason, unless ``LLM_SESSIONS_REQUIRE_SERVICES=1`` (set by CI),
 where a missing server fails the run instead.
+
+``redis_cluster``, ``redis_sentinel`` and ``secured_redis`` start private Redis deployments
+(``redis_topologies``) once per test run, on free ports, and stop them at the end.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
 
 from llm_sessions.storage import InMemorySessionStore, SessionStoreProvider
+from redis_topologies import (
+    RedisCluster,
+    RedisSentinel,
+    SecuredRedis,
+    TopologyError,
+    redis_server_available,
+)
 
 REDIS_URL = os.environ.get("LLM_SESSIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get(
@@ -35,10 +46,7 @@ def _answers(url: str, default_port: int) -> bool:
 def _require(url: str, default_port: int, name: str) -> str:
     if _answers(url, default_port):
         return url
-    message = f"{name} does not answer at {url}"
-    if os.environ.get("LLM_SESSIONS_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{message} and LLM_SESSIONS_REQUIRE_SERVICES=1")
-    pytest.skip(message)
+    _skip_or_fail(f"{name} does not answer at {url}")
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +59,53 @@ def redis_url() -> str:
 def postgres_url() -> str:
     """URL of a PostgreSQL server that answers (skips or fails where none does)."""
     return _require(POSTGRES_URL, 5432, "PostgreSQL")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--redis-topologies",
+        action="store_true",
+        help="also run the store suites on a private Redis Cluster and behind a Sentinel",
+    )
+
+
+def _skip_or_fail(message: str) -> NoReturn:
+    if os.environ.get("LLM_SESSIONS_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{message} and LLM_SESSIONS_REQUIRE_SERVICES=1")
+    pytest.skip(message)
+
+
+_Deployment = TypeVar("_Deployment", RedisCluster, RedisSentinel, SecuredRedis)
+
+
+def _private_redis(start: Callable[[], _Deployment]) -> Iterator[_Deployment]:
+    if not redis_server_available():
+        _skip_or_fail("redis-server and redis-cli are not installed")
+    try:
+        deployment = start()
+    except TopologyError as exc:
+        _skip_or_fail(str(exc))
+    yield deployment
+    deployment.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A private 3-master Redis Cluster on free ports (``.url``: ``redis://h:p1,h:p2,h:p3``)."""
+    yield from _private_redis(RedisCluster.start)
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel() -> Iterator[RedisSentinel]:
+    """A private primary + replica watched by a Sentinel (``.url``: ``redis://h:s/mymaster``;
+    ``.failover()`` promotes the replica)."""
+    yield from _private_redis(RedisSentinel.start)
+
+
+@pytest.fixture(scope="session")
+def secured_redis() -> Iterator[SecuredRedis]:
+    """A private password-protected server, also on TLS (``.url``, ``.tls_url``, ``.ca_file``)."""
+    yield from _private_redis(SecuredRedis.start)
 
 
 @pytest.fixture

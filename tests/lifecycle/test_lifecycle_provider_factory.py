@@ -59,8 +59,8 @@ def test_bad_redis_url_names_the_variable() -> None:
     with pytest.raises(InvalidInputError) as info:
         factory_for_env(env)
     assert info.value.field == "REDIS_URL"
-    env = {"SESSION_PROVIDER": "redis", "SESSION_REDIS_URL": "redis://a:1,b:2/0"}
-    with pytest.raises(InvalidInputError, match=r"SESSION_REDIS_URL.*Sentinel"):
+    env = {"SESSION_PROVIDER": "redis", "SESSION_REDIS_URL": "redis://a:1,b:2/3"}
+    with pytest.raises(InvalidInputError, match=r"SESSION_REDIS_URL.*only database 0"):
         factory_for_env(env)
 
 

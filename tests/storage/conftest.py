@@ -1,6 +1,7 @@
 """One store factory for the contract suite, parametrized over every store.
 
-``store_case`` describes one kind of store backed by data unique to the test: ``case.url`` opens
+``store_case`` describes one kind of store backed by data unique to the test (every kind; with
+``--redis-topologies`` also Redis Cluster and Sentinel, see ``TOPOLOGY_KINDS``): ``case.url`` opens
 it (in this process or another), ``case.open()`` returns a new store object on the same data, so
 a test can write with one object and read back with a fresh one.
 """
@@ -19,6 +20,16 @@ from llm_sessions.storage import SessionStore, open_store
 
 DURABLE_KINDS = ["file", "sqlite", "redis", "postgres"]
 ALL_KINDS = ["memory", *DURABLE_KINDS]
+TOPOLOGY_KINDS = ["redis-cluster", "redis-sentinel"]
+"""Redis on a private Cluster and behind a private Sentinel: added with ``--redis-topologies``."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``store_case`` / ``durable_case`` over the kinds of store."""
+    extra = TOPOLOGY_KINDS if metafunc.config.getoption("--redis-topologies") else []
+    for name, kinds in (("store_case", ALL_KINDS), ("durable_case", DURABLE_KINDS)):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, [*kinds, *extra], indirect=True)
 
 
 @dataclass
@@ -51,6 +62,10 @@ def _url_for(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     if kind == "redis":
         base = request.getfixturevalue("redis_url")
         return f"{base}?key_prefix=test-{token}:"
+    if kind == "redis-cluster":
+        return f"{request.getfixturevalue('redis_cluster').url}?key_prefix=test-{token}:"
+    if kind == "redis-sentinel":
+        return f"{request.getfixturevalue('redis_sentinel').url}?key_prefix=test-{token}:"
     if kind == "postgres":
         base = request.getfixturevalue("postgres_url")
         return f"{base}?schema=test_{token}"
@@ -60,7 +75,7 @@ def _url_for(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
 async def _cleanup(case: StoreCase) -> None:
     for store in case.opened:
         await store.close()
-    if case.kind in ("redis", "postgres") and case.opened:
+    if case.kind in ("redis", "redis-cluster", "redis-sentinel", "postgres") and case.opened:
         # Remove this test's keys / schema through a store of its own (tests may have closed
         # theirs).
         cleaner = open_store(case.url)
@@ -68,7 +83,7 @@ async def _cleanup(case: StoreCase) -> None:
         await cleaner.close()
 
 
-@pytest.fixture(params=ALL_KINDS)
+@pytest.fixture
 async def store_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreCase]:
     """Every kind of store, each on data private to the test."""
     case = StoreCase(request.param, _url_for(request.param, tmp_path, request))
@@ -76,7 +91,7 @@ async def store_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
     await _cleanup(case)
 
 
-@pytest.fixture(params=DURABLE_KINDS)
+@pytest.fixture
 async def durable_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreCase]:
     """Every durable store (file, SQLite, Redis, PostgreSQL), on data private to the test."""
     case = StoreCase(request.param, _url_for(request.param, tmp_path, request))

@@ -1,4 +1,7 @@
-"""The Redis provider: one pooled ``redis.asyncio.Redis`` client per factory.
+"""The Redis provider: one pooled ``redis.asyncio`` client per factory.
+
+The URL may name one server, a Sentinel-watched primary (``redis://s1:26379,s2:26379/mymaster``)
+or a Cluster (``redis://n1:7000,n2:7000,n3:7000``); see ``llm_sessions.redis_urls``.
 
 The client is created on first use (never at import or construction time) with ``from_url`` and
 shared by every context the factory opens, so N operations reuse the pool's connections instead
@@ -21,7 +24,6 @@ import os
 from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 try:
     from redis.asyncio import Redis
@@ -34,6 +36,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ...exceptions import InvalidInputError, InvalidSessionOperation, StorageError
+from ...redis_urls import connect_redis, parse_redis_url, redact_url
 from ..inputs import check_key, check_seconds, check_value
 from ..protocol import ProviderFactory, SharedSessionContext
 
@@ -48,36 +51,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-_SCHEMES = ("redis", "rediss", "unix")
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***`` (for messages and logs)."""
-    parts = urlsplit(url)
-    credentials, at, host = parts.netloc.rpartition("@")
-    if not at or ":" not in credentials:
-        return url
-    user = credentials.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def check_redis_url(url: object, field: str = "redis_url") -> str:
-    """Return ``url`` if it is a single-server ``redis://``, ``rediss://`` or ``unix://`` URL."""
-    if not isinstance(url, str):
-        raise InvalidInputError(field, url, f"must be a string, not {type(url).__name__}")
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme not in _SCHEMES:
-        raise InvalidInputError(
-            field, redact_url(url), "must start with redis://, rediss:// or unix://"
-        )
-    if "," in urlsplit(url).netloc:
-        raise InvalidInputError(
-            field,
-            redact_url(url),
-            "names several hosts; Sentinel and Cluster URLs are not supported, "
-            "give one server's URL",
-        )
-    return url
+    """Return ``url`` if it is a Redis URL: one server (``redis://``, ``rediss://``,
+    ``unix://``), Sentinel or Cluster (see ``llm_sessions.redis_urls``)."""
+    return parse_redis_url(url, field).url
 
 
 class RedisSession:
@@ -184,7 +163,7 @@ class RedisProviderFactory:
             return self._session
         if self._loop is not None and self._loop is not loop:
             self._abandon_or_refuse()
-        self._client = Redis.from_url(self.url, **self._options)
+        self._client = connect_redis(parse_redis_url(self.url), **self._options)
         self._session = RedisSession(self._client, self.url)
         self._loop = loop
         return self._session

@@ -15,15 +15,17 @@ a store is created.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
+from ...redis_urls import RedisTopology, connect_redis, parse_redis_url
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
@@ -56,6 +58,10 @@ DEFAULT_MAX_CONNECTIONS = 50
 """Connections a store's own pool opens at most; further operations wait for a free one."""
 
 
+CLUSTER_MAX_CONNECTIONS = 1000
+"""Connections a store opens at most to each Cluster node (operations beyond it fail)."""
+
+
 def _import_redis() -> Any:
     try:
         import redis.asyncio as redis_asyncio
@@ -72,20 +78,24 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     return (RedisError, OSError, TimeoutError)
 
 
-def _pooled_client(url: str | None, options: dict[str, Any], timeout: float) -> Redis:
-    """A client on a pool of its own that waits for a free connection instead of failing,
-    with socket timeouts and one quick retry so that a dead server fails within seconds."""
-    redis_asyncio = _import_redis()
+def _client_settings(options: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Socket timeouts and one quick retry, so that a dead server fails within seconds."""
     from redis.asyncio.retry import Retry
     from redis.backoff import ExponentialWithJitterBackoff
 
-    settings: dict[str, Any] = {
+    return {
         "socket_connect_timeout": timeout,
         "socket_timeout": timeout,
         "retry": Retry(ExponentialWithJitterBackoff(cap=0.2, base=0.01), 1),
         "max_connections": DEFAULT_MAX_CONNECTIONS,
         **options,
     }
+
+
+def _pooled_client(url: str | None, options: dict[str, Any], timeout: float) -> Redis:
+    """A client on a pool of its own that waits for a free connection instead of failing."""
+    redis_asyncio = _import_redis()
+    settings = _client_settings(options, timeout)
     if url is not None:
         pool = redis_asyncio.BlockingConnectionPool.from_url(url, **settings)
     else:
@@ -138,6 +148,13 @@ class RedisSessionStore(EventLogStore):
         self.client = redis_client
         self.key_prefix = key_prefix
         self._owns_client = owns_client
+        self._where: str | None = None
+        self._cluster = type(redis_client).__name__ == "RedisCluster"
+        # A Cluster client maps its nodes on first use; doing that before the first
+        # transaction keeps redis-py from mapping them on another event loop.
+        self._initialize: Callable[[], Awaitable[Any]] | None = getattr(
+            redis_client, "initialize", None
+        )
         self._errors = _driver_errors()
         self._write_script = redis_client.register_script(WRITE_SCRIPT)
         self._page_script = redis_client.register_script(PAGE_SCRIPT)
@@ -146,7 +163,9 @@ class RedisSessionStore(EventLogStore):
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisSessionStore:
-        """A store on a client it creates (and closes) from a ``redis://`` or ``rediss://`` URL.
+        """A store on a client it creates (and closes) from a ``redis://`` or ``rediss://`` URL:
+        one server, Sentinel (``redis://s1:26379,s2:26379/mymaster``) or Cluster
+        (``redis://n1:7000,n2:7000,n3:7000``), see ``llm_sessions.redis_urls``.
 
         The query may set ``key_prefix``, ``expiration_seconds`` and ``timeout`` (also the
         pool's socket timeouts); other query parameters and
@@ -162,8 +181,20 @@ class RedisSessionStore(EventLogStore):
             if name in kwargs:
                 store_options[name] = kwargs.pop(name)
         timeout = check_timeout(store_options.get("timeout", DEFAULT_TIMEOUT))
-        client = _pooled_client(driver_url, kwargs, timeout)
-        return cls(client, owns_client=True, **store_options)
+        target = parse_redis_url(driver_url)
+        if target.topology is RedisTopology.SERVER:
+            client = _pooled_client(driver_url, kwargs, timeout)
+        else:
+            _import_redis()
+            settings = _client_settings(kwargs, timeout)
+            if target.topology is RedisTopology.CLUSTER and "max_connections" not in kwargs:
+                # redis-py's asyncio Cluster fails (and drops its connections) when a node's
+                # pool is exhausted instead of waiting: give each node a generous pool.
+                settings["max_connections"] = CLUSTER_MAX_CONNECTIONS
+            client = connect_redis(target, **settings)
+        store = cls(client, owns_client=True, **store_options)
+        store._where = target.redacted()
+        return store
 
     # -- the store contract ------------------------------------------------------------------
 
@@ -171,7 +202,7 @@ class RedisSessionStore(EventLogStore):
         validate_id(session_id)
         self._ensure_open()
         keys = self._keys(session_id)
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self._pipeline()
         pipe.exists(keys[0])
         pipe.delete(*keys)
         existed, _ = await self._call("delete", session_id, pipe.execute())
@@ -196,7 +227,7 @@ class RedisSessionStore(EventLogStore):
         self._ensure_open()
         ttl_ms = _ms(validate_seconds(seconds, "seconds"))
         keys = self._keys(session_id)
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self._pipeline()
         pipe.exists(keys[0])
         for key in keys:
             if ttl_ms is None:
@@ -252,7 +283,7 @@ class RedisSessionStore(EventLogStore):
     async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
         keys = self._keys(session_id)
         meta, children, tasks, runs, run_order, state, props, events, _ = keys
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self._pipeline()
         pipe.hgetall(meta)
         pipe.zrange(children, 0, -1)
         pipe.zrange(tasks, 0, -1)
@@ -327,6 +358,12 @@ class RedisSessionStore(EventLogStore):
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def _pipeline(self) -> Any:
+        """A MULTI/EXEC pipeline; on a Cluster a plain pipeline of the session's keys (one slot,
+        one node, one round trip) because redis-py's asyncio Cluster transactions open
+        connections on an event loop of their own. Writes are one atomic script either way."""
+        return self.client.pipeline(transaction=not self._cluster)
+
     def _keys(self, session_id: str) -> list[str]:
         return session_keys(self.key_prefix, session_id)
 
@@ -358,7 +395,12 @@ class RedisSessionStore(EventLogStore):
             raise CorruptSessionData(location, reason) from exc
 
     def _server(self) -> str:
-        kwargs = self.client.connection_pool.connection_kwargs
+        if self._where is not None:
+            return self._where
+        pool = getattr(self.client, "connection_pool", None)
+        if pool is None:
+            return type(self.client).__name__
+        kwargs = pool.connection_kwargs
         if "path" in kwargs:
             return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
         return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
@@ -366,8 +408,19 @@ class RedisSessionStore(EventLogStore):
     def _location(self, key: str) -> str:
         return f"{self._server()} key {key!r}"
 
+    async def _initialize_once(self, pending: Awaitable[Any]) -> None:
+        assert self._initialize is not None
+        try:
+            await self._initialize()
+        except BaseException:
+            _close_unawaited(pending)
+            raise
+        self._initialize = None
+
     async def _call(self, action: str, subject: str, call: Awaitable[_T]) -> _T:
         try:
+            if self._initialize is not None:
+                await self._initialize_once(call)
             return await within(self.timeout, call)
         except self._errors as exc:
             where = f"Redis at {self._server()}"
@@ -381,6 +434,11 @@ _STORE_OPTIONS = (
     "max_event_bytes",
     "timeout",
 )
+
+
+def _close_unawaited(call: Awaitable[Any]) -> None:
+    if inspect.iscoroutine(call):
+        call.close()
 
 
 def _ordered_runs(bodies: dict[Any, Any], order: Sequence[str | bytes]) -> list[str | bytes]:
