@@ -159,22 +159,29 @@ def _cluster_ok(port: int) -> bool:
 
 @dataclass
 class RedisSentinel:
-    """A primary, one replica and one Sentinel watching them as ``mymaster``."""
+    """A primary, one replica and two Sentinels watching them as ``mymaster``."""
 
     primary_port: int
     replica_port: int
-    sentinel_port: int
+    sentinel_ports: list[int]
     processes: _Processes
 
     @property
+    def sentinel_port(self) -> int:
+        """The Sentinel that ``failover()`` asks (the first one in ``url``)."""
+        return self.sentinel_ports[0]
+
+    @property
     def url(self) -> str:
-        """``redis://h:sentinel/mymaster`` (the Sentinel form of a URL)."""
-        return f"redis://{HOST}:{self.sentinel_port}/{SENTINEL_SERVICE}"
+        """``redis://h:s1,h:s2/mymaster`` (the Sentinel form of a URL)."""
+        sentinels = ",".join(f"{HOST}:{port}" for port in self.sentinel_ports)
+        return f"redis://{sentinels}/{SENTINEL_SERVICE}"
 
     @classmethod
     def start(cls) -> RedisSentinel:
         processes = _Processes()
-        primary, replica, sentinel = free_port(), free_port(), free_port()
+        primary, replica = free_port(), free_port()
+        sentinels = [free_port(), free_port()]
         try:
             no_delay = ("--repl-diskless-sync-delay", "0")
             processes.start("primary", *_server_args(primary, *no_delay))
@@ -182,17 +189,18 @@ class RedisSentinel:
                 "replica", *_server_args(replica, *no_delay, "--replicaof", HOST, str(primary))
             )
             wait_until(lambda: _replica_linked(replica), "the replica to sync")
-            config = processes.folder / "sentinel.conf"
-            config.write_text(
-                f"port {sentinel}\nbind {HOST}\nprotected-mode no\n"
-                f"dir {processes.folder}\n"
-                f"sentinel monitor {SENTINEL_SERVICE} {HOST} {primary} 1\n"
-                f"sentinel known-replica {SENTINEL_SERVICE} {HOST} {replica}\n"
-                f"sentinel down-after-milliseconds {SENTINEL_SERVICE} 2000\n"
-                f"sentinel failover-timeout {SENTINEL_SERVICE} 10000\n"
-            )
-            processes.start("sentinel", str(config), "--sentinel")
-            found = cls(primary, replica, sentinel, processes)
+            for port in sentinels:
+                config = processes.folder / f"sentinel-{port}.conf"
+                config.write_text(
+                    f"port {port}\nbind {HOST}\nprotected-mode no\n"
+                    f"dir {processes.folder}\n"
+                    f"sentinel monitor {SENTINEL_SERVICE} {HOST} {primary} 1\n"
+                    f"sentinel known-replica {SENTINEL_SERVICE} {HOST} {replica}\n"
+                    f"sentinel down-after-milliseconds {SENTINEL_SERVICE} 2000\n"
+                    f"sentinel failover-timeout {SENTINEL_SERVICE} 10000\n"
+                )
+                processes.start(f"sentinel-{port}", str(config), "--sentinel")
+            found = cls(primary, replica, sentinels, processes)
             wait_until(found._knows_a_healthy_replica, "Sentinel to discover the replica")
         except BaseException:
             processes.stop()

@@ -9,10 +9,10 @@
 ``redis://[user:password@]n1:7000,n2:7000,n3:7000``      Cluster: any of its nodes (db 0)
 =======================================================  ====================================
 
-A name as the path means Sentinel (also with a single sentinel); several hosts without one mean
-Cluster. Credentials and ``rediss://`` apply to the data servers; sentinels are reached without
-them. Sentinel and Cluster URLs take no driver options in the query: pass those as keyword
-arguments. Clients come from ``redis.asyncio`` (the ``[redis]`` extra), imported on first use.
+Several hosts with a name as the path mean Sentinel; several hosts without one mean Cluster.
+Credentials and ``rediss://`` apply to the data servers; sentinels are reached without them.
+Sentinel and Cluster URLs take no driver options in the query: pass those as keyword arguments.
+Clients come from ``redis.asyncio`` (the ``[redis]`` extra), imported on first use.
 """
 
 from __future__ import annotations
@@ -79,7 +79,14 @@ def parse_redis_url(url: object, field: str = "url") -> RedisURL:
         )
     parts = urlsplit(url)
     credentials, _, host_list = parts.netloc.rpartition("@")
-    if scheme == "unix" or ("," not in host_list and not _names_a_service(parts.path)):
+    if scheme == "unix" or "," not in host_list:
+        if scheme != "unix" and _names_a_service(parts.path):
+            raise InvalidInputError(
+                field,
+                redact_url(url),
+                "path must be /<database>; a Sentinel URL lists its sentinels, as in "
+                "redis://s1:26379,s2:26379/mymaster",
+            )
         return RedisURL(url, RedisTopology.SERVER, (), tls=scheme == "rediss")
     service, db = _service_and_db(parts.path, url, field)
     topology = RedisTopology.SENTINEL if service is not None else RedisTopology.CLUSTER

@@ -36,7 +36,6 @@ def test_each_url_form_is_recognised() -> None:
     assert sentinel.hosts == (("s1", 26379), ("s2", 26379))
     assert (sentinel.service, sentinel.db, sentinel.tls) == ("mymaster", 2, True)
     assert (sentinel.username, sentinel.password) == ("u", "p@ss")
-    assert parse_redis_url("redis://s1:26379/mymaster").topology is RedisTopology.SENTINEL
     cluster = parse_redis_url("redis://:pw@n1:7000,n2:7001,[::1]:7002")
     assert cluster.topology is RedisTopology.CLUSTER
     assert cluster.hosts == (("n1", 7000), ("n2", 7001), ("::1", 7002))
@@ -53,6 +52,7 @@ def test_each_url_form_is_recognised() -> None:
         ("redis://n1:70000,n2:7000", "is not host"),
         ("redis://s1,s2/mymaster/x", "path must be"),
         ("redis://s1,s2/1/2", "path must be"),
+        ("redis://s1:26379/mymaster", "lists its sentinels"),
     ],
 )
 def test_bad_urls_name_the_field_and_the_reason(url: str, reason: str) -> None:

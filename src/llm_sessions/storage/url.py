@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..exceptions import InvalidInputError
 from .base import SessionStore
@@ -86,8 +87,9 @@ def _open_memory(url: str, options: dict[str, Any]) -> SessionStore:
 def _open_redis(url: str, options: dict[str, Any]) -> SessionStore:
     from .providers.redis import RedisSessionStore
 
-    check_network_url(url)
-    redis_database(url)
+    check_network_url(url, many_hosts=True)  # Sentinel and Cluster URLs name several hosts
+    if "," not in urlsplit(url).netloc.rpartition("@")[2]:
+        redis_database(url)
     return RedisSessionStore.from_url(url, **options)
 
 
