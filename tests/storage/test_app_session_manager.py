@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -455,3 +456,15 @@ async def test_fork_at_an_unknown_event_is_refused(store_case: StoreCase) -> Non
     with pytest.raises(InvalidInputError, match="at_event_id"):
         await sm.fork("no-such-event")
     assert await store.list_sessions() == ["no-fork"]
+
+
+async def test_two_writers_creating_one_id_at_once_share_it(store_case: StoreCase) -> None:
+    store = store_case.open()
+
+    async def say(text: str) -> None:
+        await SessionManager("race", store=_reader(store_case, store)).user_says(text)
+
+    await asyncio.gather(say("from one"), say("from two"))
+    contents = [m["content"] for m in await SessionManager("race", store=store).get_conversation()]
+    assert sorted(contents) == ["from one", "from two"]
+    assert await store.list_sessions() == ["race"]
