@@ -52,6 +52,8 @@ def parse_grid_key(key: str) -> GridKey | None:
     """Split a grid path into its parts; None if ``key`` is not a well-formed grid path.
 
     Works for any sandbox: compare ``result["sandbox_id"]`` to decide whether a path is yours.
+    Every part is checked as strictly as when a path is built: a subpath with a ``.``, ``..``
+    or empty segment, a control character or a backslash makes the key not well-formed.
     """
     if not isinstance(key, str):
         raise InvalidInputError("key", key, f"must be a string, not {type(key).__name__}")
@@ -59,15 +61,15 @@ def parse_grid_key(key: str) -> GridKey | None:
     if len(parts) < 4 or parts[0] != GRID_ROOT:
         return None
     _, sandbox_id, session_id, artifact_id, *rest = parts
+    subpath = rest[0] if rest and rest[0] else None
     try:
         validate_sandbox_id(sandbox_id)
         validate_id(session_id, "session_id")
         validate_id(artifact_id, "artifact_id")
+        for segment in subpath.split("/") if subpath is not None else ():
+            validate_id(segment, "subpath")  # no '.', '..', empty segment, NUL or '\\'
     except InvalidSessionId:
         return None
     return GridKey(
-        sandbox_id=sandbox_id,
-        session_id=session_id,
-        artifact_id=artifact_id,
-        subpath=rest[0] if rest and rest[0] else None,
+        sandbox_id=sandbox_id, session_id=session_id, artifact_id=artifact_id, subpath=subpath
     )

@@ -18,7 +18,7 @@ from ..exceptions import CorruptSessionData
 from ..models._base import STORED_DATA, revision_of
 from ..models.session import Session
 from ..models.session_run import SessionRun
-from .removals import split_removals
+from .removals import is_removal_row, split_removals
 from .sync import HeaderSnapshot, SyncState, copy_json
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "install_events",
     "last_row_id",
     "snapshot_of",
+    "unreadable_rows",
 ]
 
 logger = logging.getLogger("llm_sessions.storage")
@@ -133,21 +134,42 @@ def decode_rows(
     try:
         # One validation call for the whole log is several times faster than one per row.
         with _collector_paused():
-            return adapter.validate_json(
+            decoded = adapter.validate_json(
                 "[" + ",".join(_as_text(row) for row in rows) + "]", context=STORED_DATA
             )
+        if len(decoded) == len(rows):  # else an empty row vanished or one row held two
+            return decoded
     except (ValidationError, ValueError):
         pass
     events: list[Any] = []
     for index, row in enumerate(rows):
         try:
-            events.extend(adapter.validate_json("[" + _as_text(row) + "]", context=STORED_DATA))
+            found = adapter.validate_json("[" + _as_text(row) + "]", context=STORED_DATA)
+            if len(found) != 1:
+                raise ValueError(f"the row holds {len(found)} events, not one")
+            events.extend(found)
         except (ValidationError, ValueError, UnicodeDecodeError) as exc:
             logger.warning(
                 "Skipping unreadable event #%d at %s: %s", index, location, _first_line(exc)
             )
             events.append(None)
     return events
+
+
+def unreadable_rows(session_class: type[Session[Any]], rows: Sequence[str | bytes]) -> list[int]:
+    """Positions of the log rows that are not one readable event (removal records aside):
+    what ``vacuum()`` moves out of a log."""
+    adapter = _events_adapter(session_class)
+    bad: list[int] = []
+    for index, row in enumerate(rows):
+        if is_removal_row(row):
+            continue
+        try:
+            if len(adapter.validate_json("[" + _as_text(row) + "]", context=STORED_DATA)) != 1:
+                bad.append(index)
+        except (ValidationError, ValueError, UnicodeDecodeError):
+            bad.append(index)
+    return bad
 
 
 @contextmanager

@@ -3,8 +3,11 @@
 Expiry is exact: each entry keeps an absolute ``time.monotonic()`` deadline and is treated as
 gone from that instant (checked lazily on every read). Expired entries are also purged on every
 write, cheaply, from a heap of deadlines, so memory does not fill up with dead keys. The store
-holds at most ``max_entries`` keys; a write beyond that evicts the oldest written key (expired
-keys always go first).
+holds at most ``max_entries`` keys; a write beyond that evicts the oldest written key of the
+sandbox that holds the most entries, the writer's own when it is among them (expired keys
+always go first). So a tenant that fills the store pushes out only its own data, and a tenant
+loses entries only while it holds the most. A key's sandbox is the text after ``sandbox:`` (see
+``lifecycle.keys``); other keys form one group of their own.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class MemoryStore:
         self.max_entries = max_entries
         self._clock = clock
         self._data: dict[str, _Entry] = {}
+        self._by_sandbox: dict[str, dict[str, None]] = {}  # each sandbox's keys, oldest first
         self._deadlines: list[tuple[float, int, str]] = []
         self._seq = 0
         self._lock = threading.Lock()
@@ -67,9 +71,10 @@ class MemoryStore:
             self._purge_due(now)
             self._seq += 1
             deadline = None if ttl_seconds is None else now + ttl_seconds
-            if self._data.pop(key, None) is None and len(self._data) >= self.max_entries:
-                self._evict_oldest()
+            if self._forget(key) is None and len(self._data) >= self.max_entries:
+                self._evict_for(_sandbox_of(key))
             self._data[key] = _Entry(value, deadline, self._seq)
+            self._by_sandbox.setdefault(_sandbox_of(key), {})[key] = None
             if deadline is not None:
                 heapq.heappush(self._deadlines, (deadline, self._seq, key))
                 self._compact_deadlines()
@@ -81,7 +86,7 @@ class MemoryStore:
             if entry is None:
                 return None
             if self._is_due(entry, self._clock()):
-                del self._data[key]
+                self._forget(key)
                 self.expired_count += 1
                 return None
             return entry.value
@@ -89,7 +94,7 @@ class MemoryStore:
     def remove(self, key: str) -> bool:
         """Delete ``key``; True if a live value was there."""
         with self._lock:
-            entry = self._data.pop(key, None)
+            entry = self._forget(key)
             return entry is not None and not self._is_due(entry, self._clock())
 
     def purge_expired(self) -> int:
@@ -103,6 +108,7 @@ class MemoryStore:
         """Remove everything."""
         with self._lock:
             self._data.clear()
+            self._by_sandbox.clear()
             self._deadlines.clear()
 
     def __len__(self) -> int:
@@ -128,12 +134,23 @@ class MemoryStore:
             _, seq, key = heapq.heappop(heap)
             entry = self._data.get(key)
             if entry is not None and entry.seq == seq:
-                del self._data[key]
+                self._forget(key)
                 self.expired_count += 1
 
-    def _evict_oldest(self) -> None:
-        oldest = next(iter(self._data))
-        del self._data[oldest]
+    def _forget(self, key: str) -> _Entry | None:
+        entry = self._data.pop(key, None)
+        if entry is not None:
+            keys = self._by_sandbox[_sandbox_of(key)]
+            del keys[key]
+            if not keys:
+                del self._by_sandbox[_sandbox_of(key)]
+        return entry
+
+    def _evict_for(self, writer: str) -> None:
+        own = len(self._by_sandbox.get(writer, ()))
+        largest = max(self._by_sandbox, key=lambda sandbox: len(self._by_sandbox[sandbox]))
+        victim = writer if own >= len(self._by_sandbox[largest]) else largest
+        self._forget(next(iter(self._by_sandbox[victim])))
         self.evicted_count += 1
 
     def _compact_deadlines(self) -> None:
@@ -146,6 +163,13 @@ class MemoryStore:
             if entry.deadline is not None
         ]
         heapq.heapify(self._deadlines)
+
+
+def _sandbox_of(key: str) -> str:
+    """The sandbox a key belongs to (``sandbox:{id}:...``), or "" for any other key."""
+    if key.startswith("sandbox:"):
+        return key.split(":", 2)[1]
+    return ""
 
 
 class MemorySession:

@@ -108,6 +108,11 @@ def read_header(path: str) -> dict[str, Any] | None:
             isinstance(doc.get(key), str) for key in ("id", "generation")
         ):
             raise ValueError("not a session header")
+        expires = doc.get("expires_at")
+        if expires is not None and (
+            isinstance(expires, bool) or not isinstance(expires, int | float)
+        ):
+            raise ValueError(f"expires_at {expires!r} is not a Unix time")
     except ValueError as exc:
         logger.warning("Unreadable session header at %s: %s", path, exc)
         raise CorruptSessionData(str(path), str(exc)) from exc

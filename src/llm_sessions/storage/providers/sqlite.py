@@ -20,6 +20,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,9 +31,10 @@ from ...validation import validate_id, validate_seconds
 from ..base import EventPage, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT
-from ..records import StoredHeader, StoredPage, StoredSession
+from ..records import StoredHeader, StoredPage, StoredSession, build_session
 from ..removals import REMOVAL_ID_PREFIX
 from ..sync import HeaderChanges, WriteBatch
+from .sqlite_corruption import check_row, expired, is_time, vacuum_database
 
 __all__ = ["SCHEMA_VERSION", "SQLiteSessionStore"]
 
@@ -149,6 +151,12 @@ class SQLiteSessionStore(EventLogStore):
         self._ensure_open()
         return await self._run(self._prune_sync)
 
+    async def vacuum(self) -> int:
+        """Move unreadable rows into ``<path>.quarantine.jsonl`` (see ``sqlite_vacuum``);
+        returns how many sessions were affected."""
+        self._ensure_open()
+        return await self._run(self._vacuum_sync)
+
     async def close(self) -> None:
         """Close the connection and its thread (idempotent)."""
         executor, self._executor = self._executor, None
@@ -219,6 +227,20 @@ class SQLiteSessionStore(EventLogStore):
             )
         return version
 
+    def _vacuum_sync(self) -> int:
+        def check_header(session_id: str) -> None:
+            stored = self._read_sync(session_id)
+            if stored is not None:
+                build_session(self.session_class, session_id, replace(stored, events=[]), self)
+
+        quarantine = f"{self.path}.quarantine.jsonl"
+        return vacuum_database(
+            self._conn(), quarantine, self.session_class, check_header, _transaction
+        )
+
+    def _location(self, session_id: str) -> str:
+        return f"{self.path} (session {session_id!r})"
+
     def _close_sync(self) -> None:
         if self._connection is not None:
             self._connection.close()
@@ -228,14 +250,14 @@ class SQLiteSessionStore(EventLogStore):
 
     def _read_sync(self, session_id: str, after: str | None) -> StoredSession | None:
         conn = self._conn()
-        location = f"{self.path} (session {session_id!r})"
+        location = self._location(session_id)
         with _transaction(conn, "BEGIN"):  # one snapshot for the header and the events
             row = conn.execute(
                 "SELECT parent_id, created_at, updated_at, expires_at, properties"
                 " FROM sessions WHERE id = ?",
                 (session_id,),
             ).fetchone()
-            if row is None or (row[3] is not None and row[3] <= time.time()):
+            if row is None or expired(row[3], time.time(), location):
                 return None
             children = _column(conn, "SELECT child_id FROM children", session_id)
             tasks = _column(conn, "SELECT task_id FROM tasks", session_id)
@@ -273,7 +295,7 @@ class SQLiteSessionStore(EventLogStore):
             row = conn.execute(
                 "SELECT expires_at FROM sessions WHERE id = ?", (session_id,)
             ).fetchone()
-            if row is None or (row[0] is not None and row[0] <= time.time()):
+            if row is None or expired(row[0], time.time(), self._location(session_id)):
                 return None
             # A range of the (session_id, event_id) index: every id that starts with the prefix.
             return [
@@ -293,7 +315,7 @@ class SQLiteSessionStore(EventLogStore):
             row = conn.execute(
                 "SELECT expires_at FROM sessions WHERE id = ?", (session_id,)
             ).fetchone()
-            if row is None or (row[0] is not None and row[0] <= time.time()):
+            if row is None or expired(row[0], time.time(), self._location(session_id)):
                 return None
             for name, event_id, compare in (
                 ("after", page.after, ">"),
@@ -317,10 +339,13 @@ class SQLiteSessionStore(EventLogStore):
         with _transaction(conn, "BEGIN IMMEDIATE"):
             now = time.time()
             row = conn.execute(
-                "SELECT expires_at FROM sessions WHERE id = ?", (session_id,)
+                "SELECT expires_at, created_at, properties FROM sessions WHERE id = ?",
+                (session_id,),
             ).fetchone()
             expires_at = None if row is None else row[0]
-            if expires_at is not None and expires_at <= now:
+            if row is not None:
+                check_row(row, self._location(session_id))
+            if expired(expires_at, now, self._location(session_id)):
                 _delete_rows(conn, session_id)  # expired: start afresh, as if it had vanished
                 expires_at = None
             if self.expiration_seconds is not None:
@@ -356,7 +381,8 @@ class SQLiteSessionStore(EventLogStore):
                 "SELECT expires_at FROM sessions WHERE id = ?", (session_id,)
             ).fetchone()
             _delete_rows(conn, session_id)
-        return row is not None and (row[0] is None or row[0] > time.time())
+        # A row with an unreadable expiry still existed: deleting it is how one gets rid of it.
+        return row is not None and (not is_time(row[0]) or row[0] is None or row[0] > time.time())
 
     def _list_sync(self, prefix: str) -> list[str]:
         rows = self._conn().execute(

@@ -1,0 +1,154 @@
+"""Unreadable records: ``CorruptSessionData`` naming the store and the place, a warning in the
+log, neighbours unaffected, writes refused rather than piled on top, and ``vacuum()`` moving the
+record aside."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_sessions.exceptions import CorruptSessionData
+from llm_sessions.models import Session, SessionEvent
+from llm_sessions.storage import FileSessionStore
+from llm_sessions.storage.providers.sqlite import SQLiteSessionStore
+
+
+async def two_sessions(store: Any) -> Session[Any]:
+    """Saves a neighbour and a victim; returns the victim."""
+    for session_id in ("neighbour", "victim"):
+        session: Session[Any] = Session(id=session_id)
+        await session.add_event(SessionEvent(message=f"{session_id} says hi"))
+        await store.save(session)
+    victim = await store.get("victim")
+    assert victim is not None
+    return victim
+
+
+async def assert_contained(store: Any, victim: Session[Any], where: str) -> None:
+    with pytest.raises(CorruptSessionData) as caught:
+        await store.get("victim")
+    assert where in str(caught.value)
+    await victim.add_event(SessionEvent(message="on top"))
+    with pytest.raises(CorruptSessionData):
+        await store.save(victim)
+    neighbour = await store.get("neighbour")
+    assert neighbour is not None and neighbour.events[0].message == "neighbour says hi"
+    assert "neighbour" in await store.list_sessions()
+
+
+async def test_a_file_header_with_a_bad_expiry(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FileSessionStore(tmp_path)
+    victim = await two_sessions(store)
+    header = tmp_path / "victim.json"
+    doc = json.loads(header.read_text())
+    header.write_text(json.dumps({**doc, "expires_at": "tomorrow"}))
+
+    with caplog.at_level(logging.WARNING, "llm_sessions.storage"):
+        await assert_contained(store, victim, str(header))
+    assert "tomorrow" in caplog.text
+
+    assert await store.vacuum() >= 1
+    assert await store.get("victim") is None
+    assert any((tmp_path / "quarantine").iterdir())
+    assert await store.list_sessions() == ["neighbour"]
+
+
+def quarantined(database: Path) -> list[dict[str, Any]]:
+    text = Path(f"{database}.quarantine.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+SQLITE_DAMAGE = {
+    "expires_at": "UPDATE sessions SET expires_at = 'soon' WHERE id = 'victim'",
+    "created_at": "UPDATE sessions SET created_at = 'long ago' WHERE id = 'victim'",
+    "properties": "UPDATE sessions SET properties = '[1, 2]' WHERE id = 'victim'",
+}
+
+
+@pytest.mark.parametrize("column", sorted(SQLITE_DAMAGE))
+async def test_a_sqlite_session_row_that_cannot_be_read(
+    column: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    victim = await two_sessions(store)
+    with sqlite3.connect(path) as raw:
+        raw.execute(SQLITE_DAMAGE[column])
+
+    with caplog.at_level(logging.WARNING, "llm_sessions.storage"):
+        await assert_contained(store, victim, f"{path} (session 'victim')")
+    assert "Unreadable session header" in caplog.text
+
+    assert await store.vacuum() == 1
+    assert await store.get("victim") is None
+    assert await store.list_sessions() == ["neighbour"]
+    moved = quarantined(path)
+    assert {record["table"] for record in moved} >= {"sessions", "events"}
+    assert await store.vacuum() == 0
+    await store.close()
+
+
+async def test_a_sqlite_state_value_that_cannot_be_read(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    await two_sessions(store)
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO state VALUES ('victim', 'k', '{not json')")
+    with pytest.raises(CorruptSessionData, match="victim"):
+        await store.get("victim")
+    assert await store.vacuum() == 1
+    assert await store.get("victim") is None
+    await store.close()
+
+
+async def test_an_empty_sqlite_event_row_is_logged_and_vacuumed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    await two_sessions(store)
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO events (session_id, event_id, body) VALUES ('victim', 'e', '')")
+
+    with caplog.at_level(logging.WARNING, "llm_sessions.storage"):
+        victim = await store.get("victim")
+    assert victim is not None and [e.message for e in victim.events] == ["victim says hi"]
+    assert "unreadable event #1" in caplog.text
+
+    assert await store.vacuum() == 1
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT count(*) FROM events WHERE body = ''").fetchone() == (0,)
+    victim = await store.get("victim")
+    assert victim is not None and len(victim.events) == 1
+    await store.close()
+
+
+@pytest.mark.redis
+async def test_an_empty_redis_event_row_is_logged(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from redis.asyncio import Redis
+
+    from llm_sessions.storage.providers.redis import RedisSessionStore
+
+    prefix = f"test-{uuid.uuid4().hex[:12]}:"
+    client = Redis.from_url(redis_url)
+    store = RedisSessionStore(client, key_prefix=prefix)
+    try:
+        await two_sessions(store)
+        await client.rpush(f"{prefix}{{victim}}:events", "")
+        with caplog.at_level(logging.WARNING, "llm_sessions.storage"):
+            victim = await store.get("victim")
+        assert victim is not None and len(victim.events) == 1
+        assert "unreadable event #1" in caplog.text and prefix in caplog.text
+    finally:
+        await store.drop_all()
+        await client.aclose()
