@@ -229,7 +229,7 @@ class SQLiteSessionStore(EventLogStore):
 
     def _vacuum_sync(self) -> int:
         def check_header(session_id: str) -> None:
-            stored = self._read_sync(session_id)
+            stored = self._read_sync(session_id, None)
             if stored is not None:
                 build_session(self.session_class, session_id, replace(stored, events=[]), self)
 
