@@ -291,15 +291,17 @@ class RedisSessionStore(EventLogStore):
         pipe.zrange(run_order, 0, -1)
         pipe.hgetall(state)
         pipe.hgetall(props)
+        page_call: dict[str, Any] = {
+            "keys": page_keys(self.key_prefix, session_id),
+            "args": page_args(after, None, None, False),
+        }
         if after is None:
             pipe.lrange(events, 0, -1)
-        else:  # the events after ``after``, by the position the event index holds (queued)
-            await self._page_script(
-                keys=page_keys(self.key_prefix, session_id),
-                args=page_args(after, None, None, False),
-                client=pipe,
-            )
-        replies = await self._call("read", session_id, pipe.execute())
+        elif not self._cluster:  # the events after ``after``, by the event index (queued)
+            await self._page_script(**page_call, client=pipe)
+        replies = list(await self._call("read", session_id, pipe.execute()))
+        if after is not None and self._cluster:  # a Cluster pipeline cannot carry a script
+            replies.append(await self._call("read", session_id, self._page_script(**page_call)))
         header_fields, child_ids, task_ids, run_bodies, run_ids, state_raw, props_raw, rows = (
             replies
         )
