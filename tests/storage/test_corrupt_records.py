@@ -8,6 +8,7 @@ import json
 import logging
 import sqlite3
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -131,24 +132,56 @@ async def test_an_empty_sqlite_event_row_is_logged_and_vacuumed(
     await store.close()
 
 
-@pytest.mark.redis
-async def test_an_empty_redis_event_row_is_logged(
-    redis_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.fixture
+async def redis_store(redis_url: str) -> AsyncIterator[Any]:
     from redis.asyncio import Redis
 
     from llm_sessions.storage.providers.redis import RedisSessionStore
 
-    prefix = f"test-{uuid.uuid4().hex[:12]}:"
     client = Redis.from_url(redis_url)
-    store = RedisSessionStore(client, key_prefix=prefix)
-    try:
-        await two_sessions(store)
-        await client.rpush(f"{prefix}{{victim}}:events", "")
-        with caplog.at_level(logging.WARNING, "llm_sessions.storage"):
-            victim = await store.get("victim")
-        assert victim is not None and len(victim.events) == 1
-        assert "unreadable event #1" in caplog.text and prefix in caplog.text
-    finally:
-        await store.drop_all()
-        await client.aclose()
+    store = RedisSessionStore(client, key_prefix=f"test-{uuid.uuid4().hex[:12]}:")
+    yield store
+    await store.drop_all()
+    await client.aclose()
+
+
+@pytest.mark.redis
+async def test_a_redis_header_that_cannot_be_read_is_quarantined(redis_store: Any) -> None:
+    victim = await two_sessions(redis_store)
+    prefix = redis_store.key_prefix
+    await redis_store.client.hset(f"{prefix}{{victim}}:meta", "created_at", "long ago")
+
+    await assert_contained(redis_store, victim, f"{prefix}{{victim}}:meta")
+    assert await redis_store.vacuum() == 1
+    assert await redis_store.get("victim") is None
+    assert await redis_store.list_sessions() == ["neighbour"]
+    moved = [key async for key in redis_store.client.scan_iter(match=f"{prefix}*quarantined*")]
+    assert len(moved) >= 2
+    assert await redis_store.vacuum() == 0
+
+
+@pytest.mark.redis
+async def test_an_empty_redis_event_row_is_logged_and_vacuumed(
+    redis_store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    await two_sessions(redis_store)
+    events_key = f"{redis_store.key_prefix}{{victim}}:events"
+    await redis_store.client.linsert(
+        events_key, "BEFORE", await redis_store.client.lindex(events_key, 0), ""
+    )
+
+    with caplog.at_level(logging.WARNING, "llm_sessions.storage"):
+        victim = await redis_store.get("victim")
+    assert victim is not None and len(victim.events) == 1
+    assert "unreadable event #0" in caplog.text and redis_store.key_prefix in caplog.text
+
+    assert await redis_store.vacuum() == 1
+    assert await redis_store.client.llen(events_key) == 1
+    victim = await redis_store.get("victim")
+    assert victim is not None
+    victim.events[0].message = "edited in place"  # the index points at the moved row
+    await victim.add_event(SessionEvent(message="appended"))
+    await redis_store.save(victim)
+    again = await redis_store.get("victim")
+    assert again is not None
+    assert [e.message for e in again.events] == ["edited in place", "appended"]

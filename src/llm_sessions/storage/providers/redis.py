@@ -20,6 +20,7 @@ import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,11 +31,12 @@ from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
-from ..records import StoredHeader, StoredPage, StoredSession
+from ..records import StoredHeader, StoredPage, StoredSession, build_session, unreadable_rows
 from ..removals import REMOVAL_ID_PREFIX
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
 from .redis_script import (
+    CORRUPT_REPLY,
     PAGE_SCRIPT,
     WRITE_SCRIPT,
     any_key_pattern,
@@ -45,6 +47,7 @@ from .redis_script import (
     session_id_of,
     session_keys,
 )
+from .redis_vacuum import MOVE_EVENTS_SCRIPT, MOVE_SESSION_SCRIPT, quarantine_keys
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -158,6 +161,8 @@ class RedisSessionStore(EventLogStore):
         self._errors = _driver_errors()
         self._write_script = redis_client.register_script(WRITE_SCRIPT)
         self._page_script = redis_client.register_script(PAGE_SCRIPT)
+        self._move_session = redis_client.register_script(MOVE_SESSION_SCRIPT)
+        self._move_events = redis_client.register_script(MOVE_EVENTS_SCRIPT)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -267,6 +272,32 @@ class RedisSessionStore(EventLogStore):
 
         return await self._call("drop the sessions under", self.key_prefix, drop())
 
+    async def vacuum(self) -> int:
+        """Move unreadable data aside (see ``redis_vacuum``); returns how many sessions were
+        affected."""
+        self._ensure_open()
+        affected = 0
+        for session_id in await self.list_sessions():
+            keys = self._keys(session_id)
+            try:
+                stored = await self._read(session_id)
+                if stored is None:
+                    continue
+                build_session(self.session_class, session_id, replace(stored, events=[]), self)
+            except CorruptSessionData:
+                moving = self._move_session(keys=keys + quarantine_keys(keys))
+                await self._call("quarantine", session_id, moving)
+                affected += 1
+                continue
+            bad = unreadable_rows(self.session_class, stored.events)
+            if bad:
+                target = quarantine_keys(keys)[7]
+                moving = self._move_events(keys=[keys[7], keys[8], target], args=bad)
+                await self._call("quarantine events of", session_id, moving)
+                logger.warning("Moved %d unreadable event rows of %s", len(bad), stored.location)
+                affected += 1
+        return affected
+
     async def close(self) -> None:
         """Close the client if this store created it; an injected client stays open."""
         if self.state is StoreState.CLOSED:
@@ -355,8 +386,16 @@ class RedisSessionStore(EventLogStore):
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # the id names keys: never trust a forged one
         args = script_args(batch, self._ttl_ms)
-        call = self._write_script(keys=self._keys(batch.session_id), args=args)
-        await self._call("write", batch.session_id, call)
+        keys = self._keys(batch.session_id)
+        try:
+            await self._call("write", batch.session_id, self._write_script(keys=keys, args=args))
+        except StorageError as exc:
+            reason = str(exc.__cause__)
+            if not reason.startswith(CORRUPT_REPLY):
+                raise
+            location = self._location(keys[0])
+            logger.warning("Unreadable session header at %s: %s", location, reason)
+            raise CorruptSessionData(location, reason[len(CORRUPT_REPLY) :]) from exc.__cause__
 
     # -- helpers -----------------------------------------------------------------------------
 

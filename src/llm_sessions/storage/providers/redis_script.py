@@ -94,6 +94,12 @@ local seq = redis.call('HGET', meta, 'seq')
 if seq and not string.match(seq, '^%d+$') then
   return redis.error_reply('field seq of ' .. meta .. ' is not a whole number: ' .. seq)
 end
+for _, field in ipairs({'created_at', 'updated_at'}) do
+  local stamp = redis.call('HGET', meta, field)
+  if stamp and not string.match(stamp, '^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d') then
+    return redis.error_reply('CORRUPT field ' .. field .. ' of ' .. meta .. ' is not a time')
+  end
+end
 local widths = {1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 2, 2}
 local first_update = 6
 for k = 1, 11 do first_update = first_update + counts[k] * widths[k] end
@@ -186,6 +192,9 @@ local rows = redis.call('LRANGE', events, first, stop - 1)
 table.insert(rows, 1, '')
 return rows
 """
+
+CORRUPT_REPLY = "CORRUPT "
+"""How the write script's error reply starts when the stored header cannot be read."""
 
 _WIDTHS = (1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 2, 2)
 """Items per entry in each section of the write script's arguments (pairs count as one)."""
