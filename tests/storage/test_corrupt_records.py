@@ -31,13 +31,16 @@ async def two_sessions(store: Any) -> Session[Any]:
     return victim
 
 
-async def assert_contained(store: Any, victim: Session[Any], where: str) -> None:
+async def assert_contained(
+    store: Any, victim: Session[Any], where: str, *, refuses_writes: bool = True
+) -> None:
     with pytest.raises(CorruptSessionData) as caught:
         await store.get("victim")
     assert where in str(caught.value)
-    await victim.add_event(SessionEvent(message="on top"))
-    with pytest.raises(CorruptSessionData):
-        await store.save(victim)
+    if refuses_writes:
+        await victim.add_event(SessionEvent(message="on top"))
+        with pytest.raises(CorruptSessionData):
+            await store.save(victim)
     neighbour = await store.get("neighbour")
     assert neighbour is not None and neighbour.events[0].message == "neighbour says hi"
     assert "neighbour" in await store.list_sessions()
@@ -185,3 +188,54 @@ async def test_an_empty_redis_event_row_is_logged_and_vacuumed(
     again = await redis_store.get("victim")
     assert again is not None
     assert [e.message for e in again.events] == ["edited in place", "appended"]
+
+
+@pytest.fixture
+async def postgres_store(postgres_url: str) -> AsyncIterator[Any]:
+    from llm_sessions.storage import open_store
+
+    store = open_store(f"{postgres_url}?schema=test_{uuid.uuid4().hex[:12]}")
+    yield store
+    await store.drop_all()  # type: ignore[attr-defined]
+    await store.close()
+
+
+async def postgres_execute(store: Any, sql: str) -> None:
+    await store._run("damage", "test", lambda c: c.execute(sql.format(s=f'"{store.schema}"')))
+
+
+@pytest.mark.postgres
+async def test_a_postgres_session_that_cannot_be_read_is_quarantined(postgres_store: Any) -> None:
+    victim = await two_sessions(postgres_store)
+    await postgres_execute(
+        postgres_store,
+        "INSERT INTO {s}.runs (session_id, run_id, body)"
+        """ VALUES ('victim', 'r', '{{"id": "r", "status": "exploded"}}')""",
+    )
+    # Typed columns hold the header; a run that cannot be read does not stop a write.
+    await assert_contained(postgres_store, victim, "session_id='victim'", refuses_writes=False)
+
+    assert await postgres_store.vacuum() == 1
+    assert await postgres_store.get("victim") is None
+    assert await postgres_store.list_sessions() == ["neighbour"]
+    assert await postgres_store.vacuum() == 0
+
+
+@pytest.mark.postgres
+async def test_an_unreadable_postgres_event_row_is_logged_and_vacuumed(
+    postgres_store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    await two_sessions(postgres_store)
+    await postgres_execute(
+        postgres_store,
+        "INSERT INTO {s}.events (session_id, event_id, body) VALUES ('victim', 'x', '\"\"')",
+    )
+    with caplog.at_level(logging.WARNING, "llm_sessions.storage"):
+        victim = await postgres_store.get("victim")
+    assert victim is not None and len(victim.events) == 1
+    assert "unreadable event #1" in caplog.text
+
+    assert await postgres_store.vacuum() == 1
+    victim = await postgres_store.get("victim")
+    assert victim is not None and [e.message for e in victim.events] == ["victim says hi"]
+    assert await postgres_store.vacuum() == 0

@@ -17,16 +17,18 @@ import logging
 import math
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from ...exceptions import InvalidInputError, StorageError
+from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix, unknown_event
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT, storage_error, within
-from ..records import StoredPage, StoredSession
+from ..records import StoredPage, StoredSession, build_session, unreadable_rows
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
 from .postgres_schema import (
@@ -42,6 +44,7 @@ from .postgres_schema import (
     stored_header,
     write_args,
 )
+from .postgres_vacuum import move_events, move_session
 
 __all__ = ["SCHEMA_VERSION", "PostgresSessionStore"]
 
@@ -232,6 +235,33 @@ class PostgresSessionStore(EventLogStore):
             sql = f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'
         await self._run("drop", self.schema, lambda c: c.execute(sql), needs_tables=False)
         self._schema_ready = False
+
+    async def vacuum(self) -> int:
+        """Move unreadable rows into the schema's ``quarantine`` table (see
+        ``postgres_vacuum``); returns how many sessions were affected."""
+        affected = 0
+        for session_id in await self.list_sessions():
+            affected += await self._vacuum_session(session_id)
+        return affected
+
+    async def _vacuum_session(self, session_id: str) -> bool:
+        q = f'"{self.schema}"'
+        try:
+            stored = await self._read(session_id)
+            if stored is None:
+                return False
+            build_session(self.session_class, session_id, replace(stored, events=[]), self)
+        except CorruptSessionData as exc:
+            move = partial(move_session, schema=q, session_id=session_id, reason=exc.reason)
+            await self._run("quarantine", session_id, move)
+            return True
+        sql = f"SELECT seq, body::text FROM {q}.events WHERE session_id = $1 ORDER BY seq"
+        rows = await self._run("read events of", session_id, lambda c: c.fetch(sql, session_id))
+        bad = [rows[n][0] for n in unreadable_rows(self.session_class, [r[1] for r in rows])]
+        if bad:
+            move = partial(move_events, schema=q, session_id=session_id, seqs=bad)
+            await self._run("quarantine events of", session_id, move)
+        return bool(bad)
 
     async def close(self) -> None:
         """Close the connection pool (waiting for connections in use). Idempotent."""
