@@ -7,7 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_helpers import KEY_A, KEYS, server_process
+from fastapi import FastAPI
+from server_helpers import KEY_A, KEY_B, KEYS, server_process
 
 from llm_sessions.server import ApiKeys, create_app
 from llm_sessions.storage import InMemorySessionStore
@@ -35,12 +36,28 @@ async def memory_store() -> AsyncIterator[InMemorySessionStore]:
 
 
 @pytest.fixture
-async def client(memory_store: InMemorySessionStore) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client for an in-process app with two tenants, authenticated as tenant A."""
-    app = create_app(memory_store, ApiKeys(KEYS))
-    transport = httpx.ASGITransport(app=app)
-    headers = {"Authorization": f"Bearer {KEY_A}"}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers=headers
-    ) as http:
+def app(memory_store: InMemorySessionStore) -> FastAPI:
+    """An in-process app over a memory store, with tenants alpha and beta."""
+    return create_app(memory_store, ApiKeys(KEYS))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client of ``app``, authenticated as tenant alpha."""
+    async with _client(app, KEY_A) as http:
         yield http
+
+
+@pytest.fixture
+async def client_b(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client of ``app``, authenticated as tenant beta."""
+    async with _client(app, KEY_B) as http:
+        yield http
+
+
+def _client(app: FastAPI, key: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {key}"},
+    )

@@ -28,22 +28,38 @@ def free_port() -> int:
 @contextmanager
 def server_process(store_url: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
     """``llm-sessions serve`` in its own process on a free port; yields its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "llm_sessions", "serve", "--store", store_url]
-    command += ["--port", str(port)]
+    with server_processes(store_url, 1, env) as base_urls:
+        yield base_urls[0]
+
+
+@contextmanager
+def server_processes(
+    store_url: str, count: int, env: Mapping[str, str] | None = None
+) -> Iterator[list[str]]:
+    """``count`` server processes over one store, started together; yields their base URLs."""
     environment = {**os.environ, **(env or {})}
-    process = subprocess.Popen(
-        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    started: list[tuple[subprocess.Popen[bytes], str]] = []
     try:
-        _wait_until_healthy(process, base_url)
-        yield base_url
+        for _ in range(count):
+            port = free_port()
+            command = [sys.executable, "-m", "llm_sessions", "serve", "--store", store_url]
+            process = subprocess.Popen(
+                [*command, "--port", str(port)],
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            started.append((process, f"http://127.0.0.1:{port}"))
+        for process, base_url in started:
+            _wait_until_healthy(process, base_url)
+        yield [base_url for _, base_url in started]
     finally:
-        process.terminate()
-        process.wait(timeout=STARTUP_SECONDS)
-        if process.stdout is not None:
-            process.stdout.close()
+        for process, _ in started:
+            process.terminate()
+        for process, _ in started:
+            process.wait(timeout=STARTUP_SECONDS)
+            if process.stdout is not None:
+                process.stdout.close()
 
 
 def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:

@@ -6,11 +6,10 @@ and a page is one ``read_events`` call on the store.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from ..exceptions import InvalidInputError
 from ..models.session import Session
 from .conversation_items import METADATA_PROPERTY, conversation_of, event_from_item, item_of
 from .conversation_schema import (
@@ -23,8 +22,8 @@ from .conversation_schema import (
     ItemsCreate,
 )
 from .dependencies import Scoped, State
-from .errors import ApiError, not_found
-from .tenancy import TenantStore
+from .errors import not_found
+from .paging import Order, read_page
 
 __all__ = ["router"]
 
@@ -36,14 +35,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid body or parameter; `error.param` names the field"},
     503: {"description": "The store cannot be reached; see Retry-After"},
 }
-
-
-async def load_conversation(store: TenantStore, conversation_id: str) -> Session[Any]:
-    """The session behind ``conversation_id``, or 404."""
-    session = await store.get(conversation_id)
-    if session is None:
-        raise not_found("conversation", conversation_id)
-    return session
 
 
 @router.post("", response_model=ConversationOut, responses=_ERRORS)
@@ -65,7 +56,7 @@ async def create_conversation(
 @router.get("/{conversation_id}", response_model=ConversationOut, responses=_ERRORS)
 async def retrieve_conversation(conversation_id: str, store: Scoped) -> ConversationOut:
     """A conversation's id, creation time and metadata."""
-    return conversation_of(await load_conversation(store, conversation_id))
+    return conversation_of(await store.require(conversation_id, "conversation"))
 
 
 @router.post("/{conversation_id}", response_model=ConversationOut, responses=_ERRORS)
@@ -73,7 +64,7 @@ async def update_conversation(
     conversation_id: str, body: ConversationUpdate, store: Scoped
 ) -> ConversationOut:
     """Replace a conversation's metadata."""
-    session = await load_conversation(store, conversation_id)
+    session = await store.require(conversation_id, "conversation")
     await session.metadata.set_property(METADATA_PROPERTY, dict(body.metadata or {}))
     await store.save(session)
     return conversation_of(session)
@@ -92,7 +83,7 @@ async def create_items(
     conversation_id: str, body: ItemsCreate, store: Scoped, state: State
 ) -> ItemList:
     """Append up to 20 items, in order."""
-    session = await load_conversation(store, conversation_id)
+    session = await store.require(conversation_id, "conversation")
     events = [event_from_item(item) for item in body.items]
     for event in events:
         await session.add_event(event)
@@ -107,32 +98,19 @@ async def list_items(
     store: Scoped,
     after: Annotated[str | None, Query(description="List items after this item id")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    order: Literal["asc", "desc"] = "desc",
+    order: Order = "desc",
 ) -> ItemList:
     """A page of items; ``after`` is the ``last_id`` of the previous page."""
-    newest_first = order == "desc"
-    # Walking back from the newest item, "after" in list order is "before" in store order.
-    try:
-        events = await store.read_events(
-            conversation_id,
-            after=None if newest_first else after,
-            before=after if newest_first else None,
-            limit=limit + 1,
-            newest_first=newest_first,
-        )
-    except InvalidInputError as exc:
-        raise ApiError(
-            422, "invalid_value", f"after={after!r} is not an item here", "after"
-        ) from exc
-    if events is None:
-        raise not_found("conversation", conversation_id)
-    return _page([item_of(event) for event in events[:limit]], has_more=len(events) > limit)
+    events, has_more = await read_page(
+        store, conversation_id, after=after, limit=limit, order=order, what="conversation"
+    )
+    return _page([item_of(event) for event in events], has_more=has_more)
 
 
 @router.get("/{conversation_id}/items/{item_id}", response_model=ItemOut, responses=_ERRORS)
 async def retrieve_item(conversation_id: str, item_id: str, store: Scoped) -> ItemOut:
     """One item."""
-    session = await load_conversation(store, conversation_id)
+    session = await store.require(conversation_id, "conversation")
     for event in session.events:
         if event.id == item_id:
             return item_of(event)

@@ -14,10 +14,14 @@ from ..storage import SessionStore, open_store
 from .auth import ApiKeys
 from .metrics import Metrics
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "ServerState", "server_state"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TAIL_POLL_SECONDS", "ServerState", "server_state"]
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 """Largest request body accepted by default (bytes); larger ones get 413."""
+
+
+DEFAULT_TAIL_POLL_SECONDS = 0.25
+"""How often a live tail reads the store for new events."""
 
 
 @dataclass
@@ -28,6 +32,7 @@ class ServerState:
     keys: ApiKeys = field(default_factory=ApiKeys)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     metrics: Metrics = field(default_factory=Metrics)
+    tail_poll_seconds: float = DEFAULT_TAIL_POLL_SECONDS
     _store: SessionStore | None = None
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
 

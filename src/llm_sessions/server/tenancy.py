@@ -13,6 +13,7 @@ from uuid import uuid4
 
 from ..exceptions import SessionNotFound
 from ..storage.base import SessionStore
+from .errors import not_found
 
 if TYPE_CHECKING:
     from ..models.session import Session
@@ -42,6 +43,13 @@ class TenantStore(SessionStore):
         if not self.owns(session_id):
             return None
         return await self.inner.get(session_id)
+
+    async def require(self, session_id: str, what: str = "session") -> Session[Any]:
+        """The session, or the API's 404 naming ``what`` (also for another tenant's id)."""
+        session = await self.get(session_id)
+        if session is None:
+            raise not_found(what, session_id)
+        return session
 
     async def save(self, session: Session[Any]) -> None:
         """Save a session of this tenant's (another tenant's id reads as not found)."""

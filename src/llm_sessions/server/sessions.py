@@ -1,0 +1,197 @@
+"""The native API: what OpenAI's Conversations API lacks.
+
+Sessions and their tree (parents, children, segments of an infinite conversation), events with
+token usage and cost, runs, the prompt ``get_messages_for_llm`` would send, and cost by model,
+source and run. Every list is paginated; event pages are one ``read_events`` call.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from ..api.simple_api import SessionManager
+from ..cli.chains import conversation_of
+from ..models.session import Session
+from ..models.session_event import SessionEvent
+from ..models.session_metadata import SessionMetadata
+from .dependencies import Scoped, State
+from .paging import Order, read_page
+from .session_schema import (
+    CostOut,
+    Deleted,
+    EventIn,
+    EventList,
+    EventsCreate,
+    IdList,
+    SessionCreate,
+    SessionOut,
+    TreeOut,
+    event_out,
+    session_out,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or unknown API key"},
+    404: {"description": "No such session for this key"},
+    422: {"description": "Invalid body or parameter; `error.param` names the field"},
+    503: {"description": "The store cannot be reached; see Retry-After"},
+}
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+@router.get("", response_model=IdList, responses=_ERRORS)
+async def list_sessions(
+    store: Scoped,
+    prefix: Annotated[str, Query(max_length=256)] = "",
+    after: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Limit = 100,
+) -> IdList:
+    """Session ids in id order, ``limit`` at a time (``after``: the previous page's last id)."""
+    ids = await store.list_sessions(store.prefix + prefix)
+    if after is not None:
+        ids = [session_id for session_id in ids if session_id > after]
+    page = ids[:limit]
+    return IdList(data=page, last_id=page[-1] if page else None, has_more=len(ids) > limit)
+
+
+@router.post("", response_model=SessionOut, responses=_ERRORS)
+async def create_session(body: SessionCreate, store: Scoped, state: State) -> SessionOut:
+    """Create a session (a child of ``parent_id`` when given)."""
+    metadata = SessionMetadata(properties=body.properties)
+    session: Session[Any] = await Session.create(
+        body.parent_id, store=store, id=store.new_id("sess_"), metadata=metadata
+    )
+    state.metrics.sessions_created += 1
+    return session_out(session)
+
+
+@router.get("/{session_id}", response_model=SessionOut, responses=_ERRORS)
+async def retrieve_session(session_id: str, store: Scoped) -> SessionOut:
+    """A session's header and totals."""
+    return session_out(await store.require(session_id))
+
+
+@router.delete("/{session_id}", response_model=Deleted, responses=_ERRORS)
+async def delete_session(session_id: str, store: Scoped) -> Deleted:
+    """Delete a session and its events."""
+    await store.require(session_id)
+    return Deleted(id=session_id, deleted=await store.delete(session_id))
+
+
+@router.get("/{session_id}/tree", response_model=TreeOut, responses=_ERRORS)
+async def session_tree(session_id: str, store: Scoped) -> TreeOut:
+    """Ancestors, descendants and the segments of its conversation."""
+    session = await store.require(session_id)
+    ancestors = [found.id for found in reversed(await session.ancestors())]
+    descendants = [found.id for found in await session.descendants()]
+    segments = [found.id for found in await conversation_of(store, session)]
+    return TreeOut(
+        id=session.id,
+        parent_id=session.parent_id,
+        ancestors=[found for found in ancestors if store.owns(found)],
+        child_ids=[found for found in session.child_ids if store.owns(found)],
+        descendants=[found for found in descendants if store.owns(found)],
+        segments=[found for found in segments if store.owns(found)],
+    )
+
+
+@router.get("/{session_id}/events", response_model=EventList, responses=_ERRORS)
+async def list_events(
+    session_id: str,
+    store: Scoped,
+    after: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Limit = 50,
+    order: Order = "asc",
+) -> EventList:
+    """A page of events with their token usage and cost (``order=desc``: newest first)."""
+    events, has_more = await read_page(store, session_id, after=after, limit=limit, order=order)
+    data = [event_out(event) for event in events]
+    return EventList(
+        data=data,
+        first_id=events[0].id if events else None,
+        last_id=events[-1].id if events else None,
+        has_more=has_more,
+    )
+
+
+@router.post("/{session_id}/events", response_model=EventList, responses=_ERRORS)
+async def append_events(
+    session_id: str, body: EventsCreate, store: Scoped, state: State
+) -> EventList:
+    """Append events in order; with ``model``, their tokens are counted and priced."""
+    session = await store.require(session_id)
+    events = [await _event_from(item) for item in body.events]
+    for event in events:
+        await session.add_event(event)
+    await store.save(session)
+    state.metrics.events_written += len(events)
+    return EventList(
+        data=[event_out(event) for event in events],
+        first_id=events[0].id,
+        last_id=events[-1].id,
+        has_more=False,
+    )
+
+
+async def _event_from(item: EventIn) -> SessionEvent[Any]:
+    fields = item.model_dump(exclude={"model", "usage"}, exclude_none=True)
+    if item.model is None:
+        return SessionEvent(**fields)
+    text = item.message if isinstance(item.message, str) else json.dumps(item.message)
+    is_reply = item.source.value == "llm"
+    return await SessionEvent.create_with_tokens(
+        prompt=None if is_reply else text,
+        completion=text if is_reply else None,
+        model=item.model,
+        usage=item.usage.model_dump() if item.usage is not None else None,
+        **fields,
+    )
+
+
+@router.get("/{session_id}/runs", response_model=list[dict[str, Any]], responses=_ERRORS)
+async def list_runs(session_id: str, store: Scoped) -> list[dict[str, Any]]:
+    """The session's runs, oldest first."""
+    session = await store.require(session_id)
+    return [run.model_dump(mode="json") for run in session.runs]
+
+
+@router.get("/{session_id}/prompt", response_model=list[dict[str, Any]], responses=_ERRORS)
+async def prompt(
+    session_id: str,
+    store: Scoped,
+    max_tokens: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
+    model: Annotated[str, Query(min_length=1, max_length=200)] = "gpt-4o-mini",
+) -> list[dict[str, Any]]:
+    """The chat messages ``SessionManager.get_messages_for_llm`` would send next."""
+    await store.require(session_id)
+    manager = await SessionManager.open(session_id, store=store, model=model)
+    try:
+        return await manager.get_messages_for_llm(max_tokens=max_tokens)
+    finally:
+        await manager.close()
+
+
+@router.get("/{session_id}/cost", response_model=CostOut, responses=_ERRORS)
+async def cost(session_id: str, store: Scoped) -> CostOut:
+    """Tokens and USD in total and by model, event source and run."""
+    session = await store.require(session_id)
+    summary = session.token_summary
+    return CostOut(
+        total=summary.model_dump(mode="json", exclude={"usage_by_model"}),
+        by_model={
+            name: usage.model_dump(mode="json") for name, usage in summary.usage_by_model.items()
+        },
+        by_source=_dumped(await session.get_token_usage_by_source()),
+        by_run=_dumped(await session.get_token_usage_by_run()),
+    )
+
+
+def _dumped(summaries: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.model_dump(mode="json") for key, value in summaries.items()}
