@@ -6,9 +6,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import IO
 
 import httpx
 
@@ -39,6 +41,7 @@ def server_processes(
     """``count`` server processes over one store, started together; yields their base URLs."""
     environment = {**os.environ, **(env or {})}
     started: list[tuple[subprocess.Popen[bytes], str]] = []
+    log = tempfile.TemporaryFile()  # the servers' output, shown if one fails to start
     try:
         for _ in range(count):
             port = free_port()
@@ -46,27 +49,27 @@ def server_processes(
             process = subprocess.Popen(
                 [*command, "--port", str(port)],
                 env=environment,
-                stdout=subprocess.PIPE,
+                stdout=log,
                 stderr=subprocess.STDOUT,
             )
             started.append((process, f"http://127.0.0.1:{port}"))
         for process, base_url in started:
-            _wait_until_healthy(process, base_url)
+            _wait_until_healthy(process, base_url, log)
         yield [base_url for _, base_url in started]
     finally:
         for process, _ in started:
             process.terminate()
         for process, _ in started:
             process.wait(timeout=STARTUP_SECONDS)
-            if process.stdout is not None:
-                process.stdout.close()
+        log.close()
 
 
-def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
+def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log: IO[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
+            log.seek(0)
+            output = log.read().decode(errors="replace")
             raise RuntimeError(f"the server exited with {process.returncode}: {output}")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:

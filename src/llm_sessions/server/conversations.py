@@ -22,22 +22,19 @@ from .conversation_schema import (
     ItemsCreate,
 )
 from .dependencies import Scoped, State
-from .errors import not_found
+from .errors import ERROR_RESPONSES, not_found
 from .paging import Order, read_page
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/conversations", tags=["conversations (OpenAI-compatible)"])
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing or unknown API key"},
-    404: {"description": "No such conversation (or item) for this key"},
-    422: {"description": "Invalid body or parameter; `error.param` names the field"},
-    503: {"description": "The store cannot be reached; see Retry-After"},
-}
+router = APIRouter(
+    prefix="/v1/conversations",
+    tags=["conversations (OpenAI-compatible)"],
+    responses=ERROR_RESPONSES,
+)
 
 
-@router.post("", response_model=ConversationOut, responses=_ERRORS)
+@router.post("", response_model=ConversationOut)
 async def create_conversation(
     body: ConversationCreate, store: Scoped, state: State
 ) -> ConversationOut:
@@ -53,13 +50,13 @@ async def create_conversation(
     return conversation_of(session)
 
 
-@router.get("/{conversation_id}", response_model=ConversationOut, responses=_ERRORS)
+@router.get("/{conversation_id}", response_model=ConversationOut)
 async def retrieve_conversation(conversation_id: str, store: Scoped) -> ConversationOut:
     """A conversation's id, creation time and metadata."""
     return conversation_of(await store.require(conversation_id, "conversation"))
 
 
-@router.post("/{conversation_id}", response_model=ConversationOut, responses=_ERRORS)
+@router.post("/{conversation_id}", response_model=ConversationOut)
 async def update_conversation(
     conversation_id: str, body: ConversationUpdate, store: Scoped
 ) -> ConversationOut:
@@ -70,7 +67,7 @@ async def update_conversation(
     return conversation_of(session)
 
 
-@router.delete("/{conversation_id}", response_model=ConversationDeleted, responses=_ERRORS)
+@router.delete("/{conversation_id}", response_model=ConversationDeleted)
 async def delete_conversation(conversation_id: str, store: Scoped) -> ConversationDeleted:
     """Delete a conversation and its items."""
     if not await store.delete(conversation_id):
@@ -78,7 +75,7 @@ async def delete_conversation(conversation_id: str, store: Scoped) -> Conversati
     return ConversationDeleted(id=conversation_id, deleted=True)
 
 
-@router.post("/{conversation_id}/items", response_model=ItemList, responses=_ERRORS)
+@router.post("/{conversation_id}/items", response_model=ItemList)
 async def create_items(
     conversation_id: str, body: ItemsCreate, store: Scoped, state: State
 ) -> ItemList:
@@ -92,7 +89,7 @@ async def create_items(
     return _page([item_of(event) for event in events], has_more=False)
 
 
-@router.get("/{conversation_id}/items", response_model=ItemList, responses=_ERRORS)
+@router.get("/{conversation_id}/items", response_model=ItemList)
 async def list_items(
     conversation_id: str,
     store: Scoped,
@@ -107,7 +104,7 @@ async def list_items(
     return _page([item_of(event) for event in events], has_more=has_more)
 
 
-@router.get("/{conversation_id}/items/{item_id}", response_model=ItemOut, responses=_ERRORS)
+@router.get("/{conversation_id}/items/{item_id}", response_model=ItemOut)
 async def retrieve_item(conversation_id: str, item_id: str, store: Scoped) -> ItemOut:
     """One item."""
     session = await store.require(conversation_id, "conversation")

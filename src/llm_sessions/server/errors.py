@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..exceptions import (
@@ -30,8 +31,10 @@ from ..exceptions import (
 )
 
 __all__ = [
+    "ERROR_RESPONSES",
     "RETRY_AFTER_SECONDS",
     "ApiError",
+    "ErrorBody",
     "error_body",
     "error_response",
     "install_error_handlers",
@@ -42,6 +45,35 @@ logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 1
 """What a 503 asks the client to wait before retrying, in seconds."""
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a message for people, a stable code for programs, the field if any."""
+
+    message: str
+    type: str
+    param: str | None
+    code: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        401: "Missing or unknown API key",
+        404: "No such resource for this key (another tenant's ids read as absent)",
+        409: "The operation conflicts with the session's state",
+        413: "The request body is over the configured limit",
+        422: "Invalid body or parameter; `error.param` names the field",
+        503: "The store cannot be reached; retry after `Retry-After` seconds",
+    }.items()
+}
+"""The documented error responses of every API route (one shape, see ``ErrorBody``)."""
 
 
 @dataclass
@@ -86,6 +118,9 @@ def error_response(error: ApiError) -> JSONResponse:
 
 def _from_library(exc: Exception) -> ApiError:
     """The ``ApiError`` for an error raised by the library below the routes."""
+    if isinstance(exc, ValidationError):
+        # A model the route built rejected a value (an id, say): the caller's input.
+        return _invalid(exc.errors(include_url=False))
     if isinstance(exc, SessionNotFound):
         return not_found("session", exc.session_id)
     if isinstance(exc, InvalidInputError):
@@ -111,12 +146,16 @@ def _field_of(location: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+def _invalid(errors: Sequence[Any]) -> ApiError:
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
     field = _field_of(first.get("loc", ()))
     message = f"{field}: {first.get('msg', 'invalid value')}"
-    return error_response(ApiError(422, "invalid_value", message, field))
+    return ApiError(422, "invalid_value", message, field)
+
+
+async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(_invalid(exc.errors()))
 
 
 async def _on_http(_: Request, exc: Exception) -> JSONResponse:
@@ -141,7 +180,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
-    for library_error in (SessionManagerError, TimeoutError, ConnectionError):
+    for library_error in (SessionManagerError, ValidationError, TimeoutError, ConnectionError):
         app.add_exception_handler(library_error, _on_other)
     # Anything else is a bug: answered without a traceback, and still logged as one.
     app.add_exception_handler(Exception, _on_other)

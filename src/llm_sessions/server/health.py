@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from ..exceptions import SessionManagerError
 from .dependencies import State
-from .errors import RETRY_AFTER_SECONDS, ApiError
+from .errors import ERROR_RESPONSES, RETRY_AFTER_SECONDS, ApiError
 
 __all__ = ["router"]
 
@@ -22,9 +22,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get(
-    "/readyz", responses={503: {"description": "The store cannot be reached; see Retry-After"}}
-)
+@router.get("/readyz", responses={503: ERROR_RESPONSES[503]})
 async def readyz(state: State) -> dict[str, str]:
     """The store answers (a listing of one unlikely prefix)."""
     store = await state.store()

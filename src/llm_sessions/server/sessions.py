@@ -18,6 +18,7 @@ from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..models.session_metadata import SessionMetadata
 from .dependencies import Scoped, State
+from .errors import ERROR_RESPONSES
 from .paging import Order, read_page
 from .session_schema import (
     CostOut,
@@ -35,18 +36,12 @@ from .session_schema import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERROR_RESPONSES)
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing or unknown API key"},
-    404: {"description": "No such session for this key"},
-    422: {"description": "Invalid body or parameter; `error.param` names the field"},
-    503: {"description": "The store cannot be reached; see Retry-After"},
-}
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-@router.get("", response_model=IdList, responses=_ERRORS)
+@router.get("", response_model=IdList)
 async def list_sessions(
     store: Scoped,
     prefix: Annotated[str, Query(max_length=256)] = "",
@@ -61,7 +56,7 @@ async def list_sessions(
     return IdList(data=page, last_id=page[-1] if page else None, has_more=len(ids) > limit)
 
 
-@router.post("", response_model=SessionOut, responses=_ERRORS)
+@router.post("", response_model=SessionOut)
 async def create_session(body: SessionCreate, store: Scoped, state: State) -> SessionOut:
     """Create a session (a child of ``parent_id`` when given)."""
     metadata = SessionMetadata(properties=body.properties)
@@ -72,20 +67,20 @@ async def create_session(body: SessionCreate, store: Scoped, state: State) -> Se
     return session_out(session)
 
 
-@router.get("/{session_id}", response_model=SessionOut, responses=_ERRORS)
+@router.get("/{session_id}", response_model=SessionOut)
 async def retrieve_session(session_id: str, store: Scoped) -> SessionOut:
     """A session's header and totals."""
     return session_out(await store.require(session_id))
 
 
-@router.delete("/{session_id}", response_model=Deleted, responses=_ERRORS)
+@router.delete("/{session_id}", response_model=Deleted)
 async def delete_session(session_id: str, store: Scoped) -> Deleted:
     """Delete a session and its events."""
     await store.require(session_id)
     return Deleted(id=session_id, deleted=await store.delete(session_id))
 
 
-@router.get("/{session_id}/tree", response_model=TreeOut, responses=_ERRORS)
+@router.get("/{session_id}/tree", response_model=TreeOut)
 async def session_tree(session_id: str, store: Scoped) -> TreeOut:
     """Ancestors, descendants and the segments of its conversation."""
     session = await store.require(session_id)
@@ -102,7 +97,7 @@ async def session_tree(session_id: str, store: Scoped) -> TreeOut:
     )
 
 
-@router.get("/{session_id}/events", response_model=EventList, responses=_ERRORS)
+@router.get("/{session_id}/events", response_model=EventList)
 async def list_events(
     session_id: str,
     store: Scoped,
@@ -121,7 +116,7 @@ async def list_events(
     )
 
 
-@router.post("/{session_id}/events", response_model=EventList, responses=_ERRORS)
+@router.post("/{session_id}/events", response_model=EventList)
 async def append_events(
     session_id: str, body: EventsCreate, store: Scoped, state: State
 ) -> EventList:
@@ -155,14 +150,14 @@ async def _event_from(item: EventIn) -> SessionEvent[Any]:
     )
 
 
-@router.get("/{session_id}/runs", response_model=list[dict[str, Any]], responses=_ERRORS)
+@router.get("/{session_id}/runs", response_model=list[dict[str, Any]])
 async def list_runs(session_id: str, store: Scoped) -> list[dict[str, Any]]:
     """The session's runs, oldest first."""
     session = await store.require(session_id)
     return [run.model_dump(mode="json") for run in session.runs]
 
 
-@router.get("/{session_id}/prompt", response_model=list[dict[str, Any]], responses=_ERRORS)
+@router.get("/{session_id}/prompt", response_model=list[dict[str, Any]])
 async def prompt(
     session_id: str,
     store: Scoped,
@@ -178,7 +173,7 @@ async def prompt(
         await manager.close()
 
 
-@router.get("/{session_id}/cost", response_model=CostOut, responses=_ERRORS)
+@router.get("/{session_id}/cost", response_model=CostOut)
 async def cost(session_id: str, store: Scoped) -> CostOut:
     """Tokens and USD in total and by model, event source and run."""
     session = await store.require(session_id)

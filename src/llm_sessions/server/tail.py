@@ -18,13 +18,13 @@ from fastapi.responses import StreamingResponse
 
 from ..exceptions import InvalidInputError
 from .dependencies import Scoped, State
-from .errors import ApiError
+from .errors import ERROR_RESPONSES, ApiError, not_found
 from .session_schema import event_out
 from .tenancy import TenantStore
 
 __all__ = ["HEARTBEAT_EVERY", "PAGE_SIZE", "router"]
 
-router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERROR_RESPONSES)
 
 PAGE_SIZE = 100
 HEARTBEAT_EVERY = 60
@@ -36,8 +36,6 @@ HEARTBEAT_EVERY = 60
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "session.event messages"},
-        404: {"description": "No such session for this key"},
-        422: {"description": "`after` is not an event of the session"},
     },
 )
 async def tail(
@@ -57,7 +55,7 @@ async def tail(
             422, "invalid_value", f"after={cursor!r} is not an event here", "after"
         ) from exc
     if start is None:
-        raise ApiError(404, "not_found", f"No session found with id {session_id!r}.", "session_id")
+        raise not_found("session", session_id)
     if cursor is None:
         newest = await store.read_events(session_id, limit=1, newest_first=True)
         cursor = newest[0].id if newest else None
