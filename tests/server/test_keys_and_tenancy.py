@@ -10,7 +10,7 @@ from server_helpers import KEY_A, KEY_B
 from typer.testing import CliRunner
 
 from llm_sessions.cli.main import app as cli
-from llm_sessions.exceptions import InvalidInputError, SessionNotFound
+from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models.session import Session
 from llm_sessions.server import ApiKeys, TenantStore, app_from_environment, create_app
 from llm_sessions.storage import InMemorySessionStore
@@ -77,7 +77,7 @@ async def test_a_tenant_sees_and_writes_only_its_own_namespace() -> None:
     assert await beta.delete(mine.id) is False
     assert await beta.list_sessions() == []
     assert await alpha.list_sessions() == [mine.id]
-    with pytest.raises(SessionNotFound):
+    with pytest.raises(InvalidInputError, match="must start with 'beta"):
         await beta.save(Session(id="alpha.conv_forged"))
     assert await inner.list_sessions() == [mine.id]
 

@@ -103,6 +103,18 @@ async def test_items_are_appended_listed_with_auto_pagination_and_retrieved(
     assert one.id == ascending[2].id
     assert _texts([one]) == ["answer 0"]  # type: ignore[list-item]
 
+    after_delete = await client_a.conversations.items.delete(
+        ascending[2].id, conversation_id=conversation.id
+    )
+    Conversation.model_validate(after_delete.model_dump())
+    assert after_delete.id == conversation.id
+    remaining = [item async for item in client_a.conversations.items.list(conversation.id)]
+    assert _texts(remaining) == [text for text in expected if text != "answer 0"][::-1]  # type: ignore[arg-type]
+    with pytest.raises(openai.NotFoundError):
+        await client_a.conversations.items.retrieve(
+            ascending[2].id, conversation_id=conversation.id
+        )
+
 
 async def test_function_calls_round_trip(client_a: AsyncOpenAI) -> None:
     conversation = await client_a.conversations.create()
@@ -139,6 +151,7 @@ async def test_another_tenant_gets_404_for_every_conversation_route(
         client_b.conversations.items.create(
             conversation.id, items=[{"type": "message", "role": "user", "content": "hi"}]
         ),
+        client_b.conversations.items.delete(item_id, conversation_id=conversation.id),
         client_b.conversations.delete(conversation.id),
     ]
     for attempt in attempts:

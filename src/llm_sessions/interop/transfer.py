@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from types import ModuleType
 from typing import Any
@@ -83,19 +83,21 @@ async def import_session(
     format: str = "jsonl",
     *,
     on_conflict: OnConflict | str = OnConflict.ERROR,
+    new_id: Callable[[], str] | None = None,
 ) -> list[str]:
     """Store the sessions in ``data`` (text in ``format``) and return their ids.
 
     The whole file is read and checked before anything is written (a bad file raises
     ``InvalidFileError`` naming the line), and if a write fails the sessions written so far are
     removed again (and replaced ones restored), so a failed import stores nothing.
+    ``new_id`` makes the ids ``OnConflict.RENAME`` gives (default: a random UUID).
     """
     module = format_module(format)
     policy = _policy(on_conflict)
     text = data.decode() if isinstance(data, bytes) else data
     sessions: list[Session[Any]] = await module.load(text)
     if policy is OnConflict.RENAME:
-        sessions = renamed(sessions)
+        sessions = renamed(sessions, new_id)
     originals = await _existing(store, sessions)
     if originals and policy is OnConflict.ERROR:
         raise SessionAlreadyExists(originals[0].id)
@@ -143,9 +145,13 @@ def detached(session: Session[Any]) -> Session[Any]:
     return Session.model_validate(session.model_dump(mode="json", exclude={"token_summary"}))
 
 
-def renamed(sessions: Sequence[Session[Any]]) -> list[Session[Any]]:
-    """Copies of the sessions under new ids, their parent, child and segment links following."""
-    new_ids = {session.id: str(uuid.uuid4()) for session in sessions}
+def renamed(
+    sessions: Sequence[Session[Any]], new_id: Callable[[], str] | None = None
+) -> list[Session[Any]]:
+    """Copies of the sessions under new ids (``new_id()``, default a random UUID), their
+    parent, child and segment links following."""
+    make_id = new_id if new_id is not None else lambda: str(uuid.uuid4())
+    new_ids = {session.id: make_id() for session in sessions}
     return [_with_ids(session, new_ids) for session in sessions]
 
 

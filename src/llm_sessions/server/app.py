@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI
 from ..cli.common import DEFAULT_STORE
 from ..exceptions import InvalidInputError
 from ..storage import SessionStore
-from . import conversations, health, sessions, tail
+from . import conversations, health, sessions, tail, transfer_routes
 from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers
 from .middleware import RequestMiddleware
@@ -75,7 +75,8 @@ def create_app(
     )
     app.state.llm_sessions = state
     install_error_handlers(app)
-    for router in (health.router, conversations.router, sessions.router, tail.router, *routers):
+    core = (health, conversations, sessions, tail, transfer_routes)
+    for router in (*(module.router for module in core), *routers):
         app.include_router(router)
     app.add_middleware(RequestMiddleware, metrics=state.metrics, max_body_bytes=max_body_bytes)
     return app

@@ -114,6 +114,16 @@ async def retrieve_item(conversation_id: str, item_id: str, store: Scoped) -> It
     raise not_found("item", item_id)
 
 
+@router.delete("/{conversation_id}/items/{item_id}", response_model=ConversationOut)
+async def delete_item(conversation_id: str, item_id: str, store: Scoped) -> ConversationOut:
+    """Remove one item; answers with the conversation."""
+    session = await store.require(conversation_id, "conversation")
+    if not any(event.id == item_id for event in session.events):
+        raise not_found("item", item_id)
+    await session.remove_events([item_id])
+    return conversation_of(session)
+
+
 def _page(items: list[ItemOut], *, has_more: bool) -> ItemList:
     return ItemList(
         data=items,

@@ -40,16 +40,23 @@ class RequestMiddleware:
             await send(message)
 
         attributes = {"http.request.method": scope["method"], "url.path": scope["path"]}
-        with telemetry.span(f"{scope['method']} {scope['path']}", attributes):
-            body = await self._bounded_body(scope, receive)
-            if body is None:
-                await _too_large(send_and_note, self.max_body_bytes)
-            else:
-                await self.app(scope, _replay(body, receive), send_and_note)
-        route = scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        elapsed = time.perf_counter() - started
-        self.metrics.observe_request(scope["method"], template, status["code"], elapsed)
+        with telemetry.span(f"{scope['method']} {scope['path']}", attributes) as current:
+            try:
+                body = await self._bounded_body(scope, receive)
+                if body is None:
+                    await _too_large(send_and_note, self.max_body_bytes)
+                else:
+                    await self.app(scope, _replay(body, receive), send_and_note)
+            finally:
+                # An error the app did not answer still counts, as the 500 it becomes.
+                template = getattr(scope.get("route"), "path", "unmatched")
+                elapsed = time.perf_counter() - started
+                self.metrics.observe_request(scope["method"], template, status["code"], elapsed)
+                if current is not None:
+                    # Named by the route template once routing found it (low cardinality).
+                    current.update_name(f"{scope['method']} {template}")
+                    current.set_attribute("http.route", template)
+                    current.set_attribute("http.response.status_code", status["code"])
 
     async def _bounded_body(self, scope: Scope, receive: Receive) -> list[Message] | None:
         """The request's body messages, or None when the body is over the limit."""

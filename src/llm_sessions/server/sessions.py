@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..api.simple_api import SessionManager
-from ..cli.chains import conversation_of
+from ..interop import conversation_of
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..models.session_metadata import SessionMetadata

@@ -33,9 +33,12 @@ HEARTBEAT_EVERY = 60
 
 @router.get(
     "/{session_id}/events/stream",
-    response_class=StreamingResponse,
+    response_model=None,
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "session.event messages"},
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "session.event messages",
+        },
     },
 )
 async def tail(

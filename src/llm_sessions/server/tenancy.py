@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from ..exceptions import SessionNotFound
+from ..exceptions import InvalidInputError
 from ..storage.base import SessionStore
 from .errors import not_found
 
@@ -52,9 +52,10 @@ class TenantStore(SessionStore):
         return session
 
     async def save(self, session: Session[Any]) -> None:
-        """Save a session of this tenant's (another tenant's id reads as not found)."""
+        """Save a session of this tenant's; an id outside its namespace is refused."""
         if not self.owns(session.id):
-            raise SessionNotFound(session.id)
+            reason = f"must start with {self.prefix!r}, the prefix of this key's sessions"
+            raise InvalidInputError("session_id", session.id, reason)
         await self.inner.save(session)
 
     async def delete(self, session_id: str) -> bool:

@@ -1,0 +1,224 @@
+"""The HTTP server under concurrent clients on loopback, on SQLite, Redis and PostgreSQL.
+
+For each store this starts ``llm-sessions serve`` in its own process on a free loopback port,
+then ``--clients`` concurrent clients (default 50) each append ``--appends`` items (default 200)
+with ``POST /v1/conversations/{id}/items``, spread over ``--conversations`` shared conversations
+(default 10, so many clients write to the same session at once). It reports appends per second,
+the p50 and p99 latency of one append, and then reads every conversation back page by page and
+counts lost and duplicated items (both must be 0) and items out of their client's order.
+
+Run from the repository root (Redis and PostgreSQL must answer; not part of the test run)::
+
+    .venv/bin/python benchmarks/bench_server.py [--only sqlite|redis|postgres] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+
+import httpx
+from _common import machine, table
+
+from llm_sessions.storage import open_store
+
+REDIS_URL = os.environ.get("LLM_SESSIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+POSTGRES_URL = os.environ.get(
+    "LLM_SESSIONS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+STARTUP_SECONDS = 60
+
+
+@dataclass
+class Result:
+    store: str
+    appends: int
+    seconds: float
+    latencies: list[float]
+    lost: int
+    duplicated: int
+    out_of_order: int
+
+    def row(self) -> list[object]:
+        ordered = sorted(self.latencies)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return [
+            self.store,
+            self.appends,
+            self.appends / self.seconds,
+            statistics.median(ordered) * 1000,
+            p99 * 1000,
+            self.lost,
+            self.duplicated,
+            self.out_of_order,
+        ]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(store_url: str, workers: int) -> Iterator[str]:
+    """``llm-sessions serve`` over ``store_url``; yields its base URL, stops it afterwards."""
+    port = _free_port()
+    command = [sys.executable, "-m", "llm_sessions", "serve", "--store", store_url]
+    command += ["--port", str(port), "--workers", str(workers)]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while not _healthy(base_url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"the server did not start: {log.read().decode()}")
+                time.sleep(0.1)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=STARTUP_SECONDS)
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@asynccontextmanager
+async def store_url_for(kind: str) -> AsyncIterator[str]:
+    """A store URL on data private to this run, removed afterwards."""
+    token = uuid.uuid4().hex[:12]
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/bench.db"
+        return
+    if kind == "redis":
+        url = f"{REDIS_URL}?key_prefix=bench-server-{token}:"
+    else:
+        url = f"{POSTGRES_URL}?schema=bench_server_{token}"
+    try:
+        yield url
+    finally:
+        cleaner = open_store(url)
+        await cleaner.drop_all()  # type: ignore[attr-defined]
+        await cleaner.close()
+
+
+async def _client(
+    http: httpx.AsyncClient, number: int, conversation: str, appends: int
+) -> list[float]:
+    latencies = []
+    for n in range(appends):
+        item = {"type": "message", "role": "user", "content": f"c{number}-{n}"}
+        started = time.perf_counter()
+        response = await http.post(
+            f"/v1/conversations/{conversation}/items", json={"items": [item]}
+        )
+        latencies.append(time.perf_counter() - started)
+        response.raise_for_status()
+    return latencies
+
+
+async def _read_back(http: httpx.AsyncClient, conversation: str) -> list[str]:
+    texts: list[str] = []
+    after = None
+    while True:
+        params = {"limit": 100, "order": "asc", **({"after": after} if after else {})}
+        page = (await http.get(f"/v1/conversations/{conversation}/items", params=params)).json()
+        texts += [item["content"][0]["text"] for item in page["data"]]
+        if not page["has_more"]:
+            return texts
+        after = page["last_id"]
+
+
+async def measure(
+    kind: str, clients: int, appends: int, conversations: int, workers: int
+) -> Result:
+    async with store_url_for(kind) as url:
+        with serving(url, workers) as base_url:
+            limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+            async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as http:
+                ids = [
+                    (await http.post("/v1/conversations", json={})).json()["id"]
+                    for _ in range(conversations)
+                ]
+                started = time.perf_counter()
+                per_client = await asyncio.gather(
+                    *(_client(http, n, ids[n % conversations], appends) for n in range(clients))
+                )
+                seconds = time.perf_counter() - started
+                stored = [
+                    text for conversation in ids for text in await _read_back(http, conversation)
+                ]
+                order_broken = 0
+                for conversation in ids:
+                    last: dict[str, int] = {}
+                    for text in await _read_back(http, conversation):
+                        client, n = text.split("-")
+                        order_broken += int(n) < last.get(client, -1)
+                        last[client] = int(n)
+    expected = {f"c{n}-{i}" for n in range(clients) for i in range(appends)}
+    counts = Counter(stored)
+    return Result(
+        store=kind,
+        appends=clients * appends,
+        seconds=seconds,
+        latencies=[value for latencies in per_client for value in latencies],
+        lost=len(expected - set(counts)),
+        duplicated=sum(count - 1 for count in counts.values() if count > 1),
+        out_of_order=order_broken,
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=["sqlite", "redis", "postgres"])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--appends", type=int, default=200, help="appends per client")
+    parser.add_argument("--conversations", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    options = parser.parse_args()
+    kinds = [options.only] if options.only else ["sqlite", "redis", "postgres"]
+    print(machine())
+    print(
+        f"{options.clients} clients x {options.appends} appends over {options.conversations} "
+        f"conversations, {options.workers} server worker(s), one loopback client process"
+    )
+    rows = []
+    for kind in kinds:
+        result = await measure(
+            kind, options.clients, options.appends, options.conversations, options.workers
+        )
+        rows.append(result.row())
+    header = [
+        "store",
+        "appends",
+        "appends/s",
+        "p50 ms",
+        "p99 ms",
+        "lost",
+        "duplicated",
+        "misordered",
+    ]
+    print(table("llm-sessions serve: concurrent appends", header, rows))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,109 @@
+"""Fork, export and import of sessions (``/v1/sessions``), on the caller's view of the store."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from ..interop import Format, OnConflict, export_session, import_session
+from ..models.session import Session
+from ..models.session_event import SessionEvent
+from ..models.session_metadata import SessionMetadata
+from .dependencies import Scoped, State
+from .errors import ERROR_RESPONSES, ApiError
+from .session_schema import SessionOut, session_out
+
+__all__ = ["FORKED_FROM", "router"]
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERROR_RESPONSES)
+
+FORKED_FROM = "forked_from"
+"""The property of a fork that names the session and event it was forked at."""
+_MEDIA_TYPES = {
+    Format.JSONL: "application/x-ndjson",
+    Format.OPENAI: "application/json",
+    Format.OPENAI_RESPONSES: "application/json",
+}
+
+
+class ForkRequest(BaseModel):
+    """Body of ``POST /v1/sessions/{id}/fork``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at_event_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    """The last event the fork keeps (default: all of them)."""
+
+
+class Imported(BaseModel):
+    """The ids of the sessions an import stored."""
+
+    object: str = "list"
+    data: list[str]
+
+
+@router.post("/{session_id}/fork", response_model=SessionOut)
+async def fork(session_id: str, body: ForkRequest, store: Scoped, state: State) -> SessionOut:
+    """A new session with the events up to ``at_event_id``, to continue on its own."""
+    source = await store.require(session_id)
+    events = _events_until(source, body.at_event_id)
+    forked_from = {"session_id": source.id, "event_id": events[-1].id if events else None}
+    copy: Session[Any] = Session(
+        id=store.new_id("sess_"),
+        metadata=SessionMetadata(
+            properties={**source.metadata.properties, FORKED_FROM: forked_from}
+        ),
+        events=[SessionEvent.model_validate(event.model_dump()) for event in events],
+    )
+    await store.save(copy)
+    state.metrics.sessions_created += 1
+    state.metrics.events_written += len(events)
+    return session_out(copy)
+
+
+def _events_until(session: Session[Any], event_id: str | None) -> list[SessionEvent[Any]]:
+    if event_id is None:
+        return list(session.events)
+    for position, event in enumerate(session.events):
+        if event.id == event_id:
+            return session.events[: position + 1]
+    message = f"at_event_id={event_id!r} is not an event of session {session.id!r}"
+    raise ApiError(422, "invalid_value", message, "at_event_id")
+
+
+@router.get(
+    "/{session_id}/export",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The exported text",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/json": {"schema": {}},
+            },
+        }
+    },
+)
+async def export(session_id: str, store: Scoped, format: Format = Format.JSONL) -> Response:
+    """The session (every segment of its conversation) as JSON Lines or OpenAI messages."""
+    text = await export_session(store, session_id, format)
+    return Response(text, media_type=_MEDIA_TYPES[format])
+
+
+@router.post("/import", response_model=Imported)
+async def import_sessions(
+    store: Scoped,
+    state: State,
+    text: Annotated[str, Body(media_type="text/plain", description="The file's text")],
+    format: Format = Format.JSONL,
+    on_conflict: Annotated[OnConflict, Query()] = OnConflict.RENAME,
+) -> Imported:
+    """Store the sessions of an exported file; ``rename`` (default) gives them new ids."""
+    ids = await import_session(
+        store, text, format, on_conflict=on_conflict, new_id=lambda: store.new_id("sess_")
+    )
+    state.metrics.sessions_created += len(ids)
+    return Imported(data=ids)
