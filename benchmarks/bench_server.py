@@ -91,7 +91,11 @@ def serving(store_url: str, workers: int) -> Iterator[str]:
             yield base_url
         finally:
             process.terminate()
-            process.wait(timeout=STARTUP_SECONDS)
+            try:
+                process.wait(timeout=STARTUP_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _healthy(base_url: str) -> bool:
@@ -153,7 +157,12 @@ async def measure(
 ) -> Result:
     async with store_url_for(kind) as url:
         with serving(url, workers) as base_url:
-            limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+            # Idle connections are dropped well before the server's 5 s keep-alive timeout, so a
+            # request never goes out on a connection the server is closing (no retries here: a
+            # retried append could be counted twice).
+            limits = httpx.Limits(
+                max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=1
+            )
             async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as http:
                 ids = [
                     (await http.post("/v1/conversations", json={})).json()["id"]
