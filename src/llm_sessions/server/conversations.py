@@ -23,7 +23,7 @@ from .conversation_schema import (
 )
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES, not_found
-from .paging import Order, read_page
+from .paging import Order, read_one, read_page
 
 __all__ = ["router"]
 
@@ -107,11 +107,7 @@ async def list_items(
 @router.get("/{conversation_id}/items/{item_id}", response_model=ItemOut)
 async def retrieve_item(conversation_id: str, item_id: str, store: Scoped) -> ItemOut:
     """One item."""
-    session = await store.require(conversation_id, "conversation")
-    for event in session.events:
-        if event.id == item_id:
-            return item_of(event)
-    raise not_found("item", item_id)
+    return item_of(await read_one(store, conversation_id, item_id, what="conversation"))
 
 
 @router.delete("/{conversation_id}/items/{item_id}", response_model=ConversationOut)

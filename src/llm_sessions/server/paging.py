@@ -9,7 +9,7 @@ from ..models.session_event import SessionEvent
 from .errors import ApiError, not_found
 from .tenancy import TenantStore
 
-__all__ = ["Order", "read_page"]
+__all__ = ["Order", "read_one", "read_page"]
 
 Order = Literal["asc", "desc"]
 
@@ -44,3 +44,20 @@ async def read_page(
     if events is None:
         raise not_found(what, session_id)
     return events[:limit], len(events) > limit
+
+
+async def read_one(
+    store: TenantStore, session_id: str, event_id: str, *, what: str = "session"
+) -> SessionEvent[Any]:
+    """The event ``event_id`` through two one-event page reads (never a full load), or 404."""
+    try:
+        previous = await store.read_events(session_id, before=event_id, limit=1, newest_first=True)
+        if previous is None:
+            raise not_found(what, session_id)
+        after = previous[0].id if previous else None
+        found = await store.read_events(session_id, after=after, limit=1)
+    except InvalidInputError as exc:
+        raise not_found("item", event_id) from exc
+    if not found or found[0].id != event_id:
+        raise not_found("item", event_id)
+    return found[0]
