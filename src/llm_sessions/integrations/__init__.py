@@ -3,6 +3,8 @@
 * ``llm_sessions.integrations.openai`` (``pip install "llm-sessions[openai]"``): ``chat``, a
   chat-completions loop that reads the session, records every reply with the reported usage and
   runs the tools the model calls.
+* ``llm_sessions.integrations.openai_agents`` (``pip install "llm-sessions[agents]"``):
+  ``LLMSessionsSession``, the OpenAI Agents SDK ``Session`` protocol on any store.
 
 Nothing is imported here, so ``import llm_sessions.integrations`` never needs an extra; importing
 an integration without its package raises ``ImportError`` naming the extra to install.

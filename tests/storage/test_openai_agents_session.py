@@ -1,0 +1,147 @@
+"""The OpenAI Agents SDK session on every store: a real ``Agent`` run by ``Runner`` with a scripted
+model (no network) keeps the same history in our store as in the SDK's own ``SQLiteSession``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from agents import Agent, ModelResponse, RunConfig, Runner, SQLiteSession, Usage, function_tool
+from agents.models.interface import Model
+from openai.types.responses import (
+    ResponseFunctionToolCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+)
+
+from llm_sessions.exceptions import InvalidSessionId
+from llm_sessions.integrations.openai_agents import ITEM_TYPE_KEY, LLMSessionsSession
+from llm_sessions.models import EventSource, EventType
+from llm_sessions.storage import SessionStore
+
+if TYPE_CHECKING:
+    from conftest import StoreCase
+
+TURNS = ["Weather in Paris?", "And in Rome?", "Thanks!"]
+
+
+def _call(n: int, city: str) -> ResponseFunctionToolCall:
+    return ResponseFunctionToolCall(
+        type="function_call",
+        call_id=f"call_{n}",
+        name="weather",
+        arguments=f'{{"city": "{city}"}}',
+        id=f"fc_{n}",
+        status="completed",
+    )
+
+
+def _text(n: int, text: str) -> ResponseOutputMessage:
+    return ResponseOutputMessage(
+        type="message",
+        id=f"msg_{n}",
+        role="assistant",
+        status="completed",
+        content=[ResponseOutputText(type="output_text", text=text, annotations=[])],
+    )
+
+
+class ScriptedModel(Model):
+    """Replies from a script, and remembers how many items each request carried."""
+
+    def __init__(self) -> None:
+        self.script: list[Any] = [
+            _call(1, "Paris"),
+            _text(2, "It is 21C in Paris."),
+            _call(3, "Rome"),
+            _text(4, "It is 25C in Rome."),
+            _text(5, "You're welcome."),
+        ]
+        self.input_sizes: list[int] = []
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        given = kwargs.get("input", args[1] if len(args) > 1 else None)
+        self.input_sizes.append(len(given) if isinstance(given, list) else 1)
+        return ModelResponse(output=[self.script.pop(0)], usage=Usage(), response_id=None)
+
+    def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        raise AssertionError("the test does not stream")
+
+
+@function_tool
+def weather(city: str) -> str:
+    """The temperature in a city."""
+    return {"Paris": "21C", "Rome": "25C"}[city]
+
+
+async def _run(session: Any) -> ScriptedModel:
+    model = ScriptedModel()
+    agent = Agent(name="forecaster", instructions="Answer briefly.", model=model, tools=[weather])
+    for turn in TURNS:
+        await Runner.run(agent, turn, session=session, run_config=RunConfig(tracing_disabled=True))
+    return model
+
+
+def _opener(case: StoreCase, writer: SessionStore) -> SessionStore:
+    return case.open() if case.durable else writer
+
+
+async def test_an_agent_keeps_the_same_history_as_in_the_sdk_sqlite_session(
+    store_case: StoreCase,
+) -> None:
+    reference = SQLiteSession("user_123")
+    expected_model = await _run(reference)
+    expected = await reference.get_items()
+    reference.close()
+
+    store = store_case.open()
+    ours = LLMSessionsSession("user_123", store=store)
+    model = await _run(ours)
+    assert model.input_sizes == expected_model.input_sizes  # the model saw the same history
+    assert len(expected) == 10  # 3 user messages, 2 calls, 2 outputs, 3 replies
+    reread = LLMSessionsSession("user_123", store=_opener(store_case, store))
+    assert await reread.get_items() == expected
+    assert await reread.get_items(limit=2) == expected[-2:]
+
+    stored = await _opener(store_case, store).get("user_123")
+    assert stored is not None
+    kinds = [(e.source, e.type, e.metadata[ITEM_TYPE_KEY]) for e in stored.events[:4]]
+    assert kinds == [
+        (EventSource.USER, EventType.MESSAGE, "message"),
+        (EventSource.LLM, EventType.TOOL_CALL, "function_call"),
+        (EventSource.SYSTEM, EventType.TOOL_CALL, "function_call_output"),
+        (EventSource.LLM, EventType.MESSAGE, "message"),
+    ]
+    assert stored.total_tokens > 0 and stored.total_cost > 0
+
+
+async def test_pop_and_clear_are_seen_by_every_reader(store_case: StoreCase) -> None:
+    store = store_case.open()
+    session = LLMSessionsSession("popper", store=store)
+    assert await session.pop_item() is None
+    await session.add_items(
+        [{"role": "user", "content": "one"}, {"role": "user", "content": "two"}]
+    )
+    assert await session.pop_item() == {"role": "user", "content": "two"}
+    await session.add_items([{"role": "user", "content": "three"}])
+    reader = LLMSessionsSession("popper", store=_opener(store_case, store))
+    assert [item["content"] for item in await reader.get_items()] == ["one", "three"]
+    await reader.clear_session()
+    assert await session.get_items() == []
+    await session.add_items([{"role": "user", "content": "again"}])
+    assert [item["content"] for item in await reader.get_items()] == ["again"]
+
+
+async def test_a_store_url_is_opened_and_closed_by_the_session(tmp_path: Any) -> None:
+    session = LLMSessionsSession("by-url", store=f"sqlite:///{tmp_path / 'agents.db'}")
+    await session.add_items([{"role": "user", "content": "hi"}])
+    await session.close()
+    again = LLMSessionsSession("by-url", store=f"sqlite:///{tmp_path / 'agents.db'}")
+    assert await again.get_items() == [{"role": "user", "content": "hi"}]
+    await again.close()
+
+
+def test_an_invalid_session_id_is_refused() -> None:
+    with pytest.raises(InvalidSessionId, match="session_id"):
+        LLMSessionsSession("../x", store="memory://")
