@@ -11,7 +11,8 @@ Every error the library raises on purpose derives from ``SessionManagerError``::
     ├── InvalidSessionOperation               an operation the session's state does not allow
     ├── TokenLimitExceeded                    more tokens than a limit allows
     ├── StorageError                          the store failed; raised ``from`` the driver's error
-    │   └── CorruptSessionData                stored data that cannot be read back
+    │   ├── CorruptSessionData                stored data that cannot be read back
+    │   └── EncryptionKeyError                encrypted data and no key (or another key) for it
     └── ToolProcessingError                   a tool could not be run
 
 Driver errors (sqlite3, redis, asyncpg, OSError) are translated into ``StorageError`` at the
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 __all__ = [
     "CorruptSessionData",
+    "EncryptionKeyError",
     "InvalidFileError",
     "InvalidInputError",
     "InvalidSessionId",
@@ -115,6 +117,10 @@ class CorruptSessionData(StorageError):
         self.location = location
         self.reason = reason
         super().__init__(f"Unreadable session data at {location}: {reason}")
+
+
+class EncryptionKeyError(StorageError):
+    """Encrypted data that this store has no key for, or that does not decrypt with it."""
 
 
 class ToolProcessingError(SessionManagerError):

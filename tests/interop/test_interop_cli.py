@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from llm_sessions.cli.main import app
+from llm_sessions.storage.encryption import ENCRYPTION_KEY_ENV_VAR
 
 
 def invoke(*args: str, input: str | None = None) -> Result:
@@ -67,3 +69,18 @@ def test_copy_reports_counts_and_resumes(demo_store: str, tmp_path: Path) -> Non
     assert "copied 0, skipped 2, failed 0" in second.output
     prefixed = invoke("copy", "--from", demo_store, "--to", "memory://", "--prefix", "zzz")
     assert "copied 0, skipped 0, failed 0" in prefixed.output
+
+
+def test_keygen_prints_a_key_that_encrypts_a_store(tmp_path: Path) -> None:
+    result = invoke("keygen")
+    assert result.exit_code == 0
+    key = result.stdout.strip()
+    assert len(base64.urlsafe_b64decode(key)) == 32
+    assert invoke("keygen").stdout.strip() != key
+    url = f"sqlite:///{tmp_path / 'secret.db'}"
+    env = {ENCRYPTION_KEY_ENV_VAR: key}
+    assert CliRunner().invoke(app, ["demo", "--store", url], env=env).exit_code == 0
+    listed = CliRunner().invoke(app, ["list", "--store", url], env=env)
+    assert listed.exit_code == 0 and "2 sessions" in listed.output
+    refused = CliRunner().invoke(app, ["list", "--store", url], env={ENCRYPTION_KEY_ENV_VAR: ""})
+    assert refused.exit_code == 1 and "EncryptionKeyError" in refused.output

@@ -1,4 +1,5 @@
-"""``llm-sessions import`` and ``llm-sessions copy``: sessions into a store, and between stores."""
+"""``llm-sessions import``, ``copy`` and ``keygen``: sessions into a store, between stores, and a
+key to encrypt them at rest."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from ..interop import Format, OnConflict, import_session
 from ..interop.copy import CopyOutcome, CopyReport, copy_sessions
 from ..storage import SessionStore, open_store
+from ..storage.encryption import ENCRYPTION_KEY_ENV_VAR, generate_key
 from .common import DEFAULT_STORE, CliError, StoreOption, console, errors, plural, run_on_store
 
-__all__ = ["copy", "import_file"]
+__all__ = ["copy", "import_file", "keygen"]
 
 
 def import_file(
@@ -90,3 +92,9 @@ async def _copy(source_url: str, target_url: str, prefix: str, replace: bool) ->
     finally:
         await source.close()
         await target.close()
+
+
+def keygen() -> None:
+    """Print a new encryption key (for encryption_key= or LLM_SESSIONS_ENCRYPTION_KEY)."""
+    sys.stdout.write(generate_key() + "\n")
+    errors.print(f"keep it secret; stores read it from {ENCRYPTION_KEY_ENV_VAR}", markup=False)

@@ -16,7 +16,7 @@ from .common import GuardedGroup, console
 from .delete_command import delete
 from .demo_command import demo
 from .export_command import export
-from .interop_commands import copy, import_file
+from .interop_commands import copy, import_file, keygen
 from .list_command import list_sessions
 from .notes import show_library_logs, stop_library_logs
 from .serve_command import serve
@@ -73,6 +73,7 @@ app.command()(delete)
 app.command()(serve)
 app.command("import")(import_file)
 app.command()(copy)
+app.command()(keygen)
 
 
 def main() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +13,7 @@ from ..exceptions import InvalidInputError
 from ..models.session import Session
 from ..validation import validate_id, validate_seconds
 from .base import EventPage, SessionStore
+from .encryption import KeyInput, cipher_for
 from .faults import DEFAULT_TIMEOUT, check_timeout
 from .records import StoredPage, StoredSession, build_session, decode_events, event_id_of
 from .refresh import apply_refresh
@@ -40,6 +43,9 @@ class EventLogStore(SessionStore):
 
     ``timeout`` (seconds) bounds every operation; one that takes longer, or that the backend
     fails, raises ``StorageError`` (see ``faults``).
+    ``encryption_key`` (a key, or keys with the current one first; None: the environment's
+    ``LLM_SESSIONS_ENCRYPTION_KEY``, if set) encrypts event bodies and state values at rest
+    (see ``storage.encryption``); every read path opens them through the same codec.
     """
 
     def __init__(
@@ -49,6 +55,7 @@ class EventLogStore(SessionStore):
         expiration_seconds: float | None = None,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         timeout: float = DEFAULT_TIMEOUT,
+        encryption_key: KeyInput | Sequence[KeyInput] | None = None,
     ) -> None:
         if max_event_bytes is not None and (
             isinstance(max_event_bytes, bool)
@@ -62,6 +69,7 @@ class EventLogStore(SessionStore):
         self.expiration_seconds = validate_seconds(expiration_seconds, "expiration_seconds")
         self.max_event_bytes = max_event_bytes
         self.timeout = check_timeout(timeout)
+        self._cipher = cipher_for(encryption_key)
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)
@@ -71,6 +79,7 @@ class EventLogStore(SessionStore):
             if stored is None:
                 return None
             telemetry.annotate({"llm_sessions.store.events": len(stored.events)})
+            stored = self._cipher.open_session(stored)
             session = build_session(self.session_class, session_id, stored, self)
         session._store = self
         return session
@@ -98,6 +107,7 @@ class EventLogStore(SessionStore):
             stored = await self._read_page(session_id, page)
             if stored is None:
                 return None
+            stored = self._cipher.open_page(stored)
             rows = [row for row in stored.events if not is_removal_row(row)]
             found = decode_events(self.session_class, rows, stored.location)
             kept = [event for event in found if event.id not in removed]
@@ -146,7 +156,7 @@ class EventLogStore(SessionStore):
             else:
                 fresh = session if stored is not None else None
             if stored is not None:
-                apply_refresh(session, sync, stored)
+                apply_refresh(session, sync, self._cipher.open_session(stored))
         if fresh is not None:
             fresh._store = self
         return fresh
@@ -160,10 +170,43 @@ class EventLogStore(SessionStore):
         async with sync.lock:
             batch = sync.prepare(session)
             self._check_sizes(batch)
+            batch = self._cipher.seal_batch(batch)
             async with telemetry.store_span("save", self, session.id, _batch_attributes(batch)):
                 await self._write(batch)
             sync.commit(batch, session)
         session._store = self
+
+    async def rotate_key(
+        self, new_key: KeyInput, *, batch_size: int = 100, prefix: str = ""
+    ) -> int:
+        """Write with ``new_key`` from now on and re-encrypt every stored session with it.
+
+        The keys this store held still read (records sealed with them by other writers stay
+        readable); sessions are re-encrypted ``batch_size`` at a time, each with one save that
+        rewrites its events and state in place, so events appended meanwhile are kept. Run it
+        in the background with ``asyncio.create_task(store.rotate_key(key))``. Returns the
+        number of sessions re-encrypted.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise InvalidInputError("batch_size", batch_size, "must be a whole number > 0")
+        self._ensure_open()
+        self._cipher = self._cipher.rotated(new_key)
+        ids = await self.list_sessions(prefix)
+        for start in range(0, len(ids), batch_size):
+            for session_id in ids[start : start + batch_size]:
+                await self._reseal(session_id)
+            await asyncio.sleep(0)  # let other work run between batches
+        return len(ids)
+
+    async def _reseal(self, session_id: str) -> None:
+        session = await self.get(session_id)
+        if session is None:
+            return
+        sync = sync_state_for(session, self)
+        for event in session.events:
+            sync.note_edit(event)  # rewritten in place, sealed with the current key
+        sync.snapshot.state = {}  # every state value written again
+        await self.save(session)
 
     def _check_sizes(self, batch: WriteBatch) -> None:
         limit = self.max_event_bytes

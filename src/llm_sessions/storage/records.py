@@ -156,13 +156,26 @@ def decode_rows(
     return events
 
 
+SEALED_MARK = '","enc":"'
+"""What follows the id in an encrypted event row (see ``storage.encryption``)."""
+
+
+def is_sealed_row(row: str | bytes) -> bool:
+    """Whether a row is an encrypted event, of which only the id can be read without its key."""
+    text = _as_text(row)
+    if not text.startswith(_ID_PREFIX):
+        return False
+    return text.startswith(SEALED_MARK, text.find('"', len(_ID_PREFIX)))
+
+
 def unreadable_rows(session_class: type[Session[Any]], rows: Sequence[str | bytes]) -> list[int]:
     """Positions of the log rows that are not one readable event (removal records aside):
-    what ``vacuum()`` moves out of a log."""
+    what ``vacuum()`` moves out of a log. Encrypted rows are left alone: their content can
+    only be checked with their key."""
     adapter = _events_adapter(session_class)
     bad: list[int] = []
     for index, row in enumerate(rows):
-        if is_removal_row(row):
+        if is_removal_row(row) or is_sealed_row(row):
             continue
         try:
             if len(adapter.validate_json("[" + _as_text(row) + "]", context=STORED_DATA)) != 1:

@@ -24,7 +24,7 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,9 +35,10 @@ from ...exceptions import CorruptSessionData, InvalidSessionId, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix
+from ..encryption import KeyInput
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT
-from ..records import StoredPage, StoredSession, build_session
+from ..records import StoredPage, StoredSession, build_session, is_sealed_row
 from ..removals import is_removal_row
 from ..sync import WriteBatch
 from .file_format import (
@@ -77,6 +78,7 @@ class FileSessionStore(EventLogStore):
         expiration_seconds: float | None = None,
         *,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+        encryption_key: KeyInput | Sequence[KeyInput] | None = None,
         fsync: bool = True,
         cache_size: int = 32,
         timeout: float = DEFAULT_TIMEOUT,
@@ -88,6 +90,7 @@ class FileSessionStore(EventLogStore):
             expiration_seconds=expiration_seconds,
             max_event_bytes=max_event_bytes,
             timeout=timeout,
+            encryption_key=encryption_key,
         )
         self.directory = Path(directory)
         self._folder = os.fspath(directory)
@@ -400,7 +403,9 @@ class FileSessionStore(EventLogStore):
                 return 0
             log = self._refresh(files, doc["generation"], None, repair=True)
             header_only = replace(stored(doc, log, str(files.header)), events=[])
-            build_session(self.session_class, doc["id"], header_only, self)
+            build_session(
+                self.session_class, doc["id"], self._cipher.open_session(header_only), self
+            )
         except CorruptSessionData:
             unreadable = [path for path in (files.header, files.events) if os.path.exists(path)]
             for path in unreadable:
@@ -420,7 +425,7 @@ class FileSessionStore(EventLogStore):
         for line in Path(path).read_bytes().split(b"\n") if os.path.exists(path) else []:
             try:
                 if line:
-                    if not is_removal_row(line):
+                    if not is_removal_row(line) and not is_sealed_row(line):
                         adapter.validate_json(b"[" + line + b"]")
                     good.append(line)
             except (ValidationError, ValueError):

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
@@ -26,6 +26,7 @@ from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix, unknown_event
+from ..encryption import KeyInput
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT, storage_error, within
 from ..records import StoredPage, StoredSession, build_session, unreadable_rows
@@ -132,6 +133,7 @@ class PostgresSessionStore(EventLogStore):
         expiration_seconds: float | None = None,
         *,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+        encryption_key: KeyInput | Sequence[KeyInput] | None = None,
         min_size: int = 1,
         max_size: int = 10,
         connect_timeout: float = 5.0,
@@ -143,6 +145,7 @@ class PostgresSessionStore(EventLogStore):
             expiration_seconds=expiration_seconds,
             max_event_bytes=max_event_bytes,
             timeout=timeout,
+            encryption_key=encryption_key,
         )
         self.dsn = dsn
         self.schema = _check_schema(schema)

@@ -29,6 +29,7 @@ from ...models.session import Session
 from ...redis_urls import RedisTopology, connect_redis, parse_redis_url
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix, unknown_event
+from ..encryption import KeyInput
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
 from ..records import StoredHeader, StoredPage, StoredSession, build_session, unreadable_rows
@@ -135,6 +136,7 @@ class RedisSessionStore(EventLogStore):
         session_class: type[Session[Any]] = Session,
         *,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+        encryption_key: KeyInput | Sequence[KeyInput] | None = None,
         owns_client: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
@@ -143,6 +145,7 @@ class RedisSessionStore(EventLogStore):
             expiration_seconds=expiration_seconds,
             max_event_bytes=max_event_bytes,
             timeout=timeout,
+            encryption_key=encryption_key,
         )
         if not isinstance(key_prefix, str):
             raise InvalidInputError("key_prefix", key_prefix, "must be a string")
@@ -182,7 +185,7 @@ class RedisSessionStore(EventLogStore):
             url,
             {"key_prefix": str, "expiration_seconds": parse_seconds, "timeout": parse_timeout},
         )
-        for name in _STORE_OPTIONS:
+        for name in (*_STORE_OPTIONS, "encryption_key"):
             if name in kwargs:
                 store_options[name] = kwargs.pop(name)
         timeout = check_timeout(store_options.get("timeout", DEFAULT_TIMEOUT))

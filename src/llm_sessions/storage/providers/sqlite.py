@@ -18,7 +18,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, check_prefix, unknown_event
+from ..encryption import KeyInput
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT
 from ..records import StoredHeader, StoredPage, StoredSession, build_session
@@ -113,6 +114,7 @@ class SQLiteSessionStore(EventLogStore):
         *,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         timeout: float = DEFAULT_TIMEOUT,
+        encryption_key: KeyInput | Sequence[KeyInput] | None = None,
         synchronous: str = "full",
     ) -> None:
         super().__init__(
@@ -120,6 +122,7 @@ class SQLiteSessionStore(EventLogStore):
             expiration_seconds=expiration_seconds,
             max_event_bytes=max_event_bytes,
             timeout=timeout,
+            encryption_key=encryption_key,
         )
         if synchronous.lower() not in _SYNCHRONOUS:
             raise InvalidInputError("synchronous", synchronous, f"must be one of {_SYNCHRONOUS}")

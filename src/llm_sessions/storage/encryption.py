@@ -1,0 +1,202 @@
+"""Encryption at rest: the one codec every durable store applies to event bodies and state.
+
+A store given ``encryption_key=`` (or, by default, ``LLM_SESSIONS_ENCRYPTION_KEY``) writes each
+event as ``{"id": "<event id>", "enc": "<key id>:<base64 nonce + AES-GCM ciphertext>"}`` and
+each state value as ``{"~enc~": "<key id>:<...>"}``: the id stays readable (stores index
+events by it), everything else is sealed with AES-256-GCM, the event id or state key bound in as
+associated data so a record cannot be moved to another place. The key id beside each record
+lets keys rotate: a store holds one current key (it writes with it) and may hold older ones (it
+reads with any of them). Removal records (event ids only) and the header's other fields are not
+encrypted.
+
+A key is 32 random bytes in url-safe base64 (``generate_key()``, ``llm-sessions keygen``).
+Reading an encrypted record without the key, or with a different one, raises
+``EncryptionKeyError``; tampered data never decrypts to anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from ..exceptions import EncryptionKeyError, InvalidInputError
+from .records import StoredPage, StoredSession
+from .sync import WriteBatch
+
+__all__ = [
+    "ENCRYPTION_KEY_ENV_VAR",
+    "RecordCipher",
+    "cipher_for",
+    "generate_key",
+    "key_id",
+]
+
+ENCRYPTION_KEY_ENV_VAR = "LLM_SESSIONS_ENCRYPTION_KEY"
+_EVENT_MARK = '","enc":"'
+_VALUE_MARK = "~enc~"
+_NONCE_BYTES = 12
+
+KeyInput = str | bytes
+"""A key: its url-safe base64 text, or the 32 raw bytes."""
+
+
+def generate_key() -> str:
+    """A new random key, as url-safe base64 text."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def key_id(key: bytes) -> str:
+    """The short id stored beside each record sealed with ``key`` (not secret)."""
+    return hashlib.sha256(b"llm-sessions key id\0" + key).hexdigest()[:12]
+
+
+def _key_bytes(value: KeyInput, field: str) -> bytes:
+    if isinstance(value, bytes) and len(value) == 32:
+        return value
+    if isinstance(value, str):
+        try:
+            raw = base64.urlsafe_b64decode(value.strip().encode())
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) == 32:
+            return raw
+    raise InvalidInputError(
+        field, "<hidden>", "must be 32 bytes as url-safe base64 (see llm-sessions keygen)"
+    )
+
+
+class RecordCipher:
+    """Seals and opens a store's records; with no keys it only recognises sealed records."""
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        try:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        except ImportError as exc:
+            raise ImportError(
+                "encryption at rest needs the cryptography package: "
+                'pip install "llm-sessions[encryption]"'
+            ) from exc
+
+        self.keys = list(keys)
+        self._by_id = {key_id(key): AESGCM(key) for key in keys}
+        self.current_id: str | None = key_id(keys[0]) if keys else None
+
+    def rotated(self, new_key: KeyInput) -> RecordCipher:
+        """A cipher that writes with ``new_key`` and still reads with this one's keys."""
+        key = _key_bytes(new_key, "new_key")
+        return RecordCipher([key, *(old for old in self.keys if old != key)])
+
+    @property
+    def key_ids(self) -> list[str]:
+        """Ids of the keys this cipher reads with (the current one first)."""
+        return list(self._by_id)
+
+    def seal_batch(self, batch: WriteBatch) -> WriteBatch:
+        """The batch with its event bodies and state values sealed with the current key."""
+        if self.current_id is None:
+            return batch
+        header = replace(
+            batch.header,
+            state_set={k: self._seal_value(k, v) for k, v in batch.header.state_set.items()},
+        )
+        return replace(
+            batch,
+            header=header,
+            appended=[(i, self._seal_event(i, body)) for i, body in batch.appended],
+            updated=[(i, self._seal_event(i, body)) for i, body in batch.updated],
+        )
+
+    def open_session(self, stored: StoredSession) -> StoredSession:
+        """The stored session with its events and state opened."""
+        state = {key: self._open_value(key, value) for key, value in stored.header.state.items()}
+        return replace(
+            stored,
+            header=replace(stored.header, state=state),
+            events=[self.open_row(row, stored.location) for row in stored.events],
+        )
+
+    def open_page(self, page: StoredPage) -> StoredPage:
+        """The page with its events opened."""
+        return replace(page, events=[self.open_row(row, page.location) for row in page.events])
+
+    def open_row(self, row: str | bytes, location: str) -> str | bytes:
+        """An event row as JSON text: opened if sealed, unchanged if not."""
+        text = row.decode() if isinstance(row, bytes) else row
+        if not text.startswith('{"id":"'):
+            return row
+        end = text.find('"', 7)
+        if not text.startswith(_EVENT_MARK, end):
+            return row
+        record = json.loads(text)
+        return self._open(record["enc"], record["id"], f"event {record['id']} at {location}")
+
+    def _seal_event(self, event_id: str, body: str) -> str:
+        if event_id.startswith("~"):  # removal records hold only event ids
+            return body
+        sealed = self._seal(body, event_id)
+        return json.dumps({"id": event_id, "enc": sealed}, separators=(",", ":"))
+
+    def _seal_value(self, key: str, text: str) -> str:
+        return json.dumps({_VALUE_MARK: self._seal(text, f"state:{key}")}, separators=(",", ":"))
+
+    def _open_value(self, key: str, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1 and _VALUE_MARK in value:
+            return json.loads(self._open(value[_VALUE_MARK], f"state:{key}", f"state {key!r}"))
+        return value
+
+    def _seal(self, text: str, context: str) -> str:
+        assert self.current_id is not None
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._by_id[self.current_id].encrypt(nonce, text.encode(), context.encode())
+        return f"{self.current_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def _open(self, sealed: str, context: str, what: str) -> str:
+        from cryptography.exceptions import InvalidTag
+
+        kid, _, payload = sealed.partition(":")
+        aead = self._by_id.get(kid)
+        if aead is None:
+            held = ", ".join(self._by_id) or "none"
+            raise EncryptionKeyError(
+                f"{what} is encrypted with key id {kid}, and this store's keys are: {held}. "
+                f"Pass encryption_key= (or set {ENCRYPTION_KEY_ENV_VAR}) with that key"
+            )
+        try:
+            raw = base64.b64decode(payload)
+            return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()).decode()
+        except (InvalidTag, binascii.Error, ValueError) as exc:
+            raise EncryptionKeyError(
+                f"{what} does not decrypt with key id {kid}: it was altered or is not ours"
+            ) from exc
+
+
+def cipher_for(encryption_key: KeyInput | Sequence[KeyInput] | None) -> RecordCipher:
+    """The cipher of a store's ``encryption_key`` option: a key, or keys (the current one
+    first, then older ones to read with); None reads ``LLM_SESSIONS_ENCRYPTION_KEY``."""
+    if encryption_key is None:
+        encryption_key = os.environ.get(ENCRYPTION_KEY_ENV_VAR) or None
+    if encryption_key is None:
+        return _PLAIN
+    given = [encryption_key] if isinstance(encryption_key, str | bytes) else encryption_key
+    if not given:
+        raise InvalidInputError("encryption_key", [], "must name at least one key")
+    return RecordCipher([_key_bytes(key, "encryption_key") for key in given])
+
+
+class _PlainCipher(RecordCipher):
+    """The cipher of a store without keys (no import of ``cryptography`` needed)."""
+
+    def __init__(self) -> None:
+        self.keys = []
+        self._by_id = {}
+        self.current_id = None
+
+
+_PLAIN = _PlainCipher()

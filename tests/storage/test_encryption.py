@@ -1,0 +1,152 @@
+"""Encryption at rest on every durable store: nothing readable in the raw data, clear errors
+without the key or with another one, and key rotation that loses no concurrent append."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from llm_sessions.exceptions import EncryptionKeyError, InvalidInputError
+from llm_sessions.models import EventSource
+from llm_sessions.models.session import Session
+from llm_sessions.models.session_event import SessionEvent
+from llm_sessions.storage import open_store
+from llm_sessions.storage.encryption import ENCRYPTION_KEY_ENV_VAR, generate_key, key_id
+
+if TYPE_CHECKING:
+    from conftest import StoreCase
+
+SECRET_MESSAGE = "my card is 4111-1111-1111-1111 and my dog is Rex"
+SECRET_STATE = "the launch code is ZEBRA-42"
+
+
+async def _write_secrets(case: StoreCase, key: Any) -> Session[Any]:
+    store = case.open(encryption_key=key)
+    session: Session[Any] = await Session.create(store=store, id="secret")
+    await session.set_state("note", {"text": SECRET_STATE})
+    event = SessionEvent(message={"content": SECRET_MESSAGE}, source=EventSource.USER)
+    await session.add_event_and_save(event)
+    await session.add_event_and_save(SessionEvent(message=SECRET_MESSAGE + " again"))
+    return session
+
+
+def _local_bytes(case: StoreCase) -> bytes:
+    """Every byte of the store's files (the folder, or the database and its journal)."""
+    path = Path(urlsplit(case.url).path)
+    if case.kind == "file":
+        files = list(path.rglob("*"))
+    else:
+        files = [path, *path.parent.glob(path.name + "-*")]
+    return b"".join(file.read_bytes() for file in files if file.is_file())
+
+
+async def _raw_data(case: StoreCase) -> bytes:
+    """Everything the store holds for this test, as the database or files hold it."""
+    query = parse_qs(urlsplit(case.url).query)
+    if case.kind in ("file", "sqlite"):
+        return _local_bytes(case)
+    if case.kind == "redis":
+        import redis.asyncio as redis
+
+        client = redis.from_url(case.url.split("?")[0])
+        chunks: list[bytes] = []
+        async for key in client.scan_iter(match=query["key_prefix"][0] + "*"):
+            chunks.append(await client.dump(key) or b"")
+        await client.aclose()
+        return b"".join(chunks)
+    import asyncpg
+
+    connection = await asyncpg.connect(case.url.split("?")[0])
+    schema = query["schema"][0]
+    tables = await connection.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
+    )
+    chunks_text = []
+    for row in tables:
+        rows = await connection.fetch(f'SELECT t::text FROM "{schema}"."{row[0]}" t')
+        chunks_text.extend(r[0] for r in rows)
+    await connection.close()
+    return "\n".join(chunks_text).encode()
+
+
+async def test_raw_rows_keys_and_files_hold_no_plaintext(durable_case: StoreCase) -> None:
+    key = generate_key()
+    original = await _write_secrets(durable_case, key)
+    raw = await _raw_data(durable_case)
+    assert len(raw) > 0
+    for secret in (SECRET_MESSAGE, SECRET_STATE, "4111", "ZEBRA"):
+        assert secret.encode() not in raw
+    assert key_id(__import__("base64").urlsafe_b64decode(key)).encode() in raw
+
+    loaded = await durable_case.open(encryption_key=key).get("secret")
+    assert loaded is not None
+    assert loaded.model_dump(mode="json") == original.model_dump(mode="json")
+    page = await durable_case.open(encryption_key=key).read_events("secret", limit=1)
+    assert page is not None and page[0].message == {"content": SECRET_MESSAGE}
+
+
+async def test_without_the_key_or_with_another_the_store_refuses_to_read(
+    durable_case: StoreCase,
+) -> None:
+    await _write_secrets(durable_case, generate_key())
+    for reader in (durable_case.open(), durable_case.open(encryption_key=generate_key())):
+        with pytest.raises(EncryptionKeyError, match="encrypted with key id"):
+            await reader.get("secret")
+        with pytest.raises(EncryptionKeyError, match="encryption_key"):
+            await reader.read_events("secret")
+
+
+async def test_the_key_can_come_from_the_environment(
+    durable_case: StoreCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = generate_key()
+    await _write_secrets(durable_case, key)
+    monkeypatch.setenv(ENCRYPTION_KEY_ENV_VAR, key)
+    loaded = await durable_case.open().get("secret")
+    assert loaded is not None and loaded.state == {"note": {"text": SECRET_STATE}}
+
+
+@pytest.mark.parametrize("bad", ["short", "x" * 44, b"too few bytes", []])
+def test_a_malformed_key_is_refused_without_showing_it(tmp_path: Path, bad: Any) -> None:
+    with pytest.raises(InvalidInputError, match="encryption_key") as raised:
+        open_store(f"sqlite:///{tmp_path / 's.db'}", encryption_key=bad)
+    assert "short" not in str(raised.value)
+
+
+async def test_rotation_under_concurrent_appends_loses_nothing(durable_case: StoreCase) -> None:
+    old, new = generate_key(), generate_key()
+    setup = durable_case.open(encryption_key=old)
+    for name in ("a", "b", "c"):
+        session: Session[Any] = await Session.create(store=setup, id=name)
+        for n in range(5):
+            await session.add_event_and_save(SessionEvent(message=f"{name} before {n}"))
+
+    async def append(name: str) -> None:
+        writer = durable_case.open(encryption_key=old)
+        session = await writer.get(name)
+        assert session is not None
+        for n in range(15):
+            await session.add_event_and_save(SessionEvent(message=f"{name} during {n}"))
+            await asyncio.sleep(0)
+
+    rotator = durable_case.open(encryption_key=old)
+    rotated, *_ = await asyncio.gather(
+        rotator.rotate_key(new, batch_size=2), *(append(name) for name in "abc")
+    )
+    assert rotated == 3
+    await rotator.rotate_key(new)  # what the writers sealed with the old key meanwhile
+
+    reader = durable_case.open(encryption_key=new)  # the old key is no longer needed
+    for name in "abc":
+        loaded = await reader.get(name)
+        assert loaded is not None
+        messages = [event.message for event in loaded.events]
+        assert sorted(messages) == sorted(
+            [f"{name} before {n}" for n in range(5)] + [f"{name} during {n}" for n in range(15)]
+        )
+    with pytest.raises(EncryptionKeyError):
+        await durable_case.open(encryption_key=old).get("a")
