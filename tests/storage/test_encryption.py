@@ -150,3 +150,20 @@ async def test_rotation_under_concurrent_appends_loses_nothing(durable_case: Sto
         )
     with pytest.raises(EncryptionKeyError):
         await durable_case.open(encryption_key=old).get("a")
+
+
+async def test_an_altered_record_is_detected_never_returned(tmp_path: Path) -> None:
+    key = generate_key()
+    store = open_store(f"file://{tmp_path / 'store'}", encryption_key=key)
+    session: Session[Any] = await Session.create(store=store, id="altered")
+    await session.add_event_and_save(SessionEvent(message=SECRET_MESSAGE))
+    log = tmp_path / "store" / "altered.events.jsonl"
+    text = log.read_text()
+    cut = text.index('"enc":"') + 30
+    flipped = "A" if text[cut] != "A" else "B"
+    log.write_text(text[:cut] + flipped + text[cut + 1 :])
+    reader = open_store(f"file://{tmp_path / 'store'}", encryption_key=key)
+    with pytest.raises(EncryptionKeyError, match="altered"):
+        await reader.get("altered")
+    await store.close()
+    await reader.close()

@@ -84,6 +84,9 @@ class RecordCipher:
                 'pip install "llm-sessions[encryption]"'
             ) from exc
 
+        from cryptography.exceptions import InvalidTag
+
+        self._invalid_tag: type[Exception] = InvalidTag
         self.keys = list(keys)
         self._by_id = {key_id(key): AESGCM(key) for key in keys}
         self.current_id: str | None = key_id(keys[0]) if keys else None
@@ -134,8 +137,13 @@ class RecordCipher:
         end = text.find('"', 7)
         if not text.startswith(_EVENT_MARK, end):
             return row
-        record = json.loads(text)
-        return self._open(record["enc"], record["id"], f"event {record['id']} at {location}")
+        event_id = text[7:end]
+        if "\\" in event_id:  # an escaped id: let the JSON parser read it
+            event_id = json.loads(text)["id"]
+        # The key id and base64 text hold nothing JSON escapes: the value ends at the next quote.
+        start = end + len(_EVENT_MARK)
+        sealed = text[start : text.find('"', start)]
+        return self._open(sealed, event_id, f"event {event_id} at {location}")
 
     def _seal_event(self, event_id: str, body: str) -> str:
         if event_id.startswith("~"):  # removal records hold only event ids
@@ -158,8 +166,6 @@ class RecordCipher:
         return f"{self.current_id}:{base64.b64encode(nonce + sealed).decode()}"
 
     def _open(self, sealed: str, context: str, what: str) -> str:
-        from cryptography.exceptions import InvalidTag
-
         kid, _, payload = sealed.partition(":")
         aead = self._by_id.get(kid)
         if aead is None:
@@ -169,9 +175,9 @@ class RecordCipher:
                 f"Pass encryption_key= (or set {ENCRYPTION_KEY_ENV_VAR}) with that key"
             )
         try:
-            raw = base64.b64decode(payload)
+            raw = binascii.a2b_base64(payload)
             return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()).decode()
-        except (InvalidTag, binascii.Error, ValueError) as exc:
+        except (self._invalid_tag, binascii.Error, ValueError) as exc:
             raise EncryptionKeyError(
                 f"{what} does not decrypt with key id {kid}: it was altered or is not ours"
             ) from exc
@@ -194,6 +200,7 @@ class _PlainCipher(RecordCipher):
     """The cipher of a store without keys (no import of ``cryptography`` needed)."""
 
     def __init__(self) -> None:
+        self._invalid_tag = ValueError
         self.keys = []
         self._by_id = {}
         self.current_id = None

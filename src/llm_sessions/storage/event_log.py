@@ -16,6 +16,7 @@ from .base import EventPage, SessionStore
 from .encryption import KeyInput, cipher_for
 from .faults import DEFAULT_TIMEOUT, check_timeout
 from .records import StoredPage, StoredSession, build_session, decode_events, event_id_of
+from .redaction import Redactor, check_redactor, redact_events
 from .refresh import apply_refresh
 from .removals import is_removal_row, split_removals
 from .sync import SyncState, WriteBatch, sync_state_for
@@ -46,6 +47,8 @@ class EventLogStore(SessionStore):
     ``encryption_key`` (a key, or keys with the current one first; None: the environment's
     ``LLM_SESSIONS_ENCRYPTION_KEY``, if set) encrypts event bodies and state values at rest
     (see ``storage.encryption``); every read path opens them through the same codec.
+    ``redact`` (see ``storage.redaction``) redacts each new event's message before it is
+    checked or written.
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class EventLogStore(SessionStore):
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         timeout: float = DEFAULT_TIMEOUT,
         encryption_key: KeyInput | Sequence[KeyInput] | None = None,
+        redact: Redactor | None = None,
     ) -> None:
         if max_event_bytes is not None and (
             isinstance(max_event_bytes, bool)
@@ -70,6 +74,7 @@ class EventLogStore(SessionStore):
         self.max_event_bytes = max_event_bytes
         self.timeout = check_timeout(timeout)
         self._cipher = cipher_for(encryption_key)
+        self.redact = check_redactor(redact)
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)
@@ -168,6 +173,8 @@ class EventLogStore(SessionStore):
         validate_id(session.id)  # also for sessions built without validation (model_construct)
         sync = sync_state_for(session, self)
         async with sync.lock:
+            if self.redact is not None:
+                redact_events(session.events[sync.events_written :], self.redact)
             batch = sync.prepare(session)
             self._check_sizes(batch)
             batch = self._cipher.seal_batch(batch)

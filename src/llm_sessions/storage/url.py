@@ -77,10 +77,11 @@ def _open_memory(url: str, options: dict[str, Any]) -> SessionStore:
     if url.split("://", 1)[1]:
         raise InvalidInputError("url", url, "memory:// takes no host, path or options")
     for name in options:
-        raise InvalidInputError(
-            name, options[name], "the memory store takes no options (it never expires sessions)"
-        )
-    return InMemorySessionStore()
+        if name != "redact":
+            raise InvalidInputError(
+                name, options[name], "the memory store takes no options but redact"
+            )
+    return InMemorySessionStore(**options)
 
 
 @register_scheme("redis", "rediss")

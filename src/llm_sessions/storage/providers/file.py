@@ -39,6 +39,7 @@ from ..encryption import KeyInput
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT
 from ..records import StoredPage, StoredSession, build_session, is_sealed_row
+from ..redaction import Redactor
 from ..removals import is_removal_row
 from ..sync import WriteBatch
 from .file_format import (
@@ -79,6 +80,7 @@ class FileSessionStore(EventLogStore):
         *,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         encryption_key: KeyInput | Sequence[KeyInput] | None = None,
+        redact: Redactor | None = None,
         fsync: bool = True,
         cache_size: int = 32,
         timeout: float = DEFAULT_TIMEOUT,
@@ -91,6 +93,7 @@ class FileSessionStore(EventLogStore):
             max_event_bytes=max_event_bytes,
             timeout=timeout,
             encryption_key=encryption_key,
+            redact=redact,
         )
         self.directory = Path(directory)
         self._folder = os.fspath(directory)

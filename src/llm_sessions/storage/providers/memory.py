@@ -9,16 +9,22 @@ from ...exceptions import InvalidInputError
 from ...models.session import Session
 from ...validation import validate_id
 from ..base import SessionStore, check_prefix
+from ..redaction import Redactor, check_redactor, redact_events
 
 __all__ = ["InMemorySessionStore"]
 
 
 class InMemorySessionStore(SessionStore):
     """A dict of sessions. ``get`` returns the very object that was saved, so every holder of a
-    session sees every change at once and saving costs nothing per event."""
+    session sees every change at once and saving costs nothing per event.
 
-    def __init__(self) -> None:
+    ``redact`` (see ``storage.redaction``) redacts each event's message when it is first saved.
+    """
+
+    def __init__(self, *, redact: Redactor | None = None) -> None:
         self._sessions: dict[str, Session[Any]] = {}
+        self.redact = check_redactor(redact)
+        self._redacted_up_to: dict[str, int] = {}
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)
@@ -31,9 +37,19 @@ class InMemorySessionStore(SessionStore):
         if not isinstance(session, Session):
             raise InvalidInputError("session", session, "must be a Session")
         validate_id(session.id)
+        if self.redact is not None:
+            self._redact_new_events(session)
         async with telemetry.store_span("save", self, session.id):
             self._sessions[session.id] = session
         session._store = self
+
+    def _redact_new_events(self, session: Session[Any]) -> None:
+        assert self.redact is not None
+        start = self._redacted_up_to.get(session.id, 0)
+        if start > len(session.events):  # events were removed: redacting again is harmless
+            start = 0
+        redact_events(session.events[start:], self.redact)
+        self._redacted_up_to[session.id] = len(session.events)
 
     async def delete(self, session_id: str) -> bool:
         validate_id(session_id)

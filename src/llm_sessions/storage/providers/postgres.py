@@ -30,6 +30,7 @@ from ..encryption import KeyInput
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT, storage_error, within
 from ..records import StoredPage, StoredSession, build_session, unreadable_rows
+from ..redaction import Redactor
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
 from .postgres_schema import (
@@ -134,6 +135,7 @@ class PostgresSessionStore(EventLogStore):
         *,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         encryption_key: KeyInput | Sequence[KeyInput] | None = None,
+        redact: Redactor | None = None,
         min_size: int = 1,
         max_size: int = 10,
         connect_timeout: float = 5.0,
@@ -146,6 +148,7 @@ class PostgresSessionStore(EventLogStore):
             max_event_bytes=max_event_bytes,
             timeout=timeout,
             encryption_key=encryption_key,
+            redact=redact,
         )
         self.dsn = dsn
         self.schema = _check_schema(schema)

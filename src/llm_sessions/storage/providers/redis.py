@@ -33,6 +33,7 @@ from ..encryption import KeyInput
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
 from ..records import StoredHeader, StoredPage, StoredSession, build_session, unreadable_rows
+from ..redaction import Redactor
 from ..removals import REMOVAL_ID_PREFIX
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
@@ -137,6 +138,7 @@ class RedisSessionStore(EventLogStore):
         *,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         encryption_key: KeyInput | Sequence[KeyInput] | None = None,
+        redact: Redactor | None = None,
         owns_client: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
@@ -146,6 +148,7 @@ class RedisSessionStore(EventLogStore):
             max_event_bytes=max_event_bytes,
             timeout=timeout,
             encryption_key=encryption_key,
+            redact=redact,
         )
         if not isinstance(key_prefix, str):
             raise InvalidInputError("key_prefix", key_prefix, "must be a string")
@@ -185,7 +188,7 @@ class RedisSessionStore(EventLogStore):
             url,
             {"key_prefix": str, "expiration_seconds": parse_seconds, "timeout": parse_timeout},
         )
-        for name in (*_STORE_OPTIONS, "encryption_key"):
+        for name in (*_STORE_OPTIONS, "encryption_key", "redact"):
             if name in kwargs:
                 store_options[name] = kwargs.pop(name)
         timeout = check_timeout(store_options.get("timeout", DEFAULT_TIMEOUT))

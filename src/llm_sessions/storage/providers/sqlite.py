@@ -33,6 +33,7 @@ from ..encryption import KeyInput
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT
 from ..records import StoredHeader, StoredPage, StoredSession, build_session
+from ..redaction import Redactor
 from ..removals import REMOVAL_ID_PREFIX
 from ..sync import HeaderChanges, WriteBatch
 from .sqlite_corruption import check_row, expired, is_time, vacuum_database
@@ -115,6 +116,7 @@ class SQLiteSessionStore(EventLogStore):
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         timeout: float = DEFAULT_TIMEOUT,
         encryption_key: KeyInput | Sequence[KeyInput] | None = None,
+        redact: Redactor | None = None,
         synchronous: str = "full",
     ) -> None:
         super().__init__(
@@ -123,6 +125,7 @@ class SQLiteSessionStore(EventLogStore):
             max_event_bytes=max_event_bytes,
             timeout=timeout,
             encryption_key=encryption_key,
+            redact=redact,
         )
         if synchronous.lower() not in _SYNCHRONOUS:
             raise InvalidInputError("synchronous", synchronous, f"must be one of {_SYNCHRONOUS}")
