@@ -126,7 +126,8 @@ async def test_rotation_under_concurrent_appends_loses_nothing(durable_case: Sto
             await session.add_event_and_save(SessionEvent(message=f"{name} before {n}"))
 
     async def append(name: str) -> None:
-        writer = durable_case.open(encryption_key=old)
+        # A writer not yet moved to the new key: it writes with the old one, reads both.
+        writer = durable_case.open(encryption_key=[old, new])
         session = await writer.get(name)
         assert session is not None
         for n in range(15):
