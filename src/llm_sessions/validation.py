@@ -73,16 +73,17 @@ def validate_seconds(value: object, field: str) -> float | None:
     return float(value)
 
 
-def ensure_json_value(value: Any, field: str) -> Any:
+def ensure_json_value(value: Any, field: str, *, max_depth: int | None = None) -> Any:
     """Return ``value`` unchanged if it is a JSON value every store can write, else raise.
 
     JSON values are ``None``, ``bool``, ``int``, finite ``float``, ``str``, lists or tuples of
     JSON values, and dicts with string keys and JSON values, nested at most ``MAX_JSON_DEPTH``
     levels. Strings and keys must be valid UTF-8 (no lone surrogates). The error names the
-    field and the path inside it.
+    field and the path inside it. ``max_depth`` lowers the nesting limit (for a part of a
+    value that already sits some levels deep).
     """
     try:
-        _check_json(value, MAX_JSON_DEPTH)
+        _check_json(value, MAX_JSON_DEPTH if max_depth is None else max_depth)
     except _Rejected as bad:
         raise InvalidInputError(
             field + "".join(reversed(bad.trail)), bad.value, bad.reason

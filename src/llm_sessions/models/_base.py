@@ -44,8 +44,8 @@ class TrackedModel(BaseModel):
 
     Stores use this to write only what changed: an event or run edited after it was saved is
     rewritten, nothing else is. Changes made through attribute assignment and through the
-    models' own methods are seen; mutating a nested dict in place (``obj.metadata["k"] = v``)
-    is not, so use the ``set_metadata`` helpers.
+    models' own methods are seen, and so are in-place edits of the dicts and lists they hold
+    (see ``tracked``).
 
     The counter and the listener live in slots, not pydantic private attributes: those would
     triple the cost of building a model, which is most of the cost of loading a session. Slots
@@ -78,7 +78,10 @@ def set_listener(model: TrackedModel, listener: Callable[[Any], None] | None) ->
 
 
 class MetadataHelpers(TrackedModel):
-    """The async metadata helpers shared by events and runs (a ``metadata`` dict field)."""
+    """The async metadata helpers shared by events and runs (a ``metadata`` dict field).
+
+    ``metadata`` holds a ``TrackedDict``: an edit marks the owner changed.
+    """
 
     if TYPE_CHECKING:  # declared by each subclass, in its own field order
         metadata: dict[str, Any]
@@ -91,8 +94,7 @@ class MetadataHelpers(TrackedModel):
     async def set_metadata(self, key: str, value: Any) -> None:
         """Set one metadata value (a JSON value); a rejected value changes nothing."""
         ensure_json_value({key: value}, self._metadata_label)
-        self.metadata[key] = value
-        self._mark_changed()
+        self.metadata[key] = value  # a tracked dict: marks this object changed
 
     async def has_metadata(self, key: str) -> bool:
         """Whether ``key`` is in the metadata."""
@@ -102,4 +104,3 @@ class MetadataHelpers(TrackedModel):
         """Remove ``key`` from the metadata if present."""
         if key in self.metadata:
             del self.metadata[key]
-            self._mark_changed()

@@ -11,14 +11,21 @@ from uuid import uuid4
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 from .. import telemetry
-from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
+from ..exceptions import (
+    InvalidInputError,
+    InvalidSessionOperation,
+    SessionAlreadyExists,
+    SessionNotFound,
+)
 from ..tokens import count_text_async
 from ..validation import ensure_json_object, ensure_json_value, validate_id, validate_key
 from ._base import set_listener
+from .event_list import EventList, take_back
 from .session_event import MessageT, SessionEvent
 from .session_metadata import SessionMetadata
 from .session_run import RunStatus, SessionRun
 from .token_usage import TokenSummary
+from .tracked import track
 
 if TYPE_CHECKING:
     from ..storage.base import SessionStoreInterface
@@ -41,6 +48,7 @@ class Session(BaseModel, Generic[MessageT]):
     task_ids: list[str] = Field(default_factory=list)
     runs: list[SessionRun] = Field(default_factory=list)
     events: list[SessionEvent[MessageT]] = Field(default_factory=list)
+    """Append-only (an ``EventList``): what a session shows is what its store holds."""
     state: dict[str, Any] = Field(default_factory=dict)
     token_summary: TokenSummary = Field(default_factory=TokenSummary)
 
@@ -52,7 +60,9 @@ class Session(BaseModel, Generic[MessageT]):
     def __setattr__(self, name: str, value: Any) -> None:
         # Checked before the assignment: the session never holds what its store cannot write.
         if name == "state":
-            ensure_json_object(value, "state")
+            value = _tracked_state(ensure_json_object(value, "state"))
+        elif name == "events" and value is not self.__dict__.get("events"):  # += assigns back
+            raise InvalidSessionOperation("replace session.events", EventList.HOW_TO_REMOVE)
         super().__setattr__(name, value)
 
     @field_validator("id")
@@ -79,6 +89,9 @@ class Session(BaseModel, Generic[MessageT]):
 
     @model_validator(mode="after")
     def _derive_token_summary(self) -> Self:
+        data = self.__dict__
+        data["events"] = EventList(data["events"])
+        data["state"] = _tracked_state(data["state"])
         self.rebuild_token_summary()
         return self
 
@@ -250,7 +263,7 @@ class Session(BaseModel, Generic[MessageT]):
             await self.store.save(self)
         except InvalidInputError:
             if self.events and self.events[-1] is event:
-                self.events.pop()
+                take_back(self.events, event)
                 set_listener(event, None)
                 self.rebuild_token_summary()
                 self.metadata.__dict__["updated_at"] = updated_at
@@ -287,7 +300,7 @@ class Session(BaseModel, Generic[MessageT]):
     def _take_out(self, ids: set[str]) -> list[SessionEvent[MessageT]]:
         positions = [n for n, event in enumerate(self.events) if event.id in ids]
         removed = [self.events[n] for n in positions]
-        self.__dict__["events"] = [event for event in self.events if event.id not in ids]
+        self.__dict__["events"] = EventList(event for event in self.events if event.id not in ids)
         for event in removed:
             set_listener(event, None)
         if self._sync is not None:
@@ -351,6 +364,12 @@ def _event_id_list(event_ids: Iterable[str]) -> list[str]:
         if not isinstance(event_id, str):
             raise InvalidInputError("event_ids", event_id, "must be an event id (a string)")
     return ids
+
+
+def _tracked_state(state: dict[str, Any]) -> dict[str, Any]:
+    # In-place edits are checked; the store finds them by comparing with what it wrote.
+    tracked: dict[str, Any] = track(state, None, "state", strict_keys=True)
+    return tracked
 
 
 def _default_store() -> SessionStoreInterface:

@@ -17,6 +17,7 @@ from ._base import STORED_DATA, MetadataHelpers, as_utc, utc_now
 from .event_source import EventSource
 from .event_type import EventKind, EventType, parse_event_type
 from .token_usage import CountMethod, TokenUsage
+from .tracked import track
 
 __all__ = ["MessageT", "SessionEvent"]
 
@@ -64,9 +65,10 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
     def _check(self, info: ValidationInfo) -> SessionEvent[MessageT]:
         # One validator, not one per field: loading a session builds thousands of events, and
         # data read back from a store passed these checks when it was written.
-        if info.context is STORED_DATA:
-            return self
         data = self.__dict__
+        if info.context is STORED_DATA:
+            self._track_contents()
+            return self
         validate_id(self.id, "event.id")
         if self.parent_event_id is not None:
             validate_id(self.parent_event_id, "event.parent_event_id")
@@ -77,7 +79,16 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
         linked = self.metadata.get("parent_event_id")
         if self.parent_event_id is None and isinstance(linked, str):
             data["parent_event_id"] = validate_id(linked, "event.parent_event_id")
+        self._track_contents()
         return self
+
+    def _track_contents(self) -> None:
+        # In-place edits of the message and metadata are checked and mark this event edited.
+        data = self.__dict__
+        message = data["message"]
+        if isinstance(message, dict | list):
+            data["message"] = track(message, self, "event.message")
+        data["metadata"] = track(data["metadata"], self, "event.metadata")
 
     @classmethod
     async def create_with_tokens(
@@ -150,7 +161,6 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
             raise InvalidInputError("value", None, "update_metadata(key, value) needs a value")
         ensure_json_value(updates, "event.metadata")
         self.metadata.update(updates)
-        self._mark_changed()
 
 
 _ASSIGNMENT_CHECKS: dict[str, Callable[[Any], object]] = {

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ..validation import ensure_json_object, ensure_json_value, validate_key
 from ._base import as_utc, utc_now
+from .tracked import track
 
 __all__ = ["SessionMetadata"]
 
@@ -33,8 +34,13 @@ class SessionMetadata(BaseModel):
     def __setattr__(self, name: str, value: Any) -> None:
         # Checked before the assignment: a session never holds what its store cannot write.
         if name == "properties":
-            ensure_json_object(value, "metadata.properties")
+            value = _tracked(ensure_json_object(value, "metadata.properties"))
         super().__setattr__(name, value)
+
+    @model_validator(mode="after")
+    def _track_properties(self) -> SessionMetadata:
+        self.__dict__["properties"] = _tracked(self.properties)
+        return self
 
     @classmethod
     async def create(cls, properties: dict[str, Any] | None = None) -> SessionMetadata:
@@ -55,3 +61,9 @@ class SessionMetadata(BaseModel):
     async def update_timestamp(self) -> None:
         """Stamp ``updated_at`` with the current time."""
         self.updated_at = utc_now()
+
+
+def _tracked(properties: dict[str, Any]) -> dict[str, Any]:
+    # In-place edits are checked; the store finds them by comparing with what it wrote.
+    tracked: dict[str, Any] = track(properties, None, "metadata.properties", strict_keys=True)
+    return tracked

@@ -7,11 +7,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import uuid4
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..exceptions import InvalidSessionOperation
 from ..validation import ensure_json_value, validate_id
 from ._base import MetadataHelpers, as_utc, utc_now
+from .tracked import track
 
 if TYPE_CHECKING:
     from .session import Session
@@ -64,6 +65,16 @@ class SessionRun(MetadataHelpers):
     @classmethod
     def _json_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
         return ensure_json_value(value, "run.metadata")  # type: ignore[no-any-return]
+
+    @model_validator(mode="after")
+    def _track_metadata(self) -> SessionRun:
+        self.__dict__["metadata"] = track(self.metadata, self, "run.metadata")
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "metadata":
+            value = track(ensure_json_value(value, "run.metadata"), self, "run.metadata")
+        super().__setattr__(name, value)
 
     @classmethod
     async def create(cls, metadata: dict[str, Any] | None = None) -> SessionRun:

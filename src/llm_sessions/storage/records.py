@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..exceptions import CorruptSessionData
 from ..models._base import STORED_DATA, revision_of
+from ..models.event_list import EventList
 from ..models.session import Session
 from ..models.session_run import SessionRun
 from .removals import is_removal_row, split_removals
@@ -257,7 +258,7 @@ def header_session(
 
 def install_events(session: Session[Any], events: list[Any]) -> None:
     """Make ``events`` the session's event list (as read from a store, not new events)."""
-    session.__dict__["events"] = events
+    session.__dict__["events"] = EventList(events)
 
 
 def snapshot_of(session: Session[Any]) -> HeaderSnapshot:
