@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from llm_sessions.exceptions import InvalidSessionOperation
+from llm_sessions.exceptions import (
+    InvalidSessionOperation,
+    SessionAlreadyExists,
+    SessionNotFound,
+)
 from llm_sessions.models import (
     EventSource,
     EventType,
@@ -373,8 +377,14 @@ async def test_an_expired_session_does_not_come_back(durable_case: StoreCase) ->
     await store.set_expiration(session.id, 0.5)
     await asyncio.sleep(0.7)
 
-    await session.add_event_and_save(SessionEvent(message="new"))
+    # Expired is deleted: a writer that held the session gets SessionNotFound, as after a
+    # delete, and only a new session object can take the id again.
+    with pytest.raises(SessionNotFound):
+        await session.add_event_and_save(SessionEvent(message="late"))
+    assert await durable_case.open().get(session.id) is None
 
+    again = await Session.create(id="ephemeral", store=store)
+    await again.add_event_and_save(SessionEvent(message="new"))
     loaded = await durable_case.open().get(session.id)
     assert loaded is not None
     assert [event.message for event in loaded.events] == ["new"]
@@ -406,3 +416,41 @@ async def test_read_events_pages_in_store_order(store_case: StoreCase) -> None:
         await read.read_events("paged", after="not-an-event")
     with pytest.raises(ValueError, match="limit"):
         await read.read_events("paged", limit=-1)
+
+
+async def test_clear_cache_is_one_coroutine_on_every_store(store_case: StoreCase) -> None:
+    store = store_case.open()
+    session: Session[Any] = Session()
+    await session.add_event(SessionEvent(message="kept"))
+    await store.save(session)
+
+    assert asyncio.iscoroutinefunction(store.clear_cache)  # type: ignore[attr-defined]
+    await store.clear_cache()  # type: ignore[attr-defined]
+
+    loaded = await store.get(session.id)
+    assert loaded is not None
+    assert [event.message for event in loaded.events] == ["kept"]
+
+
+async def test_saving_a_new_object_over_an_existing_id_is_refused_like_create(
+    store_case: StoreCase,
+) -> None:
+    # A session object that never came from this store cannot overwrite or merge into a
+    # stored session of the same id: SessionAlreadyExists, as from Session.create.
+    store = store_case.open()
+    first: Session[Any] = Session(id="shared", state={"a": 1}, child_ids=["kid-1"])
+    await first.add_event(SessionEvent(message="one"))
+    await store.save(first)
+
+    second: Session[Any] = Session(id="shared", state={"b": 2}, child_ids=["kid-2"])
+    await second.add_event(SessionEvent(message="two"))
+    with pytest.raises(SessionAlreadyExists):
+        await store.save(second)
+    with pytest.raises(SessionAlreadyExists):
+        await Session.create(id="shared", store=store)
+
+    loaded = await reader(store_case, store).get("shared")
+    assert loaded is not None
+    assert [event.message for event in loaded.events] == ["one"]
+    assert loaded.state == {"a": 1}
+    await first.add_event_and_save(SessionEvent(message="still the owner"))

@@ -144,7 +144,7 @@ async def test_a_store_sees_appends_made_by_another_and_after_clear_cache(tmp_pa
     await two.save(fresh)
     assert [e.message for e in (await load(one, "shared")).events] == ["new life"]
 
-    one.clear_cache()
+    await one.clear_cache()
     assert [e.message for e in (await load(one, "shared")).events] == ["new life"]
 
 

@@ -54,6 +54,8 @@ class Session(BaseModel, Generic[MessageT]):
 
     _store: SessionStoreInterface | None = PrivateAttr(default=None)
     _sync: Any = PrivateAttr(default=None)
+    _deleted_from: Any = PrivateAttr(default=None)
+    """The memory store that deleted this object: saving it there again is refused."""
     _removals: list[tuple[list[str], datetime]] = PrivateAttr(default_factory=list)
     """Removals made through this object, oldest first: (event ids, when)."""
 
@@ -253,15 +255,16 @@ class Session(BaseModel, Generic[MessageT]):
     async def add_event_and_save(self, event: SessionEvent[MessageT]) -> None:
         """Append an event and save the session; only the new event is written.
 
-        If the store refuses the event as invalid (too large, say), it is taken back out of the
-        session before the error propagates, so the session stays usable. After a storage
-        failure the event stays, and the next save writes it.
+        If the store refuses the event as invalid (too large, say), or because another writer
+        deleted the session (``SessionNotFound``), it is taken back out of the session before
+        the error propagates. After a storage failure the event stays, and the next save
+        writes it.
         """
         updated_at = self.metadata.updated_at
         await self.add_event(event)
         try:
             await self.store.save(self)
-        except InvalidInputError:
+        except (InvalidInputError, SessionNotFound):
             if self.events and self.events[-1] is event:
                 take_back(self.events, event)
                 set_listener(event, None)

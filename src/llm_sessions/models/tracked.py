@@ -178,12 +178,11 @@ def track(
     may still hold, and ``strict_keys`` applies the stored-key rules to its own keys.
     """
     if isinstance(value, dict):
-        items = {
-            key: track(item, owner, field, room - 1) if isinstance(item, dict | list) else item
-            for key, item in value.items()
-        }
-        tracked_dict = TrackedDict(items)
+        tracked_dict = TrackedDict(value)
         tracked_dict._setup(owner, field, room - 1, strict_keys)
+        for key, item in value.items():  # most dicts are flat: nothing to replace
+            if isinstance(item, dict | list):
+                dict.__setitem__(tracked_dict, key, track(item, owner, field, room - 1))
         return tracked_dict
     if isinstance(value, list):
         tracked_list = TrackedList(

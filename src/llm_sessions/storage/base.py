@@ -118,6 +118,11 @@ class SessionStore(ABC):
             "set an expiration", f"{type(self).__name__} does not support expiry"
         )
 
+    async def clear_cache(self) -> None:
+        """Forget what this store object cached of stored data; the next read goes to the
+        store. The same coroutine on every store (most keep no cache: then it does nothing)."""
+        self._ensure_open()
+
     async def close(self) -> None:
         """Release connections and files. Idempotent; the store cannot be used afterwards."""
         self.state = StoreState.CLOSED

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
-from ..exceptions import InvalidInputError
+from ..exceptions import InvalidInputError, StorageError
 from ..models.session import Session
 from ..validation import validate_id, validate_seconds
 from .base import EventPage, SessionStore
@@ -179,7 +179,12 @@ class EventLogStore(SessionStore):
             self._check_sizes(batch)
             batch = self._cipher.seal_batch(batch)
             async with telemetry.store_span("save", self, session.id, _batch_attributes(batch)):
-                await self._write(batch)
+                try:
+                    await self._write(batch)
+                except StorageError:
+                    if batch.must_exist is False:
+                        sync.stored = None  # it may have landed: a retry may find it there
+                    raise
             sync.commit(batch, session)
         session._store = self
 

@@ -222,7 +222,7 @@ def build_session(
     events = decode_events(session_class, stored.events, stored.location)
     install_events(session, events)
     session.rebuild_token_summary()
-    session._sync = SyncState(store_token, len(events), snapshot_of(session))
+    session._sync = SyncState(store_token, len(events), snapshot_of(session), stored=True)
     session._sync.read_through = last_row_id(stored.events)
     session.watch_events(events)
     return session

@@ -76,6 +76,11 @@ class WriteBatch:
     events_end: int
     snapshot: HeaderSnapshot
     removals_end: int = 0
+    must_exist: bool | None = False
+    """True if this object saved or loaded the session here before: if the store no longer
+    holds it (deleted or expired), the write raises ``SessionNotFound`` instead of recreating
+    it. False for a new session: if the id is taken, ``SessionAlreadyExists``, as from
+    ``Session.create``. None after a first write whose outcome is unknown (a retry)."""
 
 
 def _dumps(value: Any) -> str:
@@ -125,8 +130,16 @@ def _diff_ids(current: list[str], stored: tuple[str, ...]) -> tuple[list[str], l
 class SyncState:
     """One session object's sync with one store."""
 
-    def __init__(self, store_token: object, events_written: int, snapshot: HeaderSnapshot):
+    def __init__(
+        self,
+        store_token: object,
+        events_written: int,
+        snapshot: HeaderSnapshot,
+        *,
+        stored: bool | None = False,
+    ):
         self.store_token = store_token
+        self.stored = stored
         self.events_written = events_written
         self.removals_written = 0
         self.read_count = events_written
@@ -176,6 +189,7 @@ class SyncState:
             len(session.events),
             snapshot,
             self.removals_written + len(removals),
+            must_exist=self.stored,
         )
 
     def _header_changes(self, session: Session[Any]) -> tuple[HeaderChanges, HeaderSnapshot]:
@@ -232,12 +246,20 @@ class SyncState:
                 del self.edited_events[event_id]
         self.removals_written = max(self.removals_written, batch.removals_end)
         self.snapshot = batch.snapshot
+        self.stored = True
 
 
 def sync_state_for(session: Session[Any], store_token: object) -> SyncState:
-    """The session's sync state with this store; a fresh one if it was synced elsewhere."""
+    """The session's sync state with this store; a fresh one if it was synced elsewhere.
+
+    A session object that no store has seen is new: saving it over a stored id raises
+    ``SessionAlreadyExists``, as ``Session.create`` does.
+    """
     sync = session._sync
     if not isinstance(sync, SyncState) or sync.store_token is not store_token:
-        sync = SyncState(store_token, 0, HeaderSnapshot())
+        # A session that another store object saved or loaded may be stored here too: its
+        # first save through this object merges into it, wherever it stands.
+        stored = None if isinstance(sync, SyncState) and sync.stored is not False else False
+        sync = SyncState(store_token, 0, HeaderSnapshot(), stored=stored)
         session._sync = sync
     return sync

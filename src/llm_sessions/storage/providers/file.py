@@ -31,7 +31,13 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from ...exceptions import CorruptSessionData, InvalidSessionId, StorageError
+from ...exceptions import (
+    CorruptSessionData,
+    InvalidSessionId,
+    SessionAlreadyExists,
+    SessionNotFound,
+    StorageError,
+)
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix
@@ -135,8 +141,9 @@ class FileSessionStore(EventLogStore):
         for session_id in list(self._pending):
             await self._flush_session(session_id)
 
-    def clear_cache(self) -> None:
+    async def clear_cache(self) -> None:
         """Forget what was read of the event files (they are re-read on next use)."""
+        self._ensure_open()
         self._logs.clear()
 
     async def vacuum(self) -> int:
@@ -147,7 +154,7 @@ class FileSessionStore(EventLogStore):
         """
         self._ensure_open()
         await self.flush()
-        self.clear_cache()
+        await self.clear_cache()
         return await self._run(self._vacuum_files)
 
     async def close(self) -> None:
@@ -294,10 +301,15 @@ class FileSessionStore(EventLogStore):
         with locked(files.lock, exclusive=True, timeout=self.timeout):
             doc = read_header(files.header)
             if doc is not None and expired(doc, time.time()):
-                unlink(files.events)  # an expired session is gone: start afresh
                 doc = None
             fresh = doc is None
+            if doc is not None and batch.must_exist is False:
+                raise SessionAlreadyExists(batch.session_id)  # a new object over a stored one
             if doc is None:
+                if batch.must_exist:
+                    raise SessionNotFound(batch.session_id)  # deleted elsewhere: stays deleted
+                # Expired, or left behind by a delete that crashed: a new session starts empty.
+                unlink(files.events)
                 doc = new_header(batch.session_id, batch.header)
             log = self._refresh(files, doc["generation"], log, repair=True)
             current = updated_at(doc, log)
@@ -332,7 +344,9 @@ class FileSessionStore(EventLogStore):
                 existed = doc is not None and not expired(doc, time.time())
             except CorruptSessionData:
                 existed = True
-            removed = unlink(files.header, files.events)
+            # The log first: a crash between the two leaves a header with no events, never
+            # events that a new session of this id could inherit.
+            removed = unlink(files.events, files.header)
             unlink(files.lock)  # waiters notice the unlinked lock file and retry
         return existed and removed
 

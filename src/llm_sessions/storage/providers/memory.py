@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ... import telemetry
-from ...exceptions import InvalidInputError
+from ...exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ...models.session import Session
 from ...validation import validate_id
 from ..base import SessionStore, check_prefix
@@ -37,6 +37,11 @@ class InMemorySessionStore(SessionStore):
         if not isinstance(session, Session):
             raise InvalidInputError("session", session, "must be a Session")
         validate_id(session.id)
+        held = self._sessions.get(session.id)
+        if held is None and session._deleted_from is self:
+            raise SessionNotFound(session.id)  # deleted through this store: stays deleted
+        if held is not None and held is not session:
+            raise SessionAlreadyExists(session.id)  # a new object over a stored session
         if self.redact is not None:
             self._redact_new_events(session)
         async with telemetry.store_span("save", self, session.id):
@@ -54,7 +59,11 @@ class InMemorySessionStore(SessionStore):
     async def delete(self, session_id: str) -> bool:
         validate_id(session_id)
         self._ensure_open()
-        return self._sessions.pop(session_id, None) is not None
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return False
+        session._deleted_from = self
+        return True
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
         check_prefix(prefix)

@@ -22,7 +22,13 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
+from ...exceptions import (
+    CorruptSessionData,
+    InvalidInputError,
+    SessionAlreadyExists,
+    SessionNotFound,
+    StorageError,
+)
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, StoreState, check_prefix, unknown_event
@@ -41,6 +47,8 @@ from .postgres_schema import (
     SCHEMA_VERSION,
     TABLES,
     WRITE,
+    WRITE_EXISTING,
+    WRITE_NEW,
     create_v1,
     installed_version,
     stored_header,
@@ -172,7 +180,11 @@ class PostgresSessionStore(EventLogStore):
         self._server_error: type[BaseException] = Exception
         q = f'"{self.schema}"'
         self._sql_read = READ.format(s=q)
-        self._sql_write = WRITE.format(s=q)
+        self._sql_writes = {
+            None: WRITE.format(s=q),
+            True: WRITE_EXISTING.format(s=q),
+            False: WRITE_NEW.format(s=q),
+        }
         self._sql_removals = READ_REMOVALS.format(s=q, live=LIVE)
         self._sql_pages = {
             newest: READ_PAGE.format(s=q, live=LIVE, order="DESC" if newest else "ASC")
@@ -321,7 +333,12 @@ class PostgresSessionStore(EventLogStore):
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # refuse a forged id as every other store does
         args = write_args(batch, self._ttl)
-        await self._run("write", batch.session_id, lambda c: c.execute(self._sql_write, *args))
+        sql = self._sql_writes[batch.must_exist]
+        status = await self._run("write", batch.session_id, lambda c: c.execute(sql, *args))
+        if status == "SELECT 0" and batch.must_exist:
+            raise SessionNotFound(batch.session_id)  # deleted by another writer: stays deleted
+        if status == "SELECT 0":
+            raise SessionAlreadyExists(batch.session_id)  # a new object over a stored one
 
     # -- connections and the schema -----------------------------------------------------------
 

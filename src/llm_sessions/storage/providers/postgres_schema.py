@@ -221,6 +221,15 @@ UNION ALL
 """
 
 WRITE = "SELECT {s}.write_batch(" + ", ".join(f"${n}" for n in range(1, 24)) + ")"
+WRITE_EXISTING = (
+    WRITE + " FROM {s}.sessions WHERE id = $1 AND (expires_at IS NULL OR expires_at > now())"
+)
+"""``WRITE`` for a writer that saved or loaded the session before: no row if it is gone."""
+WRITE_NEW = (
+    WRITE + " WHERE NOT EXISTS (SELECT FROM {s}.sessions"
+    " WHERE id = $1 AND (expires_at IS NULL OR expires_at > now()))"
+)
+"""``WRITE`` for a new session: no row if the id is taken."""
 
 
 async def installed_version(connection: Any, schema: str) -> int:

@@ -24,7 +24,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
+from ...exceptions import (
+    CorruptSessionData,
+    InvalidInputError,
+    SessionAlreadyExists,
+    SessionNotFound,
+    StorageError,
+)
 from ...models.session import Session
 from ...redis_urls import RedisTopology, connect_redis, parse_redis_url
 from ...validation import validate_id, validate_seconds
@@ -252,10 +258,6 @@ class RedisSessionStore(EventLogStore):
         """Nothing to do: every save is written to Redis before it returns (no write buffer)."""
         self._ensure_open()
 
-    async def clear_cache(self) -> None:
-        """Nothing to do: the store keeps no cache; every ``get`` reads from Redis."""
-        self._ensure_open()
-
     async def drop_all(self) -> int:
         """Delete every session key under this store's prefix; returns how many keys went.
 
@@ -394,7 +396,8 @@ class RedisSessionStore(EventLogStore):
         args = script_args(batch, self._ttl_ms)
         keys = self._keys(batch.session_id)
         try:
-            await self._call("write", batch.session_id, self._write_script(keys=keys, args=args))
+            call = self._write_script(keys=keys, args=args)
+            outcome = await self._call("write", batch.session_id, call)
         except StorageError as exc:
             reason = str(exc.__cause__)
             if not reason.startswith(CORRUPT_REPLY):
@@ -402,6 +405,10 @@ class RedisSessionStore(EventLogStore):
             location = self._location(keys[0])
             logger.warning("Unreadable session header at %s: %s", location, reason)
             raise CorruptSessionData(location, reason[len(CORRUPT_REPLY) :]) from exc.__cause__
+        if outcome == 0:
+            raise SessionNotFound(batch.session_id)  # deleted by another writer: stays deleted
+        if outcome == -1:
+            raise SessionAlreadyExists(batch.session_id)  # a new object over a stored one
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -46,9 +46,14 @@ _META_SUFFIX = "}:meta"
 # ttl_ms ("" = keep the session's own TTL), the item counts of the twelve sections below
 # (space-separated), then the sections' items: children added, children removed, tasks added,
 # tasks removed, runs upserted (pairs), runs removed, state set (pairs), state removed,
-# properties set (pairs), properties removed, events appended (pairs), events updated (pairs).
+# properties set (pairs), properties removed, events appended (pairs), events updated (pairs),
+# and last "existing" (the writer saved or loaded the session before: return 0 if it is gone),
+# "new" (return -1 if the id is taken) or "" (either).
 WRITE_SCRIPT = """
 local meta, children, tasks, runs, run_order, state, props, events, index = unpack(KEYS)
+local expect, found = ARGV[#ARGV], redis.call('EXISTS', meta)
+if expect == 'existing' and found == 0 then return 0 end
+if expect == 'new' and found == 1 then return -1 end
 local counts = {}
 for n in string.gmatch(ARGV[5], '%d+') do counts[#counts + 1] = tonumber(n) end
 local pos, which = 6, 0
@@ -261,6 +266,7 @@ def script_args(batch: WriteBatch, ttl_ms: str) -> list[str]:
     ]
     for items in sections:
         args += items
+    args.append({True: "existing", False: "new", None: ""}[batch.must_exist])
     return args
 
 

@@ -25,7 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ...exceptions import CorruptSessionData, InvalidInputError, StorageError
+from ...exceptions import (
+    CorruptSessionData,
+    InvalidInputError,
+    SessionAlreadyExists,
+    SessionNotFound,
+    StorageError,
+)
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from ..base import EventPage, check_prefix, unknown_event
@@ -351,7 +357,12 @@ class SQLiteSessionStore(EventLogStore):
             expires_at = None if row is None else row[0]
             if row is not None:
                 check_row(row, self._location(session_id))
-            if expired(expires_at, now, self._location(session_id)):
+            gone = row is None or expired(expires_at, now, self._location(session_id))
+            if gone and batch.must_exist:
+                raise SessionNotFound(session_id)  # deleted by another writer: stays deleted
+            if not gone and batch.must_exist is False:
+                raise SessionAlreadyExists(session_id)  # a new object over a stored session
+            if row is not None and gone:
                 _delete_rows(conn, session_id)  # expired: start afresh, as if it had vanished
                 expires_at = None
             if self.expiration_seconds is not None:
