@@ -61,6 +61,7 @@ def apply_refresh(session: Session[Any], sync: SyncState, stored: StoredSession)
     sync.events_written = sync.read_count = len(read)
     sync.read_through = last_row_id(stored.events) or sync.read_through
     sync.snapshot = snapshot_of(session)
+    sync.stored = True  # read back from the store: it holds the session
 
 
 def _page_events(
