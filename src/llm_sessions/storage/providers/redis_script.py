@@ -51,9 +51,6 @@ _META_SUFFIX = "}:meta"
 # "new" (return -1 if the id is taken) or "" (either).
 WRITE_SCRIPT = """
 local meta, children, tasks, runs, run_order, state, props, events, index = unpack(KEYS)
-local expect, found = ARGV[#ARGV], redis.call('EXISTS', meta)
-if expect == 'existing' and found == 0 then return 0 end
-if expect == 'new' and found == 1 then return -1 end
 local counts = {}
 for n in string.gmatch(ARGV[5], '%d+') do counts[#counts + 1] = tonumber(n) end
 local pos, which = 6, 0
@@ -115,6 +112,9 @@ for j = first_update, first_update + counts[12] * 2 - 1, 2 do
     return redis.error_reply('field ' .. ARGV[j] .. ' of ' .. index .. ' is not a position: ' .. at)
   end
 end
+local expect, found = ARGV[#ARGV], redis.call('EXISTS', meta)
+if expect == 'existing' and found == 0 then return 0 end
+if expect == 'new' and found == 1 then return -1 end
 
 redis.call('HSETNX', meta, 'created_at', ARGV[1])
 redis.call('HSET', meta, 'updated_at', ARGV[2])
