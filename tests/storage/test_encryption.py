@@ -74,6 +74,9 @@ async def _raw_data(case: StoreCase) -> bytes:
 
 
 async def test_raw_rows_keys_and_files_hold_no_plaintext(durable_case: StoreCase) -> None:
+    if durable_case.kind.startswith("redis-"):
+        # The raw read uses a single-node client; the plain Redis case checks the same keys.
+        pytest.skip("raw keys are read on the single Redis server, not a Cluster or Sentinel")
     key = generate_key()
     original = await _write_secrets(durable_case, key)
     raw = await _raw_data(durable_case)
