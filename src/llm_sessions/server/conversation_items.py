@@ -96,7 +96,8 @@ def item_of(event: SessionEvent[Any]) -> ItemOut:
         if kind == "function_call_output" and isinstance(message, dict):
             return FunctionCallOutputOut.model_validate({**message, "id": event.id})
     except ValueError:
-        pass  # a library event whose message merely has a "type" key: shown as text below
+        # A library event whose message merely has a "type" key is not an item: show its text.
+        return _as_text_message(event)
     return _as_text_message(event)
 
 
