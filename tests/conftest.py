@@ -11,6 +11,7 @@ where a missing server fails the run instead.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import NoReturn, TypeVar
@@ -106,6 +107,25 @@ def redis_sentinel() -> Iterator[RedisSentinel]:
 def secured_redis() -> Iterator[SecuredRedis]:
     """A private password-protected server, also on TLS (``.url``, ``.tls_url``, ``.ca_file``)."""
     yield from _private_redis(SecuredRedis.start)
+
+
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """The system Chromium for Playwright (never a downloaded browser); skips or fails, as the
+    services do, when it or the ``playwright`` package is missing."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _skip_or_fail("the playwright package is not installed (pip install -e '.[test]')")
+    found = os.environ.get("LLM_SESSIONS_CHROMIUM") or next(
+        (path for name in CHROMIUM_CANDIDATES if (path := shutil.which(name))), None
+    )
+    if found is None:
+        _skip_or_fail("Chromium is not installed (apt-get install chromium)")
+    return found
 
 
 @pytest.fixture

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+import zipfile
+from importlib import resources
 from pathlib import Path
+
+from hatchling.builders.wheel import WheelBuilder
 
 import llm_sessions
 
@@ -35,3 +39,20 @@ def test_the_project_names_its_urls_and_python_versions() -> None:
     assert {"Homepage", "Changelog"} <= set(PROJECT["urls"])
     minimum = PROJECT["requires-python"].removeprefix(">=")
     assert f"Programming Language :: Python :: {minimum}" in PROJECT["classifiers"]
+
+
+INSPECTOR_ASSETS = ("inspector.js", "inspector.css")
+
+
+def test_the_inspector_assets_are_installed_with_the_package() -> None:
+    static = resources.files("llm_sessions.server.inspector").joinpath("static")
+    for name in INSPECTOR_ASSETS:
+        assert static.joinpath(name).read_bytes(), name
+
+
+def test_the_wheel_carries_the_inspector_assets(tmp_path: Path) -> None:
+    (wheel,) = (Path(built) for built in WheelBuilder(str(ROOT)).build(directory=str(tmp_path)))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for name in INSPECTOR_ASSETS:
+        assert f"llm_sessions/server/inspector/static/{name}" in names

@@ -4,6 +4,7 @@ id prefixes, whole infinite conversations, and the demo's closing hint."""
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 from cli_helpers import invoke, put_sessions
@@ -129,6 +130,17 @@ def test_the_demo_hint_names_a_non_default_store(store_url: str) -> None:
     assert command[:2] == ["llm-sessions", "show"] and command[-2:] == ["--store", store_url]
     shown = invoke(*command[1:])
     assert shown.exit_code == 0 and "segment 2 of 2" in shown.output
+
+
+def test_the_demo_ends_with_how_to_open_it_in_the_inspector(store_url: str) -> None:
+    output = invoke("demo", "--store", store_url, columns=400).output
+    lines = output.splitlines()
+    assert lines[-1].startswith("open it in the inspector: run ")
+    show_hint = next(line for line in lines if line.startswith("show it again"))
+    newest_segment = show_hint.split(": ", 1)[1].split()[2]  # llm-sessions show <id> ...
+    serve, page = lines[-1].split(": run ", 1)[1].split(" and visit ")
+    assert shlex.split(serve) == ["llm-sessions", "serve", "--store", store_url]
+    assert page == f"http://127.0.0.1:8000/sessions/{newest_segment}"
 
 
 def test_the_demo_hint_on_the_default_store_needs_no_store_option() -> None:

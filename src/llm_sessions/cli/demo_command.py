@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shlex
+from urllib.parse import quote
 
 from .common import DEFAULT_STORE, JsonOption, StoreOption, console, print_json, run_on_store
 from .demo import run_demo
 from .render import event_tree, session_json, usage_table
 
-__all__ = ["closing_hint", "demo"]
+__all__ = ["INSPECTOR_URL", "closing_hint", "demo", "inspector_hint"]
+
+INSPECTOR_URL = "http://127.0.0.1:8000"
+"""Where ``llm-sessions serve`` listens by default."""
 
 
 def demo(store: StoreOption = DEFAULT_STORE, as_json: JsonOption = False) -> None:
@@ -38,6 +42,8 @@ def demo(store: StoreOption = DEFAULT_STORE, as_json: JsonOption = False) -> Non
         f"{stats['tool_calls']} tool calls; stored in {store}"
     )
     console.print(closing_hint(result.segments[-1].id, store), soft_wrap=True)
+    if not store.lower().startswith("memory://"):
+        console.print(inspector_hint(result.segments[-1].id, store), soft_wrap=True, markup=False)
 
 
 def closing_hint(session_id: str, store: str) -> str:
@@ -51,3 +57,12 @@ def closing_hint(session_id: str, store: str) -> str:
     if store != DEFAULT_STORE:
         command += ["--store", store]
     return f"show it again with: {shlex.join(command)}"
+
+
+def inspector_hint(session_id: str, store: str) -> str:
+    """How to open the conversation in the web inspector: the serve command and the page."""
+    command = ["llm-sessions", "serve"]
+    if store != DEFAULT_STORE:
+        command += ["--store", store]
+    page = f"{INSPECTOR_URL}/sessions/{quote(session_id, safe='')}"
+    return f"open it in the inspector: run {shlex.join(command)} and visit {page}"

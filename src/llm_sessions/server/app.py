@@ -22,6 +22,7 @@ from ..storage import SessionStore
 from . import conversations, health, sessions, tail, transfer_routes
 from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers
+from .inspector import event_nodes, pages
 from .middleware import RequestMiddleware
 from .state import DEFAULT_MAX_BODY_BYTES, ServerState
 
@@ -75,7 +76,7 @@ def create_app(
     )
     app.state.llm_sessions = state
     install_error_handlers(app)
-    core = (health, conversations, sessions, tail, transfer_routes)
+    core = (health, conversations, sessions, tail, transfer_routes, event_nodes, pages)
     for router in (*(module.router for module in core), *routers):
         app.include_router(router)
     app.add_middleware(RequestMiddleware, metrics=state.metrics, max_body_bytes=max_body_bytes)

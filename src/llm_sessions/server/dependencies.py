@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .errors import ApiError
+from .inspector.key_cookie import cookie_key
 from .state import ServerState, server_state
 from .tenancy import TenantStore
 
@@ -17,11 +18,20 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: Authorization: B
 State = Annotated[ServerState, Depends(server_state)]
 
 
-def tenant_of(state: ServerState, credentials: HTTPAuthorizationCredentials | None) -> str | None:
-    """The caller's tenant (None when no keys are configured); 401 for a missing or wrong key."""
+def tenant_of(
+    state: ServerState,
+    credentials: HTTPAuthorizationCredentials | None,
+    cookie: str | None = None,
+) -> str | None:
+    """The caller's tenant (None when no keys are configured); 401 for a missing or wrong key.
+
+    The Bearer key wins; without one, the inspector's login ``cookie`` key is checked the same
+    way (see ``inspector.key_cookie``).
+    """
     if not state.keys:
         return None
-    tenant = state.keys.tenant_for(credentials.credentials) if credentials is not None else None
+    presented = credentials.credentials if credentials is not None else cookie
+    tenant = state.keys.tenant_for(presented) if presented is not None else None
     if tenant is None:
         raise ApiError(
             401,
@@ -38,7 +48,7 @@ async def tenant_store(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TenantStore:
     """The caller's view of the store: only its own sessions exist there."""
-    tenant = tenant_of(state, credentials)
+    tenant = tenant_of(state, credentials, cookie_key(request))
     request.state.tenant = tenant
     return TenantStore(await state.store(), tenant)
 

@@ -17,6 +17,8 @@ from ..interop import conversation_of
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..models.session_metadata import SessionMetadata
+from ..prompting.strategies import PromptStrategy
+from ..session_prompt_builder import build_prompt_from_session
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES
 from .paging import Order, read_page
@@ -163,9 +165,13 @@ async def prompt(
     store: Scoped,
     max_tokens: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
     model: Annotated[str, Query(min_length=1, max_length=200)] = "gpt-4o-mini",
+    strategy: PromptStrategy | None = None,
 ) -> list[dict[str, Any]]:
-    """The chat messages ``SessionManager.get_messages_for_llm`` would send next."""
-    await store.require(session_id)
+    """The chat messages ``SessionManager.get_messages_for_llm`` would send next; with
+    ``strategy``, the prompt ``build_prompt_from_session`` builds by that strategy instead."""
+    session = await store.require(session_id)
+    if strategy is not None:
+        return await build_prompt_from_session(session, strategy, max_tokens, model)
     manager = await SessionManager.open(session_id, store=store, model=model)
     try:
         return await manager.get_messages_for_llm(max_tokens=max_tokens)

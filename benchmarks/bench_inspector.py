@@ -1,0 +1,134 @@
+"""The inspector's session page in a real browser: time to interactive for 100 vs 10,000 events.
+
+Starts ``llm-sessions serve`` over a fresh SQLite file holding two sessions (100 and 10,000
+events: user messages, replies that call a tool, tool calls, every 50th a failing one), then
+opens each session's page ``--repeat`` times in a new tab of the system Chromium (driven by
+Playwright, no browser download) and reports the medians of:
+
+- ready: from the start of navigation to the newest events being on the page with their
+  handlers attached (``performance.now()`` when the script has rendered them);
+- expand: clicking the newest event until its JSON is visible;
+- older page: scrolling to the top until the previous 100 events are on the page.
+
+Run from the repository root (not part of the test run)::
+
+    .venv/bin/python benchmarks/bench_inspector.py [--repeat 7] [--chromium /usr/bin/chromium]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import machine, table
+from bench_server import serving
+
+from llm_sessions.models.event_source import EventSource
+from llm_sessions.models.event_type import EventType
+from llm_sessions.models.session import Session
+from llm_sessions.models.session_event import SessionEvent
+from llm_sessions.storage import open_store
+
+SIZES = (100, 10_000)
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+TIMEOUT_MS = 60_000
+
+
+def _events(count: int) -> list[SessionEvent[Any]]:
+    """``count`` events in turns of user message, reply with a tool call, tool call, answer."""
+    events: list[SessionEvent[Any]] = []
+    while len(events) < count:
+        turn = len(events) // 4
+        events.append(SessionEvent(message=f"question {turn}", source=EventSource.USER))
+        call = {"id": f"call_{turn}", "type": "function", "function": {"name": "lookup"}}
+        reply = SessionEvent(message={"content": None, "tool_calls": [call]})
+        events.append(reply)
+        failed = turn % 50 == 0
+        events.append(
+            SessionEvent(
+                message={
+                    "tool": "lookup",
+                    "arguments": {"turn": turn},
+                    "result": None if failed else {"found": turn},
+                    "error": "LookupError: not found" if failed else None,
+                    "success": not failed,
+                },
+                type=EventType.TOOL_CALL,
+                source=EventSource.SYSTEM,
+                parent_event_id=reply.id,
+            )
+        )
+        events.append(SessionEvent(message=f"answer {turn}"))
+    return events[:count]
+
+
+async def _seed(store_url: str) -> None:
+    async with open_store(store_url) as store:
+        for size in SIZES:
+            await store.save(Session(id=f"bench-{size}", events=_events(size)))
+
+
+def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, float, float]:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{base_url}/sessions/{session_id}", wait_until="commit")
+    main = page.locator("#session[data-ready=true]")
+    main.wait_for()
+    ready = float(main.get_attribute("data-ready-ms") or "nan")
+    started = time.perf_counter()
+    page.locator("#tree > li.node > .row").last.click()
+    page.locator("#tree > li.node").last.locator("pre.json").wait_for()
+    expand = (time.perf_counter() - started) * 1000
+    rows = page.locator("#tree li.node")
+    shown = rows.count()
+    started = time.perf_counter()
+    page.locator("#events").evaluate("box => { box.scrollTop = 0; }")
+    page.wait_for_function(
+        "shown => document.querySelectorAll('#tree li.node').length > shown"
+        " || document.getElementById('older').hidden",
+        arg=shown,
+    )
+    older = (time.perf_counter() - started) * 1000
+    page.close()
+    return ready, expand, older
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as folder:
+        store_url = f"sqlite:///{Path(folder) / 'inspector.db'}"
+        asyncio.run(_seed(store_url))
+        with serving(store_url, 1) as base_url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            _measure(browser, base_url, f"bench-{SIZES[0]}")  # warm up server and browser
+            rows = []
+            for size in SIZES:
+                samples = [_measure(browser, base_url, f"bench-{size}") for _ in range(args.repeat)]
+                ready, expand, older = (
+                    statistics.median(column) for column in zip(*samples, strict=True)
+                )
+                rows.append([f"{size:,}", ready, expand, older])
+            browser.close()
+    print(machine())
+    print(
+        table(
+            f"Inspector session page, median of {args.repeat} loads (ms)",
+            ["events", "ready", "expand an event", "load 100 older"],
+            rows,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The inspector's page of a session's event tree: ``event_tree_data`` plus each event's JSON.
+
+One ``read_events`` call per page (the newest page first, then older ones as the reader scrolls,
+or the events after the last one shown as the live tail reports them). A tool call whose reply
+is on an older page comes as a root; the script moves it under the reply once that is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from ...event_tree import event_tree_data
+from ...models.session_event import SessionEvent
+from ..dependencies import Scoped
+from ..errors import ERROR_RESPONSES
+from ..paging import read_page
+from ..session_schema import event_out
+
+__all__ = ["event_nodes", "router"]
+
+router = APIRouter(prefix="/inspector/api", responses=ERROR_RESPONSES, include_in_schema=False)
+
+_EventId = Annotated[str | None, Query(max_length=256)]
+
+
+@router.get("/sessions/{session_id}/events")
+async def event_page(
+    session_id: str,
+    store: Scoped,
+    before: _EventId = None,
+    after: _EventId = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """The ``limit`` events before ``before`` (default: the newest), or after ``after``, as
+    tree nodes in session order, with the ids of the first and last of them; ``has_more``: more
+    events lie beyond them."""
+    if after is not None:
+        events, has_more = await read_page(store, session_id, after=after, limit=limit, order="asc")
+    else:
+        newest_first, has_more = await read_page(
+            store, session_id, after=before, limit=limit, order="desc"
+        )
+        events = newest_first[::-1]
+    return {
+        "nodes": event_nodes(events),
+        "first_id": events[0].id if events else None,
+        "last_id": events[-1].id if events else None,
+        "has_more": has_more,
+    }
+
+
+def event_nodes(events: list[SessionEvent[Any]]) -> list[dict[str, Any]]:
+    """The tree of ``events`` (see ``event_tree_data``), each node with its event's JSON."""
+    by_id = {event.id: event for event in events}
+    roots = event_tree_data(events)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        node["event"] = event_out(by_id[node["id"]])
+        stack.extend(node["children"])
+    return roots

@@ -1,0 +1,65 @@
+"""The inspector's login cookie: the API key itself, kept where page scripts cannot read it.
+
+A browser cannot attach ``Authorization: Bearer`` to page loads or to an ``EventSource``, so the
+inspector asks for the key once and the server stores it in a cookie that is ``HttpOnly`` (no
+script can read it), ``SameSite=Strict`` (no other site's page can make the browser send it) and
+``Secure`` when the request came over https. The cookie holds the key rather than a token derived
+from it: the server checks it exactly as it checks a Bearer key (against the stored hashes, in
+constant time), so it needs no signing secret shared between worker processes, and removing a key
+from the configuration logs its cookies out at once.
+
+Requests that change something (any method but GET/HEAD/OPTIONS) and authenticate by the cookie
+must also carry ``X-Requested-With: llm-sessions-inspector``: a page of another origin cannot set
+that header without a CORS preflight this server never grants.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+__all__ = [
+    "COOKIE_NAME",
+    "CSRF_HEADER",
+    "CSRF_VALUE",
+    "clear_key_cookie",
+    "cookie_key",
+    "set_key_cookie",
+]
+
+COOKIE_NAME = "llm_sessions_key"
+CSRF_HEADER = "X-Requested-With"
+CSRF_VALUE = "llm-sessions-inspector"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def cookie_key(request: Request) -> str | None:
+    """The key the login cookie carries, or None (also for a change without the CSRF header)."""
+    key = request.cookies.get(COOKIE_NAME)
+    if key is None:
+        return None
+    if request.method not in _SAFE_METHODS and request.headers.get(CSRF_HEADER) != CSRF_VALUE:
+        return None
+    return key
+
+
+def set_key_cookie(response: Response, request: Request, key: str) -> None:
+    """Keep ``key`` in the login cookie (session cookie: gone when the browser closes)."""
+    response.set_cookie(
+        COOKIE_NAME,
+        key,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def clear_key_cookie(response: Response, request: Request) -> None:
+    """Remove the login cookie."""
+    response.delete_cookie(
+        COOKIE_NAME,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )

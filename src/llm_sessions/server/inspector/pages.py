@@ -1,0 +1,149 @@
+"""The inspector's pages: sign in, the sessions page at ``/`` and a session at ``/sessions/<id>``.
+
+With keys configured, a page without a valid login cookie redirects to ``/login``; without keys
+(loopback only) every page opens directly and sees the whole store. Every response here carries
+``SECURITY_HEADERS``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ...exceptions import InvalidInputError
+from ..dependencies import State
+from ..state import ServerState
+from ..tenancy import TenantStore
+from .key_cookie import clear_key_cookie, cookie_key, set_key_cookie
+from .listing import SessionFilter, list_page
+from .templates import error_page, login_page, session_page, sessions_page
+
+__all__ = ["SECURITY_HEADERS", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+"""Sent with every inspector page and asset: no inline or foreign script, style or frame."""
+
+_ASSETS = {"inspector.js": "text/javascript", "inspector.css": "text/css"}
+_SearchText = Annotated[str, Query(max_length=256)]
+
+
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _redirect(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303, headers=SECURITY_HEADERS)
+
+
+async def _viewer(request: Request, state: ServerState) -> TenantStore | None:
+    """The signed-in caller's view of the store (everything without keys), or None."""
+    if not state.keys:
+        return TenantStore(await state.store(), None)
+    key = cookie_key(request)
+    tenant = state.keys.tenant_for(key) if key is not None else None
+    return None if tenant is None else TenantStore(await state.store(), tenant)
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return _redirect(f"/login?next={quote(target, safe='')}")
+
+
+def _safe_next(target: str) -> str:
+    """``target`` if it is a path on this server, else ``/`` (no open redirect)."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+@router.get("/", response_class=HTMLResponse)
+async def sessions(
+    request: Request,
+    state: State,
+    prefix: _SearchText = "",
+    since: _SearchText = "",
+    until: _SearchText = "",
+    model: _SearchText = "",
+    page: int = 1,
+) -> Response:
+    """The caller's sessions, newest first, filtered and paginated."""
+    store = await _viewer(request, state)
+    if store is None:
+        return _to_login(request)
+    signed_in = bool(state.keys)
+    wanted = {"prefix": prefix, "since": since, "until": until, "model": model}
+    try:
+        listing = await list_page(store, SessionFilter.parse(prefix, since, until, model), page)
+    except InvalidInputError as exc:
+        return _html(sessions_page(None, wanted, signed_in=signed_in, problem=str(exc)), 422)
+    return _html(sessions_page(listing, wanted, signed_in=signed_in))
+
+
+@router.get("/sessions/{session_id}", response_class=HTMLResponse)
+async def session(session_id: str, request: Request, state: State) -> Response:
+    """A session's page (404 for an id that is absent or another tenant's)."""
+    store = await _viewer(request, state)
+    if store is None:
+        return _to_login(request)
+    signed_in = bool(state.keys)
+    if await store.read_events(session_id, limit=0) is None:
+        message = f"No session found with id {session_id!r}."
+        return _html(error_page("Not found", message, signed_in=signed_in), 404)
+    return _html(session_page(session_id, signed_in=signed_in))
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(state: State, next: Annotated[str, Query(max_length=2048)] = "/") -> Response:
+    """The form asking for a key (straight to ``next`` when no keys are configured)."""
+    if not state.keys:
+        return _redirect(_safe_next(next))
+    return _html(login_page(_safe_next(next)))
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, state: State) -> Response:
+    """Check the key from the form; keep it in the login cookie and go on to ``next``."""
+    form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+    key = form.get("key", [""])[0]
+    target = _safe_next(form.get("next", ["/"])[0])
+    if not state.keys:
+        return _redirect(target)
+    if state.keys.tenant_for(key) is None:
+        return _html(login_page(target, "That key is not one of this server's keys."), 401)
+    response = _redirect(target)
+    set_key_cookie(response, request, key)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """Forget the login cookie."""
+    response = _redirect("/login")
+    clear_key_cookie(response, request)
+    return response
+
+
+@router.get("/inspector/assets/{name}")
+async def asset(name: str) -> Response:
+    """The inspector's script and stylesheet, from the installed package."""
+    media_type = _ASSETS.get(name)
+    if media_type is None:
+        return Response("not found", status_code=404, headers=SECURITY_HEADERS)
+    content = resources.files(__package__).joinpath("static", name).read_bytes()
+    return Response(content, media_type=media_type, headers=SECURITY_HEADERS)

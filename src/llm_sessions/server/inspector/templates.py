@@ -1,0 +1,196 @@
+"""The inspector's HTML, written as small string templates: every value goes through ``text``.
+
+There is no template engine among the server's dependencies, and the pages are few and plain;
+``text`` escapes ``& < > " '`` so a value is safe in element content and in quoted attributes.
+Pages carry no inline script or style: behaviour lives in ``static/inspector.js``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from urllib.parse import quote, urlencode
+
+from ...cli.render import cost_text
+from .listing import SessionPage, SessionRow
+
+__all__ = [
+    "ASSET_PREFIX",
+    "error_page",
+    "login_page",
+    "page",
+    "session_href",
+    "session_page",
+    "sessions_page",
+    "text",
+]
+
+ASSET_PREFIX = "/inspector/assets"
+_STRATEGIES = ("next", "conversation", "minimal", "task", "tool", "hierarchical")
+
+
+def text(value: object) -> str:
+    """``value`` as HTML text (also safe inside a quoted attribute)."""
+    return html.escape(str(value), quote=True)
+
+
+def session_href(session_id: str) -> str:
+    """The inspector's URL of a session."""
+    return f"/sessions/{quote(session_id, safe='')}"
+
+
+def page(title: str, body: str, *, signed_in: bool, main_attributes: str = "") -> str:
+    """A whole page: ``body`` (already HTML) under the inspector's header."""
+    logout = (
+        '<form method="post" action="/logout" class="logout">'
+        '<button type="submit">Log out</button></form>'
+        if signed_in
+        else ""
+    )
+    return (
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{text(title)} · llm-sessions</title>"
+        f'<link rel="stylesheet" href="{ASSET_PREFIX}/inspector.css">'
+        f'<script src="{ASSET_PREFIX}/inspector.js" defer></script>'
+        "</head><body>"
+        f'<header class="top"><a href="/" class="brand">llm-sessions</a>{logout}</header>'
+        f"<main{main_attributes}>{body}</main></body></html>"
+    )
+
+
+def login_page(next_path: str, problem: str = "") -> str:
+    """The form that asks for an API key once."""
+    message = f'<p class="problem" role="alert">{text(problem)}</p>' if problem else ""
+    body = (
+        "<h1>Sign in</h1>"
+        "<p>Enter an API key of this server. It is kept in a cookie scripts cannot read.</p>"
+        f"{message}"
+        '<form method="post" action="/login" class="login">'
+        f'<input type="hidden" name="next" value="{text(next_path)}">'
+        '<label>API key <input type="password" name="key" autocomplete="current-password" '
+        "required autofocus></label>"
+        '<button type="submit">Open the inspector</button></form>'
+    )
+    return page("Sign in", body, signed_in=False)
+
+
+def error_page(title: str, message: str, *, signed_in: bool) -> str:
+    """A page that says what went wrong."""
+    body = f'<h1>{text(title)}</h1><p class="problem" role="alert">{text(message)}</p>'
+    body += '<p><a href="/">All sessions</a></p>'
+    return page(title, body, signed_in=signed_in)
+
+
+def sessions_page(
+    listing: SessionPage | None, wanted: Mapping[str, str], *, signed_in: bool, problem: str = ""
+) -> str:
+    """The sessions page: the filter form and the table (``listing`` None: only the problem)."""
+    message = f'<p class="problem" role="alert">{text(problem)}</p>' if problem else ""
+    table = _sessions_table(listing.rows) if listing is not None else ""
+    pager = _pager(listing, wanted) if listing is not None else ""
+    body = f"<h1>Sessions</h1>{_filter_form(wanted)}{message}{table}{pager}"
+    return page("Sessions", body, signed_in=signed_in)
+
+
+def _filter_form(wanted: Mapping[str, str]) -> str:
+    def field(name: str, label: str, kind: str = "text") -> str:
+        value = text(wanted.get(name, ""))
+        return f'<label>{label} <input type="{kind}" name="{name}" value="{value}"></label>'
+
+    return (
+        '<form method="get" action="/" class="filters">'
+        + field("prefix", "id starts with")
+        + field("since", "updated from", "date")
+        + field("until", "to", "date")
+        + field("model", "model")
+        + '<button type="submit">Filter</button> <a href="/">clear</a></form>'
+    )
+
+
+def _sessions_table(rows: Iterable[SessionRow]) -> str:
+    lines = [_row_html(row) for row in rows]
+    if not lines:
+        return '<p class="empty">No sessions.</p>'
+    head = "".join(
+        f"<th>{name}</th>" for name in ("id", "updated (UTC)", "events", "tokens", "cost (USD)")
+    )
+    return (
+        f'<table class="sessions"><thead><tr>{head}<th>models</th></tr></thead>'
+        f"<tbody>{''.join(lines)}</tbody></table>"
+    )
+
+
+def _row_html(row: SessionRow) -> str:
+    identifier = text(row.id)
+    cost = cost_text(row.priced_cost_usd, row.unpriced_models)
+    if row.unpriced_models:
+        cost += f" ({', '.join(row.unpriced_models)})"
+    return (
+        '<tr class="session">'
+        f'<td class="id"><a href="{text(session_href(row.id))}">{identifier}</a> '
+        f'<button type="button" class="copy" data-copy="{identifier}">copy</button></td>'
+        f'<td class="updated">{text(_moment(row.updated))}</td>'
+        f'<td class="num">{row.events:,}</td><td class="num">{row.tokens:,}</td>'
+        f'<td class="num cost">{text(cost)}</td>'
+        f'<td class="models">{text(", ".join(row.models))}</td></tr>'
+    )
+
+
+def _pager(listing: SessionPage, wanted: Mapping[str, str]) -> str:
+    links = []
+    kept = {name: value for name, value in wanted.items() if value and name != "page"}
+    if listing.number > 1:
+        query = urlencode({**kept, "page": listing.number - 1})
+        links.append(f'<a href="/?{text(query)}" rel="prev">newer</a>')
+    links.append(f"<span>page {listing.number}</span>")
+    if listing.has_more:
+        query = urlencode({**kept, "page": listing.number + 1})
+        links.append(f'<a href="/?{text(query)}" rel="next">older</a>')
+    return f'<nav class="pager">{" ".join(links)}</nav>'
+
+
+def session_page(session_id: str, *, signed_in: bool) -> str:
+    """A session's page; its script fills the panels from the JSON API."""
+    identifier = text(session_id)
+    options = "".join(
+        f'<option value="{name}">'
+        f"{'what get_messages_for_llm sends' if name == 'next' else name}</option>"
+        for name in _STRATEGIES
+    )
+    export_base = f"/v1/sessions/{text(quote(session_id, safe=''))}/export"
+    body = (
+        f'<h1>Session <span class="id">{identifier}</span> '
+        f'<button type="button" class="copy" data-copy="{identifier}">copy</button></h1>'
+        '<p id="position" class="position"></p>'
+        '<div class="actions">'
+        '<button type="button" id="fork">Fork</button> '
+        f'<a href="{export_base}?format=jsonl" download>Export JSONL</a> '
+        f'<a href="{export_base}?format=openai" download>Export OpenAI messages</a> '
+        '<span id="live" class="live">connecting…</span></div>'
+        '<section class="panel conversation"><h2>Events</h2>'
+        '<div id="events" class="events">'
+        '<button type="button" id="older" hidden>Load older events</button>'
+        '<ol id="tree" class="tree"></ol><p id="next-segment" hidden></p></div></section>'
+        '<section class="panel"><h2>Runs</h2><div id="runs">loading…</div></section>'
+        '<section class="panel"><h2>Tokens and cost</h2><div id="usage">loading…</div></section>'
+        '<section class="panel"><h2>The prompt the model would get next</h2>'
+        '<form id="prompt-form" class="filters">'
+        f'<label>strategy <select name="strategy">{options}</select></label>'
+        '<label>token budget <input type="number" name="max_tokens" min="1" '
+        'placeholder="none"></label>'
+        '<label>model <input type="text" name="model" value="gpt-4o-mini"></label>'
+        '<button type="submit">Build</button></form><div id="prompt"></div></section>'
+    )
+    return page(
+        f"Session {session_id}",
+        body,
+        signed_in=signed_in,
+        main_attributes=f' id="session" data-session-id="{identifier}"',
+    )
+
+
+def _moment(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,322 @@
+"""The inspector's pages over HTTP (in process): sign-in and its cookie, tenants, the headers,
+the sessions list with its filters and pages, the event pages and the prompt by strategy."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from inspector_seed import TOOL_ERROR, UNPRICED_MODEL, put_dated_session, record_conversation
+from server_helpers import KEY_A, KEY_B
+
+from llm_sessions.server import create_app
+from llm_sessions.server.inspector.key_cookie import COOKIE_NAME, CSRF_HEADER, CSRF_VALUE
+from llm_sessions.server.inspector.listing import PAGE_SIZE
+from llm_sessions.storage import InMemorySessionStore
+
+
+@pytest.fixture
+async def browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with no Authorization header, as a browser is."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        yield http
+
+
+async def _sign_in(http: httpx.AsyncClient, key: str) -> httpx.Response:
+    return await http.post(
+        "/login",
+        content=f"key={key}&next=%2F",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+
+def _ids_listed(page: str) -> list[str]:
+    return re.findall(r'<td class="id"><a href="[^"]*">([^<]*)</a>', page)
+
+
+async def test_without_keys_the_inspector_opens_directly(
+    memory_store: InMemorySessionStore,
+) -> None:
+    await put_dated_session(memory_store, "plain", days_ago=0)
+    app = create_app(memory_store)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        listing = await http.get("/")
+        assert listing.status_code == 200 and _ids_listed(listing.text) == ["plain"]
+        assert (await http.get("/sessions/plain")).status_code == 200
+        login = await http.get("/login")
+        assert login.status_code == 303 and login.headers["location"] == "/"
+
+
+async def test_with_keys_a_page_asks_for_a_key_first(browser: httpx.AsyncClient) -> None:
+    response = await browser.get("/sessions/alpha.chat?x=1")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fsessions%2Falpha.chat%3Fx%3D1"
+    form = await browser.get(response.headers["location"])
+    assert form.status_code == 200 and 'name="key"' in form.text
+    assert 'value="/sessions/alpha.chat?x=1"' in form.text
+
+
+async def test_signing_in_keeps_the_key_in_an_httponly_strict_cookie(
+    browser: httpx.AsyncClient,
+) -> None:
+    response = await _sign_in(browser, KEY_A)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE_NAME}=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
+    assert (await browser.get("/")).status_code == 200
+
+
+async def test_over_https_the_cookie_is_secure(app: FastAPI) -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://testserver"
+    ) as http:
+        response = await _sign_in(http, KEY_A)
+    assert "Secure" in response.headers["set-cookie"]
+
+
+async def test_a_wrong_key_is_refused_without_a_cookie(browser: httpx.AsyncClient) -> None:
+    response = await _sign_in(browser, "not-a-key-of-this-server")
+    assert response.status_code == 401 and "set-cookie" not in response.headers
+    assert "not one of this server&#x27;s keys" in response.text
+    assert (await browser.get("/")).status_code == 303
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil"])
+async def test_sign_in_never_redirects_off_the_server(
+    browser: httpx.AsyncClient, target: str
+) -> None:
+    response = await browser.post(
+        "/login",
+        data={"key": KEY_A, "next": target},
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+async def test_logging_out_removes_the_cookie(browser: httpx.AsyncClient) -> None:
+    await _sign_in(browser, KEY_A)
+    response = await browser.post("/logout")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert (await browser.get("/")).status_code == 303
+
+
+async def test_a_tenant_sees_only_its_own_sessions(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    await put_dated_session(memory_store, "alpha.mine", days_ago=0)
+    await put_dated_session(memory_store, "beta.theirs", days_ago=0)
+    await put_dated_session(memory_store, "unscoped", days_ago=0)
+    await _sign_in(browser, KEY_A)
+    assert _ids_listed((await browser.get("/")).text) == ["alpha.mine"]
+    assert (await browser.get("/sessions/alpha.mine")).status_code == 200
+    for path in (
+        "/sessions/beta.theirs",
+        "/sessions/unscoped",
+        "/v1/sessions/beta.theirs",
+        "/inspector/api/sessions/beta.theirs/events",
+    ):
+        assert (await browser.get(path)).status_code == 404, path
+    await _sign_in(browser, KEY_B)
+    assert _ids_listed((await browser.get("/")).text) == ["beta.theirs"]
+    assert (await browser.get("/sessions/alpha.mine")).status_code == 404
+
+
+async def test_the_cookie_authenticates_the_json_api_and_a_change_needs_the_csrf_header(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    await put_dated_session(memory_store, "alpha.source", days_ago=0)
+    assert (await browser.get("/v1/sessions/alpha.source")).status_code == 401
+    await _sign_in(browser, KEY_A)
+    assert (await browser.get("/v1/sessions/alpha.source")).status_code == 200
+    forged = await browser.post("/v1/sessions/alpha.source/fork", json={})
+    assert forged.status_code == 401
+    assert await memory_store.list_sessions("alpha.") == ["alpha.source"]
+    forked = await browser.post(
+        "/v1/sessions/alpha.source/fork", json={}, headers={CSRF_HEADER: CSRF_VALUE}
+    )
+    assert forked.status_code == 200 and forked.json()["id"].startswith("alpha.")
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/login", "/sessions/alpha.x", "/inspector/assets/inspector.js"]
+)
+async def test_every_inspector_response_forbids_inline_scripts(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore, path: str
+) -> None:
+    await put_dated_session(memory_store, "alpha.x", days_ago=0)
+    await _sign_in(browser, KEY_A)
+    response = await browser.get(path, follow_redirects=False)
+    assert response.status_code in (200, 303)
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_pages_have_no_inline_script_or_style(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    await record_conversation(memory_store, "alpha.chat")
+    await _sign_in(browser, KEY_A)
+    for path in ("/", "/sessions/alpha.chat", "/login"):
+        page = (await browser.get(path)).text
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.DOTALL)
+        assert scripts == [(' src="/inspector/assets/inspector.js" defer', "")]
+        assert "style=" not in page and "<style" not in page and " on" not in page.lower()
+
+
+async def test_the_assets_are_served_with_their_types(browser: httpx.AsyncClient) -> None:
+    script = await browser.get("/inspector/assets/inspector.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith(
+        "text/javascript"
+    )
+    assert "EventSource" in script.text and "innerHTML" not in script.text
+    css = await browser.get("/inspector/assets/inspector.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert (await browser.get("/inspector/assets/app.py")).status_code == 404
+
+
+async def test_the_list_is_newest_first_with_tokens_cost_and_models(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    await put_dated_session(memory_store, "alpha.old", days_ago=3)
+    await put_dated_session(memory_store, "alpha.new", days_ago=0, model=UNPRICED_MODEL)
+    await put_dated_session(memory_store, "alpha.mid", days_ago=1)
+    await _sign_in(browser, KEY_A)
+    page = (await browser.get("/")).text
+    assert _ids_listed(page) == ["alpha.new", "alpha.mid", "alpha.old"]
+    rows = re.findall(r'<tr class="session">(.*?)</tr>', page)
+    assert f"0.000000 + unpriced ({UNPRICED_MODEL})" in rows[0]
+    assert f'<td class="models">{UNPRICED_MODEL}</td>' in rows[0]
+    assert re.search(r'<td class="num cost">0\.0000\d\d</td>', rows[1])
+    assert "unpriced" not in rows[1] and "gpt-4o-mini" in rows[1]
+
+
+async def test_the_filters_select_by_prefix_dates_and_model(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    await put_dated_session(memory_store, "alpha.a-old", days_ago=10)
+    await put_dated_session(memory_store, "alpha.a-new", days_ago=0, model=UNPRICED_MODEL)
+    await put_dated_session(memory_store, "alpha.b-mid", days_ago=5)
+    await _sign_in(browser, KEY_A)
+
+    async def listed(**query: str) -> list[str]:
+        response = await browser.get("/", params=query)
+        assert response.status_code == 200
+        return _ids_listed(response.text)
+
+    from datetime import UTC, datetime, timedelta
+
+    def day(days_ago: int) -> str:
+        return (datetime.now(UTC) - timedelta(days=days_ago)).date().isoformat()
+
+    assert await listed(prefix="a-") == ["alpha.a-new", "alpha.a-old"]
+    assert await listed(since=day(6), until=day(4)) == ["alpha.b-mid"]
+    assert await listed(since=day(6)) == ["alpha.a-new", "alpha.b-mid"]
+    assert await listed(until=day(6)) == ["alpha.a-old"]
+    assert await listed(model=UNPRICED_MODEL) == ["alpha.a-new"]
+    assert await listed(model="gpt-4o-mini", prefix="b") == ["alpha.b-mid"]
+
+
+async def test_the_list_comes_in_pages(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    for number in range(PAGE_SIZE + 3):
+        await put_dated_session(memory_store, f"alpha.s{number:03d}", days_ago=number)
+    await _sign_in(browser, KEY_A)
+    first = (await browser.get("/")).text
+    assert _ids_listed(first) == [f"alpha.s{n:03d}" for n in range(PAGE_SIZE)]
+    assert 'href="/?page=2" rel="next"' in first
+    second = (await browser.get("/", params={"page": 2})).text
+    assert _ids_listed(second) == [f"alpha.s{n:03d}" for n in range(PAGE_SIZE, PAGE_SIZE + 3)]
+    assert 'rel="next"' not in second and 'href="/?page=1" rel="prev"' in second
+    filtered = (await browser.get("/", params={"model": "gpt-4o-mini", "page": 2})).text
+    assert _ids_listed(filtered) == _ids_listed(second)
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        (
+            {"since": "2024-13-01"},
+            "since='2024-13-01' is invalid: must be a date written YYYY-MM-DD",
+        ),
+        ({"until": "yesterday"}, "until='yesterday' is invalid: must be a date written YYYY-MM-DD"),
+        ({"since": "2024-05-02", "until": "2024-05-01"}, "until='2024-05-01'"),
+        ({"page": "0"}, "page=0 is invalid: must be between 1 and"),
+    ],
+)
+async def test_bad_filter_values_are_named_on_the_page(
+    browser: httpx.AsyncClient,
+    memory_store: InMemorySessionStore,
+    query: dict[str, str],
+    named: str,
+) -> None:
+    await put_dated_session(memory_store, "alpha.kept", days_ago=0)
+    await _sign_in(browser, KEY_A)
+    response = await browser.get("/", params=query)
+    assert response.status_code == 422
+    assert named.replace("'", "&#x27;") in response.text
+    assert _ids_listed(response.text) == []
+    assert await memory_store.list_sessions() == ["alpha.kept"]
+
+
+async def test_the_event_pages_carry_the_tree_and_each_event(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    await record_conversation(memory_store, "alpha.chat")
+    session = await memory_store.get("alpha.chat")
+    assert session is not None
+    ids = [event.id for event in session.events]
+    await _sign_in(browser, KEY_A)
+    url = "/inspector/api/sessions/alpha.chat/events"
+    whole = (await browser.get(url)).json()
+    assert [node["kind"] for node in whole["nodes"]] == [
+        "user_message",
+        "llm_message",
+        "llm_message",
+        "summary",
+        "retrieval",
+    ]
+    tool = whole["nodes"][1]["children"][0]
+    assert tool["kind"] == "tool_call" and tool["status"] == "error"
+    assert TOOL_ERROR in tool["error"]
+    failure = tool["event"]["message"]["failures"][0]
+    assert failure["exception_type"] == "LookupError" and "Traceback" in failure["traceback"]
+    assert whole["first_id"] == ids[0] and whole["last_id"] == ids[-1]
+    assert not whole["has_more"]
+
+    newest = (await browser.get(url, params={"limit": 2})).json()
+    assert [node["id"] for node in newest["nodes"]] == ids[-2:] and newest["has_more"]
+    older = (await browser.get(url, params={"limit": 3, "before": ids[-2]})).json()
+    assert older["first_id"] == ids[1] and older["last_id"] == ids[3] and older["has_more"]
+    # A tool call whose reply is on an older page comes as a root that names its parent.
+    alone = (await browser.get(url, params={"limit": 1, "before": ids[3]})).json()
+    assert [node["id"] for node in alone["nodes"]] == [ids[2]]
+    assert alone["nodes"][0]["event"]["parent_event_id"] == ids[1]
+    after = (await browser.get(url, params={"after": ids[-3]})).json()
+    assert [node["id"] for node in after["nodes"]] == ids[-2:] and not after["has_more"]
+    unknown = await browser.get(url, params={"before": "no-such-event"})
+    assert unknown.status_code == 422 and unknown.json()["error"]["param"] == "after"
+
+
+async def test_the_prompt_can_be_built_by_a_strategy(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    await record_conversation(memory_store, "alpha.chat")
+    await _sign_in(browser, KEY_A)
+    url = "/v1/sessions/alpha.chat/prompt"
+    default = (await browser.get(url)).json()
+    tool_focused = (await browser.get(url, params={"strategy": "tool"})).json()
+    assert default != tool_focused
+    assert any(message["role"] == "tool" for message in tool_focused)
+    bad = await browser.get(url, params={"strategy": "everything"})
+    assert bad.status_code == 422 and bad.json()["error"]["param"] == "strategy"
