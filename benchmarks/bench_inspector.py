@@ -8,7 +8,9 @@ Playwright, no browser download) and reports the medians of:
 - ready: from the start of navigation to the newest events being on the page with their
   handlers attached (``performance.now()`` when the script has rendered them);
 - expand: clicking the newest event until its JSON is visible;
-- older page: scrolling to the top until the previous 100 events are on the page.
+- runs+cost shown: from the start of navigation to the runs, tokens and cost panels being
+  filled (one read of the whole session on the server, made after the events are shown);
+- load 100 older: then scrolling to the top until the previous 100 events are on the page.
 
 Run from the repository root (not part of the test run)::
 
@@ -74,7 +76,7 @@ async def _seed(store_url: str) -> None:
             await store.save(Session(id=f"bench-{size}", events=_events(size)))
 
 
-def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, float, float]:
+def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, ...]:
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(f"{base_url}/sessions/{session_id}", wait_until="commit")
@@ -85,6 +87,9 @@ def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, float
     page.locator("#tree > li.node > .row").last.click()
     page.locator("#tree > li.node").last.locator("pre.json").wait_for()
     expand = (time.perf_counter() - started) * 1000
+    overview = page.locator("#session[data-overview-ms]")
+    overview.wait_for()
+    panels = float(overview.get_attribute("data-overview-ms") or "nan")
     rows = page.locator("#tree li.node")
     shown = rows.count()
     started = time.perf_counter()
@@ -96,7 +101,7 @@ def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, float
     )
     older = (time.perf_counter() - started) * 1000
     page.close()
-    return ready, expand, older
+    return ready, expand, panels, older
 
 
 def main() -> None:
@@ -115,16 +120,14 @@ def main() -> None:
             rows = []
             for size in SIZES:
                 samples = [_measure(browser, base_url, f"bench-{size}") for _ in range(args.repeat)]
-                ready, expand, older = (
-                    statistics.median(column) for column in zip(*samples, strict=True)
-                )
-                rows.append([f"{size:,}", ready, expand, older])
+                medians = [statistics.median(column) for column in zip(*samples, strict=True)]
+                rows.append([f"{size:,}", *medians])
             browser.close()
     print(machine())
     print(
         table(
             f"Inspector session page, median of {args.repeat} loads (ms)",
-            ["events", "ready", "expand an event", "load 100 older"],
+            ["events", "ready", "expand an event", "runs+cost shown", "load 100 older"],
             rows,
         )
     )

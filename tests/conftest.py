@@ -120,11 +120,13 @@ def chromium_executable() -> str:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         _skip_or_fail("the playwright package is not installed (pip install -e '.[test]')")
-    found = os.environ.get("LLM_SESSIONS_CHROMIUM") or next(
-        (path for name in CHROMIUM_CANDIDATES if (path := shutil.which(name))), None
-    )
+    chosen = os.environ.get("LLM_SESSIONS_CHROMIUM")
+    names = (chosen,) if chosen else CHROMIUM_CANDIDATES
+    found = next((path for name in names if (path := shutil.which(name))), None)
     if found is None:
-        _skip_or_fail("Chromium is not installed (apt-get install chromium)")
+        _skip_or_fail(
+            f"Chromium is not installed as {' or '.join(names)} (apt-get install chromium)"
+        )
     return found
 
 

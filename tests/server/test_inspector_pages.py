@@ -320,3 +320,19 @@ async def test_the_prompt_can_be_built_by_a_strategy(
     assert any(message["role"] == "tool" for message in tool_focused)
     bad = await browser.get(url, params={"strategy": "everything"})
     assert bad.status_code == 422 and bad.json()["error"]["param"] == "strategy"
+
+
+async def test_the_overview_is_the_runs_cost_and_segments_of_one_read(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    await record_conversation(memory_store, "alpha.chat")
+    await put_dated_session(memory_store, "beta.theirs", days_ago=0)
+    await _sign_in(browser, KEY_A)
+    overview = (await browser.get("/inspector/api/sessions/alpha.chat/overview")).json()
+    assert overview["cost"] == (await browser.get("/v1/sessions/alpha.chat/cost")).json()
+    assert overview["runs"] == (await browser.get("/v1/sessions/alpha.chat/runs")).json()
+    assert [run["status"] for run in overview["runs"]] == ["failed"]
+    assert overview["segments"] == ["alpha.chat"]
+    assert UNPRICED_MODEL in overview["cost"]["total"]["unpriced_models"]
+    other = await browser.get("/inspector/api/sessions/beta.theirs/overview")
+    assert other.status_code == 404

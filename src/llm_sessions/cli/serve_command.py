@@ -39,7 +39,8 @@ def serve(
         int | None, typer.Option(min=1, help="Largest request body accepted (bytes).")
     ] = None,
 ) -> None:
-    """Serve the sessions of STORE over HTTP (OpenAI Conversations compatible, plus our own API).
+    """Serve the sessions of STORE over HTTP (OpenAI Conversations compatible, plus our own API),
+    with the web inspector at / (open http://HOST:PORT/ in a browser).
 
     Without API keys the server binds to loopback only and refuses a public interface.
     """

@@ -35,8 +35,9 @@ from .session_schema import (
     event_out,
     session_out,
 )
+from .tenancy import TenantStore
 
-__all__ = ["router"]
+__all__ = ["cost_out", "router", "segment_ids"]
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERROR_RESPONSES)
 
@@ -88,15 +89,20 @@ async def session_tree(session_id: str, store: Scoped) -> TreeOut:
     session = await store.require(session_id)
     ancestors = [found.id for found in reversed(await session.ancestors())]
     descendants = [found.id for found in await session.descendants()]
-    segments = [found.id for found in await conversation_of(store, session)]
     return TreeOut(
         id=session.id,
         parent_id=session.parent_id,
         ancestors=[found for found in ancestors if store.owns(found)],
         child_ids=[found for found in session.child_ids if store.owns(found)],
         descendants=[found for found in descendants if store.owns(found)],
-        segments=[found for found in segments if store.owns(found)],
+        segments=await segment_ids(store, session),
     )
+
+
+async def segment_ids(store: TenantStore, session: Session[Any]) -> list[str]:
+    """The ids of the segments of ``session``'s conversation that the tenant owns, oldest
+    first."""
+    return [found.id for found in await conversation_of(store, session) if store.owns(found.id)]
 
 
 @router.get("/{session_id}/events", response_model=EventList)
@@ -182,7 +188,11 @@ async def prompt(
 @router.get("/{session_id}/cost", response_model=CostOut)
 async def cost(session_id: str, store: Scoped) -> CostOut:
     """Tokens and USD in total and by model, event source and run."""
-    session = await store.require(session_id)
+    return await cost_out(await store.require(session_id))
+
+
+async def cost_out(session: Session[Any]) -> CostOut:
+    """A session's tokens and USD in total and by model, event source and run."""
     summary = session.token_summary
     return CostOut(
         total=summary.model_dump(mode="json", exclude={"usage_by_model"}),

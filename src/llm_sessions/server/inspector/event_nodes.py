@@ -1,4 +1,5 @@
-"""The inspector's page of a session's event tree: ``event_tree_data`` plus each event's JSON.
+"""The inspector's own JSON: a page of a session's event tree (``event_tree_data`` plus each
+event's JSON), and the rest of a session's page from one load of the session.
 
 One ``read_events`` call per page (the newest page first, then older ones as the reader scrolls,
 or the events after the last one shown as the live tail reports them). A tool call whose reply
@@ -17,6 +18,7 @@ from ..dependencies import Scoped
 from ..errors import ERROR_RESPONSES
 from ..paging import read_page
 from ..session_schema import event_out
+from ..sessions import cost_out, segment_ids
 
 __all__ = ["event_nodes", "router"]
 
@@ -48,6 +50,18 @@ async def event_page(
         "first_id": events[0].id if events else None,
         "last_id": events[-1].id if events else None,
         "has_more": has_more,
+    }
+
+
+@router.get("/sessions/{session_id}/overview")
+async def overview(session_id: str, store: Scoped) -> dict[str, Any]:
+    """What the page shows beside the events, from one load of the session: its ``runs``, its
+    ``cost`` (as ``/v1/sessions/{id}/cost``) and the ``segments`` of its conversation."""
+    session = await store.require(session_id)
+    return {
+        "runs": [run.model_dump(mode="json") for run in session.runs],
+        "cost": (await cost_out(session)).model_dump(mode="json"),
+        "segments": await segment_ids(store, session),
     }
 
 

@@ -212,9 +212,7 @@
         event.preventDefault();
         this.buildPrompt(event.target);
       });
-      this.loadSegments();
-      this.loadRuns();
-      this.loadUsage();
+      this.loadOverview();
     }
 
     eventsUrl(session, query) {
@@ -281,29 +279,47 @@
       return item;
     }
 
-    async loadSegments() {
+    /** Runs, tokens and cost, and the segments: one read of the session on the server. */
+    async loadOverview() {
+      let overview;
       try {
-        const tree = await getJson(`${this.path}/tree`);
-        this.segments = tree.segments;
-        const index = tree.segments.indexOf(this.id);
-        if (tree.segments.length > 1 && index >= 0) {
-          document.getElementById("position").textContent =
-            `Segment ${index + 1} of ${tree.segments.length} of an infinite conversation` +
-            (index > 0 ? "; scroll up for the earlier segments." : ".");
-          if (index + 1 < tree.segments.length) {
-            const next = document.getElementById("next-segment");
-            const following = tree.segments[index + 1];
-            next.append(el("span", null, `The conversation continues in segment ${index + 2}: `));
-            const link = el("a", null, following);
-            link.href = `/sessions/${encodeURIComponent(following)}`;
-            next.append(link);
-            next.hidden = false;
-          }
-        }
-        if (!this.paging.more && this.previousSegment()) this.olderButton.hidden = false;
+        overview = await getJson(
+          `/inspector/api/sessions/${encodeURIComponent(this.id)}/overview`);
       } catch (error) {
-        document.getElementById("position").textContent = `Segments unknown: ${error.message}`;
+        const problem = `Could not load: ${error.message}`;
+        for (const box of ["runs", "usage"]) {
+          document.getElementById(box).replaceChildren(el("p", "problem", problem));
+        }
+        return;
       }
+      if (this.segments === null) this.showSegments(overview.segments);
+      const runs = overview.runs;
+      document.getElementById("runs").replaceChildren(
+        runs.length ? this.runsTable(runs) : el("p", "empty", "No runs."));
+      this.showUsage(overview.cost);
+      if (!this.main.dataset.overviewMs) {
+        this.main.dataset.overviewMs = String(Math.round(performance.now()));
+      }
+    }
+
+    showSegments(segments) {
+      this.segments = segments;
+      const index = segments.indexOf(this.id);
+      if (segments.length > 1 && index >= 0) {
+        document.getElementById("position").textContent =
+          `Segment ${index + 1} of ${segments.length} of an infinite conversation` +
+          (index > 0 ? "; scroll up for the earlier segments." : ".");
+        if (index + 1 < segments.length) {
+          const next = document.getElementById("next-segment");
+          const following = segments[index + 1];
+          next.append(el("span", null, `The conversation continues in segment ${index + 2}: `));
+          const link = el("a", null, following);
+          link.href = `/sessions/${encodeURIComponent(following)}`;
+          next.append(link);
+          next.hidden = false;
+        }
+      }
+      if (!this.paging.more && this.previousSegment()) this.olderButton.hidden = false;
     }
 
     follow() {
@@ -349,22 +365,11 @@
       })();
       try {
         await this.catchingUp;
-        this.loadUsage();
-        this.loadRuns();
+        this.loadOverview();
       } catch (error) {
         document.getElementById("live").textContent = `live update failed: ${error.message}`;
       } finally {
         this.catchingUp = null;
-      }
-    }
-
-    async loadRuns() {
-      const box = document.getElementById("runs");
-      try {
-        const runs = await getJson(`${this.path}/runs`);
-        box.replaceChildren(runs.length ? this.runsTable(runs) : el("p", "empty", "No runs."));
-      } catch (error) {
-        box.replaceChildren(el("p", "problem", `Could not load the runs: ${error.message}`));
       }
     }
 
@@ -402,32 +407,26 @@
       return table;
     }
 
-    async loadUsage() {
-      const box = document.getElementById("usage");
-      try {
-        const cost = await getJson(`${this.path}/cost`);
-        const total = cost.total;
-        const byModel = Object.entries(cost.by_model).map(([name, usage]) => ({
-          name: name || "(no model)",
-          tokens: usage.total_tokens,
-          cost: usage.estimated_cost_usd === null ? "unpriced" : usd(usage.estimated_cost_usd),
-        }));
-        const bySource = Object.entries(cost.by_source).map(([name, summary]) => ({
-          name,
-          tokens: summary.total_tokens,
-          cost: costText(summary.total_estimated_cost_usd, summary.unpriced_models),
-        }));
-        const summary = el("p", "total",
-          `${total.total_tokens.toLocaleString()} tokens, ` +
-          costText(total.total_estimated_cost_usd, total.unpriced_models));
-        if (total.unpriced_models.length) {
-          summary.append(el("span", "unpriced", ` (unpriced: ${total.unpriced_models.join(", ")})`));
-        }
-        box.replaceChildren(summary, this.chart("By model", byModel),
-          this.chart("By source", bySource));
-      } catch (error) {
-        box.replaceChildren(el("p", "problem", `Could not load the usage: ${error.message}`));
+    showUsage(cost) {
+      const total = cost.total;
+      const byModel = Object.entries(cost.by_model).map(([name, usage]) => ({
+        name: name || "(no model)",
+        tokens: usage.total_tokens,
+        cost: usage.estimated_cost_usd === null ? "unpriced" : usd(usage.estimated_cost_usd),
+      }));
+      const bySource = Object.entries(cost.by_source).map(([name, summary]) => ({
+        name,
+        tokens: summary.total_tokens,
+        cost: costText(summary.total_estimated_cost_usd, summary.unpriced_models),
+      }));
+      const summary = el("p", "total",
+        `${total.total_tokens.toLocaleString()} tokens, ` +
+        costText(total.total_estimated_cost_usd, total.unpriced_models));
+      if (total.unpriced_models.length) {
+        summary.append(el("span", "unpriced", ` (unpriced: ${total.unpriced_models.join(", ")})`));
       }
+      document.getElementById("usage").replaceChildren(summary,
+        this.chart("By model", byModel), this.chart("By source", bySource));
     }
 
     chart(title, rows) {
