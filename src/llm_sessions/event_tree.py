@@ -118,6 +118,16 @@ class EventNode:
         return None if value is None else str(value)
 
     @property
+    def failures(self) -> list[dict[str, Any]]:
+        """A tool call's failed attempts, oldest first, each with ``attempt``,
+        ``exception_type``, ``message`` and ``traceback`` (None for a timeout). Entries not in
+        that shape (damaged or hand-made data) are left out."""
+        recorded = self._tool_message().get("failures")
+        if not isinstance(recorded, list):
+            return []
+        return [_failure(entry) for entry in recorded if _is_failure(entry)]
+
+    @property
     def label(self) -> str:
         """A one-line preview of the event's message."""
         if self.event.type is EventType.TOOL_CALL:
@@ -142,22 +152,22 @@ class EventNode:
             yield level, node
             stack.extend((level + 1, child) for child in reversed(node.children))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, failures: bool = False) -> dict[str, Any]:
         """The node and its children as JSON-ready nested dicts (see ``event_tree_data``)."""
-        root = self._own_dict()
+        root = self._own_dict(failures)
         stack = [(self, root)]
         while stack:
             node, data = stack.pop()
             for child in node.children:
-                child_data = child._own_dict()
+                child_data = child._own_dict(failures)
                 data["children"].append(child_data)
                 stack.append((child, child_data))
         return root
 
-    def _own_dict(self) -> dict[str, Any]:
+    def _own_dict(self, failures: bool) -> dict[str, Any]:
         event, usage = self.event, self.event.token_usage
         status = self.status
-        return {
+        data: dict[str, Any] = {
             "id": event.id,
             "kind": self.kind,
             "type": str(event.type),
@@ -173,6 +183,28 @@ class EventNode:
             "task_id": event.task_id,
             "children": [],
         }
+        if failures:
+            data["failures"] = self.failures
+        return data
+
+
+def _is_failure(entry: Any) -> bool:
+    return (
+        isinstance(entry, Mapping)
+        and isinstance(entry.get("exception_type"), str)
+        and isinstance(entry.get("message"), str)
+        and isinstance(entry.get("traceback"), str | None)
+    )
+
+
+def _failure(entry: Mapping[str, Any]) -> dict[str, Any]:
+    attempt = entry.get("attempt")
+    return {
+        "attempt": attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else None,
+        "exception_type": entry["exception_type"],
+        "message": entry["message"],
+        "traceback": entry.get("traceback"),
+    }
 
 
 def build_event_tree(events: Session[Any] | Iterable[SessionEvent[Any]]) -> list[EventNode]:
@@ -199,11 +231,14 @@ def build_event_tree(events: Session[Any] | Iterable[SessionEvent[Any]]) -> list
     return sorted(roots, key=lambda root: position[id(root)])
 
 
-def event_tree_data(events: Session[Any] | Iterable[SessionEvent[Any]]) -> list[dict[str, Any]]:
+def event_tree_data(
+    events: Session[Any] | Iterable[SessionEvent[Any]], *, failures: bool = False
+) -> list[dict[str, Any]]:
     """The tree as nested dicts: ``id``, ``kind``, ``type``, ``source``, ``timestamp``,
     ``label``, ``tool``, ``status``, ``duration`` (seconds), ``attempts``, ``error``,
-    ``tokens``, ``task_id`` and ``children``."""
-    return [root.to_dict() for root in build_event_tree(events)]
+    ``tokens``, ``task_id`` and ``children``; with ``failures=True`` also ``failures``, a tool
+    call's failed attempts with their tracebacks (see ``EventNode.failures``)."""
+    return [root.to_dict(failures=failures) for root in build_event_tree(events)]
 
 
 def render_event_tree(

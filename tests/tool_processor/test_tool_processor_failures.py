@@ -8,6 +8,7 @@ from typing import Any
 
 from tool_processor_messages import assistant, call
 
+from llm_sessions import SessionManager
 from llm_sessions.models.event_type import EventType
 from llm_sessions.models.session import Session
 from llm_sessions.session_aware_tool_processor import SessionAwareToolProcessor
@@ -99,3 +100,23 @@ def test_long_tracebacks_keep_their_last_bytes() -> None:
     assert len(text.encode()) <= MAX_TRACEBACK_BYTES
     assert text.startswith("…(earlier frames cut)")
     assert text.rstrip().endswith("éé the end")
+
+
+async def test_tracebacks_never_reach_get_messages_for_llm(registry: ToolRegistry) -> None:
+    def broken(city: str) -> str:
+        _deep_failure(2)
+        return "never"
+
+    registry.register(broken, name="broken")
+    manager = SessionManager(tool_options={"registry": registry, "max_retries": 0})
+    await manager.user_says("Weather in Atlantis?")
+    await manager.process_llm_message(assistant(call("broken", {"city": "Atlantis"})))
+    await manager.ai_responds("There is no station there.", model="gpt-4o-mini")
+
+    messages = await manager.get_messages_for_llm()
+    [tool_message] = [message for message in messages if message["role"] == "tool"]
+    assert "no weather station for 'Atlantis'" in tool_message["content"]
+    text = json.dumps(messages)
+    assert "Traceback" not in text and "_deep_failure" not in text
+    assert "failures" not in text and "attempt" not in text
+    assert (await _stored_failures(await manager.get_session()))[0]["traceback"]

@@ -51,7 +51,13 @@ def _print_version(requested: bool) -> None:
 def options(
     ctx: typer.Context,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Print the library's log messages.")
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Print the library's log messages (show --verbose, after the command, "
+            "shows tool tracebacks).",
+        ),
     ] = False,
     show_version: Annotated[
         bool,

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from ..event_tree import event_tree_data
@@ -56,15 +57,31 @@ def cost_text(priced_cost: float, unpriced_models: Iterable[str]) -> str:
     return f"{priced_cost:.6f}" + (" + unpriced" if any(unpriced_models) else "")
 
 
-def event_tree(events: Session[Any] | Iterable[SessionEvent[Any]], title: str) -> Tree:
-    """Events as a tree: tool calls under the model reply that asked for them."""
+def event_tree(
+    events: Session[Any] | Iterable[SessionEvent[Any]], title: str, *, failures: bool = False
+) -> Tree:
+    """Events as a tree: tool calls under the model reply that asked for them; with
+    ``failures``, each failed attempt of a tool call (exception and traceback) under it."""
     tree = Tree(title)
-    stack = [(tree, node) for node in reversed(event_tree_data(events))]
+    stack = [(tree, node) for node in reversed(event_tree_data(events, failures=failures))]
     while stack:
         parent, node = stack.pop()
         branch = parent.add(_node_label(node))
+        for failure in node.get("failures", []):
+            _add_failure(branch, failure)
         stack.extend((branch, child) for child in reversed(node["children"]))
     return tree
+
+
+def _add_failure(branch: Tree, failure: dict[str, Any]) -> None:
+    """One failed attempt: ``attempt N  Type: message``, its traceback beneath."""
+    attempt = "attempt" if failure["attempt"] is None else f"attempt {failure['attempt']}"
+    head = Text.assemble(
+        (attempt, "red"), "  ", (f"{failure['exception_type']}: ", "bold red"), failure["message"]
+    )
+    below = branch.add(head)
+    if failure["traceback"]:
+        below.add(Text(failure["traceback"].rstrip(), style="dim"))
 
 
 def usage_table(sessions: Iterable[Session[Any]]) -> Table:
@@ -99,16 +116,20 @@ def usage_table(sessions: Iterable[Session[Any]]) -> Table:
 
 
 def session_json(
-    session: Session[Any], chain_ids: list[str], events: Iterable[SessionEvent[Any]]
+    session: Session[Any],
+    chain_ids: list[str],
+    events: Iterable[SessionEvent[Any]],
+    *,
+    failures: bool = False,
 ) -> dict[str, Any]:
     """What ``--json`` prints for one session: its place in its conversation, ``events`` as a
-    tree, and its tokens and cost."""
+    tree (with each tool call's failed attempts when ``failures``), and its tokens and cost."""
     summary = session.token_summary
     return {
         "id": session.id,
         "segment": position_text(session.id, chain_ids) or None,
         "events_total": len(session.events),
-        "events": event_tree_data(events),
+        "events": event_tree_data(events, failures=failures),
         "total_tokens": session.total_tokens,
         "total_cost_usd": summary.total_estimated_cost_usd,
         "unpriced_models": list(summary.unpriced_models),

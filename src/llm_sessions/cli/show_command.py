@@ -35,11 +35,22 @@ def show(
         int | None, typer.Option(min=1, help="Show only the last N events of each session.")
     ] = None,
     as_json: JsonOption = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Under each tool call, show every failed attempt: its exception type, message "
+            "and traceback. (Given before the command, --verbose prints the library's log "
+            "messages instead.)",
+        ),
+    ] = False,
 ) -> None:
     """Show a session's event tree and its tokens and cost by model.
 
     For a segment of an infinite conversation it says which segment of how many it is;
-    ``--all-segments`` shows the whole conversation.
+    ``--all-segments`` shows the whole conversation. A failed tool call shows its error on one
+    line; ``--verbose`` adds each failed attempt's traceback.
     """
 
     async def work(opened: SessionStore) -> tuple[Session[Any], list[Session[Any]]]:
@@ -49,10 +60,11 @@ def show(
     session, chain = run_on_store(store, work)
     shown = chain if all_segments else [session]
     if as_json:
-        print_json([session_json(s, _ids(chain), _last(s, last)) for s in shown])
+        print_json([session_json(s, _ids(chain), _last(s, last), failures=verbose) for s in shown])
         return
     for segment in shown:
-        console.print(event_tree(_last(segment, last), _title(segment, chain, last)))
+        title = _title(segment, chain, last)
+        console.print(event_tree(_last(segment, last), title, failures=verbose))
     if len(chain) > 1 and not all_segments:
         console.print(
             f"[dim]{position_text(session.id, _ids(chain))} of a conversation; "
