@@ -1,4 +1,5 @@
-"""The inspector's session page in a real browser: time to interactive for 100 vs 10,000 events.
+"""The inspector in a real browser: time to interactive for 100 vs 10,000 events, and the
+sessions page over many sessions.
 
 Starts ``llm-sessions serve`` over a fresh SQLite file holding two sessions (100 and 10,000
 events: user messages, replies that call a tool, tool calls, every 50th a failing one), then
@@ -12,9 +13,15 @@ Playwright, no browser download) and reports the medians of:
   filled (one read of the whole session on the server, made after the events are shown);
 - load 100 older: then scrolling to the top until the previous 100 events are on the page.
 
+It then times the sessions page (``GET /``, the server's answer, a page of 50) over
+``--sessions`` small sessions (default 1,000 of 20 events) and the two above: the first page
+(the sessions on a page are loaded whole, so it includes the 10,000-event one), the second, and
+a model filter that matches nothing (it loads every session, newest first).
+
 Run from the repository root (not part of the test run)::
 
-    .venv/bin/python benchmarks/bench_inspector.py [--repeat 7] [--chromium /usr/bin/chromium]
+    .venv/bin/python benchmarks/bench_inspector.py [--repeat 7] [--sessions 1000]
+                                                   [--chromium /usr/bin/chromium]
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from _common import machine, table
 from bench_server import serving
 
@@ -70,10 +78,22 @@ def _events(count: int) -> list[SessionEvent[Any]]:
     return events[:count]
 
 
-async def _seed(store_url: str) -> None:
+async def _seed(store_url: str, sessions: int) -> None:
     async with open_store(store_url) as store:
+        for number in range(sessions):
+            await store.save(Session(id=f"small-{number:05d}", events=_events(20)))
         for size in SIZES:
             await store.save(Session(id=f"bench-{size}", events=_events(size)))
+
+
+def _list_ms(base_url: str, query: str, repeat: int) -> float:
+    samples = []
+    with httpx.Client(base_url=base_url, timeout=120) as http:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            http.get(f"/?{query}").raise_for_status()
+            samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
 
 
 def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, ...]:
@@ -107,13 +127,14 @@ def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, ...]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder:
         store_url = f"sqlite:///{Path(folder) / 'inspector.db'}"
-        asyncio.run(_seed(store_url))
+        asyncio.run(_seed(store_url, args.sessions))
         with serving(store_url, 1) as base_url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
             _measure(browser, base_url, f"bench-{SIZES[0]}")  # warm up server and browser
@@ -123,12 +144,28 @@ def main() -> None:
                 medians = [statistics.median(column) for column in zip(*samples, strict=True)]
                 rows.append([f"{size:,}", *medians])
             browser.close()
+            listing = [
+                [label, _list_ms(base_url, query, args.repeat)]
+                for label, query in (
+                    ("page 1 (holds the 10,000-event session)", ""),
+                    ("page 2 (20-event sessions only)", "page=2"),
+                    ("model filter, no match (loads all)", "model=gpt-4o-mini"),
+                )
+            ]
     print(machine())
     print(
         table(
             f"Inspector session page, median of {args.repeat} loads (ms)",
             ["events", "ready", "expand an event", "runs+cost shown", "load 100 older"],
             rows,
+        )
+    )
+    print(
+        table(
+            f"Sessions page over {args.sessions + len(SIZES):,} sessions, median of "
+            f"{args.repeat} (ms)",
+            ["a page of 50", "ms"],
+            listing,
         )
     )
 

@@ -38,6 +38,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 WAIT_MS = 10_000  # generous: the machine may be busy; nothing here measures time
 CHAT = "alpha.chat"
+EMPTY = "alpha.empty"
 LONG = "alpha.long"
 LONG_EVENTS = 230
 
@@ -55,6 +56,7 @@ async def _seed_keyed(store_url: str) -> None:
             for number in range(LONG_EVENTS)
         ]
         await store.save(Session(id=LONG, events=events))
+        await store.save(Session(id=EMPTY))
         await record_conversation(store, CHAT)
         await put_dated_session(store, "beta.private", days_ago=0)
         await put_dated_session(store, "alpha.<img src=x onerror=window.__xss=2>", days_ago=1)
@@ -151,6 +153,7 @@ def test_the_sessions_list_after_signing_in(page: Any, keyed: tuple[str, str]) -
     assert ids[:1] == [CHAT] and set(ids) == {
         CHAT,
         LONG,
+        EMPTY,
         "alpha.<img src=x onerror=window.__xss=2>",
     }
     assert page.locator("table.sessions img").count() == 0
@@ -223,6 +226,18 @@ def test_a_live_event_appears_without_a_reload(page: Any, keyed: tuple[str, str]
     assert arrived.text_content() == text
     assert page.evaluate("window.__same_page") is True
     assert page.locator("#tree b").count() == 0
+
+
+def test_the_first_event_of_an_empty_session_arrives_live(
+    page: Any, keyed: tuple[str, str]
+) -> None:
+    expect = _open_as_alpha(page, keyed, EMPTY)
+    expect(page.locator("#no-events")).to_have_text("No events yet.")
+    expect(page.locator("#live")).to_have_text("live")
+    _run(_append(keyed[1], EMPTY, "the very first message"))
+    expect(page.locator("#tree .label")).to_have_text(["the very first message"])
+    expect(page.locator("#no-events")).to_have_count(0)
+    expect(page.locator("#usage")).to_contain_text("0 tokens")
 
 
 def test_older_events_load_as_the_reader_scrolls_up(page: Any, keyed: tuple[str, str]) -> None:

@@ -98,12 +98,11 @@ async def list_page(store: TenantStore, wanted: SessionFilter, number: int) -> S
     """Page ``number`` (1-based, ``PAGE_SIZE`` rows) of the tenant's sessions, newest first."""
     if number < 1 or number > MAX_PAGE:
         raise InvalidInputError("page", number, f"must be between 1 and {MAX_PAGE}")
-    ordered = [
-        (moment, session_id, loaded)
-        for session_id in await store.list_sessions(store.prefix + wanted.prefix)
-        for moment, loaded in [await _last_update(store, session_id)]
-        if moment is not None and wanted.admits_time(moment)
-    ]
+    ordered = []
+    for session_id in await store.list_sessions(store.prefix + wanted.prefix):
+        moment, loaded = await _last_update(store, session_id)
+        if moment is not None and wanted.admits_time(moment):
+            ordered.append((moment, session_id, loaded))
     ordered.sort(key=lambda item: (-item[0].timestamp(), item[1]))
     skip = (number - 1) * PAGE_SIZE
     rows: list[SessionRow] = []

@@ -13,6 +13,7 @@ from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from ...cli.render import cost_text
+from ...prompting.strategies import PromptStrategy
 from .listing import SessionPage, SessionRow
 
 __all__ = [
@@ -27,7 +28,8 @@ __all__ = [
 ]
 
 ASSET_PREFIX = "/inspector/assets"
-_STRATEGIES = ("next", "conversation", "minimal", "task", "tool", "hierarchical")
+_NEXT = "next"
+"""The prompt form's default choice: what ``get_messages_for_llm`` sends (no strategy)."""
 
 
 def text(value: object) -> str:
@@ -155,10 +157,8 @@ def _pager(listing: SessionPage, wanted: Mapping[str, str]) -> str:
 def session_page(session_id: str, *, signed_in: bool) -> str:
     """A session's page; its script fills the panels from the JSON API."""
     identifier = text(session_id)
-    options = "".join(
-        f'<option value="{name}">'
-        f"{'what get_messages_for_llm sends' if name == 'next' else name}</option>"
-        for name in _STRATEGIES
+    options = f'<option value="{_NEXT}">what get_messages_for_llm sends</option>' + "".join(
+        f'<option value="{strategy.value}">{strategy.value}</option>' for strategy in PromptStrategy
     )
     export_base = f"/v1/sessions/{text(quote(session_id, safe=''))}/export"
     body = (

@@ -59,7 +59,15 @@
   function wireCopyButtons() {
     document.addEventListener("click", (event) => {
       const button = event.target.closest("button.copy");
-      if (!button || !navigator.clipboard) return;
+      if (!button) return;
+      if (!navigator.clipboard) {
+        // Not a secure context (plain http off loopback): select the id for the reader to copy.
+        const range = document.createRange();
+        range.selectNodeContents(button.previousElementSibling);
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(range);
+        return;
+      }
       navigator.clipboard.writeText(button.dataset.copy).then(() => {
         button.textContent = "copied";
         setTimeout(() => {
@@ -222,6 +230,11 @@
     async loadNewest() {
       try {
         const page = await getJson(this.eventsUrl(this.id, `limit=${PAGE_SIZE}`));
+        if (!page.nodes.length) {
+          const empty = el("p", "empty", "No events yet.");
+          empty.id = "no-events";
+          this.scroller.append(empty);
+        }
         this.tree.append(page.nodes);
         this.paging.before = page.first_id;
         this.paging.more = page.has_more;
@@ -356,6 +369,7 @@
             const query = this.newest
               ? `after=${encodeURIComponent(this.newest)}&limit=1000` : `limit=${PAGE_SIZE}`;
             const page = await getJson(this.eventsUrl(this.id, query));
+            if (page.nodes.length) document.getElementById("no-events")?.remove();
             this.tree.append(page.nodes);
             this.newest = page.last_id || this.newest;
             more = page.has_more && Boolean(page.last_id);
