@@ -251,7 +251,10 @@ async def test_the_list_comes_in_pages(
         ),
         ({"until": "yesterday"}, "until='yesterday' is invalid: must be a date written YYYY-MM-DD"),
         ({"since": "2024-05-02", "until": "2024-05-01"}, "until='2024-05-01'"),
-        ({"page": "0"}, "page=0 is invalid: must be between 1 and"),
+        ({"page": "0"}, "page='0' is invalid: must be a whole number from 1 to 100000"),
+        ({"page": "two"}, "page='two' is invalid: must be a whole number from 1 to 100000"),
+        ({"page": "²"}, "page='²' is invalid: must be a whole number from 1 to 100000"),
+        ({"page": "100001"}, "page='100001' is invalid: must be a whole number from 1 to"),
     ],
 )
 async def test_bad_filter_values_are_named_on_the_page(
@@ -289,7 +292,7 @@ async def test_the_event_pages_carry_the_tree_and_each_event(
     tool = whole["nodes"][1]["children"][0]
     assert tool["kind"] == "tool_call" and tool["status"] == "error"
     assert TOOL_ERROR in tool["error"]
-    failure = tool["event"]["message"]["failures"][0]
+    (failure,) = tool["failures"]
     assert failure["exception_type"] == "LookupError" and "Traceback" in failure["traceback"]
     assert whole["first_id"] == ids[0] and whole["last_id"] == ids[-1]
     assert not whole["has_more"]

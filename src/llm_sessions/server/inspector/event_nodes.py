@@ -66,9 +66,10 @@ async def overview(session_id: str, store: Scoped) -> dict[str, Any]:
 
 
 def event_nodes(events: list[SessionEvent[Any]]) -> list[dict[str, Any]]:
-    """The tree of ``events`` (see ``event_tree_data``), each node with its event's JSON."""
+    """The tree of ``events`` (see ``event_tree_data``, with tool calls' ``failures``), each
+    node with its event's JSON."""
     by_id = {event.id: event for event in events}
-    roots = event_tree_data(events)
+    roots = event_tree_data(events, failures=True)
     stack = list(roots)
     while stack:
         node = stack.pop()

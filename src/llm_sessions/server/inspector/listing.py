@@ -19,7 +19,7 @@ from ...models._base import as_utc
 from ...models.session import Session
 from ..tenancy import TenantStore
 
-__all__ = ["PAGE_SIZE", "SessionFilter", "SessionPage", "SessionRow", "list_page"]
+__all__ = ["PAGE_SIZE", "SessionFilter", "SessionPage", "SessionRow", "list_page", "page_number"]
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -97,7 +97,7 @@ class SessionPage:
 async def list_page(store: TenantStore, wanted: SessionFilter, number: int) -> SessionPage:
     """Page ``number`` (1-based, ``PAGE_SIZE`` rows) of the tenant's sessions, newest first."""
     if number < 1 or number > MAX_PAGE:
-        raise InvalidInputError("page", number, f"must be between 1 and {MAX_PAGE}")
+        raise InvalidInputError("page", number, f"must be a whole number from 1 to {MAX_PAGE}")
     ordered = []
     for session_id in await store.list_sessions(store.prefix + wanted.prefix):
         moment, loaded = await _last_update(store, session_id)
@@ -136,6 +136,16 @@ async def _last_update(
         return newest[0].timestamp, None
     session = await store.get(session_id)
     return (None, None) if session is None else (session.last_update_time, session)
+
+
+def page_number(text: str) -> int:
+    """A page number from query text; anything but a whole number from 1 to ``MAX_PAGE``
+    raises ``InvalidInputError`` naming ``page``."""
+    digits = text.strip()
+    number = int(digits) if digits.isascii() and digits.isdigit() else None
+    if number is None or not 1 <= number <= MAX_PAGE:
+        raise InvalidInputError("page", text, f"must be a whole number from 1 to {MAX_PAGE}")
+    return number
 
 
 def _date(field: str, text: str) -> date | None:

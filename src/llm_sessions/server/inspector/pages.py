@@ -19,7 +19,7 @@ from ..dependencies import State
 from ..state import ServerState
 from ..tenancy import TenantStore
 from .key_cookie import clear_key_cookie, cookie_key, set_key_cookie
-from .listing import SessionFilter, list_page
+from .listing import SessionFilter, list_page, page_number
 from .templates import error_page, login_page, session_page, sessions_page
 
 __all__ = ["SECURITY_HEADERS", "router"]
@@ -80,7 +80,7 @@ async def sessions(
     since: _SearchText = "",
     until: _SearchText = "",
     model: _SearchText = "",
-    page: int = 1,
+    page: _SearchText = "1",
 ) -> Response:
     """The caller's sessions, newest first, filtered and paginated."""
     store = await _viewer(request, state)
@@ -89,7 +89,8 @@ async def sessions(
     signed_in = bool(state.keys)
     wanted = {"prefix": prefix, "since": since, "until": until, "model": model}
     try:
-        listing = await list_page(store, SessionFilter.parse(prefix, since, until, model), page)
+        wanted_sessions = SessionFilter.parse(prefix, since, until, model)
+        listing = await list_page(store, wanted_sessions, page_number(page))
     except InvalidInputError as exc:
         return _html(sessions_page(None, wanted, signed_in=signed_in, problem=str(exc)), 422)
     return _html(sessions_page(listing, wanted, signed_in=signed_in))

@@ -106,9 +106,7 @@
       row.append(el("span", "tokens", `${node.tokens} tok`));
       item.append(row);
       if (node.error) item.append(el("div", "error", node.error));
-      const failures = event.message && Array.isArray(event.message.failures)
-        ? event.message.failures : [];
-      if (failures.length) item.append(this.failures(failures));
+      if (node.failures && node.failures.length) item.append(this.failures(node.failures));
       let json = null;
       const toggle = () => {
         if (json === null) {
