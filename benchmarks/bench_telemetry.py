@@ -2,22 +2,27 @@
 
     python benchmarks/bench_telemetry.py [--turns 2000]
 
-Times ``user_says`` + ``ai_responds`` on the memory and SQLite stores with telemetry off (what a
-process without ``opentelemetry-api`` runs), on with the API's default no-op providers, and on
-with the SDK recording into memory; modes are interleaved so machine noise hits them alike. It
-also times the do-nothing hooks one turn passes through when telemetry is off, as a share of
-the turn: the cost of having the hooks at all.
+Times ``user_says`` + ``ai_responds`` on the memory and SQLite stores in four modes: with
+``opentelemetry`` absent (a child process where importing it fails, as when it is not
+installed), installed but off (``set_enabled(False)``, also in a child process), on with the
+API's default no-op providers, and on with the SDK recording into memory. Modes are interleaved
+so machine noise hits them alike. It also times the do-nothing hooks a turn passes through
+when the package is absent, as a share of an absent-mode turn: the cost of having the hooks at
+all, against a baseline without them (the code before telemetry support).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -47,7 +52,7 @@ async def turns(store_url: str, count: int) -> float:
 
 
 async def hook_cost(repeat: int = 200_000) -> float:
-    """Seconds the disabled hooks of one turn take (as with opentelemetry-api absent)."""
+    """Seconds the do-nothing hooks of one turn take (telemetry off or the package absent)."""
     telemetry.set_enabled(False)
     usage = TokenUsage(prompt_tokens=3, completion_tokens=4, model="gpt-4o-mini")
     started = time.perf_counter()
@@ -60,6 +65,39 @@ async def hook_cost(repeat: int = 200_000) -> float:
         telemetry.record_usage(usage)
     record_usage = (time.perf_counter() - started) / repeat
     return HOOKS_PER_TURN["store_span"] * store_span + HOOKS_PER_TURN["record_usage"] * record_usage
+
+
+_WITHOUT_OPENTELEMETRY = (
+    "import runpy, sys; sys.modules['opentelemetry'] = None; "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def in_child(mode: str, store_url: str, count: int) -> dict[str, Any]:
+    """Turns timed in a fresh process: ``absent`` (opentelemetry cannot be imported) or ``off``
+    (installed, turned off). Returns the median turn, the hooks' cost and whether the package
+    was importable."""
+    script = [__file__, "--child", store_url, "--turns", str(count)]
+    prefix = ["-c", _WITHOUT_OPENTELEMETRY] if mode == "absent" else []
+    done = subprocess.run(
+        [sys.executable, *prefix, *script], capture_output=True, text=True, check=True
+    )
+    measured: dict[str, Any] = json.loads(done.stdout)
+    assert measured["available"] is (mode != "absent"), f"{mode}: {measured}"
+    return measured
+
+
+async def child(store_url: str, count: int) -> None:
+    telemetry.set_enabled(False)
+    print(
+        json.dumps(
+            {
+                "median": await turns(store_url, count),
+                "hooks": await hook_cost(),
+                "available": telemetry._available,
+            }
+        )
+    )
 
 
 def sdk_providers() -> tuple[object, object]:
@@ -78,38 +116,48 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # a store URL: time it, print JSON
     args = parser.parse_args()
+    if args.child:
+        await child(args.child, args.turns)
+        return
     print(machine())
     tracer_provider, meter_provider = sdk_providers()
-    modes = {
-        "off": lambda: (telemetry.configure(), telemetry.set_enabled(False)),
+    in_process = {
         "API, no SDK": lambda: (telemetry.configure(), telemetry.set_enabled(True)),
         "SDK in memory": lambda: (
             telemetry.configure(tracer_provider=tracer_provider, meter_provider=meter_provider),
             telemetry.set_enabled(True),
         ),
     }
+    modes = ["absent", "off", *in_process]
     with tempfile.TemporaryDirectory() as folder:
         stores = {"memory": "memory://", "sqlite": f"sqlite:///{folder}/bench.db"}
         results: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
             for store_name, url in stores.items():
-                for mode, switch in modes.items():
-                    switch()
-                    median = await turns(url, args.turns)
+                for mode in modes:
+                    if mode in in_process:
+                        in_process[mode]()
+                        median = await turns(url, args.turns)
+                    else:
+                        median = in_child(mode, url, args.turns)["median"]
                     results.setdefault((store_name, mode), []).append(median)
     rows = []
     for store_name in stores:
-        off = min(results[(store_name, "off")])
+        absent = min(results[(store_name, "absent")])
         for mode in modes:
             best = min(results[(store_name, mode)])
-            rows.append((store_name, mode, best * 1000, best / off))
-    print(table("median turn (ms, best of rounds)", ["store", "telemetry", "ms", "vs off"], rows))
-    hooks = await hook_cost()
-    off_memory = min(results[("memory", "off")])
+            rows.append((store_name, mode, best * 1000, best / absent))
     print(
-        f"disabled hooks: {hooks * 1e6:.2f} µs per turn = "
-        f"{hooks / off_memory:.2%} of a memory-store turn"
+        table("median turn (ms, best of rounds)", ["store", "telemetry", "ms", "vs absent"], rows)
+    )
+    measured = in_child("absent", "memory://", args.turns)
+    hooks, turn = measured["hooks"], measured["median"]
+    print(
+        f"hooks with opentelemetry absent: {hooks * 1e6:.2f} µs per turn = {hooks / turn:.2%} "
+        f"of a memory-store turn ({turn * 1e6:.1f} µs); against a baseline without the hooks "
+        f"the absent path is {turn / (turn - hooks):.4f}x"
     )
 
 

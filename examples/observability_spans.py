@@ -7,7 +7,11 @@ console exporter, metrics read from an in-memory reader (needs
 
 # expect: span llm_sessions.user_says
 # expect: span execute_tool weather
+# expect: span llm_sessions.ai_responds {'gen_ai.request.model': 'gpt-4o-mini'
+# expect: span store.save {'llm_sessions.store.kind': 'InMemorySessionStore'
 # expect: metric gen_ai.client.token.usage
+# expect: metric llm_sessions.store.operation.duration
+# expect: metric llm_sessions.tool.calls {'gen_ai.tool.name': 'weather', 'llm_sessions.outcome'
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "annotate",
     "configure",
+    "fail",
     "is_enabled",
     "record_store_operation",
     "record_tool_call",
@@ -119,6 +120,17 @@ def annotate(attributes: Attributes) -> None:
         from opentelemetry import trace
 
         trace.get_current_span().set_attributes(attributes)
+
+
+def fail(error_type: str, description: str | None = None) -> None:
+    """Mark the current span failed: ``error.type`` and an ERROR status (nothing when
+    telemetry is off)."""
+    if _enabled:
+        from opentelemetry import trace
+
+        current = trace.get_current_span()
+        current.set_attribute("error.type", error_type)
+        current.set_status(trace.Status(trace.StatusCode.ERROR, description))
 
 
 def traced(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cli_helpers import invoke
 
+from chat_messages import assistant, call
 from llm_sessions.models.event_source import EventSource
 from llm_sessions.models.session import Session
 from llm_sessions.models.session_event import SessionEvent
@@ -26,14 +27,6 @@ class GaugeOffline(ConnectionError):
 
 def _read_gauge(attempt: int) -> None:
     raise GaugeOffline(f"gauge offline on attempt {attempt}")
-
-
-def _tool_call(name: str, arguments: dict[str, Any], call_id: str) -> dict[str, Any]:
-    return {
-        "id": call_id,
-        "type": "function",
-        "function": {"name": name, "arguments": json.dumps(arguments)},
-    }
 
 
 def _put_tool_failures(store_url: str) -> None:
@@ -65,14 +58,10 @@ def _put_tool_failures(store_url: str) -> None:
             processor = SessionAwareToolProcessor(
                 SESSION_ID, registry=registry, store=store, retry_delay=0, max_retries=2
             )
-            reply = {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    _tool_call("rainfall", {"city": "Oslo"}, "call_rain"),
-                    _tool_call("divide", {"a": 1, "b": 0}, "call_div"),
-                ],
-            }
+            reply = assistant(
+                call("rainfall", {"city": "Oslo"}, "call_rain"),
+                call("divide", {"a": 1, "b": 0}, "call_div"),
+            )
             await processor.process_llm_message(reply, None)
         finally:
             await store.close()

@@ -58,8 +58,10 @@ def test_built_in_values_become_the_enum_member(value: str) -> None:
 def test_bad_names_are_refused_naming_the_value_and_the_rule(name: str, reason: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
         SessionEvent(message="m", type=name)
-    assert "event.type" in str(caught.value)
-    assert reason in str(caught.value)
+    message = str(caught.value)
+    assert f"event.type={name!r}" in message
+    assert reason in message
+    assert CUSTOM_EVENT_TYPE_PATTERN in message
 
 
 def test_a_type_that_is_not_a_string_is_refused() -> None:

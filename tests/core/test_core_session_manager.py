@@ -472,6 +472,36 @@ async def test_a_custom_summarizer_writes_the_summary(store: InMemorySessionStor
     ]
 
 
+@pytest.mark.parametrize("fallback", [False, True])
+async def test_summary_fallback_is_passed_through(
+    store: InMemorySessionStore, caplog: pytest.LogCaptureFixture, fallback: bool
+) -> None:
+    async def summarizer(messages: list[dict[str, str]], model: str) -> str:
+        raise ConnectionError("summarizer down")
+
+    sm = SessionManager(
+        infinite_context=True,
+        max_turns_per_segment=1,
+        summarizer=summarizer,
+        summary_fallback=fallback,
+    )
+    await sm.user_says("Question 0: what about topic 0?")
+    if not fallback:
+        with pytest.raises(ConnectionError, match="summarizer down"):
+            await sm.user_says("Question 1: what about topic 1?")
+        assert len(await sm.get_session_chain()) == 1
+        return
+    with caplog.at_level("WARNING", logger="llm_sessions.summaries"):
+        await sm.user_says("Question 1: what about topic 1?")
+    assert "summarizer down" in caplog.text
+    chain = await sm.get_session_chain()
+    assert len(chain) == 2
+    segment = await _load(store, chain[1])
+    assert segment.events[0].type is EventType.SUMMARY
+    assert "topic 0" in segment.events[0].message  # the extractive summary
+    assert segment.events[-1].message == "Question 1: what about topic 1?"
+
+
 async def test_a_summarizer_may_return_an_openai_style_reply(store: InMemorySessionStore) -> None:
     async def summarizer(messages: list[dict[str, str]], model: str) -> dict[str, Any]:
         return {"choices": [{"message": {"role": "assistant", "content": "dict summary"}}]}

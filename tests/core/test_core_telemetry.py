@@ -1,8 +1,11 @@
-"""OpenTelemetry: one chat turn with a tool call, seen through the SDK's in-memory exporters."""
+"""OpenTelemetry: chat turns with tool calls seen through the SDK's in-memory exporters, and
+what runs when the package is not installed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,9 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
+from chat_messages import assistant, call
 from llm_sessions import SessionManager, telemetry
 from llm_sessions.session_aware_tool_processor import SessionAwareToolProcessor
 from llm_sessions.storage import SQLiteSessionStore
@@ -54,6 +59,11 @@ def exported() -> Iterator[Exported]:
     found.meter_provider.shutdown()
 
 
+def _attributes(span: ReadableSpan) -> Mapping[str, Any]:
+    assert span.attributes is not None
+    return span.attributes
+
+
 def _parent(span: ReadableSpan, spans: list[ReadableSpan]) -> ReadableSpan | None:
     parent_id = span.parent.span_id if span.parent is not None else None
     return next((s for s in spans if s.context.span_id == parent_id), None)
@@ -72,13 +82,8 @@ async def test_a_turn_with_a_tool_call_emits_spans_and_metrics(
     sm = SessionManager(store=store)
     await sm.user_says("Weather in Paris?")
     processor = SessionAwareToolProcessor(sm.session_id, registry=registry, store=store)
-    call = {
-        "id": "call_1",
-        "type": "function",
-        "function": {"name": "weather", "arguments": '{"city": "Paris"}'},
-    }
     await processor.process_llm_message(
-        {"role": "assistant", "content": None, "tool_calls": [call]}, None
+        assistant(call("weather", {"city": "Paris"}, call_id="call_1")), None
     )
     await sm.ai_responds("It is sunny in Paris.", model="gpt-4o-mini", provider="openai")
     await sm.get_messages_for_llm(max_tokens=1000)
@@ -133,3 +138,110 @@ async def test_nothing_is_emitted_when_telemetry_is_off(exported: Exported) -> N
     finally:
         telemetry.set_enabled(True)
     assert exported.spans.get_finished_spans() == ()
+
+
+async def test_a_turn_through_the_manager_links_tool_calls_retries_and_outcomes(
+    exported: Exported,
+) -> None:
+    registry = ToolRegistry()
+    attempts = 0
+
+    async def rainfall(city: str) -> str:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise ConnectionError("gauge offline")
+        return f"3 mm in {city}"
+
+    def divide(a: float, b: float) -> float:
+        return a / b
+
+    registry.register(rainfall, name="rainfall")
+    registry.register(divide, name="divide")
+    sm = SessionManager(tool_options={"registry": registry, "retry_delay": 0, "max_retries": 1})
+    await sm.user_says("Rain in Oslo, and 1/0?")
+    await sm.process_llm_message(
+        assistant(
+            call("rainfall", {"city": "Oslo"}, call_id="c1"),
+            call("divide", {"a": 1, "b": 0}, call_id="c2"),
+        )
+    )
+    await sm.ai_responds("3 mm of rain; 1/0 has no value.", model="gpt-4o", provider="openai")
+
+    spans = list(exported.spans.get_finished_spans())
+    [processing] = exported.named("llm_sessions.process_llm_message")
+    [rain] = exported.named("execute_tool rainfall")
+    [division] = exported.named("execute_tool divide")
+    assert _parent(rain, spans) is processing and _parent(division, spans) is processing
+    rain_attempts = sorted(
+        (s for s in spans if _parent(s, spans) is rain and s.name == "llm_sessions.tool.attempt"),
+        key=lambda s: s.start_time or 0,
+    )
+    assert [_attributes(s)["llm_sessions.tool.attempt"] for s in rain_attempts] == [1, 2]
+    assert rain_attempts[0].status.status_code is StatusCode.ERROR
+    assert _attributes(rain_attempts[0])["error.type"] == "execution"
+    assert rain_attempts[1].status.status_code is StatusCode.UNSET
+    assert rain.status.status_code is StatusCode.UNSET
+    assert division.status.status_code is StatusCode.ERROR
+    assert "division by zero" in (division.status.description or "")
+    assert division.attributes is not None
+    assert division.attributes["gen_ai.tool.name"] == "divide"
+    assert division.attributes["gen_ai.tool.call.id"] == "c2"
+
+    session = await sm.get_session()
+    [answer] = [e for e in session.events if e.source.value == "llm" and isinstance(e.message, str)]
+    usage = answer.token_usage
+    assert usage is not None and usage.estimated_cost_usd is not None
+    [reply_span] = exported.named("llm_sessions.ai_responds")
+    assert reply_span.attributes is not None
+    assert reply_span.attributes["gen_ai.request.model"] == "gpt-4o"
+    assert reply_span.attributes["gen_ai.usage.input_tokens"] == usage.prompt_tokens
+    assert reply_span.attributes["gen_ai.usage.output_tokens"] == usage.completion_tokens
+    assert reply_span.attributes["llm_sessions.cost_usd"] == pytest.approx(usage.estimated_cost_usd)
+
+    outcomes = {
+        (p.attributes["gen_ai.tool.name"], p.attributes["llm_sessions.outcome"]): p.value
+        for p in exported.points("llm_sessions.tool.calls")
+    }
+    assert outcomes == {("rainfall", "success"): 1, ("divide", "error"): 1}
+    output_tokens = {
+        p.attributes["gen_ai.request.model"]: p.sum
+        for p in exported.points("gen_ai.client.token.usage")
+        if p.attributes["gen_ai.token.type"] == "output"
+    }
+    assert output_tokens["gpt-4o"] == usage.completion_tokens
+    costs = {
+        p.attributes["gen_ai.request.model"]: p.value for p in exported.points("llm_sessions.cost")
+    }
+    assert costs["gpt-4o"] == pytest.approx(usage.estimated_cost_usd)
+    durations = exported.points("llm_sessions.store.operation.duration")
+    saves = [p for p in durations if p.attributes["llm_sessions.store.operation"] == "save"]
+    assert saves and all(
+        p.attributes["llm_sessions.store.kind"] == "InMemorySessionStore" for p in saves
+    )
+    assert sum(p.count for p in saves) >= 3  # the user's message, the reply, each tool call
+
+
+_WITHOUT_OPENTELEMETRY = """
+import asyncio, sys
+sys.modules["opentelemetry"] = None  # imports of it fail, as when it is not installed
+from llm_sessions import SessionManager, telemetry
+
+async def turn():
+    sm = SessionManager()
+    await sm.user_says("hello")
+    await sm.ai_responds("hi there", model="gpt-4o-mini")
+    return len((await sm.get_session()).events)
+
+telemetry.set_enabled(True)
+print(asyncio.run(turn()), telemetry.is_enabled(), hasattr(SessionManager.user_says, "__wrapped__"))
+print(sorted(name for name in sys.modules if name and name.startswith("opentelemetry.")))
+"""
+
+
+def test_without_opentelemetry_nothing_is_wrapped_or_imported() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_OPENTELEMETRY], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["2 False False", "[]"]

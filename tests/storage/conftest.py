@@ -50,6 +50,11 @@ class StoreCase:
     def durable(self) -> bool:
         return self.kind != "memory"
 
+    def reader(self, writer: SessionStore) -> SessionStore:
+        """A store object to read back what ``writer`` wrote: a new one on this test's data,
+        or ``writer`` itself for the memory store, whose data is the object."""
+        return self.open() if self.durable else writer
+
 
 def _url_for(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     token = uuid.uuid4().hex[:12]

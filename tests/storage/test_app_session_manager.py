@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from conftest import StoreCase
 
 
-def _reader(case: StoreCase, writer: SessionStore) -> SessionStore:
-    """A second store object on the same data (the memory store's data is the object)."""
-    return case.open() if case.durable else writer
+async def converse(sm: SessionManager, *exchanges: tuple[str, str]) -> None:
+    """Record each (user message, model reply) pair, in order."""
+    for question, answer in exchanges:
+        await sm.user_says(question)
+        await sm.ai_responds(answer, model="gpt-4o-mini")
 
 
 @pytest.mark.parametrize("infinite", [False, True])
@@ -36,9 +38,7 @@ async def test_a_named_session_is_created_on_first_use_and_resumed(
     assert await first.user_says("hello") == "alice-chat"
     await first.ai_responds("hi!", model="gpt-4o-mini")
 
-    second = SessionManager(
-        "alice-chat", infinite_context=infinite, store=_reader(store_case, store)
-    )
+    second = SessionManager("alice-chat", infinite_context=infinite, store=store_case.reader(store))
     await second.user_says("again")
     conversation = await second.get_conversation()
     assert [m["content"] for m in conversation] == ["hello", "hi!", "again"]
@@ -89,7 +89,7 @@ async def test_the_system_prompt_comes_first_and_can_change(store_case: StoreCas
     await sm.set_system_prompt("You are verbose.")
     await sm.user_says("more")
 
-    resumed = SessionManager("eve", store=_reader(store_case, store))
+    resumed = SessionManager("eve", store=store_case.reader(store))
     messages = await resumed.get_messages_for_llm()
     assert messages[0] == {"role": "system", "content": "You are verbose."}
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
@@ -100,7 +100,7 @@ async def test_the_system_prompt_comes_first_and_can_change(store_case: StoreCas
 async def test_the_same_system_prompt_is_not_recorded_twice(store_case: StoreCase) -> None:
     store = store_case.open()
     await SessionManager("frank", store=store, system_prompt="Be kind.").user_says("a")
-    again = SessionManager("frank", store=_reader(store_case, store), system_prompt="Be kind.")
+    again = SessionManager("frank", store=store_case.reader(store), system_prompt="Be kind.")
     await again.user_says("b")
     session = await again.get_session()
     assert sum(1 for e in session.events if e.metadata.get("system_prompt")) == 1
@@ -110,9 +110,13 @@ async def test_the_system_prompt_counts_in_the_budget(store_case: StoreCase) -> 
     store = store_case.open()
     prompt = "You answer questions about the weather. " * 20
     sm = SessionManager("gina", store=store, system_prompt=prompt)
-    for n in range(30):
-        await sm.user_says(f"question {n} about the sky and the clouds today")
-        await sm.ai_responds(f"answer {n}: it is sunny with a few clouds", model="gpt-4o-mini")
+    await converse(
+        sm,
+        *(
+            (f"question {n} about the sky and the clouds today", f"answer {n}: it is sunny")
+            for n in range(30)
+        ),
+    )
     unbounded = await sm.get_messages_for_llm()
     with_prompt = await sm.get_messages_for_llm(max_tokens=400)
     assert with_prompt[0]["content"] == prompt
@@ -132,9 +136,7 @@ async def test_the_system_prompt_is_carried_into_new_segments(
     sm = SessionManager(
         "hank", infinite_context=infinite, token_threshold=0, store=store, system_prompt="Sys."
     )
-    for n in range(3):
-        await sm.user_says(f"message {n}")
-        await sm.ai_responds(f"reply {n}", model="gpt-4o-mini")
+    await converse(sm, *((f"message {n}", f"reply {n}") for n in range(3)))
     messages = await SessionManager(
         "hank", infinite_context=infinite, store=store
     ).get_messages_for_llm()
@@ -192,15 +194,12 @@ async def test_pop_last_turn_removes_the_newest_user_message_and_what_followed(
 ) -> None:
     store = store_case.open()
     sm = SessionManager("undo", store=store, system_prompt="Sys.")
-    await sm.user_says("first")
-    await sm.ai_responds("one", model="gpt-4o-mini")
-    await sm.user_says("second")
-    await sm.ai_responds("two", model="gpt-4o-mini")
+    await converse(sm, ("first", "one"), ("second", "two"))
     await sm.tool_used("lookup", {"q": "x"}, "found")
     removed = await sm.pop_last_turn()
     assert [e.message for e in removed][:2] == ["second", "two"] and len(removed) == 3
 
-    other = SessionManager("undo", store=_reader(store_case, store))
+    other = SessionManager("undo", store=store_case.reader(store))
     assert [m["content"] for m in await other.get_conversation()] == ["first", "one"]
     stats = await other.get_stats()
     assert (stats["user_messages"], stats["ai_messages"], stats["tool_calls"]) == (1, 1, 0)
@@ -217,7 +216,7 @@ async def test_clear_empties_the_conversation_but_keeps_the_system_prompt(
     await sm.user_says("hello")
     await sm.ai_responds("hi", model="gpt-4o-mini")
     await sm.clear()
-    other = SessionManager("wipe", store=_reader(store_case, store))
+    other = SessionManager("wipe", store=store_case.reader(store))
     assert await other.get_conversation() == []
     assert await other.get_messages_for_llm() == [{"role": "system", "content": "Sys."}]
     await sm.user_says("fresh start")
@@ -227,12 +226,10 @@ async def test_clear_empties_the_conversation_but_keeps_the_system_prompt(
 async def test_clear_empties_every_segment(store_case: StoreCase) -> None:
     store = store_case.open()
     sm = SessionManager("wipe-all", infinite_context=True, token_threshold=0, store=store)
-    for n in range(3):
-        await sm.user_says(f"q{n}")
-        await sm.ai_responds(f"a{n}", model="gpt-4o-mini")
+    await converse(sm, *((f"q{n}", f"a{n}") for n in range(3)))
     assert len(await sm.get_session_chain()) == 3
     await sm.clear()
-    other = SessionManager("wipe-all", infinite_context=True, store=_reader(store_case, store))
+    other = SessionManager("wipe-all", infinite_context=True, store=store_case.reader(store))
     assert await other.get_conversation() == []
     assert (await other.get_stats())["total_events"] == 0
 
@@ -291,9 +288,7 @@ async def test_a_reply_with_tool_calls_renders_in_api_order(
     await sm.tool_used("weather", {"city": "Paris"}, {"temp": 21}, call_id="call_paris")
     await sm.ai_responds("Paris 21, Oslo 12.", model="gpt-4o-mini")
 
-    messages = await SessionManager(
-        "tools", store=_reader(store_case, store)
-    ).get_messages_for_llm()
+    messages = await SessionManager("tools", store=store_case.reader(store)).get_messages_for_llm()
     assert [m["role"] for m in messages] == [
         "system",
         "user",
@@ -336,7 +331,7 @@ async def test_process_llm_message_runs_tools_on_the_managers_store(
     await sm.ai_responds("Paris 21, Oslo 12.", model="gpt-4o-mini")
     assert sm.tools.store is store
 
-    other = SessionManager("proc", store=_reader(store_case, store))
+    other = SessionManager("proc", store=store_case.reader(store))
     messages = await other.get_messages_for_llm()
     assert [m["role"] for m in messages] == ["user", "assistant", "tool", "tool", "assistant"]
     assert (await other.get_stats())["tool_calls"] == 2
@@ -367,10 +362,7 @@ async def test_fork_at_an_event_copies_up_to_it_and_leaves_the_original(
 ) -> None:
     store = store_case.open()
     sm = SessionManager("trunk", store=store, system_prompt="Sys.")
-    await sm.user_says("one")
-    await sm.ai_responds("reply one", model="gpt-4o-mini")
-    await sm.user_says("two")
-    await sm.ai_responds("reply two", model="gpt-4o-mini")
+    await converse(sm, ("one", "reply one"), ("two", "reply two"))
     reply_one = (await sm.get_session()).events[2]
     assert reply_one.message == "reply one"
 
@@ -378,7 +370,7 @@ async def test_fork_at_an_event_copies_up_to_it_and_leaves_the_original(
     assert branch.session_id == "branch"
     await branch.user_says("two, differently")
 
-    reader = _reader(store_case, store)
+    reader = store_case.reader(store)
     forked = SessionManager("branch", store=reader, create=False)
     assert [m["content"] for m in await forked.get_conversation()] == [
         "one",
@@ -405,9 +397,7 @@ async def test_fork_at_an_event_copies_up_to_it_and_leaves_the_original(
 async def test_fork_across_segments_of_an_infinite_conversation(store_case: StoreCase) -> None:
     store = store_case.open()
     sm = SessionManager("long", infinite_context=True, token_threshold=0, store=store)
-    for n in range(3):
-        await sm.user_says(f"q{n}")
-        await sm.ai_responds(f"a{n}", model="gpt-4o-mini")
+    await converse(sm, *((f"q{n}", f"a{n}") for n in range(3)))
     chain = await sm.get_session_chain()
     assert len(chain) == 3
     first_segment = await store.get(chain[1])
@@ -430,9 +420,7 @@ async def test_fork_across_segments_of_an_infinite_conversation(store_case: Stor
 async def test_whole_conversation_stats_and_delete(store_case: StoreCase) -> None:
     store = store_case.open()
     sm = SessionManager("chain", infinite_context=True, token_threshold=0, store=store)
-    for n in range(3):
-        await sm.user_says(f"q{n}")
-        await sm.ai_responds(f"a{n}", model="gpt-4o-mini")
+    await converse(sm, *((f"q{n}", f"a{n}") for n in range(3)))
     chain = await sm.get_session_chain()
     whole = await sm.get_conversation(all_segments=True)
     assert [m["content"] for m in whole] == ["q0", "a0", "q1", "a1", "q2", "a2"]
@@ -443,7 +431,7 @@ async def test_whole_conversation_stats_and_delete(store_case: StoreCase) -> Non
     assert stats["total_tokens"] == sum(s.total_tokens for s in segments if s is not None)
 
     assert await sm.delete() == 3
-    reader = _reader(store_case, store)
+    reader = store_case.reader(store)
     for segment_id in chain:
         assert await reader.get(segment_id) is None
     assert await sm.get_conversation() == []  # a fresh start under the same id
@@ -462,7 +450,7 @@ async def test_two_writers_creating_one_id_at_once_share_it(store_case: StoreCas
     store = store_case.open()
 
     async def say(text: str) -> None:
-        await SessionManager("race", store=_reader(store_case, store)).user_says(text)
+        await SessionManager("race", store=store_case.reader(store)).user_says(text)
 
     await asyncio.gather(say("from one"), say("from two"))
     contents = [m["content"] for m in await SessionManager("race", store=store).get_conversation()]

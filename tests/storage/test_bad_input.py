@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from stored import load
 
 from llm_sessions.exceptions import CorruptSessionData, InvalidInputError, StorageError
 from llm_sessions.models import Session, SessionEvent
-from llm_sessions.storage import FileSessionStore, SessionStore
+from llm_sessions.storage import FileSessionStore
 
 if TYPE_CHECKING:
     from conftest import StoreCase
@@ -25,16 +26,6 @@ def tree(root: Path) -> dict[str, tuple[int, int]]:
         str(path.relative_to(root)): (path.stat().st_size, path.stat().st_mtime_ns)
         for path in sorted(root.rglob("*"))
     }
-
-
-def reader(case: StoreCase, writer: SessionStore) -> SessionStore:
-    return case.open() if case.durable else writer
-
-
-async def load(store: SessionStore, session_id: str) -> Session[Any]:
-    session = await store.get(session_id)
-    assert session is not None
-    return session
 
 
 @pytest.mark.parametrize("bad_id", BAD_IDS)
@@ -102,7 +93,7 @@ async def test_non_json_values_are_refused_by_the_models(store_case: StoreCase) 
     assert session.metadata.properties == {}
     assert event.metadata == {}
     await session.add_event_and_save(SessionEvent(message="still usable"))
-    loaded = await load(reader(store_case, store), session.id)
+    loaded = await load(store_case.reader(store), session.id)
     assert [e.message for e in loaded.events] == ["x", "still usable"]
 
 

@@ -7,21 +7,12 @@ import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from stored import load
+
 from llm_sessions.models import Session, SessionEvent, SessionRun
-from llm_sessions.storage import SessionStore
 
 if TYPE_CHECKING:
     from conftest import StoreCase
-
-
-def reader(case: StoreCase, writer: SessionStore) -> SessionStore:
-    return case.open() if case.durable else writer
-
-
-async def load(store: SessionStore, session_id: str) -> Session[Any]:
-    session = await store.get(session_id)
-    assert session is not None
-    return session
 
 
 async def test_200_concurrent_tasks_each_append_one_event(store_case: StoreCase) -> None:
@@ -36,8 +27,8 @@ async def test_200_concurrent_tasks_each_append_one_event(store_case: StoreCase)
 
     await asyncio.gather(*(append_one(n) for n in range(200)))
 
-    first = await load(reader(store_case, store), session.id)
-    second = await load(reader(store_case, store), session.id)
+    first = await load(store_case.reader(store), session.id)
+    second = await load(store_case.reader(store), session.id)
     messages = [event.message for event in first.events]
     assert messages[0] == "seed"
     assert Counter(messages[1:]) == Counter(f"task-{n}" for n in range(200))
@@ -213,6 +204,6 @@ async def test_concurrent_saves_of_one_object_write_each_event_once(
 
     await asyncio.gather(*(add(n) for n in range(50)))
 
-    loaded = await load(reader(store_case, store), session.id)
+    loaded = await load(store_case.reader(store), session.id)
     assert sorted(event.message for event in loaded.events) == list(range(50))
     assert [e.id for e in loaded.events] == [e.id for e in session.events]

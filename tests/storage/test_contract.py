@@ -22,15 +22,9 @@ from llm_sessions.models import (
     SessionRun,
     TokenUsage,
 )
-from llm_sessions.storage import SessionStore
 
 if TYPE_CHECKING:
     from conftest import StoreCase
-
-
-def reader(case: StoreCase, writer: SessionStore) -> SessionStore:
-    """A new store object on the case's data (the memory store can only be read by itself)."""
-    return case.open() if case.durable else writer
 
 
 def usage(prompt: int, completion: int) -> TokenUsage:
@@ -81,7 +75,7 @@ async def test_round_trip_of_every_field(store_case: StoreCase) -> None:
     original = await full_session()
     await store.save(original)
 
-    loaded = await reader(store_case, store).get(original.id)
+    loaded = await store_case.reader(store).get(original.id)
 
     assert loaded is not None
     assert loaded.model_dump(mode="json") == original.model_dump(mode="json")
@@ -115,7 +109,7 @@ async def test_events_keep_their_order_across_saves(store_case: StoreCase) -> No
         expected.append(f"single-{n}")
         await session.add_event_and_save(SessionEvent(message=expected[-1]))
 
-    loaded = await reader(store_case, store).get(session.id)
+    loaded = await store_case.reader(store).get(session.id)
 
     assert loaded is not None
     assert [event.message for event in loaded.events] == expected
@@ -128,7 +122,7 @@ async def test_add_event_and_save_reaches_a_fresh_store(store_case: StoreCase) -
     for n in range(5):
         await session.add_event_and_save(SessionEvent(message=n, token_usage=usage(n, 1)))
 
-    loaded = await reader(store_case, store).get(session.id)
+    loaded = await store_case.reader(store).get(session.id)
 
     assert loaded is not None
     assert [event.message for event in loaded.events] == [0, 1, 2, 3, 4]
@@ -143,11 +137,11 @@ async def test_a_loaded_session_keeps_appending(store_case: StoreCase) -> None:
     await session.add_event(SessionEvent(message="first"))
     await store.save(session)
 
-    again = await reader(store_case, store).get(session.id)
+    again = await store_case.reader(store).get(session.id)
     assert again is not None
     await again.add_event_and_save(SessionEvent(message="second"))
 
-    loaded = await reader(store_case, store).get(session.id)
+    loaded = await store_case.reader(store).get(session.id)
     assert loaded is not None
     assert [event.message for event in loaded.events] == ["first", "second"]
 
@@ -164,7 +158,7 @@ async def test_editing_a_saved_event_is_persisted_in_place(store_case: StoreCase
     await middle.update_token_usage(prompt=10, completion=5)
     await session.add_event_and_save(SessionEvent(message=3))
 
-    loaded = await reader(store_case, store).get(session.id)
+    loaded = await store_case.reader(store).get(session.id)
 
     assert loaded is not None
     assert [event.message for event in loaded.events] == [0, 1, 2, 3]
@@ -191,7 +185,7 @@ async def test_an_event_edited_twice_keeps_the_last_edit(store_case: StoreCase) 
         await session.events[0].set_metadata("n", n)
         await store.save(session)
 
-    loaded = await reader(store_case, store).get(session.id)
+    loaded = await store_case.reader(store).get(session.id)
 
     assert loaded is not None
     assert len(loaded.events) == 1
@@ -215,7 +209,7 @@ async def test_header_changes_after_the_first_save_are_persisted(store_case: Sto
     await run.mark_running()
     await store.save(session)
 
-    loaded = await reader(store_case, store).get(session.id)
+    loaded = await store_case.reader(store).get(session.id)
 
     assert loaded is not None
     assert loaded.child_ids == ["child-b"]
@@ -235,7 +229,7 @@ async def test_timestamps_survive_every_kind_of_save(store_case: StoreCase) -> N
     await store.save(session)
     stamps.append((session.metadata.created_at, session.metadata.updated_at))
 
-    loaded = await reader(store_case, store).get(session.id)
+    loaded = await store_case.reader(store).get(session.id)
 
     assert loaded is not None
     assert (loaded.metadata.created_at, loaded.metadata.updated_at) == stamps[-1]
@@ -251,7 +245,7 @@ async def test_delete(store_case: StoreCase) -> None:
     assert await store.delete(session.id) is True
 
     assert await store.get(session.id) is None
-    assert await reader(store_case, store).get(session.id) is None
+    assert await store_case.reader(store).get(session.id) is None
     assert session.id not in await store.list_sessions()
     assert await store.delete(session.id) is False
 
@@ -266,7 +260,7 @@ async def test_a_deleted_id_can_be_used_again(store_case: StoreCase) -> None:
     await new.add_event(SessionEvent(message="new"))
     await store.save(new)
 
-    loaded = await reader(store_case, store).get("reused")
+    loaded = await store_case.reader(store).get("reused")
 
     assert loaded is not None
     assert [event.message for event in loaded.events] == ["new"]
@@ -277,7 +271,7 @@ async def test_list_sessions_with_prefix(store_case: StoreCase) -> None:
     for session_id in ["beta-1", "alpha-2", "alpha-1", "alphabet"]:
         await store.save(Session(id=session_id))
 
-    fresh = reader(store_case, store)
+    fresh = store_case.reader(store)
     assert await fresh.list_sessions("alpha-") == ["alpha-1", "alpha-2"]
     assert await fresh.list_sessions() == ["alpha-1", "alpha-2", "alphabet", "beta-1"]
     assert await fresh.list_sessions("gamma") == []
@@ -330,22 +324,27 @@ async def test_store_as_context_manager_closes(store_case: StoreCase) -> None:
 async def test_expiration_seconds_hides_sessions_and_writes_refresh_it(
     durable_case: StoreCase,
 ) -> None:
+    # Both sessions are written with a 1 s expiry; one is then written again through a store
+    # with a long expiry. Only the lower bound of the sleep matters: after it the 1 s expiry
+    # has passed, and the long one cannot have.
     store = durable_case.open(expiration_seconds=1)
-    session: Session[Any] = Session()
-    await session.add_event(SessionEvent(message="first"))
-    await store.save(session)
-    await asyncio.sleep(0.6)
-    await session.add_event_and_save(SessionEvent(message="refresh"))
-    await asyncio.sleep(0.6)  # 1.2 s after the first write, 0.6 s after the refresh
+    patient = durable_case.open(expiration_seconds=3600)
+    left: Session[Any] = Session(id="left-alone")
+    written: Session[Any] = Session(id="written-again")
+    for session in (left, written):
+        await session.add_event(SessionEvent(message="first"))
+        await store.save(session)
+    again = await patient.get(written.id)
+    assert again is not None
+    await again.add_event_and_save(SessionEvent(message="refresh"))
+    await asyncio.sleep(1.2)
 
-    assert await durable_case.open().get(session.id) is not None
-    assert await store.list_sessions() == [session.id]
-
-    await asyncio.sleep(0.6)  # 1.2 s after the refresh
     fresh = durable_case.open()
-    assert await fresh.get(session.id) is None
-    assert await fresh.list_sessions() == []
-    assert await store.get(session.id) is None
+    assert await fresh.get(left.id) is None
+    assert await store.get(left.id) is None
+    kept = await fresh.get(written.id)
+    assert kept is not None and [e.message for e in kept.events] == ["first", "refresh"]
+    assert await fresh.list_sessions() == [written.id]
 
 
 async def test_set_expiration(durable_case: StoreCase) -> None:
@@ -355,11 +354,10 @@ async def test_set_expiration(durable_case: StoreCase) -> None:
     await store.save(short)
     await store.save(kept)
 
-    assert await store.set_expiration("short", 1) is True
     assert await store.set_expiration("kept", 1) is True
-    assert await store.set_expiration("kept", None) is True
+    assert await store.set_expiration("kept", None) is True  # the next call: well within 1 s
     assert await store.set_expiration("missing", 1) is False
-    assert await store.get("short") is not None
+    assert await store.set_expiration("short", 1) is True
     await asyncio.sleep(1.2)
 
     fresh = durable_case.open()
@@ -396,7 +394,7 @@ async def test_read_events_pages_in_store_order(store_case: StoreCase) -> None:
     for n in range(7):
         await session.add_event(SessionEvent(id=f"e{n}", message=f"m{n}"))
     await store.save(session)
-    read = reader(store_case, store)
+    read = store_case.reader(store)
 
     def ids(events: list[SessionEvent[Any]] | None) -> list[str]:
         assert events is not None
@@ -449,7 +447,7 @@ async def test_saving_a_new_object_over_an_existing_id_is_refused_like_create(
     with pytest.raises(SessionAlreadyExists):
         await Session.create(id="shared", store=store)
 
-    loaded = await reader(store_case, store).get("shared")
+    loaded = await store_case.reader(store).get("shared")
     assert loaded is not None
     assert [event.message for event in loaded.events] == ["one"]
     assert loaded.state == {"a": 1}

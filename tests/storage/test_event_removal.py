@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from stored import load
 
 from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models import Session, SessionEvent
@@ -16,16 +17,6 @@ from llm_sessions.storage.providers.file import FileSessionStore
 
 if TYPE_CHECKING:
     from conftest import StoreCase
-
-
-def reader(case: StoreCase, writer: SessionStore) -> SessionStore:
-    return case.open() if case.durable else writer
-
-
-async def load(store: SessionStore, session_id: str) -> Session[Any]:
-    session = await store.get(session_id)
-    assert session is not None
-    return session
 
 
 async def _session_with(store: SessionStore, *messages: str) -> Session[Any]:
@@ -48,14 +39,14 @@ async def test_removed_events_are_gone_for_every_reader(store_case: StoreCase) -
     assert removed == [b, d]
     assert _messages(session) == ["a", "c"]
 
-    fresh = await load(reader(store_case, store), session.id)
+    fresh = await load(store_case.reader(store), session.id)
     assert _messages(fresh) == ["a", "c"]
     assert (
         fresh.total_tokens
         == session.total_tokens
         == sum(e.token_usage.total_tokens for e in fresh.events if e.token_usage)
     )
-    page = await reader(store_case, store).read_events(session.id)
+    page = await store_case.reader(store).read_events(session.id)
     assert page is not None and [e.message for e in page] == ["a", "c"]
 
 
@@ -66,16 +57,16 @@ async def test_appends_after_a_removal_land_in_order(store_case: StoreCase) -> N
     await session.add_event_and_save(SessionEvent(message="d"))
     await session.remove_events([session.events[-1].id])
     await session.add_event_and_save(SessionEvent(message="e"))
-    assert _messages(await load(reader(store_case, store), session.id)) == ["b", "c", "e"]
+    assert _messages(await load(store_case.reader(store), session.id)) == ["b", "c", "e"]
 
 
 async def test_a_loaded_session_removes_and_keeps_appending(store_case: StoreCase) -> None:
     store = store_case.open()
     session = await _session_with(store, "a", "b")
-    copy = await load(reader(store_case, store), session.id)
+    copy = await load(store_case.reader(store), session.id)
     await copy.remove_events([copy.events[0].id])
     await copy.add_event_and_save(SessionEvent(message="c"))
-    assert _messages(await load(reader(store_case, store), session.id)) == ["b", "c"]
+    assert _messages(await load(store_case.reader(store), session.id)) == ["b", "c"]
 
 
 async def test_an_unsaved_event_removed_before_saving_is_never_written(
@@ -87,7 +78,7 @@ async def test_an_unsaved_event_removed_before_saving_is_never_written(
     await session.add_event(draft)
     await session.remove_events([draft.id])
     await session.add_event_and_save(SessionEvent(message="b"))
-    assert _messages(await load(reader(store_case, store), session.id)) == ["a", "b"]
+    assert _messages(await load(store_case.reader(store), session.id)) == ["a", "b"]
 
 
 async def test_concurrent_writers_and_removers_agree(store_case: StoreCase) -> None:
@@ -96,19 +87,19 @@ async def test_concurrent_writers_and_removers_agree(store_case: StoreCase) -> N
     seeds = [event.id for event in session.events]
 
     async def append(tag: str) -> None:
-        mine = await load(reader(store_case, store), session.id)
+        mine = await load(store_case.reader(store), session.id)
         for n in range(10):
             await mine.add_event_and_save(SessionEvent(message=f"{tag}-{n}"))
 
     async def remove(ids: list[str]) -> None:
-        mine = await load(reader(store_case, store), session.id)
+        mine = await load(store_case.reader(store), session.id)
         for event_id in ids:
             await mine.remove_events([event_id])
 
     await asyncio.gather(append("w1"), append("w2"), remove(seeds[0:10:2]), remove(seeds[1:10:2]))
 
-    first = await load(reader(store_case, store), session.id)
-    second = await load(reader(store_case, store), session.id)
+    first = await load(store_case.reader(store), session.id)
+    second = await load(store_case.reader(store), session.id)
     expected = {f"seed-{n}" for n in range(10, 20)} | {
         f"w{k}-{n}" for k in (1, 2) for n in range(10)
     }
@@ -192,7 +183,7 @@ async def test_removing_an_unknown_event_changes_nothing(store_case: StoreCase) 
     with pytest.raises(InvalidInputError, match=r"event_ids.*no-such-event"):
         await session.remove_events([session.events[0].id, "no-such-event"])
     assert _messages(session) == ["a", "b"]
-    assert _messages(await load(reader(store_case, store), session.id)) == ["a", "b"]
+    assert _messages(await load(store_case.reader(store), session.id)) == ["a", "b"]
 
 
 @pytest.mark.parametrize("bad", ["one-id-as-a-string", 7, [1, 2]])
@@ -203,7 +194,7 @@ async def test_event_ids_that_are_not_a_list_of_ids_are_refused(
     session = await _session_with(store, "a")
     with pytest.raises(InvalidInputError, match="event_ids"):
         await session.remove_events(bad)
-    assert _messages(await load(reader(store_case, store), session.id)) == ["a"]
+    assert _messages(await load(store_case.reader(store), session.id)) == ["a"]
 
 
 async def test_an_event_id_in_the_removal_namespace_is_refused(durable_case: StoreCase) -> None:
@@ -220,7 +211,7 @@ async def test_pages_skip_removed_events_and_removal_records(store_case: StoreCa
     ids = [event.id for event in session.events]
     await session.remove_events([ids[1], ids[2], ids[8]])
     await session.remove_events([ids[5]])
-    fresh = reader(store_case, store)
+    fresh = store_case.reader(store)
 
     async def page(**bounds: Any) -> list[Any]:
         events = await fresh.read_events(session.id, **bounds)

@@ -7,7 +7,6 @@ import fcntl
 import json
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stored import load
+from waiting import LOCK_TIMEOUT, assert_pending_while_the_loop_turns
 
 from llm_sessions.exceptions import InvalidInputError, StorageError
 from llm_sessions.models import Session, SessionEvent
@@ -30,12 +31,6 @@ def names(directory: Path) -> list[str]:
 
 def all_paths(directory: Path) -> list[Path]:
     return list(directory.rglob("*"))
-
-
-async def load(store: FileSessionStore, session_id: str) -> Session[Any]:
-    session = await store.get(session_id)
-    assert session is not None
-    return session
 
 
 async def test_appends_extend_the_log_and_leave_the_header_alone(tmp_path: Path) -> None:
@@ -229,47 +224,37 @@ async def test_a_directory_that_is_a_file_is_a_storage_error(tmp_path: Path) -> 
 
 
 @contextmanager
-def lock_held_by_another_process(path: Path, seconds: float) -> Iterator[threading.Thread]:
-    """Hold the session's lock (as another writer would) from a thread, for ``seconds``."""
-    taken = threading.Event()
+def lock_held_by_another_process(path: Path) -> Iterator[threading.Event]:
+    """Hold the session's lock (as another writer would) from a thread until the event it
+    yields is set (or the block ends)."""
+    taken, release = threading.Event(), threading.Event()
 
     def hold() -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT)
         fcntl.flock(fd, fcntl.LOCK_EX)
         taken.set()
-        time.sleep(seconds)
+        release.wait()
         os.close(fd)
 
     holder = threading.Thread(target=hold)
     holder.start()
     taken.wait()
     try:
-        yield holder
+        yield release
     finally:
+        release.set()
         holder.join()
 
 
 async def test_waiting_for_the_lock_does_not_block_the_event_loop(tmp_path: Path) -> None:
-    store = FileSessionStore(tmp_path)
+    store = FileSessionStore(tmp_path, timeout=LOCK_TIMEOUT)
     session: Session[Any] = Session(id="locked")
     await store.save(session)
-    gaps: list[float] = []
 
-    async def heartbeat() -> None:
-        last = time.perf_counter()
-        while True:
-            await asyncio.sleep(0.01)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
+    with lock_held_by_another_process(tmp_path / "locked.lock") as release:
+        save = asyncio.create_task(session.add_event_and_save(SessionEvent(message="waited")))
+        await assert_pending_while_the_loop_turns(save)  # it waits, and the loop runs on
+        release.set()
+        await save
 
-    with lock_held_by_another_process(tmp_path / "locked.lock", 0.4):
-        ticking = asyncio.create_task(heartbeat())
-        started = time.perf_counter()
-        await session.add_event_and_save(SessionEvent(message="waited"))
-        waited = time.perf_counter() - started
-        ticking.cancel()
-
-    assert waited >= 0.2  # the save did wait for the lock ...
-    assert max(gaps) < 0.15  # ... while the loop kept running
     assert len((await load(FileSessionStore(tmp_path), "locked")).events) == 1

@@ -16,12 +16,8 @@ if TYPE_CHECKING:
     from conftest import StoreCase
 
 
-def reader(case: StoreCase, writer: SessionStore) -> SessionStore:
-    return case.open() if case.durable else writer
-
-
 async def fresh(case: StoreCase, store: SessionStore, session_id: str) -> Session[Any]:
-    loaded = await reader(case, store).get(session_id)
+    loaded = await case.reader(store).get(session_id)
     assert loaded is not None
     return loaded
 

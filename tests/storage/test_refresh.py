@@ -7,18 +7,13 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
+from stored import load
+
 from llm_sessions import SessionManager
 from llm_sessions.models import Session, SessionEvent, TokenUsage
-from llm_sessions.storage import SessionStore
 
 if TYPE_CHECKING:
     from conftest import StoreCase
-
-
-async def load(store: SessionStore, session_id: str) -> Session[Any]:
-    session = await store.get(session_id)
-    assert session is not None
-    return session
 
 
 def ids(session: Session[Any]) -> list[str]:

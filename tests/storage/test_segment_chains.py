@@ -32,14 +32,9 @@ class Summarizer:
         return " ".join(f"fact{n}" for n in range(self.words))
 
 
-def fresh(case: StoreCase, writer: SessionStore) -> SessionStore:
-    """A new store object on the case's data (the memory store can only be read by itself)."""
-    return case.open() if case.durable else writer
-
-
 def reader(case: StoreCase, writer: SessionStore, segment_id: str) -> SessionManager:
     return SessionManager(
-        segment_id, infinite_context=True, max_turns_per_segment=2, store=fresh(case, writer)
+        segment_id, infinite_context=True, max_turns_per_segment=2, store=case.reader(writer)
     )
 
 
@@ -75,7 +70,7 @@ async def test_a_long_summary_does_not_make_every_message_a_segment(
             current, f"question {turn}", EventSource.USER, summarizer, MODEL
         )
         await manager.process_message(current, f"answer {turn}", EventSource.LLM, summarizer)
-    other = InfiniteConversationManager(store=fresh(store_case, store))
+    other = InfiniteConversationManager(store=store_case.reader(store))
     assert len(await other.get_session_chain(current)) == 3  # turns 0-2, 3-5, 6-7
     assert summarizer.calls == 2
 
@@ -91,7 +86,7 @@ async def test_an_over_long_summary_is_cut_to_fit_with_a_warning(
             root, "second question", EventSource.USER, Summarizer(words=500), model=MODEL
         )
     assert "over max_summary_tokens=50; cut to fit" in caplog.text
-    segment = await fresh(store_case, store).get(second)
+    segment = await store_case.reader(store).get(second)
     assert segment is not None
     summary = segment.events[0].message
     assert summary.startswith("fact0 fact1")
@@ -103,7 +98,7 @@ async def test_deleting_a_middle_segment_leaves_the_conversation_readable(
 ) -> None:
     store, chain = await _chain(store_case, turns=7, per_segment=2)
     assert len(chain) == 4  # turns 0-1, 2-3, 4-5, 6
-    assert await fresh(store_case, store).delete(chain[1])
+    assert await store_case.reader(store).delete(chain[1])
 
     for segment_id in (chain[0], chain[2], chain[3]):
         manager = reader(store_case, store, segment_id)
@@ -123,10 +118,10 @@ async def test_deleting_a_middle_segment_leaves_the_conversation_readable(
 async def test_deleting_the_first_or_the_newest_segment(store_case: StoreCase) -> None:
     store, chain = await _chain(store_case, turns=5, per_segment=2)
     assert len(chain) == 3  # turns 0-1, 2-3, 4
-    await fresh(store_case, store).delete(chain[0])
+    await store_case.reader(store).delete(chain[0])
     assert await reader(store_case, store, chain[1]).get_session_chain() == chain[1:]
 
-    await fresh(store_case, store).delete(chain[2])
+    await store_case.reader(store).delete(chain[2])
     manager = reader(store_case, store, chain[1])
     assert await manager.get_session_chain() == [chain[1]]
     newest = await manager.user_says("question 5")  # chain[1] holds 2 turns: a new segment
@@ -137,9 +132,9 @@ async def test_deleting_the_first_or_the_newest_segment(store_case: StoreCase) -
 
 async def test_the_deleted_segment_itself_is_not_found(store_case: StoreCase) -> None:
     store, chain = await _chain(store_case, turns=3, per_segment=1)
-    await fresh(store_case, store).delete(chain[1])
+    await store_case.reader(store).delete(chain[1])
     strict = SessionManager(
-        chain[1], infinite_context=True, store=fresh(store_case, store), create=False
+        chain[1], infinite_context=True, store=store_case.reader(store), create=False
     )
     with pytest.raises(SessionNotFound):
         await strict.user_says("hello")

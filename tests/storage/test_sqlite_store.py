@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import LOCK_TIMEOUT, assert_pending_while_the_loop_turns
 
 from llm_sessions.exceptions import InvalidInputError, StorageError
 from llm_sessions.models import Session, SessionEvent
@@ -77,9 +77,10 @@ async def test_prune_expired(tmp_path: Path) -> None:
         session: Session[Any] = Session(id=session_id, child_ids=["c"], state={"k": 1})
         await session.add_event(SessionEvent(message=session_id))
         await store.save(session)
+    await store.set_expiration("a", 3600)
+    assert await store.prune_expired() == 0  # an expiry still ahead prunes nothing
     await store.set_expiration("a", 0.3)
     await store.set_expiration("b", 0.3)
-    assert await store.prune_expired() == 0
     await asyncio.sleep(0.4)
 
     assert await store.prune_expired() == 2
@@ -127,7 +128,7 @@ async def test_url_paths_and_options(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 async def test_waiting_for_another_writer_does_not_block_the_event_loop(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
-    store = SQLiteSessionStore(path)
+    store = SQLiteSessionStore(path, timeout=LOCK_TIMEOUT)
     session: Session[Any] = Session(id="busy")
     await store.save(session)
     taken, release = threading.Event(), threading.Event()
@@ -144,16 +145,13 @@ async def test_waiting_for_another_writer_does_not_block_the_event_loop(tmp_path
     holder.start()
     taken.wait()
     save = asyncio.create_task(session.add_event_and_save(SessionEvent(message="waited")))
-    started = time.perf_counter()
-    for _ in range(20):  # a blocked loop could not turn until the other writer lets go
-        await asyncio.sleep(0.01)
-    turning = time.perf_counter() - started
-    assert not save.done()
-    release.set()
+    try:
+        await assert_pending_while_the_loop_turns(save)
+    finally:
+        release.set()
     await save
     holder.join()
 
-    assert turning < 1.0
     fresh = SQLiteSessionStore(path)
     loaded = await fresh.get("busy")
     assert loaded is not None and [e.message for e in loaded.events] == ["waited"]

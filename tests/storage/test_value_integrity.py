@@ -43,10 +43,6 @@ BAD_KEYS = {
 }
 
 
-def reader(case: StoreCase, writer: SessionStore) -> SessionStore:
-    return case.open() if case.durable else writer
-
-
 async def saved_session(store: SessionStore) -> Session[Any]:
     session: Session[Any] = Session(state={"s": 1})
     await session.metadata.set_property("p", 1)
@@ -61,7 +57,7 @@ def snapshot(session: Session[Any]) -> dict[str, Any]:
 
 async def assert_stored_equals(case: StoreCase, store: SessionStore, session: Session[Any]) -> None:
     await store.save(session)  # the session stays usable: a later save works
-    fresh = await reader(case, store).get(session.id)
+    fresh = await case.reader(store).get(session.id)
     assert fresh is not None
     assert snapshot(fresh) == snapshot(session)
 

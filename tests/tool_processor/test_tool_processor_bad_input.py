@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tool_processor_messages import call
 
+from chat_messages import call
 from llm_sessions.exceptions import InvalidInputError, InvalidSessionId
 from llm_sessions.models.session import Session
 from llm_sessions.session_aware_tool_processor import SessionAwareToolProcessor

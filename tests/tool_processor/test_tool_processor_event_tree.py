@@ -6,8 +6,7 @@ import json
 import re
 from typing import Any
 
-from tool_processor_messages import assistant, call
-
+from chat_messages import assistant, call
 from llm_sessions.event_tree import (
     ToolCallStatus,
     build_event_tree,

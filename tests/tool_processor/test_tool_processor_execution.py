@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
-import time
 from typing import Any
 
 import pytest
-from tool_processor_messages import assistant, call
 
+from chat_messages import assistant, call
 from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models.event_type import EventType
 from llm_sessions.models.session import Session
@@ -20,7 +18,7 @@ from llm_sessions.session_aware_tool_processor import (
     TransientToolError,
     retry_transient,
 )
-from llm_sessions.tokens import count_text_async
+from llm_sessions.tool_processing import execution
 from llm_sessions.tools import ToolRegistry
 
 
@@ -35,29 +33,34 @@ def tool_events(session: Session[Any]) -> list[Any]:
     return [event for event in session.events if event.type is EventType.TOOL_CALL]
 
 
-async def test_three_slow_tools_run_concurrently(
-    session: Session[Any], registry: ToolRegistry
-) -> None:
+# How long a tool waits for the others to start; reached only when the calls do not overlap.
+FAILURE_TIMEOUT = 10.0
+
+
+async def test_three_tools_run_concurrently(session: Session[Any], registry: ToolRegistry) -> None:
+    started: list[str] = []
+    all_started = asyncio.Event()
     for name in ("alpha", "beta", "gamma"):
 
-        async def slow(tag: str, _name: str = name) -> str:
-            await asyncio.sleep(0.2)
+        async def waits_for_the_others(tag: str, _name: str = name) -> str:
+            started.append(_name)
+            if len(started) == 3:
+                all_started.set()
+            # Run one after another, the first call would wait here until the timeout.
+            await asyncio.wait_for(all_started.wait(), timeout=FAILURE_TIMEOUT)
             return f"{_name}:{tag}"
 
-        registry.register(slow, name=name)
-    processor = processor_for(session, registry)
+        registry.register(waits_for_the_others, name=name)
+    processor = processor_for(session, registry, max_retries=0, timeout=FAILURE_TIMEOUT * 3)
     message = assistant(
         call("alpha", {"tag": "a"}), call("beta", {"tag": "b"}), call("gamma", {"tag": "c"})
     )
-    await count_text_async("load the tokenizer before timing", processor.model)
 
-    started = time.perf_counter()
     results = await processor.process_llm_message(message, None)
-    elapsed = time.perf_counter() - started
 
+    assert [r.error for r in results] == [None, None, None]
     assert [r.result for r in results] == ["alpha:a", "beta:b", "gamma:c"]
-    assert elapsed < 0.45, f"three 0.2 s tools took {elapsed:.3f} s: not concurrent"
-    assert all(r.duration >= 0.19 for r in results)
+    assert sorted(started) == ["alpha", "beta", "gamma"]
 
 
 async def test_results_keep_the_order_of_the_calls_not_of_completion(
@@ -196,22 +199,27 @@ async def test_a_tool_that_fails_once_is_retried(
 
 
 async def test_retries_stop_after_max_retries_with_backoff(
-    session: Session[Any], registry: ToolRegistry
+    session: Session[Any], registry: ToolRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[float] = []
+    delays: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recorded_sleep(seconds: float, result: Any = None) -> Any:
+        if seconds > 0:
+            delays.append(seconds)
+        return await real_sleep(0, result)
 
     @registry.register
     async def always_fails() -> None:
-        seen.append(time.perf_counter())
         raise TransientToolError("rate limited")
 
+    monkeypatch.setattr(execution.asyncio, "sleep", recorded_sleep)
     processor = processor_for(session, registry, max_retries=2, retry_delay=0.02)
     (result,) = await processor.process_llm_message(assistant(call("always_fails")), None)
 
     assert result.attempts == 3
     assert result.error == "TransientToolError: rate limited"
-    gaps = [later - earlier for earlier, later in itertools.pairwise(seen)]
-    assert gaps[0] >= 0.02 and gaps[1] >= 0.04  # the delay doubles
+    assert delays == pytest.approx([0.02, 0.04])  # the delay doubles
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from tool_processor_messages import assistant, call
-
+from chat_messages import assistant, call
 from llm_sessions import SessionManager
 from llm_sessions.models.event_type import EventType
 from llm_sessions.models.session import Session

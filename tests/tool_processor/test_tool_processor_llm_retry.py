@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tool_processor_messages import assistant, call
 
+from chat_messages import assistant, call
 from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models.event_source import EventSource
 from llm_sessions.models.event_type import EventType

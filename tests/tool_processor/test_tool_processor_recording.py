@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from openai.types.chat import ChatCompletionMessage
-from tool_processor_messages import assistant, call
 
+from chat_messages import assistant, call
 from llm_sessions.exceptions import SessionNotFound
 from llm_sessions.models.event_source import EventSource
 from llm_sessions.models.event_type import EventType

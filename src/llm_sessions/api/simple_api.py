@@ -65,7 +65,9 @@ class SessionManager:
     With ``infinite_context=True`` the conversation is split into linked segments when the
     current one reaches ``token_threshold`` tokens or ``max_turns_per_segment`` turns; each new
     segment begins with a summary made by ``summarizer`` (an ``llm_callback(messages, model)``)
-    or, without one, an extractive summary. A manager given any segment's id continues the
+    or, without one, an extractive summary. A failing summarizer's error reaches the caller
+    (the user's message is not recorded); with ``summary_fallback=True`` it is logged and the
+    extractive summary is used instead. A manager given any segment's id continues the
     conversation at its newest segment.
 
     ``model`` counts and prices user messages; replies are counted with the model passed to
@@ -91,6 +93,7 @@ class SessionManager:
         model: str = "gpt-4o-mini",
         summarizer: LLMCallback | None = None,
         summarization_strategy: SummarizationStrategy = SummarizationStrategy.BASIC,
+        summary_fallback: bool = False,
         tool_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._is_new = session_id is None
@@ -110,6 +113,7 @@ class SessionManager:
             summarization_strategy=summarization_strategy,
             summary_model=model,
             store=self._store,
+            summary_fallback=summary_fallback,
         )
         self._last_reply_id: str | None = None
         self._tool_options = dict(tool_options or {})

@@ -55,7 +55,11 @@ def parse_event_type(value: object, field: str = "event.type") -> EventType | st
     respelled = _BUILT_IN.get(_SEPARATORS.sub("_", value.lower()))
     if respelled is not None:
         raise InvalidInputError(
-            field, value, f"is the built-in type {respelled.value!r} spelled differently"
+            field,
+            value,
+            f"is the built-in type {respelled.value!r} spelled differently; use "
+            f"{respelled.value!r}, or a custom name matching {CUSTOM_EVENT_TYPE_PATTERN} "
+            "that is not a built-in one",
         )
     if not _CUSTOM_NAME.match(value):
         raise InvalidInputError(

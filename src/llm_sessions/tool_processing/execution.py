@@ -75,7 +75,7 @@ async def execute_with_retries(
         with telemetry.span("llm_sessions.tool.attempt", {"llm_sessions.tool.attempt": attempt}):
             outcome = await _attempt(tool, arguments, policy, attempt=attempt)
             if outcome.error_type is not None:
-                telemetry.annotate({"error.type": outcome.error_type.value})
+                telemetry.fail(outcome.error_type.value, outcome.error)
         failures.extend(outcome.failures)
         if outcome.ok or not outcome.retryable or attempt > policy.max_retries:
             return replace(outcome, attempts=attempt, failures=tuple(failures))

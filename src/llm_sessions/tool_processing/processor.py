@@ -236,7 +236,7 @@ class SessionAwareToolProcessor:
             result = await self._run_call(plan)
             outcome = "cached" if result.cached else "success" if result.succeeded else "error"
             if result.error_type is not None:
-                telemetry.annotate({"error.type": result.error_type.value})
+                telemetry.fail(result.error_type.value, result.error)
             telemetry.record_tool_call(name, outcome)
         return result
 

@@ -1,4 +1,4 @@
-"""Building OpenAI-style assistant messages for the tool processor tests."""
+"""OpenAI-style assistant messages with tool calls, for tests that feed them to the library."""
 
 from __future__ import annotations
 
