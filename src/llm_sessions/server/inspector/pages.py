@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...exceptions import InvalidInputError
-from ..dependencies import State
+from ..dependencies import State, tenant_of
+from ..errors import ApiError
 from ..state import ServerState
 from ..tenancy import TenantStore
 from .key_cookie import clear_key_cookie, cookie_key, set_key_cookie
@@ -53,11 +54,11 @@ def _redirect(location: str) -> RedirectResponse:
 
 async def _viewer(request: Request, state: ServerState) -> TenantStore | None:
     """The signed-in caller's view of the store (everything without keys), or None."""
-    if not state.keys:
-        return TenantStore(await state.store(), None)
-    key = cookie_key(request)
-    tenant = state.keys.tenant_for(key) if key is not None else None
-    return None if tenant is None else TenantStore(await state.store(), tenant)
+    try:
+        tenant = tenant_of(state, None, cookie_key(request))
+    except ApiError:
+        return None  # no valid login cookie
+    return TenantStore(await state.store(), tenant)
 
 
 def _to_login(request: Request) -> RedirectResponse:

@@ -346,6 +346,11 @@
         live.className = "live off";
       });
       source.addEventListener("session.event", () => this.catchUp());
+      source.addEventListener("session.reset", () => {
+        // Events the page shows were removed (an undo, a clear): read the session afresh.
+        source.close();
+        window.location.reload();
+      });
       source.addEventListener("session.deleted", () => {
         live.textContent = "this session was deleted";
         source.close();
