@@ -13,7 +13,10 @@ library then reports:
   store and operation) and ``llm_sessions.tool.calls`` (by tool and outcome).
 
 Without the package, traced methods are left as they are and every other helper returns at
-once: no import, no allocation per call. ``set_enabled(False)`` turns emission off at run time.
+once: no import, no allocation per call. The same holds while no SDK is configured (neither
+``configure`` nor OpenTelemetry's global providers give one): the API's no-op spans would
+cost a tenth of an in-memory append and report nothing. ``set_enabled(False)`` turns emission
+off at run time.
 """
 
 from __future__ import annotations
@@ -54,8 +57,28 @@ _providers: dict[str, Any] = {}
 
 
 def is_enabled() -> bool:
-    """Whether spans and metrics are being emitted."""
-    return _enabled
+    """Whether spans and metrics are being emitted: the package is installed, emission is
+    on, and a tracer or meter provider is configured (here or globally)."""
+    return _enabled and _has_provider()
+
+
+def _has_provider() -> bool:
+    if _providers.get("tracer") is not None or _providers.get("meter") is not None:
+        return True
+    get_tracer_provider, get_meter_provider, proxies = _global_providers()
+    # Until an SDK sets one, the global providers are the API's proxies, which report nothing.
+    return not isinstance(get_tracer_provider(), proxies[0]) or not isinstance(
+        get_meter_provider(), proxies[1]
+    )
+
+
+@functools.cache
+def _global_providers() -> tuple[Callable[[], Any], Callable[[], Any], tuple[type, type]]:
+    from opentelemetry import metrics, trace
+    from opentelemetry.metrics._internal import _ProxyMeterProvider
+
+    proxies = (trace.ProxyTracerProvider, _ProxyMeterProvider)
+    return trace.get_tracer_provider, metrics.get_meter_provider, proxies
 
 
 def set_enabled(enabled: bool) -> None:
@@ -106,7 +129,7 @@ _NOTHING: contextlib.nullcontext[None] = contextlib.nullcontext()
 
 def span(name: str, attributes: Attributes | None = None) -> AbstractContextManager[Any]:
     """A span around the block (nothing when telemetry is off); errors mark it failed."""
-    if not _enabled:
+    if not is_enabled():
         return _NOTHING
     return cast(
         AbstractContextManager[Any],
@@ -116,7 +139,7 @@ def span(name: str, attributes: Attributes | None = None) -> AbstractContextMana
 
 def annotate(attributes: Attributes) -> None:
     """Add attributes to the current span (nothing when telemetry is off)."""
-    if _enabled:
+    if is_enabled():
         from opentelemetry import trace
 
         trace.get_current_span().set_attributes(attributes)
@@ -145,7 +168,7 @@ def traced(
 
         @functools.wraps(function)
         async def inner(*args: P.args, **kwargs: P.kwargs) -> R:
-            if not _enabled:
+            if not is_enabled():
                 return await function(*args, **kwargs)
             with _tracer().start_as_current_span(name) as current:
                 result = await function(*args, **kwargs)
@@ -162,7 +185,7 @@ def store_span(
     operation: str, store: object, session_id: str, attributes: Attributes | None = None
 ) -> AbstractAsyncContextManager[Any]:
     """A ``store.<operation>`` span and a duration measurement for one store call."""
-    if not _enabled:
+    if not is_enabled():
         return _NOTHING
     return _store_span(operation, store, session_id, attributes)
 
@@ -192,7 +215,7 @@ async def _store_span(
 
 def record_store_operation(kind: str, operation: str, seconds: float, outcome: str) -> None:
     """Count one store operation's duration."""
-    if _enabled:
+    if is_enabled():
         _instruments()["store"].record(
             seconds,
             {
@@ -205,7 +228,7 @@ def record_store_operation(kind: str, operation: str, seconds: float, outcome: s
 
 def record_usage(usage: TokenUsage) -> None:
     """Count an event's tokens and cost by model, and put them on the current span."""
-    if not _enabled:
+    if not is_enabled():
         return
     model = usage.model or "unknown"
     instruments = _instruments()
@@ -230,5 +253,5 @@ def record_usage(usage: TokenUsage) -> None:
 
 def record_tool_call(tool: str, outcome: str) -> None:
     """Count one tool call by its outcome (``success``, ``error`` or ``cached``)."""
-    if _enabled:
+    if is_enabled():
         _instruments()["tools"].add(1, {"gen_ai.tool.name": tool, "llm_sessions.outcome": outcome})

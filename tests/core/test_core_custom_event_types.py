@@ -159,3 +159,13 @@ async def test_stats_count_events_by_type_including_custom_ones() -> None:
     stats = await sm.get_stats()
     assert stats["events_by_type"] == {"message": 2, "retrieval": 1}
     assert stats["total_events"] == 3
+
+
+def test_events_built_by_validation_are_checked_like_constructed_ones() -> None:
+    # model_validate does not go through SessionEvent.__init__: the validator checks the type.
+    assert SessionEvent.model_validate({"message": "m", "type": "tool_call"}).type is (
+        EventType.TOOL_CALL
+    )
+    assert SessionEvent.model_validate({"message": "m", "type": "retrieval"}).type == "retrieval"
+    with pytest.raises(ValueError, match="'tool_call' spelled differently"):
+        SessionEvent.model_validate({"message": "m", "type": "Tool-Call"})

@@ -245,3 +245,21 @@ def test_without_opentelemetry_nothing_is_wrapped_or_imported() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["2 False False", "[]"]
+
+
+async def test_spans_cost_nothing_until_a_provider_is_configured() -> None:
+    # With the API installed but no SDK configured, OpenTelemetry's spans would go nowhere.
+    assert telemetry.is_enabled() is False
+    assert telemetry.span("x") is telemetry.span("y")
+    exported = Exported()
+    telemetry.configure(tracer_provider=exported.tracer_provider)
+    try:
+        assert telemetry.is_enabled() is True
+        await SessionManager().user_says("hello")
+        assert [span.name for span in exported.named("llm_sessions.user_says")] == [
+            "llm_sessions.user_says"
+        ]
+    finally:
+        telemetry.configure()
+        exported.tracer_provider.shutdown()
+    assert telemetry.is_enabled() is False

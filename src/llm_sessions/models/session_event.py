@@ -53,6 +53,12 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
             data["type"] = parse_event_type(data["type"])
         super().__init__(**data)
 
+    # Validation (model_validate, and every event of a loaded log) builds events without calling
+    # the __init__ above, as for a model without one: a custom __init__ would be called once per
+    # event with the context dropped, so stored events would be checked in full again. The
+    # ``_check`` validator checks the type of events built that way.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     def __setattr__(self, name: str, value: Any) -> None:
         # Checked here, before the assignment: the model validator runs only after pydantic has
         # stored the new value, which would leave a rejected value in place.
@@ -75,6 +81,7 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
         ensure_json_value(self.message, "event.message")
         ensure_json_value(self.metadata, "event.metadata")
         data["timestamp"] = as_utc(self.timestamp)
+        data["type"] = parse_event_type(self.type)
         # Older code links a tool call to its reply through metadata["parent_event_id"].
         linked = self.metadata.get("parent_event_id")
         if self.parent_event_id is None and isinstance(linked, str):
