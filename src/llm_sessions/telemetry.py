@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
@@ -65,20 +66,28 @@ def is_enabled() -> bool:
 def _has_provider() -> bool:
     if _providers.get("tracer") is not None or _providers.get("meter") is not None:
         return True
-    get_tracer_provider, get_meter_provider, proxies = _global_providers()
+    trace, metrics_state, from_environment = _global_state()
     # Until an SDK sets one, the global providers are the API's proxies, which report nothing.
-    return not isinstance(get_tracer_provider(), proxies[0]) or not isinstance(
-        get_meter_provider(), proxies[1]
+    # The API's own getters look the environment up on every call until then (a tenth of an
+    # append): its globals are read instead, and a version without them counts as set.
+    return (
+        from_environment
+        or getattr(trace, "_TRACER_PROVIDER", trace) is not None
+        or getattr(metrics_state, "_METER_PROVIDER", metrics_state) is not None
     )
 
 
 @functools.cache
-def _global_providers() -> tuple[Callable[[], Any], Callable[[], Any], tuple[type, type]]:
-    from opentelemetry import metrics, trace
-    from opentelemetry.metrics._internal import _ProxyMeterProvider
+def _global_state() -> tuple[Any, Any, bool]:
+    from opentelemetry import environment_variables as names
+    from opentelemetry import trace
+    from opentelemetry.metrics import _internal as metrics_state
 
-    proxies = (trace.ProxyTracerProvider, _ProxyMeterProvider)
-    return trace.get_tracer_provider, metrics.get_meter_provider, proxies
+    from_environment = any(
+        name in os.environ
+        for name in (names.OTEL_PYTHON_TRACER_PROVIDER, names.OTEL_PYTHON_METER_PROVIDER)
+    )
+    return trace, metrics_state, from_environment
 
 
 def set_enabled(enabled: bool) -> None:

@@ -263,3 +263,19 @@ async def test_spans_cost_nothing_until_a_provider_is_configured() -> None:
         telemetry.configure()
         exported.tracer_provider.shutdown()
     assert telemetry.is_enabled() is False
+
+
+def test_a_global_provider_set_later_turns_spans_on() -> None:
+    # In a child process: OpenTelemetry's global provider can be set once per process.
+    script = (
+        "from opentelemetry import trace\n"
+        "from opentelemetry.sdk.trace import TracerProvider\n"
+        "from llm_sessions import telemetry\n"
+        "before = telemetry.is_enabled()\n"
+        "trace.set_tracer_provider(TracerProvider())\n"
+        "print(before, telemetry.is_enabled())\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.split() == ["False", "True"]
