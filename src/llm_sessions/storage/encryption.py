@@ -40,6 +40,7 @@ __all__ = [
 
 ENCRYPTION_KEY_ENV_VAR = "LLM_SESSIONS_ENCRYPTION_KEY"
 _EVENT_MARK = '","enc":"'
+_EVENT_MARK_BYTES = _EVENT_MARK.encode()
 _VALUE_MARK = "~enc~"
 _NONCE_BYTES = 12
 
@@ -122,12 +123,17 @@ class RecordCipher:
         return replace(
             stored,
             header=replace(stored.header, state=state),
-            events=[self.open_row(row, stored.location) for row in stored.events],
+            events=self._open_rows(stored.events, stored.location),
         )
 
     def open_page(self, page: StoredPage) -> StoredPage:
         """The page with its events opened."""
-        return replace(page, events=[self.open_row(row, page.location) for row in page.events])
+        return replace(page, events=self._open_rows(page.events, page.location))
+
+    def _open_rows(self, rows: Sequence[str | bytes], location: str) -> list[str | bytes]:
+        # Only a row that holds the mark can be sealed: the others are left as they are
+        # (bytes stay bytes), without a call per row.
+        return [self.open_row(row, location) if _may_be_sealed(row) else row for row in rows]
 
     def open_row(self, row: str | bytes, location: str) -> str | bytes:
         """An event row as JSON text: opened if sealed, unchanged if not."""
@@ -181,6 +187,12 @@ class RecordCipher:
             raise EncryptionKeyError(
                 f"{what} does not decrypt with key id {kid}: it was altered or is not ours"
             ) from exc
+
+
+def _may_be_sealed(row: str | bytes) -> bool:
+    if isinstance(row, bytes):
+        return _EVENT_MARK_BYTES in row
+    return _EVENT_MARK in row
 
 
 def cipher_for(encryption_key: KeyInput | Sequence[KeyInput] | None) -> RecordCipher:

@@ -135,9 +135,7 @@ def decode_rows(
     try:
         # One validation call for the whole log is several times faster than one per row.
         with _collector_paused():
-            decoded = adapter.validate_json(
-                "[" + ",".join(_as_text(row) for row in rows) + "]", context=STORED_DATA
-            )
+            decoded = adapter.validate_json(_joined(rows), context=STORED_DATA)
         if len(decoded) == len(rows):  # else an empty row vanished or one row held two
             return decoded
     except (ValidationError, ValueError):
@@ -155,6 +153,13 @@ def decode_rows(
             )
             events.append(None)
     return events
+
+
+def _joined(rows: Sequence[str | bytes]) -> str | bytes:
+    """The rows as one JSON array; rows read as bytes (Redis) are joined without decoding."""
+    if all(isinstance(row, bytes) for row in rows):
+        return b"[" + b",".join(rows) + b"]"  # type: ignore[arg-type]
+    return "[" + ",".join(_as_text(row) for row in rows) + "]"
 
 
 SEALED_MARK = '","enc":"'
@@ -219,12 +224,13 @@ def build_session(
     left as it is); an unreadable header raises ``CorruptSessionData``.
     """
     session = header_session(session_class, session_id, stored)
-    events = decode_events(session_class, stored.events, stored.location)
-    install_events(session, events)
-    session.rebuild_token_summary()
+    with _collector_paused():  # the events and their totals: many objects, no cycles
+        events = decode_events(session_class, stored.events, stored.location)
+        install_events(session, events)
+        session.rebuild_token_summary()
+        session.watch_events(events)
     session._sync = SyncState(store_token, len(events), snapshot_of(session), stored=True)
     session._sync.read_through = last_row_id(stored.events)
-    session.watch_events(events)
     return session
 
 
