@@ -308,6 +308,9 @@ async def test_the_event_pages_carry_the_tree_and_each_event(
     after = (await browser.get(url, params={"after": ids[-3]})).json()
     assert [node["id"] for node in after["nodes"]] == ids[-2:] and not after["has_more"]
     unknown = await browser.get(url, params={"before": "no-such-event"})
+    assert unknown.status_code == 422 and unknown.json()["error"]["param"] == "before"
+    assert "before='no-such-event' is not an event" in unknown.json()["error"]["message"]
+    unknown = await browser.get(url, params={"after": "no-such-event"})
     assert unknown.status_code == 422 and unknown.json()["error"]["param"] == "after"
 
 

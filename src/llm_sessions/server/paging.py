@@ -22,11 +22,12 @@ async def read_page(
     limit: int,
     order: Order,
     what: str = "session",
+    cursor_name: str = "after",
 ) -> tuple[list[SessionEvent[Any]], bool]:
     """Up to ``limit`` events after the event ``after`` in ``order``, and whether more follow.
 
-    404 names ``what`` when the session is absent; 422 names ``after`` when it is not an event of
-    the session.
+    404 names ``what`` when the session is absent; 422 names the cursor (``cursor_name``: the
+    query parameter it came from) when it is not an event of the session.
     """
     newest_first = order == "desc"
     # Walking back from the newest event, "after" in list order is "before" in store order.
@@ -39,8 +40,8 @@ async def read_page(
             newest_first=newest_first,
         )
     except InvalidInputError as exc:
-        message = f"after={after!r} is not an event of this {what}"
-        raise ApiError(422, "invalid_value", message, "after") from exc
+        message = f"{cursor_name}={after!r} is not an event of this {what}"
+        raise ApiError(422, "invalid_value", message, cursor_name) from exc
     if events is None:
         raise not_found(what, session_id)
     return events[:limit], len(events) > limit

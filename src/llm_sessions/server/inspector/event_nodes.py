@@ -42,7 +42,7 @@ async def event_page(
         events, has_more = await read_page(store, session_id, after=after, limit=limit, order="asc")
     else:
         newest_first, has_more = await read_page(
-            store, session_id, after=before, limit=limit, order="desc"
+            store, session_id, after=before, limit=limit, order="desc", cursor_name="before"
         )
         events = newest_first[::-1]
     return {
