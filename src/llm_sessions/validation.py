@@ -147,7 +147,7 @@ def _check_json(value: Any, depth: int) -> None:
         if not math.isfinite(value):
             raise _Rejected(value, "NaN and infinity are not JSON numbers")
         return
-    if isinstance(value, dict | list | tuple) and depth <= 0:
+    if isinstance(value, (dict, list, tuple)) and depth <= 0:
         raise _Rejected(
             f"<{type(value).__name__}>", f"nested too deep; the limit is {MAX_JSON_DEPTH} levels"
         )
@@ -163,7 +163,7 @@ def _check_json(value: Any, depth: int) -> None:
                 bad.trail.append(f"[{key!r}]")
                 raise
         return
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             try:
                 _check_json(item, depth - 1)

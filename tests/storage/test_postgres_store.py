@@ -8,14 +8,20 @@ import logging
 import re
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
-from llm_sessions.exceptions import CorruptSessionData, InvalidInputError, StorageError
+from llm_sessions.exceptions import (
+    CorruptSessionData,
+    InvalidInputError,
+    SessionAlreadyExists,
+    SessionNotFound,
+    StorageError,
+)
 from llm_sessions.models import Session, SessionEvent, SessionRun
 from llm_sessions.storage import open_store, supported_schemes
 from llm_sessions.storage.providers.postgres import SCHEMA_VERSION, PostgresSessionStore
@@ -339,3 +345,88 @@ async def test_a_missing_driver_says_which_extra_to_install(
     with pytest.raises(ImportError, match=re.escape('pip install "llm-sessions[postgres]"')):
         await store.get("x")
     await store.close()
+
+
+async def commit_while_waited_for(
+    holder: asyncpg.Connection, statement: str, args: tuple[Any, ...], write: Awaitable[Any]
+) -> asyncio.Task[Any]:
+    """Run ``statement`` in an open transaction of ``holder``, start ``write``, and commit once
+    ``write`` waits for a lock that transaction holds; returns ``write``'s task.
+
+    The steps of the race are ordered by the server's lock table, not by sleeping."""
+    waiting = (
+        "SELECT EXISTS (SELECT FROM pg_stat_activity"
+        " WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid)))"
+    )
+    async with holder.transaction():
+        await holder.execute(statement, *args)
+        task = asyncio.ensure_future(write)
+        while True:
+            if task.done() or await holder.fetchval(waiting):
+                break
+            await asyncio.sleep(0.01)
+        assert not task.done()  # it got as far as the lock, and no further
+    return task
+
+
+async def test_a_delete_that_commits_while_a_save_waits_is_final(
+    store: PostgresSessionStore, sql: asyncpg.Connection, schema: str
+) -> None:
+    session: Session[Any] = Session()
+    await store.save(session)
+    await session.add_event_and_save(SessionEvent(message="a"))
+
+    # The stale writer has seen the session; the delete commits while the writer waits.
+    late = await commit_while_waited_for(
+        sql,
+        f'DELETE FROM "{schema}".sessions WHERE id = $1',
+        (session.id,),
+        session.add_event_and_save(SessionEvent(message="late")),
+    )
+
+    with pytest.raises(SessionNotFound):
+        await late
+    assert await reload(store, session.id) is None
+    assert await sql.fetchval(f'SELECT count(*) FROM "{schema}".events') == 0
+
+
+async def test_a_new_session_saved_while_another_creates_its_id_is_refused(
+    store: PostgresSessionStore, sql: asyncpg.Connection, schema: str
+) -> None:
+    await store.save(Session(id="first"))  # creates the tables
+
+    second = await commit_while_waited_for(
+        sql,
+        f'INSERT INTO "{schema}".sessions (id, created_at, updated_at) VALUES ($1, now(), now())',
+        ("taken",),
+        store.save(Session(id="taken")),
+    )
+
+    with pytest.raises(SessionAlreadyExists):
+        await second
+    loaded = await reload(store, "taken")
+    assert loaded is not None and loaded.events == []
+
+
+async def test_a_version_1_schema_is_upgraded_in_place(
+    store: PostgresSessionStore, postgres_url: str, sql: asyncpg.Connection, schema: str
+) -> None:
+    session: Session[Any] = Session(id="kept")
+    await store.save(session)
+    await session.add_event_and_save(SessionEvent(message="before"))
+    q = f'"{schema}"'
+    await sql.execute(
+        f"DROP TABLE {q}.quarantine; DROP FUNCTION {q}.write_batch;"
+        f" UPDATE {q}.schema_version SET version = 1"
+    )
+
+    async with PostgresSessionStore(postgres_url, schema=schema) as upgraded:
+        loaded = await upgraded.get("kept")
+        assert loaded is not None
+        await loaded.add_event_and_save(SessionEvent(message="after"))
+
+    assert await sql.fetchval(f"SELECT version FROM {q}.schema_version") == SCHEMA_VERSION == 2
+    assert await sql.fetchval(f"SELECT count(*) FROM {q}.quarantine") == 0
+    reloaded = await reload(store, "kept")
+    assert reloaded is not None
+    assert [e.message for e in reloaded.events] == ["before", "after"]

@@ -93,7 +93,7 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
         # In-place edits of the message and metadata are checked and mark this event edited.
         data = self.__dict__
         message = data["message"]
-        if isinstance(message, dict | list):
+        if isinstance(message, (dict, list)):
             data["message"] = track(message, self, "event.message")
         data["metadata"] = track(data["metadata"], self, "event.metadata")
 

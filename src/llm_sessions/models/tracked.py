@@ -32,10 +32,6 @@ class _Tracked:
     _room: int
     _strict_keys: bool
 
-    def _setup(self, owner: ChangeOwner | None, field: str, room: int, strict: bool) -> None:
-        # The slots are declared by the concrete classes (a list or dict base allows no others).
-        self._owner, self._field, self._room, self._strict_keys = owner, field, room, strict  # type: ignore[misc]
-
     def _checked(self, value: Any, label: str) -> Any:
         ensure_json_value(value, f"{self._field}{label}", max_depth=self._room)
         return track(value, self._owner, self._field, self._room)
@@ -164,6 +160,9 @@ class TrackedList(_Tracked, list[Any]):
         self._changed()
 
 
+_CONTAINERS = (dict, list)
+
+
 def track(
     value: Any,
     owner: ChangeOwner | None,
@@ -177,18 +176,22 @@ def track(
     ``value`` must already be a checked JSON value; ``room`` is how many levels of nesting it
     may still hold, and ``strict_keys`` applies the stored-key rules to its own keys.
     """
+    # Tuples, not ``dict | list``: isinstance with a tuple is the cheaper test, and this runs
+    # for every event built.
     if isinstance(value, dict):
         tracked_dict = TrackedDict(value)
-        tracked_dict._setup(owner, field, room - 1, strict_keys)
+        tracked_dict._owner, tracked_dict._field = owner, field
+        tracked_dict._room, tracked_dict._strict_keys = room - 1, strict_keys
         for key, item in value.items():  # most dicts are flat: nothing to replace
-            if isinstance(item, dict | list):
+            if isinstance(item, _CONTAINERS):
                 dict.__setitem__(tracked_dict, key, track(item, owner, field, room - 1))
         return tracked_dict
     if isinstance(value, list):
-        tracked_list = TrackedList(
-            track(item, owner, field, room - 1) if isinstance(item, dict | list) else item
-            for item in value
-        )
-        tracked_list._setup(owner, field, room - 1, False)
+        tracked_list = TrackedList(value)
+        tracked_list._owner, tracked_list._field = owner, field
+        tracked_list._room, tracked_list._strict_keys = room - 1, False
+        for index, item in enumerate(value):
+            if isinstance(item, _CONTAINERS):
+                list.__setitem__(tracked_list, index, track(item, owner, field, room - 1))
         return tracked_list
     return value

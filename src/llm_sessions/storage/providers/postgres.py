@@ -47,10 +47,8 @@ from .postgres_schema import (
     SCHEMA_VERSION,
     TABLES,
     WRITE,
-    WRITE_EXISTING,
-    WRITE_NEW,
-    create_v1,
     installed_version,
+    migrate,
     stored_header,
     write_args,
 )
@@ -180,11 +178,7 @@ class PostgresSessionStore(EventLogStore):
         self._server_error: type[BaseException] = Exception
         q = f'"{self.schema}"'
         self._sql_read = READ.format(s=q)
-        self._sql_writes = {
-            None: WRITE.format(s=q),
-            True: WRITE_EXISTING.format(s=q),
-            False: WRITE_NEW.format(s=q),
-        }
+        self._sql_write = WRITE.format(s=q)
         self._sql_removals = READ_REMOVALS.format(s=q, live=LIVE)
         self._sql_pages = {
             newest: READ_PAGE.format(s=q, live=LIVE, order="DESC" if newest else "ASC")
@@ -245,7 +239,8 @@ class PostgresSessionStore(EventLogStore):
         Works on a schema of any version; a later use of the store creates the tables again.
         """
         if self.schema == "public":
-            names = ", ".join(f"public.{table}" for table in (*TABLES, "schema_version"))
+            tables = (*TABLES, "quarantine", "schema_version")
+            names = ", ".join(f"public.{table}" for table in tables)
             sql = (
                 f"DROP TABLE IF EXISTS {names} CASCADE; DROP FUNCTION IF EXISTS public.write_batch"
             )
@@ -333,11 +328,11 @@ class PostgresSessionStore(EventLogStore):
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # refuse a forged id as every other store does
         args = write_args(batch, self._ttl)
-        sql = self._sql_writes[batch.must_exist]
-        status = await self._run("write", batch.session_id, lambda c: c.execute(sql, *args))
-        if status == "SELECT 0" and batch.must_exist:
+        sql = self._sql_write
+        outcome = await self._run("write", batch.session_id, lambda c: c.fetchval(sql, *args))
+        if outcome == 0:
             raise SessionNotFound(batch.session_id)  # deleted by another writer: stays deleted
-        if status == "SELECT 0":
+        if outcome == -1:
             raise SessionAlreadyExists(batch.session_id)  # a new object over a stored one
 
     # -- connections and the schema -----------------------------------------------------------
@@ -403,8 +398,8 @@ class PostgresSessionStore(EventLogStore):
                         f"version {version}, newer than the {SCHEMA_VERSION} this version of "
                         "llm_sessions supports; upgrade llm-sessions or use another schema"
                     )
-                if version == 0:
-                    await create_v1(connection, self.schema)
+                if version < SCHEMA_VERSION:
+                    await migrate(connection, self.schema, version)
 
     def _location(self, session_id: str) -> str:
         return f'{_redact(self.dsn)} "{self.schema}".events session_id={session_id!r}'

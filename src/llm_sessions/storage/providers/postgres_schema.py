@@ -8,6 +8,11 @@ All tables live in one schema (``llm_sessions`` unless told otherwise)::
     runs            (session_id, run_id) -> run JSON, ordered by first insertion
     state/properties (session_id, key) -> value JSON
     events          identity seq (the log order), session_id, event_id (unique per session), body
+    quarantine      rows ``vacuum()`` moved aside: source table, the row as JSON, reason, time
+
+Versions: 1 created the tables and the first ``write_batch``; 2 added ``quarantine`` (which a
+version-1 ``vacuum()`` created on demand) and a ``write_batch`` that locks the session's row
+before checking whether the session exists, so that the check and the write are atomic.
 
 Values are stored as ``json`` (the text exactly as written, validated), not ``jsonb``. ``{s}`` in
 the statements stands for the quoted schema name.
@@ -26,10 +31,11 @@ from ..sync import WriteBatch
 
 logger = logging.getLogger("llm_sessions.storage")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The table layout this version of llm_sessions writes and reads."""
 
 TABLES = ("events", "state", "properties", "runs", "tasks", "children", "sessions")
+"""The tables that hold sessions, each referencing ``sessions`` before it."""
 
 _CREATE_V1 = """
 CREATE TABLE {s}.sessions (
@@ -80,6 +86,21 @@ CREATE TABLE {s}.events (
 );
 CREATE INDEX events_log ON {s}.events (session_id, seq);
 
+"""
+
+_UPGRADE_V2 = """
+DROP FUNCTION IF EXISTS {s}.write_batch(
+    text, timestamptz, timestamptz, text, float8, text[], text[], text[], text[], text[], text[],
+    text[], text[], text[], text[], text[], text[], text[], text[], text[], text[], text[], boolean
+);
+CREATE TABLE IF NOT EXISTS {s}.quarantine (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    session_id text NOT NULL,
+    source text NOT NULL,
+    row json NOT NULL,
+    reason text NOT NULL,
+    moved_at timestamptz NOT NULL DEFAULT now()
+);
 CREATE FUNCTION {s}.write_batch(
     p_id text, p_created timestamptz, p_updated timestamptz, p_parent text, p_ttl float8,
     p_children_add text[], p_children_del text[], p_tasks_add text[], p_tasks_del text[],
@@ -87,18 +108,43 @@ CREATE FUNCTION {s}.write_batch(
     p_state_keys text[], p_state_values text[], p_state_del text[],
     p_prop_keys text[], p_prop_values text[], p_props_del text[],
     p_event_ids text[], p_event_bodies text[], p_edit_ids text[], p_edit_bodies text[],
-    p_parent_changed boolean
-) RETURNS void LANGUAGE plpgsql AS $$
+    p_parent_changed boolean, p_must_exist boolean
+) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_live boolean;  -- NULL: no row; false: an expired row
 BEGIN
-    -- An expired session is gone: a save after expiry starts it afresh.
-    DELETE FROM {s}.sessions WHERE id = p_id AND expires_at <= now();
-    -- Upserting the row locks it until commit: writers to one session queue here.
-    INSERT INTO {s}.sessions AS s (id, parent_id, created_at, updated_at, expires_at)
-    VALUES (p_id, p_parent, p_created, p_updated, now() + p_ttl * interval '1 second')
-    ON CONFLICT (id) DO UPDATE SET
-        parent_id = CASE WHEN p_parent_changed THEN excluded.parent_id ELSE s.parent_id END,
-        updated_at = excluded.updated_at,
-        expires_at = COALESCE(excluded.expires_at, s.expires_at);
+    -- Lock the session's row before deciding anything: a delete that has not committed yet
+    -- makes this wait and then find no row, and a later delete waits for this transaction.
+    -- So the check and the write are one step, and a stale writer cannot recreate a session
+    -- a delete has removed.
+    SELECT s.expires_at IS NULL OR s.expires_at > now() INTO v_live
+    FROM {s}.sessions AS s WHERE s.id = p_id FOR UPDATE;
+    IF p_must_exist AND v_live IS NOT TRUE THEN
+        RETURN 0;  -- deleted or expired since this writer saw it: it stays gone
+    END IF;
+    IF NOT p_must_exist AND v_live THEN
+        RETURN -1;  -- a new session object over a stored one
+    END IF;
+    IF NOT v_live THEN
+        DELETE FROM {s}.sessions WHERE id = p_id;  -- expired: a save starts it afresh
+    END IF;
+    IF v_live IS NOT TRUE THEN
+        -- DO NOTHING waits for a concurrent creator of this id and then sees its row.
+        INSERT INTO {s}.sessions (id, parent_id, created_at, updated_at, expires_at)
+        VALUES (p_id, p_parent, p_created, p_updated, now() + p_ttl * interval '1 second')
+        ON CONFLICT (id) DO NOTHING;
+        v_live := NOT FOUND;  -- another writer created the session since the check above
+        IF v_live AND NOT p_must_exist THEN
+            RETURN -1;
+        END IF;
+    END IF;
+    IF v_live THEN  -- also a retry of a write whose outcome was unknown: merge into the row
+        UPDATE {s}.sessions SET
+            parent_id = CASE WHEN p_parent_changed THEN p_parent ELSE parent_id END,
+            updated_at = p_updated,
+            expires_at = COALESCE(now() + p_ttl * interval '1 second', expires_at)
+        WHERE id = p_id;
+    END IF;
     IF cardinality(p_children_add) > 0 THEN
         INSERT INTO {s}.children (session_id, child_id)
         SELECT p_id, c.id FROM unnest(p_children_add) WITH ORDINALITY AS c(id, n) ORDER BY c.n
@@ -151,6 +197,7 @@ BEGIN
         FROM unnest(p_edit_ids, p_edit_bodies) AS u(id, body)
         WHERE e.session_id = p_id AND e.event_id = u.id;
     END IF;
+    RETURN 1;
 END
 $$;
 """
@@ -220,16 +267,9 @@ UNION ALL
  ORDER BY e.seq {order} LIMIT $4)
 """
 
-WRITE = "SELECT {s}.write_batch(" + ", ".join(f"${n}" for n in range(1, 24)) + ")"
-WRITE_EXISTING = (
-    WRITE + " FROM {s}.sessions WHERE id = $1 AND (expires_at IS NULL OR expires_at > now())"
-)
-"""``WRITE`` for a writer that saved or loaded the session before: no row if it is gone."""
-WRITE_NEW = (
-    WRITE + " WHERE NOT EXISTS (SELECT FROM {s}.sessions"
-    " WHERE id = $1 AND (expires_at IS NULL OR expires_at > now()))"
-)
-"""``WRITE`` for a new session: no row if the id is taken."""
+WRITE = "SELECT {s}.write_batch(" + ", ".join(f"${n}" for n in range(1, 25)) + ")"
+"""One save: 1 when written, 0 if the session had to exist and is gone, -1 if it had to be new
+and the id is taken."""
 
 
 async def installed_version(connection: Any, schema: str) -> int:
@@ -248,15 +288,20 @@ async def installed_version(connection: Any, schema: str) -> int:
     return int(version or 0)
 
 
-async def create_v1(connection: Any, schema: str) -> None:
-    """Create ``schema`` (if missing), the tables and ``write_batch`` of this layout version."""
+async def migrate(connection: Any, schema: str, version: int) -> None:
+    """Bring ``schema`` from layout ``version`` (0: nothing there) to ``SCHEMA_VERSION``.
+
+    Runs in the caller's transaction, under its lock: each step is applied once.
+    """
     q = f'"{schema}"'
-    await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
-    await connection.execute(_CREATE_V1.format(s=q))
-    await connection.execute(f"CREATE TABLE {q}.schema_version (version integer NOT NULL)")
-    await connection.execute(
-        f"INSERT INTO {q}.schema_version (version) VALUES ($1)", SCHEMA_VERSION
-    )
+    if version < 1:
+        await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
+        await connection.execute(_CREATE_V1.format(s=q))
+        await connection.execute(f"CREATE TABLE {q}.schema_version (version integer NOT NULL)")
+        await connection.execute(f"INSERT INTO {q}.schema_version (version) VALUES (1)")
+    if version < 2:
+        await connection.execute(_UPGRADE_V2.format(s=q))
+    await connection.execute(f"UPDATE {q}.schema_version SET version = $1", SCHEMA_VERSION)
 
 
 def write_args(batch: WriteBatch, ttl: float | None) -> tuple[Any, ...]:
@@ -286,6 +331,7 @@ def write_args(batch: WriteBatch, ttl: float | None) -> tuple[Any, ...]:
         [event_id for event_id, _ in batch.updated],
         [body for _, body in batch.updated],
         header.parent_changed,
+        batch.must_exist,
     )
 
 

@@ -1,7 +1,7 @@
 """``PostgresSessionStore.vacuum()``: unreadable rows moved into a ``quarantine`` table.
 
-The table lives in the store's schema and is created by the first vacuum that needs it; the
-store never reads it, so it is outside the versioned tables. Each row keeps where it came from
+The table is part of the store's versioned schema (``postgres_schema``); the store never reads
+it. Each row keeps where it came from
 (``source``: the table), the row itself as JSON, the reason and the time. A session whose
 header cannot be read moves as a whole (every table's rows); from a readable session only the
 event rows that are not one readable event move. One transaction per session.
@@ -15,15 +15,6 @@ from .postgres_schema import TABLES
 
 __all__ = ["move_events", "move_session"]
 
-_QUARANTINE = """CREATE TABLE IF NOT EXISTS {s}.quarantine (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    session_id text NOT NULL,
-    source text NOT NULL,
-    row json NOT NULL,
-    reason text NOT NULL,
-    moved_at timestamptz NOT NULL DEFAULT now()
-)"""
-
 _COPY = (
     "INSERT INTO {s}.quarantine (session_id, source, row, reason)"
     " SELECT $1, '{table}', row_to_json(t), $2 FROM {s}.{table} t WHERE {where}"
@@ -33,7 +24,6 @@ _COPY = (
 async def move_session(connection: Any, schema: str, session_id: str, reason: str) -> None:
     """Move every row of the session into the quarantine table."""
     async with connection.transaction():
-        await connection.execute(_QUARANTINE.format(s=schema))
         for table in TABLES:
             column = "id" if table == "sessions" else "session_id"
             copy = _COPY.format(s=schema, table=table, where=f"{column} = $1")
@@ -48,7 +38,6 @@ async def move_session(connection: Any, schema: str, session_id: str, reason: st
 async def move_events(connection: Any, schema: str, session_id: str, seqs: list[int]) -> None:
     """Move these event rows (by ``seq``) into the quarantine table."""
     async with connection.transaction():
-        await connection.execute(_QUARANTINE.format(s=schema))
         where = "session_id = $1 AND seq = ANY($3::bigint[])"
         copy = _COPY.format(s=schema, table="events", where=where)
         await connection.execute(copy, session_id, "unreadable event", seqs)

@@ -1,0 +1,140 @@
+"""What checking and tracking in-place edits costs the append path.
+
+The same workload runs against this checkout's ``src`` and against the source of a baseline
+revision (by default the commit before the tracked containers were added), each in its own
+interpreter, alternating round by round so that both see the same machine load. A round
+creates a session and appends ``--events`` events one at a time with ``add_event_and_save``,
+each carrying a message and a small metadata dict (the values the containers check and wrap);
+its figure is the mean time per append. The table shows the median over ``--rounds`` rounds and
+the ratio current / baseline.
+
+    python benchmarks/bench_append_tracking.py --stores memory,sqlite --events 2000 --rounds 7
+
+Target: the ratio under 1.10 on every store. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+TRACKING_MODULE = "src/llm_sessions/models/tracked.py"
+
+
+def default_baseline() -> str:
+    """The commit before the one that added the tracked containers."""
+    added = subprocess.run(
+        ["git", "log", "--diff-filter=A", "--format=%H", "--", TRACKING_MODULE],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if not added:
+        raise SystemExit(f"no commit adds {TRACKING_MODULE}: pass --baseline")
+    return f"{added[-1]}^"
+
+
+def export_source(revision: str, target: Path) -> Path:
+    """Unpack ``src`` of ``revision`` into ``target``; returns the directory to import from."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision, "src"], cwd=REPO, capture_output=True
+    )
+    if archive.returncode != 0:
+        raise SystemExit(archive.stderr.decode())
+    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
+        tar.extractall(target, filter="data")
+    return target / "src"
+
+
+async def append_round(store_name: str, events: int, workdir: str) -> float:
+    """Seconds per ``add_event_and_save`` over ``events`` appends to one new session."""
+    from llm_sessions.models import Session, SessionEvent
+    from llm_sessions.storage import open_store
+
+    url = {
+        "memory": "memory://",
+        "file": f"file://{workdir}/files",
+        "sqlite": f"sqlite:///{workdir}/sessions.db",
+    }[store_name]
+    store = open_store(url)
+    session: Session[Any] = await Session.create(store=store)
+    start = time.perf_counter()
+    for n in range(events):
+        event: SessionEvent[Any] = SessionEvent(
+            message={"role": "user", "content": f"message {n} " + "x" * 200},
+            metadata={"turn": n, "tags": ["a", "b"], "source": {"kind": "bench", "n": n}},
+        )
+        await session.add_event_and_save(event)
+    elapsed = time.perf_counter() - start
+    await store.close()
+    return elapsed / events
+
+
+def run_worker(source: Path, store_name: str, events: int) -> float:
+    """One round in a fresh interpreter importing llm_sessions from ``source``."""
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    command = [sys.executable, __file__, "--worker", store_name, "--events", str(events)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    result = json.loads(out)
+    if not result["module"].startswith(str(source)):
+        raise SystemExit(f"worker imported {result['module']}, not from {source}")
+    return float(result["seconds"])
+
+
+def worker(store_name: str, events: int) -> None:
+    import llm_sessions
+
+    with tempfile.TemporaryDirectory() as workdir:
+        seconds = asyncio.run(append_round(store_name, events, workdir))
+    print(json.dumps({"seconds": seconds, "module": llm_sessions.__file__}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stores", default="memory,sqlite", help="of memory, file, sqlite")
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--baseline", help="a git revision (default: before tracked containers)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.events)
+        return
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _common import machine, table
+
+    baseline = args.baseline or default_baseline()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = {
+            "baseline": export_source(baseline, Path(tmp) / "baseline"),
+            "current": REPO / "src",
+        }
+        for store_name in args.stores.split(","):
+            samples: dict[str, list[float]] = {name: [] for name in sources}
+            for _ in range(args.rounds):
+                for name, source in sources.items():
+                    samples[name].append(run_worker(source, store_name, args.events))
+            base, current = (statistics.median(samples[n]) * 1e6 for n in sources)
+            rows.append((store_name, round(base, 1), round(current, 1), round(current / base, 3)))
+    print(machine())
+    print(f"baseline {baseline}; {args.events} appends per round, median of {args.rounds}")
+    print(table("append path", ["store", "baseline µs", "current µs", "ratio"], rows))
+
+
+if __name__ == "__main__":
+    main()
