@@ -44,9 +44,9 @@ BAD_KEYS = {
 
 
 async def saved_session(store: SessionStore) -> Session[Any]:
-    session: Session[Any] = Session(state={"s": 1})
+    session: Session[Any] = Session(state={"s": 1, "nested": {}})
     await session.metadata.set_property("p", 1)
-    await session.add_event(SessionEvent(message="first", metadata={"m": 1}))
+    await session.add_event(SessionEvent(message="first", metadata={"m": 1, "list": []}))
     await store.save(session)
     return session
 
@@ -101,6 +101,28 @@ async def _run_metadata(session: Session[Any], value: Any) -> None:
     await SessionRun(metadata={"k": value}).set_metadata("k", value)
 
 
+async def _edit_new_event_then_save(session: Session[Any], value: Any) -> None:
+    event: SessionEvent[Any] = SessionEvent(message="x")
+    event.metadata["when"] = value  # the edit is refused: the event never holds it
+    await session.add_event_and_save(event)
+
+
+async def _edit_saved_event_metadata(session: Session[Any], value: Any) -> None:
+    session.events[0].metadata["m"] = value
+
+
+async def _append_to_saved_event_metadata(session: Session[Any], value: Any) -> None:
+    session.events[0].metadata["list"].append(value)
+
+
+async def _edit_state_in_place(session: Session[Any], value: Any) -> None:
+    session.state["nested"]["k"] = value
+
+
+async def _edit_properties_in_place(session: Session[Any], value: Any) -> None:
+    session.metadata.properties.update({"ok": 1, "k": value})
+
+
 VALUE_PATHS: dict[str, Edit] = {
     "set_state": _set_state,
     "set_property": _set_property,
@@ -111,6 +133,11 @@ VALUE_PATHS: dict[str, Edit] = {
     "properties=": _assign_properties,
     "add_event_and_save": _add_event_and_save,
     "SessionRun": _run_metadata,
+    "new event metadata[k]=": _edit_new_event_then_save,
+    "saved event metadata[k]=": _edit_saved_event_metadata,
+    "saved event metadata[k].append": _append_to_saved_event_metadata,
+    "state[k][k]=": _edit_state_in_place,
+    "properties.update": _edit_properties_in_place,
 }
 
 
@@ -130,9 +157,19 @@ async def test_a_bad_value_is_refused_on_every_path_and_changes_nothing(
     await assert_stored_equals(store_case, store, session)
 
 
+async def _state_key_in_place(session: Session[Any], key: Any) -> None:
+    session.state[key] = 1
+
+
+async def _property_key_in_place(session: Session[Any], key: Any) -> None:
+    session.metadata.properties[key] = 1
+
+
 KEY_PATHS: dict[str, Edit] = {
     "set_state": lambda session, key: session.set_state(key, 1),
     "set_property": lambda session, key: session.metadata.set_property(key, 1),
+    "state[key]=": _state_key_in_place,
+    "properties[key]=": _property_key_in_place,
 }
 
 
@@ -190,6 +227,25 @@ async def test_a_value_that_got_past_the_checks_is_refused_at_save_and_taken_bac
 
     assert snapshot(session) == before
     await assert_stored_equals(durable_case, store, session)
+
+
+@pytest.mark.parametrize("bad_key", ["\ud800", "ok\udfffok"])
+async def test_a_lone_surrogate_metadata_key_is_refused_not_rewritten(
+    store_case: StoreCase, bad_key: str
+) -> None:
+    store = store_case.open()
+    session = await saved_session(store)
+    before = snapshot(session)
+
+    with pytest.raises(ValueError, match="surrogate"):
+        SessionEvent(message="x", metadata={bad_key: 1})
+    with pytest.raises(InvalidInputError, match="surrogate"):
+        session.events[0].metadata[bad_key] = 1
+    with pytest.raises(InvalidInputError, match="surrogate"):
+        await session.events[0].set_metadata(bad_key, 1)
+
+    assert snapshot(session) == before
+    await assert_stored_equals(store_case, store, session)
 
 
 def test_a_deep_but_allowed_value_is_accepted() -> None:
