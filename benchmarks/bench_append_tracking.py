@@ -1,16 +1,23 @@
-"""What checking and tracking in-place edits costs the append path.
+"""What tracking in-place edits costs the append path.
 
-The same workload runs against this checkout's ``src`` and against the source of a baseline
-revision (by default the commit before the tracked containers were added), each in its own
-interpreter, alternating round by round so that both see the same machine load. A round
-creates a session and appends ``--events`` events one at a time with ``add_event_and_save``,
-each carrying a message and a small metadata dict (the values the containers check and wrap);
-its figure is the mean time per append. The table shows the median over ``--rounds`` rounds and
-the ratio current / baseline.
+One workload, three variants, each round in a fresh interpreter, alternating round by round so
+that all see the same machine load:
 
-    python benchmarks/bench_append_tracking.py --stores memory,sqlite --events 2000 --rounds 7
+- ``baseline``: the source of a baseline revision (by default the commit before the tracked
+  containers were added), as it was before in-place edits were tracked;
+- ``untracked``: this checkout with the containers switched off (``track`` returns its value:
+  the values are still checked, edits are neither checked nor seen), which isolates the cost of
+  tracking from every other change since the baseline;
+- ``current``: this checkout as it is.
 
-Target: the ratio under 1.10 on every store. Not part of the test run.
+A round creates a session and appends ``--events`` events one at a time with
+``add_event_and_save``, each carrying a message dict and a metadata dict with a nested list and
+dict (the values the containers wrap); its figure is the mean time per append. The table shows
+the median over ``--rounds`` rounds and the ratios current / untracked and current / baseline.
+
+    python benchmarks/bench_append_tracking.py --stores memory,sqlite --events 1000 --rounds 7
+
+Target: current / untracked under 1.10 on every store. Not part of the test run.
 """
 
 from __future__ import annotations
@@ -83,10 +90,24 @@ async def append_round(store_name: str, events: int, workdir: str) -> float:
     return elapsed / events
 
 
-def run_worker(source: Path, store_name: str, events: int) -> float:
+def switch_tracking_off() -> None:
+    """Make every module that wraps values in tracked containers keep them as they are."""
+    from llm_sessions.models import session, session_event, session_metadata, session_run
+
+    def untracked(value: Any, *args: Any, **kwargs: Any) -> Any:
+        return value
+
+    for module in (session, session_event, session_metadata, session_run):
+        assert hasattr(module, "track"), module
+        module.track = untracked  # type: ignore[attr-defined]
+
+
+def run_worker(source: Path, store_name: str, events: int, tracking: bool) -> float:
     """One round in a fresh interpreter importing llm_sessions from ``source``."""
     env = {**os.environ, "PYTHONPATH": str(source)}
     command = [sys.executable, __file__, "--worker", store_name, "--events", str(events)]
+    if not tracking:
+        command.append("--untracked")
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     result = json.loads(out)
     if not result["module"].startswith(str(source)):
@@ -94,8 +115,11 @@ def run_worker(source: Path, store_name: str, events: int) -> float:
     return float(result["seconds"])
 
 
-def worker(store_name: str, events: int) -> None:
+def worker(store_name: str, events: int, tracking: bool) -> None:
     import llm_sessions
+
+    if not tracking:
+        switch_tracking_off()
 
     with tempfile.TemporaryDirectory() as workdir:
         seconds = asyncio.run(append_round(store_name, events, workdir))
@@ -109,9 +133,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--baseline", help="a git revision (default: before tracked containers)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--untracked", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.events)
+        worker(args.worker, args.events, tracking=not args.untracked)
         return
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -120,20 +145,31 @@ def main() -> None:
     baseline = args.baseline or default_baseline()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        sources = {
-            "baseline": export_source(baseline, Path(tmp) / "baseline"),
-            "current": REPO / "src",
+        variants = {  # name: (source, tracking)
+            "baseline": (export_source(baseline, Path(tmp) / "baseline"), True),
+            "untracked": (REPO / "src", False),
+            "current": (REPO / "src", True),
         }
         for store_name in args.stores.split(","):
-            samples: dict[str, list[float]] = {name: [] for name in sources}
+            samples: dict[str, list[float]] = {name: [] for name in variants}
             for _ in range(args.rounds):
-                for name, source in sources.items():
-                    samples[name].append(run_worker(source, store_name, args.events))
-            base, current = (statistics.median(samples[n]) * 1e6 for n in sources)
-            rows.append((store_name, round(base, 1), round(current, 1), round(current / base, 3)))
+                for name, (source, tracking) in variants.items():
+                    samples[name].append(run_worker(source, store_name, args.events, tracking))
+            base, untracked, current = (statistics.median(samples[n]) * 1e6 for n in variants)
+            rows.append(
+                (
+                    store_name,
+                    round(base, 1),
+                    round(untracked, 1),
+                    round(current, 1),
+                    round(current / untracked, 3),
+                    round(current / base, 3),
+                )
+            )
     print(machine())
     print(f"baseline {baseline}; {args.events} appends per round, median of {args.rounds}")
-    print(table("append path", ["store", "baseline µs", "current µs", "ratio"], rows))
+    header = ["store", "baseline µs", "untracked µs", "current µs", "cur/untracked", "cur/base"]
+    print(table("append path", header, rows))
 
 
 if __name__ == "__main__":
