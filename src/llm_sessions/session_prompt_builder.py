@@ -32,7 +32,8 @@ from typing import Any
 
 from .exceptions import InvalidInputError
 from .models.session import Session
-from .prompting.budget import fit_plan
+from .models.session_event import SessionEvent
+from .prompting.budget import Candidate, fit_plan
 from .prompting.custom import EventRenderer, register_event_renderer, unregister_event_renderer
 from .prompting.parents import parent_context
 from .prompting.strategies import PromptStrategy, plan_for
@@ -72,16 +73,28 @@ async def build_prompt_from_session(
     """
     _check_session(session)
     chosen = _check_strategy(strategy)
-    _check_max_tokens(max_tokens)
-    _check_model(model)
+    check_prompt_arguments(max_tokens, model)
     _check_flag("include_parent_context", include_parent_context)
     if current_query is not None and not isinstance(current_query, str):
         raise InvalidInputError("current_query", current_query, "must be a string or None")
     context = await parent_context(session) if include_parent_context else None
     if max_tokens is not None:
-        await _load_tokenizer(model)
+        await load_tokenizer(model)
     # From here on nothing awaits: the events cannot change while the prompt is made.
-    plan = plan_for(chosen, session.events, current_query)
+    return prompt_from_events(session.events, chosen, max_tokens, model, current_query, context)
+
+
+def prompt_from_events(
+    events: Sequence[SessionEvent[Any]],
+    strategy: PromptStrategy,
+    max_tokens: int | None,
+    model: str,
+    current_query: str | None = None,
+    context: Candidate | None = None,
+) -> list[dict[str, Any]]:
+    """The prompt ``build_prompt_from_session`` makes, from checked arguments and the events
+    themselves (any sequence: a session's list, a view of it, a tail read from a store)."""
+    plan = plan_for(strategy, events, current_query)
     if context is not None:
         plan.priority.insert(0, context)
     return fit_plan(plan, max_tokens, model)
@@ -103,11 +116,18 @@ async def truncate_prompt_to_token_limit(
     _check_prompt(prompt)
     _check_max_tokens(max_tokens, required=True)
     _check_model(model)
-    await _load_tokenizer(model)
+    await load_tokenizer(model)
     return truncate_messages(prompt, max_tokens, model)
 
 
-async def _load_tokenizer(model: str) -> None:
+def check_prompt_arguments(max_tokens: object, model: object) -> None:
+    """``InvalidInputError`` for a ``max_tokens`` or ``model`` a prompt cannot be built with."""
+    _check_max_tokens(max_tokens)
+    _check_model(model)
+
+
+async def load_tokenizer(model: str) -> None:
+    """Load ``model``'s tokenizer, off the event loop the first time."""
     # The first count loads the vocabulary; do that in a worker thread, off the event loop.
     await count_text_async("x", model)
 

@@ -177,3 +177,19 @@ async def test_refresh_applies_another_writers_removals(durable_case: StoreCase)
     await mine.add_event_and_save(event("f"))
     assert await mine_store.refresh(mine) is mine
     assert ids(mine) == ["a", "c", "e", "f"] == ids(await load(durable_case.open(), "removals"))
+
+
+async def test_a_manager_follows_a_system_prompt_another_writer_sets(
+    durable_case: StoreCase,
+) -> None:
+    first = SessionManager(store=durable_case.open(), system_prompt="Be brief.")
+    await first.user_says("one")
+    assert (await first.get_messages_for_llm(max_tokens=500))[0]["content"] == "Be brief."
+    second = SessionManager(first.session_id, store=durable_case.open())
+    await second.set_system_prompt("Answer in French.")
+    messages = await first.get_messages_for_llm(max_tokens=500)
+    assert messages == [
+        {"role": "system", "content": "Answer in French."},
+        {"role": "user", "content": "one"},
+    ]
+    assert await first.get_system_prompt() == "Answer in French."

@@ -24,7 +24,12 @@ from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
-from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
+from ..session_prompt_builder import (
+    PromptStrategy,
+    check_prompt_arguments,
+    load_tokenizer,
+    prompt_from_events,
+)
 from ..storage.base import SessionStore, SessionStoreInterface, refreshed
 from ..storage.provider import SessionStoreProvider
 from ..storage.url import open_store
@@ -34,8 +39,8 @@ from ..validation import ensure_json_value, validate_id
 from .forks import fork_session
 from .replies import as_text, recorded_reply
 from .system_prompt import (
+    SystemPromptIndex,
     check_system_prompt,
-    current_system_prompt,
     is_system_prompt,
     system_prompt_event,
     with_system_prompt,
@@ -101,6 +106,7 @@ class SessionManager:
         self._create = bool(create)
         self._system_prompt = check_system_prompt(system_prompt)
         self._session: Session[Any] | None = None
+        self._prompts = SystemPromptIndex()
         # A URL opens no connection until first use, so a bad argument below leaks nothing.
         self._store = _as_store(store)
         self._owns_store = isinstance(store, str)
@@ -191,9 +197,10 @@ class SessionManager:
 
     async def _record_system_prompt(self, session: Session[Any]) -> None:
         """Record this manager's system prompt in ``session`` unless it is already current."""
+        current = self._prompts.current(session.events)
         if self._system_prompt is None:
-            self._system_prompt = current_system_prompt(session)
-        elif current_system_prompt(session) != self._system_prompt:
+            self._system_prompt = current
+        elif current != self._system_prompt:
             await session.add_event_and_save(
                 await system_prompt_event(self._system_prompt, self._model)
             )
@@ -207,7 +214,7 @@ class SessionManager:
 
     async def get_system_prompt(self) -> str | None:
         """The current system prompt, or None."""
-        return current_system_prompt(await self._refreshed_session())
+        return self._prompts.current((await self._refreshed_session()).events)
 
     async def get_session(self) -> Session[Any]:
         """The current session (in infinite mode, the newest segment) as the store holds it now,
@@ -464,12 +471,15 @@ class SessionManager:
         message), then this segment's messages with tool calls and results, within
         ``max_tokens`` if given."""
         model = model or self._model
-        session, system, budget = with_system_prompt(
-            await self._refreshed_session(), max_tokens, model
+        check_prompt_arguments(max_tokens, model)
+        if max_tokens is not None:
+            await load_tokenizer(model)
+        session = await self._refreshed_session()
+        # From here on nothing awaits: the events cannot change while the prompt is made.
+        history, system, budget = with_system_prompt(
+            self._prompts, session.events, max_tokens, model
         )
-        messages = await build_prompt_from_session(
-            session, strategy=PromptStrategy.CONVERSATION, max_tokens=budget, model=model
-        )
+        messages = prompt_from_events(history, PromptStrategy.CONVERSATION, budget, model)
         return messages if system is None else [system, *messages]
 
 

@@ -7,17 +7,20 @@ the prompt, and it is rendered once, at the top of the messages for the model.
 
 from __future__ import annotations
 
-from typing import Any
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import Any, overload
 
 from ..exceptions import InvalidInputError, TokenLimitExceeded
 from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
-from ..tokens import count_chat_message
+from ..prompting.budget import message_cache
 
 __all__ = [
     "SYSTEM_PROMPT_KEY",
+    "SystemPromptIndex",
     "check_system_prompt",
     "current_system_prompt",
     "is_system_prompt",
@@ -66,22 +69,96 @@ async def system_prompt_event(text: str, model: str) -> SessionEvent[Any]:
     )
 
 
+class SystemPromptIndex:
+    """Where a conversation's system prompt events are, kept up to date by reading only the
+    events added since the last look, so finding the current prompt does not grow with the
+    conversation.
+
+    The index remembers the last event it scanned (by identity): when the list no longer holds
+    that event at that place (events were removed, or it is another session's list), it scans
+    again from the start.
+    """
+
+    def __init__(self) -> None:
+        self._scanned = 0
+        self._last: SessionEvent[Any] | None = None
+        self._positions: list[int] = []
+
+    def _update(self, events: Sequence[SessionEvent[Any]]) -> None:
+        scanned = self._scanned
+        if scanned > len(events) or (scanned and events[scanned - 1] is not self._last):
+            scanned, self._positions = 0, []
+        for index in range(scanned, len(events)):
+            if is_system_prompt(events[index]):
+                self._positions.append(index)
+        self._scanned = len(events)
+        self._last = events[-1] if events else None
+
+    def current(self, events: Sequence[SessionEvent[Any]]) -> str | None:
+        """The newest system prompt among ``events``, or None."""
+        self._update(events)
+        if not self._positions:
+            return None
+        text: str = events[self._positions[-1]].message
+        return text
+
+    def history(self, events: Sequence[SessionEvent[Any]]) -> Sequence[SessionEvent[Any]]:
+        """``events`` without the system prompt events (a view, not a copy)."""
+        self._update(events)
+        return _Without(events, tuple(self._positions)) if self._positions else events
+
+
+class _Without(Sequence[SessionEvent[Any]]):
+    """A read-only view of ``events`` that skips the (few, sorted) ``excluded`` positions."""
+
+    def __init__(self, events: Sequence[SessionEvent[Any]], excluded: tuple[int, ...]) -> None:
+        self._events = events
+        self._excluded = excluded
+
+    def __len__(self) -> int:
+        return len(self._events) - len(self._excluded)
+
+    @overload
+    def __getitem__(self, index: int) -> SessionEvent[Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[SessionEvent[Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(index)
+        # The view's index plus the excluded positions at or before the event it lands on.
+        position = index
+        while True:
+            skipped = bisect_right(self._excluded, position)
+            if index + skipped == position:
+                return self._events[position]
+            position = index + skipped
+
+
 def with_system_prompt(
-    session: Session[Any], max_tokens: int | None, model: str
-) -> tuple[Session[Any], dict[str, Any] | None, int | None]:
-    """The session without its system prompt events, the prompt as a chat message, and what
+    prompts: SystemPromptIndex,
+    events: Sequence[SessionEvent[Any]],
+    max_tokens: int | None,
+    model: str,
+) -> tuple[Sequence[SessionEvent[Any]], dict[str, Any] | None, int | None]:
+    """The events without their system prompt events, the prompt as a chat message, and what
     is left of ``max_tokens`` once the prompt is counted.
 
     Raises ``TokenLimitExceeded`` when the system prompt alone does not fit.
     """
-    text = current_system_prompt(session)
+    text = prompts.current(events)
     if text is None:
-        return session, None, max_tokens
+        return events, None, max_tokens
     message = {"role": "system", "content": text}
     if max_tokens is not None:
-        cost = count_chat_message(message, model)
+        cost = message_cache.tokens(message, model)
         if cost >= max_tokens:
             raise TokenLimitExceeded(max_tokens, cost)
         max_tokens -= cost
-    history = [event for event in session.events if not is_system_prompt(event)]
-    return session.model_copy(update={"events": history}), message, max_tokens
+    return prompts.history(events), message, max_tokens
