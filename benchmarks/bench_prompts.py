@@ -1,20 +1,31 @@
 """How long a 4,000-token CONVERSATION prompt takes to build from sessions of growing length.
 
-Run: ``.venv/bin/python benchmarks/bench_prompts.py``. Sessions hold turns of a user message, an
-assistant reply that calls one or two tools (linked by ``parent_event_id``), the tool results
-and a final answer, with texts of realistic length. Each size is timed cold (token-count cache
-cleared before every build) and warm (the cache filled by an earlier build), as the median of
-several runs with the sizes interleaved. The ratio 10,000 / 100 events should stay under 2: the
+Run: ``.venv/bin/python benchmarks/bench_prompts.py [--no-redis] [--no-postgres] [--stored-only]``.
+Sessions hold turns of a user message, an assistant reply that calls one or two tools (linked
+by ``parent_event_id``), the tool results and a final answer, with texts of realistic length.
+Each size is timed cold (token-count cache cleared before every build) and warm (the cache
+filled by an earlier build), as the median of several runs with the sizes interleaved. The ratio
+10,000 / 100 events should stay under 2: the
 builder walks the history newest first and stops when the budget is full.
+
+Then the same prompt from sessions of 1,000 and 100,000 events stored in SQLite, Redis and
+PostgreSQL, with ``build_prompt_from_store``, which reads the log page by page from its end
+(cold: token-count cache cleared first). The ratio 100,000 / 1,000 events should stay under 1.5.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
+import os
 import random
 import statistics
+import sys
+import tempfile
 import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 from llm_sessions.models.event_source import EventSource
@@ -25,9 +36,15 @@ from llm_sessions.prompting.budget import message_cache
 from llm_sessions.session_prompt_builder import (
     PromptStrategy,
     build_prompt_from_session,
+    build_prompt_from_store,
     truncate_prompt_to_token_limit,
 )
+from llm_sessions.storage import SessionStore, open_store
 from llm_sessions.tokens import count_chat_messages
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _common import machine, table
 
 MODEL = "gpt-4o-mini"
 BUDGET = 4_000
@@ -93,7 +110,115 @@ async def _build(session: Session[Any], *, cold: bool) -> tuple[float, int]:
     return elapsed, tokens
 
 
+STORED_SIZES = (1_000, 100_000)
+STORED_RUNS = 15
+WRITE_BATCH = 2_000
+REDIS_URL = os.environ.get("LLM_SESSIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+POSTGRES_URL = os.environ.get(
+    "LLM_SESSIONS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+async def store_session(store: SessionStore, size: int) -> str:
+    """Write a ``size``-event session to ``store`` in batches (one save per batch); its id."""
+    events = make_session(size).events
+    session: Session[Any] = Session()
+    await store.save(session)
+    for start in range(0, size, WRITE_BATCH):
+        for event in events[start : start + WRITE_BATCH]:
+            await session.add_event(event)
+        await store.save(session)
+    return session.id
+
+
+async def _build_stored(store: SessionStore, session_id: str, *, cold: bool) -> float:
+    if cold:
+        message_cache.clear()
+    gc.collect()
+    start = time.perf_counter()
+    prompt = await build_prompt_from_store(
+        store, session_id, PromptStrategy.CONVERSATION, BUDGET, MODEL
+    )
+    elapsed = time.perf_counter() - start
+    assert count_chat_messages(prompt, MODEL).tokens <= BUDGET
+    return elapsed
+
+
+async def stored(args: argparse.Namespace) -> None:
+    """Print the median time of a prompt from stored sessions of each size, and the ratio."""
+    token = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = [("SQLite", f"sqlite:///{tmp}/prompts.db")]
+        if not args.no_redis:
+            urls.append(("Redis", f"{REDIS_URL}?key_prefix=bench-prompts-{token}:"))
+        if not args.no_postgres:
+            urls.append(("PostgreSQL", f"{POSTGRES_URL}?schema=bench_prompts_{token}"))
+        rows = []
+        for name, url in urls:
+            store = open_store(url)
+            try:
+                ids = {size: await store_session(store, size) for size in STORED_SIZES}
+                cold: dict[int, list[float]] = {size: [] for size in STORED_SIZES}
+                warm: dict[int, list[float]] = {size: [] for size in STORED_SIZES}
+                await _build_stored(store, ids[STORED_SIZES[0]], cold=True)
+                for _ in range(STORED_RUNS):
+                    for size, session_id in ids.items():
+                        cold[size].append(await _build_stored(store, session_id, cold=True))
+                        warm[size].append(await _build_stored(store, session_id, cold=False))
+                small, large = STORED_SIZES[0], STORED_SIZES[-1]
+                medians = {
+                    (kind, size): statistics.median(found[size]) * 1e3
+                    for kind, found in (("cold", cold), ("warm", warm))
+                    for size in STORED_SIZES
+                }
+                rows.append(
+                    [
+                        name,
+                        medians["cold", small],
+                        medians["cold", large],
+                        medians["cold", large] / medians["cold", small],
+                        medians["warm", small],
+                        medians["warm", large],
+                        medians["warm", large] / medians["warm", small],
+                    ]
+                )
+            finally:
+                drop = getattr(store, "drop_all", None)
+                if drop is not None:
+                    await drop()
+                await store.close()
+    small, large = STORED_SIZES[0], STORED_SIZES[-1]
+    print(
+        table(
+            f"{BUDGET}-token prompt from a stored session (ms, median of {STORED_RUNS})",
+            [
+                "store",
+                f"cold {small:,}",
+                f"cold {large:,}",
+                "ratio",
+                f"warm {small:,}",
+                f"warm {large:,}",
+                "ratio",
+            ],
+            rows,
+        )
+    )
+
+
 async def main() -> None:
+    """The in-memory table, then the stored one (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-redis", action="store_true")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--stored-only", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    if not args.stored_only:
+        await in_memory()
+    await stored(args)
+
+
+async def in_memory() -> None:
     """Print the median build time per session size, cold and warm, and the ratios.
 
     Sizes are interleaved within each round so that drift in machine speed hits them alike.

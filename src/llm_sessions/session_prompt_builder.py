@@ -30,20 +30,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .exceptions import InvalidInputError
+from .exceptions import InvalidInputError, SessionNotFound
 from .models.session import Session
 from .models.session_event import SessionEvent
 from .prompting.budget import Candidate, fit_plan
 from .prompting.custom import EventRenderer, register_event_renderer, unregister_event_renderer
 from .prompting.parents import parent_context
 from .prompting.strategies import PromptStrategy, plan_for
+from .prompting.tail import NeedOlder, TailReader
 from .prompting.truncate import truncate_messages
+from .storage.base import SessionStore, SessionStoreInterface
 from .tokens import count_text_async
+from .validation import validate_id
 
 __all__ = [
     "EventRenderer",
     "PromptStrategy",
     "build_prompt_from_session",
+    "build_prompt_from_store",
     "register_event_renderer",
     "truncate_prompt_to_token_limit",
     "unregister_event_renderer",
@@ -82,6 +86,48 @@ async def build_prompt_from_session(
         await load_tokenizer(model)
     # From here on nothing awaits: the events cannot change while the prompt is made.
     return prompt_from_events(session.events, chosen, max_tokens, model, current_query, context)
+
+
+async def build_prompt_from_store(
+    store: SessionStoreInterface,
+    session_id: str,
+    strategy: PromptStrategy | str = PromptStrategy.CONVERSATION,
+    max_tokens: int | None = None,
+    model: str = DEFAULT_MODEL,
+    current_query: str | None = None,
+) -> list[dict[str, Any]]:
+    """The prompt ``build_prompt_from_session`` makes from the stored session ``session_id``,
+    reading as little of it as the prompt needs.
+
+    A CONVERSATION (or HIERARCHICAL, without parent context) prompt under ``max_tokens`` reads
+    the log from its end, page by page, until the budget is full: its cost follows the budget,
+    not the length of the session. Other strategies, no budget, or a store without
+    ``read_events`` load the whole session. Raises ``SessionNotFound`` if it is not stored.
+    The pages are separate reads: events another writer adds meanwhile may or may not be in.
+    """
+    chosen = _check_strategy(strategy)
+    check_prompt_arguments(max_tokens, model)
+    validate_id(session_id, "session_id")
+    if current_query is not None and not isinstance(current_query, str):
+        raise InvalidInputError("current_query", current_query, "must be a string or None")
+    if max_tokens is None or chosen not in _TAIL_STRATEGIES or not isinstance(store, SessionStore):
+        session = await store.get(session_id)
+        if session is None:
+            raise SessionNotFound(session_id)
+        return await build_prompt_from_session(
+            session, chosen, max_tokens, model, current_query=current_query
+        )
+    await load_tokenizer(model)
+    reader = TailReader(store, session_id)
+    window = await reader.start()
+    while True:
+        try:
+            return prompt_from_events(window, chosen, max_tokens, model, current_query)
+        except NeedOlder:
+            window = await reader.more()
+
+
+_TAIL_STRATEGIES = (PromptStrategy.CONVERSATION, PromptStrategy.HIERARCHICAL)
 
 
 def prompt_from_events(
