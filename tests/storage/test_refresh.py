@@ -193,3 +193,27 @@ async def test_a_manager_follows_a_system_prompt_another_writer_sets(
         {"role": "user", "content": "one"},
     ]
     assert await first.get_system_prompt() == "Answer in French."
+
+
+async def test_appending_through_session_for_append_keeps_the_whole_log(
+    store_case: StoreCase,
+) -> None:
+    writer = store_case.open()
+    session: Session[Any] = Session(id="appends", state={"topic": "maps"})
+    for name in ("a", "b", "c"):
+        await session.add_event(event(name, 2))
+    await writer.save(session)
+    await session.remove_events(["c"])
+    appender = store_case.reader(writer)
+    held = await appender.session_for_append("appends")
+    assert held is not None
+    assert held.state == {"topic": "maps"}
+    if store_case.durable:
+        assert ids(held) == []  # the header only: none of the stored events are read
+    await held.add_event(event("d", 3))
+    await appender.save(held)
+    loaded = await load(store_case.reader(writer), "appends")
+    assert ids(loaded) == ["a", "b", "d"]
+    assert loaded.state == {"topic": "maps"}
+    assert loaded.token_summary.total_tokens == 7
+    assert await appender.session_for_append("absent") is None

@@ -80,7 +80,7 @@ async def create_items(
     conversation_id: str, body: ItemsCreate, store: Scoped, state: State
 ) -> ItemList:
     """Append up to 20 items, in order."""
-    session = await store.require(conversation_id, "conversation")
+    session = await store.require_for_append(conversation_id, "conversation")
     events = [event_from_item(item) for item in body.items]
     for event in events:
         await session.add_event(event)

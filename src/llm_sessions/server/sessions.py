@@ -129,7 +129,7 @@ async def append_events(
     session_id: str, body: EventsCreate, store: Scoped, state: State
 ) -> EventList:
     """Append events in order; with ``model``, their tokens are counted and priced."""
-    session = await store.require(session_id)
+    session = await store.require_for_append(session_id)
     events = [await _event_from(item) for item in body.events]
     for event in events:
         await session.add_event(event)

@@ -51,6 +51,14 @@ class TenantStore(SessionStore):
             raise not_found(what, session_id)
         return session
 
+    async def require_for_append(self, session_id: str, what: str = "session") -> Session[Any]:
+        """The session as ``session_for_append`` gives it (its header, ready to take events),
+        or the API's 404 naming ``what`` (also for another tenant's id)."""
+        session = await self.inner.session_for_append(session_id) if self.owns(session_id) else None
+        if session is None:
+            raise not_found(what, session_id)
+        return session
+
     async def save(self, session: Session[Any]) -> None:
         """Save a session of this tenant's; an id outside its namespace is refused."""
         if not self.owns(session.id):

@@ -112,6 +112,16 @@ class SessionStore(ABC):
         """
         return await self.get(session.id)
 
+    async def session_for_append(self, session_id: str) -> Session[Any] | None:
+        """The session with its stored header, to add events to and save (None if absent):
+        the save appends just the events added.
+
+        This default loads the whole session; durable stores read the header and where the
+        log ends, and hold none of the earlier events, so appending costs the same at any
+        length of the session.
+        """
+        return await self.get(session_id)
+
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         """Make the session expire ``seconds`` from now (None: never); True if it exists."""
         raise InvalidSessionOperation(

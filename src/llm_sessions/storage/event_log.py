@@ -19,7 +19,7 @@ from .records import StoredPage, StoredSession, build_session, decode_events, ev
 from .redaction import Redactor, check_redactor, redact_events
 from .refresh import apply_refresh
 from .removals import is_removal_row, split_removals
-from .sync import SyncState, WriteBatch, sync_state_for
+from .sync import HeaderSnapshot, SyncState, WriteBatch, sync_state_for
 
 if TYPE_CHECKING:
     from ..models.session_event import SessionEvent
@@ -165,6 +165,18 @@ class EventLogStore(SessionStore):
         if fresh is not None:
             fresh._store = self
         return fresh
+
+    async def session_for_append(self, session_id: str) -> Session[Any] | None:
+        """The stored header and no events, synced as having read the log through its newest
+        event: a refresh (done here) reads only what follows, and a save appends."""
+        newest = await self.read_events(session_id, limit=1, newest_first=True)
+        if newest is None:
+            return None
+        session: Session[Any] = self.session_class(id=session_id)
+        sync = SyncState(self, 0, HeaderSnapshot(), stored=True)
+        sync.read_through = newest[0].id if newest else None
+        session._sync = sync
+        return await self.refresh(session)
 
     async def save(self, session: Session[Any]) -> None:
         self._ensure_open()
