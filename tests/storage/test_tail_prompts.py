@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llm_sessions.exceptions import SessionNotFound, TokenLimitExceeded
+from llm_sessions.exceptions import InvalidInputError, SessionNotFound, TokenLimitExceeded
 from llm_sessions.models import Session, SessionEvent
 from llm_sessions.session_prompt_builder import (
     PromptStrategy,
@@ -157,3 +157,27 @@ async def test_a_budgeted_prompt_reads_only_the_end_of_a_long_log(store_case: St
         {"role": "user", "content": "question 1499"},
     ]
     assert 0 < sum(read) < 300
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"session_id": ""}, "session_id"),
+        ({"strategy": "loudest"}, "strategy"),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"model": " "}, "model"),
+        ({"current_query": 7}, "current_query"),
+    ],
+)
+async def test_tail_prompt_refuses_bad_arguments_naming_them(
+    arguments: dict[str, Any], field: str
+) -> None:
+    store = open_store("memory://")
+    await store.save(Session(id="kept", events=[user("hello")]))
+    call: dict[str, Any] = {"session_id": "kept", "max_tokens": 100, **arguments}
+    with pytest.raises(InvalidInputError) as raised:
+        await build_prompt_from_store(store, **call)
+    assert field in str(raised.value)
+    kept = await store.get("kept")
+    assert kept is not None
+    assert [event.message for event in kept.events] == ["hello"]
