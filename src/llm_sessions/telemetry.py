@@ -157,7 +157,7 @@ def annotate(attributes: Attributes) -> None:
 def fail(error_type: str, description: str | None = None) -> None:
     """Mark the current span failed: ``error.type`` and an ERROR status (nothing when
     telemetry is off)."""
-    if _enabled:
+    if is_enabled():
         from opentelemetry import trace
 
         current = trace.get_current_span()
