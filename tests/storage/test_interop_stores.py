@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 MODEL = "gpt-4o-mini"
 
 
-def fresh(case: StoreCase, writer: SessionStore) -> SessionStore:
-    """A new store object on the case's data (the memory store can only be read by itself)."""
-    return case.open() if case.durable else writer
-
-
 async def _rich_session(store: SessionStore, session_id: str = "rich") -> Session[Any]:
     """A session with a run, state, properties, a reply with a tool call and its tool event."""
     session: Session[Any] = await Session.create(store=store, id=session_id)
@@ -73,11 +68,11 @@ async def test_a_session_round_trips_exactly_through_jsonl(store_case: StoreCase
 
     target = store_case.open()
     assert await import_session(target, text) == [original.id]
-    loaded = await fresh(store_case, target).get(original.id)
+    loaded = await store_case.reader(target).get(original.id)
     assert loaded is not None
     assert _dumps([loaded]) == _dumps([original])
     assert loaded.events[2].parent_event_id == original.events[1].id
-    assert await export_session(fresh(store_case, target), original.id) == text
+    assert await export_session(store_case.reader(target), original.id) == text
 
 
 async def _summarize(messages: list[dict[str, Any]], model: str) -> str:
@@ -104,7 +99,7 @@ async def test_an_infinite_conversation_exports_and_imports_as_one_unit(
 
     target = store_case.open()
     assert await import_session(target, text) == chain
-    reader = fresh(store_case, target)
+    reader = store_case.reader(target)
     loaded = [await reader.get(segment_id) for segment_id in chain]
     assert _dumps(loaded) == _dumps(originals)  # type: ignore[arg-type]
     resumed = SessionManager(chain[0], infinite_context=True, store=reader)
@@ -124,14 +119,14 @@ async def test_an_existing_id_is_refused_unless_replaced_or_renamed(
 
     with pytest.raises(SessionAlreadyExists, match=chain[0]):
         await import_session(target, text)
-    assert await export_session(fresh(store_case, target), chain[0]) == before
+    assert await export_session(store_case.reader(target), chain[0]) == before
 
     assert await import_session(target, text, on_conflict="replace") == chain
-    assert sorted(await fresh(store_case, target).list_sessions()) == sorted(chain)
+    assert sorted(await store_case.reader(target).list_sessions()) == sorted(chain)
 
     renamed = await import_session(target, text, on_conflict="rename")
     assert set(renamed).isdisjoint(chain) and len(renamed) == 2
-    reader = fresh(store_case, target)
+    reader = store_case.reader(target)
     copy = SessionManager(renamed[0], infinite_context=True, store=reader)
     assert await copy.get_session_chain() == renamed
     second = await reader.get(renamed[1])
@@ -165,7 +160,7 @@ async def test_copy_is_resumable_and_counts_what_it_did(
 
     first = await copy_sessions(source, target)
     assert (first.copied, first.skipped, first.failed) == (4, 0, 0)
-    reader = fresh(store_case, target)
+    reader = store_case.reader(target)
     for session_id in [*chain, "rich"]:
         assert await export_session(reader, session_id) == await export_session(source, session_id)
 
