@@ -14,6 +14,7 @@ from llm_sessions.exceptions import EncryptionKeyError, InvalidInputError
 from llm_sessions.models import EventSource
 from llm_sessions.models.session import Session
 from llm_sessions.models.session_event import SessionEvent
+from llm_sessions.models.session_run import SessionRun
 from llm_sessions.storage import open_store
 from llm_sessions.storage.encryption import ENCRYPTION_KEY_ENV_VAR, generate_key, key_id
 
@@ -22,12 +23,18 @@ if TYPE_CHECKING:
 
 SECRET_MESSAGE = "my card is 4111-1111-1111-1111 and my dog is Rex"
 SECRET_STATE = "the launch code is ZEBRA-42"
+SECRET_PROPERTY = "owner lives at 12 QUOKKA lane"
+SECRET_RUN = "plan the PANGOLIN surprise"
 
 
 async def _write_secrets(case: StoreCase, key: Any) -> Session[Any]:
     store = case.open(encryption_key=key)
     session: Session[Any] = await Session.create(store=store, id="secret")
     await session.set_state("note", {"text": SECRET_STATE})
+    session.metadata.properties["address"] = SECRET_PROPERTY
+    run = await SessionRun.create(metadata={"goal": SECRET_RUN})
+    session.runs.append(run)
+    await store.save(session)
     event = SessionEvent(message={"content": SECRET_MESSAGE}, source=EventSource.USER)
     await session.add_event_and_save(event)
     await session.add_event_and_save(SessionEvent(message=SECRET_MESSAGE + " again"))
@@ -81,7 +88,8 @@ async def test_raw_rows_keys_and_files_hold_no_plaintext(durable_case: StoreCase
     original = await _write_secrets(durable_case, key)
     raw = await _raw_data(durable_case)
     assert len(raw) > 0
-    for secret in (SECRET_MESSAGE, SECRET_STATE, "4111", "ZEBRA"):
+    secrets = (SECRET_MESSAGE, SECRET_STATE, SECRET_PROPERTY, SECRET_RUN)
+    for secret in (*secrets, "4111", "ZEBRA", "QUOKKA", "PANGOLIN", '"goal"'):
         assert secret.encode() not in raw
     assert key_id(__import__("base64").urlsafe_b64decode(key)).encode() in raw
 
@@ -111,6 +119,8 @@ async def test_the_key_can_come_from_the_environment(
     monkeypatch.setenv(ENCRYPTION_KEY_ENV_VAR, key)
     loaded = await durable_case.open().get("secret")
     assert loaded is not None and loaded.state == {"note": {"text": SECRET_STATE}}
+    assert loaded.metadata.properties == {"address": SECRET_PROPERTY}
+    assert loaded.runs[0].metadata == {"goal": SECRET_RUN}
 
 
 @pytest.mark.parametrize("bad", ["short", "x" * 44, b"too few bytes", []])

@@ -229,9 +229,18 @@ class Session(BaseModel, Generic[MessageT]):
     # -- events -----------------------------------------------------------------------------
 
     async def add_event(self, event: SessionEvent[MessageT]) -> None:
-        """Append an event (in memory; see ``add_event_and_save``)."""
+        """Append an event (in memory; see ``add_event_and_save``).
+
+        If the session's store has a ``redact=`` hook, the event is redacted first, so its
+        tokens are counted from the redacted texts (see ``storage.redaction``).
+        """
         if not isinstance(event, SessionEvent):
             raise InvalidInputError("event", event, "must be a SessionEvent")
+        redact = getattr(self._store, "redact", None)
+        if redact is not None:
+            from ..storage.redaction import redact_event  # the storage package imports models
+
+            await redact_event(event, redact)
         self.events.append(event)
         set_listener(event, self._event_changed)
         if event.token_usage is not None:

@@ -33,6 +33,10 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
     """
 
     model_config = ConfigDict(validate_assignment=True)
+    # Not data (dumps, equality and copies ignore slots): the texts ``token_usage`` was counted
+    # from, so a store's redaction can count them again once redacted, and the redactor that
+    # already ran over this event, so none runs twice.
+    __slots__ = ("_counted_texts", "_redacted_with")
 
     id: str = Field(default_factory=lambda: str(uuid4()))
     message: MessageT
@@ -122,7 +126,7 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
             if usage is not None
             else await TokenUsage.from_text(prompt, completion, model)
         )
-        return cls(
+        event = cls(
             message=message,
             source=source,
             type=type,
@@ -131,6 +135,19 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
             token_usage=token_usage,
             parent_event_id=parent_event_id,
         )
+        if usage is None:
+            event.note_counted_texts(prompt, completion)
+        return event
+
+    def note_counted_texts(self, prompt: str | None, completion: str | None) -> None:
+        """Remember the texts ``token_usage`` was counted from (not stored), so that a store's
+        ``redact=`` hook can count them again after redacting them."""
+        object.__setattr__(self, "_counted_texts", (prompt, completion))
+
+    def counted_texts(self) -> tuple[str | None, str | None] | None:
+        """The texts ``token_usage`` was counted from by this object, if it counted them."""
+        texts: tuple[str | None, str | None] | None = getattr(self, "_counted_texts", None)
+        return texts
 
     async def update_token_usage(
         self,
@@ -159,6 +176,9 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
             model=model_name,
             count_method=method,
         )
+        # Only a count made wholly from these texts can be made again from their redactions.
+        counted = isinstance(prompt, str) and isinstance(completion, str)
+        object.__setattr__(self, "_counted_texts", (prompt, completion) if counted else None)
         return self.token_usage
 
     async def update_metadata(self, values: Mapping[str, Any] | str, value: Any = _MISSING) -> None:

@@ -1,13 +1,17 @@
-"""Encryption at rest: the one codec every durable store applies to event bodies and state.
+"""Encryption at rest: the one codec every durable store applies to what carries user content.
 
 A store given ``encryption_key=`` (or, by default, ``LLM_SESSIONS_ENCRYPTION_KEY``) writes each
-event as ``{"id": "<event id>", "enc": "<key id>:<base64 nonce + AES-GCM ciphertext>"}`` and
-each state value as ``{"~enc~": "<key id>:<...>"}``: the id stays readable (stores index
-events by it), everything else is sealed with AES-256-GCM, the event id or state key bound in as
-associated data so a record cannot be moved to another place. The key id beside each record
-lets keys rotate: a store holds one current key (it writes with it) and may hold older ones (it
-reads with any of them). Removal records (event ids only) and the header's other fields are not
-encrypted.
+event as ``{"id": "<event id>", "enc": "<key id>:<base64 nonce + AES-GCM ciphertext>"}``, each
+run the same way, and each state value and metadata property as ``{"~enc~": "<key id>:<...>"}``:
+the ids stay readable (stores index events and runs by them), everything else is sealed with
+AES-256-GCM, the record's place (event id, run id, state or property key) bound in as associated
+data so a record cannot be moved to another place. The key id beside each record lets keys
+rotate: a store holds one current key (it writes with it) and may hold older ones (it reads with
+any of them).
+
+Left readable: session, parent, child, task, run and event ids, state and property keys,
+timestamps, expiry and removal records (event ids only). Token totals are not stored: they are
+derived from the (sealed) events.
 
 A key is 32 random bytes in url-safe base64 (``generate_key()``, ``llm-sessions keygen``).
 Reading an encrypted record without the key, or with a different one, raises
@@ -42,6 +46,8 @@ ENCRYPTION_KEY_ENV_VAR = "LLM_SESSIONS_ENCRYPTION_KEY"
 _EVENT_MARK = '","enc":"'
 _EVENT_MARK_BYTES = _EVENT_MARK.encode()
 _VALUE_MARK = "~enc~"
+_STATE = "state"
+_PROPERTY = "properties"
 _NONCE_BYTES = 12
 
 KeyInput = str | bytes
@@ -103,12 +109,18 @@ class RecordCipher:
         return list(self._by_id)
 
     def seal_batch(self, batch: WriteBatch) -> WriteBatch:
-        """The batch with its event bodies and state values sealed with the current key."""
+        """The batch with its event bodies, runs, state values and properties sealed with the
+        current key."""
         if self.current_id is None:
             return batch
+        changes = batch.header
         header = replace(
-            batch.header,
-            state_set={k: self._seal_value(k, v) for k, v in batch.header.state_set.items()},
+            changes,
+            state_set={k: self.seal_value(_STATE, k, v) for k, v in changes.state_set.items()},
+            properties_set={
+                k: self.seal_value(_PROPERTY, k, v) for k, v in changes.properties_set.items()
+            },
+            runs_upserted={i: self.seal_run(i, body) for i, body in changes.runs_upserted.items()},
         )
         return replace(
             batch,
@@ -118,11 +130,20 @@ class RecordCipher:
         )
 
     def open_session(self, stored: StoredSession) -> StoredSession:
-        """The stored session with its events and state opened."""
-        state = {key: self._open_value(key, value) for key, value in stored.header.state.items()}
+        """The stored session with its events, runs, state and properties opened."""
+        header = stored.header
+        opened = replace(
+            header,
+            state={key: self._open_value(_STATE, key, v) for key, v in header.state.items()},
+            properties={
+                key: self._open_value(_PROPERTY, key, value)
+                for key, value in header.properties.items()
+            },
+            runs=[self._open_run(row) for row in header.runs],
+        )
         return replace(
             stored,
-            header=replace(stored.header, state=state),
+            header=opened,
             events=self._open_rows(stored.events, stored.location),
         )
 
@@ -157,13 +178,29 @@ class RecordCipher:
         sealed = self._seal(body, event_id)
         return json.dumps({"id": event_id, "enc": sealed}, separators=(",", ":"))
 
-    def _seal_value(self, key: str, text: str) -> str:
-        return json.dumps({_VALUE_MARK: self._seal(text, f"state:{key}")}, separators=(",", ":"))
+    def seal_value(self, place: str, key: str, text: str) -> str:
+        """A state value or property (``place``: ``"state"`` or ``"properties"``), as JSON
+        text, sealed with the current key."""
+        sealed = self._seal(text, f"{place}:{key}")
+        return json.dumps({_VALUE_MARK: sealed}, separators=(",", ":"))
 
-    def _open_value(self, key: str, value: Any) -> Any:
-        if isinstance(value, dict) and len(value) == 1 and _VALUE_MARK in value:
-            return json.loads(self._open(value[_VALUE_MARK], f"state:{key}", f"state {key!r}"))
+    def seal_run(self, run_id: str, body: str) -> str:
+        """A run's JSON sealed with the current key, its id left readable."""
+        sealed = self._seal(body, f"run:{run_id}")
+        return json.dumps({"id": run_id, "enc": sealed}, separators=(",", ":"))
+
+    def _open_value(self, place: str, key: str, value: Any) -> Any:
+        if is_sealed_value(value):
+            what = f"{place} {key!r}"
+            return json.loads(self._open(value[_VALUE_MARK], f"{place}:{key}", what))
         return value
+
+    def _open_run(self, row: str | bytes) -> str | bytes:
+        # Runs are few, and stores may reformat their JSON: parse rather than scan.
+        value = json.loads(row)
+        if not is_sealed_run(value):
+            return row
+        return self._open(value["enc"], f"run:{value['id']}", f"run {value['id']}")
 
     def _seal(self, text: str, context: str) -> str:
         assert self.current_id is not None
@@ -193,6 +230,16 @@ def _may_be_sealed(row: str | bytes) -> bool:
     if isinstance(row, bytes):
         return _EVENT_MARK_BYTES in row
     return _EVENT_MARK in row
+
+
+def is_sealed_value(value: Any) -> bool:
+    """Whether a stored state value or property is sealed."""
+    return isinstance(value, dict) and len(value) == 1 and _VALUE_MARK in value
+
+
+def is_sealed_run(value: Any) -> bool:
+    """Whether a stored run (its parsed JSON) is sealed."""
+    return isinstance(value, dict) and value.keys() == {"id", "enc"}
 
 
 def cipher_for(encryption_key: KeyInput | Sequence[KeyInput] | None) -> RecordCipher:

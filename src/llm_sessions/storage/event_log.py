@@ -47,8 +47,8 @@ class EventLogStore(SessionStore):
     ``encryption_key`` (a key, or keys with the current one first; None: the environment's
     ``LLM_SESSIONS_ENCRYPTION_KEY``, if set) encrypts event bodies and state values at rest
     (see ``storage.encryption``); every read path opens them through the same codec.
-    ``redact`` (see ``storage.redaction``) redacts each new event's message before it is
-    checked or written.
+    ``redact`` (see ``storage.redaction``) redacts each new event's message before its tokens
+    are counted into the session or it is checked or written.
     """
 
     def __init__(
@@ -186,7 +186,7 @@ class EventLogStore(SessionStore):
         sync = sync_state_for(session, self)
         async with sync.lock:
             if self.redact is not None:
-                redact_events(session.events[sync.events_written :], self.redact)
+                await redact_events(session.events[sync.events_written :], self.redact)
             batch = sync.prepare(session)
             self._check_sizes(batch)
             batch = self._cipher.seal_batch(batch)

@@ -1,11 +1,17 @@
-"""Redaction: a hook that takes secrets out of event messages before a store writes them.
+"""Redaction: a hook that takes secrets out of event messages before they are counted or written.
 
-A store given ``redact=`` passes every string in each new event's message through it before
-the event is written (its size checked, its bytes encrypted or stored). What was redacted is
-noted in the event's metadata under ``"redacted"`` as counts by kind (``{"email": 2}``), never
-the original value. A redactor is a function of one string returning the redacted string, or the
-string and its counts by kind; ``redact_pii`` is a ready one for email addresses, phone numbers,
-card numbers (Luhn-checked) and API keys.
+A store given ``redact=`` passes every string in each new event's message through it when the
+event is added to a session kept in that store (``Session.add_event``: before its tokens are
+added to the session's totals), and, for an event that got into the session another way, when
+the session is saved (before the event's size is checked and it is encrypted or written). Each
+event goes through a given redactor once. An event whose tokens were counted from texts
+(``SessionEvent.create_with_tokens``, ``update_token_usage``) is counted again from those texts
+redacted, so its token usage is that of what is stored; counts a provider reported are kept.
+
+What was redacted is noted in the event's metadata under ``"redacted"`` as counts by kind
+(``{"email": 2}``), never the original value. A redactor is a function of one string returning
+the redacted string, or the string and its counts by kind; ``redact_pii`` is a ready one for
+email addresses, phone numbers, card numbers (Luhn-checked) and API keys.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..exceptions import InvalidInputError
+from ..models.token_usage import CountMethod, TokenUsage
 
-__all__ = ["REDACTED_KEY", "Redactor", "redact_events", "redact_pii"]
+__all__ = ["REDACTED_KEY", "Redactor", "redact_event", "redact_events", "redact_pii"]
 
 REDACTED_KEY = "redacted"
 """Event metadata key of what redaction took out: counts by kind."""
@@ -84,16 +91,41 @@ def check_redactor(redact: object) -> Redactor | None:
     return redact
 
 
-def redact_events(events: Sequence[Any], redact: Redactor) -> None:
-    """Redact the messages of ``events`` in place, noting counts in their metadata."""
+async def redact_events(events: Sequence[Any], redact: Redactor) -> None:
+    """Redact ``events`` in place (see ``redact_event``)."""
     for event in events:
-        found: Counter[str] = Counter()
-        message = _redact_value(event.message, redact, found)
-        if found:
-            event.message = message
-            noted = Counter(event.metadata.get(REDACTED_KEY) or {})
-            noted.update(found)
-            event.metadata = {**event.metadata, REDACTED_KEY: dict(noted)}
+        await redact_event(event, redact)
+
+
+async def redact_event(event: Any, redact: Redactor) -> None:
+    """Redact the message of ``event`` in place, note counts by kind in its metadata, and count
+    its tokens again from the redacted texts they were counted from; nothing if ``redact``
+    already ran over it."""
+    if getattr(event, "_redacted_with", None) is redact:
+        return
+    found: Counter[str] = Counter()
+    message = _redact_value(event.message, redact, found)
+    if found:
+        event.message = message
+        noted = Counter(event.metadata.get(REDACTED_KEY) or {})
+        noted.update(found)
+        event.metadata = {**event.metadata, REDACTED_KEY: dict(noted)}
+    await _recount(event, redact)
+    object.__setattr__(event, "_redacted_with", redact)
+
+
+async def _recount(event: Any, redact: Redactor) -> None:
+    usage: TokenUsage | None = event.token_usage
+    texts = event.counted_texts()
+    if usage is None or texts is None or usage.count_method is CountMethod.REPORTED:
+        return
+    ignored: Counter[str] = Counter()  # the message's redactions are the ones noted
+    prompt, completion = (
+        None if text is None else _redact_value(text, redact, ignored) for text in texts
+    )
+    if (prompt, completion) != texts:
+        event.token_usage = await TokenUsage.from_text(prompt, completion, usage.model)
+        event.note_counted_texts(prompt, completion)
 
 
 def _redact_value(value: Any, redact: Redactor, found: Counter[str]) -> Any:

@@ -43,17 +43,17 @@ class InMemorySessionStore(SessionStore):
         if held is not None and held is not session:
             raise SessionAlreadyExists(session.id)  # a new object over a stored session
         if self.redact is not None:
-            self._redact_new_events(session)
+            await self._redact_new_events(session)
         async with telemetry.store_span("save", self, session.id):
             self._sessions[session.id] = session
         session._store = self
 
-    def _redact_new_events(self, session: Session[Any]) -> None:
+    async def _redact_new_events(self, session: Session[Any]) -> None:
         assert self.redact is not None
         start = self._redacted_up_to.get(session.id, 0)
-        if start > len(session.events):  # events were removed: redacting again is harmless
+        if start > len(session.events):  # events were removed: each is redacted once anyway
             start = 0
-        redact_events(session.events[start:], self.redact)
+        await redact_events(session.events[start:], self.redact)
         self._redacted_up_to[session.id] = len(session.events)
 
     async def delete(self, session_id: str) -> bool:
