@@ -199,3 +199,58 @@ async def test_refresh_and_vacuum_go_through_the_key(durable_case: StoreCase) ->
         assert await vacuum() == 0
         loaded = await durable_case.open(encryption_key=key).get("refreshed")
         assert loaded is not None and len(loaded.events) == 2
+
+
+async def test_rotation_never_undoes_a_header_change_made_while_it_runs(
+    durable_case: StoreCase,
+) -> None:
+    old, new = generate_key(), generate_key()
+    setup = durable_case.open(encryption_key=old)
+    session: Session[Any] = await Session.create(store=setup, id="rotating")
+    await session.set_state("step", 0)
+    session.metadata.properties["owner"] = "writer 0"
+    run = await SessionRun.create(metadata={"round": 0})
+    session.runs.append(run)
+    await session.add_event_and_save(SessionEvent(message="before"))
+
+    # Another process, not yet moved to the new key, changes the header each time the rotation
+    # has just read the session: exactly the window in which a rewrite of what rotation read
+    # would undo the change.
+    writer_store = durable_case.open(encryption_key=[old, new])
+    held = await writer_store.get("rotating")
+    assert held is not None
+    changes = 0
+
+    async def change_header() -> None:
+        nonlocal changes
+        changes += 1
+        assert held is not None
+        held.state["step"] = changes
+        held.metadata.properties["owner"] = f"writer {changes}"
+        held.runs[0].metadata["round"] = changes
+        await held.add_event(SessionEvent(message=f"during {changes}"))
+        await writer_store.save(held)
+
+    rotator = durable_case.open(encryption_key=old)
+    for name in ("get", "_read", "_read_since"):
+        read = getattr(rotator, name)
+
+        async def read_then_change(*args: Any, _read: Any = read) -> Any:
+            found = await _read(*args)
+            if changes < 3:  # then it lets the rotation's last pass through
+                await change_header()
+            return found
+
+        setattr(rotator, name, read_then_change)
+    assert await rotator.rotate_key(new) == 1
+    assert changes >= 1
+    await rotator.rotate_key(new)  # the events the writer appended with the old key meanwhile
+
+    loaded = await durable_case.open(encryption_key=new).get("rotating")  # the new key only
+    assert loaded is not None
+    assert loaded.state == {"step": changes}
+    assert loaded.metadata.properties == {"owner": f"writer {changes}"}
+    assert [run.metadata for run in loaded.runs] == [{"round": changes}]
+    assert [event.message for event in loaded.events] == ["before"] + [
+        f"during {n}" for n in range(1, changes + 1)
+    ]

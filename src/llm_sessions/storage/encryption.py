@@ -134,12 +134,12 @@ class RecordCipher:
         header = stored.header
         opened = replace(
             header,
-            state={key: self._open_value(_STATE, key, v) for key, v in header.state.items()},
+            state={key: self.open_value(_STATE, key, v) for key, v in header.state.items()},
             properties={
-                key: self._open_value(_PROPERTY, key, value)
+                key: self.open_value(_PROPERTY, key, value)
                 for key, value in header.properties.items()
             },
-            runs=[self._open_run(row) for row in header.runs],
+            runs=[self.open_run(row) for row in header.runs],
         )
         return replace(
             stored,
@@ -189,13 +189,26 @@ class RecordCipher:
         sealed = self._seal(body, f"run:{run_id}")
         return json.dumps({"id": run_id, "enc": sealed}, separators=(",", ":"))
 
-    def _open_value(self, place: str, key: str, value: Any) -> Any:
+    def sealed_with_current(self, value: Any) -> bool:
+        """Whether a stored state value, property or run (parsed JSON) is sealed with the
+        current key (with no key: whether it is plain)."""
+        if is_sealed_value(value):
+            sealed = value[_VALUE_MARK]
+        elif is_sealed_run(value):
+            sealed = value["enc"]
+        else:
+            return self.current_id is None
+        return isinstance(sealed, str) and sealed.partition(":")[0] == self.current_id
+
+    def open_value(self, place: str, key: str, value: Any) -> Any:
+        """A stored state value or property (parsed JSON): opened if sealed, as is if not."""
         if is_sealed_value(value):
             what = f"{place} {key!r}"
             return json.loads(self._open(value[_VALUE_MARK], f"{place}:{key}", what))
         return value
 
-    def _open_run(self, row: str | bytes) -> str | bytes:
+    def open_run(self, row: str | bytes) -> str | bytes:
+        """A stored run's JSON: opened if sealed, unchanged if not."""
         # Runs are few, and stores may reformat their JSON: parse rather than scan.
         value = json.loads(row)
         if not is_sealed_run(value):

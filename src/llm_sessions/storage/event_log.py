@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
-from ..exceptions import InvalidInputError, StorageError
+from ..exceptions import InvalidInputError, SessionNotFound, StorageError
 from ..models.session import Session
 from ..validation import validate_id, validate_seconds
 from .base import EventPage, SessionStore
@@ -19,6 +19,7 @@ from .records import StoredPage, StoredSession, build_session, decode_events, ev
 from .redaction import Redactor, check_redactor, redact_events
 from .refresh import apply_refresh
 from .removals import is_removal_row, split_removals
+from .reseal import SealedSwap, header_swaps
 from .sync import HeaderSnapshot, SyncState, WriteBatch, sync_state_for
 
 if TYPE_CHECKING:
@@ -28,6 +29,9 @@ __all__ = ["DEFAULT_MAX_EVENT_BYTES", "EventLogStore"]
 
 #: The largest event (its JSON, in bytes) a durable store accepts unless told otherwise.
 DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024
+# A header record that a writer still holding an old key keeps rewriting is left to the next
+# rotation after this many passes.
+_RESEAL_PASSES = 3
 
 
 class EventLogStore(SessionStore):
@@ -206,10 +210,13 @@ class EventLogStore(SessionStore):
         """Write with ``new_key`` from now on and re-encrypt every stored session with it.
 
         The keys this store held still read (records sealed with them by other writers stay
-        readable); sessions are re-encrypted ``batch_size`` at a time, each with one save that
-        rewrites its events and state in place, so events appended meanwhile are kept. Run it
-        in the background with ``asyncio.create_task(store.rotate_key(key))``. Returns the
-        number of sessions re-encrypted.
+        readable); sessions are re-encrypted ``batch_size`` at a time. Each session's events
+        are rewritten in place by one save, so events appended meanwhile are kept; its state
+        values, properties and runs are rewritten only where they still hold what rotation
+        read (see ``reseal``), so a change another writer makes meanwhile is never undone.
+        Run it in the background with ``asyncio.create_task(store.rotate_key(key))``; run it
+        again to re-encrypt what writers still holding the old key wrote meanwhile. Returns
+        the number of sessions re-encrypted.
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise InvalidInputError("batch_size", batch_size, "must be a whole number > 0")
@@ -229,8 +236,26 @@ class EventLogStore(SessionStore):
         sync = sync_state_for(session, self)
         for event in session.events:
             sync.note_edit(event)  # rewritten in place, sealed with the current key
-        sync.snapshot.state = {}  # every state value written again
-        await self.save(session)
+        # The header as loaded is the snapshot: this save writes no header value.
+        try:
+            await self.save(session)
+        except SessionNotFound:
+            return  # deleted meanwhile
+        last_event = session.events[-1].id if session.events else None
+        for _ in range(_RESEAL_PASSES):
+            try:  # the header, and only the events stored since
+                stored = await self._read_since(session_id, last_event)
+            except InvalidInputError:  # that event was removed meanwhile
+                stored = await self._read(session_id)
+            swaps = [] if stored is None else header_swaps(self._cipher, stored.header)
+            if not swaps:
+                return
+            await self._swap_sealed(session_id, swaps)
+
+    async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
+        """Apply ``swaps`` atomically: each replaces its record only if the record still
+        holds the value it expects (see ``reseal``)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot rotate keys")
 
     def _check_sizes(self, batch: WriteBatch) -> None:
         limit = self.max_event_bytes

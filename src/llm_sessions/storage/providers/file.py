@@ -47,6 +47,7 @@ from ..faults import DEFAULT_TIMEOUT
 from ..records import StoredPage, StoredSession, build_session, is_sealed_row
 from ..redaction import Redactor
 from ..removals import is_removal_row
+from ..reseal import SealedSwap, swap_into
 from ..sync import WriteBatch
 from .file_format import (
     Log,
@@ -208,6 +209,11 @@ class FileSessionStore(EventLogStore):
         else:
             self._pending.setdefault(batch.session_id, []).append(batch)
 
+    async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
+        await self._flush_session(session_id)  # saves not yet written go first
+        async with self._lock_for(session_id):
+            await self._run(self._swap_files, session_id, swaps)
+
     # -- plumbing ------------------------------------------------------------------------------
 
     async def _flush_session(self, session_id: str) -> None:
@@ -333,6 +339,17 @@ class FileSessionStore(EventLogStore):
                     doc["expires_at"] = time.time() + self.expiration_seconds
                 write_atomically(files.header, json.dumps(doc).encode())
         return log
+
+    def _swap_files(self, session_id: str, swaps: list[SealedSwap]) -> None:
+        files = self._files(session_id)
+        if not os.path.exists(files.header):
+            return
+        with locked(files.lock, exclusive=True, timeout=self.timeout):
+            doc = read_header(files.header)
+            if doc is None or expired(doc, time.time()):
+                return
+            if any([swap_into(doc[swap.place], swap) for swap in swaps]):
+                write_atomically(files.header, json.dumps(doc).encode())
 
     def _delete_files(self, session_id: str) -> bool:
         files = self._files(session_id)

@@ -37,6 +37,7 @@ from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT, storage_error, within
 from ..records import StoredPage, StoredSession, build_session, unreadable_rows
 from ..redaction import Redactor
+from ..reseal import SealedSwap
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
 from .postgres_schema import (
@@ -86,6 +87,14 @@ def _driver_errors(asyncpg: Any) -> tuple[type[BaseException], ...]:
         OSError,
         TimeoutError,
     )
+
+
+# Where key rotation's swaps go: (place, table, key column, value column).
+_SWAP_TABLES = (
+    ("state", "state", "key", "value"),
+    ("properties", "properties", "key", "value"),
+    ("runs", "runs", "run_id", "body"),
+)
 
 
 def _check_schema(schema: object) -> str:
@@ -334,6 +343,28 @@ class PostgresSessionStore(EventLogStore):
             raise SessionNotFound(batch.session_id)  # deleted by another writer: stays deleted
         if outcome == -1:
             raise SessionAlreadyExists(batch.session_id)  # a new object over a stored one
+
+    async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
+        validate_id(session_id)
+        statements = []
+        for place, table, column, value in _SWAP_TABLES:
+            mine = [swap for swap in swaps if swap.place == place]
+            if mine:
+                sql = (
+                    f'UPDATE "{self.schema}".{table} t SET {value} = v.new::json'
+                    " FROM unnest($2::text[], $3::text[], $4::text[]) AS v (key, expected, new)"
+                    f" WHERE t.session_id = $1 AND t.{column} = v.key"
+                    f" AND t.{value}::jsonb = v.expected::jsonb"
+                )
+                columns = ([s.key for s in mine], [s.expected for s in mine], [s.new for s in mine])
+                statements.append((sql, columns))
+
+        async def swap(connection: Any) -> None:
+            async with connection.transaction():
+                for sql, columns in statements:
+                    await connection.execute(sql, session_id, *columns)
+
+        await self._run("re-encrypt", session_id, swap)
 
     # -- connections and the schema -----------------------------------------------------------
 

@@ -41,11 +41,13 @@ from ..faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
 from ..records import StoredHeader, StoredPage, StoredSession, build_session, unreadable_rows
 from ..redaction import Redactor
 from ..removals import REMOVAL_ID_PREFIX
+from ..reseal import SealedSwap
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
 from .redis_script import (
     CORRUPT_REPLY,
     PAGE_SCRIPT,
+    SWAP_SCRIPT,
     WRITE_SCRIPT,
     any_key_pattern,
     meta_key_pattern,
@@ -54,6 +56,7 @@ from .redis_script import (
     script_args,
     session_id_of,
     session_keys,
+    swap_keys_and_args,
 )
 from .redis_vacuum import MOVE_EVENTS_SCRIPT, MOVE_SESSION_SCRIPT, quarantine_keys
 
@@ -175,6 +178,7 @@ class RedisSessionStore(EventLogStore):
         self._page_script = redis_client.register_script(PAGE_SCRIPT)
         self._move_session = redis_client.register_script(MOVE_SESSION_SCRIPT)
         self._move_events = redis_client.register_script(MOVE_EVENTS_SCRIPT)
+        self._swap_script = redis_client.register_script(SWAP_SCRIPT)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -409,6 +413,11 @@ class RedisSessionStore(EventLogStore):
             raise SessionNotFound(batch.session_id)  # deleted by another writer: stays deleted
         if outcome == -1:
             raise SessionAlreadyExists(batch.session_id)  # a new object over a stored one
+
+    async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
+        validate_id(session_id)
+        keys, args = swap_keys_and_args(self.key_prefix, session_id, swaps)
+        await self._call("re-encrypt", session_id, self._swap_script(keys=keys, args=args))
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from ..reseal import SealedSwap
 from ..sync import WriteBatch
 
 _SUFFIXES = (
@@ -203,6 +204,32 @@ CORRUPT_REPLY = "CORRUPT "
 
 _WIDTHS = (1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 2, 2)
 """Items per entry in each section of the write script's arguments (pairs count as one)."""
+
+
+# Key rotation's compare and swap of header records (see ``reseal``).
+# KEYS: the session's runs, state and props hashes. ARGV: per swap, the index of its hash in
+# KEYS, the field, the JSON the field must still hold, the JSON to put there.
+SWAP_SCRIPT = """
+for i = 1, #ARGV, 4 do
+  local hash, field = KEYS[tonumber(ARGV[i])], ARGV[i + 1]
+  if redis.call('HGET', hash, field) == ARGV[i + 2] then
+    redis.call('HSET', hash, field, ARGV[i + 3])
+  end
+end
+return 0
+"""
+_SWAP_PLACES = {"runs": 1, "state": 2, "properties": 3}
+
+
+def swap_keys_and_args(
+    key_prefix: str, session_id: str, swaps: list[SealedSwap]
+) -> tuple[list[str], list[str]]:
+    """``SWAP_SCRIPT``'s keys and arguments for ``swaps`` of the session."""
+    keys = session_keys(key_prefix, session_id)
+    args: list[str] = []
+    for swap in swaps:
+        args += [str(_SWAP_PLACES[swap.place]), swap.key, swap.expected, swap.new]
+    return [keys[3], keys[5], keys[6]], args
 
 
 def session_keys(key_prefix: str, session_id: str) -> list[str]:

@@ -41,6 +41,7 @@ from ..faults import DEFAULT_TIMEOUT
 from ..records import StoredHeader, StoredPage, StoredSession, build_session
 from ..redaction import Redactor
 from ..removals import REMOVAL_ID_PREFIX
+from ..reseal import SealedSwap, swap_into
 from ..sync import HeaderChanges, WriteBatch
 from .sqlite_corruption import check_row, expired, is_time, vacuum_database
 
@@ -196,6 +197,9 @@ class SQLiteSessionStore(EventLogStore):
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)
         await self._run(self._write_sync, batch)
+
+    async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
+        await self._run(self._swap_sync, session_id, swaps)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -390,6 +394,32 @@ class SQLiteSessionStore(EventLogStore):
                     " ON CONFLICT (session_id, event_id) DO NOTHING",
                     [(session_id, event_id, body) for event_id, body in batch.appended],
                 )
+
+    def _swap_sync(self, session_id: str, swaps: list[SealedSwap]) -> None:
+        conn = self._conn()
+        with _transaction(conn, "BEGIN IMMEDIATE"):
+            row = conn.execute(
+                "SELECT properties FROM sessions WHERE id = ?", (session_id,)
+            ).fetchone()
+            if row is None:
+                return
+            properties = json.loads(row[0])
+            if any([swap_into(properties, s) for s in swaps if s.place == "properties"]):
+                conn.execute(
+                    "UPDATE sessions SET properties = ? WHERE id = ?",
+                    (json.dumps(properties, ensure_ascii=False), session_id),
+                )
+            for swap in swaps:
+                if swap.place == "properties":
+                    continue
+                table, column = ("state", "key") if swap.place == "state" else ("runs", "run_id")
+                where = f" WHERE session_id = ? AND {column} = ?"
+                found = conn.execute(f"SELECT json FROM {table}{where}", (session_id, swap.key))
+                held = found.fetchone()
+                if held is not None and swap_into({swap.key: json.loads(held[0])}, swap):
+                    conn.execute(
+                        f"UPDATE {table} SET json = ?{where}", (swap.new, session_id, swap.key)
+                    )
 
     def _delete_sync(self, session_id: str) -> bool:
         conn = self._conn()
