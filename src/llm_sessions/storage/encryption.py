@@ -130,15 +130,13 @@ class RecordCipher:
         )
 
     def open_session(self, stored: StoredSession) -> StoredSession:
-        """The stored session with its events, runs, state and properties opened."""
+        """The stored session with its events, runs, state and properties opened (a header
+        part that is not what stores write is left as it is, for the reader to report)."""
         header = stored.header
         opened = replace(
             header,
-            state={key: self.open_value(_STATE, key, v) for key, v in header.state.items()},
-            properties={
-                key: self.open_value(_PROPERTY, key, value)
-                for key, value in header.properties.items()
-            },
+            state=self._open_values(_STATE, header.state),
+            properties=self._open_values(_PROPERTY, header.properties),
             runs=[self.open_run(row) for row in header.runs],
         )
         return replace(
@@ -146,6 +144,11 @@ class RecordCipher:
             header=opened,
             events=self._open_rows(stored.events, stored.location),
         )
+
+    def _open_values(self, place: str, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        return {key: self.open_value(place, key, value) for key, value in values.items()}
 
     def open_page(self, page: StoredPage) -> StoredPage:
         """The page with its events opened."""
@@ -209,8 +212,14 @@ class RecordCipher:
 
     def open_run(self, row: str | bytes) -> str | bytes:
         """A stored run's JSON: opened if sealed, unchanged if not."""
-        # Runs are few, and stores may reformat their JSON: parse rather than scan.
-        value = json.loads(row)
+        # Stores may reformat a run's JSON: parse it (only if it can be sealed) rather than scan.
+        text = row.decode() if isinstance(row, bytes) else row
+        if '"enc"' not in text:
+            return row
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return row  # unreadable: left for the reader to report
         if not is_sealed_run(value):
             return row
         return self._open(value["enc"], f"run:{value['id']}", f"run {value['id']}")
