@@ -49,8 +49,9 @@ class EventLogStore(SessionStore):
     ``timeout`` (seconds) bounds every operation; one that takes longer, or that the backend
     fails, raises ``StorageError`` (see ``faults``).
     ``encryption_key`` (a key, or keys with the current one first; None: the environment's
-    ``LLM_SESSIONS_ENCRYPTION_KEY``, if set) encrypts event bodies and state values at rest
-    (see ``storage.encryption``); every read path opens them through the same codec.
+    ``LLM_SESSIONS_ENCRYPTION_KEY``, if set) encrypts event bodies, runs, state values and
+    properties at rest (see ``storage.encryption``); every read path opens them through the
+    same codec.
     ``redact`` (see ``storage.redaction``) redacts each new event's message before its tokens
     are counted into the session or it is checked or written.
     """

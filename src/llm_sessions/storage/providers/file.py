@@ -348,7 +348,8 @@ class FileSessionStore(EventLogStore):
             doc = read_header(files.header)
             if doc is None or expired(doc, time.time()):
                 return
-            if any([swap_into(doc[swap.place], swap) for swap in swaps]):
+            applied = [swap_into(doc[swap.place], swap) for swap in swaps]  # every swap tried
+            if any(applied):
                 write_atomically(files.header, json.dumps(doc).encode())
 
     def _delete_files(self, session_id: str) -> bool:

@@ -404,7 +404,8 @@ class SQLiteSessionStore(EventLogStore):
             if row is None:
                 return
             properties = json.loads(row[0])
-            if any([swap_into(properties, s) for s in swaps if s.place == "properties"]):
+            applied = [swap_into(properties, s) for s in swaps if s.place == "properties"]
+            if any(applied):
                 conn.execute(
                     "UPDATE sessions SET properties = ? WHERE id = ?",
                     (json.dumps(properties, ensure_ascii=False), session_id),
