@@ -57,7 +57,12 @@ def started(
     for process in processes.values():
         if process.poll() is None:
             process.kill()
-            process.communicate()
+        process.wait()
+        # Close the pipes here, not at garbage collection, where a ResourceWarning would
+        # surface as an error in whichever later test happened to trigger the collection.
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def test_there_are_examples() -> None:
