@@ -18,6 +18,7 @@ from typing import NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import settings
 
 from llm_sessions.storage import InMemorySessionStore, SessionStoreProvider
 from redis_topologies import (
@@ -27,6 +28,11 @@ from redis_topologies import (
     TopologyError,
     redis_server_available,
 )
+
+# No per-example time limit: on a loaded 2-core machine one slow example is not a failure.
+# Speed is measured by the benchmarks, not by the tests.
+settings.register_profile("llm-sessions", deadline=None)
+settings.load_profile("llm-sessions")
 
 REDIS_URL = os.environ.get("LLM_SESSIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get(
