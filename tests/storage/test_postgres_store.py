@@ -417,7 +417,7 @@ async def test_a_version_1_schema_is_upgraded_in_place(
     q = f'"{schema}"'
     await sql.execute(
         f"DROP TABLE {q}.quarantine; DROP FUNCTION {q}.write_batch;"
-        f" UPDATE {q}.schema_version SET version = 1"
+        f" DROP INDEX {q}.events_removals; UPDATE {q}.schema_version SET version = 1"
     )
 
     async with PostgresSessionStore(postgres_url, schema=schema) as upgraded:
@@ -425,8 +425,12 @@ async def test_a_version_1_schema_is_upgraded_in_place(
         assert loaded is not None
         await loaded.add_event_and_save(SessionEvent(message="after"))
 
-    assert await sql.fetchval(f"SELECT version FROM {q}.schema_version") == SCHEMA_VERSION == 2
+    assert await sql.fetchval(f"SELECT version FROM {q}.schema_version") == SCHEMA_VERSION == 3
     assert await sql.fetchval(f"SELECT count(*) FROM {q}.quarantine") == 0
+    assert await sql.fetchval(
+        "SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = 'events_removals'",
+        schema,
+    )
     reloaded = await reload(store, "kept")
     assert reloaded is not None
     assert [e.message for e in reloaded.events] == ["before", "after"]
