@@ -16,6 +16,7 @@ import pytest
 
 from llm_sessions.storage import EventLogStore, InMemorySessionStore, SessionStoreProvider
 from llm_sessions.storage.records import StoredHeader, StoredSession
+from llm_sessions.storage.reseal import SealedSwap
 from llm_sessions.storage.sync import WriteBatch
 
 
@@ -97,6 +98,15 @@ class JsonLogStore(EventLogStore):
             row["events"].setdefault(event_id, text)
         for event_id, text in batch.updated:
             row["events"][event_id] = text
+
+    async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
+        row = self.data.get(session_id)
+        if row is None:
+            return
+        for swap in swaps:
+            records = row["header"][swap.place]
+            if records.get(swap.key) == swap.expected:
+                records[swap.key] = swap.new
 
     async def delete(self, session_id: str) -> bool:
         self._ensure_open()

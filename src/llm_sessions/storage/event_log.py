@@ -253,11 +253,6 @@ class EventLogStore(SessionStore):
                 return
             await self._swap_sealed(session_id, swaps)
 
-    async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
-        """Apply ``swaps`` atomically: each replaces its record only if the record still
-        holds the value it expects (see ``reseal``)."""
-        raise NotImplementedError(f"{type(self).__name__} cannot rotate keys")
-
     def _check_sizes(self, batch: WriteBatch) -> None:
         limit = self.max_event_bytes
         if limit is None:
@@ -306,6 +301,11 @@ class EventLogStore(SessionStore):
     @abstractmethod
     async def _write(self, batch: WriteBatch) -> None:
         """Apply one batch atomically (see the class docstring)."""
+
+    @abstractmethod
+    async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
+        """Apply ``swaps`` atomically: each replaces its record only if the record still
+        holds the value it expects (see ``reseal``); a session that is gone is left alone."""
 
 
 def _batch_attributes(batch: WriteBatch) -> dict[str, int]:
