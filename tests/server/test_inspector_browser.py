@@ -199,6 +199,26 @@ def test_a_session_shows_its_tree_the_tool_error_and_each_events_json(
     page.screenshot(path=ARTIFACTS / "inspector-session.png", full_page=True)
 
 
+def test_a_phone_sized_window_never_scrolls_the_page_sideways(
+    page: Any, keyed: tuple[str, str]
+) -> None:
+    """At 390 px an event's text keeps a readable line of its own, and only a wide table
+    (runs, sessions) scrolls inside itself: the page as a whole fits the window."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect = _open_as_alpha(page, keyed, CHAT)
+    expect(page.locator("#usage figure").first).to_contain_text("gpt-4o-mini")
+    fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    assert page.evaluate(fits)
+    label = page.locator("li.kind-tool_call > .row .label").first
+    assert label.bounding_box()["width"] > 250  # not squeezed beside the event's details
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "inspector-session-narrow.png", full_page=True)
+    page.goto(keyed[0] + "/")
+    expect(page.locator("table.sessions td.id a").first).to_be_visible()
+    assert page.evaluate(fits)
+    page.screenshot(path=ARTIFACTS / "inspector-sessions-narrow.png", full_page=True)
+
+
 def test_chat_text_that_looks_like_html_renders_literally(
     page: Any, keyed: tuple[str, str]
 ) -> None:
