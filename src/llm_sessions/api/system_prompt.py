@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from typing import Any, overload
+from typing import Any
 
 from ..exceptions import InvalidInputError, TokenLimitExceeded
 from ..models.event_source import EventSource
@@ -17,6 +17,7 @@ from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..prompting.budget import message_cache
+from ..prompting.event_view import EventView
 
 __all__ = [
     "SYSTEM_PROMPT_KEY",
@@ -108,7 +109,7 @@ class SystemPromptIndex:
         return _Without(events, tuple(self._positions)) if self._positions else events
 
 
-class _Without(Sequence[SessionEvent[Any]]):
+class _Without(EventView):
     """A read-only view of ``events`` that skips the (few, sorted) ``excluded`` positions."""
 
     def __init__(self, events: Sequence[SessionEvent[Any]], excluded: tuple[int, ...]) -> None:
@@ -118,20 +119,7 @@ class _Without(Sequence[SessionEvent[Any]]):
     def __len__(self) -> int:
         return len(self._events) - len(self._excluded)
 
-    @overload
-    def __getitem__(self, index: int) -> SessionEvent[Any]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[SessionEvent[Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        size = len(self)
-        if index < 0:
-            index += size
-        if not 0 <= index < size:
-            raise IndexError(index)
+    def _event_at(self, index: int) -> SessionEvent[Any]:
         # The view's index plus the excluded positions at or before the event it lands on.
         position = index
         while True:

@@ -11,10 +11,11 @@ it. So the prompt equals the one built from a full load, and a 4,000-token promp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, overload
+from typing import Any
 
 from ..exceptions import SessionNotFound
 from ..models.session_event import SessionEvent
+from .event_view import EventView
 from .strategies import LEADING_SYSTEM_LIMIT
 
 __all__ = ["FIRST_PAGE", "NeedOlder", "TailReader", "TailWindow"]
@@ -31,7 +32,7 @@ class NeedOlder(Exception):
     """The planner reached events older than the tail read so far."""
 
 
-class TailWindow(Sequence[SessionEvent[Any]]):
+class TailWindow(EventView):
     """The events of a log as a planner sees them: ``head`` (its first events) and ``tail``
     (its newest, oldest first), with the unread events between them raising ``NeedOlder``."""
 
@@ -43,24 +44,12 @@ class TailWindow(Sequence[SessionEvent[Any]]):
     def __len__(self) -> int:
         return self._tail_start + len(self._tail)
 
-    @overload
-    def __getitem__(self, index: int) -> SessionEvent[Any]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[SessionEvent[Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
+    def _event_at(self, index: int) -> SessionEvent[Any]:
         if 0 <= index < len(self._head):
             return self._head[index]
         if self._tail_start <= index < len(self):
             return self._tail[index - self._tail_start]
-        if 0 <= index < len(self):
-            raise NeedOlder(index)
-        raise IndexError(index)
+        raise NeedOlder(index)
 
 
 class TailReader:
