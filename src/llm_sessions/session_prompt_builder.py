@@ -79,8 +79,7 @@ async def build_prompt_from_session(
     chosen = _check_strategy(strategy)
     check_prompt_arguments(max_tokens, model)
     _check_flag("include_parent_context", include_parent_context)
-    if current_query is not None and not isinstance(current_query, str):
-        raise InvalidInputError("current_query", current_query, "must be a string or None")
+    _check_query(current_query)
     context = await parent_context(session) if include_parent_context else None
     if max_tokens is not None:
         await load_tokenizer(model)
@@ -108,8 +107,7 @@ async def build_prompt_from_store(
     chosen = _check_strategy(strategy)
     check_prompt_arguments(max_tokens, model)
     validate_id(session_id, "session_id")
-    if current_query is not None and not isinstance(current_query, str):
-        raise InvalidInputError("current_query", current_query, "must be a string or None")
+    _check_query(current_query)
     if max_tokens is None or chosen not in _TAIL_STRATEGIES or not isinstance(store, SessionStore):
         session = await store.get(session_id)
         if session is None:
@@ -206,6 +204,11 @@ def _check_max_tokens(max_tokens: object, *, required: bool = False) -> None:
 def _check_model(model: object) -> None:
     if not isinstance(model, str) or not model.strip():
         raise InvalidInputError("model", model, "must be a non-empty model name")
+
+
+def _check_query(current_query: object) -> None:
+    if current_query is not None and not isinstance(current_query, str):
+        raise InvalidInputError("current_query", current_query, "must be a string or None")
 
 
 def _check_flag(name: str, value: object) -> None:
