@@ -162,12 +162,13 @@ def connect_redis(target: RedisURL, **options: Any) -> Any:
     from ._redis_sentinel import BlockingSentinelPool, SentinelPrimary, connection_class
 
     options.setdefault("connection_class", connection_class(target.tls))
-    timeouts = {
+    timeouts: dict[str, Any] = {
         name: options[name]
         for name in ("socket_timeout", "socket_connect_timeout")
         if name in options
     }
-    sentinel = Sentinel(list(target.hosts), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call]
+    # redis-py types Sentinel's constructor only from 8.x on
+    sentinel = Sentinel(list(target.hosts), sentinel_kwargs=timeouts)  # type: ignore[no-untyped-call,unused-ignore]
     assert target.service is not None
     return sentinel.master_for(
         target.service,

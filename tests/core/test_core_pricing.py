@@ -316,3 +316,32 @@ def test_usage_arithmetic_keeps_its_invariants(p1: int, c1: int, p2: int, c2: in
         a.estimated_cost_usd + b.estimated_cost_usd, rel=1e-9, abs=1e-12
     )
     assert (b + a).total_tokens == total.total_tokens
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.none()
+        | st.builds(
+            TokenUsage,
+            prompt_tokens=st.integers(min_value=0, max_value=10**6),
+            completion_tokens=st.integers(min_value=0, max_value=10**6),
+            model=st.sampled_from(["gpt-4o-mini", "gpt-4o", "no-such-model-xyz"]),
+            count_method=st.sampled_from(list(CountMethod)),
+        ),
+        max_size=30,
+    )
+)
+def test_a_summary_of_usages_equals_adding_them_in_turn(usages: list[TokenUsage | None]) -> None:
+    added = TokenSummary()
+    for usage in usages:
+        if usage is not None:
+            added.add(usage)
+    summary = TokenSummary.of(usages)
+    assert summary.model_dump() == added.model_dump()
+    present = [u for u in usages if u is not None]
+    assert summary.total_tokens == sum(u.total_tokens for u in present)
+    unpriced = {u.model for u in present if u.model == "no-such-model-xyz" and u.total_tokens}
+    assert set(summary.unpriced_models) == unpriced
+    for model, usage in summary.usage_by_model.items():
+        assert usage.total_tokens == sum(u.total_tokens for u in present if u.model == model)

@@ -99,11 +99,8 @@ class Session(BaseModel, Generic[MessageT]):
 
     def rebuild_token_summary(self) -> None:
         """Recompute ``token_summary`` from the events (totals are never stored apart)."""
-        summary = TokenSummary()
-        for event in self.events:
-            if event.token_usage is not None:
-                summary.add(event.token_usage)
-        self.__dict__["token_summary"] = summary
+        usages = [event.__dict__["token_usage"] for event in self.events]
+        self.__dict__["token_summary"] = TokenSummary.of(usages)
 
     # -- derived values ---------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ model without a known price has ``estimated_cost_usd = None`` (unpriced), never 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -176,15 +177,16 @@ class TokenUsage(BaseModel):
 
     def _absorb(self, other: TokenUsage) -> None:
         """Add ``other`` into this usage in place (the summaries' hot path)."""
-        data = self.__dict__
-        data["prompt_tokens"] += other.prompt_tokens
-        data["completion_tokens"] += other.completion_tokens
-        data["total_tokens"] += other.total_tokens
-        if other.estimated_cost_usd is not None and self.estimated_cost_usd is not None:
-            data["estimated_cost_usd"] += other.estimated_cost_usd
-        elif other.total_tokens:  # unknown is not zero: tokens without a price stay unpriced
+        data, added = self.__dict__, other.__dict__
+        data["prompt_tokens"] += added["prompt_tokens"]
+        data["completion_tokens"] += added["completion_tokens"]
+        data["total_tokens"] += added["total_tokens"]
+        cost = added["estimated_cost_usd"]
+        if cost is not None and data["estimated_cost_usd"] is not None:
+            data["estimated_cost_usd"] += cost
+        elif added["total_tokens"]:  # unknown is not zero: tokens without a price stay unpriced
             data["estimated_cost_usd"] = None
-        if other.count_method is not self.count_method:
+        if added["count_method"] is not data["count_method"]:
             data["count_method"] = CountMethod.ESTIMATE
 
 
@@ -202,22 +204,31 @@ class TokenSummary(BaseModel):
     total_estimated_cost_usd: float = 0.0
     unpriced_models: list[str] = Field(default_factory=list)
 
+    @classmethod
+    def of(cls, usages: Iterable[TokenUsage | None]) -> TokenSummary:
+        """The summary of ``usages``, None entries skipped."""
+        summary = cls()
+        for usage in usages:
+            if usage is not None:
+                summary.add(usage)
+        return summary
+
     async def add_usage(self, usage: TokenUsage) -> None:
         """Add one usage to the totals."""
         self.add(usage)
 
     def add(self, usage: TokenUsage) -> None:
         """Add one usage to the totals (synchronous form)."""
-        data = self.__dict__
-        data["total_prompt_tokens"] += usage.prompt_tokens
-        data["total_completion_tokens"] += usage.completion_tokens
-        data["total_tokens"] += usage.total_tokens
-        if usage.estimated_cost_usd is not None:
-            data["total_estimated_cost_usd"] += usage.estimated_cost_usd
-        elif usage.total_tokens and usage.model not in self.unpriced_models:
-            self.unpriced_models.append(usage.model)
-        existing = self.usage_by_model.get(usage.model)
+        data, added = self.__dict__, usage.__dict__
+        data["total_prompt_tokens"] += added["prompt_tokens"]
+        data["total_completion_tokens"] += added["completion_tokens"]
+        data["total_tokens"] += added["total_tokens"]
+        if added["estimated_cost_usd"] is not None:
+            data["total_estimated_cost_usd"] += added["estimated_cost_usd"]
+        elif added["total_tokens"] and added["model"] not in data["unpriced_models"]:
+            data["unpriced_models"].append(added["model"])
+        existing = data["usage_by_model"].get(added["model"])
         if existing is None:
-            self.usage_by_model[usage.model] = usage.model_copy()
+            data["usage_by_model"][added["model"]] = usage.model_copy()
         else:
             existing._absorb(usage)

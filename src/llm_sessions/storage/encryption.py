@@ -154,9 +154,12 @@ class RecordCipher:
         """The page with its events opened."""
         return replace(page, events=self._open_rows(page.events, page.location))
 
-    def _open_rows(self, rows: Sequence[str | bytes], location: str) -> list[str | bytes]:
+    def _open_rows(self, rows: Sequence[str | bytes], location: str) -> Sequence[str | bytes]:
         # Only a row that holds the mark can be sealed: the others are left as they are
-        # (bytes stay bytes), without a call per row.
+        # (bytes stay bytes). A log without sealed rows is returned as it is, found by one
+        # loop without a call per row.
+        if not _sealed_positions(rows):
+            return rows
         return [self.open_row(row, location) if _may_be_sealed(row) else row for row in rows]
 
     def open_row(self, row: str | bytes, location: str) -> str | bytes:
@@ -246,6 +249,15 @@ class RecordCipher:
             raise EncryptionKeyError(
                 f"{what} does not decrypt with key id {kid}: it was altered or is not ours"
             ) from exc
+
+
+def _sealed_positions(rows: Sequence[str | bytes]) -> list[int]:
+    try:
+        if rows and isinstance(rows[0], bytes):
+            return [n for n, row in enumerate(rows) if _EVENT_MARK_BYTES in row]
+        return [n for n, row in enumerate(rows) if _EVENT_MARK in row]
+    except TypeError:  # text and bytes mixed
+        return [n for n, row in enumerate(rows) if _may_be_sealed(row)]
 
 
 def _may_be_sealed(row: str | bytes) -> bool:

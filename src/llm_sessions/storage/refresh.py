@@ -10,6 +10,7 @@ the end, still to be written.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..models._base import set_listener
@@ -79,7 +80,7 @@ def _replace_tail(session: Session[Any], start: int, tail: list[SessionEvent[Any
 
 def _page_events(
     session: Session[Any],
-    rows: list[str | bytes],
+    rows: Sequence[str | bytes],
     held: dict[str, SessionEvent[Any]],
     location: str,
 ) -> tuple[list[SessionEvent[Any]], list[SessionEvent[Any]]]:
