@@ -36,6 +36,7 @@ PARTS = {
     "props",
     "events",
     "event_index",
+    "removals",
 }
 
 NO_HANG = 30.0  # a refused connection fails at once; only a hang reaches this
@@ -86,7 +87,9 @@ async def full_session(store: RedisSessionStore, session_id: str = "full") -> Se
     await session.metadata.set_property("p", "v")
     session.runs.append(SessionRun(id="run"))
     await session.add_event(SessionEvent(message="hi"))
+    await session.add_event(SessionEvent(message="removed"))
     await store.save(session)
+    await session.remove_events([session.events[-1].id])
     return session
 
 

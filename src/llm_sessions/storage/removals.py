@@ -21,15 +21,23 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-__all__ = ["REMOVAL_ID_PREFIX", "is_removal_row", "removal_records", "split_removals"]
+__all__ = [
+    "REMOVAL_ID_PREFIX",
+    "REMOVAL_ROW_PREFIX",
+    "is_removal_row",
+    "removal_records",
+    "split_removals",
+]
 
 logger = logging.getLogger("llm_sessions.storage")
 
 REMOVAL_ID_PREFIX = "~removed~"
 """Ids of removal records start with this; no event id may."""
 
-_ROW_PREFIX = '{"id":"' + REMOVAL_ID_PREFIX
-_ROW_PREFIX_BYTES = _ROW_PREFIX.encode()
+REMOVAL_ROW_PREFIX = '{"id":"' + REMOVAL_ID_PREFIX
+"""How the stored row of a removal record starts."""
+
+_ROW_PREFIX_BYTES = REMOVAL_ROW_PREFIX.encode()
 _IDS_PER_RECORD = 1000
 """Large removals (``clear()`` of a long session) are split so that no record is large."""
 
@@ -51,7 +59,7 @@ def is_removal_row(row: str | bytes) -> bool:
     """Whether a stored log row is a removal record rather than an event."""
     if isinstance(row, bytes):
         return row.startswith(_ROW_PREFIX_BYTES)
-    return row.startswith(_ROW_PREFIX)
+    return row.startswith(REMOVAL_ROW_PREFIX)
 
 
 def split_removals(
@@ -86,6 +94,6 @@ def _removal_positions(rows: Sequence[str | bytes]) -> list[int]:
     try:
         if rows and isinstance(rows[0], bytes):
             return [n for n, row in enumerate(rows) if row.startswith(_ROW_PREFIX_BYTES)]  # type: ignore[arg-type]
-        return [n for n, row in enumerate(rows) if row.startswith(_ROW_PREFIX)]  # type: ignore[arg-type]
+        return [n for n, row in enumerate(rows) if row.startswith(REMOVAL_ROW_PREFIX)]  # type: ignore[arg-type]
     except TypeError:  # text and bytes mixed (opened encrypted rows among stored bytes)
         return [n for n, row in enumerate(rows) if is_removal_row(row)]

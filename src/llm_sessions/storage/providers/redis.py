@@ -40,19 +40,20 @@ from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
 from ..records import StoredHeader, StoredPage, StoredSession, build_session, unreadable_rows
 from ..redaction import Redactor
-from ..removals import REMOVAL_ID_PREFIX
 from ..reseal import SealedSwap
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
 from .redis_script import (
     CORRUPT_REPLY,
     PAGE_SCRIPT,
+    REMOVALS_SCRIPT,
     SWAP_SCRIPT,
     WRITE_SCRIPT,
     any_key_pattern,
     meta_key_pattern,
     page_args,
     page_keys,
+    removals_keys,
     script_args,
     session_id_of,
     session_keys,
@@ -74,10 +75,6 @@ DEFAULT_MAX_CONNECTIONS = 50
 
 CLUSTER_MAX_CONNECTIONS = 1000
 """Connections a store opens at most to each Cluster node (operations beyond it fail)."""
-
-SCAN_COUNT = 10_000
-"""Fields asked for per HSCAN call when looking for removal records: with Redis's default of
-10, a 100,000-event session took 10,000 round trips to find them."""
 
 
 def _import_redis() -> Any:
@@ -180,6 +177,7 @@ class RedisSessionStore(EventLogStore):
         self._errors = _driver_errors()
         self._write_script = redis_client.register_script(WRITE_SCRIPT)
         self._page_script = redis_client.register_script(PAGE_SCRIPT)
+        self._removals_script = redis_client.register_script(REMOVALS_SCRIPT)
         self._move_session = redis_client.register_script(MOVE_SESSION_SCRIPT)
         self._move_events = redis_client.register_script(MOVE_EVENTS_SCRIPT)
         self._swap_script = redis_client.register_script(SWAP_SCRIPT)
@@ -308,7 +306,7 @@ class RedisSessionStore(EventLogStore):
             bad = unreadable_rows(self.session_class, stored.events)
             if bad:
                 target = quarantine_keys(keys)[7]
-                moving = self._move_events(keys=[keys[7], keys[8], target], args=bad)
+                moving = self._move_events(keys=[keys[7], keys[8], target, keys[0]], args=bad)
                 await self._call("quarantine events of", session_id, moving)
                 logger.warning("Moved %d unreadable event rows of %s", len(bad), stored.location)
                 affected += 1
@@ -329,7 +327,7 @@ class RedisSessionStore(EventLogStore):
 
     async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
         keys = self._keys(session_id)
-        meta, children, tasks, runs, run_order, state, props, events, _ = keys
+        meta, children, tasks, runs, run_order, state, props, events = keys[:8]
         pipe = self._pipeline()
         pipe.hgetall(meta)
         pipe.zrange(children, 0, -1)
@@ -370,23 +368,9 @@ class RedisSessionStore(EventLogStore):
         return StoredSession(header, rows, self._location(keys[7]))
 
     async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
-        keys = self._keys(session_id)
-        meta, events, index = keys[0], keys[7], keys[8]
-
-        async def read() -> list[str | bytes] | None:
-            if not await self.client.exists(meta):
-                return None
-            match = REMOVAL_ID_PREFIX + "*"  # no glob characters in the prefix
-            positions = [
-                at async for _, at in self.client.hscan_iter(index, match=match, count=SCAN_COUNT)
-            ]
-            pipe = self.client.pipeline(transaction=False)
-            for at in positions:
-                pipe.lindex(events, int(at))
-            rows: list[str | bytes] = [row for row in await pipe.execute() if row is not None]
-            return rows
-
-        return await self._call("read", session_id, read())
+        call = self._removals_script(keys=removals_keys(self.key_prefix, session_id))
+        rows: list[str | bytes] | None = await self._call("read", session_id, call)
+        return rows
 
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
         args = page_args(page.after, page.before, page.limit, page.newest_first)

@@ -12,6 +12,14 @@ one session lives in one slot and one script or transaction can touch them all):
     P{id}:props        hash   key -> value JSON (metadata properties)
     P{id}:events       list   event JSON, in log order
     P{id}:event_index  hash   event id -> position in the list (dedupe, in-place edits)
+    P{id}:removals     set    ids of the removal records in the list before position
+                              ``removals_through`` (a meta field)
+
+Finding the removal records (see ``removals``) must not cost a scan of a long log. The write
+script keeps ``P{id}:removals`` and ``removals_through`` in step: when the log has grown past
+``removals_through`` without it (a session written before the set existed, or by an older
+writer), it first indexes the rows in between. ``REMOVALS_SCRIPT`` reads the indexed records
+and scans only the rows past ``removals_through``, so the answer is complete either way.
 
 Keep braces out of the key prefix: a ``{`` there would become every key's hash tag and put all
 sessions in one Cluster slot.
@@ -26,8 +34,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from ..removals import REMOVAL_ID_PREFIX, REMOVAL_ROW_PREFIX
 from ..reseal import SealedSwap
 from ..sync import WriteBatch
+
+# Lua string literals of the removal record markers (neither holds a quote or a backslash).
+_LUA_ID_PREFIX = f"'{REMOVAL_ID_PREFIX}'"
+_LUA_ROW_PATTERN = (
+    "'^"
+    + "".join("%" + char if not char.isalnum() else char for char in REMOVAL_ROW_PREFIX)
+    + "([^\"]*)'"
+)
 
 _SUFFIXES = (
     "meta",
@@ -39,10 +56,11 @@ _SUFFIXES = (
     "props",
     "events",
     "event_index",
+    "removals",
 )
 _META_SUFFIX = "}:meta"
 
-# KEYS: the nine keys of _SUFFIXES, in that order.
+# KEYS: the ten keys of _SUFFIXES, in that order.
 # ARGV: created_at, updated_at, parent ("" = unchanged, "=" = none, "=<id>" = set),
 # ttl_ms ("" = keep the session's own TTL), the item counts of the twelve sections below
 # (space-separated), then the sections' items: children added, children removed, tasks added,
@@ -50,8 +68,9 @@ _META_SUFFIX = "}:meta"
 # properties set (pairs), properties removed, events appended (pairs), events updated (pairs),
 # and last "existing" (the writer saved or loaded the session before: return 0 if it is gone),
 # "new" (return -1 if the id is taken) or "" (either).
-WRITE_SCRIPT = """
-local meta, children, tasks, runs, run_order, state, props, events, index = unpack(KEYS)
+WRITE_SCRIPT = (
+    """
+local meta, children, tasks, runs, run_order, state, props, events, index, removals = unpack(KEYS)
 local counts = {}
 for n in string.gmatch(ARGV[5], '%d+') do counts[#counts + 1] = tonumber(n) end
 local pos, which = 6, 0
@@ -83,7 +102,7 @@ end
 
 -- Check everything the writes below need before the first one: Redis keeps the writes a
 -- script made before a failing command, so a failure must come first or not at all.
-local kinds = {'hash', 'zset', 'zset', 'hash', 'zset', 'hash', 'hash', 'list', 'hash'}
+local kinds = {'hash', 'zset', 'zset', 'hash', 'zset', 'hash', 'hash', 'list', 'hash', 'set'}
 for i, key in ipairs(KEYS) do
   local kind = redis.call('TYPE', key)['ok']
   if kind ~= 'none' and kind ~= kinds[i] then
@@ -142,16 +161,34 @@ set_pairs(state)
 remove_fields(state)
 set_pairs(props)
 remove_fields(props)
+local length = redis.call('LLEN', events)
+local through = tonumber(redis.call('HGET', meta, 'removals_through'))
+if through ~= length then
+  if not through or through > length then through = 0 end
+  for _, row in ipairs(redis.call('LRANGE', events, through, -1)) do
+    local id = string.match(row, """
+    + _LUA_ROW_PATTERN
+    + """)
+    if id then redis.call('SADD', removals, """
+    + _LUA_ID_PREFIX
+    + """ .. id) end
+  end
+end
 a, b = section(2)
-if b >= a then
-  local length = redis.call('LLEN', events)
-  for j = a, b, 2 do
-    if redis.call('HSETNX', index, ARGV[j], length) == 1 then
-      redis.call('RPUSH', events, ARGV[j + 1])
-      length = length + 1
+for j = a, b, 2 do
+  if redis.call('HSETNX', index, ARGV[j], length) == 1 then
+    redis.call('RPUSH', events, ARGV[j + 1])
+    length = length + 1
+    if string.sub(ARGV[j], 1, """
+    + str(len(REMOVAL_ID_PREFIX))
+    + """) == """
+    + _LUA_ID_PREFIX
+    + """ then
+      redis.call('SADD', removals, ARGV[j])
     end
   end
 end
+redis.call('HSET', meta, 'removals_through', length)
 a, b = section(2)
 for j = a, b, 2 do
   local at = redis.call('HGET', index, ARGV[j])
@@ -167,6 +204,31 @@ if ttl > 0 then
 end
 return 1
 """
+)
+
+# KEYS: meta, events, event_index, removals. Returns nil when the session is absent, else the
+# rows of its removal records: the indexed ones, then any in the rows past removals_through.
+REMOVALS_SCRIPT = (
+    """
+local meta, events, index, removals = unpack(KEYS)
+if redis.call('EXISTS', meta) == 0 then return false end
+local rows = {}
+for _, id in ipairs(redis.call('SMEMBERS', removals)) do
+  local at = redis.call('HGET', index, id)
+  local row = at and redis.call('LINDEX', events, at)
+  if row then rows[#rows + 1] = row end
+end
+local through = tonumber(redis.call('HGET', meta, 'removals_through')) or 0
+local length = redis.call('LLEN', events)
+if through > length then through = 0 end
+for _, row in ipairs(redis.call('LRANGE', events, through, -1)) do
+  if string.match(row, """
+    + _LUA_ROW_PATTERN
+    + """) then rows[#rows + 1] = row end
+end
+return rows
+"""
+)
 
 # KEYS: meta, events, event_index. ARGV: after id, before id ("" = none), limit ("" = none),
 # "1" to read from the end. Returns nil when the session is absent, else a status ("" = found,
@@ -242,6 +304,12 @@ def page_keys(key_prefix: str, session_id: str) -> list[str]:
     """``PAGE_SCRIPT``'s keys for the session."""
     keys = session_keys(key_prefix, session_id)
     return [keys[0], keys[7], keys[8]]
+
+
+def removals_keys(key_prefix: str, session_id: str) -> list[str]:
+    """``REMOVALS_SCRIPT``'s keys for the session."""
+    keys = session_keys(key_prefix, session_id)
+    return [keys[0], keys[7], keys[8], keys[9]]
 
 
 def page_args(after: str | None, before: str | None, limit: int | None, newest: bool) -> list[str]:

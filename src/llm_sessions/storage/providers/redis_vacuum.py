@@ -4,7 +4,8 @@ A session whose header cannot be read has every key renamed to
 ``P{id}:quarantined:<stamp>:<part>`` (same hash tag, so one script moves them all; neither
 ``list_sessions`` nor reads see them). Unreadable event rows, empty ones included, are pushed
 to ``P{id}:quarantined:<stamp>:events`` and removed from the log, and the event index is
-shifted to the new positions, in one script.
+shifted to the new positions, in one script; the positions having moved, the next write
+indexes the session's removal records afresh (see ``redis_script``).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ end
 return moved
 """
 
-# KEYS: events, event_index, quarantine list. ARGV: positions of the bad rows, ascending.
+# KEYS: events, event_index, quarantine list, meta. ARGV: positions of the bad rows, ascending.
 MOVE_EVENTS_SCRIPT = """
-local events, index, quarantine = KEYS[1], KEYS[2], KEYS[3]
+local events, index, quarantine, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local marker = 'llm-sessions:vacuumed:' .. redis.call('TIME')[1]
 local removed = {}
 for i = 1, #ARGV do
@@ -50,6 +51,7 @@ for j = 1, #fields, 2 do
   end
   if shift > 0 then redis.call('HSET', index, fields[j], at - shift) end
 end
+if #removed > 0 then redis.call('HDEL', meta, 'removals_through') end
 return #removed
 """
 
