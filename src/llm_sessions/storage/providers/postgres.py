@@ -45,11 +45,13 @@ from .postgres_schema import (
     READ,
     READ_PAGE,
     READ_REMOVALS,
+    READ_SINCE,
     SCHEMA_VERSION,
     TABLES,
     WRITE,
     installed_version,
     migrate,
+    page_bounds,
     stored_header,
     write_args,
 )
@@ -187,11 +189,16 @@ class PostgresSessionStore(EventLogStore):
         self._server_error: type[BaseException] = Exception
         q = f'"{self.schema}"'
         self._sql_read = READ.format(s=q)
+        self._sql_read_since = READ_SINCE.format(s=q)
         self._sql_write = WRITE.format(s=q)
         self._sql_removals = READ_REMOVALS.format(s=q, live=LIVE)
         self._sql_pages = {
-            newest: READ_PAGE.format(s=q, live=LIVE, order="DESC" if newest else "ASC")
+            (newest, after, before): READ_PAGE.format(
+                s=q, live=LIVE, order="DESC" if newest else "ASC", bounds=page_bounds(after, before)
+            )
             for newest in (False, True)
+            for after in (False, True)
+            for before in (False, True)
         }
 
     @classmethod
@@ -300,9 +307,9 @@ class PostgresSessionStore(EventLogStore):
         return await self._read_since(session_id, None)
 
     async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
-        rows = await self._run(
-            "read", session_id, lambda c: c.fetch(self._sql_read, session_id, after)
-        )
+        args: tuple[str, ...] = (session_id,) if after is None else (session_id, after)
+        sql = self._sql_read if after is None else self._sql_read_since
+        rows = await self._run("read", session_id, lambda c: c.fetch(sql, *args))
         if not rows or rows[0][0] is None:
             return None
         if not rows[0][2]:
@@ -319,7 +326,7 @@ class PostgresSessionStore(EventLogStore):
         return [row["body"] for row in rows if row["body"] is not None]
 
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
-        sql = self._sql_pages[page.newest_first]
+        sql = self._sql_pages[page.newest_first, page.after is not None, page.before is not None]
         args = (session_id, page.after, page.before, page.limit)
         rows = await self._run("read", session_id, lambda c: c.fetch(sql, *args))
         status = next(row for row in rows if row["part"] == 0)

@@ -206,38 +206,41 @@ LIVE = "(expires_at IS NULL OR expires_at > now())"
 
 # One statement (one snapshot, one round trip): the header as a JSON object in the first row,
 # then one row per event in log order. Rows are cheaper to fetch than one 10,000-element array.
-# $2 (NULL: the whole log) is an event id: only the events stored after it are read, and the
-# header row's ``found`` says whether it is an event of the session.
-READ = """
+# ``READ_SINCE`` takes an event id ($2) and reads only the events stored after it, its header
+# row's ``found`` saying whether it is an event of the session. They are two statements, not one
+# with "$2 IS NULL OR ...": a prepared statement's generic plan cannot drop that branch, and
+# would filter every event of the session instead of starting at the position in the index.
+_READ = """
 SELECT header, body, found FROM (
     SELECT 0 AS part, 0::bigint AS seq, json_build_object(
         'parent_id', s.parent_id,
         'created_at', s.created_at,
         'updated_at', s.updated_at,
-        'child_ids', ARRAY(SELECT child_id FROM {s}.children WHERE session_id = s.id ORDER BY seq),
-        'task_ids', ARRAY(SELECT task_id FROM {s}.tasks WHERE session_id = s.id ORDER BY seq),
-        'runs', ARRAY(SELECT body::text FROM {s}.runs WHERE session_id = s.id ORDER BY seq),
-        'state', (SELECT json_object_agg(key, value) FROM {s}.state WHERE session_id = s.id),
+        'child_ids',
+            ARRAY(SELECT child_id FROM {{s}}.children WHERE session_id = s.id ORDER BY seq),
+        'task_ids', ARRAY(SELECT task_id FROM {{s}}.tasks WHERE session_id = s.id ORDER BY seq),
+        'runs', ARRAY(SELECT body::text FROM {{s}}.runs WHERE session_id = s.id ORDER BY seq),
+        'state', (SELECT json_object_agg(key, value) FROM {{s}}.state WHERE session_id = s.id),
         'properties',
-            (SELECT json_object_agg(key, value) FROM {s}.properties WHERE session_id = s.id)
-    )::text AS header, NULL::json AS body,
-    $2::text IS NULL OR EXISTS (
-        SELECT FROM {s}.events WHERE session_id = $1 AND event_id = $2
-    ) AS found
-    FROM {s}.sessions AS s
+            (SELECT json_object_agg(key, value) FROM {{s}}.properties WHERE session_id = s.id)
+    )::text AS header, NULL::json AS body, {found} AS found
+    FROM {{s}}.sessions AS s
     WHERE s.id = $1 AND (s.expires_at IS NULL OR s.expires_at > now())
     UNION ALL
     SELECT 1, e.seq, NULL, e.body, NULL
-    FROM {s}.events AS e
+    FROM {{s}}.events AS e
     WHERE e.session_id = $1 AND EXISTS (
-        SELECT FROM {s}.sessions AS s
+        SELECT FROM {{s}}.sessions AS s
         WHERE s.id = $1 AND (s.expires_at IS NULL OR s.expires_at > now())
-    ) AND ($2::text IS NULL OR e.seq > (
-        SELECT seq FROM {s}.events WHERE session_id = $1 AND event_id = $2
-    ))
+    ){since}
 ) AS log
 ORDER BY part, seq
 """
+READ = _READ.format(found="TRUE", since="")
+READ_SINCE = _READ.format(
+    found="EXISTS (SELECT FROM {s}.events WHERE session_id = $1 AND event_id = $2)",
+    since=" AND e.seq > (SELECT seq FROM {s}.events WHERE session_id = $1 AND event_id = $2)",
+)
 
 # Layout 3: the removal records of a session found through an index of their own (partial, so
 # it holds only them), instead of by looking through every event of the session: a page read
@@ -259,7 +262,9 @@ WHERE e.session_id = $1 AND starts_with(e.event_id, '~removed~')
 
 # A page of the log in one statement: a first row telling whether the session is live and the
 # positions (seq) of the cursors ($2 after, $3 before), then the page's rows ($4 limit, NULL
-# for none). ``{order}`` is ASC, or DESC for a page read from the end.
+# for none). ``{order}`` is ASC, or DESC for a page read from the end; ``{bounds}`` holds the
+# conditions of the cursors given (see ``page_bounds``; as with ``READ_SINCE``, a generic plan
+# needs them spelt out to start at a cursor's position).
 READ_PAGE = """
 WITH cursors AS (
     SELECT EXISTS (SELECT FROM {s}.sessions WHERE id = $1 AND {live}) AS live,
@@ -270,11 +275,17 @@ SELECT 0 AS part, NULL::bigint AS seq, NULL::text AS body, live, after_seq, befo
 FROM cursors
 UNION ALL
 (SELECT 1, e.seq, e.body::text, NULL, NULL, NULL FROM {s}.events AS e, cursors AS c
- WHERE c.live AND e.session_id = $1
-   AND ($2::text IS NULL OR e.seq > c.after_seq)
-   AND ($3::text IS NULL OR e.seq < c.before_seq)
+ WHERE c.live AND e.session_id = $1{bounds}
  ORDER BY e.seq {order} LIMIT $4)
 """
+
+
+def page_bounds(after: bool, before: bool) -> str:
+    """``READ_PAGE``'s conditions for the cursors given."""
+    return (" AND e.seq > c.after_seq" if after else "") + (
+        " AND e.seq < c.before_seq" if before else ""
+    )
+
 
 WRITE = "SELECT {s}.write_batch(" + ", ".join(f"${n}" for n in range(1, 25)) + ")"
 """One save: 1 when written, 0 if the session had to exist and is gone, -1 if it had to be new
