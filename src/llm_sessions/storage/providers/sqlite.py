@@ -13,13 +13,11 @@ blocks the event loop.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +41,7 @@ from ..redaction import Redactor
 from ..removals import REMOVAL_ID_PREFIX
 from ..reseal import SealedSwap, swap_into
 from ..sync import HeaderChanges, WriteBatch
+from ..worker_thread import WorkerThread
 from .sqlite_corruption import check_row, expired, is_time, vacuum_database
 
 __all__ = ["SCHEMA_VERSION", "SQLiteSessionStore"]
@@ -139,7 +138,7 @@ class SQLiteSessionStore(EventLogStore):
         self.path = str(path)
         self.synchronous = synchronous.lower()
         self._connection: sqlite3.Connection | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._worker: WorkerThread | None = None
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -172,13 +171,13 @@ class SQLiteSessionStore(EventLogStore):
 
     async def close(self) -> None:
         """Close the connection and its thread (idempotent)."""
-        executor, self._executor = self._executor, None
+        worker, self._worker = self._worker, None
         await super().close()
-        if executor is not None:
+        if worker is not None:
             try:
-                await asyncio.get_running_loop().run_in_executor(executor, self._close_sync)
+                await worker.run(self._close_sync)
             finally:
-                executor.shutdown(wait=False)
+                worker.stop()
 
     # -- EventLogStore -------------------------------------------------------------------------
 
@@ -204,11 +203,10 @@ class SQLiteSessionStore(EventLogStore):
     # -- plumbing ------------------------------------------------------------------------------
 
     async def _run(self, work: Callable[..., _T], *args: Any) -> _T:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="llm-sessions-sqlite")
-        loop = asyncio.get_running_loop()
+        if self._worker is None:
+            self._worker = WorkerThread("llm-sessions-sqlite")
         try:
-            return await loop.run_in_executor(self._executor, work, *args)
+            return await self._worker.run(work, *args)
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"SQLite store {self.path}: {exc}") from exc
 
