@@ -133,6 +133,28 @@ async def test_pop_and_clear_are_seen_by_every_reader(store_case: StoreCase) -> 
     assert [item["content"] for item in await reader.get_items()] == ["again"]
 
 
+async def test_a_held_conversation_reads_only_what_was_stored_since_it_last_looked(
+    store_case: StoreCase,
+) -> None:
+    store = store_case.open()
+    runner_side = LLMSessionsSession("held", store=store)
+    await runner_side.add_items([{"role": "user", "content": f"m{n}"} for n in range(5)])
+    other_process = LLMSessionsSession("held", store=store_case.reader(store))
+    await other_process.add_items([{"role": "assistant", "content": "from elsewhere"}])
+    await other_process.pop_item()
+    await other_process.add_items([{"role": "user", "content": "kept"}])
+
+    async def no_full_read(session_id: str, **page: Any) -> None:
+        raise AssertionError(f"{session_id} was read whole")
+
+    if store_case.durable:  # the memory store's refresh is its (free) get
+        store.get = no_full_read  # type: ignore[method-assign]
+        store.read_events = no_full_read  # type: ignore[method-assign]
+    items = await runner_side.get_items()
+    assert [item["content"] for item in items] == ["m0", "m1", "m2", "m3", "m4", "kept"]
+    assert [item["content"] for item in await runner_side.get_items(limit=2)] == ["m4", "kept"]
+
+
 async def test_a_store_url_is_opened_and_closed_by_the_session(tmp_path: Any) -> None:
     session = LLMSessionsSession("by-url", store=f"sqlite:///{tmp_path / 'agents.db'}")
     await session.add_items([{"role": "user", "content": "hi"}])

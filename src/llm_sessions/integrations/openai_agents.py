@@ -8,7 +8,9 @@
 Each conversation item the SDK adds (a message, a function call, its output, ...) is one event,
 its message the item exactly as given, with token counts from the tokenizer of ``model``: input
 (user, system and tool output items) as prompt tokens, the model's output (assistant messages,
-function calls) as completion tokens. ``get_items`` returns the items as they were added;
+function calls) as completion tokens. ``get_items`` returns the items as they were added; once
+this object holds the conversation (after its first read or write) it reads only the items
+stored since it last looked, so the runner's read of the history on every turn stays cheap;
 ``pop_item`` and ``clear_session`` remove events through ``Session.remove_events``, so every
 reader of the store agrees.
 """
@@ -24,7 +26,7 @@ from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
-from ..storage.base import SessionStore, SessionStoreInterface
+from ..storage.base import SessionStore, SessionStoreInterface, refreshed
 from ..storage.provider import SessionStoreProvider
 from ..storage.url import open_store
 from ..validation import validate_id
@@ -124,13 +126,18 @@ class LLMSessionsSession:
     # -- reading and writing ----------------------------------------------------------------
 
     async def _read(self, limit: int | None) -> list[SessionEvent[Any]]:
-        if isinstance(self._store, SessionStore):
+        if self._session is not None:
+            # The runner reads the history on every turn: a session this object holds is
+            # brought up to date by reading only what was stored since it last looked.
+            self._session = await refreshed(self._store, self._session)
+            events = [] if self._session is None else self._session.events
+        elif limit is not None and isinstance(self._store, SessionStore):
             page = await self._store.read_events(self.session_id, limit=limit, newest_first=True)
             return [] if page is None else page[::-1]
-        session = await self._store.get(self.session_id)
-        if session is None:
-            return []
-        return session.events if limit is None else session.events[len(session.events) - limit :]
+        else:
+            session = await self._fresh()
+            events = [] if session is None else session.events
+        return events if limit is None else events[len(events) - limit :]
 
     async def _fresh(self) -> Session[Any] | None:
         """The session as the store holds it now (other writers' items included)."""
