@@ -38,12 +38,21 @@ from ..removals import REMOVAL_ID_PREFIX, REMOVAL_ROW_PREFIX
 from ..reseal import SealedSwap
 from ..sync import WriteBatch
 
-# Lua string literals of the removal record markers (neither holds a quote or a backslash).
-_LUA_ID_PREFIX = f"'{REMOVAL_ID_PREFIX}'"
-_LUA_ROW_PATTERN = (
-    "'^"
-    + "".join("%" + char if not char.isalnum() else char for char in REMOVAL_ROW_PREFIX)
-    + "([^\"]*)'"
+
+def _lua_pattern(text: str) -> str:
+    """``text`` as a literal in a Lua pattern (punctuation escaped with ``%``)."""
+    return "".join(char if char.isalnum() else "%" + char for char in text)
+
+
+# Prepended to the scripts that look for removal records: how their ids and stored rows start
+# (a row's capture is the record's id). Neither constant holds a quote or a backslash.
+_REMOVAL_MARKERS = (
+    f"local removal_id_prefix = '{REMOVAL_ID_PREFIX}'\n"
+    "local removal_row = '^"
+    + _lua_pattern(REMOVAL_ROW_PREFIX[: -len(REMOVAL_ID_PREFIX)])
+    + "("
+    + _lua_pattern(REMOVAL_ID_PREFIX)
+    + "[^\"]*)'\n"
 )
 
 _SUFFIXES = (
@@ -69,7 +78,8 @@ _META_SUFFIX = "}:meta"
 # and last "existing" (the writer saved or loaded the session before: return 0 if it is gone),
 # "new" (return -1 if the id is taken) or "" (either).
 WRITE_SCRIPT = (
-    """
+    _REMOVAL_MARKERS
+    + """
 local meta, children, tasks, runs, run_order, state, props, events, index, removals = unpack(KEYS)
 local counts = {}
 for n in string.gmatch(ARGV[5], '%d+') do counts[#counts + 1] = tonumber(n) end
@@ -166,12 +176,8 @@ local through = tonumber(redis.call('HGET', meta, 'removals_through'))
 if through ~= length then
   if not through or through > length then through = 0 end
   for _, row in ipairs(redis.call('LRANGE', events, through, -1)) do
-    local id = string.match(row, """
-    + _LUA_ROW_PATTERN
-    + """)
-    if id then redis.call('SADD', removals, """
-    + _LUA_ID_PREFIX
-    + """ .. id) end
+    local id = string.match(row, removal_row)
+    if id then redis.call('SADD', removals, id) end
   end
 end
 a, b = section(2)
@@ -179,11 +185,7 @@ for j = a, b, 2 do
   if redis.call('HSETNX', index, ARGV[j], length) == 1 then
     redis.call('RPUSH', events, ARGV[j + 1])
     length = length + 1
-    if string.sub(ARGV[j], 1, """
-    + str(len(REMOVAL_ID_PREFIX))
-    + """) == """
-    + _LUA_ID_PREFIX
-    + """ then
+    if string.sub(ARGV[j], 1, #removal_id_prefix) == removal_id_prefix then
       redis.call('SADD', removals, ARGV[j])
     end
   end
@@ -209,7 +211,8 @@ return 1
 # KEYS: meta, events, event_index, removals. Returns nil when the session is absent, else the
 # rows of its removal records: the indexed ones, then any in the rows past removals_through.
 REMOVALS_SCRIPT = (
-    """
+    _REMOVAL_MARKERS
+    + """
 local meta, events, index, removals = unpack(KEYS)
 if redis.call('EXISTS', meta) == 0 then return false end
 local rows = {}
@@ -222,9 +225,7 @@ local through = tonumber(redis.call('HGET', meta, 'removals_through')) or 0
 local length = redis.call('LLEN', events)
 if through > length then through = 0 end
 for _, row in ipairs(redis.call('LRANGE', events, through, -1)) do
-  if string.match(row, """
-    + _LUA_ROW_PATTERN
-    + """) then rows[#rows + 1] = row end
+  if string.match(row, removal_row) then rows[#rows + 1] = row end
 end
 return rows
 """
