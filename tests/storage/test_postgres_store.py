@@ -4,6 +4,7 @@ exact JSON, pruning and driver failures (the shared behaviour is in test_contrac
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import sys
@@ -434,3 +435,50 @@ async def test_a_version_1_schema_is_upgraded_in_place(
     reloaded = await reload(store, "kept")
     assert reloaded is not None
     assert [e.message for e in reloaded.events] == ["before", "after"]
+
+
+def _scans_of_events(plan: Any) -> list[str]:
+    """The index conditions of every scan of ``events`` in an EXPLAIN (FORMAT JSON) plan."""
+    found: list[str] = []
+    nodes = [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        if node.get("Relation Name") == "events":
+            found.append(node.get("Index Cond", ""))
+        nodes.extend(node.get("Plans", []))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("read", "arguments", "bounds"),
+    [
+        ("since", "('s', 'e')", ["seq >"]),
+        ("page after", "('s', 'e', NULL, 10)", ["seq >"]),
+        ("page before, newest first", "('s', NULL, 'e', 10)", ["seq <"]),
+        ("page between", "('s', 'e', 'f', 10)", ["seq >", "seq <"]),
+    ],
+)
+async def test_a_read_from_a_cursor_starts_at_its_place_in_the_index_under_a_generic_plan(
+    store: PostgresSessionStore,
+    sql: asyncpg.Connection,
+    read: str,
+    arguments: str,
+    bounds: list[str],
+) -> None:
+    # After five runs a prepared statement may switch to a plan made without the arguments; a
+    # bound it cannot use as an index condition turns every refresh into a pass over the log.
+    session: Session[Any] = Session()
+    await session.add_event(SessionEvent(message="created"))
+    await store.save(session)
+    statement = {
+        "since": store._sql_read_since,
+        "page after": store._sql_pages[False, True, False],
+        "page before, newest first": store._sql_pages[True, False, True],
+        "page between": store._sql_pages[False, True, True],
+    }[read]
+    await sql.execute("SET plan_cache_mode = force_generic_plan")
+    await sql.execute(f"PREPARE cursor_read AS {statement}")
+    plan = json.loads(await sql.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE cursor_read{arguments}"))
+    conditions = _scans_of_events(plan)
+    for bound in bounds:
+        assert any(bound in condition for condition in conditions), conditions
