@@ -84,3 +84,23 @@ async def test_a_server_that_goes_away_and_returns_loses_nothing_acknowledged(
     await store.close()
     messages = await messages_in(open_store(url), "restart")
     assert [m for m in messages if m != "while down"] == acknowledged
+
+
+async def test_a_refresh_reloads_the_scripts_a_restarted_server_lost(
+    redis_server: PrivateRedis,
+) -> None:
+    store = open_store(redis_server.url)
+    writer = open_store(redis_server.url)
+    session: Session[Any] = Session(id="scripts")
+    await append(store, session, "one")
+    assert await store.refresh(session) is session  # the read script is loaded and used
+    redis_server.shutdown_nosave()  # the append-only file keeps the data, not the scripts
+    redis_server.start()
+    other = await writer.get("scripts")
+    assert other is not None
+    await append(writer, other, "two")  # the write script is loaded again by its own call;
+    # nothing has loaded the read script since the restart
+    assert await asyncio.wait_for(store.refresh(session), NO_HANG) is session
+    assert [event.message for event in session.events] == ["one", "two"]
+    await store.close()
+    await writer.close()

@@ -93,6 +93,12 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     return (RedisError, OSError, TimeoutError)
 
 
+def _no_script_error() -> type[BaseException]:
+    from redis.exceptions import NoScriptError
+
+    return NoScriptError
+
+
 def _client_settings(options: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Socket timeouts and one quick retry, so that a dead server fails within seconds."""
     from redis.asyncio.retry import Retry
@@ -175,6 +181,7 @@ class RedisSessionStore(EventLogStore):
             redis_client, "initialize", None
         )
         self._errors = _driver_errors()
+        self._no_script = _no_script_error()
         self._write_script = redis_client.register_script(WRITE_SCRIPT)
         self._page_script = redis_client.register_script(PAGE_SCRIPT)
         self._removals_script = redis_client.register_script(REMOVALS_SCRIPT)
@@ -328,23 +335,37 @@ class RedisSessionStore(EventLogStore):
     async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
         keys = self._keys(session_id)
         meta, children, tasks, runs, run_order, state, props, events = keys[:8]
-        pipe = self._pipeline()
-        pipe.hgetall(meta)
-        pipe.zrange(children, 0, -1)
-        pipe.zrange(tasks, 0, -1)
-        pipe.hgetall(runs)
-        pipe.zrange(run_order, 0, -1)
-        pipe.hgetall(state)
-        pipe.hgetall(props)
         page_call: dict[str, Any] = {
             "keys": page_keys(self.key_prefix, session_id),
             "args": page_args(after, None, None, False),
         }
-        if after is None:
-            pipe.lrange(events, 0, -1)
-        elif not self._cluster:  # the events after ``after``, by the event index (queued)
-            await self._page_script(**page_call, client=pipe)
-        replies = list(await self._call("read", session_id, pipe.execute()))
+
+        def pipeline() -> Any:
+            pipe = self._pipeline()
+            pipe.hgetall(meta)
+            pipe.zrange(children, 0, -1)
+            pipe.zrange(tasks, 0, -1)
+            pipe.hgetall(runs)
+            pipe.zrange(run_order, 0, -1)
+            pipe.hgetall(state)
+            pipe.hgetall(props)
+            if after is None:
+                pipe.lrange(events, 0, -1)
+            elif not self._cluster:  # the events after ``after``, by the event index
+                # A bare EVALSHA: a script called on a pipeline makes redis-py ask the server
+                # whether it has the script first, one more round trip on every refresh.
+                keys_and_args = [*page_call["keys"], *page_call["args"]]
+                pipe.evalsha(self._page_script.sha, len(page_call["keys"]), *keys_and_args)
+            return pipe
+
+        async def read() -> list[Any]:
+            try:
+                return list(await pipeline().execute())
+            except self._no_script:  # a restarted or flushed server: load it and read again
+                await self.client.script_load(PAGE_SCRIPT)
+                return list(await pipeline().execute())
+
+        replies = await self._call("read", session_id, read())
         if after is not None and self._cluster:  # a Cluster pipeline cannot carry a script
             replies.append(await self._call("read", session_id, self._page_script(**page_call)))
         header_fields, child_ids, task_ids, run_bodies, run_ids, state_raw, props_raw, rows = (
