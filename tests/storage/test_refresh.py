@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from stored import load
 
 from llm_sessions import SessionManager
-from llm_sessions.models import Session, SessionEvent, TokenUsage
+from llm_sessions.models import RunStatus, Session, SessionEvent, SessionRun, TokenUsage
 
 if TYPE_CHECKING:
     from conftest import StoreCase
@@ -64,6 +64,51 @@ async def test_refresh_keeps_unsaved_events_at_the_end(store_case: StoreCase) ->
         "saved",
         "pending",
     ]
+
+
+async def test_refresh_keeps_unsaved_header_edits_and_the_next_save_writes_them(
+    durable_case: StoreCase,
+) -> None:
+    mine_store, their_store = durable_case.open(), durable_case.open()
+    mine: Session[Any] = Session(id="edited", child_ids=["kept", "dropped"], task_ids=["t1"])
+    mine.state.update({"kept": 1, "dropped": 2, "changed": "old"})
+    await mine.metadata.set_property("p_dropped", True)
+    mine.runs.extend([SessionRun(id="r_dropped"), SessionRun(id="r_changed")])
+    await mine_store.save(mine)
+    theirs = await load(their_store, "edited")
+    await theirs.set_state("theirs", "remote")
+    theirs.child_ids.append("their_kid")
+    await their_store.save(theirs)
+
+    # Edits this object has not saved yet.
+    mine.state["changed"] = "new"
+    mine.state["added"] = [1, 2]
+    del mine.state["dropped"]
+    mine.child_ids.remove("dropped")
+    mine.child_ids.append("new_kid")
+    mine.task_ids.append("t2")
+    await mine.metadata.set_property("p_added", {"x": 1})
+    del mine.metadata.properties["p_dropped"]
+    mine.runs[:] = [run for run in mine.runs if run.id != "r_dropped"]
+    mine.runs[0].status = RunStatus.COMPLETED
+    changed_run = mine.runs[0]
+    mine.runs.append(SessionRun(id="r_added"))
+    mine.parent_id = "new-parent"
+
+    def has_both_writers_edits(session: Session[Any]) -> None:
+        assert session.state == {"kept": 1, "changed": "new", "added": [1, 2], "theirs": "remote"}
+        assert set(session.child_ids) == {"kept", "their_kid", "new_kid"}
+        assert session.task_ids == ["t1", "t2"]
+        assert session.metadata.properties == {"p_added": {"x": 1}}
+        assert [run.id for run in session.runs] == ["r_changed", "r_added"]
+        assert session.runs[0].status is RunStatus.COMPLETED
+        assert session.parent_id == "new-parent"
+
+    assert await mine_store.refresh(mine) is mine
+    has_both_writers_edits(mine)
+    assert mine.runs[0] is changed_run  # the caller's own run object stays the session's
+    await mine_store.save(mine)  # what the refresh kept is still to be written
+    has_both_writers_edits(await load(durable_case.open(), "edited"))
 
 
 async def test_refresh_of_a_deleted_session_is_none(store_case: StoreCase) -> None:

@@ -145,7 +145,8 @@ class EventLogStore(SessionStore):
     async def refresh(self, session: Session[Any]) -> Session[Any] | None:
         """Bring ``session`` up to date in place and return it (None if the store no longer
         has it): the stored header, and the events stored after the last one it read, in
-        store order, whoever wrote them; its own unsaved events stay at the end.
+        store order, whoever wrote them; its own unsaved events stay at the end, and its
+        unsaved header edits stay on top of the stored header, so the next save writes both.
 
         Reads the header and the new events only, so a caller that refreshes on every turn
         pays for what changed, not for the length of the session. A session this store did

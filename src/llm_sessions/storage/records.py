@@ -15,12 +15,12 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from ..exceptions import CorruptSessionData
-from ..models._base import STORED_DATA, revision_of
+from ..models._base import STORED_DATA
 from ..models.event_list import EventList
 from ..models.session import Session
 from ..models.session_run import SessionRun
 from .removals import is_removal_row, split_removals
-from .sync import HeaderSnapshot, SyncState, copy_json
+from .sync import HeaderSnapshot, SyncState, copy_json, run_marks
 
 __all__ = [
     "StoredHeader",
@@ -273,7 +273,7 @@ def snapshot_of(session: Session[Any]) -> HeaderSnapshot:
         parent_id=session.parent_id,
         child_ids=tuple(session.child_ids),
         task_ids=tuple(session.task_ids),
-        runs={run.id: (id(run), revision_of(run)) for run in session.runs},
+        runs=run_marks(session.runs),
         state=copy_json(session.state),
         properties=copy_json(session.metadata.properties),
     )

@@ -5,7 +5,7 @@ the store's log as it read it, and the id of the last row it read. A refresh rea
 header and the rows stored after that one, in store order: events this object wrote itself
 (kept as the same objects), events other writers added (decoded and put in their store place),
 and removal records (the events they name leave the session). Its own unsaved events stay at
-the end, still to be written.
+the end, still to be written, and so do its unsaved header edits (see ``header_edits``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from ..models._base import set_listener
 from ..models.session import Session
 from ..models.session_event import SessionEvent
+from .header_edits import unsaved_header_edits
 from .records import (
     StoredSession,
     decode_rows,
@@ -37,6 +38,7 @@ def apply_refresh(session: Session[Any], sync: SyncState, stored: StoredSession)
     """Update ``session`` in place from ``stored``: its header, and the rows stored after
     ``sync.read_through`` (``stored.events``, in store order)."""
     fresh_header = header_session(type(session), session.id, stored)
+    edits = unsaved_header_edits(session, sync.snapshot)
     rows, removed = split_removals(stored.events, stored.location)
     held = {event.id: event for event in session.events[sync.read_count : sync.events_written]}
     unsaved = session.events[sync.events_written :]
@@ -69,6 +71,7 @@ def apply_refresh(session: Session[Any], sync: SyncState, stored: StoredSession)
     sync.events_written = sync.read_count = read_count
     sync.read_through = last_row_id(stored.events) or sync.read_through
     sync.snapshot = snapshot_of(session)
+    edits.reapply(session)  # still to be saved, as unsaved events are
     sync.stored = True  # read back from the store: it holds the session
 
 

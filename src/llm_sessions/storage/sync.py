@@ -23,6 +23,7 @@ from .removals import REMOVAL_ID_PREFIX, removal_records
 if TYPE_CHECKING:
     from ..models.session import Session
     from ..models.session_event import SessionEvent
+    from ..models.session_run import SessionRun
 
 __all__ = ["HeaderChanges", "HeaderSnapshot", "SyncState", "WriteBatch", "sync_state_for"]
 
@@ -106,25 +107,38 @@ def copy_json(value: Any) -> Any:
     return json.loads(_dumps(value))
 
 
+def changed_keys(current: dict[str, Any], stored: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The keys whose value ``current`` sets differently from ``stored``, and those it lacks."""
+    if current == stored:
+        return [], []
+    changed = [key for key, value in current.items() if key not in stored or stored[key] != value]
+    return changed, [key for key in stored if key not in current]
+
+
 def _diff_keys(
     current: dict[str, Any], stored: dict[str, Any], prefix: str
 ) -> tuple[dict[str, str], list[str], dict[str, Any]]:
-    if current == stored:
+    changed_names, removed = changed_keys(current, stored)
+    if not changed_names and not removed:
         return {}, [], stored
     changed: dict[str, str] = {}
-    for key, value in current.items():
-        if key not in stored or stored[key] != value:
-            validate_key(key, prefix)
-            changed[key] = _dumps(ensure_json_value(value, f"{prefix}[{key!r}]"))
-    removed = [key for key in stored if key not in current]
+    for key in changed_names:
+        validate_key(key, prefix)
+        changed[key] = _dumps(ensure_json_value(current[key], f"{prefix}[{key!r}]"))
     return changed, removed, {key: copy_json(value) for key, value in current.items()}
 
 
-def _diff_ids(current: list[str], stored: tuple[str, ...]) -> tuple[list[str], list[str]]:
+def diff_ids(current: list[str], stored: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The ids ``current`` adds to ``stored``, and those it drops, in their order."""
     if tuple(current) == stored:
         return [], []
     now, before = set(current), set(stored)
     return [i for i in current if i not in before], [i for i in stored if i not in now]
+
+
+def run_marks(runs: list[SessionRun]) -> dict[str, tuple[int, int]]:
+    """Each run's id with what tells whether it changed: the object and its revision."""
+    return {run.id: (id(run), revision_of(run)) for run in runs}
 
 
 class SyncState:
@@ -194,20 +208,20 @@ class SyncState:
 
     def _header_changes(self, session: Session[Any]) -> tuple[HeaderChanges, HeaderSnapshot]:
         stored = self.snapshot
-        children_added, children_removed = _diff_ids(session.child_ids, stored.child_ids)
-        tasks_added, tasks_removed = _diff_ids(session.task_ids, stored.task_ids)
+        children_added, children_removed = diff_ids(session.child_ids, stored.child_ids)
+        tasks_added, tasks_removed = diff_ids(session.task_ids, stored.task_ids)
         state_set, state_removed, state_copy = _diff_keys(session.state, stored.state, "state")
         props = session.metadata.properties
         props_set, props_removed, props_copy = _diff_keys(
             props, stored.properties, "metadata.properties"
         )
-        run_marks = {run.id: (id(run), revision_of(run)) for run in session.runs}
+        marks = run_marks(session.runs)
         runs_upserted = {
             run.id: run.model_dump_json()
             for run in session.runs
-            if stored.runs.get(run.id) != run_marks[run.id]
+            if stored.runs.get(run.id) != marks[run.id]
         }
-        runs_removed = [run_id for run_id in stored.runs if run_id not in run_marks]
+        runs_removed = [run_id for run_id in stored.runs if run_id not in marks]
         changes = HeaderChanges(
             created_at=session.metadata.created_at,
             updated_at=session.metadata.updated_at,
@@ -228,7 +242,7 @@ class SyncState:
             parent_id=session.parent_id,
             child_ids=tuple(session.child_ids),
             task_ids=tuple(session.task_ids),
-            runs=run_marks,
+            runs=marks,
             state=state_copy,
             properties=props_copy,
         )
