@@ -35,8 +35,9 @@ _HEADER_FIELDS = ("parent_id", "child_ids", "task_ids", "runs", "state", "metada
 
 
 def apply_refresh(session: Session[Any], sync: SyncState, stored: StoredSession) -> None:
-    """Update ``session`` in place from ``stored``: its header, and the rows stored after
-    ``sync.read_through`` (``stored.events``, in store order)."""
+    """Update ``session`` in place from ``stored``: its header (with the session's unsaved
+    header edits kept on top), and the rows stored after ``sync.read_through``
+    (``stored.events``, in store order)."""
     fresh_header = header_session(type(session), session.id, stored)
     edits = unsaved_header_edits(session, sync.snapshot)
     rows, removed = split_removals(stored.events, stored.location)
