@@ -47,6 +47,7 @@ from .redis_script import (
     CORRUPT_REPLY,
     PAGE_SCRIPT,
     REMOVALS_SCRIPT,
+    SINCE_SCRIPT,
     SWAP_SCRIPT,
     WRITE_SCRIPT,
     any_key_pattern,
@@ -91,12 +92,6 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     from redis.exceptions import RedisError
 
     return (RedisError, OSError, TimeoutError)
-
-
-def _no_script_error() -> type[BaseException]:
-    from redis.exceptions import NoScriptError
-
-    return NoScriptError
 
 
 def _client_settings(options: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -181,9 +176,9 @@ class RedisSessionStore(EventLogStore):
             redis_client, "initialize", None
         )
         self._errors = _driver_errors()
-        self._no_script = _no_script_error()
         self._write_script = redis_client.register_script(WRITE_SCRIPT)
         self._page_script = redis_client.register_script(PAGE_SCRIPT)
+        self._since_script = redis_client.register_script(SINCE_SCRIPT)
         self._removals_script = redis_client.register_script(REMOVALS_SCRIPT)
         self._move_session = redis_client.register_script(MOVE_SESSION_SCRIPT)
         self._move_events = redis_client.register_script(MOVE_EVENTS_SCRIPT)
@@ -334,13 +329,8 @@ class RedisSessionStore(EventLogStore):
 
     async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
         keys = self._keys(session_id)
-        meta, children, tasks, runs, run_order, state, props, events = keys[:8]
-        page_call: dict[str, Any] = {
-            "keys": page_keys(self.key_prefix, session_id),
-            "args": page_args(after, None, None, False),
-        }
-
-        def pipeline() -> Any:
+        if after is None:
+            meta, children, tasks, runs, run_order, state, props, events = keys[:8]
             pipe = self._pipeline()
             pipe.hgetall(meta)
             pipe.zrange(children, 0, -1)
@@ -349,34 +339,32 @@ class RedisSessionStore(EventLogStore):
             pipe.zrange(run_order, 0, -1)
             pipe.hgetall(state)
             pipe.hgetall(props)
-            if after is None:
-                pipe.lrange(events, 0, -1)
-            elif not self._cluster:  # the events after ``after``, by the event index
-                # A bare EVALSHA: a script called on a pipeline makes redis-py ask the server
-                # whether it has the script first, one more round trip on every refresh.
-                keys_and_args = [*page_call["keys"], *page_call["args"]]
-                pipe.evalsha(self._page_script.sha, len(page_call["keys"]), *keys_and_args)
-            return pipe
-
-        async def read() -> list[Any]:
-            try:
-                return list(await pipeline().execute())
-            except self._no_script:  # a restarted or flushed server: load it and read again
-                await self.client.script_load(PAGE_SCRIPT)
-                return list(await pipeline().execute())
-
-        replies = await self._call("read", session_id, read())
-        if after is not None and self._cluster:  # a Cluster pipeline cannot carry a script
-            replies.append(await self._call("read", session_id, self._page_script(**page_call)))
+            pipe.lrange(events, 0, -1)
+            replies = list(await self._call("read", session_id, pipe.execute()))
+        else:
+            reply = await self._call("read", session_id, self._since_script(keys, [after]))
+            if reply is None:
+                return None
+            if _text(reply[0]):
+                raise unknown_event("after", after, session_id)
+            meta_flat, child_list, task_list, runs_flat, order, state_flat, props_flat, tail = (
+                reply[1:]
+            )
+            replies = [
+                _as_dict(meta_flat),
+                child_list,
+                task_list,
+                _as_dict(runs_flat),
+                order,
+                _as_dict(state_flat),
+                _as_dict(props_flat),
+                tail,
+            ]
         header_fields, child_ids, task_ids, run_bodies, run_ids, state_raw, props_raw, rows = (
             replies
         )
         if not header_fields:
             return None
-        if after is not None:
-            if _text(rows[0]):
-                raise unknown_event("after", after, session_id)
-            rows = rows[1:]
         header = self._header(
             session_id,
             {_text(k): _text(v) for k, v in header_fields.items()},
@@ -513,6 +501,11 @@ _STORE_OPTIONS = (
 def _close_unawaited(call: Awaitable[Any]) -> None:
     if inspect.iscoroutine(call):
         call.close()
+
+
+def _as_dict(flat: list[Any]) -> dict[Any, Any]:
+    """A hash a script returned as a flat field, value, field, value list."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 def _ordered_runs(bodies: dict[Any, Any], order: Sequence[str | bytes]) -> list[str | bytes]:

@@ -26,7 +26,8 @@ sessions in one Cluster slot.
 
 ``WRITE_SCRIPT`` applies a whole batch atomically, given ``session_keys`` as its keys and
 ``script_args`` as its arguments. ``PAGE_SCRIPT`` reads a page of the event list by the
-positions ``event_index`` holds, given ``page_keys`` and ``page_args``.
+positions ``event_index`` holds, given ``page_keys`` and ``page_args``; ``SINCE_SCRIPT`` reads
+the header and the rows after a known event for a refresh.
 """
 
 from __future__ import annotations
@@ -230,6 +231,24 @@ end
 return rows
 """
 )
+
+# KEYS: the session's keys (``session_keys``). ARGV: an event id. Returns nil when the session
+# is absent, {"after"} when the id is not one of its events, else "" followed by the header's
+# parts (meta, children, tasks, runs, run_order, state and props, hashes as flat field/value
+# lists) and the rows stored after that event: a refresh in one round trip, on a Cluster too.
+SINCE_SCRIPT = """
+local meta, children, tasks, runs, run_order, state, props, events, index = unpack(KEYS)
+local header = redis.call('HGETALL', meta)
+if #header == 0 then return false end
+local at = redis.call('HGET', index, ARGV[1])
+if not at then return {'after'} end
+return {
+  '', header, redis.call('ZRANGE', children, 0, -1), redis.call('ZRANGE', tasks, 0, -1),
+  redis.call('HGETALL', runs), redis.call('ZRANGE', run_order, 0, -1),
+  redis.call('HGETALL', state), redis.call('HGETALL', props),
+  redis.call('LRANGE', events, tonumber(at) + 1, -1)
+}
+"""
 
 # KEYS: meta, events, event_index. ARGV: after id, before id ("" = none), limit ("" = none),
 # "1" to read from the end. Returns nil when the session is absent, else a status ("" = found,
