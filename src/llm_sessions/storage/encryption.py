@@ -158,9 +158,13 @@ class RecordCipher:
         # Only a row that holds the mark can be sealed: the others are left as they are
         # (bytes stay bytes). A log without sealed rows is returned as it is, found by one
         # loop without a call per row.
-        if not _sealed_positions(rows):
+        sealed = _sealed_positions(rows)
+        if not sealed:
             return rows
-        return [self.open_row(row, location) if _may_be_sealed(row) else row for row in rows]
+        opened = list(rows)
+        for n in sealed:
+            opened[n] = self.open_row(rows[n], location)
+        return opened
 
     def open_row(self, row: str | bytes, location: str) -> str | bytes:
         """An event row as JSON text: opened if sealed, unchanged if not."""

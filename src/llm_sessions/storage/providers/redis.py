@@ -340,29 +340,22 @@ class RedisSessionStore(EventLogStore):
             pipe.hgetall(state)
             pipe.hgetall(props)
             pipe.lrange(events, 0, -1)
-            replies = list(await self._call("read", session_id, pipe.execute()))
+            replies = await self._call("read", session_id, pipe.execute())
+            header_fields, child_ids, task_ids, run_bodies, run_ids, state_raw, props_raw, rows = (
+                replies
+            )
         else:
             reply = await self._call("read", session_id, self._since_script(keys, [after]))
             if reply is None:
                 return None
             if _text(reply[0]):
                 raise unknown_event("after", after, session_id)
-            meta_flat, child_list, task_list, runs_flat, order, state_flat, props_flat, tail = (
+            meta_flat, child_ids, task_ids, runs_flat, run_ids, state_flat, props_flat, rows = (
                 reply[1:]
             )
-            replies = [
-                _as_dict(meta_flat),
-                child_list,
-                task_list,
-                _as_dict(runs_flat),
-                order,
-                _as_dict(state_flat),
-                _as_dict(props_flat),
-                tail,
-            ]
-        header_fields, child_ids, task_ids, run_bodies, run_ids, state_raw, props_raw, rows = (
-            replies
-        )
+            header_fields, run_bodies, state_raw, props_raw = map(
+                _as_dict, (meta_flat, runs_flat, state_flat, props_flat)
+            )
         if not header_fields:
             return None
         header = self._header(
