@@ -262,3 +262,82 @@ async def test_appending_through_session_for_append_keeps_the_whole_log(
     assert loaded.state == {"topic": "maps"}
     assert loaded.token_summary.total_tokens == 7
     assert await appender.session_for_append("absent") is None
+
+
+async def test_a_header_back_where_this_object_last_read_it_still_undoes_its_own_save(
+    durable_case: StoreCase,
+) -> None:
+    # A refresh keeps the session's header when the stored one is what it last installed:
+    # not when its own save has moved the store since (another writer then moved it back).
+    mine_store, their_store = durable_case.open(), durable_case.open()
+    mine: Session[Any] = Session(id="moved-back", child_ids=["kid"])
+    await mine_store.save(mine)
+    mine = await load(mine_store, "moved-back")
+    await mine.add_child("added")  # saved: the store now holds it
+    theirs = await load(their_store, "moved-back")
+    await theirs.remove_child("added")  # back to the header ``mine`` first read
+    assert await mine_store.refresh(mine) is mine
+    assert mine.child_ids == ["kid"]
+
+
+async def test_a_refresh_that_finds_the_header_unmoved_keeps_unsaved_edits(
+    durable_case: StoreCase, monkeypatch: Any
+) -> None:
+    from llm_sessions.storage import refresh as refresh_module
+
+    rebuilt: list[str] = []
+    real_rebuild = refresh_module.header_session
+
+    def counting_rebuild(*args: Any) -> Any:
+        rebuilt.append(args[1])
+        return real_rebuild(*args)
+
+    monkeypatch.setattr(refresh_module, "header_session", counting_rebuild)
+    store = durable_case.open()
+    session: Session[Any] = Session(id="unmoved", child_ids=["kid"], state={"a": 1})
+    await session.add_event(event("e0"))
+    await store.save(session)
+    await store.refresh(session)  # the header as it stands is this object's reading of it
+    await session.add_event_and_save(event("e1"))  # a save that changes no header part
+    session.state["a"] = 2
+    session.child_ids.append("new_kid")
+    writer = durable_case.open()
+    theirs = await load(writer, "unmoved")
+    await theirs.add_event_and_save(event("theirs"))
+    rebuilt.clear()
+    assert await store.refresh(session) is session
+    assert rebuilt == []  # nothing but events moved: the header is not built again
+    assert ids(session) == ["e0", "e1", "theirs"]
+    assert session.state == {"a": 2}
+    assert session.child_ids == ["kid", "new_kid"]
+    assert session.metadata.updated_at == (await load(writer, "unmoved")).metadata.updated_at
+    await store.save(session)
+    stored = await load(durable_case.open(), "unmoved")
+    assert (stored.state, stored.child_ids) == ({"a": 2}, ["kid", "new_kid"])
+
+
+async def test_a_refresh_does_not_check_stored_child_ids_again(
+    durable_case: StoreCase, monkeypatch: Any
+) -> None:
+    # Checked when written; a parent with thousands of children is read on every turn.
+    from llm_sessions.models import session as session_module
+
+    store = durable_case.open()
+    parent: Session[Any] = Session(id="parent", child_ids=[f"child-{n}" for n in range(50)])
+    await store.save(parent)
+    checked: list[str] = []
+    real_check = session_module.validate_id
+
+    def counting_check(value: str, field: str = "id") -> str:
+        checked.append(value)
+        return real_check(value, field)
+
+    monkeypatch.setattr(session_module, "validate_id", counting_check)
+    reader = durable_case.open()
+    loaded = await load(reader, "parent")
+    theirs = await load(durable_case.open(), "parent")
+    await theirs.add_child("child-new")  # checked here, as it is written
+    checked.clear()
+    assert await reader.refresh(loaded) is loaded
+    assert len(loaded.child_ids) == 51
+    assert not [value for value in checked if value.startswith("child-")]

@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, Self
 from uuid import uuid4
 
-from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .. import telemetry
 from ..exceptions import (
@@ -19,7 +26,7 @@ from ..exceptions import (
 )
 from ..tokens import count_text_async
 from ..validation import ensure_json_object, ensure_json_value, validate_id, validate_key
-from ._base import set_listener
+from ._base import STORED_DATA, set_listener
 from .event_list import EventList, take_back
 from .session_event import MessageT, SessionEvent
 from .session_metadata import SessionMetadata
@@ -79,14 +86,18 @@ class Session(BaseModel, Generic[MessageT]):
 
     @field_validator("child_ids", "task_ids")
     @classmethod
-    def _valid_ids(cls, value: list[str]) -> list[str]:
+    def _valid_ids(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if info.context is STORED_DATA:  # checked when written: a refresh reads it every turn
+            return value
         for item in value:
             validate_id(item, "child_id")
         return value
 
     @field_validator("state")
     @classmethod
-    def _json_state(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _json_state(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if info.context is STORED_DATA:
+            return value
         return ensure_json_object(value, "state")
 
     @model_validator(mode="after")

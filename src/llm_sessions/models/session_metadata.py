@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from ..validation import ensure_json_object, ensure_json_value, validate_key
-from ._base import as_utc, utc_now
+from ._base import STORED_DATA, as_utc, utc_now
 from .tracked import track
 
 __all__ = ["SessionMetadata"]
@@ -28,7 +28,9 @@ class SessionMetadata(BaseModel):
 
     @field_validator("properties")
     @classmethod
-    def _json_properties(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _json_properties(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if info.context is STORED_DATA:  # checked when written
+            return value
         return ensure_json_object(value, "metadata.properties")
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -7,11 +7,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import uuid4
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ..exceptions import InvalidSessionOperation
 from ..validation import ensure_json_value, validate_id
-from ._base import MetadataHelpers, as_utc, utc_now
+from ._base import STORED_DATA, MetadataHelpers, as_utc, utc_now
 from .tracked import track
 
 if TYPE_CHECKING:
@@ -63,7 +63,9 @@ class SessionRun(MetadataHelpers):
 
     @field_validator("metadata")
     @classmethod
-    def _json_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _json_metadata(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if info.context is STORED_DATA:  # checked when written
+            return value
         return ensure_json_value(value, "run.metadata")  # type: ignore[no-any-return]
 
     @model_validator(mode="after")

@@ -146,7 +146,10 @@ class RecordCipher:
         )
 
     def _open_values(self, place: str, values: Any) -> Any:
-        if not isinstance(values, dict):
+        # Only a dict holding the mark can be sealed; a refresh reads every value each turn.
+        if not isinstance(values, dict) or not any(
+            type(value) is dict and _VALUE_MARK in value for value in values.values()
+        ):
             return values
         return {key: self.open_value(place, key, value) for key, value in values.items()}
 

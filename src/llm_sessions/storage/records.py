@@ -30,6 +30,7 @@ __all__ = [
     "decode_events",
     "decode_rows",
     "event_id_of",
+    "header_parts",
     "header_session",
     "install_events",
     "last_row_id",
@@ -229,8 +230,10 @@ def build_session(
         install_events(session, events)
         session.rebuild_token_summary()
         session.watch_events(events)
-    session._sync = SyncState(store_token, len(events), snapshot_of(session), stored=True)
-    session._sync.read_through = last_row_id(stored.events)
+    sync = SyncState(store_token, len(events), snapshot_of(session), stored=True)
+    sync.read_through = last_row_id(stored.events)
+    sync.header_read = (header_parts(stored.header), sync.snapshot)
+    session._sync = sync
     return session
 
 
@@ -241,7 +244,9 @@ def header_session(
     cannot be read."""
     header = stored.header
     try:
-        runs = [SessionRun.model_validate_json(raw) for raw in header.runs]
+        # Trusted as events are: it passed every check when it was written, and a refresh
+        # reads it on every turn (a parent with thousands of children, say).
+        runs = [SessionRun.model_validate_json(raw, context=STORED_DATA) for raw in header.runs]
         return session_class.model_validate(
             {
                 "id": session_id,
@@ -255,11 +260,24 @@ def header_session(
                     "updated_at": header.updated_at,
                     "properties": header.properties,
                 },
-            }
+            },
+            context=STORED_DATA,
         )
     except (ValidationError, ValueError, TypeError) as exc:
         logger.warning("Unreadable session header at %s: %s", stored.location, _first_line(exc))
         raise CorruptSessionData(stored.location, _first_line(exc)) from exc
+
+
+def header_parts(header: StoredHeader) -> object:
+    """What a header holds apart from its timestamps, to compare with another read of it."""
+    return (
+        header.parent_id,
+        header.child_ids,
+        header.task_ids,
+        header.runs,
+        header.state,
+        header.properties,
+    )
 
 
 def install_events(session: Session[Any], events: list[Any]) -> None:

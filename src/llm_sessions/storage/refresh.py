@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..models._base import set_listener
+from ..models._base import as_utc, set_listener
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from .header_edits import unsaved_header_edits
@@ -21,6 +21,7 @@ from .records import (
     StoredSession,
     decode_rows,
     event_id_of,
+    header_parts,
     header_session,
     install_events,
     last_row_id,
@@ -38,8 +39,6 @@ def apply_refresh(session: Session[Any], sync: SyncState, stored: StoredSession)
     """Update ``session`` in place from ``stored``: its header (with the session's unsaved
     header edits kept on top), and the rows stored after ``sync.read_through``
     (``stored.events``, in store order)."""
-    fresh_header = header_session(type(session), session.id, stored)
-    edits = unsaved_header_edits(session, sync.snapshot)
     rows, removed = split_removals(stored.events, stored.location)
     held = {event.id: event for event in session.events[sync.read_count : sync.events_written]}
     unsaved = session.events[sync.events_written :]
@@ -57,8 +56,6 @@ def apply_refresh(session: Session[Any], sync: SyncState, stored: StoredSession)
         # the 100,000th event as at the 10th.
         _replace_tail(session, sync.read_count, [*page, *unsaved])
         read_count = sync.read_count + len(page)
-    for name in _HEADER_FIELDS:
-        session.__dict__[name] = fresh_header.__dict__[name]
     for event_id in removed:
         sync.edited_events.pop(event_id, None)
     added = [event for event in added if event.id not in removed]
@@ -71,9 +68,29 @@ def apply_refresh(session: Session[Any], sync: SyncState, stored: StoredSession)
                 session.token_summary.add(event.token_usage)
     sync.events_written = sync.read_count = read_count
     sync.read_through = last_row_id(stored.events) or sync.read_through
-    sync.snapshot = snapshot_of(session)
-    edits.reapply(session)  # still to be saved, as unsaved events are
+    _refresh_header(session, sync, stored)
     sync.stored = True  # read back from the store: it holds the session
+
+
+def _refresh_header(session: Session[Any], sync: SyncState, stored: StoredSession) -> None:
+    """Put the stored header in the session, its unsaved header edits kept on top."""
+    parts = header_parts(stored.header)
+    seen = sync.header_read
+    if seen is not None and seen[1] is sync.snapshot and seen[0] == parts:
+        # Nobody moved it since this object installed it, and no save of this object did:
+        # the session's header is that one plus its unsaved edits. Comparing is cheap;
+        # rebuilding a parent with thousands of children on every turn is not.
+        metadata = session.metadata.__dict__
+        metadata["created_at"] = as_utc(stored.header.created_at)
+        metadata["updated_at"] = as_utc(stored.header.updated_at)
+        return
+    fresh_header = header_session(type(session), session.id, stored)
+    edits = unsaved_header_edits(session, sync.snapshot)
+    for name in _HEADER_FIELDS:
+        session.__dict__[name] = fresh_header.__dict__[name]
+    sync.snapshot = snapshot_of(session)
+    sync.header_read = (parts, sync.snapshot)
+    edits.reapply(session)  # still to be saved, as unsaved events are
 
 
 def _replace_tail(session: Session[Any], start: int, tail: list[SessionEvent[Any]]) -> None:

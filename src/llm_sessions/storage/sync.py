@@ -61,6 +61,22 @@ class HeaderChanges:
     properties_set: dict[str, str] = field(default_factory=dict)
     properties_removed: list[str] = field(default_factory=list)
 
+    def unchanged(self) -> bool:
+        """Whether these changes leave every header part as it was (timestamps aside)."""
+        return not (
+            self.parent_changed
+            or self.children_added
+            or self.children_removed
+            or self.tasks_added
+            or self.tasks_removed
+            or self.runs_upserted
+            or self.runs_removed
+            or self.state_set
+            or self.state_removed
+            or self.properties_set
+            or self.properties_removed
+        )
+
 
 @dataclass
 class WriteBatch:
@@ -163,6 +179,10 @@ class SyncState:
         """The id of the last stored row (an event or a removal record) it has read (None:
         nothing yet)."""
         self.snapshot = snapshot
+        self.header_read: tuple[object, HeaderSnapshot] | None = None
+        """The stored header parts this object last installed (see ``records.header_parts``)
+        and the snapshot made from them: while that snapshot is still current, a refresh that
+        reads the same parts keeps the session's header as it is."""
         self.edited_events: dict[str, SessionEvent[Any]] = {}
         self.lock = asyncio.Lock()
 
@@ -238,6 +258,10 @@ class SyncState:
             properties_set=props_set,
             properties_removed=props_removed,
         )
+        if changes.unchanged():
+            # The same object: a refresh that finds the stored header as it last installed it
+            # knows, by identity, that no save of this object has moved it since.
+            return changes, stored
         snapshot = HeaderSnapshot(
             parent_id=session.parent_id,
             child_ids=tuple(session.child_ids),
