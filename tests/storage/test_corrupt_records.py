@@ -190,6 +190,29 @@ async def test_an_empty_redis_event_row_is_logged_and_vacuumed(
     assert [e.message for e in again.events] == ["edited in place", "appended"]
 
 
+@pytest.mark.redis
+async def test_a_reader_whose_last_event_was_vacuumed_still_sees_what_followed(
+    redis_store: Any,
+) -> None:
+    # The vacuumed row's id must not stay in the index: a cursor on it would point at the row
+    # that slid into its place, and the reader would miss that row.
+    writer: Session[Any] = Session(id="victim")
+    await writer.add_event(SessionEvent(message="first"))
+    await redis_store.save(writer)
+    await writer.add_event_and_save(SessionEvent(message="second"))
+    reader = await redis_store.get("victim")
+    assert reader is not None  # it has read through "second"
+    await writer.add_event_and_save(SessionEvent(message="third"))
+    events_key = f"{redis_store.key_prefix}{{victim}}:events"
+    second_id = writer.events[1].id
+    await redis_store.client.lset(events_key, 1, f'{{"id":"{second_id}","message":')
+
+    assert await redis_store.vacuum() == 1
+    refreshed = await redis_store.refresh(reader)
+    assert refreshed is not None
+    assert [e.message for e in refreshed.events] == ["first", "third"]
+
+
 @pytest.fixture
 async def postgres_store(postgres_url: str) -> AsyncIterator[Any]:
     from llm_sessions.storage import open_store

@@ -31,6 +31,7 @@ return moved
 MOVE_EVENTS_SCRIPT = """
 local events, index, quarantine, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local marker = 'llm-sessions:vacuumed:' .. redis.call('TIME')[1]
+local prefix = '{"id":"'
 local removed = {}
 for i = 1, #ARGV do
   local at = tonumber(ARGV[i])
@@ -39,6 +40,15 @@ for i = 1, #ARGV do
     redis.call('RPUSH', quarantine, body)
     redis.call('LSET', events, at, marker)
     removed[#removed + 1] = at
+    -- The moved row's own index entry goes: a cursor on it is then unknown, rather than
+    -- pointing at the row that slides into its place.
+    if string.sub(body, 1, #prefix) == prefix then
+      local close = string.find(body, '"', #prefix + 1, true)
+      if close then
+        local id = string.sub(body, #prefix + 1, close - 1)
+        if tonumber(redis.call('HGET', index, id)) == at then redis.call('HDEL', index, id) end
+      end
+    end
   end
 end
 redis.call('LREM', events, 0, marker)
