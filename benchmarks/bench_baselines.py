@@ -7,21 +7,29 @@ The same four workloads for each system on the same store: one append when the s
 items and 10,000 items (median), a 2,000-turn conversation (4,000 appends, total), and loading a
 10,000-item session from a fresh store object. Our appends count tokens with the real tokenizer
 and price them; the others store the text only. A system that is not installed is skipped.
+After the table: what the parts of a load of our SQLite rows take at best, down to validating
+them into bare pydantic models with our events' fields and none of our checks.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+import timeit
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic_core import from_json
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -166,6 +174,56 @@ class AdkMemory(System):
         return len(session.events) if session else 0
 
 
+class PlainUsage(BaseModel):
+    """Our stored token usage's fields, with no checks of ours."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    model: str = ""
+    estimated_cost_usd: float | None = None
+    count_method: str = "reported"
+
+
+class PlainEvent(BaseModel):
+    """Our stored event's fields as a bare pydantic model: what any typed event costs."""
+
+    id: str
+    message: Any
+    timestamp: datetime
+    source: str = "llm"
+    type: str = "message"
+    metadata: dict[str, Any] = {}
+    parent_event_id: str | None = None
+    task_id: str | None = None
+    token_usage: PlainUsage | None = None
+
+
+async def load_floor(path: str, session_id: str, repeat: int = 5) -> list[list[Any]]:
+    """How long the parts of a load of our SQLite rows take at best (ms, best of ``repeat``):
+    the driver's read, parsing the JSON, and validating it into bare pydantic models."""
+    database = sqlite3.connect(path)
+
+    def read() -> list[str]:
+        sql = "SELECT body FROM events WHERE session_id = ? ORDER BY seq"
+        return [body for (body,) in database.execute(sql, (session_id,))]
+
+    rows = read()
+    joined = "[" + ",".join(rows) + "]"
+    plain = TypeAdapter(list[PlainEvent])
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("read the rows (sqlite3)", read),
+        ("parse them as plain JSON (pydantic_core.from_json)", lambda: from_json(joined)),
+        ("parse them into bare pydantic models", lambda: plain.validate_json(joined)),
+    ]
+    found = []
+    for name, step in steps:
+        best = min(timeit.repeat(step, number=1, repeat=repeat))
+        found.append([name, best * 1000, len(rows), sum(len(row) for row in rows) // len(rows)])
+    database.close()
+    return found
+
+
 async def measure(system: System, turns: int, big: int) -> list[Any]:
     async def append_median(size: int, repeat: int) -> float:
         append = await system.new_session()
@@ -222,6 +280,7 @@ async def main() -> None:
     count_text("warm up", "gpt-4o-mini")
     print(f"machine: {machine()}")
     rows = []
+    floor: list[list[Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for store, make in systems(tmp, None if args.no_redis else args.redis_url):
             try:
@@ -230,6 +289,8 @@ async def main() -> None:
                 print(f"skipped ({store}): {exc}")
                 continue
             rows.append([store, *await measure(system, args.turns, args.items)])
+            if isinstance(system, Ours) and store == "sqlite":
+                floor = await load_floor(f"{tmp}/ours.db", system.session_id)
             await system.close()
     print(
         table(
@@ -247,6 +308,15 @@ async def main() -> None:
             rows,
         )
     )
+    if floor:
+        print(
+            table(
+                f"\nthe least a typed load of our {args.items:,} SQLite rows can cost "
+                "(each step alone, best of 5; a typed load is at least the first plus the last)",
+                ["step", "ms", "rows", "bytes/row"],
+                floor,
+            )
+        )
 
 
 if __name__ == "__main__":

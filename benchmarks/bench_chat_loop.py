@@ -162,13 +162,18 @@ async def baselines(tmp: str, args: argparse.Namespace) -> list[tuple[str, Any, 
     return found
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--turns", type=int, default=10_000)
-    parser.add_argument("--window", type=int, default=500)
+def loop_parser(doc: str, turns: int, window: int) -> argparse.ArgumentParser:
+    """The options of a benchmark that runs the chat loop: its length, its window, the stores."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--turns", type=int, default=turns)
+    parser.add_argument("--window", type=int, default=window)
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
-    args = parser.parse_args()
+    return parser
+
+
+async def main() -> None:
+    args = loop_parser(__doc__ or "", 10_000, 500).parse_args()
     window = min(args.window, max(1, args.turns // 2))
     count_text("warm up", "gpt-4o-mini")
     print(f"machine: {machine()}")

@@ -418,7 +418,8 @@ async def test_a_version_1_schema_is_upgraded_in_place(
     q = f'"{schema}"'
     await sql.execute(
         f"DROP TABLE {q}.quarantine; DROP FUNCTION {q}.write_batch;"
-        f" DROP INDEX {q}.events_removals; UPDATE {q}.schema_version SET version = 1"
+        f" DROP INDEX {q}.events_removals; ALTER TABLE {q}.sessions DROP COLUMN header_tag;"
+        f" UPDATE {q}.schema_version SET version = 1"
     )
 
     async with PostgresSessionStore(postgres_url, schema=schema) as upgraded:
@@ -426,8 +427,10 @@ async def test_a_version_1_schema_is_upgraded_in_place(
         assert loaded is not None
         await loaded.add_event_and_save(SessionEvent(message="after"))
 
-    assert await sql.fetchval(f"SELECT version FROM {q}.schema_version") == SCHEMA_VERSION == 3
+    assert await sql.fetchval(f"SELECT version FROM {q}.schema_version") == SCHEMA_VERSION == 4
     assert await sql.fetchval(f"SELECT count(*) FROM {q}.quarantine") == 0
+    tag = await sql.fetchval(f"SELECT header_tag FROM {q}.sessions WHERE id = 'kept'")
+    assert isinstance(tag, str) and len(tag) == 32
     assert await sql.fetchval(
         "SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = 'events_removals'",
         schema,
@@ -452,7 +455,7 @@ def _scans_of_events(plan: Any) -> list[str]:
 @pytest.mark.parametrize(
     ("read", "arguments", "bounds"),
     [
-        ("since", "('s', 'e')", ["seq >"]),
+        ("since", "('s', 'e', 't')", ["seq >"]),
         ("page after", "('s', 'e', NULL, 10)", ["seq >"]),
         ("page before, newest first", "('s', NULL, 'e', 10)", ["seq <"]),
         ("page between", "('s', 'e', 'f', 10)", ["seq >", "seq <"]),

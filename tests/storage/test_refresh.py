@@ -341,3 +341,44 @@ async def test_a_refresh_does_not_check_stored_child_ids_again(
     assert await reader.refresh(loaded) is loaded
     assert len(loaded.child_ids) == 51
     assert not [value for value in checked if value.startswith("child-")]
+
+
+async def test_stores_with_a_header_tag_leave_an_unmoved_header_out_of_a_refresh(
+    durable_case: StoreCase,
+) -> None:
+    # SQLite and PostgreSQL give a session a new header tag with each header change; a refresh
+    # that names the current one gets the timestamps and the events only.
+    tagged = durable_case.kind in ("sqlite", "postgres")
+    mine_store = durable_case.open()
+    reads: list[Any] = []
+    real_read = mine_store._read_since  # type: ignore[attr-defined]
+
+    async def recording_read(*args: Any) -> Any:
+        reads.append(found := await real_read(*args))
+        return found
+
+    mine_store._read_since = recording_read  # type: ignore[attr-defined]
+    parent: Session[Any] = Session(id="tagged", child_ids=["kid"], state={"step": 1})
+    await parent.add_event(event("first"))
+    await mine_store.save(parent)
+    held = await load(mine_store, "tagged")
+    theirs = await load(durable_case.open(), "tagged")
+
+    await theirs.add_event_and_save(event("an event"))
+    assert await mine_store.refresh(held) is held
+    assert reads[-1].header_unchanged is tagged
+    assert (held.child_ids, held.state, ids(held)) == (["kid"], {"step": 1}, ["first", "an event"])
+
+    await theirs.set_state("step", 2)
+    assert await mine_store.refresh(held) is held
+    assert reads[-1].header_unchanged is False
+    assert held.state == {"step": 2}
+
+    await theirs.add_event_and_save(event("another"))
+    assert await mine_store.refresh(held) is held
+    assert reads[-1].header_unchanged is tagged  # the new tag is the one it holds now
+    await held.add_child("mine")  # its own save moves the tag: it reads the header again
+    await theirs.add_event_and_save(event("third"))
+    assert await mine_store.refresh(held) is held
+    assert reads[-1].header_unchanged is False
+    assert held.child_ids == ["kid", "mine"] and ids(held)[-1] == "third"

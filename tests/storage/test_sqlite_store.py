@@ -70,6 +70,64 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     await store.close()
 
 
+async def test_a_version_1_file_gets_header_tags_and_keeps_its_sessions(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    store = SQLiteSessionStore(path)
+    session: Session[Any] = Session(id="old", child_ids=["kid"], state={"k": 1})
+    await session.add_event(SessionEvent(message="before the upgrade"))
+    await store.save(session)
+    await store.close()
+    query(path, "ALTER TABLE sessions DROP COLUMN header_tag")  # the version-1 layout
+    query(path, "PRAGMA user_version = 1")
+
+    upgraded = SQLiteSessionStore(path)
+    loaded = await upgraded.get("old")
+    assert loaded is not None
+    assert [e.message for e in loaded.events] == ["before the upgrade"]
+    assert (loaded.child_ids, loaded.state) == (["kid"], {"k": 1})
+    assert query(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    [(tag,)] = query(path, "SELECT header_tag FROM sessions WHERE id = 'old'")
+    assert isinstance(tag, str) and len(tag) == 16
+    await loaded.add_child("another")
+    assert query(path, "SELECT header_tag FROM sessions") != [(tag,)]
+    await upgraded.close()
+
+
+async def test_a_refresh_reads_the_header_tables_only_when_the_header_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llm_sessions.storage.providers import sqlite as sqlite_module
+
+    path = tmp_path / "s.db"
+    mine, theirs = SQLiteSessionStore(path), SQLiteSessionStore(path)
+    session: Session[Any] = Session(id="parent", child_ids=[f"kid-{n}" for n in range(20)])
+    await mine.save(session)
+    held = await mine.get("parent")
+    assert held is not None
+    read: list[str] = []
+    real_column = sqlite_module._column
+
+    def counting_column(conn: sqlite3.Connection, select: str, session_id: str) -> list[Any]:
+        read.append(select)
+        return real_column(conn, select, session_id)
+
+    monkeypatch.setattr(sqlite_module, "_column", counting_column)
+    other = await theirs.get("parent")
+    assert other is not None
+    await other.add_event_and_save(SessionEvent(message="an event, no header change"))
+    read.clear()
+    assert await mine.refresh(held) is held
+    assert read == []  # the tag was still current: only the session row and the events
+    assert [e.message for e in held.events] == ["an event, no header change"]
+
+    await other.add_child("kid-new")  # a new tag
+    assert await mine.refresh(held) is held
+    assert "SELECT child_id FROM children" in read
+    assert held.child_ids[-1] == "kid-new" and len(held.child_ids) == 21
+    await mine.close()
+    await theirs.close()
+
+
 async def test_prune_expired(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     store = SQLiteSessionStore(path)

@@ -160,7 +160,7 @@ class EventLogStore(SessionStore):
             return await self.get(session.id)
         async with sync.lock:
             try:
-                stored = await self._read_since(session.id, sync.read_through)
+                stored = await self._read_since(session.id, sync.read_through, _known_tag(sync))
             except InvalidInputError:  # the event it had read last is gone: start afresh
                 stored = None
                 fresh = await self.get(session.id)
@@ -285,11 +285,15 @@ class EventLogStore(SessionStore):
         rows = list(stored.events[start:end])
         return StoredPage(rows[::-1] if page.newest_first else rows, stored.location)
 
-    async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
+    async def _read_since(
+        self, session_id: str, after: str | None, header_tag: str | None = None
+    ) -> StoredSession | None:
         """The stored header and the events stored after the event ``after`` (all of them
         for None), or None if the session is absent or expired; ``unknown_event`` if
         ``after`` is not one of its events.
 
+        A store that keeps a header tag leaves the header parts out when ``header_tag`` is
+        the session's current one (``StoredSession.header_unchanged``); the others ignore it.
         This default reads the whole log; the stores override it with a read of the tail.
         """
         stored = await self._read(session_id)
@@ -307,6 +311,13 @@ class EventLogStore(SessionStore):
     async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
         """Apply ``swaps`` atomically: each replaces its record only if the record still
         holds the value it expects (see ``reseal``); a session that is gone is left alone."""
+
+
+def _known_tag(sync: SyncState) -> str | None:
+    """The header tag a refresh may name: only while the header it was read with is the one
+    the session holds (no save of this object has moved it since)."""
+    seen = sync.header_read
+    return seen.tag if seen is not None and seen.current_for(sync) else None
 
 
 def _batch_attributes(batch: WriteBatch) -> dict[str, int]:

@@ -20,7 +20,7 @@ from ..models.event_list import EventList
 from ..models.session import Session
 from ..models.session_run import SessionRun
 from .removals import is_removal_row, split_removals
-from .sync import HeaderSnapshot, SyncState, copy_json, run_marks
+from .sync import HeaderReading, HeaderSnapshot, SyncState, copy_json, run_marks
 
 __all__ = [
     "StoredHeader",
@@ -64,6 +64,12 @@ class StoredSession:
     events: Sequence[str | bytes]
     location: str
     """Where the data lives (a path, a key, a table), for error messages."""
+    header_tag: str | None = None
+    """The store's tag for the header as read, in stores that keep one (SQLite): every write
+    that changes a header part gives the session a new tag."""
+    header_unchanged: bool = False
+    """The reader named the session's current tag: ``header`` holds its timestamps only, and
+    the header parts are those the reader already holds."""
 
 
 @dataclass
@@ -232,7 +238,7 @@ def build_session(
         session.watch_events(events)
     sync = SyncState(store_token, len(events), snapshot_of(session), stored=True)
     sync.read_through = last_row_id(stored.events)
-    sync.header_read = (header_parts(stored.header), sync.snapshot)
+    sync.header_read = HeaderReading(header_parts(stored.header), sync.snapshot, stored.header_tag)
     session._sync = sync
     return session
 

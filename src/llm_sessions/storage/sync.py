@@ -25,7 +25,14 @@ if TYPE_CHECKING:
     from ..models.session_event import SessionEvent
     from ..models.session_run import SessionRun
 
-__all__ = ["HeaderChanges", "HeaderSnapshot", "SyncState", "WriteBatch", "sync_state_for"]
+__all__ = [
+    "HeaderChanges",
+    "HeaderReading",
+    "HeaderSnapshot",
+    "SyncState",
+    "WriteBatch",
+    "sync_state_for",
+]
 
 
 @dataclass
@@ -38,6 +45,22 @@ class HeaderSnapshot:
     runs: dict[str, tuple[int, int]] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class HeaderReading:
+    """A stored header as one session object last installed it."""
+
+    parts: object
+    """What it held apart from its timestamps (see ``records.header_parts``)."""
+    snapshot: HeaderSnapshot
+    """The snapshot made from it; a save that changes the header replaces the session's."""
+    tag: str | None
+    """The store's tag for it, in stores that keep one."""
+
+    def current_for(self, sync: SyncState) -> bool:
+        """Whether no save of this object has moved the header since it was installed."""
+        return self.snapshot is sync.snapshot
 
 
 @dataclass
@@ -179,10 +202,9 @@ class SyncState:
         """The id of the last stored row (an event or a removal record) it has read (None:
         nothing yet)."""
         self.snapshot = snapshot
-        self.header_read: tuple[object, HeaderSnapshot] | None = None
-        """The stored header parts this object last installed (see ``records.header_parts``)
-        and the snapshot made from them: while that snapshot is still current, a refresh that
-        reads the same parts keeps the session's header as it is."""
+        self.header_read: HeaderReading | None = None
+        """The stored header this object last installed: while its snapshot is still current,
+        a refresh that finds the same header keeps the session's header as it is."""
         self.edited_events: dict[str, SessionEvent[Any]] = {}
         self.lock = asyncio.Lock()
 

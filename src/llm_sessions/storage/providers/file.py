@@ -170,7 +170,10 @@ class FileSessionStore(EventLogStore):
         found = await self._read_log(session_id)
         return None if found is None else stored(found[0], found[1], self._location(session_id))
 
-    async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
+    async def _read_since(
+        self, session_id: str, after: str | None, header_tag: str | None = None
+    ) -> StoredSession | None:
+        # No header tag here: the header is read with every refresh.
         found = await self._read_log(session_id)
         if found is None:
             return None

@@ -42,6 +42,7 @@ from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
 from .postgres_schema import (
     LIVE,
+    NEW_TAG,
     READ,
     READ_PAGE,
     READ_REMOVALS,
@@ -306,8 +307,12 @@ class PostgresSessionStore(EventLogStore):
     async def _read(self, session_id: str) -> StoredSession | None:
         return await self._read_since(session_id, None)
 
-    async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
-        args: tuple[str, ...] = (session_id,) if after is None else (session_id, after)
+    async def _read_since(
+        self, session_id: str, after: str | None, header_tag: str | None = None
+    ) -> StoredSession | None:
+        args: tuple[str | None, ...] = (
+            (session_id,) if after is None else (session_id, after, header_tag)
+        )
         sql = self._sql_read if after is None else self._sql_read_since
         rows = await self._run("read", session_id, lambda c: c.fetch(sql, *args))
         if not rows or rows[0][0] is None:
@@ -315,8 +320,8 @@ class PostgresSessionStore(EventLogStore):
         if not rows[0][2]:
             raise unknown_event("after", str(after), session_id)
         location = self._location(session_id)
-        header = stored_header(rows[0][0], location)
-        return StoredSession(header, [row[1] for row in rows[1:]], location)
+        header, tag, unchanged = stored_header(rows[0][0], location)
+        return StoredSession(header, [row[1] for row in rows[1:]], location, tag, unchanged)
 
     async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
         sql = self._sql_removals
@@ -366,8 +371,11 @@ class PostgresSessionStore(EventLogStore):
                 columns = ([s.key for s in mine], [s.expected for s in mine], [s.new for s in mine])
                 statements.append((sql, columns))
 
+        new_tag = f'UPDATE "{self.schema}".sessions SET header_tag = {NEW_TAG} WHERE id = $1'
+
         async def swap(connection: Any) -> None:
             async with connection.transaction():
+                await connection.execute(new_tag, session_id)  # readers look again
                 for sql, columns in statements:
                     await connection.execute(sql, session_id, *columns)
 

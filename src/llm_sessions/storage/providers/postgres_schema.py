@@ -12,7 +12,10 @@ All tables live in one schema (``llm_sessions`` unless told otherwise)::
 
 Versions: 1 created the tables and the first ``write_batch``; 2 added ``quarantine`` (which a
 version-1 ``vacuum()`` created on demand) and a ``write_batch`` that locks the session's row
-before checking whether the session exists, so that the check and the write are atomic.
+before checking whether the session exists, so that the check and the write are atomic; 3 an
+index of the removal records; 4 ``sessions.header_tag``, which ``write_batch`` gives a new random
+value whenever it changes a header part, so that a refresh reads the children, tasks, runs,
+state and properties only when they moved.
 
 Values are stored as ``json`` (the text exactly as written, validated), not ``jsonb``. ``{s}`` in
 the statements stands for the quoted schema name.
@@ -31,7 +34,7 @@ from ..sync import WriteBatch
 
 logger = logging.getLogger("llm_sessions.storage")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The table layout this version of llm_sessions writes and reads."""
 
 TABLES = ("events", "state", "properties", "runs", "tasks", "children", "sessions")
@@ -101,7 +104,16 @@ CREATE TABLE IF NOT EXISTS {s}.quarantine (
     reason text NOT NULL,
     moved_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE FUNCTION {s}.write_batch(
+"""
+
+NEW_TAG = "md5(random()::text || clock_timestamp()::text)"
+"""A new header tag (SQL)."""
+
+# Layout 2 created it; layout 4 replaced it with one that keeps the header tag. It is created
+# with the current body whichever layout a schema is brought from.
+_WRITE_BATCH = (
+    """
+CREATE OR REPLACE FUNCTION {s}.write_batch(
     p_id text, p_created timestamptz, p_updated timestamptz, p_parent text, p_ttl float8,
     p_children_add text[], p_children_del text[], p_tasks_add text[], p_tasks_del text[],
     p_run_ids text[], p_run_bodies text[], p_runs_del text[],
@@ -112,6 +124,12 @@ CREATE FUNCTION {s}.write_batch(
 ) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     v_live boolean;  -- NULL: no row; false: an expired row
+    v_header boolean := p_parent_changed
+        OR cardinality(p_children_add) > 0 OR cardinality(p_children_del) > 0
+        OR cardinality(p_tasks_add) > 0 OR cardinality(p_tasks_del) > 0
+        OR cardinality(p_run_ids) > 0 OR cardinality(p_runs_del) > 0
+        OR cardinality(p_state_keys) > 0 OR cardinality(p_state_del) > 0
+        OR cardinality(p_prop_keys) > 0 OR cardinality(p_props_del) > 0;
 BEGIN
     -- Lock the session's row before deciding anything: a delete that has not committed yet
     -- makes this wait and then find no row, and a later delete waits for this transaction.
@@ -130,8 +148,10 @@ BEGIN
     END IF;
     IF v_live IS NOT TRUE THEN
         -- DO NOTHING waits for a concurrent creator of this id and then sees its row.
-        INSERT INTO {s}.sessions (id, parent_id, created_at, updated_at, expires_at)
-        VALUES (p_id, p_parent, p_created, p_updated, now() + p_ttl * interval '1 second')
+        INSERT INTO {s}.sessions (id, parent_id, created_at, updated_at, expires_at, header_tag)
+        VALUES (
+            p_id, p_parent, p_created, p_updated, now() + p_ttl * interval '1 second', {new_tag}
+        )
         ON CONFLICT (id) DO NOTHING;
         v_live := NOT FOUND;  -- another writer created the session since the check above
         IF v_live AND NOT p_must_exist THEN
@@ -142,7 +162,8 @@ BEGIN
         UPDATE {s}.sessions SET
             parent_id = CASE WHEN p_parent_changed THEN p_parent ELSE parent_id END,
             updated_at = p_updated,
-            expires_at = COALESCE(now() + p_ttl * interval '1 second', expires_at)
+            expires_at = COALESCE(now() + p_ttl * interval '1 second', expires_at),
+            header_tag = CASE WHEN v_header THEN {new_tag} ELSE header_tag END
         WHERE id = p_id;
     END IF;
     IF cardinality(p_children_add) > 0 THEN
@@ -201,6 +222,16 @@ BEGIN
 END
 $$;
 """
+).replace("{new_tag}", NEW_TAG)
+
+# Layout 4: the header tag, new for every stored session.
+_UPGRADE_V4 = (
+    f"""
+ALTER TABLE {{s}}.sessions ADD COLUMN IF NOT EXISTS header_tag text;
+UPDATE {{s}}.sessions SET header_tag = {NEW_TAG};
+"""
+    + _WRITE_BATCH
+)
 
 LIVE = "(expires_at IS NULL OR expires_at > now())"
 
@@ -210,19 +241,27 @@ LIVE = "(expires_at IS NULL OR expires_at > now())"
 # row's ``found`` saying whether it is an event of the session. They are two statements, not one
 # with "$2 IS NULL OR ...": a prepared statement's generic plan cannot drop that branch, and
 # would filter every event of the session instead of starting at the position in the index.
+# ``READ_SINCE`` also takes the header tag the reader holds ($3): while it is still the
+# session's, the header parts are left out (``unchanged``), and only the timestamps are read.
 _READ = """
 SELECT header, body, found FROM (
     SELECT 0 AS part, 0::bigint AS seq, json_build_object(
         'parent_id', s.parent_id,
         'created_at', s.created_at,
         'updated_at', s.updated_at,
-        'child_ids',
-            ARRAY(SELECT child_id FROM {{s}}.children WHERE session_id = s.id ORDER BY seq),
-        'task_ids', ARRAY(SELECT task_id FROM {{s}}.tasks WHERE session_id = s.id ORDER BY seq),
-        'runs', ARRAY(SELECT body::text FROM {{s}}.runs WHERE session_id = s.id ORDER BY seq),
-        'state', (SELECT json_object_agg(key, value) FROM {{s}}.state WHERE session_id = s.id),
-        'properties',
+        'header_tag', s.header_tag,
+        'unchanged', {unchanged},
+        'child_ids', CASE WHEN {unchanged} THEN NULL ELSE
+            ARRAY(SELECT child_id FROM {{s}}.children WHERE session_id = s.id ORDER BY seq) END,
+        'task_ids', CASE WHEN {unchanged} THEN NULL ELSE
+            ARRAY(SELECT task_id FROM {{s}}.tasks WHERE session_id = s.id ORDER BY seq) END,
+        'runs', CASE WHEN {unchanged} THEN NULL ELSE
+            ARRAY(SELECT body::text FROM {{s}}.runs WHERE session_id = s.id ORDER BY seq) END,
+        'state', CASE WHEN {unchanged} THEN NULL ELSE
+            (SELECT json_object_agg(key, value) FROM {{s}}.state WHERE session_id = s.id) END,
+        'properties', CASE WHEN {unchanged} THEN NULL ELSE
             (SELECT json_object_agg(key, value) FROM {{s}}.properties WHERE session_id = s.id)
+            END
     )::text AS header, NULL::json AS body, {found} AS found
     FROM {{s}}.sessions AS s
     WHERE s.id = $1 AND (s.expires_at IS NULL OR s.expires_at > now())
@@ -236,10 +275,11 @@ SELECT header, body, found FROM (
 ) AS log
 ORDER BY part, seq
 """
-READ = _READ.format(found="TRUE", since="")
+READ = _READ.format(found="TRUE", since="", unchanged="FALSE")
 READ_SINCE = _READ.format(
     found="EXISTS (SELECT FROM {s}.events WHERE session_id = $1 AND event_id = $2)",
     since=" AND e.seq > (SELECT seq FROM {s}.events WHERE session_id = $1 AND event_id = $2)",
+    unchanged="COALESCE(s.header_tag = $3::text, FALSE)",
 )
 
 # Layout 3: the removal records of a session found through an index of their own (partial, so
@@ -323,6 +363,8 @@ async def migrate(connection: Any, schema: str, version: int) -> None:
         await connection.execute(_UPGRADE_V2.format(s=q))
     if version < 3:
         await connection.execute(_UPGRADE_V3.format(s=q))
+    if version < 4:
+        await connection.execute(_UPGRADE_V4.format(s=q))
     await connection.execute(f"UPDATE {q}.schema_version SET version = $1", SCHEMA_VERSION)
 
 
@@ -357,20 +399,22 @@ def write_args(batch: WriteBatch, ttl: float | None) -> tuple[Any, ...]:
     )
 
 
-def stored_header(text: str, location: str) -> StoredHeader:
-    """The header ``READ`` returns in its first row, as the store contract takes it."""
+def stored_header(text: str, location: str) -> tuple[StoredHeader, str | None, bool]:
+    """The header ``READ`` returns in its first row, as the store contract takes it, with its
+    tag and whether the reader's tag was still current (the parts are then left empty)."""
     try:
         fields = json.loads(text)
-        return StoredHeader(
+        header = StoredHeader(
             created_at=datetime.fromisoformat(fields["created_at"]),
             updated_at=datetime.fromisoformat(fields["updated_at"]),
             parent_id=fields["parent_id"],
-            child_ids=fields["child_ids"],
-            task_ids=fields["task_ids"],
-            runs=fields["runs"],
+            child_ids=fields["child_ids"] or [],
+            task_ids=fields["task_ids"] or [],
+            runs=fields["runs"] or [],
             state=fields["state"] or {},
             properties=fields["properties"] or {},
         )
+        return header, fields["header_tag"], fields["unchanged"] is True
     except (KeyError, TypeError, ValueError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
         logger.warning("Unreadable session header at %s: %s", location, reason)

@@ -327,7 +327,10 @@ class RedisSessionStore(EventLogStore):
     async def _read(self, session_id: str) -> StoredSession | None:
         return await self._read_since(session_id, None)
 
-    async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
+    async def _read_since(
+        self, session_id: str, after: str | None, header_tag: str | None = None
+    ) -> StoredSession | None:
+        # No header tag here: the header is read with every refresh.
         keys = self._keys(session_id)
         if after is None:
             meta, children, tasks, runs, run_order, state, props, events = keys[:8]

@@ -50,8 +50,11 @@ logger = logging.getLogger("llm_sessions.storage")
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 1
-"""The schema this code writes, kept in ``PRAGMA user_version``."""
+SCHEMA_VERSION = 2
+"""The schema this code writes, kept in ``PRAGMA user_version``. Version 2 added
+``sessions.header_tag``: a new random value with every write that changes a header part, so a
+refresh reads the children, tasks, runs and state only when they moved. Code that does not
+know the tag refuses the file (a newer version), so no writer can change a header unseen."""
 
 _SCHEMA = [
     """CREATE TABLE sessions (
@@ -60,7 +63,8 @@ _SCHEMA = [
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         expires_at REAL,
-        properties TEXT NOT NULL DEFAULT '{}'
+        properties TEXT NOT NULL DEFAULT '{}',
+        header_tag TEXT
     )""",
     "CREATE INDEX sessions_expiry ON sessions (expires_at) WHERE expires_at IS NOT NULL",
     """CREATE TABLE children (
@@ -86,6 +90,14 @@ _SCHEMA = [
     )""",
     "CREATE INDEX events_order ON events (session_id, seq)",
 ]
+_UPGRADES = {
+    2: [
+        "ALTER TABLE sessions ADD COLUMN header_tag TEXT",
+        "UPDATE sessions SET header_tag = lower(hex(randomblob(8)))",
+    ],
+}
+"""The statements that bring a file from the version before each key to that version."""
+_NEW_TAG = "UPDATE sessions SET header_tag = lower(hex(randomblob(8))) WHERE id = ?"
 _SESSION_TABLES = ("events", "children", "tasks", "runs", "state")
 _SYNCHRONOUS = ("off", "normal", "full", "extra")
 
@@ -184,8 +196,10 @@ class SQLiteSessionStore(EventLogStore):
     async def _read(self, session_id: str) -> StoredSession | None:
         return await self._run(self._read_sync, session_id, None)
 
-    async def _read_since(self, session_id: str, after: str | None) -> StoredSession | None:
-        return await self._run(self._read_sync, session_id, after)
+    async def _read_since(
+        self, session_id: str, after: str | None, header_tag: str | None = None
+    ) -> StoredSession | None:
+        return await self._run(self._read_sync, session_id, after, header_tag)
 
     async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
         return await self._run(self._removal_rows_sync, session_id)
@@ -227,10 +241,17 @@ class SQLiteSessionStore(EventLogStore):
         if self._check_version(connection) == SCHEMA_VERSION:
             return
         with _transaction(connection, "BEGIN IMMEDIATE"):
-            if self._check_version(connection) == 0:
-                for statement in _SCHEMA:
-                    connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            version = self._check_version(connection)
+            if version == SCHEMA_VERSION:
+                return  # another connection migrated it meanwhile
+            upgrades = (
+                _SCHEMA
+                if version == 0
+                else [sql for to in range(version + 1, SCHEMA_VERSION + 1) for sql in _UPGRADES[to]]
+            )
+            for statement in upgrades:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _check_version(self, connection: sqlite3.Connection) -> int:
         version: int = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -262,23 +283,32 @@ class SQLiteSessionStore(EventLogStore):
 
     # -- work done on the connection's thread -------------------------------------------------
 
-    def _read_sync(self, session_id: str, after: str | None) -> StoredSession | None:
+    def _read_sync(
+        self, session_id: str, after: str | None, header_tag: str | None = None
+    ) -> StoredSession | None:
         conn = self._conn()
         location = self._location(session_id)
         with _transaction(conn, "BEGIN"):  # one snapshot for the header and the events
             row = conn.execute(
-                "SELECT parent_id, created_at, updated_at, expires_at, properties"
+                "SELECT parent_id, created_at, updated_at, expires_at, properties, header_tag"
                 " FROM sessions WHERE id = ?",
                 (session_id,),
             ).fetchone()
             if row is None or expired(row[3], time.time(), location):
                 return None
-            children = _column(conn, "SELECT child_id FROM children", session_id)
-            tasks = _column(conn, "SELECT task_id FROM tasks", session_id)
-            runs = _column(conn, "SELECT json FROM runs", session_id)
-            state = conn.execute(
-                "SELECT key, json FROM state WHERE session_id = ? ORDER BY rowid", (session_id,)
-            ).fetchall()
+            unchanged = header_tag is not None and row[5] == header_tag
+            children: list[str] = []
+            tasks: list[str] = []
+            runs: list[str | bytes] = []
+            state: list[tuple[str, str]] = []
+            if not unchanged:
+                children = _column(conn, "SELECT child_id FROM children", session_id)
+                tasks = _column(conn, "SELECT task_id FROM tasks", session_id)
+                runs = _column(conn, "SELECT json FROM runs", session_id)
+                state = conn.execute(
+                    "SELECT key, json FROM state WHERE session_id = ? ORDER BY rowid",
+                    (session_id,),
+                ).fetchall()
             first = 0 if after is None else _seq_of(conn, session_id, "after", after) + 1
             events = [
                 body
@@ -296,12 +326,12 @@ class SQLiteSessionStore(EventLogStore):
                 task_ids=tasks,
                 runs=runs,
                 state={key: json.loads(text) for key, text in state},
-                properties=json.loads(row[4]),
+                properties={} if unchanged else json.loads(row[4]),
             )
         except (ValueError, TypeError) as exc:
             logger.warning("Unreadable session header at %s: %s", location, exc)
             raise CorruptSessionData(location, str(exc)) from exc
-        return StoredSession(header, events, location)
+        return StoredSession(header, events, location, row[5], unchanged)
 
     def _removal_rows_sync(self, session_id: str) -> list[str | bytes] | None:
         conn = self._conn()
@@ -381,6 +411,8 @@ class SQLiteSessionStore(EventLogStore):
                 ),
             )
             _merge_header(conn, session_id, changes)
+            if gone or not changes.unchanged():
+                conn.execute(_NEW_TAG, (session_id,))
             if batch.updated:
                 conn.executemany(
                     "UPDATE events SET body = ? WHERE session_id = ? AND event_id = ?",
@@ -401,6 +433,7 @@ class SQLiteSessionStore(EventLogStore):
             ).fetchone()
             if row is None:
                 return
+            conn.execute(_NEW_TAG, (session_id,))  # whatever it swaps, readers look again
             properties = json.loads(row[0])
             applied = [swap_into(properties, s) for s in swaps if s.place == "properties"]
             if any(applied):
