@@ -52,9 +52,9 @@ _T = TypeVar("_T")
 
 SCHEMA_VERSION = 2
 """The schema this code writes, kept in ``PRAGMA user_version``. Version 2 added
-``sessions.header_tag``: a new random value with every write that changes a header part, so a
-refresh reads the children, tasks, runs and state only when they moved. Code that does not
-know the tag refuses the file (a newer version), so no writer can change a header unseen."""
+``sessions.header_tag``: triggers give it a new random value whenever a row of a header part
+changes (children, tasks, runs, state, or the session's parent or properties), whichever code
+writes it, so a refresh reads those tables only when they moved."""
 
 _SCHEMA = [
     """CREATE TABLE sessions (
@@ -90,14 +90,36 @@ _SCHEMA = [
     )""",
     "CREATE INDEX events_order ON events (session_id, seq)",
 ]
+_NEW_TAG = "UPDATE sessions SET header_tag = lower(hex(randomblob(8))) WHERE id = {id}"
+
+
+def _header_tag_triggers() -> list[str]:
+    """The triggers that give a session a new header tag when a header part changes."""
+    triggers = [
+        f"""CREATE TRIGGER header_created AFTER INSERT ON sessions
+        BEGIN {_NEW_TAG.format(id="NEW.id")}; END""",
+        f"""CREATE TRIGGER header_updated AFTER UPDATE OF parent_id, properties ON sessions
+        WHEN OLD.parent_id IS NOT NEW.parent_id OR OLD.properties IS NOT NEW.properties
+        BEGIN {_NEW_TAG.format(id="NEW.id")}; END""",
+    ]
+    for table in ("children", "tasks", "runs", "state"):
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            triggers.append(
+                f"""CREATE TRIGGER {table}_{event.lower()} AFTER {event} ON {table}
+                BEGIN {_NEW_TAG.format(id=f"{row}.session_id")}; END"""
+            )
+    return triggers
+
+
+_SCHEMA += _header_tag_triggers()
 _UPGRADES = {
     2: [
         "ALTER TABLE sessions ADD COLUMN header_tag TEXT",
         "UPDATE sessions SET header_tag = lower(hex(randomblob(8)))",
+        *_header_tag_triggers(),
     ],
 }
 """The statements that bring a file from the version before each key to that version."""
-_NEW_TAG = "UPDATE sessions SET header_tag = lower(hex(randomblob(8))) WHERE id = ?"
 _SESSION_TABLES = ("events", "children", "tasks", "runs", "state")
 _SYNCHRONOUS = ("off", "normal", "full", "extra")
 
@@ -411,8 +433,6 @@ class SQLiteSessionStore(EventLogStore):
                 ),
             )
             _merge_header(conn, session_id, changes)
-            if gone or not changes.unchanged():
-                conn.execute(_NEW_TAG, (session_id,))
             if batch.updated:
                 conn.executemany(
                     "UPDATE events SET body = ? WHERE session_id = ? AND event_id = ?",
@@ -433,7 +453,6 @@ class SQLiteSessionStore(EventLogStore):
             ).fetchone()
             if row is None:
                 return
-            conn.execute(_NEW_TAG, (session_id,))  # whatever it swaps, readers look again
             properties = json.loads(row[0])
             applied = [swap_into(properties, s) for s in swaps if s.place == "properties"]
             if any(applied):
