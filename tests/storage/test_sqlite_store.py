@@ -70,13 +70,18 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_a_version_1_file_gets_header_tags_and_keeps_its_sessions(tmp_path: Path) -> None:
-    path = tmp_path / "v1.db"
+async def save_one(path: Path, session_id: str, message: str) -> None:
+    """Store a session with a child, a state key and one event, and close the store."""
     store = SQLiteSessionStore(path)
-    session: Session[Any] = Session(id="old", child_ids=["kid"], state={"k": 1})
-    await session.add_event(SessionEvent(message="before the upgrade"))
+    session: Session[Any] = Session(id=session_id, child_ids=["kid"], state={"k": 1})
+    await session.add_event(SessionEvent(message=message))
     await store.save(session)
     await store.close()
+
+
+async def test_a_version_1_file_gets_header_tags_and_keeps_its_sessions(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    await save_one(path, "old", "before the upgrade")
     for (trigger,) in query(path, "SELECT name FROM sqlite_master WHERE type = 'trigger'"):
         query(path, f"DROP TRIGGER {trigger}")  # back to the version-1 layout
     query(path, "ALTER TABLE sessions DROP COLUMN header_tag")
@@ -99,11 +104,7 @@ async def test_any_writer_that_changes_a_header_part_gives_a_new_tag(tmp_path: P
     # Triggers keep the tag, so a writer that does not know it (an older process still holding
     # its connection, a hand-made fix) cannot change a header that readers then skip.
     path = tmp_path / "s.db"
-    store = SQLiteSessionStore(path)
-    session: Session[Any] = Session(id="s", child_ids=["kid"], state={"k": 1})
-    await session.add_event(SessionEvent(message="e"))
-    await store.save(session)
-    await store.close()
+    await save_one(path, "s", "e")
 
     def tag() -> str:
         [(value,)] = query(path, "SELECT header_tag FROM sessions WHERE id = 's'")
