@@ -110,6 +110,28 @@ async def test_an_append_is_one_round_trip_at_any_length(store: RedisSessionStor
     assert loaded is not None and len(loaded.events) == 501
 
 
+async def test_a_refresh_finds_a_header_change_whoever_wrote_it(
+    store: RedisSessionStore, client: Redis, prefix: str
+) -> None:
+    # The tag is a digest of the header as read, so a writer that knows nothing of it (an
+    # older version of this library, a hand-made fix) cannot change a header a reader skips.
+    parent: Session[Any] = Session(id="p", child_ids=["kid"], state={"a": 1})
+    await parent.add_event(SessionEvent(message="first"))
+    await store.save(parent)
+    held = await store.get("p")
+    assert held is not None
+    writer = await RedisSessionStore(client, key_prefix=prefix).get("p")
+    assert writer is not None
+
+    await client.hset(f"{prefix}{{p}}:state", "a", "2")  # not through this library
+    await client.zadd(f"{prefix}{{p}}:children", {"their-kid": 99})
+    await writer.add_event_and_save(SessionEvent(message="second"))
+    assert await store.refresh(held) is held
+    assert held.state == {"a": 2}
+    assert held.child_ids == ["kid", "their-kid"]
+    assert [e.message for e in held.events] == ["first", "second"]
+
+
 async def test_every_key_of_a_session_shares_its_hash_tag(
     store: RedisSessionStore, client: Redis, prefix: str
 ) -> None:

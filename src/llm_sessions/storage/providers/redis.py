@@ -15,6 +15,7 @@ a store is created.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import logging
@@ -22,6 +23,7 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...exceptions import (
@@ -330,7 +332,6 @@ class RedisSessionStore(EventLogStore):
     async def _read_since(
         self, session_id: str, after: str | None, header_tag: str | None = None
     ) -> StoredSession | None:
-        # No header tag here: the header is read with every refresh.
         keys = self._keys(session_id)
         if after is None:
             meta, children, tasks, runs, run_order, state, props, events = keys[:8]
@@ -361,16 +362,22 @@ class RedisSessionStore(EventLogStore):
             )
         if not header_fields:
             return None
+        fields = {_text(k): _text(v) for k, v in header_fields.items()}
+        # The tag is a digest of the header's parts as read: when it is the reader's, decoding
+        # them (thousands of children, say) would only give what the reader holds.
+        parts = (child_ids, task_ids, run_bodies, run_ids, state_raw, props_raw)
+        tag = _digest(fields.get("parent_id"), parts)
+        unchanged = header_tag == tag
         header = self._header(
             session_id,
-            {_text(k): _text(v) for k, v in header_fields.items()},
-            child_ids,
-            task_ids,
-            _ordered_runs(run_bodies, run_ids),
-            state_raw,
-            props_raw,
+            fields,
+            [] if unchanged else child_ids,
+            [] if unchanged else task_ids,
+            [] if unchanged else _ordered_runs(run_bodies, run_ids),
+            {} if unchanged else state_raw,
+            {} if unchanged else props_raw,
         )
-        return StoredSession(header, rows, self._location(keys[7]))
+        return StoredSession(header, rows, self._location(keys[7]), tag, unchanged)
 
     async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
         call = self._removals_script(keys=removals_keys(self.key_prefix, session_id))
@@ -497,6 +504,19 @@ _STORE_OPTIONS = (
 def _close_unawaited(call: Awaitable[Any]) -> None:
     if inspect.iscoroutine(call):
         call.close()
+
+
+def _digest(parent: str | None, parts: Sequence[Sequence[Any] | dict[Any, Any]]) -> str:
+    """A digest of a header's parts as the server returned them (a hash's pairs in its order):
+    equal digests are equal headers, and a header read in another order only costs a decode."""
+    digest = hashlib.blake2b(b"" if parent is None else b"=" + parent.encode(), digest_size=16)
+    for part in parts:
+        items = list(chain.from_iterable(part.items()) if isinstance(part, dict) else part)
+        # Ids, keys and JSON texts hold no control characters: the separators are unambiguous.
+        if items and isinstance(items[0], str):
+            items = [item.encode() for item in items]
+        digest.update(b"\x02" + b"\x01".join(items))
+    return digest.hexdigest()
 
 
 def _as_dict(flat: list[Any]) -> dict[Any, Any]:
