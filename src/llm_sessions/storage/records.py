@@ -65,8 +65,9 @@ class StoredSession:
     location: str
     """Where the data lives (a path, a key, a table), for error messages."""
     header_tag: str | None = None
-    """The store's tag for the header as read, in stores that keep one (SQLite): every write
-    that changes a header part gives the session a new tag."""
+    """The store's tag for the header as read, in stores that keep one: SQLite and PostgreSQL
+    give the session a new tag with every write that changes a header part; the Redis store
+    tags what it read with a digest of it."""
     header_unchanged: bool = False
     """The reader named the session's current tag: ``header`` holds its timestamps only, and
     the header parts are those the reader already holds."""
