@@ -78,6 +78,61 @@ async def test_an_edit_is_appended_and_applied_in_place(tmp_path: Path) -> None:
     ]
 
 
+async def test_a_header_is_parsed_once_per_version_of_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llm_sessions.storage.providers import file_format
+
+    store = FileSessionStore(tmp_path)
+    session: Session[Any] = Session(id="p", child_ids=["kid"], state={"a": 1})
+    await session.add_event(SessionEvent(message="first"))
+    await store.save(session)
+    held = await load(store, "p")
+    parsed: list[bytes] = []
+    real_parse = file_format.parse_header
+
+    def counting_parse(raw: bytes, path: str) -> dict[str, Any]:
+        parsed.append(raw)
+        return real_parse(raw, path)
+
+    monkeypatch.setattr(file_format, "parse_header", counting_parse)
+    for n in range(3):  # appends and refreshes: the header file does not change
+        await held.add_event_and_save(SessionEvent(message=n))
+        assert await store.refresh(held) is held
+    assert parsed == []
+
+    header = tmp_path / "p.json"  # changed by hand: read again
+    doc = json.loads(header.read_text())
+    header.write_text(json.dumps({**doc, "state": {"a": 2}}))
+    assert await store.refresh(held) is held
+    assert held.state == {"a": 2} and len(parsed) == 1
+
+
+async def test_a_failed_header_write_leaves_what_the_store_read_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reads of the same header bytes share one parsed document: a save changes a copy of it,
+    # so a save that fails halfway cannot leave its change in what later reads are given.
+    from llm_sessions.storage.providers import file as file_module
+
+    store = FileSessionStore(tmp_path)
+    session: Session[Any] = Session(id="p", state={"a": 1})
+    await session.add_event(SessionEvent(message="first"))
+    await store.save(session)
+    held = await load(store, "p")
+
+    def failing_write(path: str, data: bytes) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(file_module, "write_atomically", failing_write)
+    held.state["a"] = 2
+    with pytest.raises(StorageError, match="disk full"):
+        await store.save(held)
+    monkeypatch.undo()
+    fresh = await store.get("p")
+    assert fresh is not None and fresh.state == {"a": 1}
+
+
 async def test_auto_save_off_buffers_until_flush(tmp_path: Path) -> None:
     store = FileSessionStore(tmp_path, auto_save=False)
     session: Session[Any] = Session(id="buffered")

@@ -17,6 +17,7 @@ hold is in ``file_format``; locks, atomic writes and appends are in ``file_io``.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
@@ -51,11 +52,13 @@ from ..reseal import SealedSwap, swap_into
 from ..sync import WriteBatch
 from .file_format import (
     Log,
+    ReadHeader,
     apply_in_memory,
     expired,
     merge_header,
     new_header,
     read_header,
+    read_header_file,
     stored,
     updated_at,
 )
@@ -173,13 +176,12 @@ class FileSessionStore(EventLogStore):
     async def _read_since(
         self, session_id: str, after: str | None, header_tag: str | None = None
     ) -> StoredSession | None:
-        # No header tag here: the header is read with every refresh.
         found = await self._read_log(session_id)
         if found is None:
             return None
         doc, log = found
         start, _ = EventPage(after=after).bounds(log.index, len(log.lines), session_id)
-        return stored(doc, log, self._location(session_id), start)
+        return stored(doc, log, self._location(session_id), start, known_tag=header_tag)
 
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
         found = await self._read_log(session_id)
@@ -202,7 +204,9 @@ class FileSessionStore(EventLogStore):
             pending = self._pending.get(session_id)
             if pending:
                 doc, log = found if found is not None else (None, Log(""))
-                found = apply_in_memory(session_id, doc, log.copy(), pending)
+                working = log.copy()
+                working.header = None  # the buffered saves change the header read
+                found = apply_in_memory(session_id, copy.deepcopy(doc), working, pending)
             return found
 
     async def _write(self, batch: WriteBatch) -> None:
@@ -300,26 +304,31 @@ class FileSessionStore(EventLogStore):
         if not os.path.exists(files.header):
             return None
         with locked(files.lock, exclusive=False, timeout=self.timeout):
-            doc = read_header(files.header)
-            if doc is None or expired(doc, time.time()):
+            found = read_header_file(files.header, None if log is None else log.header)
+            if found is None or expired(found.doc, time.time()):
                 return None
-            return doc, self._refresh(files, doc["generation"], log, repair=False)
+            log = self._refresh(files, found.doc["generation"], log, repair=False)
+            log.header = found
+            return found.doc, log
 
     def _write_files(self, batch: WriteBatch, log: Log | None) -> Log:
         files = self._files(batch.session_id)
         with locked(files.lock, exclusive=True, timeout=self.timeout):
-            doc = read_header(files.header)
-            if doc is not None and expired(doc, time.time()):
-                doc = None
-            fresh = doc is None
-            if doc is not None and batch.must_exist is False:
+            found = read_header_file(files.header, None if log is None else log.header)
+            if found is not None and expired(found.doc, time.time()):
+                found = None
+            fresh = found is None
+            if found is not None and batch.must_exist is False:
                 raise SessionAlreadyExists(batch.session_id)  # a new object over a stored one
-            if doc is None:
+            if found is None:
                 if batch.must_exist:
                     raise SessionNotFound(batch.session_id)  # deleted elsewhere: stays deleted
                 # Expired, or left behind by a delete that crashed: a new session starts empty.
                 unlink(files.events)
                 doc = new_header(batch.session_id, batch.header)
+            else:
+                # Reads of the same bytes share the parsed document: a change needs a copy.
+                doc = found.doc if batch.header.unchanged() else found.private(files.header)
             log = self._refresh(files, doc["generation"], log, repair=True)
             current = updated_at(doc, log)
             changed = merge_header(doc, batch.header) or fresh
@@ -336,11 +345,17 @@ class FileSessionStore(EventLogStore):
             # from the last line), so a plain append costs one write, not two.
             target = max(current, batch.header.updated_at)
             if changed or self.expiration_seconds is not None or updated_at(doc, log) != target:
+                if found is not None and doc is found.doc:
+                    doc = found.private(files.header)
                 doc["updated_at"] = target.isoformat()
                 doc["log_offset"] = log.offset
                 if self.expiration_seconds is not None:
                     doc["expires_at"] = time.time() + self.expiration_seconds
-                write_atomically(files.header, json.dumps(doc).encode())
+                raw = json.dumps(doc).encode()
+                write_atomically(files.header, raw)
+                log.header = ReadHeader(raw, doc, uuid.uuid4().hex)
+            else:
+                log.header = found
         return log
 
     def _swap_files(self, session_id: str, swaps: list[SealedSwap]) -> None:

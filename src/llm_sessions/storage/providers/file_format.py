@@ -46,6 +46,8 @@ class Log:
     index: dict[str, int] = field(default_factory=dict)
     last_line: str | None = None
     _last_time: tuple[str, datetime | None] | None = None
+    header: ReadHeader | None = None
+    """The header file as this store object last read or wrote it, parsed once."""
 
     def last_time(self) -> datetime | None:
         """The timestamp of the event on the file's last line (parsed once)."""
@@ -88,20 +90,54 @@ class Log:
             list(self.lines),
             dict(self.index),
             self.last_line,
+            header=self.header,
         )
 
 
 # -- the header document -----------------------------------------------------------------------
 
 
-def read_header(path: str) -> dict[str, Any] | None:
-    """The header document at ``path`` (None if there is no file); raises
-    ``CorruptSessionData`` if it is not one."""
+@dataclass(frozen=True)
+class ReadHeader:
+    """A header file's bytes, and the document they hold.
+
+    The document is shared by every read of the same bytes: nothing may change it. A writer
+    that changes the header works on its own copy (``private``).
+    """
+
+    raw: bytes
+    doc: dict[str, Any]
+    tag: str
+    """Names these bytes: a refresh that holds it need not be given the header again."""
+
+    def private(self, path: str) -> dict[str, Any]:
+        """A copy of the document to change."""
+        return parse_header(self.raw, path)
+
+
+def read_header_file(path: str, known: ReadHeader | None = None) -> ReadHeader | None:
+    """The header file at ``path`` (None if there is none), parsed only if its bytes are not
+    those of ``known``; raises ``CorruptSessionData`` if it does not hold a header."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except FileNotFoundError:
         return None
+    if known is not None and known.raw == raw:
+        return known
+    return ReadHeader(raw, parse_header(raw, path), uuid.uuid4().hex)
+
+
+def read_header(path: str) -> dict[str, Any] | None:
+    """The header document at ``path`` (None if there is no file); raises
+    ``CorruptSessionData`` if it is not one."""
+    found = read_header_file(path)
+    return None if found is None else found.doc
+
+
+def parse_header(raw: bytes, path: str) -> dict[str, Any]:
+    """The header document in ``raw`` (read from ``path``); ``CorruptSessionData`` if it is
+    not one."""
     try:
         doc = json.loads(raw)
         if not isinstance(doc, dict) or not all(
@@ -139,8 +175,9 @@ def new_header(session_id: str, changes: HeaderChanges) -> dict[str, Any]:
 
 def _merge_ids(target: list[str], added: list[str], removed: list[str]) -> None:
     target.extend(item for item in dict.fromkeys(added) if item not in target)
-    gone = set(removed)
-    target[:] = [item for item in target if item not in gone]
+    if removed:
+        gone = set(removed)
+        target[:] = [item for item in target if item not in gone]
 
 
 def merge_header(doc: dict[str, Any], changes: HeaderChanges) -> bool:
@@ -185,24 +222,35 @@ def expired(doc: dict[str, Any], now: float) -> bool:
     return expires is not None and expires <= now
 
 
-def stored(doc: dict[str, Any], log: Log, location: str, first: int = 0) -> StoredSession:
+def stored(
+    doc: dict[str, Any],
+    log: Log,
+    location: str,
+    first: int = 0,
+    *,
+    known_tag: str | None = None,
+) -> StoredSession:
     """The session as the store contract returns it, from its header document and log (the
-    events from position ``first`` on)."""
+    events from position ``first`` on). The header's tag is that of the bytes ``log`` read it
+    from; when it is ``known_tag``, the header parts are left out (the reader holds them)."""
+    tag = None if log.header is None else log.header.tag
+    unchanged = known_tag is not None and known_tag == tag
     try:
         header = StoredHeader(
             created_at=datetime.fromisoformat(doc["created_at"]),
             updated_at=updated_at(doc, log),
             parent_id=doc["parent_id"],
-            child_ids=list(doc["child_ids"]),
-            task_ids=list(doc["task_ids"]),
-            runs=[json.dumps(run) for run in doc["runs"].values()],
-            state=dict(doc["state"]),
-            properties=dict(doc["properties"]),
         )
+        if not unchanged:
+            header.child_ids = list(doc["child_ids"])
+            header.task_ids = list(doc["task_ids"])
+            header.runs = [json.dumps(run) for run in doc["runs"].values()]
+            header.state = dict(doc["state"])
+            header.properties = dict(doc["properties"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         logger.warning("Unreadable session header at %s: %r", location, exc)
         raise CorruptSessionData(location, repr(exc)) from exc
-    return StoredSession(header, log.lines[first:], location)
+    return StoredSession(header, log.lines[first:], location, tag, unchanged)
 
 
 def apply_in_memory(
