@@ -16,7 +16,7 @@ from typing import Any
 
 from ..models.session import Session
 from ..models.session_run import SessionRun
-from .sync import HeaderSnapshot, changed_keys, diff_ids, run_marks
+from .sync import HeaderSnapshot, changed_keys, diff_ids, diff_runs
 
 __all__ = ["HeaderEdits", "unsaved_header_edits"]
 
@@ -62,15 +62,12 @@ def unsaved_header_edits(session: Session[Any], stored: HeaderSnapshot) -> Heade
     state_set, state_removed = changed_keys(session.state, stored.state)
     props = session.metadata.properties
     props_set, props_removed = changed_keys(props, stored.properties)
-    marks = run_marks(session.runs)
+    _, changed_runs, removed_runs = diff_runs(session.runs, stored.runs)
     return HeaderEdits(
         parent=(session.parent_id,) if session.parent_id != stored.parent_id else None,
         children=diff_ids(session.child_ids, stored.child_ids),
         tasks=diff_ids(session.task_ids, stored.task_ids),
         state=({key: session.state[key] for key in state_set}, state_removed),
         properties=({key: props[key] for key in props_set}, props_removed),
-        runs=(
-            [run for run in session.runs if stored.runs.get(run.id) != marks[run.id]],
-            [run_id for run_id in stored.runs if run_id not in marks],
-        ),
+        runs=(changed_runs, removed_runs),
     )

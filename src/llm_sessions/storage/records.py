@@ -34,6 +34,7 @@ __all__ = [
     "header_session",
     "install_events",
     "last_row_id",
+    "note_header_read",
     "snapshot_of",
     "unreadable_rows",
 ]
@@ -239,7 +240,7 @@ def build_session(
         session.watch_events(events)
     sync = SyncState(store_token, len(events), snapshot_of(session), stored=True)
     sync.read_through = last_row_id(stored.events)
-    sync.header_read = HeaderReading(header_parts(stored.header), sync.snapshot, stored.header_tag)
+    note_header_read(sync, stored)
     session._sync = sync
     return session
 
@@ -285,6 +286,11 @@ def header_parts(header: StoredHeader) -> object:
         header.state,
         header.properties,
     )
+
+
+def note_header_read(sync: SyncState, stored: StoredSession) -> None:
+    """Record that the session now holds ``stored``'s header, as ``sync.snapshot`` shows it."""
+    sync.header_read = HeaderReading(header_parts(stored.header), sync.snapshot, stored.header_tag)
 
 
 def install_events(session: Session[Any], events: list[Any]) -> None:

@@ -25,10 +25,11 @@ from .records import (
     header_session,
     install_events,
     last_row_id,
+    note_header_read,
     snapshot_of,
 )
 from .removals import split_removals
-from .sync import HeaderReading, SyncState
+from .sync import SyncState
 
 __all__ = ["apply_refresh"]
 
@@ -92,7 +93,7 @@ def _refresh_header(session: Session[Any], sync: SyncState, stored: StoredSessio
     for name in _HEADER_FIELDS:
         session.__dict__[name] = fresh_header.__dict__[name]
     sync.snapshot = snapshot_of(session)
-    sync.header_read = HeaderReading(header_parts(stored.header), sync.snapshot, stored.header_tag)
+    note_header_read(sync, stored)
     edits.reapply(session)  # still to be saved, as unsaved events are
 
 

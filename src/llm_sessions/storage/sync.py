@@ -31,6 +31,7 @@ __all__ = [
     "HeaderSnapshot",
     "SyncState",
     "WriteBatch",
+    "diff_runs",
     "sync_state_for",
 ]
 
@@ -180,6 +181,16 @@ def run_marks(runs: list[SessionRun]) -> dict[str, tuple[int, int]]:
     return {run.id: (id(run), revision_of(run)) for run in runs}
 
 
+def diff_runs(
+    runs: list[SessionRun], stored: dict[str, tuple[int, int]]
+) -> tuple[dict[str, tuple[int, int]], list[SessionRun], list[str]]:
+    """The runs' marks, the runs added or changed since ``stored`` (marks), and the ids of
+    those gone."""
+    marks = run_marks(runs)
+    changed = [run for run in runs if stored.get(run.id) != marks[run.id]]
+    return marks, changed, [run_id for run_id in stored if run_id not in marks]
+
+
 class SyncState:
     """One session object's sync with one store."""
 
@@ -257,13 +268,8 @@ class SyncState:
         props_set, props_removed, props_copy = _diff_keys(
             props, stored.properties, "metadata.properties"
         )
-        marks = run_marks(session.runs)
-        runs_upserted = {
-            run.id: run.model_dump_json()
-            for run in session.runs
-            if stored.runs.get(run.id) != marks[run.id]
-        }
-        runs_removed = [run_id for run_id in stored.runs if run_id not in marks]
+        marks, changed_runs, runs_removed = diff_runs(session.runs, stored.runs)
+        runs_upserted = {run.id: run.model_dump_json() for run in changed_runs}
         changes = HeaderChanges(
             created_at=session.metadata.created_at,
             updated_at=session.metadata.updated_at,

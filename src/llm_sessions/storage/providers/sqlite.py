@@ -90,7 +90,8 @@ _SCHEMA = [
     )""",
     "CREATE INDEX events_order ON events (session_id, seq)",
 ]
-_NEW_TAG = "UPDATE sessions SET header_tag = lower(hex(randomblob(8))) WHERE id = {id}"
+_RANDOM_TAG = "lower(hex(randomblob(8)))"
+_NEW_TAG = f"UPDATE sessions SET header_tag = {_RANDOM_TAG} WHERE id = {{id}}"
 
 
 def _header_tag_triggers() -> list[str]:
@@ -115,7 +116,7 @@ _SCHEMA += _header_tag_triggers()
 _UPGRADES = {
     2: [
         "ALTER TABLE sessions ADD COLUMN header_tag TEXT",
-        "UPDATE sessions SET header_tag = lower(hex(randomblob(8)))",
+        f"UPDATE sessions SET header_tag = {_RANDOM_TAG}",
         *_header_tag_triggers(),
     ],
 }
