@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 from ..exceptions import SessionNotFound
 from ..models.session import Session
 from ..storage import FileSessionStore, SessionStore, SQLiteSessionStore, open_store
+from ..storage.url import DEFAULT_STORE
 
 __all__ = [
     "DEFAULT_STORE",
@@ -42,7 +43,6 @@ __all__ = [
     "run_on_store",
 ]
 
-DEFAULT_STORE = "sqlite:///llm-sessions.db"
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 T = TypeVar("T")

@@ -13,6 +13,7 @@ from ..event_tree import event_tree_data
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..models.token_usage import TokenSummary
+from ..tokens.pricing import cost_text
 from .chains import position_text
 
 __all__ = ["cost_text", "event_tree", "session_json", "usage_table"]
@@ -50,11 +51,6 @@ def _node_label(node: dict[str, Any]) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("[", "\\[")
-
-
-def cost_text(priced_cost: float, unpriced_models: Iterable[str]) -> str:
-    """A cost cell: the priced cost, and ``+ unpriced`` when some usage has no known price."""
-    return f"{priced_cost:.6f}" + (" + unpriced" if any(unpriced_models) else "")
 
 
 def event_tree(

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
-from ..cli.common import DEFAULT_STORE
 from ..exceptions import InvalidInputError
 from ..storage import SessionStore
+from ..storage.url import DEFAULT_STORE
 from . import conversations, health, sessions, tail, transfer_routes
 from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers

@@ -18,7 +18,11 @@ from .url_parts import (
     redis_database,
 )
 
-__all__ = ["open_store", "register_scheme", "supported_schemes"]
+__all__ = ["DEFAULT_STORE", "open_store", "register_scheme", "supported_schemes"]
+
+DEFAULT_STORE = "sqlite:///llm-sessions.db"
+"""The store the CLI and the server use when none is named: a SQLite file in the working
+folder."""
 
 _Opener = Callable[[str, dict[str, Any]], SessionStore]
 _openers: dict[str, _Opener] = {}

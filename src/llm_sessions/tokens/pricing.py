@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import genai_prices
 
-__all__ = ["ModelPrice", "cost_usd", "price_for_model"]
+__all__ = ["ModelPrice", "cost_text", "cost_usd", "price_for_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +92,17 @@ def cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float | 
     """USD cost of a call to ``model``, or None when the model is unpriced."""
     price = price_for_model(model)
     return None if price is None else price.cost(prompt_tokens, completion_tokens)
+
+
+def cost_text(priced_cost: float, unpriced_models: Iterable[str]) -> str:
+    """A cost as a table cell shows it: the priced cost, then ``+ unpriced`` when some usage has
+    no known price (an unknown price is not zero).
+
+    Args:
+        priced_cost: The cost in USD of the usage whose price is known.
+        unpriced_models: The models of the usage that has no known price.
+
+    Returns:
+        For example ``0.000150`` or ``0.000150 + unpriced``.
+    """
+    return f"{priced_cost:.6f}" + (" + unpriced" if any(unpriced_models) else "")

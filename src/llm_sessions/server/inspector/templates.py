@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from ...cli.render import cost_text
 from ...prompting.strategies import PromptStrategy
+from ...tokens.pricing import cost_text
 from .listing import SessionPage, SessionRow
 
 __all__ = [
