@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 from uuid import uuid4
 
@@ -46,9 +47,31 @@ async def fork_session(
     at_event_id: str | None,
     fork_id: str | None = None,
 ) -> Session[Any]:
-    """Save a new session with copies of the events of ``segments`` (a conversation, root
-    first) up to ``at_event_id``. Its ``parent_id`` is the segment forked from, and its
-    ``forked_from`` property names that segment and event; the original is not changed."""
+    """Save a new session with copies of the events of a conversation up to one event.
+
+    This is the one fork: ``SessionManager.fork``, ``POST /v1/sessions/{id}/fork`` and the
+    inspector's Fork button all come here, so a fork looks the same whichever made it.
+
+    Args:
+        store: Where the fork is saved.
+        segments: The conversation, root first, ending with the session forked from (every
+            segment of an infinite conversation; just the session when it has one).
+        at_event_id: The last event the fork keeps, from any of ``segments`` (None: all of
+            them). The summaries that open later segments are left out: the fork holds the
+            history they summarise.
+        fork_id: The fork's id (default: a new UUID).
+
+    Returns:
+        The saved fork. Its ``parent_id`` is the segment holding the event forked at; its
+        properties are that segment's, plus ``forked_from``: ``{"session_id": <that segment>,
+        "event_id": <the last event kept, None for an empty conversation>}``. Its state is that
+        segment's without the segment links. The original is not changed.
+
+    Raises:
+        InvalidInputError: ``at_event_id`` is not an event of ``segments``, or ``fork_id`` is
+            not a valid id.
+        SessionAlreadyExists: ``fork_id`` is taken.
+    """
     if at_event_id is not None and not isinstance(at_event_id, str):
         raise InvalidInputError("at_event_id", at_event_id, "must be an event id or None")
     events, source = _events_up_to(segments, at_event_id)
@@ -56,8 +79,12 @@ async def fork_session(
     if await store.get(new_id) is not None:
         raise SessionAlreadyExists(new_id)
     state = {key: value for key, value in source.state.items() if key != SEGMENT_STATE_KEY}
-    fork: Session[Any] = type(source)(id=new_id, parent_id=source.id, state=state)
-    fork.metadata.properties[FORKED_FROM] = {"session_id": source.id, "event_id": at_event_id}
+    fork: Session[Any] = type(source)(id=new_id, parent_id=source.id, state=deepcopy(state))
+    fork.metadata.properties.update(deepcopy(source.metadata.properties))
+    fork.metadata.properties[FORKED_FROM] = {
+        "session_id": source.id,
+        "event_id": events[-1].id if events else None,
+    }
     for event in events:
         await fork.add_event(type(event).model_validate_json(event.model_dump_json()))
     await store.save(fork)

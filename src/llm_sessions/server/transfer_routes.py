@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from ..interop import Format, OnConflict, export_session, import_session
-from ..models.session import Session
-from ..models.session_event import SessionEvent
-from ..models.session_metadata import SessionMetadata
+from ..api.forks import fork_session
+from ..interop import Format, OnConflict, conversation_of, export_session, import_session
 from .dependencies import Scoped, State
-from .errors import ERROR_RESPONSES, ApiError
+from .errors import ERROR_RESPONSES
 from .session_schema import SessionOut, session_out
 
-__all__ = ["FORKED_FROM", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERROR_RESPONSES)
 
-FORKED_FROM = "forked_from"
-"""The property of a fork that names the session and event it was forked at."""
 _MEDIA_TYPES = {
     Format.JSONL: "application/x-ndjson",
     Format.OPENAI: "application/json",
@@ -47,31 +43,15 @@ class Imported(BaseModel):
 
 @router.post("/{session_id}/fork", response_model=SessionOut)
 async def fork(session_id: str, body: ForkRequest, store: Scoped, state: State) -> SessionOut:
-    """A new session with the events up to ``at_event_id``, to continue on its own."""
+    """A new session with the conversation's events up to ``at_event_id`` (default: all of them
+    up to the end of this session), to continue on its own; see ``fork_session``."""
     source = await store.require(session_id)
-    events = _events_until(source, body.at_event_id)
-    forked_from = {"session_id": source.id, "event_id": events[-1].id if events else None}
-    copy: Session[Any] = Session(
-        id=store.new_id("sess_"),
-        metadata=SessionMetadata(
-            properties={**source.metadata.properties, FORKED_FROM: forked_from}
-        ),
-        events=[SessionEvent.model_validate(event.model_dump()) for event in events],
-    )
-    await store.save(copy)
+    conversation = await conversation_of(store, source)
+    through_source = conversation[: [segment.id for segment in conversation].index(source.id) + 1]
+    copy = await fork_session(store, through_source, body.at_event_id, store.new_id("sess_"))
     state.metrics.sessions_created += 1
-    state.metrics.events_written += len(events)
+    state.metrics.events_written += len(copy.events)
     return session_out(copy)
-
-
-def _events_until(session: Session[Any], event_id: str | None) -> list[SessionEvent[Any]]:
-    if event_id is None:
-        return list(session.events)
-    for position, event in enumerate(session.events):
-        if event.id == event_id:
-            return session.events[: position + 1]
-    message = f"at_event_id={event_id!r} is not an event of session {session.id!r}"
-    raise ApiError(422, "invalid_value", message, "at_event_id")
 
 
 @router.get(
