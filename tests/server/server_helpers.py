@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO
 
@@ -28,40 +28,54 @@ def free_port() -> int:
 
 
 @contextmanager
-def server_process(store_url: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """``llm-sessions serve`` in its own process on a free port; yields its base URL."""
-    with server_processes(store_url, 1, env) as base_urls:
+def server_process(
+    store_url: str,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    log: IO[bytes] | None = None,
+) -> Iterator[str]:
+    """``llm-sessions serve`` (with ``args``) in its own process on a free port; yields its base
+    URL. Its output goes to ``log`` when one is given."""
+    with server_processes(store_url, 1, env, args, log) as base_urls:
         yield base_urls[0]
 
 
 @contextmanager
 def server_processes(
-    store_url: str, count: int, env: Mapping[str, str] | None = None
+    store_url: str,
+    count: int,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    log: IO[bytes] | None = None,
 ) -> Iterator[list[str]]:
-    """``count`` server processes over one store, started together; yields their base URLs."""
-    environment = {**os.environ, **(env or {})}
+    """``count`` server processes over one store, started together; yields their base URLs.
+
+    Their output goes to ``log`` (default: a temporary file, shown if one fails to start)."""
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     started: list[tuple[subprocess.Popen[bytes], str]] = []
-    log = tempfile.TemporaryFile()  # the servers' output, shown if one fails to start
+    own_log = log is None
+    output = tempfile.TemporaryFile() if log is None else log
     try:
         for _ in range(count):
             port = free_port()
             command = [sys.executable, "-m", "llm_sessions", "serve", "--store", store_url]
             process = subprocess.Popen(
-                [*command, "--port", str(port)],
+                [*command, "--port", str(port), *args],
                 env=environment,
-                stdout=log,
+                stdout=output,
                 stderr=subprocess.STDOUT,
             )
             started.append((process, f"http://127.0.0.1:{port}"))
         for process, base_url in started:
-            _wait_until_healthy(process, base_url, log)
+            _wait_until_healthy(process, base_url, output)
         yield [base_url for _, base_url in started]
     finally:
         for process, _ in started:
             process.terminate()
         for process, _ in started:
             process.wait(timeout=STARTUP_SECONDS)
-        log.close()
+        if own_log:
+            output.close()
 
 
 def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log: IO[bytes]) -> None:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 import typer
 
-from .common import DEFAULT_STORE, CliError, StoreOption, console
+from ..redis_urls import redact_url
+from .common import DEFAULT_STORE, CliError, StoreOption, console, run_on_store
 
-__all__ = ["is_loopback", "serve"]
+if TYPE_CHECKING:
+    from ..server.auth import ApiKeys
+
+__all__ = ["is_loopback", "serve", "shown_store_url", "startup_lines"]
+
+_SECRET_QUERY_KEYS = {"password", "passwd", "sslpassword"}
 
 
 def is_loopback(host: str) -> bool:
@@ -22,6 +30,69 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def shown_store_url(url: str) -> str:
+    """``url`` as it may be printed: a password in it, or in its query, shows as ``***``.
+
+    Args:
+        url: A store URL.
+
+    Returns:
+        The URL with every password replaced by ``***``.
+    """
+    shown = redact_url(url)
+    head, _, query = shown.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(key.lower() in _SECRET_QUERY_KEYS for key, _ in pairs):
+        return shown
+    hidden = [(key, "***" if key.lower() in _SECRET_QUERY_KEYS else value) for key, value in pairs]
+    return f"{head}?{urlencode(hidden, safe='*:/')}"
+
+
+def startup_lines(
+    host: str, port: int, store: str, workers: int, keys: ApiKeys, access_log: bool
+) -> list[str]:
+    """What ``serve`` prints before it binds: where it listens, the store, workers and keys.
+
+    Args:
+        host: The interface to bind.
+        port: The port (0: the system picks one, and uvicorn's own line names it).
+        store: The store URL (its password is hidden).
+        workers: How many worker processes.
+        keys: The server's ``ApiKeys``.
+        access_log: Whether requests are logged.
+
+    Returns:
+        The lines, in order.
+    """
+    shown_host = f"[{host}]" if ":" in host else host
+    base = f"http://{shown_host}:{port}"
+    listening = base if port else f"{base} (the system picks the port: see the line below)"
+    if keys:
+        key_text = f"{len(keys)} API keys, {len(keys.tenants)} tenants"
+    else:
+        key_text = "none: one tenant, the whole store, on loopback only"
+    return [
+        "llm-sessions serve",
+        f"  listening on  {listening}",
+        f"  inspector     {base}/",
+        f"  API docs      {base}/docs",
+        f"  store         {shown_store_url(store)}",
+        f"  workers       {workers}",
+        f"  API keys      {key_text}",
+        f"  access log    {'on (--no-access-log turns it off)' if access_log else 'off'}",
+    ]
+
+
+def _log_config(port: int) -> dict[str, Any]:
+    """uvicorn's own logging set-up, with its start-up chatter left out (``serve`` prints its
+    own lines) unless the port is the system's pick, which only uvicorn's line can name."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn.error"]["level"] = "INFO" if port == 0 else "WARNING"
+    return config
 
 
 def serve(
@@ -38,16 +109,22 @@ def serve(
     max_body_bytes: Annotated[
         int | None, typer.Option(min=1, help="Largest request body accepted (bytes).")
     ] = None,
+    access_log: Annotated[
+        bool,
+        typer.Option("--access-log/--no-access-log", help="Log each request, in uvicorn's format."),
+    ] = True,
 ) -> None:
     """Serve the sessions of STORE over HTTP (OpenAI Conversations compatible, plus our own API),
-    with the web inspector at / (open http://HOST:PORT/ in a browser).
+    with the web inspector at / (open http://HOST:PORT/ in a browser) and the API docs at /docs.
 
-    Without API keys the server binds to loopback only and refuses a public interface.
+    Without API keys the server binds to loopback only and refuses a public interface. The
+    store is reached before the server binds: a store it cannot use stops it with exit code 1.
     """
     try:
         import uvicorn
 
         from ..server.app import KEYS_FILE_ENV, MAX_BODY_ENV, STORE_ENV, app_from_environment
+        from ..server.health import probe_store
     except ImportError as exc:
         raise CliError(f'{exc}. Install the server: pip install "llm-sessions[server]"') from exc
     settings = {STORE_ENV: store}
@@ -62,10 +139,9 @@ def serve(
             f"refusing to serve on {host} without API keys: set LLM_SESSIONS_API_KEYS or "
             "--keys-file, or bind to 127.0.0.1"
         )
-    if keys:
-        console.print(f"llm-sessions serve: {len(keys)} API keys, {len(keys.tenants)} tenants")
-    else:
-        console.print("llm-sessions serve: no API keys configured; serving on loopback only")
+    run_on_store(store, probe_store, create=True)
+    for line in startup_lines(host, port, store, workers, keys, access_log):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     os.environ.update(settings)
     uvicorn.run(
         "llm_sessions.server.app:app_from_environment",
@@ -73,5 +149,6 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
+        log_config=_log_config(port),
+        access_log=access_log,
     )

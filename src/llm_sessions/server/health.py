@@ -8,12 +8,27 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 from ..exceptions import SessionManagerError
+from ..storage.base import SessionStoreInterface
 from .dependencies import State
 from .errors import ERROR_RESPONSES, RETRY_AFTER_SECONDS, ApiError
 
-__all__ = ["router"]
+__all__ = ["probe_store", "router"]
 
 router = APIRouter(tags=["operations"])
+
+
+async def probe_store(store: SessionStoreInterface) -> None:
+    """Reach ``store`` with the cheapest read every store has: a listing of one unlikely prefix.
+
+    Args:
+        store: The store to reach.
+
+    Raises:
+        SessionManagerError: The store answered with an error (``StorageError``, say).
+        OSError: The store could not be reached.
+        TimeoutError: The store did not answer in time.
+    """
+    await store.list_sessions("readyz-probe-")
 
 
 @router.get("/healthz")
@@ -24,10 +39,10 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: ERROR_RESPONSES[503]})
 async def readyz(state: State) -> dict[str, str]:
-    """The store answers (a listing of one unlikely prefix)."""
+    """The store answers (see ``probe_store``)."""
     store = await state.store()
     try:
-        await store.list_sessions("readyz-probe-")
+        await probe_store(store)
     except (SessionManagerError, OSError, TimeoutError) as exc:
         raise ApiError(
             503,
