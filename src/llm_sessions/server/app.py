@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI
 from ..exceptions import InvalidInputError
 from ..storage import SessionStore
 from ..storage.url import DEFAULT_STORE
-from . import conversations, health, sessions, tail, transfer_routes
+from . import api_docs, conversations, health, sessions, tail, transfer_routes
 from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers
 from .inspector import event_nodes, pages
@@ -73,10 +73,13 @@ def create_app(
         title="llm-sessions",
         summary="Sessions of LLM applications over HTTP; OpenAI Conversations compatible.",
         lifespan=lifespan,
+        # FastAPI's docs pages load their scripts from a CDN: ``api_docs`` serves its own.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.llm_sessions = state
     install_error_handlers(app)
-    core = (health, conversations, sessions, tail, transfer_routes, event_nodes, pages)
+    core = (health, conversations, sessions, tail, transfer_routes, event_nodes, pages, api_docs)
     for router in (*(module.router for module in core), *routers):
         app.include_router(router)
     app.add_middleware(RequestMiddleware, metrics=state.metrics, max_body_bytes=max_body_bytes)

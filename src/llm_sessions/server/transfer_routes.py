@@ -43,8 +43,10 @@ class Imported(BaseModel):
 
 @router.post("/{session_id}/fork", response_model=SessionOut)
 async def fork(session_id: str, body: ForkRequest, store: Scoped, state: State) -> SessionOut:
-    """A new session with the conversation's events up to ``at_event_id`` (default: all of them
-    up to the end of this session), to continue on its own; see ``fork_session``."""
+    """A new session with the conversation's events up to ``at_event_id`` (default: all of them,
+    to the end of this session), to continue on its own. Its ``parent_id`` is the session that
+    holds that event, and its ``forked_from`` property names that session and event, as
+    ``SessionManager.fork`` does."""
     source = await store.require(session_id)
     conversation = await conversation_of(store, source)
     through_source = conversation[: [segment.id for segment in conversation].index(source.id) + 1]
