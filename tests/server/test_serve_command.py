@@ -51,11 +51,12 @@ def test_a_store_that_does_not_answer_stops_serve_before_it_binds(
     uvicorn_runs: list[dict[str, Any]],
 ) -> None:
     pytest.importorskip("redis")
-    served = CliRunner().invoke(cli, ["serve", "--store", "redis://127.0.0.1:1/0"])
-    assert served.exit_code == 1
-    assert _error_line(served.output).startswith(
-        "error: StorageError: Redis at redis://127.0.0.1:1"
-    )
+    url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    listed = CliRunner().invoke(cli, ["list", "--store", url])
+    served = CliRunner().invoke(cli, ["serve", "--store", url])
+    assert (served.exit_code, listed.exit_code) == (1, 1)
+    assert _error_line(served.output) == _error_line(listed.output)
+    assert _error_line(served.output).startswith(f"error: StorageError: Redis at {url}")
     assert uvicorn_runs == []
 
 
