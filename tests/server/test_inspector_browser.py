@@ -117,7 +117,7 @@ def test_a_session_shows_its_tree_the_tool_error_and_each_events_json(
     tool.locator("> .row").click()
     expect(json_view).to_be_visible()
     expect(json_view).to_contain_text('"exception_type": "LookupError"')
-    expect(page.locator("li.kind-summary .badge")).to_have_text("summary")
+    expect(page.locator("li.kind-summary > .row .kind")).to_have_text("summary")
     expect(page.locator("li.kind-retrieval > .row .kind")).to_have_text("retrieval")
     expect(page.locator("#usage")).to_contain_text("unpriced")
     expect(page.locator("#usage figure").first).to_contain_text("gpt-4o-mini")

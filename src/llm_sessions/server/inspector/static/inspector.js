@@ -97,7 +97,6 @@
       row.setAttribute("role", "button");
       row.setAttribute("aria-expanded", "false");
       row.append(el("span", "kind", node.kind));
-      if (node.kind === "summary") row.append(el("span", "badge", "summary"));
       row.append(el("span", "eid", node.id.slice(0, 8)));
       row.append(el("span", "label", node.label));
       if (node.status) row.append(el("span", `status status-${node.status}`, node.status));
