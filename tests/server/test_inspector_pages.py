@@ -15,6 +15,7 @@ from server_helpers import KEY_A, KEY_B
 from llm_sessions.server import create_app
 from llm_sessions.server.inspector.key_cookie import COOKIE_NAME, CSRF_HEADER, CSRF_VALUE
 from llm_sessions.server.inspector.listing import PAGE_SIZE
+from llm_sessions.server.inspector.pages import SECURITY_HEADERS
 from llm_sessions.storage import InMemorySessionStore
 
 
@@ -182,6 +183,15 @@ async def test_the_assets_are_served_with_their_types(browser: httpx.AsyncClient
     css = await browser.get("/inspector/assets/inspector.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert (await browser.get("/inspector/assets/app.py")).status_code == 404
+
+
+async def test_the_icon_is_served_to_a_browser_not_signed_in(browser: httpx.AsyncClient) -> None:
+    icon = await browser.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content.startswith(b"\x00\x00\x01\x00")  # an ICO file's header
+    assert icon.headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+    login = (await browser.get("/login")).text
+    assert '<link rel="icon" href="/favicon.ico" type="image/x-icon">' in login
 
 
 async def test_the_list_is_newest_first_with_tokens_cost_and_models(

@@ -55,6 +55,7 @@ def page(title: str, body: str, *, signed_in: bool, main_attributes: str = "") -
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{text(title)} · llm-sessions</title>"
+        '<link rel="icon" href="/favicon.ico" type="image/x-icon">'
         f'<link rel="stylesheet" href="{ASSET_PREFIX}/inspector.css">'
         f'<script src="{ASSET_PREFIX}/inspector.js" defer></script>'
         "</head><body>"
