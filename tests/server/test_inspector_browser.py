@@ -217,6 +217,7 @@ def test_a_second_tenant_sees_none_of_the_first_tenants_sessions(
 def test_fork_opens_the_new_session(page: Any, keyed: tuple[str, str]) -> None:
     expect = _open_as_alpha(page, keyed, CHAT)
     expect(page.locator("#tree li.node").first).to_be_visible()
+    page.accept_dialogs = True
     with page.expect_navigation():
         page.click("#fork")
     assert "/sessions/alpha.sess_" in page.url

@@ -352,3 +352,24 @@ async def test_the_overview_is_the_runs_cost_and_segments_of_one_read(
     assert UNPRICED_MODEL in overview["cost"]["total"]["unpriced_models"]
     other = await browser.get("/inspector/api/sessions/beta.theirs/overview")
     assert other.status_code == 404
+    assert overview["forked_from"] is None
+
+
+async def test_a_forks_overview_names_the_session_and_event_it_was_forked_at(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    await record_conversation(memory_store, "alpha.chat")
+    await _sign_in(browser, KEY_A)
+    original = await memory_store.get("alpha.chat")
+    assert original is not None
+    at = original.events[1].id
+    fork = await browser.post(
+        "/v1/sessions/alpha.chat/fork", json={"at_event_id": at}, headers={CSRF_HEADER: CSRF_VALUE}
+    )
+    url = f"/inspector/api/sessions/{fork.json()['id']}/overview"
+    overview = (await browser.get(url)).json()
+    assert overview["forked_from"] == {"session_id": "alpha.chat", "event_id": at}
+    original.metadata.properties["forked_from"] = "not the shape a fork writes"
+    await memory_store.save(original)
+    overview = (await browser.get("/inspector/api/sessions/alpha.chat/overview")).json()
+    assert overview["forked_from"] is None

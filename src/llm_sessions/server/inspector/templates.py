@@ -166,6 +166,7 @@ def session_page(session_id: str, *, signed_in: bool) -> str:
         f'<h1>Session <span class="id">{identifier}</span> '
         f'<button type="button" class="copy" data-copy="{identifier}">copy</button></h1>'
         '<p id="position" class="position"></p>'
+        '<p id="forked-from" class="forked-from" hidden></p>'
         '<div class="actions">'
         '<button type="button" id="fork">Fork</button> '
         f'<a href="{export_base}?format=jsonl" download>Export JSONL</a> '

@@ -303,6 +303,7 @@
         return;
       }
       if (this.segments === null) this.showSegments(overview.segments);
+      if (overview.forked_from) this.showOrigin(overview.forked_from);
       const runs = overview.runs;
       document.getElementById("runs").replaceChildren(
         runs.length ? this.runsTable(runs) : el("p", "empty", "No runs."));
@@ -330,6 +331,16 @@
         }
       }
       if (!this.paging.more && this.previousSegment()) this.olderButton.hidden = false;
+    }
+
+    /** A fork names the session it was copied from, and the last event it copied. */
+    showOrigin(origin) {
+      const notice = document.getElementById("forked-from");
+      const link = el("a", null, origin.session_id);
+      link.href = `/sessions/${encodeURIComponent(origin.session_id)}`;
+      notice.replaceChildren("This session is a fork of ", link,
+        origin.event_id ? `, copied up to event ${origin.event_id.slice(0, 8)}.` : ".");
+      notice.hidden = false;
     }
 
     follow() {
@@ -498,6 +509,9 @@
 
     async fork() {
       const button = document.getElementById("fork");
+      const question = "Fork this session? A new session gets a copy of its events " +
+        "and opens here; this one stays as it is.";
+      if (!window.confirm(question)) return;
       button.disabled = true;
       try {
         const response = await fetch(`${this.path}/fork`, {
