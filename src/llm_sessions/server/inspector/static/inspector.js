@@ -192,7 +192,7 @@
       this.id = main.dataset.sessionId;
       this.main = main;
       this.path = `/v1/sessions/${encodeURIComponent(this.id)}`;
-      this.scroller = document.getElementById("events");
+      this.box = document.getElementById("events");
       this.olderButton = document.getElementById("older");
       this.tree = new EventTree(document.getElementById("tree"));
       this.segments = null; // ids, oldest first
@@ -209,9 +209,13 @@
       this.main.dataset.ready = "true";
       this.follow();
       this.olderButton.addEventListener("click", () => this.loadOlder());
-      this.scroller.addEventListener("scroll", () => {
-        if (this.scroller.scrollTop < 120) this.loadOlder();
-      });
+      // The page scrolls, not the events: scrolling up to their top loads older ones.
+      let lastY = window.scrollY;
+      window.addEventListener("scroll", () => {
+        const up = window.scrollY < lastY;
+        lastY = window.scrollY;
+        if (up && this.tree.list.getBoundingClientRect().top > -120) this.loadOlder();
+      }, { passive: true });
       document.getElementById("fork").addEventListener("click", () => this.fork());
       document.getElementById("prompt-form").addEventListener("submit", (event) => {
         event.preventDefault();
@@ -230,16 +234,16 @@
         if (!page.nodes.length) {
           const empty = el("p", "empty", "No events yet.");
           empty.id = "no-events";
-          this.scroller.append(empty);
+          this.box.append(empty);
         }
         this.tree.append(page.nodes);
         this.paging.before = page.first_id;
         this.paging.more = page.has_more;
         this.newest = page.last_id;
         this.olderButton.hidden = !page.has_more;
-        this.scroller.scrollTop = this.scroller.scrollHeight;
+        this.tree.list.lastElementChild?.scrollIntoView({ block: "end" });
       } catch (error) {
-        this.scroller.append(el("p", "problem", `Could not load the events: ${error.message}`));
+        this.box.append(el("p", "problem", `Could not load the events: ${error.message}`));
       }
     }
 
@@ -257,9 +261,11 @@
         const query = `limit=${PAGE_SIZE}` +
           (paging.before ? `&before=${encodeURIComponent(paging.before)}` : "");
         const page = await getJson(this.eventsUrl(paging.session, query));
-        const height = this.scroller.scrollHeight;
+        // Keep the events in view where they are as older ones go in above them.
+        const anchor = this.tree.list.firstElementChild;
+        const top = anchor ? anchor.getBoundingClientRect().top : 0;
         this.tree.prepend(page.nodes, boundary);
-        this.scroller.scrollTop += this.scroller.scrollHeight - height;
+        if (anchor) window.scrollBy(0, anchor.getBoundingClientRect().top - top);
         if (page.first_id) paging.before = page.first_id;
         paging.more = page.has_more;
         if (!paging.more && !this.previousSegment() && this.segments && this.segments.length > 1) {
@@ -375,8 +381,8 @@
       this.catchingUp = (async () => {
         do {
           this.catchUpAgain = false;
-          const atBottom = this.scroller.scrollHeight - this.scroller.scrollTop -
-            this.scroller.clientHeight < 60;
+          const last = this.tree.list.lastElementChild;
+          const atBottom = !last || last.getBoundingClientRect().bottom < window.innerHeight + 60;
           let more = true;
           while (more) {
             const query = this.newest
@@ -387,7 +393,7 @@
             this.newest = page.last_id || this.newest;
             more = page.has_more && Boolean(page.last_id);
           }
-          if (atBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
+          if (atBottom) this.tree.list.lastElementChild?.scrollIntoView({ block: "nearest" });
         } while (this.catchUpAgain);
       })();
       try {
