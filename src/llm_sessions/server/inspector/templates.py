@@ -136,7 +136,8 @@ def _row_html(row: SessionRow) -> str:
         f'<td class="id"><a href="{text(session_href(row.id))}">{identifier}</a> '
         f'<button type="button" class="copy" data-copy="{identifier}">copy</button></td>'
         f'<td class="updated">{text(_moment(row.updated))}</td>'
-        f'<td class="num">{row.events:,}</td><td class="num">{row.tokens:,}</td>'
+        f'<td class="num event-count">{_count(row.events, "event")}</td>'
+        f'<td class="num token-count">{_count(row.tokens, "token")}</td>'
         f'<td class="num cost">{text(cost)}</td>'
         f'<td class="models">{text(", ".join(row.models))}</td></tr>'
     )
@@ -192,6 +193,12 @@ def session_page(session_id: str, *, signed_in: bool) -> str:
         signed_in=signed_in,
         main_attributes=f' id="session" data-session-id="{identifier}"',
     )
+
+
+def _count(number: int, unit: str) -> str:
+    """``number``, and its unit for a narrow window, where the column heads are hidden."""
+    plural = "" if number == 1 else "s"
+    return f'{number:,}<span class="unit"> {unit}{plural}</span>'
 
 
 def _moment(moment: datetime) -> str:

@@ -416,10 +416,9 @@
       const last = Math.max(...spans.map((span) => span[1]));
       const width = Math.max(last - first, 1);
       const table = el("table", "runs");
-      const head = el("tr");
-      for (const name of ["run", "status", "start (UTC)", "end (UTC)", "duration", "timeline"]) {
-        head.append(el("th", null, name));
-      }
+      const names = ["run", "status", "start (UTC)", "end (UTC)", "duration", "timeline"];
+      const head = el("tr", "head");
+      for (const name of names) head.append(el("th", null, name));
       table.append(head);
       runs.forEach((run, index) => {
         const [start, end] = spans[index];
@@ -435,6 +434,8 @@
         cell.append(svgBar(((start - first) / width) * 100, ((end - start) / width) * 100,
           `run-bar status-${cssName(run.status)}`));
         row.append(cell);
+        // Labels for a narrow window, where each run is a card instead of a row.
+        [...row.children].slice(1).forEach((td, at) => { td.dataset.label = names[at + 1]; });
         table.append(row);
       });
       return table;
