@@ -1,6 +1,6 @@
 """The inspector as a new user meets it, in Chromium at 1280 and 390 px wide: every page fits a
-phone's width, the events are part of the page, a summary says so once, a fork asks first and
-names its original, and the icon is served.
+phone's width, a conversation's segments are one row, the events are part of the page, a
+summary says so once, a fork asks first and names its original, and the icon is served.
 
 Full-page screenshots go to ``tests/artifacts/`` (``fit-*.png``), to look at.
 """
@@ -98,6 +98,25 @@ def test_at_desktop_width_the_list_stays_a_table(page: Any, keyed: str) -> None:
     page.goto(f"{keyed}/sessions/{LONG_ID}")
     expect(page.locator("#runs tr.run")).to_have_count(1)
     screenshot(page, "fit-wide-session")
+
+
+def test_a_conversations_segments_are_one_row_of_the_list(
+    page: Any, keyless: tuple[str, list[str]]
+) -> None:
+    expect = waiting_expect()
+    base_url, (first, newest) = keyless
+    for size in ({"width": 1280, "height": 1000}, PHONE):
+        page.set_viewport_size(size)
+        page.goto(base_url + "/")
+        rows = page.locator("tr.session")
+        expect(rows).to_have_count(1)
+        expect(rows.locator("td.id > a")).to_have_text(newest)
+        segments = rows.locator("details.segments")
+        expect(segments.locator("summary")).to_have_text("2 segments")
+        segments.locator("summary").click()
+        expect(segments.locator("a")).to_have_text([first, newest])
+        assert page.evaluate(FITS)
+        screenshot(page, f"fit-segments-{size['width']}")
 
 
 @pytest.mark.parametrize("size", [{"width": 1280, "height": 560}, PHONE])

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from inspector_seed import TOOL_ERROR, UNPRICED_MODEL, put_dated_session, record_conversation
 from server_helpers import KEY_A, KEY_B
 
+from llm_sessions.cli.demo import run_demo
 from llm_sessions.server import create_app
 from llm_sessions.server.inspector.key_cookie import COOKIE_NAME, CSRF_HEADER, CSRF_VALUE
 from llm_sessions.server.inspector.listing import PAGE_SIZE
@@ -373,3 +374,25 @@ async def test_a_forks_overview_names_the_session_and_event_it_was_forked_at(
     await memory_store.save(original)
     overview = (await browser.get("/inspector/api/sessions/alpha.chat/overview")).json()
     assert overview["forked_from"] is None
+
+
+async def test_a_conversations_segments_are_one_row_with_its_totals(
+    memory_store: InMemorySessionStore,
+) -> None:
+    first, newest = (await run_demo(memory_store)).segments
+    await put_dated_session(memory_store, "plain", days_ago=1)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(memory_store)), base_url="http://testserver"
+    ) as http:
+        page = (await http.get("/")).text
+        assert _ids_listed(page) == [newest.id, "plain"]
+        row = re.findall(r'<tr class="session">(.*?)</tr>', page)[0]
+        assert "<summary>2 segments</summary>" in row
+        assert re.findall(r'<li><a href="/sessions/([^"]*)">', row) == [first.id, newest.id]
+        events = len(first.events) + len(newest.events)
+        assert f'<td class="num event-count">{events}<span class="unit"> events' in row
+        tokens = first.token_summary.total_tokens + newest.token_summary.total_tokens
+        assert f'<td class="num token-count">{tokens}<span class="unit"> tokens' in row
+        plain = re.findall(r'<tr class="session">(.*?)</tr>', page)[1]
+        assert "segments" not in plain
+        assert (await http.get(f"/sessions/{first.id}")).status_code == 200

@@ -134,12 +134,24 @@ def _row_html(row: SessionRow) -> str:
     return (
         '<tr class="session">'
         f'<td class="id"><a href="{text(session_href(row.id))}">{identifier}</a> '
-        f'<button type="button" class="copy" data-copy="{identifier}">copy</button></td>'
+        f'<button type="button" class="copy" data-copy="{identifier}">copy</button>'
+        f"{_segments(row.segments)}</td>"
         f'<td class="updated">{text(_moment(row.updated))}</td>'
         f'<td class="num event-count">{_count(row.events, "event")}</td>'
         f'<td class="num token-count">{_count(row.tokens, "token")}</td>'
         f'<td class="num cost">{text(cost)}</td>'
         f'<td class="models">{text(", ".join(row.models))}</td></tr>'
+    )
+
+
+def _segments(ids: tuple[str, ...]) -> str:
+    """The segments of a conversation's row, oldest first, behind a summary of their count."""
+    if not ids:
+        return ""
+    links = "".join(f'<li><a href="{text(session_href(one))}">{text(one)}</a></li>' for one in ids)
+    return (
+        f'<details class="segments"><summary>{len(ids)} segments</summary><ol>{links}</ol>'
+        "</details>"
     )
 
 
