@@ -132,8 +132,8 @@ def test_a_session_shows_its_tree_the_tool_error_and_each_events_json(
 def test_a_phone_sized_window_never_scrolls_the_page_sideways(
     page: Any, keyed: tuple[str, str]
 ) -> None:
-    """At 390 px an event's text keeps a readable line of its own, and only a wide table
-    (runs, sessions) scrolls inside itself: the page as a whole fits the window."""
+    """At 390 px an event's text keeps a readable line of its own, and the page as a whole
+    fits the window."""
     page.set_viewport_size({"width": 390, "height": 844})
     expect = _open_as_alpha(page, keyed, CHAT)
     expect(page.locator("#usage figure").first).to_contain_text("gpt-4o-mini")
