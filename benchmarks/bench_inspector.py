@@ -113,7 +113,7 @@ def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, ...]:
     rows = page.locator("#tree li.node")
     shown = rows.count()
     started = time.perf_counter()
-    page.locator("#events").evaluate("box => { box.scrollTop = 0; }")
+    page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_function(
         "shown => document.querySelectorAll('#tree li.node').length > shown"
         " || document.getElementById('older').hidden",

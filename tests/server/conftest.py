@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from browser_helpers import CHROMIUM_ARGS, WAIT_MS, WIDE, run
 from fastapi import FastAPI
 from server_helpers import KEY_A, KEY_B, KEYS, server_process
 
+from llm_sessions.cli.demo import run_demo
 from llm_sessions.server import ApiKeys, create_app
-from llm_sessions.storage import InMemorySessionStore
+from llm_sessions.storage import InMemorySessionStore, open_store
 
 
 @pytest.fixture
@@ -26,6 +29,59 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     keys = ",".join(f"{key}={tenant}" for key, tenant in KEYS.items())
     with server_process(sqlite_url, {"LLM_SESSIONS_API_KEYS": keys}) as base_url:
         yield base_url
+
+
+async def _seed_demo(store_url: str) -> list[str]:
+    async with open_store(store_url) as store:
+        result = await run_demo(store)
+        return [segment.id for segment in result.segments]
+
+
+@pytest.fixture(scope="module")
+def keyless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    """(base URL, the demo's segment ids) of a server without keys over the demo's store."""
+    store_url = f"sqlite:///{tmp_path_factory.mktemp('inspector') / 'demo.db'}"
+    segments = run(_seed_demo(store_url))
+    with server_process(store_url) as base_url:
+        yield base_url, segments
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_executable: str) -> Iterator[Any]:
+    """One headless Chromium for the module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_executable, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context and page, 1280 px wide; every dialog it opens is recorded in
+    ``dialogs`` and dismissed (accepted once ``accept_dialogs`` is set), and the URL of every
+    response of 400 or more is kept in ``failed``."""
+    context = browser.new_context(viewport=WIDE)
+    context.set_default_timeout(WAIT_MS)
+    opened = context.new_page()
+    opened.dialogs = []
+    opened.accept_dialogs = False
+    opened.failed = []
+
+    def answer(dialog: Any) -> None:
+        opened.dialogs.append(dialog.message)
+        dialog.accept() if opened.accept_dialogs else dialog.dismiss()
+
+    opened.on("dialog", answer)
+    opened.on(
+        "response",
+        lambda response: opened.failed.append(response.url) if response.status >= 400 else None,
+    )
+    yield opened
+    context.close()
 
 
 @pytest.fixture

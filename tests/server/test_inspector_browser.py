@@ -7,13 +7,11 @@ Screenshots of the sessions list and a session page are saved to ``tests/artifac
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from browser_helpers import ARTIFACTS, run, sign_in, waiting_expect
 from inspector_seed import (
     IMG_TEXT,
     SCRIPT_TEXT,
@@ -24,7 +22,6 @@ from inspector_seed import (
 )
 from server_helpers import KEY_A, KEY_B, KEYS, server_process
 
-from llm_sessions.cli.demo import run_demo
 from llm_sessions.models.event_source import EventSource
 from llm_sessions.models.session import Session
 from llm_sessions.models.session_event import SessionEvent
@@ -32,21 +29,10 @@ from llm_sessions.server.inspector.key_cookie import COOKIE_NAME
 from llm_sessions.storage import open_store
 
 pytestmark = pytest.mark.slow
-_T = TypeVar("_T")
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-WAIT_MS = 10_000  # generous: the machine may be busy; nothing here measures time
 CHAT = "alpha.chat"
 EMPTY = "alpha.empty"
 LONG = "alpha.long"
 LONG_EVENTS = 230
-
-
-def _run(work: Coroutine[Any, Any, _T]) -> _T:
-    """Run ``work`` on an event loop of its own thread (Playwright's runs in this one)."""
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        return thread.submit(asyncio.run, work).result()
 
 
 async def _seed_keyed(store_url: str) -> None:
@@ -70,76 +56,20 @@ async def _append(store_url: str, session_id: str, text: str) -> None:
         await store.save(session)
 
 
-async def _seed_demo(store_url: str) -> list[str]:
-    async with open_store(store_url) as store:
-        result = await run_demo(store)
-        return [segment.id for segment in result.segments]
-
-
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, store URL) of a server with tenants alpha and beta over a seeded SQLite file."""
     store_url = f"sqlite:///{tmp_path_factory.mktemp('inspector') / 'keyed.db'}"
-    _run(_seed_keyed(store_url))
+    run(_seed_keyed(store_url))
     keys = ",".join(f"{key}={tenant}" for key, tenant in KEYS.items())
     with server_process(store_url, {"LLM_SESSIONS_API_KEYS": keys}) as base_url:
         yield base_url, store_url
 
 
-@pytest.fixture(scope="module")
-def keyless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
-    """(base URL, the demo's segment ids) of a server without keys over the demo's store."""
-    store_url = f"sqlite:///{tmp_path_factory.mktemp('inspector') / 'demo.db'}"
-    segments = _run(_seed_demo(store_url))
-    with server_process(store_url) as base_url:
-        yield base_url, segments
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_executable: str) -> Iterator[Any]:
-    """One headless Chromium for the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_executable, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh browser context and page; every dialog it opens is recorded in ``dialogs``."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    context.set_default_timeout(WAIT_MS)
-    opened = context.new_page()
-    opened.dialogs = []
-    opened.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
-    yield opened
-    context.close()
-
-
-def _sign_in(page: Any, base_url: str, key: str, path: str = "/") -> Any:
-    page.goto(base_url + path)
-    assert "/login" in page.url
-    page.fill("input[name=key]", key)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    return page
-
-
 def _open_as_alpha(page: Any, keyed: tuple[str, str], session_id: str) -> Any:
     """Sign in as tenant alpha on the page of ``session_id``; returns Playwright's ``expect``."""
-    _sign_in(page, keyed[0], KEY_A, f"/sessions/{session_id}")
-    return _expect()
-
-
-def _expect() -> Any:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
-    return expect
+    sign_in(page, keyed[0], KEY_A, f"/sessions/{session_id}")
+    return waiting_expect()
 
 
 def test_the_sessions_list_after_signing_in(page: Any, keyed: tuple[str, str]) -> None:
@@ -148,7 +78,7 @@ def test_the_sessions_list_after_signing_in(page: Any, keyed: tuple[str, str]) -
     assert "/login" in page.url
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "default-src 'self'" in policy
-    _sign_in(page, base_url, KEY_A)
+    sign_in(page, base_url, KEY_A)
     ids = page.locator("table.sessions td.id a").all_text_contents()
     assert ids[:1] == [CHAT] and set(ids) == {
         CHAT,
@@ -187,7 +117,7 @@ def test_a_session_shows_its_tree_the_tool_error_and_each_events_json(
     tool.locator("> .row").click()
     expect(json_view).to_be_visible()
     expect(json_view).to_contain_text('"exception_type": "LookupError"')
-    expect(page.locator("li.kind-summary .badge")).to_have_text("summary")
+    expect(page.locator("li.kind-summary > .row .kind")).to_have_text("summary")
     expect(page.locator("li.kind-retrieval > .row .kind")).to_have_text("retrieval")
     expect(page.locator("#usage")).to_contain_text("unpriced")
     expect(page.locator("#usage figure").first).to_contain_text("gpt-4o-mini")
@@ -202,8 +132,8 @@ def test_a_session_shows_its_tree_the_tool_error_and_each_events_json(
 def test_a_phone_sized_window_never_scrolls_the_page_sideways(
     page: Any, keyed: tuple[str, str]
 ) -> None:
-    """At 390 px an event's text keeps a readable line of its own, and only a wide table
-    (runs, sessions) scrolls inside itself: the page as a whole fits the window."""
+    """At 390 px an event's text keeps a readable line of its own, and the page as a whole
+    fits the window."""
     page.set_viewport_size({"width": 390, "height": 844})
     expect = _open_as_alpha(page, keyed, CHAT)
     expect(page.locator("#usage figure").first).to_contain_text("gpt-4o-mini")
@@ -240,7 +170,7 @@ def test_a_live_event_appears_without_a_reload(page: Any, keyed: tuple[str, str]
     expect(page.locator("#live")).to_have_text("live")
     page.evaluate("window.__same_page = true")
     text = "appended by another writer <b>not bold</b>"
-    _run(_append(store_url, CHAT, text))
+    run(_append(store_url, CHAT, text))
     arrived = page.locator("#tree > li.kind-user_message .label", has_text=text)
     expect(arrived).to_have_count(1)
     assert arrived.text_content() == text
@@ -254,7 +184,7 @@ def test_the_first_event_of_an_empty_session_arrives_live(
     expect = _open_as_alpha(page, keyed, EMPTY)
     expect(page.locator("#no-events")).to_have_text("No events yet.")
     expect(page.locator("#live")).to_have_text("live")
-    _run(_append(keyed[1], EMPTY, "the very first message"))
+    run(_append(keyed[1], EMPTY, "the very first message"))
     expect(page.locator("#tree .label")).to_have_text(["the very first message"])
     expect(page.locator("#no-events")).to_have_count(0)
     expect(page.locator("#usage")).to_contain_text("0 tokens")
@@ -266,7 +196,7 @@ def test_older_events_load_as_the_reader_scrolls_up(page: Any, keyed: tuple[str,
     expect(rows).to_have_count(100)
     expect(rows.last.locator(".label")).to_have_text(f"message number {LONG_EVENTS - 1}")
     for shown in (200, LONG_EVENTS):
-        page.locator("#events").evaluate("box => { box.scrollTop = 0; }")
+        page.evaluate("window.scrollTo(0, 0)")
         expect(rows).to_have_count(shown)
     expect(rows.first.locator(".label")).to_have_text("message number 0")
     expect(page.locator("#older")).to_be_hidden()
@@ -276,7 +206,7 @@ def test_a_second_tenant_sees_none_of_the_first_tenants_sessions(
     page: Any, keyed: tuple[str, str]
 ) -> None:
     base_url, _ = keyed
-    _sign_in(page, base_url, KEY_B)
+    sign_in(page, base_url, KEY_B)
     assert page.locator("table.sessions td.id a").all_text_contents() == ["beta.private"]
     response = page.goto(f"{base_url}/sessions/{CHAT}")
     assert response.status == 404
@@ -287,6 +217,7 @@ def test_a_second_tenant_sees_none_of_the_first_tenants_sessions(
 def test_fork_opens_the_new_session(page: Any, keyed: tuple[str, str]) -> None:
     expect = _open_as_alpha(page, keyed, CHAT)
     expect(page.locator("#tree li.node").first).to_be_visible()
+    page.accept_dialogs = True
     with page.expect_navigation():
         page.click("#fork")
     assert "/sessions/alpha.sess_" in page.url
@@ -296,7 +227,7 @@ def test_fork_opens_the_new_session(page: Any, keyed: tuple[str, str]) -> None:
 def test_without_keys_the_segments_read_as_one_conversation(
     page: Any, keyless: tuple[str, list[str]]
 ) -> None:
-    expect = _expect()
+    expect = waiting_expect()
     base_url, segments = keyless
     first, newest = segments
     page.goto(f"{base_url}/sessions/{newest}")  # no sign-in without keys

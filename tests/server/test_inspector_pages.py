@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from inspector_seed import TOOL_ERROR, UNPRICED_MODEL, put_dated_session, record_conversation
 from server_helpers import KEY_A, KEY_B
 
+from llm_sessions.cli.demo import run_demo
 from llm_sessions.server import create_app
 from llm_sessions.server.inspector.key_cookie import COOKIE_NAME, CSRF_HEADER, CSRF_VALUE
 from llm_sessions.server.inspector.listing import PAGE_SIZE
+from llm_sessions.server.inspector.pages import SECURITY_HEADERS
 from llm_sessions.storage import InMemorySessionStore
 
 
@@ -184,6 +186,15 @@ async def test_the_assets_are_served_with_their_types(browser: httpx.AsyncClient
     assert (await browser.get("/inspector/assets/app.py")).status_code == 404
 
 
+async def test_the_icon_is_served_to_a_browser_not_signed_in(browser: httpx.AsyncClient) -> None:
+    icon = await browser.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content.startswith(b"\x00\x00\x01\x00")  # an ICO file's header
+    assert icon.headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+    login = (await browser.get("/login")).text
+    assert '<link rel="icon" href="/favicon.ico" type="image/x-icon">' in login
+
+
 async def test_the_list_is_newest_first_with_tokens_cost_and_models(
     browser: httpx.AsyncClient, memory_store: InMemorySessionStore
 ) -> None:
@@ -342,3 +353,46 @@ async def test_the_overview_is_the_runs_cost_and_segments_of_one_read(
     assert UNPRICED_MODEL in overview["cost"]["total"]["unpriced_models"]
     other = await browser.get("/inspector/api/sessions/beta.theirs/overview")
     assert other.status_code == 404
+    assert overview["forked_from"] is None
+
+
+async def test_a_forks_overview_names_the_session_and_event_it_was_forked_at(
+    browser: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    await record_conversation(memory_store, "alpha.chat")
+    await _sign_in(browser, KEY_A)
+    original = await memory_store.get("alpha.chat")
+    assert original is not None
+    at = original.events[1].id
+    fork = await browser.post(
+        "/v1/sessions/alpha.chat/fork", json={"at_event_id": at}, headers={CSRF_HEADER: CSRF_VALUE}
+    )
+    url = f"/inspector/api/sessions/{fork.json()['id']}/overview"
+    overview = (await browser.get(url)).json()
+    assert overview["forked_from"] == {"session_id": "alpha.chat", "event_id": at}
+    original.metadata.properties["forked_from"] = "not the shape a fork writes"
+    await memory_store.save(original)
+    overview = (await browser.get("/inspector/api/sessions/alpha.chat/overview")).json()
+    assert overview["forked_from"] is None
+
+
+async def test_a_conversations_segments_are_one_row_with_its_totals(
+    memory_store: InMemorySessionStore,
+) -> None:
+    first, newest = (await run_demo(memory_store)).segments
+    await put_dated_session(memory_store, "plain", days_ago=1)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(memory_store)), base_url="http://testserver"
+    ) as http:
+        page = (await http.get("/")).text
+        assert _ids_listed(page) == [newest.id, "plain"]
+        row = re.findall(r'<tr class="session">(.*?)</tr>', page)[0]
+        assert "<summary>2 segments</summary>" in row
+        assert re.findall(r'<li><a href="/sessions/([^"]*)">', row) == [first.id, newest.id]
+        events = len(first.events) + len(newest.events)
+        assert f'<td class="num event-count">{events}<span class="unit"> events' in row
+        tokens = first.token_summary.total_tokens + newest.token_summary.total_tokens
+        assert f'<td class="num token-count">{tokens}<span class="unit"> tokens' in row
+        plain = re.findall(r'<tr class="session">(.*?)</tr>', page)[1]
+        assert "segments" not in plain
+        assert (await http.get(f"/sessions/{first.id}")).status_code == 200

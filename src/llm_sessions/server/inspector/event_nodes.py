@@ -12,7 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from ...api.forks import FORKED_FROM
 from ...event_tree import event_tree_data
+from ...models.session import Session
 from ...models.session_event import SessionEvent
 from ..dependencies import Scoped
 from ..errors import ERROR_RESPONSES
@@ -20,7 +22,7 @@ from ..paging import read_page
 from ..session_schema import event_out
 from ..sessions import cost_out, segment_ids
 
-__all__ = ["event_nodes", "router"]
+__all__ = ["event_nodes", "forked_from", "router"]
 
 router = APIRouter(prefix="/inspector/api", responses=ERROR_RESPONSES, include_in_schema=False)
 
@@ -56,12 +58,27 @@ async def event_page(
 @router.get("/sessions/{session_id}/overview")
 async def overview(session_id: str, store: Scoped) -> dict[str, Any]:
     """What the page shows beside the events, from one load of the session: its ``runs``, its
-    ``cost`` (as ``/v1/sessions/{id}/cost``) and the ``segments`` of its conversation."""
+    ``cost`` (as ``/v1/sessions/{id}/cost``), the ``segments`` of its conversation and, for a
+    fork, where it was ``forked_from`` (else None)."""
     session = await store.require(session_id)
     return {
         "runs": [run.model_dump(mode="json") for run in session.runs],
         "cost": (await cost_out(session)).model_dump(mode="json"),
         "segments": await segment_ids(store, session),
+        "forked_from": forked_from(session),
+    }
+
+
+def forked_from(session: Session[Any]) -> dict[str, str | None] | None:
+    """The ``session_id`` and ``event_id`` a fork was made at, from its ``forked_from``
+    property; None for a session that is not a fork (or whose property is not that shape)."""
+    origin = session.metadata.properties.get(FORKED_FROM)
+    if not isinstance(origin, dict) or not isinstance(origin.get("session_id"), str):
+        return None
+    event_id = origin.get("event_id")
+    return {
+        "session_id": origin["session_id"],
+        "event_id": event_id if isinstance(event_id, str) else None,
     }
 
 

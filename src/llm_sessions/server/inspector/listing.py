@@ -6,6 +6,11 @@ the tenant (``read_events(limit=1, newest_first=True)``), plus a whole load for 
 (cheap: they have no events). Only the sessions on the page shown are loaded whole, for their
 tokens, cost and models; with a model filter, sessions are loaded newest first until the page is
 full, since a session's models are known only once it is loaded.
+
+An infinite conversation is one row, at its newest segment: a segment whose successor is listed
+is left out. Each later segment begins with a summary naming the one before it
+(``metadata["summarizes"]``), so one more one-event read per session (its oldest event) finds
+them without loading any. A row's segments are loaded to total their events, tokens and cost.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ...exceptions import InvalidInputError
+from ...interop import conversation_of
 from ...models._base import as_utc
+from ...models.event_type import EventType
 from ...models.session import Session
+from ...models.token_usage import TokenSummary
 from ..tenancy import TenantStore
 
 __all__ = ["PAGE_SIZE", "SessionFilter", "SessionPage", "SessionRow", "list_page", "page_number"]
@@ -60,7 +68,8 @@ class SessionFilter:
 
 @dataclass(frozen=True)
 class SessionRow:
-    """One line of the sessions page."""
+    """One line of the sessions page: a session, or a conversation of several segments
+    (``segments``, oldest first; ``id`` is the one listed, the totals are the conversation's)."""
 
     id: str
     updated: datetime
@@ -69,19 +78,22 @@ class SessionRow:
     priced_cost_usd: float
     unpriced_models: list[str]
     models: list[str]
+    segments: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, session: Session[Any]) -> SessionRow:
-        """The row of a loaded session."""
-        summary = session.token_summary
+    def of(cls, session: Session[Any], segments: list[Session[Any]] | None = None) -> SessionRow:
+        """The row of a loaded session, or of the conversation of ``segments`` it is one of."""
+        every = segments if segments and len(segments) > 1 else [session]
+        summary = TokenSummary.of(event.token_usage for part in every for event in part.events)
         return cls(
             id=session.id,
-            updated=session.last_update_time,
-            events=len(session.events),
+            updated=max(part.last_update_time for part in every),
+            events=sum(len(part.events) for part in every),
             tokens=summary.total_tokens,
             priced_cost_usd=summary.total_estimated_cost_usd,
             unpriced_models=list(summary.unpriced_models),
             models=sorted(name for name in summary.usage_by_model if name),
+            segments=tuple(part.id for part in every) if len(every) > 1 else (),
         )
 
 
@@ -99,10 +111,13 @@ async def list_page(store: TenantStore, wanted: SessionFilter, number: int) -> S
     if number < 1 or number > MAX_PAGE:
         raise InvalidInputError("page", number, f"must be a whole number from 1 to {MAX_PAGE}")
     ordered = []
+    continued: set[str] = set()  # segments whose successor is listed
     for session_id in await store.list_sessions(store.prefix + wanted.prefix):
         moment, loaded = await _last_update(store, session_id)
         if moment is not None and wanted.admits_time(moment):
             ordered.append((moment, session_id, loaded))
+            continued.update(await _summarized(store, session_id))
+    ordered = [item for item in ordered if item[1] not in continued]
     ordered.sort(key=lambda item: (-item[0].timestamp(), item[1]))
     skip = (number - 1) * PAGE_SIZE
     rows: list[SessionRow] = []
@@ -114,7 +129,7 @@ async def list_page(store: TenantStore, wanted: SessionFilter, number: int) -> S
         session = loaded or await store.get(session_id)
         if session is None:
             continue  # deleted since it was listed
-        row = SessionRow.of(session)
+        row = await _row(store, session)
         if wanted.model and wanted.model not in row.models:
             continue
         matched += 1
@@ -136,6 +151,21 @@ async def _last_update(
         return newest[0].timestamp, None
     session = await store.get(session_id)
     return (None, None) if session is None else (session.last_update_time, session)
+
+
+async def _summarized(store: TenantStore, session_id: str) -> list[str]:
+    """The segment before ``session_id``, named by the summary it begins with (or nothing)."""
+    oldest = await store.read_events(session_id, limit=1)
+    if not oldest or oldest[0].type is not EventType.SUMMARY:
+        return []
+    summarizes = oldest[0].metadata.get("summarizes")
+    return [summarizes] if isinstance(summarizes, str) and summarizes != session_id else []
+
+
+async def _row(store: TenantStore, session: Session[Any]) -> SessionRow:
+    """The row of ``session`` with the tenant's segments of its conversation."""
+    segments = await conversation_of(store, session)
+    return SessionRow.of(session, [part for part in segments if store.owns(part.id)])
 
 
 def page_number(text: str) -> int:

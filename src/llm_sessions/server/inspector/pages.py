@@ -40,7 +40,11 @@ SECURITY_HEADERS = {
 }
 """Sent with every inspector page and asset: no inline or foreign script, style or frame."""
 
-_ASSETS = {"inspector.js": "text/javascript", "inspector.css": "text/css"}
+_ASSETS = {
+    "inspector.js": "text/javascript",
+    "inspector.css": "text/css",
+    "favicon.ico": "image/x-icon",
+}
 _SearchText = Annotated[str, Query(max_length=256)]
 
 
@@ -141,9 +145,15 @@ async def logout(request: Request) -> Response:
     return response
 
 
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """The inspector's icon, where browsers look for it."""
+    return await asset("favicon.ico")
+
+
 @router.get("/inspector/assets/{name}")
 async def asset(name: str) -> Response:
-    """The inspector's script and stylesheet, from the installed package."""
+    """The inspector's script, stylesheet and icon, from the installed package."""
     media_type = _ASSETS.get(name)
     if media_type is None:
         return Response("not found", status_code=404, headers=SECURITY_HEADERS)

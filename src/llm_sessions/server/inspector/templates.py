@@ -55,6 +55,7 @@ def page(title: str, body: str, *, signed_in: bool, main_attributes: str = "") -
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{text(title)} · llm-sessions</title>"
+        '<link rel="icon" href="/favicon.ico" type="image/x-icon">'
         f'<link rel="stylesheet" href="{ASSET_PREFIX}/inspector.css">'
         f'<script src="{ASSET_PREFIX}/inspector.js" defer></script>'
         "</head><body>"
@@ -133,11 +134,24 @@ def _row_html(row: SessionRow) -> str:
     return (
         '<tr class="session">'
         f'<td class="id"><a href="{text(session_href(row.id))}">{identifier}</a> '
-        f'<button type="button" class="copy" data-copy="{identifier}">copy</button></td>'
+        f'<button type="button" class="copy" data-copy="{identifier}">copy</button>'
+        f"{_segments(row.segments)}</td>"
         f'<td class="updated">{text(_moment(row.updated))}</td>'
-        f'<td class="num">{row.events:,}</td><td class="num">{row.tokens:,}</td>'
+        f'<td class="num event-count">{_count(row.events, "event")}</td>'
+        f'<td class="num token-count">{_count(row.tokens, "token")}</td>'
         f'<td class="num cost">{text(cost)}</td>'
         f'<td class="models">{text(", ".join(row.models))}</td></tr>'
+    )
+
+
+def _segments(ids: tuple[str, ...]) -> str:
+    """The segments of a conversation's row, oldest first, behind a summary of their count."""
+    if not ids:
+        return ""
+    links = "".join(f'<li><a href="{text(session_href(one))}">{text(one)}</a></li>' for one in ids)
+    return (
+        f'<details class="segments"><summary>{len(ids)} segments</summary><ol>{links}</ol>'
+        "</details>"
     )
 
 
@@ -165,6 +179,7 @@ def session_page(session_id: str, *, signed_in: bool) -> str:
         f'<h1>Session <span class="id">{identifier}</span> '
         f'<button type="button" class="copy" data-copy="{identifier}">copy</button></h1>'
         '<p id="position" class="position"></p>'
+        '<p id="forked-from" class="forked-from" hidden></p>'
         '<div class="actions">'
         '<button type="button" id="fork">Fork</button> '
         f'<a href="{export_base}?format=jsonl" download>Export JSONL</a> '
@@ -190,6 +205,12 @@ def session_page(session_id: str, *, signed_in: bool) -> str:
         signed_in=signed_in,
         main_attributes=f' id="session" data-session-id="{identifier}"',
     )
+
+
+def _count(number: int, unit: str) -> str:
+    """``number``, and its unit for a narrow window, where the column heads are hidden."""
+    plural = "" if number == 1 else "s"
+    return f'{number:,}<span class="unit"> {unit}{plural}</span>'
 
 
 def _moment(moment: datetime) -> str:

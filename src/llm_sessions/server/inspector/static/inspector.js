@@ -97,7 +97,6 @@
       row.setAttribute("role", "button");
       row.setAttribute("aria-expanded", "false");
       row.append(el("span", "kind", node.kind));
-      if (node.kind === "summary") row.append(el("span", "badge", "summary"));
       row.append(el("span", "eid", node.id.slice(0, 8)));
       row.append(el("span", "label", node.label));
       if (node.status) row.append(el("span", `status status-${node.status}`, node.status));
@@ -193,7 +192,7 @@
       this.id = main.dataset.sessionId;
       this.main = main;
       this.path = `/v1/sessions/${encodeURIComponent(this.id)}`;
-      this.scroller = document.getElementById("events");
+      this.box = document.getElementById("events");
       this.olderButton = document.getElementById("older");
       this.tree = new EventTree(document.getElementById("tree"));
       this.segments = null; // ids, oldest first
@@ -210,9 +209,13 @@
       this.main.dataset.ready = "true";
       this.follow();
       this.olderButton.addEventListener("click", () => this.loadOlder());
-      this.scroller.addEventListener("scroll", () => {
-        if (this.scroller.scrollTop < 120) this.loadOlder();
-      });
+      // The page scrolls, not the events: scrolling up to their top loads older ones.
+      let lastY = window.scrollY;
+      window.addEventListener("scroll", () => {
+        const up = window.scrollY < lastY;
+        lastY = window.scrollY;
+        if (up && this.tree.list.getBoundingClientRect().top > -120) this.loadOlder();
+      }, { passive: true });
       document.getElementById("fork").addEventListener("click", () => this.fork());
       document.getElementById("prompt-form").addEventListener("submit", (event) => {
         event.preventDefault();
@@ -231,16 +234,16 @@
         if (!page.nodes.length) {
           const empty = el("p", "empty", "No events yet.");
           empty.id = "no-events";
-          this.scroller.append(empty);
+          this.box.append(empty);
         }
         this.tree.append(page.nodes);
         this.paging.before = page.first_id;
         this.paging.more = page.has_more;
         this.newest = page.last_id;
         this.olderButton.hidden = !page.has_more;
-        this.scroller.scrollTop = this.scroller.scrollHeight;
+        this.tree.list.lastElementChild?.scrollIntoView({ block: "end" });
       } catch (error) {
-        this.scroller.append(el("p", "problem", `Could not load the events: ${error.message}`));
+        this.box.append(el("p", "problem", `Could not load the events: ${error.message}`));
       }
     }
 
@@ -258,9 +261,11 @@
         const query = `limit=${PAGE_SIZE}` +
           (paging.before ? `&before=${encodeURIComponent(paging.before)}` : "");
         const page = await getJson(this.eventsUrl(paging.session, query));
-        const height = this.scroller.scrollHeight;
+        // Keep the events in view where they are as older ones go in above them.
+        const anchor = this.tree.list.firstElementChild;
+        const top = anchor ? anchor.getBoundingClientRect().top : 0;
         this.tree.prepend(page.nodes, boundary);
-        this.scroller.scrollTop += this.scroller.scrollHeight - height;
+        if (anchor) window.scrollBy(0, anchor.getBoundingClientRect().top - top);
         if (page.first_id) paging.before = page.first_id;
         paging.more = page.has_more;
         if (!paging.more && !this.previousSegment() && this.segments && this.segments.length > 1) {
@@ -304,6 +309,7 @@
         return;
       }
       if (this.segments === null) this.showSegments(overview.segments);
+      if (overview.forked_from) this.showOrigin(overview.forked_from);
       const runs = overview.runs;
       document.getElementById("runs").replaceChildren(
         runs.length ? this.runsTable(runs) : el("p", "empty", "No runs."));
@@ -331,6 +337,16 @@
         }
       }
       if (!this.paging.more && this.previousSegment()) this.olderButton.hidden = false;
+    }
+
+    /** A fork names the session it was copied from, and the last event it copied. */
+    showOrigin(origin) {
+      const notice = document.getElementById("forked-from");
+      const link = el("a", null, origin.session_id);
+      link.href = `/sessions/${encodeURIComponent(origin.session_id)}`;
+      notice.replaceChildren("This session is a fork of ", link,
+        origin.event_id ? `, copied up to event ${origin.event_id.slice(0, 8)}.` : ".");
+      notice.hidden = false;
     }
 
     follow() {
@@ -365,8 +381,8 @@
       this.catchingUp = (async () => {
         do {
           this.catchUpAgain = false;
-          const atBottom = this.scroller.scrollHeight - this.scroller.scrollTop -
-            this.scroller.clientHeight < 60;
+          const last = this.tree.list.lastElementChild;
+          const atBottom = !last || last.getBoundingClientRect().bottom < window.innerHeight + 60;
           let more = true;
           while (more) {
             const query = this.newest
@@ -377,7 +393,7 @@
             this.newest = page.last_id || this.newest;
             more = page.has_more && Boolean(page.last_id);
           }
-          if (atBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
+          if (atBottom) this.tree.list.lastElementChild?.scrollIntoView({ block: "nearest" });
         } while (this.catchUpAgain);
       })();
       try {
@@ -400,10 +416,9 @@
       const last = Math.max(...spans.map((span) => span[1]));
       const width = Math.max(last - first, 1);
       const table = el("table", "runs");
-      const head = el("tr");
-      for (const name of ["run", "status", "start (UTC)", "end (UTC)", "duration", "timeline"]) {
-        head.append(el("th", null, name));
-      }
+      const names = ["run", "status", "start (UTC)", "end (UTC)", "duration", "timeline"];
+      const head = el("tr", "head");
+      for (const name of names) head.append(el("th", null, name));
       table.append(head);
       runs.forEach((run, index) => {
         const [start, end] = spans[index];
@@ -419,6 +434,8 @@
         cell.append(svgBar(((start - first) / width) * 100, ((end - start) / width) * 100,
           `run-bar status-${cssName(run.status)}`));
         row.append(cell);
+        // Labels for a narrow window, where each run is a card instead of a row.
+        [...row.children].slice(1).forEach((td, at) => { td.dataset.label = names[at + 1]; });
         table.append(row);
       });
       return table;
@@ -499,6 +516,9 @@
 
     async fork() {
       const button = document.getElementById("fork");
+      const question = "Fork this session? A new session gets a copy of its events " +
+        "and opens here; this one stays as it is.";
+      if (!window.confirm(question)) return;
       button.disabled = true;
       try {
         const response = await fetch(`${this.path}/fork`, {
