@@ -78,9 +78,12 @@ def _read(file: str) -> str:
 def copy(
     source: Annotated[str, typer.Option("--from", help="The store URL to copy from.")],
     target: Annotated[str, typer.Option("--to", help="The store URL to copy into.")],
-    prefix: Annotated[str, typer.Option(help="Only sessions whose id starts with this.")] = "",
+    prefix: Annotated[
+        str,
+        typer.Option(help="Only sessions whose id starts with this.", show_default="every session"),
+    ] = "",
     replace: Annotated[
-        bool, typer.Option(help="Replace sessions the target holds that differ.")
+        bool, typer.Option("--replace", help="Replace sessions the target holds that differ.")
     ] = False,
 ) -> None:
     """Copy sessions between stores. Run it again to resume: identical sessions are skipped."""
