@@ -122,7 +122,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _skip_or_fail(message: str) -> NoReturn:
     if os.environ.get("LLM_SESSIONS_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{message} and LLM_SESSIONS_REQUIRE_SERVICES=1")
+        pytest.fail(f"LLM_SESSIONS_REQUIRE_SERVICES=1, but {message}")
     pytest.skip(message)
 
 

@@ -47,6 +47,10 @@ def test_a_missing_test_database_skips_or_fails_saying_how_to_create_it(
     assert f"create it with: createdb {where} {database}" in output
     assert "InvalidCatalogNameError" not in output
     if require:
-        assert "1 error" in output and "LLM_SESSIONS_REQUIRE_SERVICES=1" in output
+        assert "1 error" in output
+        assert (
+            f"Failed: LLM_SESSIONS_REQUIRE_SERVICES=1, but PostgreSQL has no database '{database}'"
+            in output
+        )
     else:
         assert "1 skipped" in output
