@@ -108,10 +108,11 @@ async def test_without_the_hooks_the_runs_usage_is_recorded_priced_as_model() ->
     assert user.token_usage.count_method is CountMethod.TOKENIZER
 
 
-async def test_a_model_that_reports_no_usage_is_counted_with_the_tokenizer() -> None:
+@pytest.mark.parametrize("hooked", [False, True], ids=["plain", "hooked"])
+async def test_a_model_that_reports_no_usage_is_counted_with_the_tokenizer(hooked: bool) -> None:
     store = InMemorySessionStore()
     session = LLMSessionsSession("unreported", store=store)
-    await _run(session, ScriptedModel(usage=False), hooked=False)
+    await _run(session, ScriptedModel(usage=False), hooked=hooked)
     stored = await store.get("unreported")
     assert stored is not None
     methods = {e.token_usage.count_method for e in stored.events if e.token_usage}

@@ -221,11 +221,12 @@ class LLMSessionsSession:
     # -- the usage model responses reported ---------------------------------------------------
 
     def _note_response(self, model: str | None, usage: Any) -> None:
-        """One model response, from the run hooks: its model and usage, for its output."""
+        """One model response, from the run hooks: its model and usage, for its output (a
+        response that reports no tokens leaves its output to be counted)."""
         self._hooked = True
-        self._replies.append(
-            _Reply(model or self.model, usage.input_tokens or 0, usage.output_tokens or 0)
-        )
+        sent, received = usage.input_tokens or 0, usage.output_tokens or 0
+        if sent or received:
+            self._replies.append(_Reply(model or self.model, sent, received))
 
     def _note_run_usage(self, wrapper: Any) -> None:
         """The responses of the run that the runner's usage holds and this object has not seen
