@@ -1,6 +1,8 @@
 """The lifecycle layer (``llm_sessions.lifecycle``): TTL key-value sessions, and sandboxed
-session records with expiry and grid paths, the same code on memory and on Redis
-(``REDIS_URL``, default ``redis://localhost:6379/0``).
+session records with expiry and grid paths, the same code on memory and on Redis.
+
+Redis is the test suite's: ``LLM_SESSIONS_TEST_REDIS_URL`` or ``REDIS_URL`` (default
+``redis://127.0.0.1:6379/0``). Its keys carry a random tag and are deleted or expire at once.
 
     python examples/lifecycle.py
 """
@@ -20,7 +22,8 @@ import uuid
 from llm_sessions.lifecycle import SessionManager
 from llm_sessions.lifecycle.provider_factory import aclose_factories, factory_for_env
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+env = os.environ.get
+REDIS_URL = env("LLM_SESSIONS_TEST_REDIS_URL") or env("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
 async def demo(provider: str) -> None:

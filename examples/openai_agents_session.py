@@ -1,6 +1,10 @@
 """An OpenAI Agents SDK agent whose history lives in an llm_sessions store, with our token and
 cost accounting. The model is scripted (offline); ``pip install "llm-sessions[agents]"``.
 
+The model's replies carry the usage each response reported; ``hooks=session.hooks`` records
+the model that made each one (here gpt-4.1) instead of pricing them as ``model=``
+(default gpt-4o-mini).
+
     python examples/openai_agents_session.py
 """
 
@@ -8,6 +12,7 @@ cost accounting. The model is scripted (offline); ``pip install "llm-sessions[ag
 # expect: turn 2: You're welcome.
 # expect: history: 6 items (user, function_call, function_call_output, message, user, message)
 # expect: tokens recorded:
+# expect: model replies: 3, as reported by gpt-4.1 (120 in, 21 out)
 
 from __future__ import annotations
 
@@ -35,7 +40,9 @@ def reply(text: str) -> ResponseOutputMessage:
 
 
 class ScriptedModel(Model):
-    """Calls the weather tool, then answers; no network."""
+    """Calls the weather tool, then answers; no network. Each reply reports 40 in, 7 out."""
+
+    model = "gpt-4.1"
 
     def __init__(self) -> None:
         call = ResponseFunctionToolCall(
@@ -44,7 +51,8 @@ class ScriptedModel(Model):
         self.script: list[Any] = [call, reply("It is 21C in Paris."), reply("You're welcome.")]
 
     async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
-        return ModelResponse(output=[self.script.pop(0)], usage=Usage(), response_id=None)
+        usage = Usage(requests=1, input_tokens=40, output_tokens=7, total_tokens=47)
+        return ModelResponse(output=[self.script.pop(0)], usage=usage, response_id=None)
 
     def stream_response(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("this example does not stream")
@@ -62,7 +70,9 @@ async def main() -> None:
     agent = Agent(name="forecaster", model=ScriptedModel(), tools=[weather])
     config = RunConfig(tracing_disabled=True)
     for number, text in enumerate(["Weather in Paris?", "Thanks!"], start=1):
-        result = await Runner.run(agent, text, session=session, run_config=config)
+        result = await Runner.run(
+            agent, text, session=session, run_config=config, hooks=session.hooks
+        )
         print(f"turn {number}: {result.final_output}")
     items = await session.get_items()
     kinds = ", ".join(item.get("role") or item["type"] for item in items)
@@ -71,6 +81,12 @@ async def main() -> None:
     stored = await session.store.get(session.session_id)
     assert stored is not None
     print(f"tokens recorded: {stored.total_tokens}, cost ${stored.total_cost:.6f}")
+    replies = [e.token_usage for e in stored.events if e.metadata.get("model")]
+    used = stored.token_summary.usage_by_model["gpt-4.1"]
+    print(
+        f"model replies: {len(replies)}, as reported by gpt-4.1 "
+        f"({used.prompt_tokens} in, {used.completion_tokens} out)"
+    )
     await session.close()
 
 

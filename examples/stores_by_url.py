@@ -1,5 +1,10 @@
-"""Stores by URL: the same code on memory, files, SQLite, Redis (``REDIS_URL``) and
-PostgreSQL (``POSTGRES_URL``); the durable ones read back what another store object wrote.
+"""Stores by URL: the same code on memory, files, SQLite, Redis and PostgreSQL; the durable
+ones read back what another store object wrote.
+
+The servers are the test suite's: Redis from ``LLM_SESSIONS_TEST_REDIS_URL`` or ``REDIS_URL``
+(default ``redis://127.0.0.1:6379/0``), PostgreSQL from ``LLM_SESSIONS_TEST_POSTGRES_URL`` or
+``POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``). It writes Redis keys
+under a prefix of its own and a PostgreSQL schema of its own, and removes both.
 
     python examples/stores_by_url.py
 """
@@ -18,21 +23,29 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import asyncpg
+
 from llm_sessions import SessionManager
 from llm_sessions.storage import open_store
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
-POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgresql://postgres@localhost:5432/postgres")
+env = os.environ.get
+REDIS_URL = env("LLM_SESSIONS_TEST_REDIS_URL") or env("REDIS_URL") or "redis://127.0.0.1:6379/0"
+POSTGRES_URL = (
+    env("LLM_SESSIONS_TEST_POSTGRES_URL")
+    or env("POSTGRES_URL")
+    or "postgresql://postgres@127.0.0.1:5432/test"
+)
+TAG = uuid.uuid4().hex[:8]  # keeps this run's keys and tables apart from anyone else's
+SCHEMA = f"llm_sessions_example_{TAG}"
 
 
 def store_urls(folder: Path) -> list[str]:
-    prefix = f"example-{uuid.uuid4().hex[:8]}:"  # keep these keys apart from others'
     return [
         "memory://",
         f"file://{folder / 'sessions'}",
         f"sqlite:///{folder / 'sessions.db'}",
-        f"{REDIS_URL}?key_prefix={prefix}&expiration_seconds=600",
-        f"{POSTGRES_URL}?schema=llm_sessions_examples",
+        f"{REDIS_URL}?key_prefix=example-{TAG}:&expiration_seconds=600",
+        f"{POSTGRES_URL}?schema={SCHEMA}",
     ]
 
 
@@ -53,8 +66,13 @@ async def round_trip(url: str) -> None:
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        for url in store_urls(Path(folder)):
-            await round_trip(url)
+        try:
+            for url in store_urls(Path(folder)):
+                await round_trip(url)
+        finally:  # the store made the schema's tables; the sessions are deleted already
+            connection = await asyncpg.connect(POSTGRES_URL)
+            await connection.execute(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
+            await connection.close()
 
 
 if __name__ == "__main__":

@@ -10,10 +10,12 @@ where a missing server fails the run instead.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import NoReturn, TypeVar
 from urllib.parse import urlsplit
 
@@ -64,8 +66,50 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    """URL of a PostgreSQL server that answers (skips or fails where none does)."""
-    return _require(POSTGRES_URL, 5432, "PostgreSQL")
+    """URL of a PostgreSQL server that answers and holds the URL's database (skips or fails,
+    saying how to create it, where it does not)."""
+    url = _require(POSTGRES_URL, 5432, "PostgreSQL")
+    problem = _postgres_problem(url)
+    if problem is not None:
+        _skip_or_fail(problem)
+    return url
+
+
+def _postgres_problem(url: str) -> str | None:
+    """Why the tests cannot use the database ``url`` names, or None when they can."""
+    try:
+        import asyncpg
+    except ImportError:
+        return None
+
+    async def connect() -> None:
+        connection = await asyncpg.connect(url, timeout=5)
+        await connection.close()
+
+    # In a thread of its own: the fixture may be asked for while an event loop runs.
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            pool.submit(asyncio.run, connect()).result()
+        except asyncpg.InvalidCatalogNameError:
+            parts = urlsplit(url)
+            database = parts.path.lstrip("/")
+            where = f"-h {parts.hostname or '127.0.0.1'} -p {parts.port or 5432}"
+            user = f" -U {parts.username}" if parts.username else ""
+            return (
+                f"PostgreSQL has no database {database!r} (LLM_SESSIONS_TEST_POSTGRES_URL); "
+                f"create it with: createdb {where}{user} {database}"
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            return f"PostgreSQL at {parts_without_password(url)} refused the tests: {exc}"
+    return None
+
+
+def parts_without_password(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -78,7 +122,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _skip_or_fail(message: str) -> NoReturn:
     if os.environ.get("LLM_SESSIONS_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{message} and LLM_SESSIONS_REQUIRE_SERVICES=1")
+        pytest.fail(f"LLM_SESSIONS_REQUIRE_SERVICES=1, but {message}")
     pytest.skip(message)
 
 

@@ -119,12 +119,3 @@ def test_verbose_prints_the_librarys_log_messages(store_url: str) -> None:
     assert "debug: opened" not in quiet.output
     assert f"debug: opened {store_url}" in loud.output
     assert json.loads(quiet.stdout)[0]["id"] == "alpha"
-
-
-def test_an_unpriced_model_is_a_styled_note_not_a_log_line() -> None:
-    # In a process of its own: a model's missing price is noted once per process.
-    command = [sys.executable, "-m", "llm_sessions", "demo", "--store", "memory://"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    notes = [line for line in done.stderr.splitlines() if "No price is known" in line]
-    assert notes and all(line.startswith("note: ") for line in notes)

@@ -42,7 +42,8 @@ def test_export_then_import_from_a_file_and_from_stdin(demo_store: str, tmp_path
     assert again == exported.read_text()
 
     refused = invoke("import", "-", "--store", target, input=exported.read_text())
-    assert refused.exit_code == 1 and "already exists" in refused.output
+    assert refused.exit_code == 1 and "is already in" in refused.output
+    assert "--on-conflict rename" in refused.output and "--on-conflict replace" in refused.output
     renamed = invoke("import", "-", "--store", target, "--on-conflict", "rename", input=again)
     assert renamed.exit_code == 0, renamed.output
     assert len(_ids(target)) == 4
@@ -57,6 +58,22 @@ def test_import_of_a_bad_file_names_the_line(tmp_path: Path) -> None:
     assert "line 1: an event before any session header" in result.output
     missing = invoke("import", str(tmp_path / "nope.jsonl"), "--store", target)
     assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_an_openai_file_is_read_without_format_or_names_the_format(
+    demo_store: str, tmp_path: Path
+) -> None:
+    [first, _] = _ids(demo_store)
+    chat = tmp_path / "chat.json"
+    chat.write_text(invoke("export", first, "--store", demo_store, "--format", "openai").stdout)
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+
+    detected = invoke("import", str(chat), "--store", target)
+    assert detected.exit_code == 0, detected.output
+    assert "imported 1 session" in detected.output
+    told = invoke("import", str(chat), "--store", target, "--format", "jsonl")
+    assert told.exit_code == 1
+    assert "read it with --format openai" in told.output and "truncated" not in told.output
 
 
 def test_copy_reports_counts_and_resumes(demo_store: str, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llm_sessions.exceptions import InvalidFileError, InvalidInputError
-from llm_sessions.interop import export_session, import_session, jsonl
+from llm_sessions.interop import Format, detect_format, export_session, import_session, jsonl
 from llm_sessions.interop.openai_chat import dump as dump_chat
 from llm_sessions.interop.openai_chat import load as load_chat
 from llm_sessions.interop.openai_responses import dump as dump_items
@@ -99,6 +99,7 @@ BAD_FILES = {
     "a line cut short": ("".join(_lines())[:-20], 5, "not JSON"),
     "events missing at the end": ("".join(_lines()[:-1]), 4, "truncated"),
     "a wrong version": (_edited(3, lambda r: r.update(version=2)), 3, "version 2"),
+    "no version": (_edited(1, lambda r: r.pop("version")), 1, 'header has no "version"'),
     "an event before its header": ("".join(_lines()[1:]), 1, "before any session header"),
     "a session id twice": (_edited(3, lambda r: r.update(id="one")), 3, "'one' appears twice"),
     "an event id twice": (_edited(5, lambda r: r.update(id="e2")), 5, "'e2' appears twice"),
@@ -124,6 +125,18 @@ async def test_a_bad_file_names_its_line_and_stores_nothing(kind: str) -> None:
     assert raised.value.line == line
     assert str(raised.value).startswith(f"line {line}:")
     assert await store.list_sessions() == []
+
+
+async def test_a_file_in_another_format_says_which_format_it_looks_like() -> None:
+    chat = json.dumps([{"role": "user", "content": "hi"}], indent=2)
+    store = InMemorySessionStore()
+    with pytest.raises(InvalidFileError, match="looks like the 'openai' format, not 'jsonl'"):
+        await import_session(store, chat)
+    assert await store.list_sessions() == []
+    assert detect_format(chat) is Format.OPENAI
+    assert detect_format('[{"type": "function_call", "call_id": "c"}]') is Format.OPENAI_RESPONSES
+    assert detect_format('{"record": "session", "version": 1}\n') is Format.JSONL
+    assert detect_format("hello") is None
 
 
 async def test_an_unknown_format_is_refused_naming_the_known_ones() -> None:

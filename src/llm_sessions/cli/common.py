@@ -9,6 +9,7 @@ command lets escape becomes one ``error: ...`` line and exit code 1 (see ``Guard
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import sys
@@ -19,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from ..exceptions import SessionNotFound
 from ..models.session import Session
@@ -33,6 +34,7 @@ __all__ = [
     "JsonOption",
     "SessionIdArgument",
     "StoreOption",
+    "TerminalCommand",
     "console",
     "errors",
     "load_session",
@@ -41,6 +43,7 @@ __all__ = [
     "print_json",
     "resolve_session_id",
     "run_on_store",
+    "terminal_help",
 ]
 
 EXIT_ERROR = 1
@@ -83,9 +86,52 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+def terminal_help(text: str | None) -> str | None:
+    """A docstring as help for a terminal: each paragraph on one line (the terminal wraps it
+    to its width), and no reStructuredText double backticks.
+
+    Args:
+        text: A command's docstring, or None.
+
+    Returns:
+        The help text, or None for None.
+    """
+    if text is None:
+        return None
+    paragraphs = inspect.cleandoc(text).replace("``", "").split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+
+
+def _flags_without_value(params: list[Any]) -> list[Any]:
+    """On/off flags take no value: no ``<bool>`` beside them in the help."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class TerminalCommand(TyperCommand):
+    """A command whose help reads well on a terminal (see ``terminal_help``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = terminal_help(self.help)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_value(super().get_params(ctx))
+
+
 class GuardedGroup(TyperGroup):
     """The command group: whatever a command raises (other than typer's own exits and usage
-    errors) is printed as one ``error:`` line, never as a traceback."""
+    errors) is printed as one ``error:`` line, never as a traceback. Its help reads as
+    ``TerminalCommand``'s does."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = terminal_help(self.help)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_value(super().get_params(ctx))
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -35,7 +35,10 @@ def export(
             "openai: chat messages; openai-responses: Responses API items"
         ),
     ] = ExportFormat.JSONL,
-    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Write here instead of stdout.", show_default="standard output"),
+    ] = None,
 ) -> None:
     """Export a session (every segment of an infinite conversation) as JSON Lines, OpenAI chat
     messages or Responses items."""

@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from ..interop import Format, OnConflict, import_session
+from ..exceptions import InvalidFileError, SessionAlreadyExists
+from ..interop import Format, OnConflict, detect_format, import_session
 from ..interop.copy import CopyOutcome, CopyReport, copy_sessions
 from ..storage import SessionStore, open_store
 from ..storage.encryption import ENCRYPTION_KEY_ENV_VAR, generate_key
@@ -24,23 +25,44 @@ def import_file(
     file: Annotated[str, typer.Argument(help="The file to read, or - for standard input.")],
     store: StoreOption = DEFAULT_STORE,
     format: Annotated[
-        Format, typer.Option(help="The file's format (what export wrote).")
-    ] = Format.JSONL,
+        Format | None,
+        typer.Option(
+            help="The file's format: jsonl (what export writes), openai (a JSON array of chat "
+            "messages) or openai-responses (a JSON array of Responses items).",
+            show_default="detected from the file",
+        ),
+    ] = None,
     on_conflict: Annotated[
         OnConflict,
         typer.Option(
             help="An id the store already holds: error (store nothing), replace it, "
-            "or rename the imported sessions."
+            "or rename the imported sessions.",
         ),
     ] = OnConflict.ERROR,
 ) -> None:
-    """Import a conversation exported by ``export`` (or OpenAI messages/items); all or nothing."""
+    """Import a conversation that export wrote, or OpenAI chat messages or Responses items.
+
+    All or nothing: a bad file, or an id the store already holds, stores nothing.
+    """
     text = _read(file)
+    chosen = format or detect_format(text) or Format.JSONL
 
     async def work(opened: SessionStore) -> list[str]:
-        return await import_session(opened, text, format.value, on_conflict=on_conflict)
+        return await import_session(opened, text, chosen.value, on_conflict=on_conflict)
 
-    ids = run_on_store(store, work, create=True)
+    try:
+        ids = run_on_store(store, work, create=True)
+    except SessionAlreadyExists as exc:
+        raise CliError(
+            f"session {exc.session_id!r} is already in {store}; nothing was imported. "
+            "--on-conflict rename imports the file under new ids, --on-conflict replace "
+            "overwrites the stored session"
+        ) from exc
+    except InvalidFileError as exc:
+        looks_like = detect_format(text)
+        if looks_like is None or looks_like == chosen:
+            raise
+        raise CliError(f"{exc}; read it with --format {looks_like.value}") from exc
     console.print(f"imported {plural(len(ids), 'session')}: {', '.join(ids)}")
 
 
@@ -56,9 +78,12 @@ def _read(file: str) -> str:
 def copy(
     source: Annotated[str, typer.Option("--from", help="The store URL to copy from.")],
     target: Annotated[str, typer.Option("--to", help="The store URL to copy into.")],
-    prefix: Annotated[str, typer.Option(help="Only sessions whose id starts with this.")] = "",
+    prefix: Annotated[
+        str,
+        typer.Option(help="Only sessions whose id starts with this.", show_default="every session"),
+    ] = "",
     replace: Annotated[
-        bool, typer.Option(help="Replace sessions the target holds that differ.")
+        bool, typer.Option("--replace", help="Replace sessions the target holds that differ.")
     ] = False,
 ) -> None:
     """Copy sessions between stores. Run it again to resume: identical sessions are skipped."""

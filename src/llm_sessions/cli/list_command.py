@@ -28,9 +28,12 @@ PARENT_ID_CHARS = 8
 
 def list_sessions(
     store: StoreOption = DEFAULT_STORE,
-    prefix: Annotated[str, typer.Option(help="Only ids that start with this.")] = "",
+    prefix: Annotated[
+        str, typer.Option(help="Only ids that start with this.", show_default="every session")
+    ] = "",
     limit: Annotated[
-        int | None, typer.Option(min=1, help="Show at most this many sessions.")
+        int | None,
+        typer.Option(min=1, help="Show at most this many sessions.", show_default="no limit"),
     ] = None,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many (newest) sessions.")] = 0,
     as_json: JsonOption = False,

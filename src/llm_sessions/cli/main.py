@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from .common import GuardedGroup, console
+from .common import GuardedGroup, TerminalCommand, console
 from .delete_command import delete
 from .demo_command import demo
 from .export_command import export
@@ -71,15 +71,15 @@ def options(
     ctx.call_on_close(lambda: stop_library_logs(handler))
 
 
-app.command()(demo)
-app.command("list")(list_sessions)
-app.command()(show)
-app.command()(export)
-app.command()(delete)
-app.command()(serve)
-app.command("import")(import_file)
-app.command()(copy)
-app.command()(keygen)
+app.command(cls=TerminalCommand)(demo)
+app.command("list", cls=TerminalCommand)(list_sessions)
+app.command(cls=TerminalCommand)(show)
+app.command(cls=TerminalCommand)(export)
+app.command(cls=TerminalCommand)(delete)
+app.command(cls=TerminalCommand)(serve)
+app.command("import", cls=TerminalCommand)(import_file)
+app.command(cls=TerminalCommand)(copy)
+app.command(cls=TerminalCommand)(keygen)
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """The library's log records as styled lines on stderr while a command runs.
 
-Warnings (an unpriced model, unreadable stored data) print as ``note: ...``; ``--verbose``
-adds the library's info and debug records.
+Warnings (unreadable stored data, for example) print as ``note: ...``; ``--verbose`` adds the
+library's info and debug records. That a model has no known price is not a note: the tables
+that show cost say so.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 
 from rich.markup import escape
 
+from ..tokens.pricing import UNPRICED_MODEL_LOG_KEY
 from .common import errors
 
 __all__ = ["show_library_logs", "stop_library_logs"]
@@ -28,6 +30,8 @@ class _StyledHandler(logging.Handler):
         self.previous_logger_level = previous_logger_level
 
     def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, UNPRICED_MODEL_LOG_KEY):
+            return
         try:
             prefix = _PREFIX.get(record.levelno, "[bold red]error:[/]")
             errors.print(f"{prefix} {escape(record.getMessage())}")

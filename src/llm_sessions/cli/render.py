@@ -12,11 +12,11 @@ from rich.tree import Tree
 from ..event_tree import event_tree_data
 from ..models.session import Session
 from ..models.session_event import SessionEvent
-from ..models.token_usage import TokenSummary
+from ..models.token_usage import CountMethod, TokenSummary
 from ..tokens.pricing import cost_text
 from .chains import position_text
 
-__all__ = ["cost_text", "event_tree", "session_json", "usage_table"]
+__all__ = ["cost_text", "counted_by", "event_tree", "session_json", "usage_table"]
 
 _KIND_STYLE = {
     "user_message": "bold cyan",
@@ -80,13 +80,51 @@ def _add_failure(branch: Tree, failure: dict[str, Any]) -> None:
         below.add(Text(failure["traceback"].rstrip(), style="dim"))
 
 
+def counted_by(sessions: Iterable[Session[Any]]) -> dict[str, str]:
+    """How each model's tokens in ``sessions`` were counted, for the "counted by" column.
+
+    Counts from the model's tokenizer and counts the provider reported are both exact, so a mix
+    of them is too; ``estimate`` appears only when some tokens were estimated, with how many.
+
+    Args:
+        sessions: The sessions whose events are summed.
+
+    Returns:
+        Model name -> ``tokenizer``, ``reported``, ``tokenizer + reported``, ``estimate`` (all
+        of them) or ``estimate: N of M tokens``.
+    """
+    tokens: dict[str, dict[CountMethod, int]] = {}
+    for session in sessions:
+        for event in session.events:
+            usage = event.token_usage
+            if usage is not None and usage.total_tokens:
+                methods = tokens.setdefault(usage.model, {})
+                methods[usage.count_method] = (
+                    methods.get(usage.count_method, 0) + usage.total_tokens
+                )
+    return {model: _methods_text(methods) for model, methods in tokens.items()}
+
+
+def _methods_text(methods: dict[CountMethod, int]) -> str:
+    estimated, total = methods.get(CountMethod.ESTIMATE, 0), sum(methods.values())
+    if not estimated:
+        exact = (CountMethod.TOKENIZER, CountMethod.REPORTED)
+        return " + ".join(method.value for method in exact if methods.get(method))
+    if estimated == total:
+        return CountMethod.ESTIMATE.value
+    return f"estimate: {estimated:,} of {total:,} tokens"
+
+
 def usage_table(sessions: Iterable[Session[Any]]) -> Table:
-    """Tokens and cost per model over ``sessions``; unpriced models say so."""
+    """Tokens and cost per model over ``sessions``; a model without a known price says so,
+    once, under the table."""
+    sessions = list(sessions)
     total = TokenSummary()
     for session in sessions:
         for usage in session.token_summary.usage_by_model.values():
             total.add(usage)
-    table = Table(title="Tokens and cost by model")
+    methods = counted_by(sessions)
+    table = Table(title="Tokens and cost by model", caption=_unpriced_caption(total))
     for column in ("model", "prompt", "completion", "total", "cost (USD)", "counted by"):
         table.add_column(column, justify="left" if column in ("model", "counted by") else "right")
     for model, usage in sorted(total.usage_by_model.items()):
@@ -97,7 +135,7 @@ def usage_table(sessions: Iterable[Session[Any]]) -> Table:
             f"{usage.completion_tokens:,}",
             f"{usage.total_tokens:,}",
             cost,
-            usage.count_method.value,
+            methods.get(model, usage.count_method.value),
         )
     table.add_section()
     table.add_row(
@@ -109,6 +147,14 @@ def usage_table(sessions: Iterable[Session[Any]]) -> Table:
         "",
     )
     return table
+
+
+def _unpriced_caption(total: TokenSummary) -> str | None:
+    if not total.unpriced_models:
+        return None
+    names = ", ".join(model or "(none)" for model in total.unpriced_models)
+    its = "its tokens are" if len(total.unpriced_models) == 1 else "their tokens are"
+    return f"unpriced: no price is known for {names}; {its} not in the cost"
 
 
 def session_json(

@@ -103,22 +103,29 @@ def serve(
     keys_file: Annotated[
         Path | None,
         typer.Option(
-            "--keys-file", help="File with one key=tenant a line (also: LLM_SESSIONS_API_KEYS)."
+            "--keys-file",
+            help="File with one key=tenant a line (also: LLM_SESSIONS_API_KEYS).",
+            show_default="none",
         ),
     ] = None,
     max_body_bytes: Annotated[
-        int | None, typer.Option(min=1, help="Largest request body accepted (bytes).")
+        int | None,
+        typer.Option(
+            min=1,
+            help="Largest request body accepted (bytes).",
+            show_default="4 MiB = 4194304",
+        ),
     ] = None,
     access_log: Annotated[
         bool,
         typer.Option("--access-log/--no-access-log", help="Log each request, in uvicorn's format."),
     ] = True,
 ) -> None:
-    """Serve the sessions of STORE over HTTP (OpenAI Conversations compatible, plus our own API),
-    with the web inspector at / (open http://HOST:PORT/ in a browser) and the API docs at /docs.
+    """Serve the sessions of a store over HTTP, with the web inspector at http://HOST:PORT/.
 
-    Without API keys the server binds to loopback only and refuses a public interface. The
-    store is reached before the server binds: a store it cannot use stops it with exit code 1.
+    The API is OpenAI Conversations compatible, plus our own; its docs are at /docs. Without
+    API keys the server binds to loopback only and refuses a public interface. The store is
+    reached before the server binds: a store it cannot use stops it with exit code 1.
     """
     try:
         import uvicorn

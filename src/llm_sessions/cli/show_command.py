@@ -32,7 +32,10 @@ def show(
         typer.Option("--all-segments", help="Show every segment of an infinite conversation."),
     ] = False,
     last: Annotated[
-        int | None, typer.Option(min=1, help="Show only the last N events of each session.")
+        int | None,
+        typer.Option(
+            min=1, help="Show only the last N events of each session.", show_default="every event"
+        ),
     ] = None,
     as_json: JsonOption = False,
     verbose: Annotated[

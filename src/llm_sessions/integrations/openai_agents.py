@@ -6,9 +6,13 @@
     result = await Runner.run(agent, "Hello", session=session)
 
 Each conversation item the SDK adds (a message, a function call, its output, ...) is one event,
-its message the item exactly as given, with token counts from the tokenizer of ``model``: input
-(user, system and tool output items) as prompt tokens, the model's output (assistant messages,
-function calls) as completion tokens. ``get_items`` returns the items as they were added; once
+its message the item exactly as given. The model's output (assistant messages, function calls)
+carries the usage its ``ModelResponse`` reported, as ``ai_responds`` records a ChatCompletion's:
+the runner hands the session its run's usage, one entry per response, priced as ``model``; with
+``hooks=session.hooks`` passed to the runner, each response's own model (the agent's) is
+recorded too. Items without reported usage (input, tool output, or a model that reports none)
+are counted with the tokenizer of ``model``: input as prompt tokens, output as completion
+tokens. ``get_items`` returns the items as they were added; once
 this object holds the conversation (after its first read or write) it reads only the items
 stored since it last looked, so the runner's read of the history on every turn stays cheap;
 ``pop_item`` and ``clear_session`` remove events through ``Session.remove_events``, so every
@@ -18,7 +22,9 @@ reader of the store agrees.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import InvalidInputError
@@ -32,6 +38,7 @@ from ..storage.url import open_store
 from ..validation import validate_id
 
 try:
+    from agents.lifecycle import RunHooks
     from agents.memory.session_settings import SessionSettings, resolve_session_limit
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
@@ -52,12 +59,45 @@ _INPUT_ROLES = {
 _CALL_TYPES = frozenset({"function_call", "function_call_output"})
 
 
+@dataclass(frozen=True)
+class _Reply:
+    """What one model response reported: the model that made it and its token counts."""
+
+    model: str
+    input_tokens: int
+    output_tokens: int
+
+    def usage(self, first: bool) -> dict[str, int]:
+        """The response's usage for its first output item; its other items add nothing."""
+        if not first:
+            return {"input_tokens": 0, "output_tokens": 0}
+        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+
+
+class _ResponseHooks(RunHooks[Any]):
+    """Run hooks that hand each model response's model and usage to the session."""
+
+    def __init__(self, session: LLMSessionsSession) -> None:
+        self._session = session
+
+    async def on_llm_end(self, context: Any, agent: Any, response: Any) -> None:
+        self._session._note_response(_model_name(agent.model), response.usage)
+
+
+def _model_name(model: Any) -> str | None:
+    """The name of an agent's model: the name itself, or a model object's ``model``."""
+    name = model if isinstance(model, str) else getattr(model, "model", None)
+    return name if isinstance(name, str) and name else None
+
+
 class LLMSessionsSession:
     """The Agents SDK ``Session`` protocol on an llm_sessions store.
 
     ``store`` is a store object, a store URL (opened here and closed by ``close()``), or None
     for the process-wide default store. The session is created in the store on the first
-    ``add_items``; ``model`` names the tokenizer and price used for the items' token counts.
+    ``add_items``. ``model`` (default gpt-4o-mini) prices the usage the runner reports, and
+    counts the tokens of items that come without reported usage; pass ``hooks=session.hooks``
+    to the runner to price each response as the agent's own model instead.
     """
 
     session_settings: SessionSettings | None
@@ -81,30 +121,58 @@ class LLMSessionsSession:
         else:
             self._store = store
         self._session: Session[Any] | None = None
+        self._replies: deque[_Reply] = deque()
+        self._hooked = False
+        self._run_usage: Any = None
+        self._run_requests_seen = 0
+        self._hooks = _ResponseHooks(self)
 
     @property
     def store(self) -> SessionStoreInterface:
         """The store the conversation is kept in."""
         return self._store
 
-    async def get_items(self, limit: int | None = None) -> list[Any]:
-        """The conversation's items, oldest first; with ``limit``, only the newest ``limit``."""
+    @property
+    def hooks(self) -> RunHooks[Any]:
+        """Run hooks to pass to the runner (``Runner.run(..., hooks=session.hooks)``) so that
+        each response is recorded with the model that made it, not priced as ``model``."""
+        return self._hooks
+
+    async def get_items(self, limit: int | None = None, wrapper: Any = None) -> list[Any]:
+        """The conversation's items, oldest first; with ``limit``, only the newest ``limit``.
+
+        ``wrapper`` (the runner's context, which every method accepts) is not used here.
+        """
         limit = resolve_session_limit(limit, self.session_settings)
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
         events = await self._read(limit)
         return [event.message for event in events]
 
-    async def add_items(self, items: list[Any]) -> None:
-        """Append items, one event each, in one save."""
+    async def add_items(self, items: list[Any], wrapper: Any = None) -> None:
+        """Append items, one event each, in one save.
+
+        ``wrapper`` is the runner's context: its usage has one entry per model response, and
+        the responses not yet recorded give their usage to the model's output items here.
+        """
         if not items:
             return
+        self._note_run_usage(wrapper)
         session = await self._current()
+        shown: _Reply | None = None  # the response whose output the items are
         for item in items:
-            await session.add_event(await self._event(item))
+            kind, source = _kind_and_source(item)
+            reply, first = None, False
+            if source is EventSource.LLM:
+                if self._replies:
+                    shown = reply = self._replies.popleft()
+                    first = True
+                else:
+                    reply = shown
+            await session.add_event(await self._event(item, kind, source, reply, first))
         await self._store.save(session)
 
-    async def pop_item(self) -> Any | None:
+    async def pop_item(self, wrapper: Any = None) -> Any | None:
         """Remove the newest item and return it (None when there is none)."""
         session = await self._fresh()
         if session is None or not session.events:
@@ -112,7 +180,7 @@ class LLMSessionsSession:
         [removed] = await session.remove_events([session.events[-1].id])
         return removed.message
 
-    async def clear_session(self) -> None:
+    async def clear_session(self, wrapper: Any = None) -> None:
         """Remove every item (the session itself stays, empty)."""
         session = await self._fresh()
         if session is not None and session.events:
@@ -150,23 +218,60 @@ class LLMSessionsSession:
             self._session = await self._fresh() or Session(id=self.session_id)
         return self._session
 
-    async def _event(self, item: Any) -> SessionEvent[Any]:
-        kind = item.get("type", "message") if isinstance(item, Mapping) else "message"
-        role = item.get("role") if isinstance(item, Mapping) else None
-        source = _INPUT_ROLES.get(role, EventSource.LLM) if isinstance(role, str) else None
-        if kind == "function_call_output":
-            source = EventSource.SYSTEM
+    # -- the usage model responses reported ---------------------------------------------------
+
+    def _note_response(self, model: str | None, usage: Any) -> None:
+        """One model response, from the run hooks: its model and usage, for its output (a
+        response that reports no tokens leaves its output to be counted)."""
+        self._hooked = True
+        sent, received = usage.input_tokens or 0, usage.output_tokens or 0
+        if sent or received:
+            self._replies.append(_Reply(model or self.model, sent, received))
+
+    def _note_run_usage(self, wrapper: Any) -> None:
+        """The responses of the run that the runner's usage holds and this object has not seen
+        (none when the hooks record responses: they know each response's model)."""
+        usage = getattr(wrapper, "usage", None)
+        if usage is None or self._hooked:
+            return
+        if usage is not self._run_usage:  # a new run
+            self._run_usage, self._run_requests_seen = usage, 0
+        entries = list(getattr(usage, "request_usage_entries", None) or [])
+        for entry in entries[self._run_requests_seen :]:
+            self._replies.append(_Reply(self.model, entry.input_tokens, entry.output_tokens))
+        self._run_requests_seen = len(entries)
+
+    async def _event(
+        self, item: Any, kind: str, source: EventSource, reply: _Reply | None, first: bool
+    ) -> SessionEvent[Any]:
+        """The item's event: with ``reply``, the usage that response reported (on its first
+        output item only); without, counted from the item's text."""
         text = _item_text(item)
-        is_input = source in (EventSource.USER, EventSource.SYSTEM)
+        is_input = source is not EventSource.LLM
+        metadata: dict[str, Any] = {ITEM_TYPE_KEY: kind}
+        if reply is not None:
+            metadata["model"] = reply.model
         return await SessionEvent.create_with_tokens(
             message=item,
             prompt=text if is_input else None,
             completion=None if is_input else text,
-            model=self.model,
-            source=source or EventSource.LLM,
+            model=self.model if reply is None else reply.model,
+            source=source,
             type=EventType.TOOL_CALL if kind in _CALL_TYPES else EventType.MESSAGE,
-            metadata={ITEM_TYPE_KEY: str(kind)},
+            metadata=metadata,
+            usage=None if reply is None else reply.usage(first),
         )
+
+
+def _kind_and_source(item: Any) -> tuple[str, EventSource]:
+    """An item's type (``message``, ``function_call``, ...) and who it comes from: the user
+    or the system for input and tool output, the model for the rest."""
+    kind = item.get("type", "message") if isinstance(item, Mapping) else "message"
+    role = item.get("role") if isinstance(item, Mapping) else None
+    source = _INPUT_ROLES.get(role, EventSource.LLM) if isinstance(role, str) else EventSource.LLM
+    if kind == "function_call_output":
+        source = EventSource.SYSTEM
+    return str(kind), source
 
 
 def _item_text(item: Any) -> str:

@@ -13,6 +13,22 @@ infinite one); ``import_session(store, text, format=...)`` stores it all or noth
 
 from __future__ import annotations
 
-from .transfer import FORMATS, Format, OnConflict, conversation_of, export_session, import_session
+from .transfer import (
+    FORMATS,
+    Format,
+    OnConflict,
+    conversation_of,
+    detect_format,
+    export_session,
+    import_session,
+)
 
-__all__ = ["FORMATS", "Format", "OnConflict", "conversation_of", "export_session", "import_session"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "OnConflict",
+    "conversation_of",
+    "detect_format",
+    "export_session",
+    "import_session",
+]

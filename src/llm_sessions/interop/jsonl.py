@@ -115,7 +115,13 @@ class _Reader:
         return self.sessions
 
     def _start(self, number: int, record: dict[str, Any]) -> None:
-        version = record.pop("version", None)
+        if "version" not in record:
+            raise InvalidFileError(
+                number,
+                f'the session header has no "version" (this reader reads "version": {VERSION}, '
+                "as llm-sessions export writes it)",
+            )
+        version = record.pop("version")
         if version != VERSION:
             raise InvalidFileError(
                 number, f"version {version!r} is not supported (this reader reads {VERSION})"

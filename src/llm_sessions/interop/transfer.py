@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
-from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
+from ..exceptions import InvalidFileError, InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..infinite_conversation import SEGMENT_STATE_KEY, InfiniteConversationManager
 from ..models.session import Session
 from ..storage.base import SessionStoreInterface
 from . import jsonl, openai_chat, openai_responses
 
-__all__ = ["FORMATS", "Format", "OnConflict", "conversation_of", "export_session", "import_session"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "OnConflict",
+    "conversation_of",
+    "detect_format",
+    "export_session",
+    "import_session",
+]
 
 
 class Format(StrEnum):
@@ -50,6 +59,37 @@ def format_module(format: str) -> ModuleType:
     if module is None:
         raise InvalidInputError("format", format, f"must be one of {', '.join(FORMATS)}")
     return module
+
+
+def detect_format(text: str) -> Format | None:
+    """The format ``text`` looks like, judged from its shape, or None when it looks like none.
+
+    A JSON Lines export starts with a ``{"record": ...}`` line; the OpenAI formats are one JSON
+    array, of chat messages (each with a ``role`` and no ``type``) or of Responses items (some
+    with a ``type``).
+
+    Args:
+        text: The text of a file to import.
+
+    Returns:
+        The format it looks like, or None.
+    """
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            record = json.loads(stripped.split("\n", 1)[0])
+        except ValueError:
+            return None
+        return Format.JSONL if isinstance(record, Mapping) and "record" in record else None
+    try:
+        items = json.loads(stripped) if stripped.startswith("[") else None
+    except ValueError:
+        return None
+    if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
+        return None
+    if any("type" in item for item in items):
+        return Format.OPENAI_RESPONSES
+    return Format.OPENAI if all("role" in item for item in items) else None
 
 
 async def conversation_of(
@@ -90,12 +130,21 @@ async def import_session(
     The whole file is read and checked before anything is written (a bad file raises
     ``InvalidFileError`` naming the line), and if a write fails the sessions written so far are
     removed again (and replaced ones restored), so a failed import stores nothing.
-    ``new_id`` makes the ids ``OnConflict.RENAME`` gives (default: a random UUID).
+    ``new_id`` makes the ids ``OnConflict.RENAME`` gives (default: a random UUID). A file
+    that fails to read in ``format`` but looks like another format says which one.
     """
     module = format_module(format)
     policy = _policy(on_conflict)
     text = data.decode() if isinstance(data, bytes) else data
-    sessions: list[Session[Any]] = await module.load(text)
+    try:
+        sessions: list[Session[Any]] = await module.load(text)
+    except InvalidFileError as exc:
+        looks_like = detect_format(text)
+        if looks_like is None or looks_like == format:
+            raise
+        raise InvalidFileError(
+            exc.line, f"the file looks like the {looks_like.value!r} format, not {format!r}"
+        ) from exc
     if policy is OnConflict.RENAME:
         sessions = renamed(sessions, new_id)
     originals = await _existing(store, sessions)

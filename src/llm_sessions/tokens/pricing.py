@@ -15,7 +15,11 @@ from typing import Any
 
 import genai_prices
 
-__all__ = ["ModelPrice", "cost_text", "cost_usd", "price_for_model"]
+__all__ = ["UNPRICED_MODEL_LOG_KEY", "ModelPrice", "cost_text", "cost_usd", "price_for_model"]
+
+UNPRICED_MODEL_LOG_KEY = "unpriced_model"
+"""The attribute of the log record that says a model has no known price: its value is the
+model (a reader that shows unpriced usage itself can leave such records out)."""
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +86,9 @@ def price_for_model(model: str) -> ModelPrice | None:
             price = _lookup(model) if model else None
             if price is None and model:
                 logger.warning(
-                    "No price is known for model %r: its usage is reported as unpriced", model
+                    "No price is known for model %r: its usage is reported as unpriced",
+                    model,
+                    extra={UNPRICED_MODEL_LOG_KEY: model},
                 )
             _prices[model] = price
     return _prices[model]
