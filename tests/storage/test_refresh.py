@@ -224,6 +224,27 @@ async def test_refresh_applies_another_writers_removals(durable_case: StoreCase)
     assert ids(mine) == ["a", "c", "e", "f"] == ids(await load(durable_case.open(), "removals"))
 
 
+async def test_a_removal_keeps_the_events_already_read_before_the_new_ones(
+    durable_case: StoreCase,
+) -> None:
+    # The reader holds events it read from the store (not ones it wrote), so the refresh that
+    # meets the other writer's append and removal merges read events with new ones.
+    writer = durable_case.open()
+    first: Session[Any] = Session(id="read-then-removed")
+    for name in ("a", "b", "c"):
+        await first.add_event(event(name, 2))
+    await writer.save(first)
+    reader_store = durable_case.open()
+    mine = await load(reader_store, "read-then-removed")
+    theirs = await load(durable_case.open(), "read-then-removed")
+    await theirs.add_event_and_save(event("d", 5))
+    await theirs.remove_events(["b"])
+
+    assert await reader_store.refresh(mine) is mine
+    assert ids(mine) == ["a", "c", "d"] == ids(await load(durable_case.open(), mine.id))
+    assert mine.total_tokens == 2 + 2 + 5
+
+
 async def test_a_manager_follows_a_system_prompt_another_writer_sets(
     durable_case: StoreCase,
 ) -> None:
