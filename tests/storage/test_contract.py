@@ -24,7 +24,7 @@ from llm_sessions.models import (
 )
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 def usage(prompt: int, completion: int) -> TokenUsage:

@@ -20,7 +20,7 @@ from llm_sessions.storage import open_store
 from llm_sessions.storage.encryption import ENCRYPTION_KEY_ENV_VAR, generate_key, key_id
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 SECRET_MESSAGE = "my card is 4111-1111-1111-1111 and my dog is Rex"
 SECRET_STATE = "the launch code is ZEBRA-42"

@@ -13,7 +13,7 @@ from llm_sessions import SessionManager
 from llm_sessions.models import RunStatus, Session, SessionEvent, SessionRun, TokenUsage
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 def ids(session: Session[Any]) -> list[str]:
