@@ -4,12 +4,15 @@ A new example is picked up as soon as it exists. It names what its output must c
 lines ``# expect: <text>`` (at least one), and reads the servers it needs from ``REDIS_URL``
 and ``POSTGRES_URL``, which this test sets to the test servers (requesting a server only for
 the examples that name its variable). ``OPENAI_API_KEY`` is removed, so the scripted replies
-are used.
+are used. The examples delete the sessions they write; the PostgreSQL schemas they name
+(``schema=<name>`` in their source) are dropped once they have run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,11 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from llm_sessions.storage import open_store
+
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 EXAMPLES = sorted(path for path in EXAMPLES_DIR.glob("*.py") if not path.name.startswith("_"))
 EXPECT = "# expect: "
 SERVICES = {"REDIS_URL": "redis_url", "POSTGRES_URL": "postgres_url"}
 TIMEOUT_SECONDS = 180
+SCHEMA = re.compile(r"[?&]schema=(\w+)")
 
 
 def _expected(source: str) -> list[str]:
@@ -63,6 +69,23 @@ def started(
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+    _drop_example_schemas(request)
+
+
+def _drop_example_schemas(request: pytest.FixtureRequest) -> None:
+    """Drop the PostgreSQL schemas the examples that ran on the test server name."""
+    sources = [example.read_text(encoding="utf-8") for example in EXAMPLES]
+    schemas = {name for text in sources if "POSTGRES_URL" in text for name in SCHEMA.findall(text)}
+    if not schemas:
+        return
+    postgres_url = request.getfixturevalue("postgres_url")
+
+    async def drop() -> None:
+        for schema in sorted(schemas):
+            async with open_store(f"{postgres_url}?schema={schema}") as store:
+                await store.drop_all()  # type: ignore[attr-defined]
+
+    asyncio.run(drop())
 
 
 def test_there_are_examples() -> None:

@@ -35,9 +35,16 @@ async def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def token() -> str:
-    """A short unique token: every sandbox and key of a test starts with ``lt-<token>``."""
-    return f"lt-{uuid.uuid4().hex[:12]}"
+async def token(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A short unique token: every sandbox and key of a test starts with ``lt-<token>``.
+
+    A test that reached Redis (through ``redis_url``, ``redis_factory`` or ``provider``) has
+    every key mentioning the token deleted afterwards, after its factories are closed.
+    """
+    value = f"lt-{uuid.uuid4().hex[:12]}"
+    yield value
+    if "redis_url" in request.fixturenames:
+        await delete_keys(request.getfixturevalue("redis_url"), value)
 
 
 @pytest.fixture
@@ -48,13 +55,12 @@ def sandbox(token: str) -> Callable[[str], str]:
 
 @pytest.fixture
 async def redis_factory(redis_url: str, token: str) -> AsyncIterator[ProviderFactory]:
-    """A Redis provider factory; keys containing the test's token are deleted afterwards."""
+    """A Redis provider factory (keys containing the test's token are deleted afterwards)."""
     from llm_sessions.lifecycle.providers.redis import RedisProviderFactory
 
     factory = RedisProviderFactory(redis_url)
     yield factory
     await factory.aclose()
-    await delete_keys(redis_url, token)
 
 
 async def delete_keys(redis_url: str, token: str) -> None:
@@ -82,4 +88,3 @@ async def provider(request: pytest.FixtureRequest, token: str) -> AsyncIterator[
     factory = RedisProviderFactory(redis_url)
     yield factory
     await factory.aclose()
-    await delete_keys(redis_url, token)

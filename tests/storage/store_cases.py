@@ -3,7 +3,7 @@
 A ``StoreCase`` describes one kind of store backed by data unique to the test: ``case.url`` opens
 it (in this process or another), ``case.open()`` returns a new store object on the same data, so
 a test can write with one object and read back with a fresh one. ``drop_case`` removes what the
-test wrote on a server.
+test wrote on a server, whether it went through ``case.open()`` or through ``case.url``.
 """
 
 from __future__ import annotations
@@ -79,10 +79,11 @@ def url_for(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 async def drop_case(case: StoreCase) -> None:
     """Close the store objects the test opened, then remove its keys or schema from the server
-    through a store of its own (tests may have closed theirs)."""
+    through a store of its own: tests may have closed theirs, or written only through
+    ``case.url`` (another process, ``open_store``, a server app)."""
     for store in case.opened:
         await store.close()
-    if case.kind in SERVER_KINDS and case.opened:
+    if case.kind in SERVER_KINDS:
         cleaner = open_store(case.url)
         await cleaner.drop_all()  # type: ignore[attr-defined]
         await cleaner.close()
