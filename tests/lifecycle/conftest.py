@@ -10,8 +10,9 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from fake_clock import FakeClock
 
-from llm_sessions.lifecycle import MemoryProviderFactory, aclose_factories
+from llm_sessions.lifecycle import MemoryProviderFactory, MemoryStore, aclose_factories
 from llm_sessions.lifecycle.protocol import ProviderFactory
 
 ENV_KEYS = (
@@ -76,11 +77,20 @@ async def delete_keys(redis_url: str, token: str) -> None:
         await client.aclose()
 
 
+@pytest.fixture
+def clock() -> FakeClock:
+    """The test's clock: the memory provider's, and the managers' the test builds with it."""
+    return FakeClock()
+
+
 @pytest.fixture(params=["memory", "redis"])
-async def provider(request: pytest.FixtureRequest, token: str) -> AsyncIterator[ProviderFactory]:
-    """Each provider in turn: a private memory store, then a Redis pool."""
+async def provider(
+    request: pytest.FixtureRequest, token: str, clock: FakeClock
+) -> AsyncIterator[ProviderFactory]:
+    """Each provider in turn: a private memory store on the test's ``clock``, then a Redis
+    pool (whose keys expire on the server's clock)."""
     if request.param == "memory":
-        yield MemoryProviderFactory()
+        yield MemoryProviderFactory(MemoryStore(clock=clock))
         return
     redis_url: str = request.getfixturevalue("redis_url")
     from llm_sessions.lifecycle.providers.redis import RedisProviderFactory
