@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Callable
@@ -309,7 +308,10 @@ async def test_run_duration_is_fixed_once_finished() -> None:
     await run.mark_running()
     await run.mark_completed()
     first = await run.get_duration()
-    await asyncio.sleep(0.01)
+    assert run.ended_at is not None
+    # As if it had finished an hour ago: the duration is the run's, not the time since.
+    run.started_at -= timedelta(hours=1)
+    run.ended_at -= timedelta(hours=1)
     assert await run.get_duration() == first
 
 
@@ -538,15 +540,14 @@ async def test_session_metadata_helpers() -> None:
     assert _is_utc(metadata.created_at)
     assert await metadata.get_property("user") == "alice"
     assert await metadata.get_property("missing", "d") == "d"
-    before = metadata.updated_at
-    await asyncio.sleep(0.001)
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)  # no waiting for the clock to move
+    metadata.updated_at = long_ago
     await metadata.set_property("plan", "pro")
     assert metadata.properties == {"user": "alice", "plan": "pro"}
-    assert metadata.updated_at > before
-    stamped = metadata.updated_at
-    await asyncio.sleep(0.001)
+    assert metadata.updated_at > long_ago
+    metadata.updated_at = long_ago
     await metadata.update_timestamp()
-    assert metadata.updated_at > stamped
+    assert metadata.updated_at > long_ago
     assert _is_utc(metadata.updated_at)
     with pytest.raises(ValueError, match="properties"):
         await metadata.set_property("bad", {1, 2})

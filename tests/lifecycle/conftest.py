@@ -10,8 +10,9 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from fake_clock import FakeClock
 
-from llm_sessions.lifecycle import MemoryProviderFactory, aclose_factories
+from llm_sessions.lifecycle import MemoryProviderFactory, MemoryStore, aclose_factories
 from llm_sessions.lifecycle.protocol import ProviderFactory
 
 ENV_KEYS = (
@@ -35,9 +36,16 @@ async def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def token() -> str:
-    """A short unique token: every sandbox and key of a test starts with ``lt-<token>``."""
-    return f"lt-{uuid.uuid4().hex[:12]}"
+async def token(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A short unique token: every sandbox and key of a test starts with ``lt-<token>``.
+
+    A test that reached Redis (through ``redis_url``, ``redis_factory`` or ``provider``) has
+    every key mentioning the token deleted afterwards, after its factories are closed.
+    """
+    value = f"lt-{uuid.uuid4().hex[:12]}"
+    yield value
+    if "redis_url" in request.fixturenames:
+        await delete_keys(request.getfixturevalue("redis_url"), value)
 
 
 @pytest.fixture
@@ -48,13 +56,12 @@ def sandbox(token: str) -> Callable[[str], str]:
 
 @pytest.fixture
 async def redis_factory(redis_url: str, token: str) -> AsyncIterator[ProviderFactory]:
-    """A Redis provider factory; keys containing the test's token are deleted afterwards."""
+    """A Redis provider factory (keys containing the test's token are deleted afterwards)."""
     from llm_sessions.lifecycle.providers.redis import RedisProviderFactory
 
     factory = RedisProviderFactory(redis_url)
     yield factory
     await factory.aclose()
-    await delete_keys(redis_url, token)
 
 
 async def delete_keys(redis_url: str, token: str) -> None:
@@ -70,11 +77,20 @@ async def delete_keys(redis_url: str, token: str) -> None:
         await client.aclose()
 
 
+@pytest.fixture
+def clock() -> FakeClock:
+    """The test's clock: the memory provider's, and the managers' the test builds with it."""
+    return FakeClock()
+
+
 @pytest.fixture(params=["memory", "redis"])
-async def provider(request: pytest.FixtureRequest, token: str) -> AsyncIterator[ProviderFactory]:
-    """Each provider in turn: a private memory store, then a Redis pool."""
+async def provider(
+    request: pytest.FixtureRequest, token: str, clock: FakeClock
+) -> AsyncIterator[ProviderFactory]:
+    """Each provider in turn: a private memory store on the test's ``clock``, then a Redis
+    pool (whose keys expire on the server's clock)."""
     if request.param == "memory":
-        yield MemoryProviderFactory()
+        yield MemoryProviderFactory(MemoryStore(clock=clock))
         return
     redis_url: str = request.getfixturevalue("redis_url")
     from llm_sessions.lifecycle.providers.redis import RedisProviderFactory
@@ -82,4 +98,3 @@ async def provider(request: pytest.FixtureRequest, token: str) -> AsyncIterator[
     factory = RedisProviderFactory(redis_url)
     yield factory
     await factory.aclose()
-    await delete_keys(redis_url, token)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import pytest
+from fake_clock import FakeClock
 
 from llm_sessions.exceptions import (
     CorruptSessionData,
@@ -16,18 +17,16 @@ from llm_sessions.exceptions import (
     SessionAlreadyExists,
     StorageError,
 )
-from llm_sessions.lifecycle import MemoryProviderFactory, SessionManager
+from llm_sessions.lifecycle import MemoryProviderFactory, MemoryStore, SessionManager
 from llm_sessions.lifecycle.keys import access_key, record_key
 from llm_sessions.lifecycle.protocol import KeyValueSession, ProviderFactory
+from llm_sessions.lifecycle.providers.redis import RedisProviderFactory
 
 ONE_SECOND = 1 / 3600
-# Expiry tests sleep past a lifetime: only the sleep's lower bound matters. SHORT is for
-# sessions that are only checked once expired; a test that must act on a session before it
-# expires gives it LASTING, long enough for that even on a loaded machine.
-SHORT = 0.3 / 3600
-WAIT = 0.4
-LASTING_SECONDS = 2.0
-LASTING = LASTING_SECONDS / 3600
+HOUR = 3600.0
+# Expiry tests move the test's clock (the manager's, and the memory provider's) past a
+# lifetime instead of sleeping. Lifetimes are hours, so Redis, which expires keys on its own
+# clock, never drops one while a test runs.
 
 
 def _time(value: str) -> datetime:
@@ -35,8 +34,10 @@ def _time(value: str) -> datetime:
 
 
 @pytest.fixture
-def manager(provider: ProviderFactory, sandbox: Callable[[str], str]) -> SessionManager:
-    return SessionManager(sandbox_id=sandbox("main"), session_factory=provider)
+def manager(
+    provider: ProviderFactory, sandbox: Callable[[str], str], clock: FakeClock
+) -> SessionManager:
+    return SessionManager(sandbox_id=sandbox("main"), session_factory=provider, clock=clock.utc)
 
 
 async def test_allocate_validate_info_delete(manager: SessionManager) -> None:
@@ -93,10 +94,12 @@ async def test_fractional_ttl_hours(
     assert _time(info["expires_at"]) - _time(info["created_at"]) == lifetime
 
 
-async def test_session_expires(manager: SessionManager) -> None:
-    short = await manager.allocate_session(user_id="temp", ttl_hours=SHORT)
-    long = await manager.allocate_session(user_id="keep", ttl_hours=1)
-    await asyncio.sleep(WAIT)
+async def test_session_expires(manager: SessionManager, clock: FakeClock) -> None:
+    short = await manager.allocate_session(user_id="temp", ttl_hours=1)
+    long = await manager.allocate_session(user_id="keep", ttl_hours=2)
+    clock.now += HOUR - 0.001
+    assert await manager.validate_session(short) is True
+    clock.now += 0.001  # the instant it ends
     assert await manager.validate_session(short) is False
     assert await manager.get_session_info(short) is None
     assert await manager.update_session_metadata(short, {"x": 1}) is False
@@ -104,15 +107,21 @@ async def test_session_expires(manager: SessionManager) -> None:
     assert await manager.validate_session(long) is True
 
 
-async def test_extend_session_ttl(manager: SessionManager) -> None:
-    sid = await manager.allocate_session(ttl_hours=LASTING)
+async def test_extend_session_ttl(
+    manager: SessionManager, provider: ProviderFactory, clock: FakeClock
+) -> None:
+    sid = await manager.allocate_session(ttl_hours=1)
     before = await manager.get_session_info(sid)
     assert await manager.extend_session_ttl(sid, additional_hours=0.5) is True
     after = await manager.get_session_info(sid)
     assert before is not None and after is not None
     assert _time(after["expires_at"]) - _time(before["expires_at"]) == timedelta(minutes=30)
-    await asyncio.sleep(LASTING_SECONDS + 0.1)
-    assert await manager.validate_session(sid) is True  # the store's TTL was extended too
+    clock.now += HOUR + 1  # past the first lifetime
+    assert await manager.validate_session(sid) is True  # the memory store's TTL was extended
+    if isinstance(provider, RedisProviderFactory):  # and so was Redis's (its own clock)
+        assert provider.client is not None
+        left_ms = await provider.client.pttl(record_key(manager.sandbox_id, sid))
+        assert left_ms > HOUR * 1000  # 1.5 h given: more than the first lifetime
 
 
 async def test_metadata_merge_and_replace(manager: SessionManager) -> None:
@@ -126,10 +135,10 @@ async def test_metadata_merge_and_replace(manager: SessionManager) -> None:
     assert await manager.update_session_metadata("sess-nobody", {"x": 1}) is False
 
 
-async def test_validate_refreshes_last_accessed(manager: SessionManager) -> None:
+async def test_validate_refreshes_last_accessed(manager: SessionManager, clock: FakeClock) -> None:
     sid = await manager.allocate_session()
     first = await manager.get_session_info(sid)
-    await asyncio.sleep(0.01)
+    clock.now += 1
     assert await manager.validate_session(sid)
     second = await manager.get_session_info(sid)
     assert first is not None and second is not None
@@ -155,11 +164,11 @@ async def test_explicit_id_is_created_then_reused(manager: SessionManager) -> No
     assert await manager.allocate_session(session_id="my-session", user_id="alice") == sid
 
 
-async def test_expired_explicit_id_is_created_afresh(manager: SessionManager) -> None:
-    await manager.allocate_session(
-        session_id="phoenix", ttl_hours=SHORT, custom_metadata={"life": 1}
-    )
-    await asyncio.sleep(WAIT)
+async def test_expired_explicit_id_is_created_afresh(
+    manager: SessionManager, clock: FakeClock
+) -> None:
+    await manager.allocate_session(session_id="phoenix", ttl_hours=1, custom_metadata={"life": 1})
+    clock.now += HOUR
     await manager.allocate_session(session_id="phoenix", custom_metadata={"life": 2})
     info = await manager.get_session_info("phoenix")
     assert info is not None and info["custom_metadata"] == {"life": 2}
@@ -319,15 +328,18 @@ async def test_cache_serves_fresh_entries_and_is_bounded(sandbox: Callable[[str]
     assert (stats["cache_hits"], stats["cache_misses"]) == (1, 1)
 
 
-async def test_cache_never_serves_an_expired_session(sandbox: Callable[[str], str]) -> None:
-    manager = SessionManager(sandbox("c"), MemoryProviderFactory(), cache_ttl_seconds=3600)
-    sid = await manager.allocate_session(ttl_hours=LASTING)
-    keep = await manager.allocate_session(ttl_hours=1)
+async def test_cache_never_serves_an_expired_session(
+    sandbox: Callable[[str], str], clock: FakeClock
+) -> None:
+    memory = MemoryProviderFactory(MemoryStore(clock=clock))
+    manager = SessionManager(sandbox("c"), memory, cache_ttl_seconds=3600, clock=clock.utc)
+    sid = await manager.allocate_session(ttl_hours=0.5)
+    keep = await manager.allocate_session(ttl_hours=3)
     assert await manager.get_session_info(sid) is not None  # now in the cache
-    await asyncio.sleep(LASTING_SECONDS + 0.1)
+    clock.now += HOUR / 2  # the session ends; its cache entry is still fresh
     assert await manager.get_session_info(sid) is None
-    await manager.allocate_session(ttl_hours=SHORT)
-    await asyncio.sleep(WAIT)
+    await manager.allocate_session(ttl_hours=0.5)
+    clock.now += HOUR / 2
     assert await manager.cleanup_expired_sessions() == 1
     assert manager.get_cache_stats()["cached_sessions"] == 1
     assert await manager.get_session_info(keep) is not None

@@ -6,24 +6,10 @@ import asyncio
 import threading
 
 import pytest
+from fake_clock import FakeClock
 
 from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.lifecycle import KeyValueSession, MemoryProviderFactory, MemoryStore
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

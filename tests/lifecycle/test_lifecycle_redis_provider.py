@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import time
 from typing import Any
 
 import pytest
@@ -36,25 +35,41 @@ async def test_roundtrip(redis_factory: RedisProviderFactory, token: str) -> Non
         assert await session.get(f"{token}:user:123") is None
 
 
+async def _server_ms(client: Any) -> int:
+    seconds, micros = await client.time()
+    return int(seconds) * 1000 + int(micros) // 1000
+
+
+async def _ttl_given(factory: RedisProviderFactory, key: str, ttl_seconds: float) -> range:
+    """The milliseconds of life the server gave ``key`` when the provider set it for
+    ``ttl_seconds``, as the range its absolute expiry (``PEXPIRETIME``) allows given the
+    server's clock read just before and just after: no waiting, and no window to meet."""
+    async with factory() as session:
+        before = await _server_ms(session.client)
+        await session.setex(key, ttl_seconds, "v")
+        after = await _server_ms(session.client)
+        expires_at = int(await session.client.pexpiretime(key))
+    return range(expires_at - after, expires_at - before + 1)
+
+
 async def test_fractional_ttl_keeps_millisecond_precision(
     redis_factory: RedisProviderFactory, token: str
 ) -> None:
-    async with redis_factory() as session:
-        await session.setex(f"{token}:k", 2.5, "v")
-    assert redis_factory.client is not None
-    pttl = await redis_factory.client.pttl(f"{token}:k")
     # 2.5 s kept to the millisecond: neither 2 s (truncated) nor 3 s (rounded up).
-    assert 2000 < pttl <= 2500
+    given = await _ttl_given(redis_factory, f"{token}:k", 2.5)
+    assert 2500 in given
+    assert 2000 not in given and 3000 not in given
 
 
 async def test_expiry(redis_factory: RedisProviderFactory, token: str) -> None:
+    assert 200 in await _ttl_given(redis_factory, f"{token}:short", 0.2)
+    assert 60_000 in await _ttl_given(redis_factory, f"{token}:long", 60)
     async with redis_factory() as session:
-        await session.setex(f"{token}:short", 0.2, "v")
-        await session.setex(f"{token}:long", 60, "w")
         assert await session.get(f"{token}:short") == "v"
-        await asyncio.sleep(0.3)
+        # Move the short key's expiry into the past: what its 0.2 s running out does.
+        await session.client.pexpireat(f"{token}:short", 1)
         assert await session.get(f"{token}:short") is None
-        assert await session.get(f"{token}:long") == "w"
+        assert await session.get(f"{token}:long") == "v"
 
 
 async def test_client_is_created_lazily_and_shared(
@@ -134,16 +149,19 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_unreachable_server_raises_storage_error_quickly() -> None:
+async def test_unreachable_server_raises_storage_error_within_its_bounds() -> None:
+    # "Quickly" is what the client is configured with, not a stopwatch reading: a connect
+    # timeout, a read timeout and two quick retries bound how long a dead server can stall.
     factory = RedisProviderFactory(f"redis://:secret@127.0.0.1:{_closed_port()}/0")
-    started = time.monotonic()
     try:
         async with factory() as session:
             with pytest.raises(StorageError) as info:
                 await session.get("anything")
+            options = session.client.connection_pool.connection_kwargs
     finally:
         await factory.aclose()
-    assert time.monotonic() - started < 3
+    assert (options["socket_connect_timeout"], options["socket_timeout"]) == (2.0, 5.0)
+    assert options["retry"].get_retries() == 2
     assert isinstance(info.value.__cause__, RedisError)
     assert "GET 'anything'" in str(info.value)
     assert "secret" not in str(info.value)

@@ -18,7 +18,7 @@ from llm_sessions.exceptions import (
 from llm_sessions.storage import SessionStore
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 async def converse(sm: SessionManager, *exchanges: tuple[str, str]) -> None:

@@ -15,7 +15,7 @@ from llm_sessions.models import Session, SessionEvent
 from llm_sessions.storage import FileSessionStore
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 BAD_IDS = ["../../x", "a/b", "..", ".", "", "x" * 300, "a\\b", "nul\x00byte", "new\nline"]
 

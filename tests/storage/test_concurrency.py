@@ -12,7 +12,7 @@ from stored import load
 from llm_sessions.models import Session, SessionEvent, SessionRun
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 async def test_200_concurrent_tasks_each_append_one_event(store_case: StoreCase) -> None:

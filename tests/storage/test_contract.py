@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from expiry_control import seconds_left, time_passes
 
 from llm_sessions.exceptions import (
     InvalidSessionOperation,
@@ -24,7 +25,7 @@ from llm_sessions.models import (
 )
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 def usage(prompt: int, completion: int) -> TokenUsage:
@@ -325,8 +326,7 @@ async def test_expiration_seconds_hides_sessions_and_writes_refresh_it(
     durable_case: StoreCase,
 ) -> None:
     # Both sessions are written with a 1 s expiry; one is then written again through a store
-    # with a long expiry. Only the lower bound of the sleep matters: after it the 1 s expiry
-    # has passed, and the long one cannot have.
+    # with a long expiry. Then 1.2 s pass (see ``expiry_control``): the 1 s expiry is over.
     store = durable_case.open(expiration_seconds=1)
     patient = durable_case.open(expiration_seconds=3600)
     left: Session[Any] = Session(id="left-alone")
@@ -337,7 +337,10 @@ async def test_expiration_seconds_hides_sessions_and_writes_refresh_it(
     again = await patient.get(written.id)
     assert again is not None
     await again.add_event_and_save(SessionEvent(message="refresh"))
-    await asyncio.sleep(1.2)
+    short, long = [await seconds_left(durable_case, s.id) for s in (left, written)]
+    assert short is not None and short <= 1
+    assert long is not None and long > 1  # an hour, less the test's own time
+    await time_passes(durable_case, 1.2, [left.id, written.id])
 
     fresh = durable_case.open()
     assert await fresh.get(left.id) is None
@@ -358,7 +361,8 @@ async def test_set_expiration(durable_case: StoreCase) -> None:
     assert await store.set_expiration("kept", None) is True  # the next call: well within 1 s
     assert await store.set_expiration("missing", 1) is False
     assert await store.set_expiration("short", 1) is True
-    await asyncio.sleep(1.2)
+    assert await seconds_left(durable_case, "kept") is None
+    await time_passes(durable_case, 1.2, ["short", "kept"])
 
     fresh = durable_case.open()
     assert await fresh.get("short") is None
@@ -373,7 +377,8 @@ async def test_an_expired_session_does_not_come_back(durable_case: StoreCase) ->
     await session.add_event(SessionEvent(message="old"))
     await store.save(session)
     await store.set_expiration(session.id, 0.5)
-    await asyncio.sleep(0.7)
+    await time_passes(durable_case, 0.7, [session.id])
+    assert await durable_case.open().get(session.id) is None
 
     # Expired is deleted: a writer that held the session gets SessionNotFound, as after a
     # delete, and only a new session object can take the id again.

@@ -10,7 +10,7 @@ from llm_sessions.models import EventType, Session, SessionEvent
 from llm_sessions.storage import InMemorySessionStore
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 async def test_custom_types_round_trip_on_every_store(store_case: StoreCase) -> None:

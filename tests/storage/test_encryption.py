@@ -4,6 +4,7 @@ without the key or with another one, and key rotation that loses no concurrent a
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,7 +20,7 @@ from llm_sessions.storage import open_store
 from llm_sessions.storage.encryption import ENCRYPTION_KEY_ENV_VAR, generate_key, key_id
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 SECRET_MESSAGE = "my card is 4111-1111-1111-1111 and my dog is Rex"
 SECRET_STATE = "the launch code is ZEBRA-42"
@@ -180,6 +181,28 @@ async def test_an_altered_record_is_detected_never_returned(tmp_path: Path) -> N
     with pytest.raises(EncryptionKeyError, match="altered"):
         await reader.get("altered")
     await store.close()
+    await reader.close()
+
+
+@pytest.mark.parametrize("place", ["state", "properties"])
+async def test_a_sealed_value_moved_to_another_key_is_refused(tmp_path: Path, place: str) -> None:
+    key = generate_key()
+    store = open_store(f"file://{tmp_path / 'store'}", encryption_key=key)
+    session: Session[Any] = await Session.create(store=store, id="moved")
+    await session.set_state("note", SECRET_STATE)
+    session.metadata.properties["note"] = SECRET_PROPERTY
+    await store.save(session)
+    await store.close()
+    # Someone with write access to the data (not the key) moves the sealed value to a key of
+    # their choosing: it was bound to "note" when sealed, so it must not open as "stolen".
+    header_file = tmp_path / "store" / "moved.json"
+    header = json.loads(header_file.read_text())
+    header[place]["stolen"] = header[place].pop("note")
+    header_file.write_text(json.dumps(header))
+
+    reader = open_store(f"file://{tmp_path / 'store'}", encryption_key=key)
+    with pytest.raises(EncryptionKeyError, match=f"{place} 'stolen' does not decrypt"):
+        await reader.get("moved")
     await reader.close()
 
 

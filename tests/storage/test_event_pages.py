@@ -10,7 +10,7 @@ from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models import Session, SessionEvent
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 async def interleaved_session(case: StoreCase, count: int) -> list[str]:

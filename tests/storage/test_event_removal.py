@@ -16,7 +16,7 @@ from llm_sessions.storage import SessionStore
 from llm_sessions.storage.providers.file import FileSessionStore
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 async def _session_with(store: SessionStore, *messages: str) -> Session[Any]:

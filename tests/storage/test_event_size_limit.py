@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from store_cases import StoreCase
 
-from conftest import StoreCase
 from llm_sessions import Session, SessionEvent
 from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.storage.event_log import DEFAULT_MAX_EVENT_BYTES

@@ -14,7 +14,7 @@ from llm_sessions.models import Session, SessionEvent
 from llm_sessions.storage import FileSessionStore, SessionStore
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 def other_process(case: StoreCase, store: SessionStore) -> SessionStore:

@@ -13,7 +13,7 @@ from llm_sessions.models import Session, SessionEvent, SessionRun
 from llm_sessions.storage import SessionStore
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 async def fresh(case: StoreCase, store: SessionStore, session_id: str) -> Session[Any]:

@@ -18,7 +18,7 @@ from llm_sessions.models.session_run import SessionRun
 from llm_sessions.storage import SessionStore, open_store
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 MODEL = "gpt-4o-mini"
 

@@ -11,7 +11,7 @@ from llm_sessions.models import Session, SessionEvent
 from llm_sessions.validation import MAX_SECONDS
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 async def test_a_ttl_beyond_the_bound_is_refused_everywhere(durable_case: StoreCase) -> None:

@@ -20,7 +20,7 @@ from llm_sessions.storage import FileSessionStore, SessionStore, open_store
 from llm_sessions.storage.providers.sqlite import SQLiteSessionStore
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 TIMEOUT = 0.5
 NO_HANG = 15.0  # far above the timeout: only a hang reaches it

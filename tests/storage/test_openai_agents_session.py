@@ -21,7 +21,7 @@ from llm_sessions.models import EventSource, EventType
 from llm_sessions.storage import SessionStore
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 TURNS = ["Weather in Paris?", "And in Rome?", "Thanks!"]
 

@@ -16,7 +16,7 @@ from llm_sessions.storage.redaction import REDACTED_KEY, redact_pii
 from llm_sessions.tokens import count_text
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 MODEL = "gpt-4o-mini"
 SECRETS = {

@@ -145,15 +145,29 @@ async def test_every_key_of_a_session_shares_its_hash_tag(
     assert len({key_slot(key.encode()) for key in keys}) == 1
 
 
+async def server_ms(client: Redis) -> int:
+    """The Redis server's clock, in milliseconds."""
+    seconds, micros = await client.time()
+    return int(seconds) * 1000 + int(micros) // 1000
+
+
+async def expiries(client: Redis, keys: list[str]) -> set[int]:
+    """The keys' absolute expiry times (``PEXPIRETIME``, server milliseconds)."""
+    return {int(await client.pexpiretime(key)) for key in keys}
+
+
 async def test_expiration_seconds_covers_every_key_at_once(client: Redis, prefix: str) -> None:
+    # Checked on absolute expiry times against the server's clock around the writes: no
+    # window of the test's own speed to meet.
     store = RedisSessionStore(client, key_prefix=prefix, expiration_seconds=100)
     try:
+        before = await server_ms(client)
         await full_session(store)
+        after = await server_ms(client)
         keys = await keys_under(client, prefix)
-        ttls = [await client.pttl(key) for key in keys]
         assert len(keys) == len(PARTS)
-        assert all(99_000 < ttl <= 100_000 for ttl in ttls)
-        assert max(ttls) - min(ttls) < 1_000
+        for expiry in await expiries(client, keys):
+            assert before + 100_000 <= expiry <= after + 100_000
     finally:
         await store.drop_all()
 
@@ -163,17 +177,20 @@ async def test_set_expiration_changes_every_key_and_new_keys_inherit_it(
 ) -> None:
     session: Session[Any] = Session(id="s")
     await store.save(session)
+    before = await server_ms(client)
     assert await store.set_expiration("s", 50) is True
 
     await session.add_child("kid")  # creates the children key after the expiry was set
     await session.add_event_and_save(SessionEvent(message="x"))  # and the event keys
+    after = await server_ms(client)
 
-    ttls = {key: await client.pttl(key) for key in await keys_under(client, prefix)}
-    assert {key.rsplit(":", 1)[1] for key in ttls} >= {"meta", "children", "events"}
-    assert all(45_000 < ttl <= 50_000 for ttl in ttls.values()), ttls
+    keys = await keys_under(client, prefix)
+    assert {key.rsplit(":", 1)[1] for key in keys} >= {"meta", "children", "events"}
+    for expiry in await expiries(client, keys):
+        assert before + 50_000 <= expiry <= after + 50_000
 
     assert await store.set_expiration("s", None) is True
-    assert {await client.pttl(key) for key in ttls} == {-1}
+    assert {await client.pttl(key) for key in keys} == {-1}
     assert await store.set_expiration("missing", 5) is False
 
 

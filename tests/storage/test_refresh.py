@@ -13,7 +13,7 @@ from llm_sessions import SessionManager
 from llm_sessions.models import RunStatus, Session, SessionEvent, SessionRun, TokenUsage
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 def ids(session: Session[Any]) -> list[str]:
@@ -222,6 +222,27 @@ async def test_refresh_applies_another_writers_removals(durable_case: StoreCase)
     await mine.add_event_and_save(event("f"))
     assert await mine_store.refresh(mine) is mine
     assert ids(mine) == ["a", "c", "e", "f"] == ids(await load(durable_case.open(), "removals"))
+
+
+async def test_a_removal_keeps_the_events_already_read_before_the_new_ones(
+    durable_case: StoreCase,
+) -> None:
+    # The reader holds events it read from the store (not ones it wrote), so the refresh that
+    # meets the other writer's append and removal merges read events with new ones.
+    writer = durable_case.open()
+    first: Session[Any] = Session(id="read-then-removed")
+    for name in ("a", "b", "c"):
+        await first.add_event(event(name, 2))
+    await writer.save(first)
+    reader_store = durable_case.open()
+    mine = await load(reader_store, "read-then-removed")
+    theirs = await load(durable_case.open(), "read-then-removed")
+    await theirs.add_event_and_save(event("d", 5))
+    await theirs.remove_events(["b"])
+
+    assert await reader_store.refresh(mine) is mine
+    assert ids(mine) == ["a", "c", "d"] == ids(await load(durable_case.open(), mine.id))
+    assert mine.total_tokens == 2 + 2 + 5
 
 
 async def test_a_manager_follows_a_system_prompt_another_writer_sets(

@@ -15,7 +15,7 @@ from llm_sessions.storage import SessionStore
 from llm_sessions.tokens import count_text
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 MODEL = "gpt-4o-mini"
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from expiry_control import time_passes
+from store_cases import StoreCase
 from waiting import LOCK_TIMEOUT, assert_pending_while_the_loop_turns
 
 from llm_sessions.exceptions import InvalidInputError, StorageError
@@ -180,7 +182,7 @@ async def test_prune_expired(tmp_path: Path) -> None:
     assert await store.prune_expired() == 0  # an expiry still ahead prunes nothing
     await store.set_expiration("a", 0.3)
     await store.set_expiration("b", 0.3)
-    await asyncio.sleep(0.4)
+    await time_passes(StoreCase("sqlite", f"sqlite:///{path}"), 0.4, ["a", "b", "kept"])
 
     assert await store.prune_expired() == 2
 

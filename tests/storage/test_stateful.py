@@ -22,7 +22,7 @@ from llm_sessions.models import Session, SessionEvent
 from llm_sessions.storage import SessionStore, open_store
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 EXAMPLES = int(os.environ.get("LLM_SESSIONS_STATEFUL_EXAMPLES", "6"))
 STEPS = 40 if EXAMPLES > 6 else 12

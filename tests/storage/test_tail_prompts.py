@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "prompts"))
 from prompt_factories import assistant, summary, system, tool, user
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 BUDGETS = (60, 400, 1_500, 6_000, 100_000)
 

@@ -14,7 +14,7 @@ from llm_sessions.storage import SessionStore
 from llm_sessions.validation import MAX_JSON_DEPTH, validate_id
 
 if TYPE_CHECKING:
-    from conftest import StoreCase
+    from store_cases import StoreCase
 
 
 def nested(levels: int) -> list[Any]:

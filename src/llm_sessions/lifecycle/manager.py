@@ -8,6 +8,8 @@ when the session ids are equal.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +37,9 @@ class SessionManager:
     ``session_factory`` defaults to ``factory_for_env()`` (memory unless ``SESSION_PROVIDER``
     says otherwise). ``default_ttl_hours`` may be fractional (``0.25`` is 15 minutes).
     ``cache_ttl_seconds > 0`` lets ``get_session_info`` answer from a local cache for that long
-    (see ``llm_sessions.lifecycle.cache``); it is off by default.
+    (see ``llm_sessions.lifecycle.cache``); it is off by default. ``clock`` gives the current
+    time as an aware UTC datetime (the system clock by default; tests pass one they move by
+    hand, and the cache then reads its freshness from it too).
     """
 
     def __init__(
@@ -46,6 +50,7 @@ class SessionManager:
         *,
         cache_ttl_seconds: float = 0.0,
         max_cache_size: int = 1024,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.sandbox_id = resolve_sandbox_id(sandbox_id)
         check_hours(default_ttl_hours, "default_ttl_hours")
@@ -59,7 +64,10 @@ class SessionManager:
                 "must be a callable returning an async context manager",
             )
         self.session_factory: SessionFactory = session_factory
-        self._cache = SessionCache(max_cache_size, cache_ttl_seconds)
+        self._now = utc_now if clock is None else clock
+        # The cache measures freshness on a monotonic clock, unless time is the caller's.
+        seconds = time.monotonic if clock is None else (lambda: self._now().timestamp())
+        self._cache = SessionCache(max_cache_size, cache_ttl_seconds, clock=seconds)
 
     # ── lifecycle ────────────────────────────────────────────────────────────────────────
 
@@ -82,7 +90,7 @@ class SessionManager:
         user_id = check_user_id(user_id)
         hours = check_hours(self.default_ttl_hours if ttl_hours is None else ttl_hours)
         metadata = _check_metadata(custom_metadata)
-        now = utc_now()
+        now = self._now()
         async with self.session_factory() as store:
             if session_id is None:
                 session_id = generate_session_id(user_id)
@@ -109,7 +117,7 @@ class SessionManager:
     async def validate_session(self, session_id: str) -> bool:
         """True if the session exists here and has not expired; refreshes its last access."""
         validate_id(session_id, "session_id")
-        now = utc_now()
+        now = self._now()
         async with self.session_factory() as store:
             info = await self._load(store, session_id, now)
             valid = info is not None and await self._touch(store, info, now)
@@ -124,7 +132,7 @@ class SessionManager:
         ``status``, ``last_accessed`` (ISO-8601 UTC strings for times), ``custom_metadata``.
         """
         validate_id(session_id, "session_id")
-        now = utc_now()
+        now = self._now()
         cached = self._cache.get(session_id, now)
         if cached is not None:
             return cached.to_dict()
@@ -150,7 +158,7 @@ class SessionManager:
         metadata = _check_metadata(custom_metadata)
         if not isinstance(merge, bool):
             raise InvalidInputError("merge", merge, "must be True or False")
-        now = utc_now()
+        now = self._now()
         async with self.session_factory() as store:
             info = await self._load(store, session_id, now)
             if info is None:
@@ -169,7 +177,7 @@ class SessionManager:
         """
         validate_id(session_id, "session_id")
         hours = check_hours(additional_hours, "additional_hours")
-        now = utc_now()
+        now = self._now()
         async with self.session_factory() as store:
             info = await self._load(store, session_id, now)
             if info is None:
@@ -202,7 +210,7 @@ class SessionManager:
         Stores expire records themselves (Redis natively, the memory provider exactly), so
         nothing expired is ever served and nothing else needs deleting.
         """
-        return self._cache.purge_expired(utc_now())
+        return self._cache.purge_expired(self._now())
 
     def get_cache_stats(self) -> dict[str, Any]:
         """Cache size, limits and hits, with this manager's sandbox and default TTL."""
