@@ -73,6 +73,25 @@ async def chat(
     caps each prompt (the oldest history goes first). Other keyword arguments go to
     ``client.chat.completions.create`` (``temperature``, ``tool_choice``, ...); streaming is not
     supported. See the module docstring for the errors.
+
+    Args:
+        client: The OpenAI client.
+        session_id: The session to continue.
+        model: The model to ask.
+        user_message: A user message to record first.
+        tools: OpenAI tool schemas to send (default: every tool of the processor's registry).
+        processor: The tool processor (default: a new one for ``session_id`` and ``model``).
+        max_tool_rounds: The most rounds of tool calls before giving up.
+        max_prompt_tokens: A budget for each prompt.
+        **create_kwargs: More arguments for ``client.chat.completions.create``.
+
+    Returns:
+        The model's final answer.
+
+    Raises:
+        ToolProcessingError: The model still calls tools after ``max_tool_rounds`` rounds.
+        InvalidInputError: A bad argument, naming it.
+        openai.OpenAIError: The API failed (the failed request is recorded first).
     """
     check_text("model", model)
     rounds = check_count("max_tool_rounds", max_tool_rounds)

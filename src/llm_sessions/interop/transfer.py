@@ -55,8 +55,15 @@ def format_module(format: str) -> ModuleType:
 async def conversation_of(
     store: SessionStoreInterface, session: Session[Any]
 ) -> list[Session[Any]]:
-    """Every stored segment of the conversation ``session`` belongs to, oldest first; just
-    ``[session]`` for a session that was never segmented."""
+    """Every stored segment of the conversation ``session`` belongs to, oldest first.
+
+    Args:
+        store: The store holding the conversation.
+        session: Any segment of the conversation, or a session that was never segmented.
+
+    Returns:
+        The segments, oldest first; just ``[session]`` for a session never segmented.
+    """
     if SEGMENT_STATE_KEY not in session.state:
         return [session]
     return await InfiniteConversationManager(store=store).get_segments(session.id)
@@ -68,6 +75,18 @@ async def export_session(
     """The session as text in ``format`` (``jsonl``, ``openai`` or ``openai-responses``).
 
     A segment of an infinite conversation exports the whole conversation, every segment.
+
+    Args:
+        store: The store holding the session.
+        session_id: The session's id (any segment's, for an infinite conversation).
+        format: ``jsonl``, ``openai`` or ``openai-responses``.
+
+    Returns:
+        The text of the export.
+
+    Raises:
+        SessionNotFound: No session has that id.
+        InvalidInputError: ``format`` is not a known format.
     """
     module = format_module(format)
     session = await store.get(session_id)
@@ -91,6 +110,22 @@ async def import_session(
     ``InvalidFileError`` naming the line), and if a write fails the sessions written so far are
     removed again (and replaced ones restored), so a failed import stores nothing.
     ``new_id`` makes the ids ``OnConflict.RENAME`` gives (default: a random UUID).
+
+    Args:
+        store: The store to write to.
+        data: The export, as text or UTF-8 bytes.
+        format: ``jsonl``, ``openai`` or ``openai-responses``.
+        on_conflict: What to do with an id the store already holds: ``error`` (refuse the
+            whole import), ``replace`` it, or ``rename`` the imported sessions.
+        new_id: Makes the ids ``rename`` gives (default: a random UUID).
+
+    Returns:
+        The ids of the sessions stored.
+
+    Raises:
+        InvalidFileError: The data is not a valid file of that format (naming the line).
+        InvalidInputError: ``format`` or ``on_conflict`` is not a known value.
+        SessionAlreadyExists: With ``on_conflict="error"``, an id is taken.
     """
     module = format_module(format)
     policy = _policy(on_conflict)
