@@ -2,11 +2,14 @@
 
 The docs site renders the docstrings (mkdocstrings, Google style); these functions are the
 ones the pages send readers to, so each has an ``Args:`` section naming every parameter (and
-no other), and a ``Returns:`` section when it returns something.
+no other), and a ``Returns:`` section when it returns something. Each is named by its public
+path and checked where it is defined.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from pathlib import Path
 
 import griffe
@@ -143,8 +146,24 @@ def package() -> griffe.Module:
     return module
 
 
+def _home(path: str) -> str:
+    """Where the object a public path names is defined (its module and qualified name), so the
+    check follows it through re-exports and old import paths kept as aliases."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            found = getattr(found, name)
+        function = inspect.unwrap(getattr(found, "__func__", found))
+        return f"{function.__module__}.{function.__qualname__}"
+    raise AssertionError(f"{path} does not import")
+
+
 def _function(package: griffe.Module, path: str) -> griffe.Function:
-    found = package.get_member(path.removeprefix("llm_sessions."))
+    found = package.get_member(_home(path).removeprefix("llm_sessions."))
     target = found.final_target if isinstance(found, griffe.Alias) else found
     assert isinstance(target, griffe.Function), f"{path} is not a function"
     return target
