@@ -88,18 +88,7 @@ class LLMSessionsSession:
         return self._store
 
     async def get_items(self, limit: int | None = None) -> list[Any]:
-        """The conversation's items, oldest first; with ``limit``, only the newest ``limit``.
-
-        Args:
-            limit: How many of the newest items to return; None for all (or the session
-                settings' limit).
-
-        Returns:
-            The items, oldest first.
-
-        Raises:
-            InvalidInputError: ``limit`` is not a whole number >= 0 or None.
-        """
+        """The conversation's items, oldest first; with ``limit``, only the newest ``limit``."""
         limit = resolve_session_limit(limit, self.session_settings)
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
@@ -107,11 +96,7 @@ class LLMSessionsSession:
         return [event.message for event in events]
 
     async def add_items(self, items: list[Any]) -> None:
-        """Append items, one event each, in one save.
-
-        Args:
-            items: The Agents SDK items to append.
-        """
+        """Append items, one event each, in one save."""
         if not items:
             return
         session = await self._current()
@@ -120,11 +105,7 @@ class LLMSessionsSession:
         await self._store.save(session)
 
     async def pop_item(self) -> Any | None:
-        """Remove the newest item and return it.
-
-        Returns:
-            The removed item, or None when there is none.
-        """
+        """Remove the newest item and return it (None when there is none)."""
         session = await self._fresh()
         if session is None or not session.events:
             return None

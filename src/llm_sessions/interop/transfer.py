@@ -110,22 +110,6 @@ async def import_session(
     ``InvalidFileError`` naming the line), and if a write fails the sessions written so far are
     removed again (and replaced ones restored), so a failed import stores nothing.
     ``new_id`` makes the ids ``OnConflict.RENAME`` gives (default: a random UUID).
-
-    Args:
-        store: The store to write to.
-        data: The export, as text or UTF-8 bytes.
-        format: ``jsonl``, ``openai`` or ``openai-responses``.
-        on_conflict: What to do with an id the store already holds: ``error`` (refuse the
-            whole import), ``replace`` it, or ``rename`` the imported sessions.
-        new_id: Makes the ids ``rename`` gives (default: a random UUID).
-
-    Returns:
-        The ids of the sessions stored.
-
-    Raises:
-        InvalidFileError: The data is not a valid file of that format (naming the line).
-        InvalidInputError: ``format`` or ``on_conflict`` is not a known value.
-        SessionAlreadyExists: With ``on_conflict="error"``, an id is taken.
     """
     module = format_module(format)
     policy = _policy(on_conflict)

@@ -49,20 +49,6 @@ def create_app(
     """The HTTP API over ``store`` (a store or a store URL; default: ``LLM_SESSIONS_STORE`` or
     the embedded SQLite file), with ``keys`` mapping API keys to tenants (none: one tenant, the
     whole store, for loopback use), bodies up to ``max_body_bytes``, and extra ``routers``.
-
-    Args:
-        store: A store or a store URL; None reads ``LLM_SESSIONS_STORE``, else the SQLite file
-            ``llm-sessions.db``.
-        keys: API keys (each at least 16 characters) mapped to tenant names; None or empty
-            serves the whole store to anyone, for loopback use only.
-        max_body_bytes: The largest request body accepted (larger ones answer 413).
-        routers: FastAPI routers to mount beside the API.
-
-    Returns:
-        The ASGI app (a FastAPI app).
-
-    Raises:
-        InvalidInputError: ``max_body_bytes`` is not a whole number >= 1, or a key is bad.
     """
     if (
         isinstance(max_body_bytes, bool)
@@ -103,16 +89,6 @@ def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
     ``LLM_SESSIONS_STORE`` (store URL), ``LLM_SESSIONS_API_KEYS`` (``key=tenant,...``),
     ``LLM_SESSIONS_API_KEYS_FILE`` (one ``key=tenant`` a line), ``LLM_SESSIONS_MAX_BODY_BYTES``,
     read from ``environ`` (default: the process environment).
-
-    Args:
-        environ: The variables to read; None reads the process environment.
-
-    Returns:
-        The ASGI app ``create_app`` makes from them.
-
-    Raises:
-        InvalidInputError: ``LLM_SESSIONS_MAX_BODY_BYTES`` is not a whole number, or a key is
-            bad.
     """
     env = os.environ if environ is None else environ
     pairs = parse_key_pairs(env.get(KEYS_ENV, ""))

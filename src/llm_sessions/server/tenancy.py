@@ -42,14 +42,7 @@ class TenantStore(SessionStore):
         return session_id.startswith(self.prefix)
 
     def new_id(self, kind: str = "") -> str:
-        """A fresh session id in this tenant's namespace, e.g. ``acme.conv_<hex>``.
-
-        Args:
-            kind: A prefix for the id's random part (``conv_``...).
-
-        Returns:
-            The new id.
-        """
+        """A fresh session id in this tenant's namespace, e.g. ``acme.conv_<hex>``."""
         return f"{self.prefix}{kind}{uuid4().hex}"
 
     async def get(self, session_id: str) -> Session[Any] | None:
