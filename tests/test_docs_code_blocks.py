@@ -27,9 +27,11 @@ from docs_blocks import CODE_LANGUAGES, TEXT_LANGUAGES, Block, blocks_of, write_
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-for helpers in ("integrations", "server"):  # the fake OpenAI server, the server processes
+# The fake OpenAI server and the server processes; appended, so that these folders' own
+# conftest modules never shadow another name.
+for helpers in ("integrations", "server"):
     if str(TESTS / helpers) not in sys.path:
-        sys.path.insert(0, str(TESTS / helpers))
+        sys.path.append(str(TESTS / helpers))
 
 from fake_openai_server import FakeOpenAI, completion, serving  # noqa: E402
 from server_helpers import server_process  # noqa: E402
