@@ -121,7 +121,6 @@ ENTRY_POINTS = (
     "llm_sessions.tools.RegisteredTool.parse_arguments",
     "llm_sessions.tools.RegisteredTool.execute",
     "llm_sessions.tools.RegisteredTool.call",
-    "llm_sessions.tools.build_tool",
     "llm_sessions.tools.decode_arguments",
     "llm_sessions.tools.to_json_value",
     "llm_sessions.tool_processing.ToolResult.content",

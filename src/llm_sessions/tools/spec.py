@@ -236,18 +236,6 @@ def build_tool(
     ``Tool``; ``description`` to the first paragraph of the docstring (the class's, else
     ``execute``'s). Raises ``ToolRegistrationError`` for a bad name or namespace, a target that
     cannot be a tool, or parameters without a JSON schema.
-
-    Args:
-        target: A function, an async function, a class with ``execute`` or such an instance.
-        name: The tool's name.
-        namespace: The tool's namespace.
-        description: What the tool does, for the model.
-
-    Returns:
-        The tool, not registered anywhere.
-
-    Raises:
-        ToolRegistrationError: A bad name or namespace, or a target that cannot be a tool.
     """
     validate_namespace(namespace)
     kind: ToolKind
