@@ -72,8 +72,20 @@ async def build_prompt_from_session(
     session's store; HIERARCHICAL is CONVERSATION plus that context. ``current_query`` is added
     as the newest user message.
 
-    Raises ``InvalidInputError`` (a ``ValueError``) for a bad argument, naming it, and
-    ``TokenLimitExceeded`` when the newest user message alone is over ``max_tokens``.
+    Args:
+        session: The session to read.
+        strategy: Which events to send (a ``PromptStrategy`` or its value).
+        max_tokens: The budget, counted by ``model``'s tokenizer; None for no limit.
+        model: The model the prompt is for.
+        include_parent_context: Add the parent sessions' context as one system message.
+        current_query: A user message to add as the newest one.
+
+    Returns:
+        The chat messages, oldest first (``{"role", "content", ...}`` dicts).
+
+    Raises:
+        InvalidInputError: A bad argument (a ``ValueError``), naming it.
+        TokenLimitExceeded: The newest user message alone is over ``max_tokens``.
     """
     _check_session(session)
     chosen = _check_strategy(strategy)
@@ -101,8 +113,24 @@ async def build_prompt_from_store(
     A CONVERSATION (or HIERARCHICAL, without parent context) prompt under ``max_tokens`` reads
     the log from its end, page by page, until the budget is full: its cost follows the budget,
     not the length of the session. Other strategies, no budget, or a store without
-    ``read_events`` load the whole session. Raises ``SessionNotFound`` if it is not stored.
-    The pages are separate reads: events another writer adds meanwhile may or may not be in.
+    ``read_events`` load the whole session. The pages are separate reads: events another
+    writer adds meanwhile may or may not be in.
+
+    Args:
+        store: The store holding the session.
+        session_id: The session's id.
+        strategy: Which events to send (a ``PromptStrategy`` or its value).
+        max_tokens: The budget, counted by ``model``'s tokenizer; None for no limit.
+        model: The model the prompt is for.
+        current_query: A user message to add as the newest one.
+
+    Returns:
+        The chat messages, oldest first, as ``build_prompt_from_session`` gives them.
+
+    Raises:
+        SessionNotFound: The store holds no session of that id.
+        InvalidInputError: A bad argument, naming it.
+        TokenLimitExceeded: The newest user message alone is over ``max_tokens``.
     """
     chosen = _check_strategy(strategy)
     check_prompt_arguments(max_tokens, model)
@@ -156,6 +184,17 @@ async def truncate_prompt_to_token_limit(
     results stay together. Returns new dicts (shallow copies). When the newest user message
     alone is over the budget, it comes back alone (the shortest prompt there is) and a warning
     is logged; ``build_prompt_from_session`` raises ``TokenLimitExceeded`` there instead.
+
+    Args:
+        prompt: The chat messages, oldest first.
+        max_tokens: The budget, counted by ``model``'s tokenizer.
+        model: The model the prompt is for.
+
+    Returns:
+        The messages kept, in their original order.
+
+    Raises:
+        InvalidInputError: A bad argument, naming it.
     """
     _check_prompt(prompt)
     _check_max_tokens(max_tokens, required=True)

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import openai
 import pytest
-from fake_openai_server import FakeOpenAI
+from fake_openai_server import FakeOpenAI, serving
 
 
 @pytest.fixture
 async def fake_openai() -> AsyncIterator[FakeOpenAI]:
     """A fake OpenAI server on 127.0.0.1, on a free port."""
-    fake = FakeOpenAI()
-    server = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
-    fake.port = server.sockets[0].getsockname()[1]
-    async with server:
+    async with serving(FakeOpenAI()) as fake:
         yield fake
-        server.close()
 
 
 @pytest.fixture

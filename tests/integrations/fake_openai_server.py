@@ -1,14 +1,16 @@
 """A local OpenAI-compatible HTTP server: ``POST /v1/chat/completions`` with scripted replies.
 
 A raw asyncio server (``asyncio.start_server`` on 127.0.0.1) that answers each request with the
-next scripted ``(status, JSON body)`` and records every request body, so a test can check what
-the real openai client sent.
+next scripted ``(status, JSON body)`` (or, with none left, the ``default`` body if there is one)
+and records every request body, so a test can check what the real openai client sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -16,11 +18,12 @@ from typing import Any
 
 @dataclass
 class FakeOpenAI:
-    """Scripted replies (status, JSON body) and the requests received."""
+    """Scripted replies (status, JSON body), the reply once they run out, the requests received."""
 
     port: int = 0
     replies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    default: dict[str, Any] | None = None
 
     @property
     def base_url(self) -> str:
@@ -43,9 +46,34 @@ class FakeOpenAI:
         if path != "/v1/chat/completions":
             return 404, {"error": {"message": f"no route {path}", "type": "invalid_request"}}
         self.requests.append(json.loads(body))
+        if not self.replies and self.default is not None:
+            return 200, self.default
         if not self.replies:
             return 500, {"error": {"message": "no scripted reply left", "type": "server_error"}}
         return self.replies.pop(0)
+
+
+def completion(message: dict[str, Any], prompt_tokens: int = 60) -> dict[str, Any]:
+    """A chat completion answering with ``message``, with 12 completion tokens of usage."""
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": 12}
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        "usage": {**usage, "total_tokens": prompt_tokens + 12},
+    }
+
+
+@asynccontextmanager
+async def serving(fake: FakeOpenAI) -> AsyncIterator[FakeOpenAI]:
+    """``fake`` listening on 127.0.0.1, on a free port, until the block ends."""
+    server = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
+    fake.port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield fake
+        server.close()
 
 
 async def _read_request(reader: asyncio.StreamReader) -> tuple[str, bytes] | None:

@@ -9,9 +9,8 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
-from fake_openai_server import FakeOpenAI
+from fake_openai_server import FakeOpenAI, completion
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -21,17 +20,6 @@ def _quick_start() -> str:
     match = re.search(r"```python\n(.*?)```", section, re.S)
     assert match is not None
     return match.group(1)
-
-
-def _completion(message: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "gpt-4o-mini",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-        "usage": {"prompt_tokens": 60, "completion_tokens": 12, "total_tokens": 72},
-    }
 
 
 _CALL = {
@@ -59,8 +47,8 @@ async def _run(snippet: str, folder: Path, fake: FakeOpenAI) -> str:
 
 async def test_the_quick_start_runs_and_resumes(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     snippet = _quick_start()
-    fake_openai.reply(_completion({"role": "assistant", "content": None, "tool_calls": [_CALL]}))
-    fake_openai.reply(_completion({"role": "assistant", "content": "21 °C in Paris."}))
+    fake_openai.reply(completion({"role": "assistant", "content": None, "tool_calls": [_CALL]}))
+    fake_openai.reply(completion({"role": "assistant", "content": "21 °C in Paris."}))
     assert await _run(snippet, tmp_path, fake_openai) == "21 °C in Paris."
 
     first, second = fake_openai.requests
@@ -68,7 +56,7 @@ async def test_the_quick_start_runs_and_resumes(tmp_path: Path, fake_openai: Fak
     assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "tool"]
     assert json.loads(second["messages"][3]["content"]) == {"city": "Paris", "temperature_c": 21}
 
-    fake_openai.reply(_completion({"role": "assistant", "content": "Still 21 °C."}))
+    fake_openai.reply(completion({"role": "assistant", "content": "Still 21 °C."}))
     assert await _run(snippet, tmp_path, fake_openai) == "Still 21 °C."
     resumed = fake_openai.requests[2]["messages"]
     assert [m["role"] for m in resumed] == [

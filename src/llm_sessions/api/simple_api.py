@@ -83,6 +83,20 @@ class SessionManager:
     instead. ``store`` is a store or a store URL (``"sqlite:///chat.db"``); a store opened from
     a URL is closed by ``close()`` or at the end of ``async with``. ``system_prompt`` is kept
     as a system event and sent first by ``get_messages_for_llm``.
+
+    Args:
+        session_id: The conversation's id (any segment's in infinite mode); None: a new one.
+        infinite_context: Split the conversation into summarised segments.
+        token_threshold: Tokens after which the next user message starts a segment.
+        max_turns_per_segment: Turns after which the next user message starts a segment.
+        store: A store or a store URL (default: the process-wide default store).
+        create: Create the session on first use when it does not exist.
+        system_prompt: The system prompt to record and send first.
+        model: The model that counts and prices user messages.
+        summarizer: Makes a new segment's summary: ``async (messages, model) -> str``.
+        summarization_strategy: The extractive summary used without a summarizer.
+        summary_fallback: Use the extractive summary when the summarizer raises.
+        tool_options: Options of the tool processor ``tools`` makes.
     """
 
     def __init__(
@@ -127,8 +141,18 @@ class SessionManager:
 
     @classmethod
     async def open(cls, session_id: str, **options: Any) -> SessionManager:
-        """A manager for a session that must exist already: raises ``SessionNotFound``
-        (closing a store it opened from a URL) instead of creating it."""
+        """A manager for a session that must exist already.
+
+        Args:
+            session_id: The conversation's id.
+            **options: The constructor's other arguments.
+
+        Returns:
+            The manager, its session loaded.
+
+        Raises:
+            SessionNotFound: No such session (a store opened from a URL is closed first).
+        """
         manager = cls(session_id, create=False, **options)
         try:
             await manager._ensure_session()
@@ -206,19 +230,34 @@ class SessionManager:
             )
 
     async def set_system_prompt(self, system_prompt: str) -> None:
-        """Change the system prompt; the new one is recorded and sent first from now on."""
+        """Change the system prompt; the new one is recorded and sent first from now on.
+
+        Args:
+            system_prompt: The new system prompt.
+
+        Raises:
+            InvalidInputError: It is not a string.
+        """
         if system_prompt is None:
             raise InvalidInputError("system_prompt", system_prompt, "must be a string")
         self._system_prompt = check_system_prompt(system_prompt)
         await self._record_system_prompt(await self._ensure_session())
 
     async def get_system_prompt(self) -> str | None:
-        """The current system prompt, or None."""
+        """The current system prompt.
+
+        Returns:
+            The newest system prompt, or None when there is none.
+        """
         return self._prompts.current((await self._refreshed_session()).events)
 
     async def get_session(self) -> Session[Any]:
         """The current session (in infinite mode, the newest segment) as the store holds it now,
-        created first if it does not exist yet."""
+        created first if it does not exist yet.
+
+        Returns:
+            The session.
+        """
         return await self._refreshed_session()
 
     async def _segment_for_user_message(self) -> Session[Any]:
@@ -235,8 +274,19 @@ class SessionManager:
 
     @telemetry.traced("llm_sessions.user_says", _span_attributes)
     async def user_says(self, message: Any, **metadata: Any) -> str:
-        """Record a user message; returns the current session id (it may change in infinite
-        mode, when this message starts a new segment)."""
+        """Record a user message.
+
+        Args:
+            message: The message (text, or any JSON value).
+            **metadata: JSON values kept in the event's metadata.
+
+        Returns:
+            The current session id (in infinite mode it changes when this message starts a
+            new segment).
+
+        Raises:
+            InvalidInputError: The message or metadata is not JSON.
+        """
         ensure_json_value(metadata, "metadata")
         ensure_json_value(message, "message")
         session = await self._segment_for_user_message()
@@ -264,7 +314,21 @@ class SessionManager:
         ``ChatCompletionMessage``) or ``ChatCompletion``, ``tool_calls`` included; record each
         call's result with ``tool_used(..., call_id=)``. ``usage`` (the provider's reported
         usage, e.g. ``response.usage``; a ``ChatCompletion``'s own by default) is used instead
-        of counting when given."""
+        of counting when given.
+
+        Args:
+            response: The reply.
+            model: The model that replied (counts and prices the reply).
+            provider: The provider, kept in the event's metadata.
+            usage: The provider's reported usage.
+            **metadata: JSON values kept in the event's metadata.
+
+        Returns:
+            The current session id.
+
+        Raises:
+            InvalidInputError: The reply or metadata is not valid.
+        """
         # Checked before it is counted; the event checks the metadata. Built before the session
         # is created or loaded, so bad input stores nothing.
         reply = recorded_reply(response)
@@ -297,6 +361,17 @@ class SessionManager:
         id of the reply's tool call it answers (``tool_calls[i].id``).
 
         Its tokens are the result's tokens as they will be sent back to the model.
+
+        Args:
+            tool_name: The tool's name.
+            arguments: The arguments it was called with.
+            result: Its result (a JSON value).
+            error: The error message, when the call failed.
+            call_id: The id of the reply's tool call this answers.
+            **metadata: JSON values kept in the event's metadata.
+
+        Returns:
+            The current session id.
         """
         if not isinstance(tool_name, str) or not tool_name:
             raise InvalidInputError("tool_name", tool_name, "must be a non-empty string")
@@ -342,7 +417,16 @@ class SessionManager:
         self, llm_msg: Any, llm_callback: Any = None, *, usage: Any = None
     ) -> list[ToolResult]:
         """Record an assistant reply in this conversation and run its tool calls, recording
-        each result as a child of the reply (see ``SessionAwareToolProcessor``)."""
+        each result as a child of the reply (see ``SessionAwareToolProcessor``).
+
+        Args:
+            llm_msg: The reply (a dict, ``ChatCompletionMessage`` or ``ChatCompletion``).
+            llm_callback: Asked for a new reply when no tool call of the reply is valid.
+            usage: The provider's reported usage for the reply.
+
+        Returns:
+            One result per tool call; empty for a reply without calls.
+        """
         await self._ensure_session()
         results = await self.tools.process_llm_message(llm_msg, llm_callback, usage=usage)
         session = await self._refreshed_session()
@@ -353,8 +437,14 @@ class SessionManager:
 
     async def pop_last_turn(self) -> list[SessionEvent[Any]]:
         """Remove the newest user message and everything after it (replies, tool calls); the
-        system prompt stays. Returns the removed events. Raises ``InvalidSessionOperation``,
-        changing nothing, when the current session has no user message."""
+        system prompt stays.
+
+        Returns:
+            The removed events.
+
+        Raises:
+            InvalidSessionOperation: The current session has no user message (nothing changes).
+        """
         session = await self._refreshed_session()
         removed = await pop_last_turn(session)
         self._last_reply_id = last_reply_id(session)
@@ -375,7 +465,18 @@ class SessionManager:
         ``at_event_id`` (all of them if None; any segment's event in infinite mode), and a
         manager for it with this one's settings and store. The fork's ``parent_id`` is the
         session forked from and its ``forked_from`` property names the session and event; the
-        original is not changed. An unknown event id raises ``InvalidInputError``."""
+        original is not changed.
+
+        Args:
+            at_event_id: The last event to copy; None copies them all.
+            session_id: The fork's id (default: a new one).
+
+        Returns:
+            A manager for the fork.
+
+        Raises:
+            InvalidInputError: ``at_event_id`` is not an event of the conversation.
+        """
         segments = await self._all_segments(True)
         fork = await fork_session(self.store, segments, at_event_id, session_id)
         return SessionManager(
@@ -391,9 +492,12 @@ class SessionManager:
         )
 
     async def delete(self) -> int:
-        """Delete the conversation from the store, every segment of it in infinite mode;
-        returns how many sessions were deleted. Using the manager afterwards starts the
-        conversation afresh under the same id."""
+        """Delete the conversation from the store, every segment of it in infinite mode. Using
+        the manager afterwards starts the conversation afresh under the same id.
+
+        Returns:
+            How many sessions were deleted.
+        """
         segments = await self._all_segments(True)
         deleted = 0
         for segment in segments:
@@ -432,7 +536,15 @@ class SessionManager:
         self, include_all_segments: bool | None = None, *, all_segments: bool | None = None
     ) -> list[dict[str, Any]]:
         """The user and assistant messages as ``{"role", "content", "timestamp"}`` dicts; in
-        infinite mode every segment's by default (``all_segments=False``: the newest only)."""
+        infinite mode every segment's by default (``all_segments=False``: the newest only).
+
+        Args:
+            include_all_segments: The old name of ``all_segments``.
+            all_segments: Cover every segment (None: every one in infinite mode).
+
+        Returns:
+            The messages, oldest first.
+        """
         include = all_segments if all_segments is not None else include_all_segments
         return [
             {
@@ -446,7 +558,11 @@ class SessionManager:
         ]
 
     async def get_session_chain(self) -> list[str]:
-        """The ids of every segment, root first (just this session's id when not infinite)."""
+        """The ids of every segment of the conversation.
+
+        Returns:
+            The ids, root first (just this session's id when not infinite).
+        """
         return [segment.id for segment in await self._all_segments(True)]
 
     async def get_stats(
@@ -454,7 +570,16 @@ class SessionManager:
     ) -> dict[str, Any]:
         """Counts, tokens and cost of the conversation (across every segment by default in
         infinite mode); ``events_by_type`` counts events by type, custom types included, and
-        ``unpriced_models`` names the models whose tokens ``estimated_cost`` leaves out."""
+        ``unpriced_models`` names the models whose tokens ``estimated_cost`` leaves out.
+
+        Args:
+            include_all_segments: The old name of ``all_segments``.
+            all_segments: Cover every segment (None: every one in infinite mode).
+
+        Returns:
+            ``total_events``, ``user_messages``, ``ai_messages``, ``tool_calls``,
+            ``total_tokens``, ``estimated_cost`` and more, by name.
+        """
         include = all_segments if all_segments is not None else include_all_segments
         segments = await self._all_segments(include)
         return {
@@ -469,7 +594,19 @@ class SessionManager:
     ) -> list[dict[str, Any]]:
         """The chat messages to send next: the summary of earlier segments (as a system
         message), then this segment's messages with tool calls and results, within
-        ``max_tokens`` if given."""
+        ``max_tokens`` if given.
+
+        Args:
+            max_tokens: The budget, counted by ``model``'s tokenizer; None for no limit.
+            model: The model the prompt is for (default: the manager's).
+
+        Returns:
+            The chat messages, oldest first.
+
+        Raises:
+            InvalidInputError: A bad argument, naming it.
+            TokenLimitExceeded: The newest user message alone is over ``max_tokens``.
+        """
         model = model or self._model
         check_prompt_arguments(max_tokens, model)
         if max_tokens is not None:

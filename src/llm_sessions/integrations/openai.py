@@ -67,12 +67,22 @@ async def chat(
 ) -> str:
     """Ask ``model`` to continue the session, running the tools it calls; return its answer.
 
-    ``user_message`` is recorded first when given. ``tools`` are OpenAI tool schemas (default:
-    every tool of the processor's registry; none are sent when there are none). ``processor``
-    defaults to ``SessionAwareToolProcessor(session_id, model=model)``. ``max_prompt_tokens``
-    caps each prompt (the oldest history goes first). Other keyword arguments go to
-    ``client.chat.completions.create`` (``temperature``, ``tool_choice``, ...); streaming is not
-    supported. See the module docstring for the errors.
+    Args:
+        client: The OpenAI client (its errors propagate: see the module docstring).
+        session_id: The session to continue.
+        model: The model to ask.
+        user_message: A user message to record first.
+        tools: OpenAI tool schemas (default: the processor registry's tools, if any).
+        processor: The tool processor (default: a new one for ``session_id`` and ``model``).
+        max_tool_rounds: The most rounds of tool calls before giving up.
+        max_prompt_tokens: A budget for each prompt (the oldest history goes first).
+        **create_kwargs: More arguments for ``client.chat.completions.create`` (no streaming).
+
+    Returns:
+        The model's final answer.
+
+    Raises:
+        ToolProcessingError: Tools still called after ``max_tool_rounds`` rounds.
     """
     check_text("model", model)
     rounds = check_count("max_tool_rounds", max_tool_rounds)

@@ -95,8 +95,15 @@ def detect_format(text: str) -> Format | None:
 async def conversation_of(
     store: SessionStoreInterface, session: Session[Any]
 ) -> list[Session[Any]]:
-    """Every stored segment of the conversation ``session`` belongs to, oldest first; just
-    ``[session]`` for a session that was never segmented."""
+    """Every stored segment of the conversation ``session`` belongs to, oldest first.
+
+    Args:
+        store: The store holding the conversation.
+        session: Any segment of the conversation, or a session that was never segmented.
+
+    Returns:
+        The segments, oldest first; just ``[session]`` for a session never segmented.
+    """
     if SEGMENT_STATE_KEY not in session.state:
         return [session]
     return await InfiniteConversationManager(store=store).get_segments(session.id)
@@ -108,6 +115,18 @@ async def export_session(
     """The session as text in ``format`` (``jsonl``, ``openai`` or ``openai-responses``).
 
     A segment of an infinite conversation exports the whole conversation, every segment.
+
+    Args:
+        store: The store holding the session.
+        session_id: The session's id (any segment's, for an infinite conversation).
+        format: ``jsonl``, ``openai`` or ``openai-responses``.
+
+    Returns:
+        The text of the export.
+
+    Raises:
+        SessionNotFound: No session has that id.
+        InvalidInputError: ``format`` is not a known format.
     """
     module = format_module(format)
     session = await store.get(session_id)

@@ -84,6 +84,18 @@ class SessionManager:
         touched and returned unchanged (``ttl_hours`` and ``custom_metadata`` are not applied);
         if it belongs to a different ``user_id``, ``SessionAlreadyExists`` is raised. An
         expired or absent id is created afresh. Other sandboxes are never read or written.
+
+        Args:
+            session_id: The id to use (default: a new one).
+            user_id: The user the session belongs to.
+            ttl_hours: Its time to live (default: the manager's).
+            custom_metadata: JSON values kept with it.
+
+        Returns:
+            The session's id.
+
+        Raises:
+            SessionAlreadyExists: ``session_id`` is live here for another ``user_id``.
         """
         if session_id is not None:
             validate_id(session_id, "session_id")
@@ -115,7 +127,14 @@ class SessionManager:
         return session_id
 
     async def validate_session(self, session_id: str) -> bool:
-        """True if the session exists here and has not expired; refreshes its last access."""
+        """True if the session exists here and has not expired; refreshes its last access.
+
+        Args:
+            session_id: The session's id.
+
+        Returns:
+            Whether the session is live.
+        """
         validate_id(session_id, "session_id")
         now = self._now()
         async with self.session_factory() as store:
@@ -130,6 +149,12 @@ class SessionManager:
 
         Keys: ``session_id``, ``sandbox_id``, ``user_id``, ``created_at``, ``expires_at``,
         ``status``, ``last_accessed`` (ISO-8601 UTC strings for times), ``custom_metadata``.
+
+        Args:
+            session_id: The session's id.
+
+        Returns:
+            The record, or None.
         """
         validate_id(session_id, "session_id")
         now = self._now()
@@ -153,6 +178,14 @@ class SessionManager:
 
         Returns False when the session is absent or expired here. Concurrent updates of one
         session are last-writer-wins.
+
+        Args:
+            session_id: The session's id.
+            custom_metadata: The values to set.
+            merge: Merge into the current values (False: replace them).
+
+        Returns:
+            True once updated; False when the session is absent or expired.
         """
         validate_id(session_id, "session_id")
         metadata = _check_metadata(custom_metadata)
@@ -174,6 +207,13 @@ class SessionManager:
         """Push the session's expiry ``additional_hours`` later (fractions allowed).
 
         Returns False when the session is absent or expired here.
+
+        Args:
+            session_id: The session's id.
+            additional_hours: How much later it expires.
+
+        Returns:
+            True once extended; False when the session is absent or expired.
         """
         validate_id(session_id, "session_id")
         hours = check_hours(additional_hours, "additional_hours")
@@ -196,7 +236,14 @@ class SessionManager:
         return True
 
     async def delete_session(self, session_id: str) -> bool:
-        """Delete the session from this sandbox; True if it existed."""
+        """Delete the session from this sandbox; True if it existed.
+
+        Args:
+            session_id: The session's id.
+
+        Returns:
+            Whether it existed.
+        """
         validate_id(session_id, "session_id")
         async with self.session_factory() as store:
             deleted = await store.delete(keys.record_key(self.sandbox_id, session_id))
@@ -209,11 +256,18 @@ class SessionManager:
 
         Stores expire records themselves (Redis natively, the memory provider exactly), so
         nothing expired is ever served and nothing else needs deleting.
+
+        Returns:
+            How many cached sessions were dropped.
         """
         return self._cache.purge_expired(self._now())
 
     def get_cache_stats(self) -> dict[str, Any]:
-        """Cache size, limits and hits, with this manager's sandbox and default TTL."""
+        """Cache size, limits and hits, with this manager's sandbox and default TTL.
+
+        Returns:
+            The figures, by name.
+        """
         return {
             **self._cache.stats(),
             "sandbox_id": self.sandbox_id,
@@ -223,19 +277,45 @@ class SessionManager:
     # ── grid paths ───────────────────────────────────────────────────────────────────────
 
     def get_canonical_prefix(self, session_id: str) -> str:
-        """``grid/{sandbox_id}/{session_id}/``."""
+        """``grid/{sandbox_id}/{session_id}/``.
+
+        Args:
+            session_id: The session's id.
+
+        Returns:
+            The prefix of the session's artifact paths.
+        """
         return grid.canonical_prefix(self.sandbox_id, session_id)
 
     def generate_artifact_key(self, session_id: str, artifact_id: str) -> str:
-        """``grid/{sandbox_id}/{session_id}/{artifact_id}``."""
+        """``grid/{sandbox_id}/{session_id}/{artifact_id}``.
+
+        Args:
+            session_id: The session's id.
+            artifact_id: The artifact's id.
+
+        Returns:
+            The artifact's path.
+        """
         return grid.artifact_key(self.sandbox_id, session_id, artifact_id)
 
     def parse_grid_key(self, grid_key: str) -> grid.GridKey | None:
-        """The parts of a grid path (any sandbox's), or None if it is not one."""
+        """The parts of a grid path (any sandbox's), or None if it is not one.
+
+        Args:
+            grid_key: A path such as ``grid/{sandbox_id}/{session_id}/{artifact_id}``.
+
+        Returns:
+            Its sandbox, session and artifact ids, or None.
+        """
         return grid.parse_grid_key(grid_key)
 
     def get_session_prefix_pattern(self) -> str:
-        """``grid/{sandbox_id}/``: the prefix of every path in this sandbox."""
+        """``grid/{sandbox_id}/``: the prefix of every path in this sandbox.
+
+        Returns:
+            The sandbox's path prefix.
+        """
         return grid.sandbox_prefix(self.sandbox_id)
 
     # ── storage ──────────────────────────────────────────────────────────────────────────

@@ -36,15 +36,33 @@ class SessionInfo(BaseModel):
     custom_metadata: dict[str, Any] = Field(default_factory=dict)
 
     def is_expired(self, now: datetime) -> bool:
-        """True from the instant ``expires_at`` is reached."""
+        """True from the instant ``expires_at`` is reached.
+
+        Args:
+            now: The current time (UTC).
+
+        Returns:
+            Whether the session has expired.
+        """
         return now >= self.expires_at
 
     def remaining_seconds(self, now: datetime) -> float:
-        """Seconds until expiry (zero or negative once expired)."""
+        """Seconds until expiry (zero or negative once expired).
+
+        Args:
+            now: The current time (UTC).
+
+        Returns:
+            The seconds left.
+        """
         return (self.expires_at - now).total_seconds()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: timestamps as ISO-8601 strings."""
+        """A JSON-ready dict: timestamps as ISO-8601 strings.
+
+        Returns:
+            The record's fields by name.
+        """
         return self.model_dump(mode="json")
 
 

@@ -25,19 +25,44 @@ class KeyValueSession(Protocol):
     """String key-value operations with expiry, as the session manager needs them."""
 
     async def setex(self, key: str, ttl_seconds: float, value: str, /) -> None:
-        """Store ``value`` under ``key`` for ``ttl_seconds`` seconds (fractions allowed)."""
+        """Store ``value`` under ``key`` for ``ttl_seconds`` seconds (fractions allowed).
+
+        Args:
+            key: The key.
+            ttl_seconds: Its time to live.
+            value: The value.
+        """
         ...
 
     async def set(self, key: str, value: str, /) -> None:
-        """Store ``value`` under ``key`` without expiry."""
+        """Store ``value`` under ``key`` without expiry.
+
+        Args:
+            key: The key.
+            value: The value.
+        """
         ...
 
     async def get(self, key: str, /) -> str | None:
-        """Return the value under ``key``, or None when absent or expired."""
+        """Return the value under ``key``, or None when absent or expired.
+
+        Args:
+            key: The key.
+
+        Returns:
+            The value, or None.
+        """
         ...
 
     async def delete(self, key: str, /) -> bool:
-        """Remove ``key``; return True if it existed."""
+        """Remove ``key``; return True if it existed.
+
+        Args:
+            key: The key.
+
+        Returns:
+            Whether it existed.
+        """
         ...
 
 

@@ -120,6 +120,24 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
 
         ``usage``, when given (a TokenUsage, or the provider's usage object or dict), is what the
         provider reported; it is used instead of counting.
+
+        Args:
+            message: The event's message (any JSON value).
+            prompt: The input text to count.
+            completion: The output text to count.
+            model: The model whose tokenizer counts and whose price applies.
+            source: Who the event comes from.
+            type: An ``EventType`` or a custom type name.
+            task_id: The task the event belongs to.
+            metadata: JSON values kept with the event.
+            usage: The provider's reported usage, used instead of counting.
+            parent_event_id: The event this one answers (a tool call's reply).
+
+        Returns:
+            The event, not yet in any session.
+
+        Raises:
+            InvalidInputError: A value is not JSON or a type name is bad.
         """
         token_usage = (
             TokenUsage.from_provider(usage, model)
@@ -141,11 +159,20 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
 
     def note_counted_texts(self, prompt: str | None, completion: str | None) -> None:
         """Remember the texts ``token_usage`` was counted from (not stored), so that a store's
-        ``redact=`` hook can count them again after redacting them."""
+        ``redact=`` hook can count them again after redacting them.
+
+        Args:
+            prompt: The input text counted.
+            completion: The output text counted.
+        """
         object.__setattr__(self, "_counted_texts", (prompt, completion))
 
     def counted_texts(self) -> tuple[str | None, str | None] | None:
-        """The texts ``token_usage`` was counted from by this object, if it counted them."""
+        """The texts ``token_usage`` was counted from by this object, if it counted them.
+
+        Returns:
+            ``(prompt, completion)``, or None when this object did not count them.
+        """
         texts: tuple[str | None, str | None] | None = getattr(self, "_counted_texts", None)
         return texts
 
@@ -156,7 +183,16 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
         model: str | None = None,
     ) -> TokenUsage:
         """Replace the token usage: texts are counted, integers are taken as reported counts,
-        None keeps the current count."""
+        None keeps the current count.
+
+        Args:
+            prompt: The input text, or its reported token count.
+            completion: The output text, or its reported token count.
+            model: The model (default: the current usage's).
+
+        Returns:
+            The new usage.
+        """
         current = self.token_usage
         model_name = model or (current.model if current else "") or "gpt-4o-mini"
         prompt_tokens, prompt_reported = await _resolve_count(
@@ -182,7 +218,15 @@ class SessionEvent(MetadataHelpers, Generic[MessageT]):
         return self.token_usage
 
     async def update_metadata(self, values: Mapping[str, Any] | str, value: Any = _MISSING) -> None:
-        """Set several metadata values at once (all are checked first), or one as ``key, value``."""
+        """Set several metadata values at once (all are checked first), or one as ``key, value``.
+
+        Args:
+            values: A mapping of keys to values, or one key.
+            value: The value, when ``values`` is one key.
+
+        Raises:
+            InvalidInputError: A key or value is not valid; nothing is set.
+        """
         updates = {values: value} if isinstance(values, str) else dict(values)
         if isinstance(values, str) and value is _MISSING:
             raise InvalidInputError("value", None, "update_metadata(key, value) needs a value")

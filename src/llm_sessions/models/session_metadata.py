@@ -46,18 +46,45 @@ class SessionMetadata(BaseModel):
 
     @classmethod
     async def create(cls, properties: dict[str, Any] | None = None) -> SessionMetadata:
-        """New metadata stamped now, with ``properties``."""
+        """New metadata stamped now, with ``properties``.
+
+        Args:
+            properties: JSON values to start with.
+
+        Returns:
+            The metadata.
+
+        Raises:
+            ValidationError: A property is not a JSON value (pydantic's, with the message of
+                the ``InvalidInputError`` behind it).
+        """
         return cls(properties=dict(properties or {}))
 
     async def set_property(self, key: str, value: Any) -> None:
-        """Set one property (a JSON value) and stamp the update."""
+        """Set one property (a JSON value) and stamp the update.
+
+        Args:
+            key: The property's name.
+            value: Its value.
+
+        Raises:
+            InvalidInputError: The key or value is not valid; nothing changes.
+        """
         validate_key(key, "metadata.properties")
         ensure_json_value(value, f"metadata.properties[{key!r}]")
         self.properties[key] = value
         self.updated_at = utc_now()
 
     async def get_property(self, key: str, default: Any = None) -> Any:
-        """One property, or ``default``."""
+        """One property, or ``default``.
+
+        Args:
+            key: The property's name.
+            default: What to return when it is not set.
+
+        Returns:
+            The value, or ``default``.
+        """
         return self.properties.get(key, default)
 
     async def update_timestamp(self) -> None:

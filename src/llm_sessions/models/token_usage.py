@@ -98,7 +98,16 @@ class TokenUsage(BaseModel):
     async def from_text(
         cls, prompt: str | None, completion: str | None = None, model: str = "gpt-4o-mini"
     ) -> TokenUsage:
-        """Count ``prompt`` and ``completion`` with ``model``'s tokenizer and price them."""
+        """Count ``prompt`` and ``completion`` with ``model``'s tokenizer and price them.
+
+        Args:
+            prompt: The input text.
+            completion: The output text.
+            model: The model whose tokenizer counts and whose price applies.
+
+        Returns:
+            The usage, with its cost (None for an unpriced model).
+        """
         prompt_count = await count_text_async(prompt, model)
         completion_count = await count_text_async(completion, model)
         method = CountMethod.TOKENIZER if prompt_count.exact else CountMethod.ESTIMATE
@@ -113,7 +122,19 @@ class TokenUsage(BaseModel):
     def from_provider(cls, usage: Any, model: str) -> TokenUsage:
         """Usage as a provider reported it: a TokenUsage, a mapping or an object with
         ``prompt_tokens``/``completion_tokens`` (OpenAI) or ``input_tokens``/``output_tokens``
-        (Anthropic, OpenAI Responses)."""
+        (Anthropic, OpenAI Responses).
+
+        Args:
+            usage: The reported usage.
+            model: The model that was called (prices the usage).
+
+        Returns:
+            The usage, its ``count_method`` ``reported``.
+
+        Raises:
+            InvalidInputError: ``usage`` holds no token counts, or counts that are not whole
+                numbers >= 0.
+        """
         if isinstance(usage, TokenUsage):
             return usage.model_copy(update={"model": usage.model or model})
         prompt = _usage_field(usage, "prompt_tokens")
@@ -134,11 +155,24 @@ class TokenUsage(BaseModel):
 
     @staticmethod
     async def count_tokens(text: str | None, model: str = "gpt-4o-mini") -> int:
-        """Tokens in ``text`` for ``model`` (None or "" is 0)."""
+        """Tokens in ``text`` for ``model`` (None or "" is 0).
+
+        Args:
+            text: The text to count.
+            model: The model whose tokenizer counts.
+
+        Returns:
+            The number of tokens.
+        """
         return (await count_text_async(text, model)).tokens
 
     async def update(self, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
-        """Add tokens to this usage and re-price it."""
+        """Add tokens to this usage and re-price it.
+
+        Args:
+            prompt_tokens: Input tokens to add.
+            completion_tokens: Output tokens to add.
+        """
         _non_negative("prompt_tokens", prompt_tokens)
         _non_negative("completion_tokens", completion_tokens)
         self.__dict__["prompt_tokens"] += prompt_tokens
@@ -147,7 +181,11 @@ class TokenUsage(BaseModel):
         self._reprice()
 
     async def calculate_cost(self) -> float | None:
-        """The USD cost of this usage, or None when the model is unpriced."""
+        """The USD cost of this usage, or None when the model is unpriced.
+
+        Returns:
+            The cost in US dollars, or None.
+        """
         self._reprice()
         return self.estimated_cost_usd
 
@@ -206,7 +244,14 @@ class TokenSummary(BaseModel):
 
     @classmethod
     def of(cls, usages: Iterable[TokenUsage | None]) -> TokenSummary:
-        """The summary of ``usages``, None entries skipped."""
+        """The summary of ``usages``, None entries skipped.
+
+        Args:
+            usages: The usages to add up.
+
+        Returns:
+            The totals, by model and in all.
+        """
         summary = cls()
         for usage in usages:
             if usage is not None:
@@ -214,11 +259,19 @@ class TokenSummary(BaseModel):
         return summary
 
     async def add_usage(self, usage: TokenUsage) -> None:
-        """Add one usage to the totals."""
+        """Add one usage to the totals.
+
+        Args:
+            usage: The usage to add.
+        """
         self.add(usage)
 
     def add(self, usage: TokenUsage) -> None:
-        """Add one usage to the totals (synchronous form)."""
+        """Add one usage to the totals (synchronous form).
+
+        Args:
+            usage: The usage to add.
+        """
         data, added = self.__dict__, usage.__dict__
         data["total_prompt_tokens"] += added["prompt_tokens"]
         data["total_completion_tokens"] += added["completion_tokens"]

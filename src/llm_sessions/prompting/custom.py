@@ -31,7 +31,17 @@ _renderers: dict[str, EventRenderer] = {}
 
 def register_event_renderer(event_type: str, renderer: EventRenderer) -> None:
     """Have prompts include events of the custom type ``event_type``, as ``renderer`` renders
-    them (replacing any renderer registered for that type before)."""
+    them (replacing any renderer registered for that type before).
+
+    Args:
+        event_type: A custom event type name (``^[a-z][a-z0-9_.:-]{0,63}$``).
+        renderer: Takes the event and returns a chat message, a list of them, or None to
+            leave the event out.
+
+    Raises:
+        InvalidInputError: ``event_type`` is not a custom type name, or ``renderer`` is not
+            callable.
+    """
     name = parse_event_type(event_type, "event_type")
     if isinstance(name, EventType):
         raise InvalidInputError(
@@ -43,7 +53,11 @@ def register_event_renderer(event_type: str, renderer: EventRenderer) -> None:
 
 
 def unregister_event_renderer(event_type: str) -> None:
-    """Leave events of ``event_type`` out of prompts again (no error if none was registered)."""
+    """Leave events of ``event_type`` out of prompts again (no error if none was registered).
+
+    Args:
+        event_type: The custom event type name.
+    """
     _renderers.pop(event_type, None)
 
 

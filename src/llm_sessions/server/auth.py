@@ -48,12 +48,35 @@ class ApiKeys:
 
     @classmethod
     def parse(cls, text: str, *, separator: str = ",") -> ApiKeys:
-        """Keys from ``key=tenant`` entries split by ``separator`` (see ``parse_key_pairs``)."""
+        """Keys from ``key=tenant`` entries split by ``separator`` (see ``parse_key_pairs``).
+
+        Args:
+            text: The entries, such as ``"<key>=alpha,<key>=beta"``.
+            separator: What separates entries.
+
+        Returns:
+            The keys.
+
+        Raises:
+            InvalidInputError: An entry is malformed, a key is shorter than 16 characters, or a
+                key is given twice.
+        """
         return cls(parse_key_pairs(text, separator=separator))
 
     @classmethod
     def from_file(cls, path: str | Path) -> ApiKeys:
-        """Keys from a file with one ``key=tenant`` a line."""
+        """Keys from a file with one ``key=tenant`` a line.
+
+        Args:
+            path: The file.
+
+        Returns:
+            The keys.
+
+        Raises:
+            InvalidInputError: An entry is malformed, a key is too short, or given twice.
+            OSError: The file cannot be read.
+        """
         return cls(read_keys_file(path))
 
     def __bool__(self) -> bool:
@@ -68,7 +91,14 @@ class ApiKeys:
         return {tenant for _, tenant in self._entries}
 
     def tenant_for(self, presented: str) -> str | None:
-        """The tenant of ``presented``, or None; every entry is compared, in constant time."""
+        """The tenant of ``presented``, or None; every entry is compared, in constant time.
+
+        Args:
+            presented: The key a request presented.
+
+        Returns:
+            The tenant's name, or None when the key is unknown.
+        """
         digest = _digest(presented)
         found = None
         for stored, tenant in self._entries:

@@ -31,7 +31,14 @@ class TenantStore(SessionStore):
         self.prefix = f"{tenant}." if tenant else ""
 
     def owns(self, session_id: str) -> bool:
-        """Whether ``session_id`` is in this tenant's namespace."""
+        """Whether ``session_id`` is in this tenant's namespace.
+
+        Args:
+            session_id: The session's id.
+
+        Returns:
+            Whether it starts with ``<tenant>.``.
+        """
         return session_id.startswith(self.prefix)
 
     def new_id(self, kind: str = "") -> str:
@@ -39,13 +46,31 @@ class TenantStore(SessionStore):
         return f"{self.prefix}{kind}{uuid4().hex}"
 
     async def get(self, session_id: str) -> Session[Any] | None:
-        """The session, or None if it is absent or not this tenant's."""
+        """The session, or None if it is absent or not this tenant's.
+
+        Args:
+            session_id: The session's id.
+
+        Returns:
+            The session, or None.
+        """
         if not self.owns(session_id):
             return None
         return await self.inner.get(session_id)
 
     async def require(self, session_id: str, what: str = "session") -> Session[Any]:
-        """The session, or the API's 404 naming ``what`` (also for another tenant's id)."""
+        """The session, or the API's 404 naming ``what`` (also for another tenant's id).
+
+        Args:
+            session_id: The session's id.
+            what: What the 404 calls it.
+
+        Returns:
+            The session.
+
+        Raises:
+            ApiError: A 404 (``not_found``): absent, or another tenant's.
+        """
         session = await self.get(session_id)
         if session is None:
             raise not_found(what, session_id)
@@ -53,27 +78,59 @@ class TenantStore(SessionStore):
 
     async def require_for_append(self, session_id: str, what: str = "session") -> Session[Any]:
         """The session as ``session_for_append`` gives it (its header, ready to take events),
-        or the API's 404 naming ``what`` (also for another tenant's id)."""
+        or the API's 404 naming ``what`` (also for another tenant's id).
+
+        Args:
+            session_id: The session's id.
+            what: What the 404 calls it.
+
+        Returns:
+            The session, ready to take events.
+
+        Raises:
+            ApiError: A 404 (``not_found``): absent, or another tenant's.
+        """
         session = await self.inner.session_for_append(session_id) if self.owns(session_id) else None
         if session is None:
             raise not_found(what, session_id)
         return session
 
     async def save(self, session: Session[Any]) -> None:
-        """Save a session of this tenant's; an id outside its namespace is refused."""
+        """Save a session of this tenant's; an id outside its namespace is refused.
+
+        Args:
+            session: The session to save.
+
+        Raises:
+            InvalidInputError: Its id is outside this tenant's namespace.
+        """
         if not self.owns(session.id):
             reason = f"must start with {self.prefix!r}, the prefix of this key's sessions"
             raise InvalidInputError("session_id", session.id, reason)
         await self.inner.save(session)
 
     async def delete(self, session_id: str) -> bool:
-        """Delete the session if it is this tenant's; True if it existed."""
+        """Delete the session if it is this tenant's; True if it existed.
+
+        Args:
+            session_id: The session's id.
+
+        Returns:
+            Whether it existed (False for another tenant's).
+        """
         if not self.owns(session_id):
             return False
         return await self.inner.delete(session_id)
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
-        """This tenant's session ids that start with ``prefix`` (a full id prefix)."""
+        """This tenant's session ids that start with ``prefix`` (a full id prefix).
+
+        Args:
+            prefix: Keep the ids that start with it.
+
+        Returns:
+            The ids.
+        """
         if not prefix.startswith(self.prefix) and not self.prefix.startswith(prefix):
             return []
         return await self.inner.list_sessions(max(prefix, self.prefix, key=len))
@@ -87,7 +144,18 @@ class TenantStore(SessionStore):
         limit: int | None = None,
         newest_first: bool = False,
     ) -> list[SessionEvent[Any]] | None:
-        """A page of the session's events (see ``SessionStore.read_events``), or None."""
+        """A page of the session's events (see ``SessionStore.read_events``), or None.
+
+        Args:
+            session_id: The session's id.
+            after: Read the events after this event id.
+            before: Read the events before this event id.
+            limit: The most events to read.
+            newest_first: Read from the end.
+
+        Returns:
+            The events, or None when the session is absent or another tenant's.
+        """
         if not self.owns(session_id):
             return None
         return await self.inner.read_events(

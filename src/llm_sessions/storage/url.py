@@ -40,7 +40,11 @@ def register_scheme(*schemes: str) -> Callable[[_Opener], _Opener]:
 
 
 def supported_schemes() -> list[str]:
-    """The URL schemes ``open_store`` understands."""
+    """The URL schemes ``open_store`` understands.
+
+    Returns:
+        The scheme names, sorted (``file``, ``memory``, ``postgresql``, ...).
+    """
     _load_builtin_schemes()
     return sorted(_openers)
 
@@ -52,6 +56,18 @@ def open_store(url: str, **options: Any) -> SessionStore:
     (and ``rediss://``), ``postgresql://user@host/db``. ``options`` go to the store's
     constructor (for example ``expiration_seconds``). A malformed URL raises
     ``InvalidInputError`` naming the part that is wrong, before any I/O.
+
+    Args:
+        url: The store's URL; its query may set store options (``?timeout=``,
+            ``?key_prefix=`` for Redis, ``?schema=`` for PostgreSQL).
+        **options: Keyword arguments for the store's constructor.
+
+    Returns:
+        The store, not yet connected; close it with ``await store.close()`` or ``async with``.
+
+    Raises:
+        InvalidInputError: The URL is malformed or its scheme is not one of
+            ``supported_schemes()``.
     """
     if not isinstance(url, str) or "://" not in url:
         raise InvalidInputError("url", url, f"must be a store URL such as {_EXAMPLES}")

@@ -48,6 +48,12 @@ def encoding_name_for_model(model: str) -> str | None:
 
     A provider prefix such as ``openai/`` is ignored. Models whose encoding is not shipped
     (the retired GPT-3 families) and non-OpenAI models return None.
+
+    Args:
+        model: The model name (``gpt-4o-mini``, ``openai/gpt-4o``, ``claude-3-5-sonnet``, ...).
+
+    Returns:
+        The encoding's name (``o200k_base`` or ``cl100k_base``), or None.
     """
     name = model.strip().lower().removeprefix("openai/")
     try:
@@ -65,7 +71,15 @@ def _encoding_for(model: str) -> tuple[str, bool]:
 
 
 def count_text(text: str | None, model: str) -> TokenCount:
-    """Count the tokens of ``text`` as ``model`` would see it (None or "" is 0)."""
+    """Count the tokens of ``text`` as ``model`` would see it (None or "" is 0).
+
+    Args:
+        text: The text to count.
+        model: The model name (``gpt-4o-mini``, ``openai/gpt-4o``, ``claude-3-5-sonnet``, ...).
+
+    Returns:
+        The count, whether it is exact (an OpenAI model) or an estimate, and the encoding.
+    """
     name, exact = _encoding_for(model)
     if not text:
         return TokenCount(0, exact, name)
@@ -74,7 +88,16 @@ def count_text(text: str | None, model: str) -> TokenCount:
 
 def truncate_text(text: str, max_tokens: int, model: str) -> str:
     """The longest start of ``text`` that is at most ``max_tokens`` tokens for ``model``
-    (a character split by the cut is dropped)."""
+    (a character split by the cut is dropped).
+
+    Args:
+        text: The text to cut.
+        max_tokens: The most tokens to keep.
+        model: The model name (``gpt-4o-mini``, ``openai/gpt-4o``, ``claude-3-5-sonnet``, ...).
+
+    Returns:
+        ``text`` itself when it fits, else its longest start that does.
+    """
     name, _ = _encoding_for(model)
     encoding = load_encoding(name)
     tokens = encoding.encode_ordinary(text)
@@ -84,7 +107,15 @@ def truncate_text(text: str, max_tokens: int, model: str) -> str:
 
 
 async def count_text_async(text: str | None, model: str) -> TokenCount:
-    """``count_text`` without blocking the event loop on first load or on very long text."""
+    """``count_text`` without blocking the event loop on first load or on very long text.
+
+    Args:
+        text: The text to count.
+        model: The model name (``gpt-4o-mini``, ``openai/gpt-4o``, ``claude-3-5-sonnet``, ...).
+
+    Returns:
+        The count, as ``count_text`` gives it.
+    """
     name, exact = _encoding_for(model)
     if not text:
         return TokenCount(0, exact, name)
@@ -102,7 +133,15 @@ def _value_text(value: Any) -> str:
 
 
 def count_chat_message(message: Mapping[str, Any], model: str) -> int:
-    """Tokens one chat message adds to a prompt, including the chat format's overhead."""
+    """Tokens one chat message adds to a prompt, including the chat format's overhead.
+
+    Args:
+        message: A chat message (``{"role", "content", ...}``).
+        model: The model name (``gpt-4o-mini``, ``openai/gpt-4o``, ``claude-3-5-sonnet``, ...).
+
+    Returns:
+        The number of tokens.
+    """
     tokens = _TOKENS_PER_MESSAGE
     for key, value in message.items():
         if value is None:
@@ -114,7 +153,15 @@ def count_chat_message(message: Mapping[str, Any], model: str) -> int:
 
 
 def count_chat_messages(messages: Iterable[Mapping[str, Any]], model: str) -> TokenCount:
-    """Tokens a list of chat messages costs as a prompt, including the reply primer."""
+    """Tokens a list of chat messages costs as a prompt, including the reply primer.
+
+    Args:
+        messages: The chat messages.
+        model: The model name (``gpt-4o-mini``, ``openai/gpt-4o``, ``claude-3-5-sonnet``, ...).
+
+    Returns:
+        The count, with whether it is exact and the encoding.
+    """
     name, exact = _encoding_for(model)
     total = sum(count_chat_message(message, model) for message in messages)
     return TokenCount(total + _REPLY_PRIMER_TOKENS, exact, name)

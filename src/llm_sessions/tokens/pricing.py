@@ -42,7 +42,15 @@ class ModelPrice:
     _source: Any = field(repr=False, compare=False)
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        """USD cost of ``prompt_tokens`` input and ``completion_tokens`` output tokens."""
+        """USD cost of ``prompt_tokens`` input and ``completion_tokens`` output tokens.
+
+        Args:
+            prompt_tokens: Input tokens.
+            completion_tokens: Output tokens.
+
+        Returns:
+            The cost in US dollars.
+        """
         if self.input_per_mtok is not None and self.output_per_mtok is not None:
             return (
                 prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok
@@ -78,7 +86,16 @@ def _lookup(model: str) -> ModelPrice | None:
 
 
 def price_for_model(model: str) -> ModelPrice | None:
-    """Return the price genai-prices knows for ``model``, or None when it knows none."""
+    """Return the price genai-prices knows for ``model``, or None when it knows none.
+
+    A model without a price is logged once, as a warning.
+
+    Args:
+        model: The model name (``gpt-4o-mini``, ``openai/gpt-4o``, ``claude-3-5-sonnet``, ...).
+
+    Returns:
+        The model's price, or None: the model is unpriced.
+    """
     if model in _prices:
         return _prices[model]
     with _lock:
@@ -95,7 +112,16 @@ def price_for_model(model: str) -> ModelPrice | None:
 
 
 def cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
-    """USD cost of a call to ``model``, or None when the model is unpriced."""
+    """USD cost of a call to ``model``, or None when the model is unpriced.
+
+    Args:
+        model: The model name (``gpt-4o-mini``, ``openai/gpt-4o``, ``claude-3-5-sonnet``, ...).
+        prompt_tokens: Input tokens.
+        completion_tokens: Output tokens.
+
+    Returns:
+        The cost in US dollars, or None when no price is known (never a guessed rate).
+    """
     price = price_for_model(model)
     return None if price is None else price.cost(prompt_tokens, completion_tokens)
 

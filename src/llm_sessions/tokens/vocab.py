@@ -104,7 +104,18 @@ def is_loaded(name: str) -> bool:
 
 
 def load_encoding(name: str) -> tiktoken.Encoding:
-    """Return the tiktoken encoding ``name`` built from the shipped, hash-checked vocabulary."""
+    """Return the tiktoken encoding ``name`` built from the shipped, hash-checked vocabulary.
+
+    Args:
+        name: ``o200k_base`` or ``cl100k_base`` (the keys of ``ENCODINGS``).
+
+    Returns:
+        The encoding, built once and cached.
+
+    Raises:
+        KeyError: ``name`` is not a shipped encoding.
+        VocabIntegrityError: The shipped file does not match its published SHA-256.
+    """
     encoding = _cache.get(name)
     if encoding is not None:
         return encoding

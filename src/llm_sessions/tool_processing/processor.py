@@ -112,14 +112,33 @@ class SessionAwareToolProcessor:
 
     @classmethod
     async def create(cls, session_id: str, **kwargs: Any) -> Self:
-        """A processor for an existing session; raises ``SessionNotFound`` if there is none."""
+        """A processor for an existing session, its session loaded.
+
+        Args:
+            session_id: The session's id.
+            **kwargs: The processor's options (``store``, ``registry``, ``timeout``,
+                ``max_retries``, ``retry_on``, ``model``, ...).
+
+        Returns:
+            The processor.
+
+        Raises:
+            SessionNotFound: The store holds no session of that id.
+        """
         processor = cls(session_id, **kwargs)
         await processor.load_session()
         return processor
 
     async def load_session(self) -> Session[Any]:
-        """The session as the store holds it now; raises ``SessionNotFound``. Once read, it
-        is kept and brought up to date, reading only what changed (``store.refresh``)."""
+        """The session as the store holds it now. Once read, it is kept and brought up to
+        date, reading only what changed (``store.refresh``).
+
+        Returns:
+            The session.
+
+        Raises:
+            SessionNotFound: The store holds no session of that id.
+        """
         held = self._session
         if held is None:
             session = await self.store.get(self.session_id)
@@ -135,7 +154,16 @@ class SessionAwareToolProcessor:
         self._cache.clear()
 
     async def record_reply(self, llm_msg: object, *, usage: Any = None) -> SessionEvent[Any]:
-        """Record an assistant reply as an LLM MESSAGE event without running its tool calls."""
+        """Record an assistant reply as an LLM MESSAGE event without running its tool calls.
+
+        Args:
+            llm_msg: An OpenAI-style assistant message (a dict, ``ChatCompletionMessage`` or a
+                whole ``ChatCompletion``).
+            usage: The provider's reported usage (it wins over counting).
+
+        Returns:
+            The recorded event.
+        """
         reply = read_reply(llm_msg)
         return await self._record_plain(await self.load_session(), reply, _usage(usage, reply))
 
@@ -156,6 +184,19 @@ class SessionAwareToolProcessor:
         whole ``ChatCompletion``); ``usage`` is the provider's reported usage for it (it wins
         over counting). ``llm_callback(prompt)`` is asked for a new reply when no call of a reply
         is valid; pass None to never ask. Results come in the order of the calls.
+
+        Args:
+            llm_msg: The assistant reply.
+            llm_callback: Asked for a new reply (given the retry prompt) when no call is valid.
+            usage: The provider's reported usage for the reply.
+
+        Returns:
+            One result per tool call, in the order of the calls (empty for a reply without
+            calls).
+
+        Raises:
+            InvalidInputError: ``llm_callback`` is not callable, or the reply is not one.
+            SessionNotFound: The session is not in the store.
         """
         reply = read_reply(llm_msg)
         if llm_callback is not None and not callable(llm_callback):

@@ -99,7 +99,11 @@ class ToolResult(BaseModel):
 
     def content(self) -> str:
         """The text sent back to the model for this call: the result (a string as is, anything
-        else as JSON), or ``{"error": ...}`` as JSON."""
+        else as JSON), or ``{"error": ...}`` as JSON.
+
+        Returns:
+            The text.
+        """
         if self.error is not None:
             return json.dumps({"error": self.error}, ensure_ascii=False)
         if isinstance(self.result, str):
@@ -107,5 +111,9 @@ class ToolResult(BaseModel):
         return json.dumps(self.result, ensure_ascii=False)
 
     def to_tool_message(self) -> dict[str, Any]:
-        """The OpenAI chat message that answers this call: ``{"role": "tool", ...}``."""
+        """The OpenAI chat message that answers this call: ``{"role": "tool", ...}``.
+
+        Returns:
+            The message, with ``tool_call_id`` and ``content``.
+        """
         return {"role": "tool", "tool_call_id": self.tool_call_id, "content": self.content()}

@@ -26,7 +26,14 @@ class TransientToolError(Exception):
 
 def retry_transient(exc: BaseException) -> bool:
     """The default rule: retry what is marked transient, then timeouts and connection errors;
-    nothing else (in particular never ``LookupError``, ``ValueError`` or ``TypeError``)."""
+    nothing else (in particular never ``LookupError``, ``ValueError`` or ``TypeError``).
+
+    Args:
+        exc: The exception a tool call raised.
+
+    Returns:
+        Whether to try the call again.
+    """
     if getattr(exc, "transient", False) is True:
         return True
     if isinstance(exc, LookupError | ValueError | TypeError):

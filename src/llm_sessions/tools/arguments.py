@@ -37,6 +37,17 @@ def decode_arguments(raw: RawArguments, tool_name: str) -> dict[str, Any]:
     ``None``, ``""`` and blank text mean ``{}`` (LLMs send an empty string for a call without
     arguments). Raises ``ToolArgumentsJSONError`` for text that is not JSON (``NaN`` and
     ``Infinity`` included), and ``ToolArgumentsValidationError`` for JSON that is not an object.
+
+    Args:
+        raw: JSON text, a mapping, or nothing.
+        tool_name: The tool's name, for the errors.
+
+    Returns:
+        The arguments by name.
+
+    Raises:
+        ToolArgumentsJSONError: The text is not JSON.
+        ToolArgumentsValidationError: The JSON is not an object.
     """
     decoded: object
     if raw is None:

@@ -51,9 +51,22 @@ def register_tool(
 
     ``name`` defaults to the function's name, or the class name in snake_case without a trailing
     ``Tool`` (``WeatherTool`` -> ``weather``); ``description`` to the docstring's first paragraph.
-    Tools go into ``registry``, by default ``get_default_registry()``, at decoration time. Raises
-    ``DuplicateToolError`` when ``namespace`` already has a tool of that name (unless
-    ``replace``), and ``ToolRegistrationError`` for a bad name or a target that cannot be a tool.
+    Tools go into ``registry``, by default ``get_default_registry()``, at decoration time.
+
+    Args:
+        name: The tool's name; or, used bare (``@register_tool``), the target itself.
+        namespace: The namespace to register in.
+        description: What the tool does, for the model (default: the docstring's first
+            paragraph).
+        registry: The registry (default: ``get_default_registry()``).
+        replace: Replace a tool of the same name instead of raising.
+
+    Returns:
+        The target unchanged (used bare), or a decorator that registers and returns it.
+
+    Raises:
+        DuplicateToolError: ``namespace`` already has a tool of that name (unless ``replace``).
+        ToolRegistrationError: A bad name, or a target that cannot be a tool.
     """
     if callable(name):  # used bare: @register_tool
         target = name

@@ -135,7 +135,11 @@ class ArgumentProblem:
     message: str
 
     def describe(self) -> str:
-        """Return a one-line description naming the field and the value."""
+        """Return a one-line description naming the field and the value.
+
+        Returns:
+            The description.
+        """
         if self.kind == "missing":
             return f"missing required argument {self.field!r}"
         if self.kind == "extra_forbidden":

@@ -48,12 +48,38 @@ class ToolRegistry:
         Name and description default as ``build_tool`` says. Raises ``DuplicateToolError`` when
         the namespace already has a tool of that name, unless ``replace`` is true, and
         ``ToolRegistrationError`` for anything that cannot be a tool.
+
+        Args:
+            target: A function, an async function, a class with ``execute`` or such an instance.
+            name: The tool's name (default: from the target).
+            namespace: The namespace to register in.
+            description: What the tool does, for the model (default: the docstring's first
+                paragraph).
+            replace: Replace a tool of the same name instead of raising.
+
+        Returns:
+            The registered tool.
+
+        Raises:
+            DuplicateToolError: The namespace already has a tool of that name (unless ``replace``).
+            ToolRegistrationError: The target cannot be a tool, or its name is bad.
         """
         tool = build_tool(target, name=name, namespace=namespace, description=description)
         return self.add(tool, replace=replace)
 
     def add(self, tool: RegisteredTool, *, replace: bool = False) -> RegisteredTool:
-        """Add an already built tool; raises ``DuplicateToolError`` unless ``replace``."""
+        """Add an already built tool; raises ``DuplicateToolError`` unless ``replace``.
+
+        Args:
+            tool: The tool, as ``build_tool`` makes it.
+            replace: Replace a tool of the same name instead of raising.
+
+        Returns:
+            The tool.
+
+        Raises:
+            DuplicateToolError: Its namespace already has a tool of that name (unless ``replace``).
+        """
         key = (tool.namespace, tool.name)
         with self._lock:
             if key in self._tools and not replace:
@@ -62,7 +88,18 @@ class ToolRegistry:
         return tool
 
     def unregister(self, name: str, namespace: str | None = None) -> RegisteredTool:
-        """Remove the tool ``get(name, namespace)`` finds and return it."""
+        """Remove the tool ``get(name, namespace)`` finds and return it.
+
+        Args:
+            name: The tool's name, bare or ``namespace.name``.
+            namespace: The namespace to look in (None: ``default`` first, then any).
+
+        Returns:
+            The removed tool.
+
+        Raises:
+            ToolNotFoundError: No tool matches.
+        """
         with self._lock:
             tool = self._find(name, namespace)
             del self._tools[(tool.namespace, tool.name)]
@@ -78,6 +115,17 @@ class ToolRegistry:
 
         Raises ``ToolNotFoundError`` (listing the registered tools) when none matches, and its
         subclass ``AmbiguousToolNameError`` when a bare name matches several namespaces.
+
+        Args:
+            name: The tool's name, bare or ``namespace.name``.
+            namespace: The namespace to look in (None: ``default`` first, then any).
+
+        Returns:
+            The tool.
+
+        Raises:
+            ToolNotFoundError: No tool matches.
+            AmbiguousToolNameError: A bare name matches tools in several namespaces.
         """
         with self._lock:
             return self._find(name, namespace)
@@ -125,7 +173,14 @@ class ToolRegistry:
         return iter(self.tools())
 
     def tools(self, namespace: str | None = None) -> list[RegisteredTool]:
-        """Return the tools, in registration order, optionally of one namespace only."""
+        """Return the tools, in registration order, optionally of one namespace only.
+
+        Args:
+            namespace: Keep this namespace only (default: every one).
+
+        Returns:
+            The tools.
+        """
         with self._lock:
             return [
                 tool
@@ -134,11 +189,22 @@ class ToolRegistry:
             ]
 
     def list_tools(self, namespace: str | None = None) -> list[tuple[str, str]]:
-        """Return ``(namespace, name)`` pairs, in registration order."""
+        """Return ``(namespace, name)`` pairs, in registration order.
+
+        Args:
+            namespace: Keep this namespace only (default: every one).
+
+        Returns:
+            The ``(namespace, name)`` pairs.
+        """
         return [(tool.namespace, tool.name) for tool in self.tools(namespace)]
 
     def list_namespaces(self) -> list[str]:
-        """Return the namespaces that hold at least one tool, sorted."""
+        """Return the namespaces that hold at least one tool, sorted.
+
+        Returns:
+            The namespace names.
+        """
         return sorted({tool.namespace for tool in self.tools()})
 
     def to_openai_tools(
@@ -149,6 +215,16 @@ class ToolRegistry:
         ``namespace`` keeps one namespace; ``names`` keeps the tools ``get`` finds for those
         names. The LLM calls a tool by its bare name, so two selected tools with the same name in
         different namespaces raise ``AmbiguousToolNameError``: select one namespace instead.
+
+        Args:
+            namespace: Keep this namespace only.
+            names: Keep the tools these names find.
+
+        Returns:
+            One ``{"type": "function", "function": {...}}`` schema per tool.
+
+        Raises:
+            AmbiguousToolNameError: Two selected tools share a bare name.
         """
         selected = self.tools(namespace) if names is None else [self.get(n) for n in names]
         if namespace is not None and names is not None:
@@ -170,6 +246,19 @@ class ToolRegistry:
         """Look a tool up, validate ``arguments``, run it and return its result as JSON.
 
         A shortcut for ``await registry.get(name, namespace).call(arguments)``.
+
+        Args:
+            name: The tool's name.
+            arguments: The arguments, as a JSON string or a mapping.
+            namespace: The namespace to look in (None: ``default`` first, then any).
+
+        Returns:
+            The tool's result, as a JSON value.
+
+        Raises:
+            ToolNotFoundError: No tool matches.
+            ToolArgumentsError: The arguments do not fit the tool's signature.
+            ToolExecutionError: The tool raised (its exception is the cause).
         """
         return await self.get(name, namespace).call(arguments)
 
@@ -178,5 +267,9 @@ _default_registry = ToolRegistry()
 
 
 def get_default_registry() -> ToolRegistry:
-    """Return the process-wide registry that ``register_tool`` uses by default."""
+    """Return the process-wide registry that ``register_tool`` uses by default.
+
+    Returns:
+        The default registry.
+    """
     return _default_registry

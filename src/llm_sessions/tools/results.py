@@ -21,6 +21,16 @@ def to_json_value(value: object, field: str = "result") -> JsonValue:
     strings, non-string dict keys strings; containers are converted all the way down.
     Raises ``InvalidInputError`` naming ``field`` for a value with no JSON form (an arbitrary
     object, NaN or infinity, bytes that are not UTF-8).
+
+    Args:
+        value: The value to convert.
+        field: What the error calls the value.
+
+    Returns:
+        The JSON value.
+
+    Raises:
+        InvalidInputError: The value has no JSON form.
     """
     try:
         converted = to_jsonable_python(value)

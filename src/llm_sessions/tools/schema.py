@@ -61,6 +61,16 @@ class ArgumentsSchema:
         Values come back converted as the annotations say (a nested model as its instance, an
         ``int`` field sent as ``"3"`` as ``3``). Raises ``ToolArgumentsValidationError`` naming
         each field and value that does not fit, with pydantic's ``ValidationError`` as cause.
+
+        Args:
+            tool_name: The tool's name, for the error.
+            arguments: The decoded arguments.
+
+        Returns:
+            The values by parameter name.
+
+        Raises:
+            ToolArgumentsValidationError: A value does not fit its parameter.
         """
         try:
             instance = self.model.model_validate(dict(arguments))
@@ -75,7 +85,14 @@ class ArgumentsSchema:
         return values
 
     def bind(self, values: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-        """Split validated values into the positional and keyword arguments of a call."""
+        """Split validated values into the positional and keyword arguments of a call.
+
+        Args:
+            values: Values ``validate`` returned.
+
+        Returns:
+            ``(args, kwargs)`` for the call.
+        """
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         declared: set[str] = set()

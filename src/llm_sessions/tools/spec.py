@@ -86,7 +86,11 @@ class RegisteredTool:
         return copy.deepcopy(dict(self.arguments_schema.json_schema))
 
     def to_openai(self) -> dict[str, Any]:
-        """Return the OpenAI tool schema: ``{"type": "function", "function": {...}}``."""
+        """Return the OpenAI tool schema: ``{"type": "function", "function": {...}}``.
+
+        Returns:
+            The schema.
+        """
         return {
             "type": "function",
             "function": {
@@ -103,6 +107,16 @@ class RegisteredTool:
         Defaults are filled in and values converted as the annotations say. Raises
         ``ToolArgumentsJSONError`` for text that is not JSON and ``ToolArgumentsValidationError``
         (naming each field and value) for arguments that do not fit the parameters.
+
+        Args:
+            raw: The arguments as the model sent them.
+
+        Returns:
+            The values by parameter name.
+
+        Raises:
+            ToolArgumentsJSONError: The text is not JSON.
+            ToolArgumentsValidationError: The arguments do not fit the parameters.
         """
         return self.arguments_schema.validate(self.name, decode_arguments(raw, self.name))
 
@@ -111,6 +125,15 @@ class RegisteredTool:
 
         Any exception the tool raises (``Exception``, not cancellation) is raised again as
         ``ToolExecutionError`` with the original as ``original`` and ``__cause__``.
+
+        Args:
+            arguments: What ``parse_arguments`` returned.
+
+        Returns:
+            The tool's result.
+
+        Raises:
+            ToolExecutionError: The tool raised.
         """
         args, kwargs = self.arguments_schema.bind(arguments)
         try:
@@ -129,6 +152,17 @@ class RegisteredTool:
 
         Raises the errors of ``parse_arguments`` and ``execute``, and ``ToolResultError`` when the
         result has no JSON form.
+
+        Args:
+            raw: The arguments as the model sent them.
+
+        Returns:
+            The result as a JSON value.
+
+        Raises:
+            ToolArgumentsError: The arguments are not JSON or do not fit.
+            ToolExecutionError: The tool raised.
+            ToolResultError: The result has no JSON form.
         """
         result = await self.execute(self.parse_arguments(raw))
         try:
