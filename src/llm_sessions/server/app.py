@@ -24,6 +24,7 @@ from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers
 from .inspector import event_nodes, pages
 from .middleware import RequestMiddleware
+from .response_headers import ResponseHeadersMiddleware
 from .state import DEFAULT_MAX_BODY_BYTES, ServerState
 
 __all__ = [
@@ -80,6 +81,7 @@ def create_app(
     for router in (*(module.router for module in core), *routers):
         app.include_router(router)
     app.add_middleware(RequestMiddleware, metrics=state.metrics, max_body_bytes=max_body_bytes)
+    app.add_middleware(ResponseHeadersMiddleware)
     return app
 
 

@@ -40,6 +40,8 @@ async def read_page(
             newest_first=newest_first,
         )
     except InvalidInputError as exc:
+        if exc.field not in ("after", "before"):
+            raise  # the session id itself, not the cursor
         message = f"{cursor_name}={after!r} is not an event of this {what}"
         raise ApiError(422, "invalid_value", message, cursor_name) from exc
     if events is None:

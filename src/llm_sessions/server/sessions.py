@@ -22,6 +22,7 @@ from ..session_prompt_builder import build_prompt_from_session
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES
 from .paging import Order, read_page
+from .prompt_budget import prompt_within
 from .session_schema import (
     CostOut,
     Deleted,
@@ -177,10 +178,15 @@ async def prompt(
     ``strategy``, the prompt ``build_prompt_from_session`` builds by that strategy instead."""
     session = await store.require(session_id)
     if strategy is not None:
-        return await build_prompt_from_session(session, strategy, max_tokens, model)
+        chosen = strategy
+
+        async def build(budget: int | None) -> list[dict[str, Any]]:
+            return await build_prompt_from_session(session, chosen, budget, model)
+
+        return await prompt_within(build, max_tokens)
     manager = await SessionManager.open(session_id, store=store, model=model)
     try:
-        return await manager.get_messages_for_llm(max_tokens=max_tokens)
+        return await prompt_within(manager.get_messages_for_llm, max_tokens)
     finally:
         await manager.close()
 

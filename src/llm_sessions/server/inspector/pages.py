@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...exceptions import InvalidInputError
+from .. import response_headers
 from ..dependencies import State, tenant_of
 from ..errors import ApiError
 from ..state import ServerState
@@ -27,17 +28,7 @@ __all__ = ["SECURITY_HEADERS", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
+SECURITY_HEADERS = {**response_headers.SECURITY_HEADERS, "Cache-Control": "no-store"}
 """Sent with every inspector page and asset: no inline or foreign script, style or frame."""
 
 _ASSETS = {"inspector.js": "text/javascript", "inspector.css": "text/css"}
