@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -14,6 +14,7 @@ from ..models.session_event import SessionEvent
 from ..models.session_metadata import SessionMetadata
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES, ApiError
+from .idempotency import IdempotencyKey, idempotent, written_session
 from .session_schema import SessionOut, session_out
 
 __all__ = ["FORKED_FROM", "router"]
@@ -46,22 +47,34 @@ class Imported(BaseModel):
 
 
 @router.post("/{session_id}/fork", response_model=SessionOut)
-async def fork(session_id: str, body: ForkRequest, store: Scoped, state: State) -> SessionOut:
+async def fork(
+    request: Request,
+    session_id: str,
+    body: ForkRequest,
+    store: Scoped,
+    state: State,
+    idempotency_key: IdempotencyKey = None,
+) -> SessionOut | Response:
     """A new session with the events up to ``at_event_id``, to continue on its own."""
-    source = await store.require(session_id)
-    events = _events_until(source, body.at_event_id)
-    forked_from = {"session_id": source.id, "event_id": events[-1].id if events else None}
-    copy: Session[Any] = Session(
-        id=store.new_id("sess_"),
-        metadata=SessionMetadata(
-            properties={**source.metadata.properties, FORKED_FROM: forked_from}
-        ),
-        events=[SessionEvent.model_validate(event.model_dump()) for event in events],
-    )
-    await store.save(copy)
-    state.metrics.sessions_created += 1
-    state.metrics.events_written += len(events)
-    return session_out(copy)
+
+    async def write() -> SessionOut:
+        source = await store.require(session_id)
+        events = _events_until(source, body.at_event_id)
+        forked_from = {"session_id": source.id, "event_id": events[-1].id if events else None}
+        copy: Session[Any] = Session(
+            id=store.new_id("sess_"),
+            metadata=SessionMetadata(
+                properties={**source.metadata.properties, FORKED_FROM: forked_from}
+            ),
+            events=[SessionEvent.model_validate(event.model_dump()) for event in events],
+        )
+        await store.save(copy)
+        state.metrics.sessions_created += 1
+        state.metrics.events_written += len(events)
+        return session_out(copy)
+
+    written = written_session(store, "sess_", session_out)
+    return await idempotent(request, idempotency_key, store, write, written)
 
 
 def _events_until(session: Session[Any], event_id: str | None) -> list[SessionEvent[Any]]:
@@ -95,15 +108,28 @@ async def export(session_id: str, store: Scoped, format: Format = Format.JSONL) 
 
 @router.post("/import", response_model=Imported)
 async def import_sessions(
+    request: Request,
     store: Scoped,
     state: State,
     text: Annotated[str, Body(media_type="text/plain", description="The file's text")],
     format: Format = Format.JSONL,
     on_conflict: Annotated[OnConflict, Query()] = OnConflict.RENAME,
-) -> Imported:
+    idempotency_key: IdempotencyKey = None,
+) -> Imported | Response:
     """Store the sessions of an exported file; ``rename`` (default) gives them new ids."""
-    ids = await import_session(
-        store, text, format, on_conflict=on_conflict, new_id=lambda: store.new_id("sess_")
-    )
-    state.metrics.sessions_created += len(ids)
-    return Imported(data=ids)
+
+    async def write() -> Imported:
+        ids = await import_session(
+            store, text, format, on_conflict=on_conflict, new_id=lambda: store.new_id("sess_")
+        )
+        state.metrics.sessions_created += len(ids)
+        return Imported(data=ids)
+
+    async def written() -> Imported | None:
+        # With ``rename`` the ids are the seeded ones, in order: those that exist were stored.
+        found = []
+        while await store.get(candidate := store.new_id("sess_")) is not None:
+            found.append(candidate)
+        return Imported(data=found) if found else None
+
+    return await idempotent(request, idempotency_key, store, write, written)
