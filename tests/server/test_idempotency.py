@@ -8,20 +8,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from server_helpers import Clock
 
 from llm_sessions.server.idempotency import IDEMPOTENCY_SECONDS, Idempotency
 from llm_sessions.storage import InMemorySessionStore
 from llm_sessions.storage.side_records import SideRecords
 
 Call = Callable[[httpx.AsyncClient, dict[str, str], int], Awaitable[httpx.Response]]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -48,6 +49,7 @@ def serve(
         import uvicorn
 
         from ..server.app import KEYS_FILE_ENV, MAX_BODY_ENV, STORE_ENV, app_from_environment
+        from ..server.inspector.logins import SESSION_SECRET_ENV
     except ImportError as exc:
         raise CliError(f'{exc}. Install the server: pip install "llm-sessions[server]"') from exc
     settings = {STORE_ENV: store}
@@ -67,6 +69,8 @@ def serve(
     else:
         console.print("llm-sessions serve: no API keys configured; serving on loopback only")
     os.environ.update(settings)
+    # One secret for every worker, so a login token signed by one is valid at all of them.
+    os.environ.setdefault(SESSION_SECRET_ENV, secrets.token_hex(32))
     uvicorn.run(
         "llm_sessions.server.app:app_from_environment",
         factory=True,

@@ -6,6 +6,7 @@ Nothing here is per-request state: several processes over one store serve the sa
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -13,6 +14,7 @@ from fastapi import Request
 from ..storage import SessionStore, open_store
 from .auth import ApiKeys
 from .idempotency import Idempotency
+from .inspector.logins import Logins, SessionTokens
 from .metrics import Metrics
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TAIL_POLL_SECONDS", "ServerState", "server_state"]
@@ -35,6 +37,7 @@ class ServerState:
     metrics: Metrics = field(default_factory=Metrics)
     tail_poll_seconds: float = DEFAULT_TAIL_POLL_SECONDS
     idempotency: Idempotency = field(default_factory=Idempotency)
+    logins: Logins = field(default_factory=lambda: Logins(SessionTokens(secrets.token_bytes(32))))
     _store: SessionStore | None = None
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
 
