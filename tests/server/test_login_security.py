@@ -4,6 +4,7 @@ cookie that holds a signed, expiring token instead of the key."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,7 +14,12 @@ from server_helpers import KEY_A, KEY_B, KEYS, Clock
 
 from llm_sessions.server import create_app
 from llm_sessions.server.inspector.key_cookie import COOKIE_NAME
-from llm_sessions.server.inspector.logins import LoginLimiter, Logins, SessionTokens
+from llm_sessions.server.inspector.logins import (
+    SESSION_SECRET_ENV,
+    LoginLimiter,
+    Logins,
+    SessionTokens,
+)
 from llm_sessions.storage import InMemorySessionStore
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -164,3 +170,26 @@ async def test_a_token_stops_working_when_its_key_is_removed(
     without_a.state.llm_sessions.logins.tokens.clock = clock
     async with await _copy_of(without_a, browser.cookies[COOKIE_NAME]) as stale:
         assert (await stale.get("/v1/sessions")).status_code == 401
+
+
+def test_serve_hands_its_workers_one_session_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from llm_sessions.cli.main import app as cli
+    from llm_sessions.server.app import app_from_environment
+
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.append(kwargs))
+    for name in (SESSION_SECRET_ENV, "LLM_SESSIONS_API_KEYS", "LLM_SESSIONS_STORE"):
+        monkeypatch.setenv(name, "placeholder")  # restored after the test
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("LLM_SESSIONS_API_KEYS", f"{KEY_A}=alpha")
+    result = CliRunner().invoke(cli, ["serve", "--store", "memory://", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert started and started[0]["workers"] == 2
+    secret = os.environ[SESSION_SECRET_ENV]
+    assert len(secret) == 64
+    one, two = app_from_environment(), app_from_environment()
+    token = one.state.llm_sessions.logins.tokens.issue(KEY_A)
+    assert two.state.llm_sessions.logins.tokens.check(token, two.state.llm_sessions.keys)
