@@ -188,7 +188,8 @@ async def test_store_errors_are_counted() -> None:
         ) as http:
             for _ in range(3):
                 _error(await http.post("/v1/conversations", json={}), 503, "store_unavailable")
+            _error(await http.get("/readyz"), 503, "store_unavailable")
             metrics = (await http.get("/metrics")).text
     finally:
         await store.close()
-    assert "llm_sessions_store_errors_total 3" in metrics.splitlines()
+    assert "llm_sessions_store_errors_total 4" in metrics.splitlines()

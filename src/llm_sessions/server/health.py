@@ -29,6 +29,7 @@ async def readyz(state: State) -> dict[str, str]:
     try:
         await store.list_sessions("readyz-probe-")
     except (SessionManagerError, OSError, TimeoutError) as exc:
+        state.metrics.store_errors += 1
         raise ApiError(
             503,
             "store_unavailable",

@@ -77,7 +77,8 @@ class Idempotency:
     _records: dict[int, SideRecords] = field(default_factory=dict)
 
     def records(self, store: SessionStore) -> SideRecords:
-        """The side records of ``store`` (made once per store)."""
+        """The side records of ``store`` (made once per store; the inspector keeps its
+        signed-out logins there too)."""
         found = self._records.get(id(store))
         if found is None:
             found = self._records[id(store)] = side_records_for(store)
