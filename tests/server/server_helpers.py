@@ -20,6 +20,16 @@ KEYS = {KEY_A: "alpha", KEY_B: "beta"}
 STARTUP_SECONDS = 30
 
 
+class Clock:
+    """A clock a test moves by hand (``clock.now += seconds``)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as probe:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qsl, urlencode
@@ -132,6 +133,7 @@ def serve(
 
         from ..server.app import KEYS_FILE_ENV, MAX_BODY_ENV, STORE_ENV, app_from_environment
         from ..server.health import probe_store
+        from ..server.inspector.logins import SESSION_SECRET_ENV
     except ImportError as exc:
         raise CliError(f'{exc}. Install the server: pip install "llm-sessions[server]"') from exc
     settings = {STORE_ENV: store}
@@ -150,6 +152,8 @@ def serve(
     for line in startup_lines(host, port, store, workers, keys, access_log):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     os.environ.update(settings)
+    # One secret for every worker, so a login token signed by one is valid at all of them.
+    os.environ.setdefault(SESSION_SECRET_ENV, secrets.token_hex(32))
     uvicorn.run(
         "llm_sessions.server.app:app_from_environment",
         factory=True,

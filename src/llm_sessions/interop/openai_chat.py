@@ -70,6 +70,10 @@ def _checked(number: int, message: Any) -> Mapping[str, Any]:
     role = message.get("role")
     if role not in _ROLES:
         raise InvalidFileError(number, f"role {role!r} is not one of {', '.join(_ROLES)}")
+    # A reply may be only tool calls, and a tool result is checked against its call first.
+    needs_content = role != "tool" and not (role == "assistant" and message.get("tool_calls"))
+    if needs_content and message.get("content") is None:
+        raise InvalidFileError(number, f"a {role} message needs content (text or content parts)")
     return message
 
 

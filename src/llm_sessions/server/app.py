@@ -23,7 +23,9 @@ from . import api_docs, conversations, health, sessions, tail, transfer_routes
 from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers
 from .inspector import event_nodes, pages
+from .inspector.logins import SESSION_SECRET_ENV, Logins, SessionTokens
 from .middleware import RequestMiddleware
+from .response_headers import ResponseHeadersMiddleware
 from .state import DEFAULT_MAX_BODY_BYTES, ServerState
 
 __all__ = [
@@ -45,10 +47,14 @@ def create_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     routers: Iterable[APIRouter] = (),
+    session_secret: str | None = None,
 ) -> FastAPI:
     """The HTTP API over ``store`` (a store or a store URL; default: ``LLM_SESSIONS_STORE`` or
     the embedded SQLite file), with ``keys`` mapping API keys to tenants (none: one tenant, the
     whole store, for loopback use), bodies up to ``max_body_bytes``, and extra ``routers``.
+
+    ``session_secret`` signs the inspector's login tokens (default: ``LLM_SESSIONS_SESSION_SECRET``,
+    else a random one for this app: processes that serve the same users must share one).
     """
     if (
         isinstance(max_body_bytes, bool)
@@ -63,6 +69,9 @@ def create_app(
         keys=keys if isinstance(keys, ApiKeys) else ApiKeys(keys or {}),
         max_body_bytes=max_body_bytes,
     )
+    secret = session_secret or os.environ.get(SESSION_SECRET_ENV)
+    if secret:
+        state.logins = Logins(SessionTokens(secret.encode("utf-8")))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +92,7 @@ def create_app(
     for router in (*(module.router for module in core), *routers):
         app.include_router(router)
     app.add_middleware(RequestMiddleware, metrics=state.metrics, max_body_bytes=max_body_bytes)
+    app.add_middleware(ResponseHeadersMiddleware)
     return app
 
 
@@ -91,7 +101,8 @@ def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
 
     ``LLM_SESSIONS_STORE`` (store URL), ``LLM_SESSIONS_API_KEYS`` (``key=tenant,...``),
     ``LLM_SESSIONS_API_KEYS_FILE`` (one ``key=tenant`` a line), ``LLM_SESSIONS_MAX_BODY_BYTES``,
-    read from ``environ`` (default: the process environment).
+    ``LLM_SESSIONS_SESSION_SECRET`` (signs the inspector's login tokens), read from ``environ``
+    (default: the process environment).
     """
     env = os.environ if environ is None else environ
     pairs = parse_key_pairs(env.get(KEYS_ENV, ""))
@@ -102,4 +113,5 @@ def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
     if not limit.isdigit():
         raise InvalidInputError(MAX_BODY_ENV, limit, "must be a whole number of bytes")
     store = env.get(STORE_ENV, DEFAULT_STORE)
-    return create_app(store, ApiKeys(pairs), max_body_bytes=int(limit))
+    secret = env.get(SESSION_SECRET_ENV)
+    return create_app(store, ApiKeys(pairs), max_body_bytes=int(limit), session_secret=secret)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from ..exceptions import InvalidInputError
@@ -103,6 +103,15 @@ class ApiKeys:
         found = None
         for stored, tenant in self._entries:
             if hmac.compare_digest(stored, digest):
+                found = tenant
+        return found
+
+    def tenant_for_digest(self, matches: Callable[[bytes], bool]) -> str | None:
+        """The tenant of the key whose SHA-256 digest ``matches``, or None; every entry is
+        tried, so the time taken does not depend on which one matches."""
+        found = None
+        for stored, tenant in self._entries:
+            if matches(stored):
                 found = tenant
         return found
 

@@ -8,6 +8,7 @@ back as messages whose role comes from the event's source.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 from uuid import uuid4
 
@@ -53,9 +54,10 @@ def conversation_of(session: Session[Any]) -> ConversationOut:
     )
 
 
-def event_from_item(item: ItemIn) -> SessionEvent[Any]:
-    """The event that records ``item`` (its id is the new item's id)."""
-    event_id = f"{_ID_PREFIX[item.type]}{uuid4().hex}"
+def event_from_item(item: ItemIn, new_id: Callable[[str], str] | None = None) -> SessionEvent[Any]:
+    """The event that records ``item`` (its id is the new item's id: ``new_id(prefix)``, by
+    default the prefix and a random hex)."""
+    event_id = (new_id or _random_id)(_ID_PREFIX[item.type])
     if isinstance(item, MessageIn):
         return SessionEvent(
             id=event_id,
@@ -70,6 +72,10 @@ def event_from_item(item: ItemIn) -> SessionEvent[Any]:
         source=source,
         type=EventType.TOOL_CALL,
     )
+
+
+def _random_id(prefix: str) -> str:
+    return f"{prefix}{uuid4().hex}"
 
 
 def _stored_message(item: MessageIn) -> dict[str, Any]:

@@ -54,11 +54,11 @@ class TextPart(_Strict):
 
 
 class MessageIn(_Strict):
-    """A message item; ``content`` is a string or a list of text parts."""
+    """A message item; ``content`` is a string or a list of 1 to 100 text parts."""
 
     type: Literal["message"] = "message"
     role: Role
-    content: Text | Annotated[list[TextPart], Field(max_length=100)]
+    content: Text | Annotated[list[TextPart], Field(min_length=1, max_length=100)]
     phase: Literal["commentary", "final_answer"] | None = None
 
 

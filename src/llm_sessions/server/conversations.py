@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from ..models.session import Session
 from .conversation_items import METADATA_PROPERTY, conversation_of, event_from_item, item_of
@@ -23,7 +24,8 @@ from .conversation_schema import (
 )
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES, not_found
-from .paging import Order, read_one, read_page
+from .idempotency import IdempotencyKey, idempotent, written_session
+from .paging import Order, read_one, read_page, read_written
 
 __all__ = ["router"]
 
@@ -36,18 +38,27 @@ router = APIRouter(
 
 @router.post("", response_model=ConversationOut)
 async def create_conversation(
-    body: ConversationCreate, store: Scoped, state: State
-) -> ConversationOut:
+    request: Request,
+    body: ConversationCreate,
+    store: Scoped,
+    state: State,
+    idempotency_key: IdempotencyKey = None,
+) -> ConversationOut | Response:
     """Create a conversation, with metadata and up to 20 initial items."""
-    session: Session[Any] = Session(id=store.new_id("conv_"))
-    if body.metadata is not None:
-        session.metadata.properties[METADATA_PROPERTY] = dict(body.metadata)
-    for item in body.items or []:
-        await session.add_event(event_from_item(item))
-    await store.save(session)
-    state.metrics.sessions_created += 1
-    state.metrics.events_written += len(body.items or [])
-    return conversation_of(session)
+
+    async def write() -> ConversationOut:
+        session: Session[Any] = Session(id=store.new_id("conv_"))
+        if body.metadata is not None:
+            session.metadata.properties[METADATA_PROPERTY] = dict(body.metadata)
+        for item in body.items or []:
+            await session.add_event(event_from_item(item, store.new_event_id))
+        await store.save(session)
+        state.metrics.sessions_created += 1
+        state.metrics.events_written += len(body.items or [])
+        return conversation_of(session)
+
+    written = written_session(store, "conv_", conversation_of)
+    return await idempotent(request, idempotency_key, store, write, written)
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)
@@ -77,16 +88,30 @@ async def delete_conversation(conversation_id: str, store: Scoped) -> Conversati
 
 @router.post("/{conversation_id}/items", response_model=ItemList)
 async def create_items(
-    conversation_id: str, body: ItemsCreate, store: Scoped, state: State
-) -> ItemList:
+    request: Request,
+    conversation_id: str,
+    body: ItemsCreate,
+    store: Scoped,
+    state: State,
+    idempotency_key: IdempotencyKey = None,
+) -> ItemList | Response:
     """Append up to 20 items, in order."""
-    session = await store.require_for_append(conversation_id, "conversation")
-    events = [event_from_item(item) for item in body.items]
-    for event in events:
-        await session.add_event(event)
-    await store.save(session)
-    state.metrics.events_written += len(events)
-    return _page([item_of(event) for event in events], has_more=False)
+
+    async def write() -> ItemList:
+        session = await store.require_for_append(conversation_id, "conversation")
+        events = [event_from_item(item, store.new_event_id) for item in body.items]
+        for event in events:
+            await session.add_event(event)
+        await store.save(session)
+        state.metrics.events_written += len(events)
+        return _page([item_of(event) for event in events], has_more=False)
+
+    async def written() -> ItemList | None:
+        planned = [event_from_item(item, store.new_event_id).id for item in body.items]
+        found = await read_written(store, conversation_id, planned)
+        return None if found is None else _page([item_of(e) for e in found], has_more=False)
+
+    return await idempotent(request, idempotency_key, store, write, written)
 
 
 @router.get("/{conversation_id}/items", response_model=ItemList)

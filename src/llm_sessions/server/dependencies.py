@@ -8,11 +8,12 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .errors import ApiError
-from .inspector.key_cookie import cookie_key
+from .inspector.key_cookie import cookie_token
+from .inspector.logins import TokenClaims
 from .state import ServerState, server_state
 from .tenancy import TenantStore
 
-__all__ = ["Scoped", "State", "tenant_of", "tenant_store"]
+__all__ = ["Scoped", "State", "signed_in", "signed_out_key", "tenant_of", "tenant_store"]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: Authorization: Bearer <key>")
 State = Annotated[ServerState, Depends(server_state)]
@@ -21,17 +22,19 @@ State = Annotated[ServerState, Depends(server_state)]
 def tenant_of(
     state: ServerState,
     credentials: HTTPAuthorizationCredentials | None,
-    cookie: str | None = None,
+    claims: TokenClaims | None = None,
 ) -> str | None:
     """The caller's tenant (None when no keys are configured); 401 for a missing or wrong key.
 
-    The Bearer key wins; without one, the inspector's login ``cookie`` key is checked the same
-    way (see ``inspector.key_cookie``).
+    The Bearer key wins; without one, the claims of a valid login cookie token (see
+    ``signed_in``) name the tenant.
     """
     if not state.keys:
         return None
-    presented = credentials.credentials if credentials is not None else cookie
-    tenant = state.keys.tenant_for(presented) if presented is not None else None
+    if credentials is not None:
+        tenant = state.keys.tenant_for(credentials.credentials)
+    else:
+        tenant = claims.tenant if claims is not None else None
     if tenant is None:
         raise ApiError(
             401,
@@ -42,13 +45,36 @@ def tenant_of(
     return tenant
 
 
+async def signed_in(
+    state: ServerState, request: Request, token: str | None = None
+) -> TokenClaims | None:
+    """The claims of ``token`` (default: the request's login cookie, see ``cookie_token``),
+    if it is valid and not signed out."""
+    token = token if token is not None else cookie_token(request)
+    if token is None or not state.keys:
+        return None
+    claims = state.logins.tokens.check(token, state.keys)
+    if claims is None:
+        return None
+    records = state.idempotency.records(await state.store())
+    if await records.get(signed_out_key(claims.login_id), state.logins.tokens.clock()):
+        return None
+    return claims
+
+
+def signed_out_key(login_id: str) -> str:
+    """The side record that marks the login ``login_id`` as signed out."""
+    return f"signed-out:{login_id}"
+
+
 async def tenant_store(
     request: Request,
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TenantStore:
     """The caller's view of the store: only its own sessions exist there."""
-    tenant = tenant_of(state, credentials, cookie_key(request))
+    claims = None if credentials is not None else await signed_in(state, request)
+    tenant = tenant_of(state, credentials, claims)
     request.state.tenant = tenant
     return TenantStore(await state.store(), tenant)
 

@@ -11,6 +11,7 @@ a traceback: an unexpected exception is logged here and answered with ``internal
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ..exceptions import (
     InvalidInputError,
@@ -28,13 +30,17 @@ from ..exceptions import (
     SessionManagerError,
     SessionNotFound,
     StorageError,
+    TokenLimitExceeded,
 )
+from .response_headers import REQUEST_ID_HEADER, SECURITY_HEADERS, request_id_of
 
 __all__ = [
     "ERROR_RESPONSES",
+    "INVALID_JSON",
     "RETRY_AFTER_SECONDS",
     "ApiError",
     "ErrorBody",
+    "allowed_methods",
     "error_body",
     "error_response",
     "install_error_handlers",
@@ -65,6 +71,7 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
+        400: "The body is not valid JSON in UTF-8 (`invalid_json`)",
         401: "Missing or unknown API key",
         404: "No such resource for this key (another tenant's ids read as absent)",
         409: "The operation conflicts with the session's state",
@@ -125,6 +132,8 @@ def _from_library(exc: Exception) -> ApiError:
         return not_found("session", exc.session_id)
     if isinstance(exc, InvalidInputError):
         return ApiError(422, "invalid_value", str(exc), exc.field)
+    if isinstance(exc, TokenLimitExceeded):
+        return ApiError(422, "token_limit_exceeded", str(exc), "max_tokens")
     if isinstance(exc, SessionAlreadyExists):
         return ApiError(409, "already_exists", str(exc))
     if isinstance(exc, InvalidSessionOperation):
@@ -137,7 +146,6 @@ def _from_library(exc: Exception) -> ApiError:
             "The session store cannot be reached; retry later.",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    logger.exception("unexpected error while serving a request", exc_info=exc)
     return ApiError(500, "internal_error", "The server could not complete the request.")
 
 
@@ -153,17 +161,50 @@ def _invalid(errors: Sequence[Any]) -> ApiError:
     return ApiError(422, "invalid_value", message, field)
 
 
+INVALID_JSON = "invalid_json"
+"""The code of a 400: the body is not JSON, or not UTF-8."""
+
+
 async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(_invalid(exc.errors()))
+    errors = exc.errors()
+    undecodable = next((error for error in errors if error.get("type") == "json_invalid"), None)
+    if undecodable is not None:
+        # The location is a character offset into the text, not a field: name none.
+        where = undecodable.get("loc", ("body", "?"))[-1]
+        reason = (undecodable.get("ctx") or {}).get("error", "JSON decode error")
+        message = f"The request body is not valid JSON: {reason} at character {where}."
+        return error_response(ApiError(400, INVALID_JSON, message))
+    return error_response(_invalid(errors))
 
 
-async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    headers = dict(exc.headers) if exc.headers else None
-    error = ApiError(exc.status_code, code, str(exc.detail), headers=headers)
-    return error_response(error)
+    headers = dict(exc.headers) if exc.headers else {}
+    message = str(exc.detail)
+    if exc.status_code == 400:
+        code, message = INVALID_JSON, "The request body is not valid JSON in UTF-8."
+    elif exc.status_code == 405:
+        code = "method_not_allowed"
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    else:
+        code = {404: "not_found"}.get(exc.status_code, "http_error")
+    return error_response(ApiError(exc.status_code, code, message, headers=headers or None))
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at ``request``'s path (HEAD with GET)."""
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(dict(probe))[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    if "GET" in allowed:
+        allowed.append("HEAD")
+    return sorted(allowed)
 
 
 async def _on_api_error(_: Request, exc: Exception) -> JSONResponse:
@@ -171,8 +212,25 @@ async def _on_api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc)
 
 
-async def _on_other(_: Request, exc: Exception) -> JSONResponse:
-    return error_response(_from_library(exc))
+async def _on_other(request: Request, exc: Exception) -> JSONResponse:
+    error = _from_library(exc)
+    if error.status == 503:
+        request.app.state.llm_sessions.metrics.store_errors += 1
+    if error.status < 500 or error.status == 503:
+        return error_response(error)
+    request_id = request_id_of(request.scope) or "-"
+    logger.error(
+        "unexpected %s while serving %s %s (request id %s): %s\n%s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        request_id,
+        exc,
+        "".join(traceback.format_exception(exc)).rstrip(),
+    )
+    # The catch-all answers outside the app's middleware: it sets the headers they would.
+    error.headers = {**SECURITY_HEADERS, REQUEST_ID_HEADER: request_id}
+    return error_response(error)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -44,6 +44,7 @@ async def readyz(state: State) -> dict[str, str]:
     try:
         await probe_store(store)
     except (SessionManagerError, OSError, TimeoutError) as exc:
+        state.metrics.store_errors += 1
         raise ApiError(
             503,
             "store_unavailable",

@@ -9,7 +9,7 @@ from ..models.session_event import SessionEvent
 from .errors import ApiError, not_found
 from .tenancy import TenantStore
 
-__all__ = ["Order", "read_one", "read_page"]
+__all__ = ["Order", "read_one", "read_page", "read_written"]
 
 Order = Literal["asc", "desc"]
 
@@ -40,6 +40,8 @@ async def read_page(
             newest_first=newest_first,
         )
     except InvalidInputError as exc:
+        if exc.field not in ("after", "before"):
+            raise  # the session id itself, not the cursor
         message = f"{cursor_name}={after!r} is not an event of this {what}"
         raise ApiError(422, "invalid_value", message, cursor_name) from exc
     if events is None:
@@ -62,3 +64,25 @@ async def read_one(
     if not found or found[0].id != event_id:
         raise not_found("item", event_id)
     return found[0]
+
+
+async def read_written(
+    store: TenantStore, session_id: str, event_ids: list[str]
+) -> list[SessionEvent[Any]] | None:
+    """The events ``event_ids``, appended together, as stored; None if they are not all there.
+
+    Two page reads: the event before the first one, then as many as were appended after it.
+    """
+    try:
+        previous = await store.read_events(
+            session_id, before=event_ids[0], limit=1, newest_first=True
+        )
+        if previous is None:
+            return None
+        after = previous[0].id if previous else None
+        found = await store.read_events(session_id, after=after, limit=len(event_ids))
+    except InvalidInputError:
+        return None  # the first event is not there: nothing was written
+    if found is None or [event.id for event in found] != event_ids:
+        return None
+    return found

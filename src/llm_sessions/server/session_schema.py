@@ -29,6 +29,8 @@ __all__ = [
 MAX_EVENTS_PER_REQUEST = 100
 ModelName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Message = str | int | float | bool | list[JsonValue] | dict[str, JsonValue]
+"""An event's message: any JSON value but ``null``."""
 
 
 class _Strict(BaseModel):
@@ -52,9 +54,9 @@ class Usage(_Strict):
 class EventIn(_Strict):
     """One event to append. With ``model``, tokens are counted by that model's tokenizer (or
     taken from ``usage``) and priced; the text is the prompt for user and system events and the
-    completion for model replies."""
+    completion for model replies. ``message`` is any JSON value but ``null``."""
 
-    message: JsonValue
+    message: Message
     source: EventSource = EventSource.USER
     type: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "message"
     metadata: dict[str, JsonValue] = Field(default_factory=dict)

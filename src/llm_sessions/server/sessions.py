@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from ..api.simple_api import SessionManager
 from ..interop import conversation_of
@@ -21,7 +22,9 @@ from ..prompting.strategies import PromptStrategy
 from ..session_prompt_builder import build_prompt_from_session
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES
-from .paging import Order, read_page
+from .idempotency import IdempotencyKey, idempotent, written_session
+from .paging import Order, read_page, read_written
+from .prompt_budget import prompt_within
 from .session_schema import (
     CostOut,
     Deleted,
@@ -60,14 +63,25 @@ async def list_sessions(
 
 
 @router.post("", response_model=SessionOut)
-async def create_session(body: SessionCreate, store: Scoped, state: State) -> SessionOut:
+async def create_session(
+    request: Request,
+    body: SessionCreate,
+    store: Scoped,
+    state: State,
+    idempotency_key: IdempotencyKey = None,
+) -> SessionOut | Response:
     """Create a session (a child of ``parent_id`` when given)."""
-    metadata = SessionMetadata(properties=body.properties)
-    session: Session[Any] = await Session.create(
-        body.parent_id, store=store, id=store.new_id("sess_"), metadata=metadata
-    )
-    state.metrics.sessions_created += 1
-    return session_out(session)
+
+    async def write() -> SessionOut:
+        metadata = SessionMetadata(properties=body.properties)
+        session: Session[Any] = await Session.create(
+            body.parent_id, store=store, id=store.new_id("sess_"), metadata=metadata
+        )
+        state.metrics.sessions_created += 1
+        return session_out(session)
+
+    written = written_session(store, "sess_", session_out)
+    return await idempotent(request, idempotency_key, store, write, written)
 
 
 @router.get("/{session_id}", response_model=SessionOut)
@@ -126,15 +140,32 @@ async def list_events(
 
 @router.post("/{session_id}/events", response_model=EventList)
 async def append_events(
-    session_id: str, body: EventsCreate, store: Scoped, state: State
-) -> EventList:
+    request: Request,
+    session_id: str,
+    body: EventsCreate,
+    store: Scoped,
+    state: State,
+    idempotency_key: IdempotencyKey = None,
+) -> EventList | Response:
     """Append events in order; with ``model``, their tokens are counted and priced."""
-    session = await store.require_for_append(session_id)
-    events = [await _event_from(item) for item in body.events]
-    for event in events:
-        await session.add_event(event)
-    await store.save(session)
-    state.metrics.events_written += len(events)
+
+    async def write() -> EventList:
+        session = await store.require_for_append(session_id)
+        events = [await _event_from(item, store.new_event_id()) for item in body.events]
+        for event in events:
+            await session.add_event(event)
+        await store.save(session)
+        state.metrics.events_written += len(events)
+        return _event_list(events)
+
+    async def written() -> EventList | None:
+        found = await read_written(store, session_id, [store.new_event_id() for _ in body.events])
+        return None if found is None else _event_list(found)
+
+    return await idempotent(request, idempotency_key, store, write, written)
+
+
+def _event_list(events: list[SessionEvent[Any]]) -> EventList:
     return EventList(
         data=[event_out(event) for event in events],
         first_id=events[0].id,
@@ -143,19 +174,21 @@ async def append_events(
     )
 
 
-async def _event_from(item: EventIn) -> SessionEvent[Any]:
+async def _event_from(item: EventIn, event_id: str) -> SessionEvent[Any]:
     fields = item.model_dump(exclude={"model", "usage"}, exclude_none=True)
     if item.model is None:
-        return SessionEvent(**fields)
+        return SessionEvent(id=event_id, **fields)
     text = item.message if isinstance(item.message, str) else json.dumps(item.message)
     is_reply = item.source.value == "llm"
-    return await SessionEvent.create_with_tokens(
+    event = await SessionEvent.create_with_tokens(
         prompt=None if is_reply else text,
         completion=text if is_reply else None,
         model=item.model,
         usage=item.usage.model_dump() if item.usage is not None else None,
         **fields,
     )
+    event.id = event_id
+    return event
 
 
 @router.get("/{session_id}/runs", response_model=list[dict[str, Any]])
@@ -177,10 +210,15 @@ async def prompt(
     ``strategy``, the prompt ``build_prompt_from_session`` builds by that strategy instead."""
     session = await store.require(session_id)
     if strategy is not None:
-        return await build_prompt_from_session(session, strategy, max_tokens, model)
+        chosen = strategy
+
+        async def build(budget: int | None) -> list[dict[str, Any]]:
+            return await build_prompt_from_session(session, chosen, budget, model)
+
+        return await prompt_within(build, max_tokens)
     manager = await SessionManager.open(session_id, store=store, model=model)
     try:
-        return await manager.get_messages_for_llm(max_tokens=max_tokens)
+        return await prompt_within(manager.get_messages_for_llm, max_tokens)
     finally:
         await manager.close()
 

@@ -6,12 +6,15 @@ Nothing here is per-request state: several processes over one store serve the sa
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from ..storage import SessionStore, open_store
 from .auth import ApiKeys
+from .idempotency import Idempotency
+from .inspector.logins import Logins, SessionTokens
 from .metrics import Metrics
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TAIL_POLL_SECONDS", "ServerState", "server_state"]
@@ -33,6 +36,8 @@ class ServerState:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     metrics: Metrics = field(default_factory=Metrics)
     tail_poll_seconds: float = DEFAULT_TAIL_POLL_SECONDS
+    idempotency: Idempotency = field(default_factory=Idempotency)
+    logins: Logins = field(default_factory=lambda: Logins(SessionTokens(secrets.token_bytes(32))))
     _store: SessionStore | None = None
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -51,7 +56,8 @@ class ServerState:
             return self._store
 
     async def close(self) -> None:
-        """Close the store if the app opened it."""
+        """Close the store if the app opened it (and what the idempotency keys hold)."""
+        await self.idempotency.close()
         if self.owns_store and self._store is not None:
             await self._store.close()
             self._store = None

@@ -8,6 +8,7 @@ store, including sessions recorded by the library or the CLI.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
@@ -29,6 +30,8 @@ class TenantStore(SessionStore):
         self.inner = inner
         self.tenant = tenant
         self.prefix = f"{tenant}." if tenant else ""
+        self._id_seed: str | None = None
+        self._ids_made = 0
 
     def owns(self, session_id: str) -> bool:
         """Whether ``session_id`` is in this tenant's namespace.
@@ -43,7 +46,23 @@ class TenantStore(SessionStore):
 
     def new_id(self, kind: str = "") -> str:
         """A fresh session id in this tenant's namespace, e.g. ``acme.conv_<hex>``."""
-        return f"{self.prefix}{kind}{uuid4().hex}"
+        return f"{self.prefix}{kind}{self._next_hex()}"
+
+    def new_event_id(self, kind: str = "") -> str:
+        """A fresh event id, ``kind`` then 32 hex digits."""
+        return f"{kind}{self._next_hex()}"
+
+    def seed_ids(self, seed: str) -> None:
+        """Derive the ids ``new_id`` and ``new_event_id`` make from here on from ``seed``, in
+        order: a request repeated with the same seed makes the same ids (see ``idempotency``)."""
+        self._id_seed = seed
+        self._ids_made = 0
+
+    def _next_hex(self) -> str:
+        if self._id_seed is None:
+            return uuid4().hex
+        self._ids_made += 1
+        return hashlib.sha256(f"{self._id_seed}:{self._ids_made}".encode()).hexdigest()[:32]
 
     async def get(self, session_id: str) -> Session[Any] | None:
         """The session, or None if it is absent or not this tenant's.

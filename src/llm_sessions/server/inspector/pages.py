@@ -7,6 +7,7 @@ With keys configured, a page without a valid login cookie redirects to ``/login`
 
 from __future__ import annotations
 
+import math
 from importlib import resources
 from typing import Annotated
 from urllib.parse import parse_qs, quote
@@ -15,29 +16,21 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...exceptions import InvalidInputError
-from ..dependencies import State, tenant_of
+from .. import response_headers
+from ..dependencies import State, signed_in, signed_out_key, tenant_of
 from ..errors import ApiError
 from ..state import ServerState
 from ..tenancy import TenantStore
-from .key_cookie import clear_key_cookie, cookie_key, set_key_cookie
+from .key_cookie import COOKIE_NAME, clear_key_cookie, set_key_cookie
 from .listing import SessionFilter, list_page, page_number
+from .logins import same_origin
 from .templates import error_page, login_page, session_page, sessions_page
 
 __all__ = ["SECURITY_HEADERS", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
+SECURITY_HEADERS = {**response_headers.SECURITY_HEADERS, "Cache-Control": "no-store"}
 """Sent with every inspector page and asset: no inline or foreign script, style or frame."""
 
 _ASSETS = {
@@ -59,7 +52,7 @@ def _redirect(location: str) -> RedirectResponse:
 async def _viewer(request: Request, state: ServerState) -> TenantStore | None:
     """The signed-in caller's view of the store (everything without keys), or None."""
     try:
-        tenant = tenant_of(state, None, cookie_key(request))
+        tenant = tenant_of(state, None, await signed_in(state, request))
     except ApiError:
         return None  # no valid login cookie
     return TenantStore(await state.store(), tenant)
@@ -124,22 +117,39 @@ async def login_form(state: State, next: Annotated[str, Query(max_length=2048)] 
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, state: State) -> Response:
-    """Check the key from the form; keep it in the login cookie and go on to ``next``."""
+    """Check the key from the form; keep a signed token in the login cookie and go on to
+    ``next`` (see ``logins`` for the origin check and the failed-login limit)."""
+    if not same_origin(request):
+        return _cross_site("sign in")
     form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
     key = form.get("key", [""])[0]
     target = _safe_next(form.get("next", ["/"])[0])
     if not state.keys:
         return _redirect(target)
+    address = request.client.host if request.client is not None else "unknown"
+    wait = state.logins.limiter.retry_after(address)
+    if wait is not None:
+        problem = f"Too many failed sign-ins from {address}; try again in {math.ceil(wait)} s."
+        page = _html(login_page(target, problem), 429)
+        page.headers["Retry-After"] = str(math.ceil(wait))
+        return page
     if state.keys.tenant_for(key) is None:
+        state.logins.limiter.failed(address)
         return _html(login_page(target, "That key is not one of this server's keys."), 401)
     response = _redirect(target)
-    set_key_cookie(response, request, key)
+    set_key_cookie(response, request, state.logins.tokens.issue(key))
     return response
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
-    """Forget the login cookie."""
+async def logout(request: Request, state: State) -> Response:
+    """Sign the login cookie's token out (for every copy of it) and forget the cookie."""
+    if not same_origin(request):
+        return _cross_site("sign out")
+    claims = await signed_in(state, request, request.cookies.get(COOKIE_NAME))
+    if claims is not None:
+        records = state.idempotency.records(await state.store())
+        await records.put(signed_out_key(claims.login_id), {}, claims.expires_at)
     response = _redirect("/login")
     clear_key_cookie(response, request)
     return response
@@ -149,6 +159,11 @@ async def logout(request: Request) -> Response:
 async def favicon() -> Response:
     """The inspector's icon, where browsers look for it."""
     return await asset("favicon.ico")
+
+
+def _cross_site(action: str) -> Response:
+    message = f"A page of another site cannot {action} here; use this server's own form."
+    return _html(error_page("Forbidden", message, signed_in=False), 403)
 
 
 @router.get("/inspector/assets/{name}")

@@ -1,0 +1,66 @@
+"""Side records (the server's idempotency keys) on every store: claim once, expire, replace."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from llm_sessions.storage import SessionStore, open_store
+from llm_sessions.storage.side_records import SideRecords, side_records_for
+
+NOW = 1_000_000.0
+
+
+@pytest.fixture(params=["memory", "file", "sqlite", "redis", "postgres"])
+async def records(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[SessionStore, SideRecords]]:
+    token = uuid.uuid4().hex[:12]
+    urls = {
+        "memory": "memory://",
+        "file": f"file://{tmp_path / 'files'}",
+        "sqlite": f"sqlite:///{tmp_path / 'records.db'}",
+    }
+    if request.param == "redis":
+        url = f"{request.getfixturevalue('redis_url')}?key_prefix=test-records-{token}:"
+    elif request.param == "postgres":
+        url = f"{request.getfixturevalue('postgres_url')}?schema=test_records_{token}"
+    else:
+        url = urls[request.param]
+    store = open_store(url)
+    kept = side_records_for(store)
+    yield store, kept
+    for key in ("a", "b"):
+        await kept.delete(key)
+    await kept.close()
+    if request.param == "postgres":
+        await store.drop_all()  # type: ignore[attr-defined]
+    await store.close()
+
+
+async def test_a_claim_is_taken_once_until_it_expires(
+    records: tuple[SessionStore, SideRecords],
+) -> None:
+    store, kept = records
+    assert await kept.claim("a", {"n": 1}, NOW + 10, NOW) is None
+    found = await kept.claim("a", {"n": 2}, NOW + 10, NOW + 1)
+    assert found == {"n": 1, "expires_at": NOW + 10}
+    assert await kept.get("a", NOW + 9) == {"n": 1, "expires_at": NOW + 10}
+    assert await kept.get("a", NOW + 10) is None
+    assert await kept.claim("a", {"n": 3}, NOW + 30, NOW + 11) is None
+    assert await kept.get("a", NOW + 12) == {"n": 3, "expires_at": NOW + 30}
+    assert await store.list_sessions() == []  # records are not sessions
+
+
+async def test_put_replaces_and_delete_removes(records: tuple[SessionStore, SideRecords]) -> None:
+    _, kept = records
+    await kept.put("b", {"state": "pending"}, NOW + 10)
+    await kept.put("b", {"state": "done"}, NOW + 10)
+    assert await kept.get("b", NOW) == {"state": "done", "expires_at": NOW + 10}
+    assert await kept.claim("b", {"state": "other"}, NOW + 10, NOW) is not None
+    await kept.delete("b")
+    assert await kept.get("b", NOW) is None
+    assert await kept.claim("b", {"state": "other"}, NOW + 10, NOW) is None
