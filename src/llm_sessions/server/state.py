@@ -13,6 +13,7 @@ from fastapi import Request
 from ..storage import SessionStore, open_store
 from .auth import ApiKeys
 from .metrics import Metrics
+from .tail_limits import TailLimits, TailSlots
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TAIL_POLL_SECONDS", "ServerState", "server_state"]
 
@@ -33,8 +34,15 @@ class ServerState:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     metrics: Metrics = field(default_factory=Metrics)
     tail_poll_seconds: float = DEFAULT_TAIL_POLL_SECONDS
+    tail_limits: TailLimits = field(default_factory=TailLimits)
+    metrics_key: str | None = None
+    metrics_public: bool = False
+    tails: TailSlots = field(init=False)
     _store: SessionStore | None = None
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.tails = TailSlots(self.tail_limits, self.metrics)
 
     @property
     def owns_store(self) -> bool:
