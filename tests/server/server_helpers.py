@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO
 
@@ -28,15 +28,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def server_process(store_url: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """``llm-sessions serve`` in its own process on a free port; yields its base URL."""
-    with server_processes(store_url, 1, env) as base_urls:
+def server_process(
+    store_url: str, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+) -> Iterator[str]:
+    """``llm-sessions serve`` (with ``args``) in its own process on a free port; yields its
+    base URL."""
+    with server_processes(store_url, 1, env, args) as base_urls:
         yield base_urls[0]
 
 
 @contextmanager
 def server_processes(
-    store_url: str, count: int, env: Mapping[str, str] | None = None
+    store_url: str, count: int, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
 ) -> Iterator[list[str]]:
     """``count`` server processes over one store, started together; yields their base URLs."""
     environment = {**os.environ, **(env or {})}
@@ -47,7 +50,7 @@ def server_processes(
             port = free_port()
             command = [sys.executable, "-m", "llm_sessions", "serve", "--store", store_url]
             process = subprocess.Popen(
-                [*command, "--port", str(port)],
+                [*command, "--port", str(port), *args],
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,

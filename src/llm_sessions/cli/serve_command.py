@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from . import serve_limits as limits
 from .common import DEFAULT_STORE, CliError, StoreOption, console
 
 __all__ = ["is_loopback", "serve"]
@@ -38,6 +39,15 @@ def serve(
     max_body_bytes: Annotated[
         int | None, typer.Option(min=1, help="Largest request body accepted (bytes).")
     ] = None,
+    # Limits on what clients can hold (see serve_limits).
+    max_tails_per_key: limits.MaxTailsPerKey = 16,
+    max_tails: limits.MaxTails = 128,
+    metrics_key: limits.MetricsKey = None,
+    header_timeout: limits.HeaderTimeout = 10.0,
+    body_timeout: limits.BodyTimeout = 30.0,
+    write_timeout: limits.WriteTimeout = 30.0,
+    keep_alive_timeout: limits.KeepAliveTimeout = 5,
+    limit_concurrency: limits.LimitConcurrency = 512,
 ) -> None:
     """Serve the sessions of STORE over HTTP (OpenAI Conversations compatible, plus our own API),
     with the web inspector at / (open http://HOST:PORT/ in a browser).
@@ -55,6 +65,18 @@ def serve(
         settings[KEYS_FILE_ENV] = str(keys_file)
     if max_body_bytes is not None:
         settings[MAX_BODY_ENV] = str(max_body_bytes)
+    limit_env, uvicorn_limits = limits.limit_settings(
+        loopback=is_loopback(host),
+        max_tails_per_key=max_tails_per_key,
+        max_tails=max_tails,
+        metrics_key=metrics_key,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        write_timeout=write_timeout,
+        keep_alive_timeout=keep_alive_timeout,
+        limit_concurrency=limit_concurrency,
+    )
+    settings.update(limit_env)
     # Checked here, before binding; the workers read the same settings from the environment.
     keys = app_from_environment({**os.environ, **settings}).state.llm_sessions.keys
     if not keys and not is_loopback(host):
@@ -74,4 +96,5 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        **uvicorn_limits,
     )

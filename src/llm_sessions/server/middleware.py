@@ -94,9 +94,12 @@ async def _too_large(send: Send, limit: int) -> None:
     message = f"The request body is larger than the limit of {limit} bytes."
     body: dict[str, Any] = error_body(413, "payload_too_large", message, "body")
     payload = json.dumps(body).encode()
+    # Close rather than read the rest: a client that declared 100 MB would otherwise be read
+    # (and the bytes thrown away) to keep the connection.
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
+        (b"connection", b"close"),
     ]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
