@@ -23,6 +23,7 @@ from . import conversations, health, metrics_route, sessions, tail, transfer_rou
 from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers
 from .inspector import event_nodes, pages
+from .memory import unmap_large_buffers
 from .middleware import RequestMiddleware
 from .state import DEFAULT_MAX_BODY_BYTES, ServerState
 from .tail_limits import TailLimits
@@ -113,6 +114,7 @@ def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
     (default: the process environment).
     """
     env = os.environ if environ is None else environ
+    unmap_large_buffers()
     pairs = parse_key_pairs(env.get(KEYS_ENV, ""))
     keys_file = env.get(KEYS_FILE_ENV)
     if keys_file:
