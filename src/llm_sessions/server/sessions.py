@@ -22,6 +22,7 @@ from ..session_prompt_builder import build_prompt_from_session
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES
 from .paging import Order, read_page
+from .prompt_offload import count_prompt_off_loop
 from .session_schema import (
     CostOut,
     Deleted,
@@ -176,6 +177,7 @@ async def prompt(
     """The chat messages ``SessionManager.get_messages_for_llm`` would send next; with
     ``strategy``, the prompt ``build_prompt_from_session`` builds by that strategy instead."""
     session = await store.require(session_id)
+    await count_prompt_off_loop(session, strategy, max_tokens, model)
     if strategy is not None:
         return await build_prompt_from_session(session, strategy, max_tokens, model)
     manager = await SessionManager.open(session_id, store=store, model=model)
