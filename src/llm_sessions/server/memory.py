@@ -13,10 +13,32 @@ import ctypes
 import ctypes.util
 import sys
 
-__all__ = ["LARGE_BUFFER_BYTES", "unmap_large_buffers"]
+__all__ = ["LARGE_BUFFER_BYTES", "release_free_memory", "unmap_large_buffers"]
 
 LARGE_BUFFER_BYTES = 256 * 1024
 _M_MMAP_THRESHOLD = -3
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+def release_free_memory() -> bool:
+    """Hand the memory glibc holds free (in every thread's heap) back to the system.
+
+    Returns:
+        True when glibc released some; False when there was none, or on another C library.
+    """
+    libc = _libc()
+    try:
+        return bool(libc is not None and libc.malloc_trim(0))
+    except AttributeError:
+        return False
 
 
 def unmap_large_buffers() -> bool:
@@ -25,10 +47,8 @@ def unmap_large_buffers() -> bool:
     Returns:
         True when glibc took the setting; False on another C library or platform.
     """
-    if not sys.platform.startswith("linux"):
-        return False
+    libc = _libc()
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES))
-    except (OSError, AttributeError):
+        return bool(libc is not None and libc.mallopt(_M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES))
+    except AttributeError:
         return False

@@ -16,6 +16,7 @@ far. A client that leaves the stream unread for ``--write-timeout`` is dropped (
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -29,6 +30,7 @@ from ..exceptions import InvalidInputError
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES, ApiError, ErrorBody, not_found
 from .inspector.key_cookie import cookie_key
+from .memory import release_free_memory
 from .session_schema import event_out
 from .tenancy import TenantStore
 
@@ -78,7 +80,17 @@ async def tail(
     state.tails.take(caller)
     budget = state.tail_limits.buffer_bytes
     messages = _follow(store, session_id, cursor, request, state.tail_poll_seconds, budget)
-    return _TailResponse(messages, release=lambda: state.tails.give_back(caller))
+
+    def release() -> None:
+        state.tails.give_back(caller)
+        # A dropped stream ends in a cancellation whose traceback holds the frames that held
+        # its last messages; collected now, their megabytes go back at once, not at the next
+        # full collection (which a quiet server may not run for minutes).
+        gc.collect(1)
+        if state.tails.total == 0:
+            release_free_memory()
+
+    return _TailResponse(messages, release=release)
 
 
 class _TailResponse(StreamingResponse):
