@@ -10,7 +10,8 @@ reports, in one run:
 3. ``--slow`` (default 90) connections that send half a request: how many the server closed and
    how long after they opened;
 4. another tenant's latency (p50, p99 of ``GET /v1/sessions/{id}``) alone, then while one tenant
-   sends 3.9 MB appends with ``model=`` and ``/prompt`` with a budget.
+   sends 3.9 MB appends with ``model=`` and ``/prompt`` with a budget, then while it sends the
+   same sizes with nothing to count (what the size alone costs: parsing, storing, answering).
 
 Run from the repository root (a few minutes; not part of the test run)::
 
@@ -166,9 +167,10 @@ async def _light_load(base_url: str, clients: int, requests: int) -> list[float]
     return [latency for result in results for latency in result]
 
 
-async def _heavy_load(base_url: str) -> dict[str, int]:
+async def _heavy_load(base_url: str, counted: bool) -> dict[str, int]:
     """One tenant's heavy requests, until SIGTERM (run in its own process, so that its 3.9 MB
-    bodies do not slow the measuring client)."""
+    bodies do not slow the measuring client); without ``counted``, the same sizes with no
+    ``model=`` and no budget, so that nothing is counted (the cost of the size alone)."""
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     text = " ".join(f"w{n % 5000}" for n in range(700_000))[:3_900_000]
@@ -179,13 +181,13 @@ async def _heavy_load(base_url: str) -> dict[str, int]:
         while not stop.is_set():
             # A session each round: the cost measured is the request's, not a growing session's.
             session = (await http.post("/v1/sessions", json={})).json()["id"]
-            item = {"message": f"{counts['appends']} {text}", "source": "user", "model": "gpt-4o"}
+            item = {"message": f"{counts['appends']} {text}", "source": "user"}
+            item.update({"model": "gpt-4o"} if counted else {})
             appended = await http.post(f"/v1/sessions/{session}/events", json={"events": [item]})
             appended.raise_for_status()
             counts["appends"] += 1
-            prompt = await http.get(
-                f"/v1/sessions/{session}/prompt", params={"max_tokens": 2_000_000}
-            )
+            budget = {"max_tokens": 2_000_000} if counted else {}
+            prompt = await http.get(f"/v1/sessions/{session}/prompt", params=budget)
             prompt.raise_for_status()
             counts["prompts"] += 1
     return counts
@@ -197,21 +199,29 @@ def _percentiles(latencies: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p99 * 1000
 
 
-async def other_tenants(base_url: str, clients: int, requests: int) -> list[list[object]]:
-    """Another tenant's p50 and p99 alone, then under one tenant's heavy requests."""
-    alone = _percentiles(await _light_load(base_url, clients, requests))
-    command = [__file__, "--heavy-tenant", base_url]
+async def _loaded(
+    base_url: str, clients: int, requests: int, counted: bool
+) -> tuple[tuple[float, float], str]:
+    """Another tenant's p50 and p99 while the heavy tenant runs, and what that one sent."""
+    command = [__file__, "--heavy-tenant", base_url, *([] if counted else ["--uncounted"])]
     heavy = await asyncio.create_subprocess_exec(
         sys.executable, *command, stdout=asyncio.subprocess.PIPE
     )
     await asyncio.sleep(1.0)  # the first heavy requests are under way
     loaded = _percentiles(await _light_load(base_url, clients, requests))
     heavy.terminate()
-    heavy_note = (await heavy.communicate())[0].decode().strip()
-    return [
-        ["alone", "-", *alone, 1.0],
-        ["with heavy tenant", heavy_note, *loaded, loaded[1] / alone[1]],
-    ]
+    return loaded, (await heavy.communicate())[0].decode().strip()
+
+
+async def other_tenants(base_url: str, clients: int, requests: int) -> list[list[object]]:
+    """Another tenant's p50 and p99 alone, under one tenant's heavy requests, and under the
+    same sizes with nothing to count."""
+    alone = _percentiles(await _light_load(base_url, clients, requests))
+    rows: list[list[object]] = [["alone", "-", *alone, 1.0]]
+    for label, counted in (("with heavy tenant", True), ("same sizes, uncounted", False)):
+        loaded, sent = await _loaded(base_url, clients, requests, counted)
+        rows.append([label, sent, *loaded, loaded[1] / alone[1]])
+    return rows
 
 
 def main() -> None:
@@ -223,9 +233,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=150)
     parser.add_argument("--only", choices=["tails", "metrics", "slow", "tenants"])
     parser.add_argument("--heavy-tenant", help=argparse.SUPPRESS)
+    parser.add_argument("--uncounted", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.heavy_tenant:
-        counts = asyncio.run(_heavy_load(options.heavy_tenant))
+        counts = asyncio.run(_heavy_load(options.heavy_tenant, not options.uncounted))
         print(f"{counts['appends']} appends, {counts['prompts']} prompts")
         return
     print(machine())
