@@ -25,7 +25,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
@@ -73,13 +73,21 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(store_url: str, workers: int) -> Iterator[str]:
-    """``llm-sessions serve`` over ``store_url``; yields its base URL, stops it afterwards."""
+def serving(
+    store_url: str,
+    workers: int,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """``llm-sessions serve`` over ``store_url`` (with more ``args`` and ``env``); yields its
+    base URL, stops it afterwards."""
     port = _free_port()
     command = [sys.executable, "-m", "llm_sessions", "serve", "--store", store_url]
-    command += ["--port", str(port), "--workers", str(workers)]
+    command += ["--port", str(port), "--workers", str(workers), *args]
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         base_url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + STARTUP_SECONDS

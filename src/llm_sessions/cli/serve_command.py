@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import typer
 
 from ..redis_urls import redact_url
+from . import serve_limits as limits
 from .common import DEFAULT_STORE, CliError, StoreOption, console, run_on_store
 
 if TYPE_CHECKING:
@@ -121,6 +122,15 @@ def serve(
         bool,
         typer.Option("--access-log/--no-access-log", help="Log each request, in uvicorn's format."),
     ] = True,
+    # Limits on what clients can hold (see serve_limits).
+    max_tails_per_key: limits.MaxTailsPerKey = 16,
+    max_tails: limits.MaxTails = 128,
+    metrics_key: limits.MetricsKey = None,
+    header_timeout: limits.HeaderTimeout = 10.0,
+    body_timeout: limits.BodyTimeout = 30.0,
+    write_timeout: limits.WriteTimeout = 30.0,
+    keep_alive_timeout: limits.KeepAliveTimeout = 5,
+    limit_concurrency: limits.LimitConcurrency = 512,
 ) -> None:
     """Serve the sessions of a store over HTTP, with the web inspector at http://HOST:PORT/.
 
@@ -141,6 +151,18 @@ def serve(
         settings[KEYS_FILE_ENV] = str(keys_file)
     if max_body_bytes is not None:
         settings[MAX_BODY_ENV] = str(max_body_bytes)
+    limit_env, uvicorn_limits = limits.limit_settings(
+        loopback=is_loopback(host),
+        max_tails_per_key=max_tails_per_key,
+        max_tails=max_tails,
+        metrics_key=metrics_key,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        write_timeout=write_timeout,
+        keep_alive_timeout=keep_alive_timeout,
+        limit_concurrency=limit_concurrency,
+    )
+    settings.update(limit_env)
     # Checked here, before binding; the workers read the same settings from the environment.
     keys = app_from_environment({**os.environ, **settings}).state.llm_sessions.keys
     if not keys and not is_loopback(host):
@@ -162,4 +184,5 @@ def serve(
         workers=workers,
         log_config=_log_config(port),
         access_log=access_log,
+        **uvicorn_limits,
     )

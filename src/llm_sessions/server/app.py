@@ -19,18 +19,24 @@ from fastapi import APIRouter, FastAPI
 from ..exceptions import InvalidInputError
 from ..storage import SessionStore
 from ..storage.url import DEFAULT_STORE
-from . import api_docs, conversations, health, sessions, tail, transfer_routes
+from . import api_docs, conversations, health, metrics_route, sessions, tail, transfer_routes
 from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers
 from .inspector import event_nodes, pages
 from .inspector.logins import SESSION_SECRET_ENV, Logins, SessionTokens
+from .memory import unmap_large_buffers
 from .middleware import RequestMiddleware
 from .response_headers import ResponseHeadersMiddleware
 from .state import DEFAULT_MAX_BODY_BYTES, ServerState
+from .tail_limits import TailLimits
 
 __all__ = [
     "KEYS_FILE_ENV",
     "MAX_BODY_ENV",
+    "MAX_TAILS_ENV",
+    "MAX_TAILS_PER_KEY_ENV",
+    "METRICS_KEY_ENV",
+    "METRICS_PUBLIC_ENV",
     "STORE_ENV",
     "app_from_environment",
     "create_app",
@@ -39,6 +45,10 @@ __all__ = [
 STORE_ENV = "LLM_SESSIONS_STORE"
 KEYS_FILE_ENV = "LLM_SESSIONS_API_KEYS_FILE"
 MAX_BODY_ENV = "LLM_SESSIONS_MAX_BODY_BYTES"
+MAX_TAILS_PER_KEY_ENV = "LLM_SESSIONS_MAX_TAILS_PER_KEY"
+MAX_TAILS_ENV = "LLM_SESSIONS_MAX_TAILS"
+METRICS_KEY_ENV = "LLM_SESSIONS_METRICS_KEY"
+METRICS_PUBLIC_ENV = "LLM_SESSIONS_METRICS_PUBLIC"
 
 
 def create_app(
@@ -48,6 +58,9 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     routers: Iterable[APIRouter] = (),
     session_secret: str | None = None,
+    tail_limits: TailLimits | None = None,
+    metrics_key: str | None = None,
+    metrics_public: bool = False,
 ) -> FastAPI:
     """The HTTP API over ``store`` (a store or a store URL; default: ``LLM_SESSIONS_STORE`` or
     the embedded SQLite file), with ``keys`` mapping API keys to tenants (none: one tenant, the
@@ -55,6 +68,9 @@ def create_app(
 
     ``session_secret`` signs the inspector's login tokens (default: ``LLM_SESSIONS_SESSION_SECRET``,
     else a random one for this app: processes that serve the same users must share one).
+    ``tail_limits`` bounds the live tails (default ``TailLimits()``). ``/metrics`` takes the
+    ``metrics_key`` or any API key as a Bearer key, or none when ``metrics_public`` (for a port
+    only this machine can reach) or when the app has no key at all.
     """
     if (
         isinstance(max_body_bytes, bool)
@@ -68,6 +84,9 @@ def create_app(
         else os.environ.get("LLM_SESSIONS_STORE", DEFAULT_STORE),
         keys=keys if isinstance(keys, ApiKeys) else ApiKeys(keys or {}),
         max_body_bytes=max_body_bytes,
+        tail_limits=tail_limits or TailLimits(),
+        metrics_key=metrics_key or None,
+        metrics_public=metrics_public,
     )
     secret = session_secret or os.environ.get(SESSION_SECRET_ENV)
     if secret:
@@ -88,7 +107,8 @@ def create_app(
     )
     app.state.llm_sessions = state
     install_error_handlers(app)
-    core = (health, conversations, sessions, tail, transfer_routes, event_nodes, pages, api_docs)
+    core = [health, metrics_route, conversations, sessions, tail, transfer_routes]
+    core += [event_nodes, pages, api_docs]
     for router in (*(module.router for module in core), *routers):
         app.include_router(router)
     app.add_middleware(RequestMiddleware, metrics=state.metrics, max_body_bytes=max_body_bytes)
@@ -101,10 +121,13 @@ def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
 
     ``LLM_SESSIONS_STORE`` (store URL), ``LLM_SESSIONS_API_KEYS`` (``key=tenant,...``),
     ``LLM_SESSIONS_API_KEYS_FILE`` (one ``key=tenant`` a line), ``LLM_SESSIONS_MAX_BODY_BYTES``,
-    ``LLM_SESSIONS_SESSION_SECRET`` (signs the inspector's login tokens), read from ``environ``
+    ``LLM_SESSIONS_SESSION_SECRET`` (signs the inspector's login tokens),
+    ``LLM_SESSIONS_MAX_TAILS_PER_KEY``, ``LLM_SESSIONS_MAX_TAILS``, ``LLM_SESSIONS_METRICS_KEY``
+    and ``LLM_SESSIONS_METRICS_PUBLIC`` (``1``: no key for ``/metrics``), read from ``environ``
     (default: the process environment).
     """
     env = os.environ if environ is None else environ
+    unmap_large_buffers()
     pairs = parse_key_pairs(env.get(KEYS_ENV, ""))
     keys_file = env.get(KEYS_FILE_ENV)
     if keys_file:
@@ -113,5 +136,23 @@ def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
     if not limit.isdigit():
         raise InvalidInputError(MAX_BODY_ENV, limit, "must be a whole number of bytes")
     store = env.get(STORE_ENV, DEFAULT_STORE)
-    secret = env.get(SESSION_SECRET_ENV)
-    return create_app(store, ApiKeys(pairs), max_body_bytes=int(limit), session_secret=secret)
+    tails = TailLimits(
+        max_per_key=_whole(env, MAX_TAILS_PER_KEY_ENV, TailLimits.max_per_key),
+        max_total=_whole(env, MAX_TAILS_ENV, TailLimits.max_total),
+    )
+    return create_app(
+        store,
+        ApiKeys(pairs),
+        max_body_bytes=int(limit),
+        session_secret=env.get(SESSION_SECRET_ENV),
+        tail_limits=tails,
+        metrics_key=env.get(METRICS_KEY_ENV),
+        metrics_public=env.get(METRICS_PUBLIC_ENV) == "1",
+    )
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, str(default))
+    if not value.isdigit():
+        raise InvalidInputError(name, value, "must be a whole number")
+    return int(value)

@@ -1,11 +1,11 @@
-"""Operations routes: ``/healthz`` (process up), ``/readyz`` (store reachable), ``/metrics``."""
+"""Operations routes: ``/healthz`` (process up), ``/readyz`` (store reachable).
+
+``/metrics`` lives in ``metrics_route``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
 
 from ..exceptions import SessionManagerError
 from ..storage.base import SessionStoreInterface
@@ -52,11 +52,3 @@ async def readyz(state: State) -> dict[str, str]:
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from exc
     return {"status": "ready"}
-
-
-@router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(state: State) -> Any:
-    """Counters and the latency histogram in Prometheus' text format."""
-    return PlainTextResponse(
-        state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
-    )

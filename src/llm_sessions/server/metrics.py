@@ -11,12 +11,24 @@ import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-__all__ = ["LATENCY_BUCKETS", "Metrics"]
+__all__ = ["KNOWN_METHODS", "LATENCY_BUCKETS", "Metrics", "method_label"]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Upper bounds of the latency histogram, in seconds."""
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""The methods that get a label of their own; any other method string is counted as ``other``."""
+
 Labels = tuple[tuple[str, str], ...]
+
+
+def method_label(method: str) -> str:
+    """``method`` when it is one of ``KNOWN_METHODS``, else ``"other"``.
+
+    A client chooses the method string, so a label taken from it verbatim would let anyone grow
+    the exposition (and the time to build it) without bound.
+    """
+    return method if method in KNOWN_METHODS else "other"
 
 
 @dataclass
@@ -42,9 +54,18 @@ class Metrics:
         self.store_errors = 0
         self.sessions_created = 0
         self.events_written = 0
+        self.live_tails = 0
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count one finished request and its latency."""
+        """Count one finished request and its latency.
+
+        Args:
+            method: The request's method; one outside ``KNOWN_METHODS`` is counted as ``other``.
+            route: The route template (never the raw path), or ``unmatched``.
+            status: The response status.
+            seconds: How long the request took.
+        """
+        method = method_label(method)
         self._requests[(("method", method), ("route", route), ("status", str(status)))] += 1
         self._latency[(("method", method), ("route", route))].observe(seconds)
 
@@ -68,6 +89,11 @@ class Metrics:
             ("llm_sessions_events_written_total", self.events_written, "Events written."),
         ):
             lines += [f"# HELP {name} {text}", f"# TYPE {name} counter", f"{name} {value}"]
+        lines += [
+            "# HELP llm_sessions_live_tails Live tails (SSE streams) open now.",
+            "# TYPE llm_sessions_live_tails gauge",
+            f"llm_sessions_live_tails {self.live_tails}",
+        ]
         return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import telemetry
 from .errors import error_body
-from .metrics import Metrics
+from .metrics import Metrics, method_label
 
 __all__ = ["RequestMiddleware"]
 
@@ -39,8 +39,9 @@ class RequestMiddleware:
                 status["code"] = message["status"]
             await send(message)
 
-        attributes = {"http.request.method": scope["method"], "url.path": scope["path"]}
-        with telemetry.span(f"{scope['method']} {scope['path']}", attributes) as current:
+        method = method_label(scope["method"])
+        attributes = {"http.request.method": method, "url.path": scope["path"]}
+        with telemetry.span(f"{method} {scope['path']}", attributes) as current:
             try:
                 body = await self._bounded_body(scope, receive)
                 if body is None:
@@ -51,10 +52,10 @@ class RequestMiddleware:
                 # An error the app did not answer still counts, as the 500 it becomes.
                 template = getattr(scope.get("route"), "path", "unmatched")
                 elapsed = time.perf_counter() - started
-                self.metrics.observe_request(scope["method"], template, status["code"], elapsed)
+                self.metrics.observe_request(method, template, status["code"], elapsed)
                 if current is not None:
                     # Named by the route template once routing found it (low cardinality).
-                    current.update_name(f"{scope['method']} {template}")
+                    current.update_name(f"{method} {template}")
                     current.set_attribute("http.route", template)
                     current.set_attribute("http.response.status_code", status["code"])
 
@@ -93,9 +94,12 @@ async def _too_large(send: Send, limit: int) -> None:
     message = f"The request body is larger than the limit of {limit} bytes."
     body: dict[str, Any] = error_body(413, "payload_too_large", message, "body")
     payload = json.dumps(body).encode()
+    # Close rather than read the rest: a client that declared 100 MB would otherwise be read
+    # (and the bytes thrown away) to keep the connection.
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
+        (b"connection", b"close"),
     ]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

@@ -25,6 +25,7 @@ from .errors import ERROR_RESPONSES
 from .idempotency import IdempotencyKey, idempotent, written_session
 from .paging import Order, read_page, read_written
 from .prompt_budget import prompt_within
+from .prompt_offload import count_prompt_off_loop
 from .session_schema import (
     CostOut,
     Deleted,
@@ -209,6 +210,7 @@ async def prompt(
     """The chat messages ``SessionManager.get_messages_for_llm`` would send next; with
     ``strategy``, the prompt ``build_prompt_from_session`` builds by that strategy instead."""
     session = await store.require(session_id)
+    await count_prompt_off_loop(session, strategy, max_tokens, model)
     if strategy is not None:
         chosen = strategy
 

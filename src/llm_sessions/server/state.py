@@ -16,6 +16,7 @@ from .auth import ApiKeys
 from .idempotency import Idempotency
 from .inspector.logins import Logins, SessionTokens
 from .metrics import Metrics
+from .tail_limits import TailLimits, TailSlots
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TAIL_POLL_SECONDS", "ServerState", "server_state"]
 
@@ -38,8 +39,15 @@ class ServerState:
     tail_poll_seconds: float = DEFAULT_TAIL_POLL_SECONDS
     idempotency: Idempotency = field(default_factory=Idempotency)
     logins: Logins = field(default_factory=lambda: Logins(SessionTokens(secrets.token_bytes(32))))
+    tail_limits: TailLimits = field(default_factory=TailLimits)
+    metrics_key: str | None = None
+    metrics_public: bool = False
+    tails: TailSlots = field(init=False)
     _store: SessionStore | None = None
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.tails = TailSlots(self.tail_limits, self.metrics)
 
     @property
     def owns_store(self) -> bool:

@@ -4,22 +4,34 @@ The stream reads the store (one ``read_events`` after the last event sent, every
 ``tail_poll_seconds``), never a process-local queue, so events written through any process or
 machine over the same store reach every tail. Each message carries the event id as its SSE
 ``id``; a client that reconnects with ``Last-Event-ID`` (or ``?after=``) resumes after it.
+
+A tail holds little while its client is slow: it reads the next page only once the previous
+one is sent (the server waits for the socket, so a client that does not read stops the reads),
+and a page is sized to ``TailLimits.buffer_bytes`` by the largest event the tail has sent so
+far. A client that leaves the stream unread for ``--write-timeout`` is dropped (see
+``connection_limits``); each key may hold ``--max-tails-per-key`` tails, the process
+``--max-tails`` (see ``tail_limits``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from ..exceptions import InvalidInputError
 from .dependencies import Scoped, State
-from .errors import ERROR_RESPONSES, ApiError, not_found
+from .errors import ERROR_RESPONSES, ApiError, ErrorBody, not_found
+from .inspector.key_cookie import cookie_token
+from .memory import release_free_memory
 from .session_schema import event_out
+from .state import ServerState
 from .tenancy import TenantStore
 
 __all__ = ["HEARTBEAT_EVERY", "PAGE_SIZE", "router"]
@@ -39,6 +51,8 @@ HEARTBEAT_EVERY = 60
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
             "description": "session.event messages",
         },
+        429: {"model": ErrorBody, "description": "This key holds --max-tails-per-key tails"},
+        503: {"model": ErrorBody, "description": "The server holds --max-tails tails"},
     },
 )
 async def tail(
@@ -62,40 +76,96 @@ async def tail(
     if cursor is None:
         newest = await store.read_events(session_id, limit=1, newest_first=True)
         cursor = newest[0].id if newest else None
-    messages = _follow(store, session_id, cursor, request, state.tail_poll_seconds)
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(messages, media_type="text/event-stream", headers=headers)
+    caller = _caller(request, state)
+    state.tails.take(caller)
+    budget = state.tail_limits.buffer_bytes
+    messages = _follow(store, session_id, cursor, request, state.tail_poll_seconds, budget)
+
+    def release() -> None:
+        state.tails.give_back(caller)
+        # A dropped stream ends in a cancellation whose traceback holds the frames that held
+        # its last messages; collected now, their megabytes go back at once, not at the next
+        # full collection (which a quiet server may not run for minutes).
+        gc.collect(1)
+        if state.tails.total == 0:
+            release_free_memory()
+
+    return _TailResponse(messages, release=release)
+
+
+class _TailResponse(StreamingResponse):
+    """The event stream; gives its tail slot back however the stream ends."""
+
+    def __init__(self, messages: AsyncIterator[bytes], release: Callable[[], None]) -> None:
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        super().__init__(messages, media_type="text/event-stream", headers=headers)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
+def _caller(request: Request, state: ServerState) -> str:
+    """What the per-key tail limit counts by: the id of the key, presented as a Bearer key or
+    behind the login cookie's token (an unknown or absent one counts as one caller)."""
+    tokens = state.logins.tokens
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        return tokens.key_id(credentials)
+    token = cookie_token(request)
+    claims = tokens.check(token, state.keys) if token is not None else None
+    return claims.key_id if claims is not None else ""
 
 
 async def _follow(
-    store: TenantStore, session_id: str, cursor: str | None, request: Request, poll: float
-) -> AsyncIterator[str]:
-    yield ": tailing\n\n"
+    store: TenantStore,
+    session_id: str,
+    cursor: str | None,
+    request: Request,
+    poll: float,
+    budget: int,
+) -> AsyncIterator[bytes]:
+    yield b": tailing\n\n"
     idle = 0
+    limit = 1
+    largest = 1
     while not await request.is_disconnected():
         try:
-            events = await store.read_events(session_id, after=cursor, limit=PAGE_SIZE)
+            events = await store.read_events(session_id, after=cursor, limit=limit)
         except InvalidInputError:
             yield _message("session.reset", {"id": session_id, "reason": "cursor removed"})
             return
         if events is None:
             yield _message("session.deleted", {"id": session_id})
             return
-        for event in events:
-            yield _message("session.event", event_out(event), event.id)
+        full = len(events) == limit
+        events.reverse()
+        while events:
+            # Popped before it is sent, so a sent event is not kept while the next one waits.
+            event = events.pop()
+            message = _message("session.event", event_out(event), event.id)
             cursor = event.id
-        if len(events) == PAGE_SIZE:
+            del event
+            largest = max(largest, len(message))
+            yield message
+            del message
+        limit = max(1, min(PAGE_SIZE, budget // largest))
+        if full:
             continue
         idle = idle + 1 if not events else 0
         if idle >= HEARTBEAT_EVERY:
             idle = 0
-            yield ": keep-alive\n\n"
+            yield b": keep-alive\n\n"
         await asyncio.sleep(poll)
 
 
-def _message(kind: str, data: dict[str, Any], event_id: str | None = None) -> str:
+def _message(kind: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
     lines = [f"event: {kind}"]
     if event_id is not None:
         lines.append(f"id: {event_id}")
     lines.append(f"data: {json.dumps(data, ensure_ascii=False)}")
-    return "\n".join(lines) + "\n\n"
+    return ("\n".join(lines) + "\n\n").encode()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,6 +11,7 @@ from typing import Any
 
 import tiktoken.model
 
+from .pool import in_counting_pool
 from .vocab import ENCODINGS, is_loaded, load_encoding
 
 __all__ = [
@@ -25,8 +26,13 @@ __all__ = [
 
 #: Encoding used to estimate models that have no public tokenizer here (Claude, Gemini, ...).
 ESTIMATE_ENCODING = "o200k_base"
-#: Texts longer than this are counted in a worker thread so the event loop stays responsive.
+#: Texts longer than this are counted in the counting pool so the event loop stays responsive.
 _THREAD_THRESHOLD_CHARS = 100_000
+#: Texts longer than this are counted a piece at a time (see ``_pieces``).
+_PIECE_CHARS = 64 * 1024
+#: A cut that no tokenizer pattern crosses: one space after a non-space, before a letter. The
+#: patterns of cl100k and o200k start a word with that space, and no token spans a word start.
+_SAFE_CUT = re.compile(r"(?<=\S) (?=[^\W\d_])")
 #: Per-message overhead of the chat format (role markers), and the reply primer, per OpenAI.
 _TOKENS_PER_MESSAGE = 3
 _TOKENS_PER_NAME = 1
@@ -83,7 +89,28 @@ def count_text(text: str | None, model: str) -> TokenCount:
     name, exact = _encoding_for(model)
     if not text:
         return TokenCount(0, exact, name)
-    return TokenCount(len(load_encoding(name).encode_ordinary(text)), exact, name)
+    encoding = load_encoding(name)
+    if len(text) <= _PIECE_CHARS:
+        return TokenCount(len(encoding.encode_ordinary(text)), exact, name)
+    # tiktoken counts without the GIL but hands back a list of every token with it held: for
+    # megabytes of text that list would stall the event loop's thread for 100 ms. Pieces keep
+    # each list small, and the sum is the same count.
+    return TokenCount(sum(len(encoding.encode_ordinary(p)) for p in _pieces(text)), exact, name)
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` cut at safe places into pieces of about ``_PIECE_CHARS`` (longer where no safe
+    place comes sooner)."""
+    pieces = []
+    start = 0
+    while len(text) - start > _PIECE_CHARS:
+        cut = _SAFE_CUT.search(text, start + _PIECE_CHARS)
+        if cut is None:
+            break
+        pieces.append(text[start : cut.start()])
+        start = cut.start()
+    pieces.append(text[start:])
+    return pieces
 
 
 def truncate_text(text: str, max_tokens: int, model: str) -> str:
@@ -120,9 +147,9 @@ async def count_text_async(text: str | None, model: str) -> TokenCount:
     if not text:
         return TokenCount(0, exact, name)
     if len(text) > _THREAD_THRESHOLD_CHARS:
-        return await asyncio.to_thread(count_text, text, model)
+        return await in_counting_pool(count_text, text, model)
     if not is_loaded(name):
-        await asyncio.to_thread(load_encoding, name)
+        await in_counting_pool(load_encoding, name)
     return TokenCount(len(load_encoding(name).encode_ordinary(text)), exact, name)
 
 

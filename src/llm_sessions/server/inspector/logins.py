@@ -105,11 +105,13 @@ class LoginLimiter:
 
 @dataclass(frozen=True)
 class TokenClaims:
-    """What a valid token says: whose it is, its login id and when it expires."""
+    """What a valid token says: whose it is, its login id, when it expires, and the id of the
+    key it was issued for (``SessionTokens.key_id``)."""
 
     tenant: str
     login_id: str
     expires_at: float
+    key_id: str
 
 
 @dataclass
@@ -124,7 +126,7 @@ class SessionTokens:
         """A new token for a login with ``key`` (a configured key)."""
         payload = {
             "sid": secrets.token_hex(16),
-            "kid": self._key_id(hashlib.sha256(key.encode("utf-8")).digest()),
+            "kid": self.key_id(key),
             "exp": self.clock() + self.lifetime_seconds,
         }
         body = _encode(json.dumps(payload, separators=(",", ":")).encode())
@@ -148,7 +150,11 @@ class SessionTokens:
         tenant = keys.tenant_for_digest(
             lambda digest: hmac.compare_digest(self._key_id(digest), key_id)
         )
-        return None if tenant is None else TokenClaims(tenant, login_id, expires_at)
+        return None if tenant is None else TokenClaims(tenant, login_id, expires_at, key_id)
+
+    def key_id(self, key: str) -> str:
+        """An id of ``key`` that does not reveal it: the one its login tokens carry."""
+        return self._key_id(hashlib.sha256(key.encode("utf-8")).digest())
 
     def _key_id(self, key_digest: bytes) -> str:
         return hmac.new(self.secret, b"key:" + key_digest, hashlib.sha256).hexdigest()[:32]
