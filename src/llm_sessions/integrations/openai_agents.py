@@ -139,9 +139,19 @@ class LLMSessionsSession:
         return self._hooks
 
     async def get_items(self, limit: int | None = None, wrapper: Any = None) -> list[Any]:
-        """The conversation's items, oldest first; with ``limit``, only the newest ``limit``.
+        """The conversation's items, oldest first, as they were added.
 
-        ``wrapper`` (the runner's context, which every method accepts) is not used here.
+        Args:
+            limit: Only the newest ``limit`` items (default: the ``session_settings`` limit,
+                else all of them).
+            wrapper: The runner's context, which every method accepts; not used here.
+
+        Returns:
+            The items, oldest first; an empty list for a session not stored yet.
+
+        Raises:
+            InvalidInputError: ``limit`` is not a whole number >= 0 or None.
+            StorageError: The store failed.
         """
         limit = resolve_session_limit(limit, self.session_settings)
         if limit is not None and (not isinstance(limit, int) or limit < 0):
@@ -150,10 +160,20 @@ class LLMSessionsSession:
         return [event.message for event in events]
 
     async def add_items(self, items: list[Any], wrapper: Any = None) -> None:
-        """Append items, one event each, in one save.
+        """Append items, one event each, in one save (creating the session on the first).
 
-        ``wrapper`` is the runner's context: its usage has one entry per model response, and
-        the responses not yet recorded give their usage to the model's output items here.
+        The model's output items carry the usage its response reported; input items, and
+        output without reported usage, are counted with the tokenizer of ``model``.
+
+        Args:
+            items: The items the runner adds (messages, function calls, their output, ...).
+            wrapper: The runner's context: its usage has one entry per model response, and the
+                responses not recorded yet give their usage to the model's output items here.
+
+        Raises:
+            TypeError: An item holds an object that is not JSON.
+            ValueError: An item holds a value JSON cannot carry (NaN, infinity).
+            StorageError: The store failed.
         """
         if not items:
             return
@@ -173,7 +193,17 @@ class LLMSessionsSession:
         await self._store.save(session)
 
     async def pop_item(self, wrapper: Any = None) -> Any | None:
-        """Remove the newest item and return it (None when there is none)."""
+        """Remove the newest item and return it.
+
+        Args:
+            wrapper: The runner's context; not used here.
+
+        Returns:
+            The removed item, or None when there is none.
+
+        Raises:
+            StorageError: The store failed.
+        """
         session = await self._fresh()
         if session is None or not session.events:
             return None
@@ -181,7 +211,14 @@ class LLMSessionsSession:
         return removed.message
 
     async def clear_session(self, wrapper: Any = None) -> None:
-        """Remove every item (the session itself stays, empty)."""
+        """Remove every item; the session itself stays, empty.
+
+        Args:
+            wrapper: The runner's context; not used here.
+
+        Raises:
+            StorageError: The store failed.
+        """
         session = await self._fresh()
         if session is not None and session.events:
             await session.remove_events([event.id for event in session.events])

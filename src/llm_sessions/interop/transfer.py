@@ -146,11 +146,29 @@ async def import_session(
 ) -> list[str]:
     """Store the sessions in ``data`` (text in ``format``) and return their ids.
 
-    The whole file is read and checked before anything is written (a bad file raises
-    ``InvalidFileError`` naming the line), and if a write fails the sessions written so far are
-    removed again (and replaced ones restored), so a failed import stores nothing.
-    ``new_id`` makes the ids ``OnConflict.RENAME`` gives (default: a random UUID). A file
-    that fails to read in ``format`` but looks like another format says which one.
+    The whole file is read and checked before anything is written, and if a write fails the
+    sessions written so far are removed again (and replaced ones restored), so a failed import
+    stores nothing.
+
+    Args:
+        store: The store to write to.
+        data: The file's text (bytes are decoded as UTF-8).
+        format: ``jsonl``, ``openai`` or ``openai-responses`` (``detect_format`` tells which
+            one a text looks like).
+        on_conflict: What to do with an id the store already holds: ``error`` (store
+            nothing), ``replace`` (overwrite) or ``rename`` (new ids for every imported
+            session, links between them following).
+        new_id: Makes the ids ``rename`` gives (default: a random UUID).
+
+    Returns:
+        The ids of the stored sessions, in the file's order.
+
+    Raises:
+        InvalidInputError: ``format`` or ``on_conflict`` is not one of its choices.
+        InvalidFileError: The file is not valid in ``format`` (naming the line); when it looks
+            like another format, the message names that one.
+        SessionAlreadyExists: An id is already stored and ``on_conflict`` is ``error``.
+        StorageError: The store failed (what was written is removed again).
     """
     module = format_module(format)
     policy = _policy(on_conflict)

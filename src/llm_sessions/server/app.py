@@ -62,15 +62,32 @@ def create_app(
     metrics_key: str | None = None,
     metrics_public: bool = False,
 ) -> FastAPI:
-    """The HTTP API over ``store`` (a store or a store URL; default: ``LLM_SESSIONS_STORE`` or
-    the embedded SQLite file), with ``keys`` mapping API keys to tenants (none: one tenant, the
-    whole store, for loopback use), bodies up to ``max_body_bytes``, and extra ``routers``.
+    """The HTTP API and the inspector over a store, as a FastAPI (ASGI) app.
 
-    ``session_secret`` signs the inspector's login tokens (default: ``LLM_SESSIONS_SESSION_SECRET``,
-    else a random one for this app: processes that serve the same users must share one).
-    ``tail_limits`` bounds the live tails (default ``TailLimits()``). ``/metrics`` takes the
-    ``metrics_key`` or any API key as a Bearer key, or none when ``metrics_public`` (for a port
-    only this machine can reach) or when the app has no key at all.
+    A store URL is opened on the first request that needs it and closed when the app shuts
+    down; a store object passed in is left open.
+
+    Args:
+        store: A store, or a store URL (default: ``LLM_SESSIONS_STORE``, else
+            ``sqlite:///llm-sessions.db``).
+        keys: API keys mapped to tenants, as ``ApiKeys`` or a ``{key: tenant}`` mapping. None
+            or empty: no keys, one tenant that sees the whole store (for loopback use).
+        max_body_bytes: The largest request body accepted; a larger one gets 413.
+        routers: Extra FastAPI routers mounted beside the API's own routes.
+        session_secret: The secret that signs the inspector's login tokens (default:
+            ``LLM_SESSIONS_SESSION_SECRET``, else a random one for this app). Processes that
+            serve the same users must share one.
+        tail_limits: Bounds on the live tails (default ``TailLimits()``).
+        metrics_key: A Bearer key that reads ``/metrics`` besides the API keys.
+        metrics_public: ``/metrics`` needs no key (for a port only this machine can reach); it
+            needs none either when the app has no key at all.
+
+    Returns:
+        The app, ready for any ASGI server.
+
+    Raises:
+        InvalidInputError: ``max_body_bytes`` is not a whole number >= 1, or ``keys`` holds a
+            malformed or repeated key.
     """
     if (
         isinstance(max_body_bytes, bool)
@@ -119,12 +136,23 @@ def create_app(
 def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
     """The app configured from the environment, for ``uvicorn --factory`` and worker processes.
 
-    ``LLM_SESSIONS_STORE`` (store URL), ``LLM_SESSIONS_API_KEYS`` (``key=tenant,...``),
-    ``LLM_SESSIONS_API_KEYS_FILE`` (one ``key=tenant`` a line), ``LLM_SESSIONS_MAX_BODY_BYTES``,
-    ``LLM_SESSIONS_SESSION_SECRET`` (signs the inspector's login tokens),
-    ``LLM_SESSIONS_MAX_TAILS_PER_KEY``, ``LLM_SESSIONS_MAX_TAILS``, ``LLM_SESSIONS_METRICS_KEY``
-    and ``LLM_SESSIONS_METRICS_PUBLIC`` (``1``: no key for ``/metrics``), read from ``environ``
-    (default: the process environment).
+    It reads ``LLM_SESSIONS_STORE`` (store URL), ``LLM_SESSIONS_API_KEYS``
+    (``key=tenant,...``), ``LLM_SESSIONS_API_KEYS_FILE`` (one ``key=tenant`` a line),
+    ``LLM_SESSIONS_MAX_BODY_BYTES``, ``LLM_SESSIONS_SESSION_SECRET`` (signs the inspector's
+    login tokens), ``LLM_SESSIONS_MAX_TAILS_PER_KEY``, ``LLM_SESSIONS_MAX_TAILS``,
+    ``LLM_SESSIONS_METRICS_KEY`` and ``LLM_SESSIONS_METRICS_PUBLIC`` (``1``: no key for
+    ``/metrics``).
+
+    Args:
+        environ: The variables to read (default: the process environment).
+
+    Returns:
+        The app ``create_app`` makes from them.
+
+    Raises:
+        InvalidInputError: A key entry is malformed, too short or repeated, or a size or count
+            variable is not a whole number.
+        OSError: The keys file cannot be read.
     """
     env = os.environ if environ is None else environ
     unmap_large_buffers()

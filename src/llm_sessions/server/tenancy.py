@@ -45,7 +45,15 @@ class TenantStore(SessionStore):
         return session_id.startswith(self.prefix)
 
     def new_id(self, kind: str = "") -> str:
-        """A fresh session id in this tenant's namespace, e.g. ``acme.conv_<hex>``."""
+        """A fresh session id in this tenant's namespace, e.g. ``acme.conv_<hex>``.
+
+        Args:
+            kind: What goes between the tenant's prefix and the 32 hex digits (``conv_``,
+                ``sess_``).
+
+        Returns:
+            The id: random, or derived from the seed ``seed_ids`` set.
+        """
         return f"{self.prefix}{kind}{self._next_hex()}"
 
     def new_event_id(self, kind: str = "") -> str:
@@ -53,8 +61,15 @@ class TenantStore(SessionStore):
         return f"{kind}{self._next_hex()}"
 
     def seed_ids(self, seed: str) -> None:
-        """Derive the ids ``new_id`` and ``new_event_id`` make from here on from ``seed``, in
-        order: a request repeated with the same seed makes the same ids (see ``idempotency``)."""
+        """Derive the ids ``new_id`` and ``new_event_id`` make from here on from ``seed``.
+
+        The ids follow from the seed in order, so a request repeated with the same seed makes
+        the same ids and finds what its first attempt wrote (see ``idempotency``).
+
+        Args:
+            seed: The seed; the server uses the tenant, the ``Idempotency-Key`` and a nonce
+                kept with that key's record.
+        """
         self._id_seed = seed
         self._ids_made = 0
 
