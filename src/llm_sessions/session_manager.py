@@ -1,5 +1,5 @@
 """The unified ``SessionManager`` at the top-level path the originals also used."""
 
-from .api.simple_api import SessionManager
+from .api.manager import SessionManager
 
 __all__ = ["SessionManager"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..llm_response import response_text, response_usage
-from .simple_api import SessionManager
+from .manager import SessionManager
 
 __all__ = [
     "quick_conversation",

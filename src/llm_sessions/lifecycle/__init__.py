@@ -11,7 +11,7 @@ from .manager import SessionManager
 from .models import SessionInfo
 from .protocol import KeyValueSession, ProviderFactory, SessionFactory
 from .provider_factory import aclose_factories, factory_for_env
-from .providers.memory import MemoryProviderFactory, MemoryStore
+from .providers._memory import MemoryProviderFactory, MemoryStore
 
 __all__ = [
     "KeyValueSession",

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from ..exceptions import InvalidInputError
 from .protocol import ProviderFactory
-from .providers.memory import DEFAULT_MAX_ENTRIES, MemoryProviderFactory, MemoryStore
+from .providers._memory import DEFAULT_MAX_ENTRIES, MemoryProviderFactory, MemoryStore
 
 __all__ = [
     "DEFAULT_REDIS_URL",
@@ -96,7 +96,7 @@ def _read_config(env: Mapping[str, str]) -> _Config:
         return _Config("memory", max_entries=_max_entries(env))
     url_var = "SESSION_REDIS_URL" if env.get("SESSION_REDIS_URL") else "REDIS_URL"
     url = env.get(url_var) or DEFAULT_REDIS_URL
-    from .providers.redis import check_redis_url
+    from .providers._redis import check_redis_url
 
     check_redis_url(url, url_var)
     return _Config("redis", redis_url=url, tls_insecure=_flag(env, "REDIS_TLS_INSECURE"))
@@ -105,7 +105,7 @@ def _read_config(env: Mapping[str, str]) -> _Config:
 def _build(config: _Config) -> ProviderFactory:
     if config.provider == "memory":
         return MemoryProviderFactory(MemoryStore(config.max_entries))
-    from .providers.redis import RedisProviderFactory
+    from .providers._redis import RedisProviderFactory
 
     assert config.redis_url is not None
     return RedisProviderFactory(config.redis_url, tls_insecure=config.tls_insecure)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from ..api.simple_api import SessionManager
+from ..api.manager import SessionManager
 from ..interop import conversation_of
 from ..models.session import Session
 from ..models.session_event import SessionEvent

@@ -1,6 +1,6 @@
 """Where sessions are kept: the store contract, the default store and the stores themselves."""
 
-from .base import SessionStore, SessionStoreInterface, StoreState
+from ._base import SessionStore, SessionStoreInterface, StoreState
 from .event_log import EventLogStore
 from .provider import SessionStoreProvider
 from .providers.file import FileSessionStore, create_file_session_store

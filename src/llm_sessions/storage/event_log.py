@@ -12,7 +12,7 @@ from .. import telemetry
 from ..exceptions import InvalidInputError, SessionNotFound, StorageError
 from ..models.session import Session
 from ..validation import validate_id, validate_seconds
-from .base import EventPage, SessionStore
+from ._base import EventPage, SessionStore
 from .encryption import KeyInput, cipher_for
 from .faults import DEFAULT_TIMEOUT, check_timeout
 from .records import StoredPage, StoredSession, build_session, decode_events, event_id_of

@@ -6,7 +6,7 @@ import os
 import threading
 from typing import ClassVar
 
-from .base import SessionStoreInterface
+from ._base import SessionStoreInterface
 
 __all__ = ["STORE_ENV_VAR", "SessionStoreProvider"]
 

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..exceptions import InvalidInputError
-from .base import SessionStore
+from ._base import SessionStore
 from .url_parts import (
     check_network_url,
     local_path,

@@ -8,7 +8,7 @@ from ... import telemetry
 from ...exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ...models.session import Session
 from ...validation import validate_id
-from ..base import SessionStore, check_prefix
+from .._base import SessionStore, check_prefix
 from ..redaction import Redactor, check_redactor, redact_events
 
 __all__ = ["InMemorySessionStore"]

@@ -36,7 +36,7 @@ from ...exceptions import (
 from ...models.session import Session
 from ...redis_urls import RedisTopology, connect_redis, parse_redis_url
 from ...validation import validate_id, validate_seconds
-from ..base import EventPage, StoreState, check_prefix, unknown_event
+from .._base import EventPage, StoreState, check_prefix, unknown_event
 from ..encryption import KeyInput
 from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
 from ..faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
