@@ -30,6 +30,8 @@ __all__ = [
     "PROVIDER_ALIASES",
     "aclose_factories",
     "factory_for_env",
+    "memory_factory",
+    "redis_factory",
 ]
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
@@ -69,6 +71,23 @@ def factory_for_env(environ: Mapping[str, str] | None = None) -> ProviderFactory
         if factory is None:
             factory = _factories[config] = _build(config)
     return factory
+
+
+def memory_factory() -> ProviderFactory:
+    """The process-wide memory provider factory (the one ``SESSION_PROVIDER=memory`` selects)."""
+    return factory_for_env({**os.environ, "SESSION_PROVIDER": "memory"})
+
+
+def redis_factory(url: str | None = None) -> ProviderFactory:
+    """The process-wide Redis provider factory for ``url``.
+
+    Without ``url``: ``SESSION_REDIS_URL``, else ``REDIS_URL``, else the default local server,
+    as ``factory_for_env`` reads them; ``REDIS_TLS_INSECURE`` applies either way.
+    """
+    environ = {**os.environ, "SESSION_PROVIDER": "redis"}
+    if url is not None:
+        environ["SESSION_REDIS_URL"] = url
+    return factory_for_env(environ)
 
 
 async def aclose_factories() -> None:

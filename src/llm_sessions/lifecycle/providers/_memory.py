@@ -13,7 +13,6 @@ loses entries only while it holds the most. A key's sandbox is the text after ``
 from __future__ import annotations
 
 import heapq
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,14 +21,13 @@ from dataclasses import dataclass
 
 from ...exceptions import InvalidInputError
 from ..inputs import check_key, check_seconds, check_value
-from ..protocol import ProviderFactory, SharedSessionContext
+from ..protocol import SharedSessionContext
 
 __all__ = [
     "DEFAULT_MAX_ENTRIES",
     "MemoryProviderFactory",
     "MemorySession",
     "MemoryStore",
-    "factory",
 ]
 
 DEFAULT_MAX_ENTRIES = 100_000
@@ -215,10 +213,3 @@ class MemoryProviderFactory:
 
     async def aclose(self) -> None:
         """Nothing to release; present so every factory can be closed the same way."""
-
-
-def factory() -> ProviderFactory:
-    """The process-wide memory provider factory (the one ``SESSION_PROVIDER=memory`` selects)."""
-    from ..provider_factory import factory_for_env
-
-    return factory_for_env({**os.environ, "SESSION_PROVIDER": "memory"})

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
 from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
@@ -38,13 +37,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from ...exceptions import InvalidInputError, InvalidSessionOperation, StorageError
 from ...redis_urls import connect_redis, parse_redis_url, redact_url
 from ..inputs import check_key, check_seconds, check_value
-from ..protocol import ProviderFactory, SharedSessionContext
+from ..protocol import SharedSessionContext
 
 __all__ = [
     "RedisProviderFactory",
     "RedisSession",
     "check_redis_url",
-    "factory",
     "redact_url",
 ]
 
@@ -182,17 +180,3 @@ class RedisProviderFactory:
             redact_url(self.url),
         )
         self._client = self._session = self._loop = None
-
-
-def factory(url: str | None = None) -> ProviderFactory:
-    """The process-wide Redis provider factory for ``url``.
-
-    Without ``url``: ``SESSION_REDIS_URL``, else ``REDIS_URL``, else the default local server,
-    as ``factory_for_env`` reads them; ``REDIS_TLS_INSECURE`` applies either way.
-    """
-    from ..provider_factory import factory_for_env
-
-    environ = {**os.environ, "SESSION_PROVIDER": "redis"}
-    if url is not None:
-        environ["SESSION_REDIS_URL"] = url
-    return factory_for_env(environ)
