@@ -24,6 +24,7 @@ from collections import OrderedDict
 from typing import Any
 
 from .exceptions import InvalidInputError, SessionNotFound
+from .models._store_port import SessionStorePort
 from .models.event_source import EventSource
 from .models.event_type import EventType
 from .models.session import Session
@@ -250,7 +251,7 @@ class InfiniteConversationManager:
             },
         )
         await new.add_event(summary)
-        store = segment._store or self.store
+        store = segment._stored_in() or self.store
         await store.save(new)
         # Link the old segment forward only once the new one is complete in the store.
         segment.child_ids.append(new.id)
@@ -261,7 +262,7 @@ class InfiniteConversationManager:
         return new
 
     async def _record_newest(
-        self, store: SessionStoreInterface, segment: Session[Any], new: Session[Any]
+        self, store: SessionStorePort, segment: Session[Any], new: Session[Any]
     ) -> None:
         """Note the new segment on the chain's root, so readers can step over a deleted one."""
         root_id = segment_links(segment)["root"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, Self
+from typing import Any, Generic, Self
 from uuid import uuid4
 
 from pydantic import (
@@ -27,15 +27,13 @@ from ..exceptions import (
 from ..tokens import count_text_async
 from ..validation import ensure_json_object, ensure_json_value, validate_id, validate_key
 from ._base import STORED_DATA, set_listener
+from ._store_port import SessionStorePort, StoreBinding, default_store
 from .event_list import EventList, take_back
 from .session_event import MessageT, SessionEvent
 from .session_metadata import SessionMetadata
 from .session_run import RunStatus, SessionRun
 from .token_usage import TokenSummary
 from .tracked import track
-
-if TYPE_CHECKING:
-    from ..storage.base import SessionStoreInterface
 
 __all__ = ["Session", "SessionEvent"]
 
@@ -59,12 +57,8 @@ class Session(BaseModel, Generic[MessageT]):
     state: dict[str, Any] = Field(default_factory=dict)
     token_summary: TokenSummary = Field(default_factory=TokenSummary)
 
-    _store: SessionStoreInterface | None = PrivateAttr(default=None)
-    _sync: Any = PrivateAttr(default=None)
-    _deleted_from: Any = PrivateAttr(default=None)
-    """The memory store that deleted this object: saving it there again is refused."""
-    _removals: list[tuple[list[str], datetime]] = PrivateAttr(default_factory=list)
-    """Removals made through this object, oldest first: (event ids, when)."""
+    _binding: StoreBinding | None = PrivateAttr(default=None)
+    """Put here by the store that read or wrote this object (see ``StoreBinding``)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Checked before the assignment: the session never holds what its store cannot write.
@@ -145,7 +139,7 @@ class Session(BaseModel, Generic[MessageT]):
         cls,
         parent_id: str | None = None,
         *,
-        store: SessionStoreInterface | None = None,
+        store: SessionStorePort | None = None,
         **kwargs: Any,
     ) -> Self:
         """Create a session, save it, and link it into its parent's ``child_ids``.
@@ -154,7 +148,7 @@ class Session(BaseModel, Generic[MessageT]):
         exist raises ``SessionNotFound``, and an ``id`` that is taken raises
         ``SessionAlreadyExists``, before anything is saved.
         """
-        target = store if store is not None else _default_store()
+        target = store if store is not None else default_store()
         session = cls(parent_id=parent_id, **kwargs)
         if "id" in kwargs and await target.get(session.id) is not None:
             raise SessionAlreadyExists(session.id)
@@ -181,13 +175,18 @@ class Session(BaseModel, Generic[MessageT]):
             await parent.add_child(self.id)
 
     @property
-    def store(self) -> SessionStoreInterface:
+    def store(self) -> SessionStorePort:
         """The store this session is kept in (the default store if it was never stored)."""
-        return self._store if self._store is not None else _default_store()
+        stored_in = self._stored_in()
+        return stored_in if stored_in is not None else default_store()
+
+    def _stored_in(self) -> SessionStorePort | None:
+        return self._binding.store if self._binding is not None else None
 
     async def _save_if_stored(self) -> None:
-        if self._store is not None:
-            await self._store.save(self)
+        stored_in = self._stored_in()
+        if stored_in is not None:
+            await stored_in.save(self)
 
     # -- hierarchy --------------------------------------------------------------------------
 
@@ -244,11 +243,8 @@ class Session(BaseModel, Generic[MessageT]):
         """
         if not isinstance(event, SessionEvent):
             raise InvalidInputError("event", event, "must be a SessionEvent")
-        redact = getattr(self._store, "redact", None)
-        if redact is not None:
-            from ..storage.redaction import redact_event  # the storage package imports models
-
-            await redact_event(event, redact)
+        if self._binding is not None:
+            await self._binding.prepare_event(event)
         self.events.append(event)
         set_listener(event, self._event_changed)
         if event.token_usage is not None:
@@ -260,8 +256,8 @@ class Session(BaseModel, Generic[MessageT]):
         # An event edited after it was added: totals are derived from the events, and a store
         # that already holds the event must rewrite it.
         self.rebuild_token_summary()
-        if self._sync is not None:
-            self._sync.note_edit(event)
+        if self._binding is not None:
+            self._binding.note_edit(event)
 
     def watch_events(self, events: list[SessionEvent[Any]]) -> None:
         """Follow edits to ``events`` (already in ``self.events``), as ``add_event`` does."""
@@ -307,13 +303,14 @@ class Session(BaseModel, Generic[MessageT]):
                 )
         if not ids:
             return []
-        lock = self._sync.lock if self._sync is not None else None
+        lock = self._binding.lock if self._binding is not None else None
         if lock is not None:
             async with lock:  # not while a save of this object is under way
                 removed = self._take_out(set(ids))
         else:
             removed = self._take_out(set(ids))
-        self._removals.append((ids, datetime.now(UTC)))
+        if self._binding is not None:  # a session no store has seen is written whole
+            self._binding.note_removal(ids, datetime.now(UTC))
         await self._save_if_stored()
         return removed
 
@@ -323,8 +320,8 @@ class Session(BaseModel, Generic[MessageT]):
         self.__dict__["events"] = EventList(event for event in self.events if event.id not in ids)
         for event in removed:
             set_listener(event, None)
-        if self._sync is not None:
-            self._sync.note_removed(positions, ids)
+        if self._binding is not None:
+            self._binding.note_removed(positions, ids)
         self.rebuild_token_summary()
         return removed
 
@@ -390,9 +387,3 @@ def _tracked_state(state: dict[str, Any]) -> dict[str, Any]:
     # In-place edits are checked; the store finds them by comparing with what it wrote.
     tracked: dict[str, Any] = track(state, None, "state", strict_keys=True)
     return tracked
-
-
-def _default_store() -> SessionStoreInterface:
-    from ..storage.provider import SessionStoreProvider
-
-    return SessionStoreProvider.get_store()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from uuid import uuid4
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -15,10 +16,16 @@ from ._base import STORED_DATA, MetadataHelpers, as_utc, utc_now
 from .tracked import track
 
 if TYPE_CHECKING:
-    from .session import Session
     from .session_event import SessionEvent
 
 __all__ = ["RunStatus", "SessionRun"]
+
+
+class _WithEvents(Protocol):
+    """A ``Session``, as far as a run reads it (a session holds its runs)."""
+
+    @property
+    def events(self) -> Sequence[SessionEvent[Any]]: ...
 
 
 class RunStatus(StrEnum):
@@ -133,7 +140,7 @@ class SessionRun(MetadataHelpers):
             self.tool_calls.append(tool_call_id)
             self._mark_changed()
 
-    async def get_tool_calls(self, session: Session[Any]) -> list[SessionEvent[Any]]:
+    async def get_tool_calls(self, session: _WithEvents) -> list[SessionEvent[Any]]:
         """The events of ``session`` whose ids this run recorded, in session order."""
         wanted = set(self.tool_calls)
         return [event for event in session.events if event.id in wanted]

@@ -13,6 +13,7 @@ from ..exceptions import InvalidInputError, SessionNotFound, StorageError
 from ..models.session import Session
 from ..validation import validate_id, validate_seconds
 from ._base import EventPage, SessionStore
+from ._binding import binding_of, bound_sync, sync_state_for
 from .encryption import KeyInput, cipher_for
 from .faults import DEFAULT_TIMEOUT, check_timeout
 from .records import StoredPage, StoredSession, build_session, decode_events, event_id_of
@@ -20,7 +21,7 @@ from .redaction import Redactor, check_redactor, redact_events
 from .refresh import apply_refresh
 from .removals import is_removal_row, split_removals
 from .reseal import SealedSwap, header_swaps
-from .sync import HeaderSnapshot, SyncState, WriteBatch, sync_state_for
+from .sync import HeaderSnapshot, SyncState, WriteBatch
 
 if TYPE_CHECKING:
     from ..models.session_event import SessionEvent
@@ -91,7 +92,7 @@ class EventLogStore(SessionStore):
             telemetry.annotate({"llm_sessions.store.events": len(stored.events)})
             stored = self._cipher.open_session(stored)
             session = build_session(self.session_class, session_id, stored, self)
-        session._store = self
+        binding_of(session).store = self
         return session
 
     async def read_events(
@@ -155,8 +156,8 @@ class EventLogStore(SessionStore):
         are seen by ``get``, not by a refresh.
         """
         self._ensure_open()
-        sync = session._sync
-        if not isinstance(sync, SyncState) or sync.store_token is not self:
+        sync = bound_sync(session, self)
+        if sync is None:
             return await self.get(session.id)
         async with sync.lock:
             try:
@@ -169,7 +170,7 @@ class EventLogStore(SessionStore):
             if stored is not None:
                 apply_refresh(session, sync, self._cipher.open_session(stored))
         if fresh is not None:
-            fresh._store = self
+            binding_of(fresh).store = self
         return fresh
 
     async def session_for_append(self, session_id: str) -> Session[Any] | None:
@@ -181,7 +182,7 @@ class EventLogStore(SessionStore):
         session: Session[Any] = self.session_class(id=session_id)
         sync = SyncState(self, 0, HeaderSnapshot(), stored=True)
         sync.read_through = newest[0].id if newest else None
-        session._sync = sync
+        binding_of(session).sync = sync
         return await self.refresh(session)
 
     async def save(self, session: Session[Any]) -> None:
@@ -193,7 +194,7 @@ class EventLogStore(SessionStore):
         async with sync.lock:
             if self.redact is not None:
                 await redact_events(session.events[sync.events_written :], self.redact)
-            batch = sync.prepare(session)
+            batch = sync.prepare(session, binding_of(session).removals)
             self._check_sizes(batch)
             batch = self._cipher.seal_batch(batch)
             async with telemetry.store_span("save", self, session.id, _batch_attributes(batch)):
@@ -204,7 +205,7 @@ class EventLogStore(SessionStore):
                         sync.stored = None  # it may have landed: a retry may find it there
                     raise
             sync.commit(batch, session)
-        session._store = self
+        binding_of(session).store = self
 
     async def rotate_key(
         self, new_key: KeyInput, *, batch_size: int = 100, prefix: str = ""

@@ -6,6 +6,7 @@ import os
 import threading
 from typing import ClassVar
 
+from ..models._store_port import set_default_store_source
 from ._base import SessionStoreInterface
 
 __all__ = ["STORE_ENV_VAR", "SessionStoreProvider"]
@@ -56,3 +57,7 @@ def _store_from_environment() -> SessionStoreInterface:
     from .url import open_store
 
     return open_store(os.environ.get(STORE_ENV_VAR) or "memory://")
+
+
+# Sessions that no store has seen save to the default store; the model layer asks for it here.
+set_default_store_source(SessionStoreProvider.get_store)

@@ -19,6 +19,7 @@ from ..models._base import STORED_DATA
 from ..models.event_list import EventList
 from ..models.session import Session
 from ..models.session_run import SessionRun
+from ._binding import binding_of
 from .removals import is_removal_row, split_removals
 from .sync import HeaderReading, HeaderSnapshot, SyncState, copy_json, run_marks
 
@@ -241,7 +242,7 @@ def build_session(
     sync = SyncState(store_token, len(events), snapshot_of(session), stored=True)
     sync.read_through = last_row_id(stored.events)
     note_header_read(sync, stored)
-    session._sync = sync
+    binding_of(session).sync = sync
     return session
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,6 @@ __all__ = [
     "SyncState",
     "WriteBatch",
     "diff_runs",
-    "sync_state_for",
 ]
 
 
@@ -230,8 +230,13 @@ class SyncState:
         for event_id in event_ids:
             self.edited_events.pop(event_id, None)
 
-    def prepare(self, session: Session[Any]) -> WriteBatch:
-        """Serialise what this save must write; raises before anything is written."""
+    def prepare(
+        self, session: Session[Any], removals: Sequence[tuple[list[str], datetime]]
+    ) -> WriteBatch:
+        """Serialise what this save must write; raises before anything is written.
+
+        ``removals`` are all the removals made through this object, oldest first.
+        """
         new_events = session.events[self.events_written :]
         appended = [(event.id, event_json(event)) for event in new_events]
         for event_id, _ in appended:
@@ -239,7 +244,7 @@ class SyncState:
                 raise InvalidInputError(
                     "event.id", event_id, f"must not start with {REMOVAL_ID_PREFIX!r}"
                 )
-        removals = session._removals[self.removals_written :]
+        removals = removals[self.removals_written :]
         for ids, at in removals:
             appended.extend(removal_records(ids, at))
         new_ids = {event_id for event_id, _ in appended}
@@ -313,19 +318,3 @@ class SyncState:
         self.removals_written = max(self.removals_written, batch.removals_end)
         self.snapshot = batch.snapshot
         self.stored = True
-
-
-def sync_state_for(session: Session[Any], store_token: object) -> SyncState:
-    """The session's sync state with this store; a fresh one if it was synced elsewhere.
-
-    A session object that no store has seen is new: saving it over a stored id raises
-    ``SessionAlreadyExists``, as ``Session.create`` does.
-    """
-    sync = session._sync
-    if not isinstance(sync, SyncState) or sync.store_token is not store_token:
-        # A session that another store object saved or loaded may be stored here too: its
-        # first save through this object merges into it, wherever it stands.
-        stored = None if isinstance(sync, SyncState) and sync.stored is not False else False
-        sync = SyncState(store_token, 0, HeaderSnapshot(), stored=stored)
-        session._sync = sync
-    return sync

@@ -9,6 +9,7 @@ from ...exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFou
 from ...models.session import Session
 from ...validation import validate_id
 from .._base import SessionStore, check_prefix
+from .._binding import binding_of
 from ..redaction import Redactor, check_redactor, redact_events
 
 __all__ = ["InMemorySessionStore"]
@@ -38,7 +39,7 @@ class InMemorySessionStore(SessionStore):
             raise InvalidInputError("session", session, "must be a Session")
         validate_id(session.id)
         held = self._sessions.get(session.id)
-        if held is None and session._deleted_from is self:
+        if held is None and binding_of(session).deleted_from is self:
             raise SessionNotFound(session.id)  # deleted through this store: stays deleted
         if held is not None and held is not session:
             raise SessionAlreadyExists(session.id)  # a new object over a stored session
@@ -46,7 +47,7 @@ class InMemorySessionStore(SessionStore):
             await self._redact_new_events(session)
         async with telemetry.store_span("save", self, session.id):
             self._sessions[session.id] = session
-        session._store = self
+        binding_of(session).store = self
 
     async def _redact_new_events(self, session: Session[Any]) -> None:
         assert self.redact is not None
@@ -62,7 +63,7 @@ class InMemorySessionStore(SessionStore):
         session = self._sessions.pop(session_id, None)
         if session is None:
             return False
-        session._deleted_from = self
+        binding_of(session).deleted_from = self
         return True
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
