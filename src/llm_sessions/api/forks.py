@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
+from ..conversations._infinite import SEGMENT_STATE_KEY
 from ..exceptions import InvalidInputError, SessionAlreadyExists
-from ..infinite_conversation import SEGMENT_STATE_KEY
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
-from ..storage.base import SessionStoreInterface
+from ..storage import SessionStoreInterface
 from ..validation import validate_id
 
 __all__ = ["FORKED_FROM", "fork_session"]

@@ -14,26 +14,26 @@ from typing import Any
 from uuid import uuid4
 
 from .. import telemetry
+from ..conversations._infinite import InfiniteConversationManager
+from ..conversations._summaries import LLMCallback, SummarizationStrategy
 from ..exceptions import (
     InvalidInputError,
     SessionAlreadyExists,
     SessionNotFound,
 )
-from ..infinite_conversation import InfiniteConversationManager
 from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
-from ..session_prompt_builder import (
+from ..prompting._builder import (
     PromptStrategy,
     check_prompt_arguments,
     load_tokenizer,
     prompt_from_events,
 )
-from ..storage.base import SessionStore, SessionStoreInterface, refreshed
+from ..storage import SessionStore, SessionStoreInterface, refreshed
 from ..storage.provider import SessionStoreProvider
 from ..storage.url import open_store
-from ..summaries import LLMCallback, SummarizationStrategy
 from ..tool_processing import SessionAwareToolProcessor, ToolResult
 from ..validation import ensure_json_value, validate_id
 from .forks import fork_session

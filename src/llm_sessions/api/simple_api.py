@@ -1,17 +1,5 @@
-"""Old path of ``api.manager`` and ``api.helpers``, kept for imports (see ``compat``)."""
+"""An old import path, kept working (see ``llm_sessions.compat``)."""
 
-from .helpers import (
-    quick_conversation,
-    track_conversation,
-    track_infinite_conversation,
-    track_llm_call,
-)
-from .manager import SessionManager
+from llm_sessions.compat import alias
 
-__all__ = [
-    "SessionManager",
-    "quick_conversation",
-    "track_conversation",
-    "track_infinite_conversation",
-    "track_llm_call",
-]
+alias(__name__)

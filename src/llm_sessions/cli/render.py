@@ -9,10 +9,10 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from ..event_tree import event_tree_data
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..models.token_usage import TokenSummary
+from ..views._event_tree import event_tree_data
 from .chains import position_text
 
 __all__ = ["cost_text", "event_tree", "session_json", "usage_table"]

@@ -26,7 +26,7 @@ from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
-from ..storage.base import SessionStore, SessionStoreInterface, refreshed
+from ..storage import SessionStore, SessionStoreInterface, refreshed
 from ..storage.provider import SessionStoreProvider
 from ..storage.url import open_store
 from ..validation import validate_id

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..exceptions import SessionManagerError
 from ..models.session import Session
-from ..storage.base import SessionStoreInterface
+from ..storage import SessionStoreInterface
 from .jsonl import dump_session
 from .transfer import detached
 

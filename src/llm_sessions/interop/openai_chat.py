@@ -20,7 +20,7 @@ from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
-from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
+from ..prompting._builder import PromptStrategy, build_prompt_from_session
 
 __all__ = ["DEFAULT_MODEL", "dump", "load", "messages_of", "session_from_messages"]
 

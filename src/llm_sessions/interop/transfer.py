@@ -8,10 +8,10 @@ from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
+from ..conversations._infinite import SEGMENT_STATE_KEY, InfiniteConversationManager
 from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
-from ..infinite_conversation import SEGMENT_STATE_KEY, InfiniteConversationManager
 from ..models.session import Session
-from ..storage.base import SessionStoreInterface
+from ..storage import SessionStoreInterface
 from . import jsonl, openai_chat, openai_responses
 
 __all__ = ["FORMATS", "Format", "OnConflict", "conversation_of", "export_session", "import_session"]

@@ -17,8 +17,8 @@ from ..interop import conversation_of
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..models.session_metadata import SessionMetadata
+from ..prompting._builder import build_prompt_from_session
 from ..prompting.strategies import PromptStrategy
-from ..session_prompt_builder import build_prompt_from_session
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES
 from .paging import Order, read_page

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from ..exceptions import InvalidInputError
-from ..storage.base import SessionStore
+from ..storage import SessionStore
 from .errors import not_found
 
 if TYPE_CHECKING:

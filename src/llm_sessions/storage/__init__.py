@@ -1,13 +1,13 @@
 """Where sessions are kept: the store contract, the default store and the stores themselves."""
 
-from ._base import SessionStore, SessionStoreInterface, StoreState
+from ._base import SessionStore, SessionStoreInterface, StoreState, refreshed
 from .event_log import EventLogStore
+from .file import FileSessionStore, create_file_session_store
+from .memory import InMemorySessionStore
+from .postgres import PostgresSessionStore
 from .provider import SessionStoreProvider
-from .providers.file import FileSessionStore, create_file_session_store
-from .providers.memory import InMemorySessionStore
-from .providers.postgres import PostgresSessionStore
-from .providers.redis import RedisSessionStore, create_redis_session_store
-from .providers.sqlite import SQLiteSessionStore
+from .redis import RedisSessionStore, create_redis_session_store
+from .sqlite import SQLiteSessionStore
 from .url import open_store, supported_schemes
 
 __all__ = [
@@ -24,5 +24,6 @@ __all__ = [
     "create_file_session_store",
     "create_redis_session_store",
     "open_store",
+    "refreshed",
     "supported_schemes",
 ]

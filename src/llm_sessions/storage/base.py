@@ -1,25 +1,5 @@
-"""Old path of the store contract (now ``storage._base``), kept for imports (see ``compat``)."""
+"""An old import path, kept working (see ``llm_sessions.compat``)."""
 
-from ._base import (
-    EventPage,
-    SessionStore,
-    SessionStoreInterface,
-    StoreState,
-    check_prefix,
-    page_of_events,
-    refreshed,
-    unknown_event,
-)
-from .provider import SessionStoreProvider
+from llm_sessions.compat import alias
 
-__all__ = [
-    "EventPage",
-    "SessionStore",
-    "SessionStoreInterface",
-    "SessionStoreProvider",
-    "StoreState",
-    "check_prefix",
-    "page_of_events",
-    "refreshed",
-    "unknown_event",
-]
+alias(__name__)

@@ -67,12 +67,12 @@ _EXAMPLES = "memory://, file:///path, sqlite:///path.db, redis://host:6379/0, po
 def _load_builtin_schemes() -> None:
     # Importing a provider registers its schemes; optional drivers are imported lazily by the
     # providers themselves, so this never needs redis or asyncpg to be installed.
-    from .providers import memory  # noqa: F401
+    from . import memory  # noqa: F401
 
 
 @register_scheme("memory")
 def _open_memory(url: str, options: dict[str, Any]) -> SessionStore:
-    from .providers.memory import InMemorySessionStore
+    from .memory import InMemorySessionStore
 
     if url.split("://", 1)[1]:
         raise InvalidInputError("url", url, "memory:// takes no host, path or options")
@@ -86,7 +86,7 @@ def _open_memory(url: str, options: dict[str, Any]) -> SessionStore:
 
 @register_scheme("redis", "rediss")
 def _open_redis(url: str, options: dict[str, Any]) -> SessionStore:
-    from .providers.redis import RedisSessionStore
+    from .redis._store import RedisSessionStore
 
     check_network_url(url, many_hosts=True)  # Sentinel and Cluster URLs name several hosts
     if "," not in urlsplit(url).netloc.rpartition("@")[2]:
@@ -96,7 +96,7 @@ def _open_redis(url: str, options: dict[str, Any]) -> SessionStore:
 
 @register_scheme("postgresql", "postgres")
 def _open_postgres(url: str, options: dict[str, Any]) -> SessionStore:
-    from .providers.postgres import PostgresSessionStore
+    from .postgres._store import PostgresSessionStore
 
     check_network_url(url, query_host_ok=True, many_hosts=True)
     return PostgresSessionStore.from_url(url, **options)
@@ -104,7 +104,7 @@ def _open_postgres(url: str, options: dict[str, Any]) -> SessionStore:
 
 @register_scheme("file")
 def _open_file(url: str, options: dict[str, Any]) -> SessionStore:
-    from .providers.file import FileSessionStore
+    from .file._store import FileSessionStore
 
     known: dict[str, Callable[[str], Any]] = {
         "expiration_seconds": parse_seconds,
@@ -118,7 +118,7 @@ def _open_file(url: str, options: dict[str, Any]) -> SessionStore:
 
 @register_scheme("sqlite")
 def _open_sqlite(url: str, options: dict[str, Any]) -> SessionStore:
-    from .providers.sqlite import SQLiteSessionStore
+    from .sqlite._store import SQLiteSessionStore
 
     known: dict[str, Callable[[str], Any]] = {
         "expiration_seconds": parse_seconds,

@@ -35,7 +35,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ...exceptions import InvalidInputError, InvalidSessionOperation, StorageError
-from ...redis_urls import connect_redis, parse_redis_url, redact_url
+from ...storage.redis._urls import connect_redis, parse_redis_url, redact_url
 from ..inputs import check_key, check_seconds, check_value
 from ..protocol import SharedSessionContext
 

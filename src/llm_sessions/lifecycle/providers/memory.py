@@ -1,12 +1,5 @@
-"""Old path of the memory provider (now ``_memory``), kept for imports (see ``compat``)."""
+"""An old import path, kept working (see ``llm_sessions.compat``)."""
 
-from ..provider_factory import memory_factory as factory
-from ._memory import DEFAULT_MAX_ENTRIES, MemoryProviderFactory, MemorySession, MemoryStore
+from llm_sessions.compat import alias
 
-__all__ = [
-    "DEFAULT_MAX_ENTRIES",
-    "MemoryProviderFactory",
-    "MemorySession",
-    "MemoryStore",
-    "factory",
-]
+alias(__name__)

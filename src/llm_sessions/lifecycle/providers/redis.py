@@ -1,6 +1,5 @@
-"""Old path of the Redis provider (now ``providers._redis``), kept for imports (see ``compat``)."""
+"""An old import path, kept working (see ``llm_sessions.compat``)."""
 
-from ..provider_factory import redis_factory as factory
-from ._redis import RedisProviderFactory, RedisSession, check_redis_url, redact_url
+from llm_sessions.compat import alias
 
-__all__ = ["RedisProviderFactory", "RedisSession", "check_redis_url", "factory", "redact_url"]
+alias(__name__)

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from ...event_tree import event_tree_data
 from ...models.session_event import SessionEvent
+from ...views._event_tree import event_tree_data
 from ..dependencies import Scoped
 from ..errors import ERROR_RESPONSES
 from ..paging import read_page

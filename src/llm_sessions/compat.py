@@ -1,0 +1,115 @@
+"""Old import paths: every module path that users of earlier versions import still works.
+
+Each old path is a module whose whole body is ``alias(__name__)``. A *moved* module's old path
+is the new module itself (the same module object, so patching either patches both); a
+*gathering* path re-exports the names of the modules listed (their ``__all__``, or the names
+given as ``module:name`` / ``module:name as old_name``). ``tests/compat`` checks that every
+entry resolves to the objects of its new home.
+
+Old path -> now (all under ``llm_sessions``):
+
+- ``storage.providers.memory`` -> ``storage.memory``
+- ``storage.providers.file`` -> ``storage.file`` (``_store``)
+- ``storage.providers.file_format`` -> ``storage.file._format``
+- ``storage.providers.file_io`` -> ``storage.file._io``
+- ``storage.providers.sqlite`` -> ``storage.sqlite`` (``_store``)
+- ``storage.providers.sqlite_corruption`` -> ``storage.sqlite._corruption``
+- ``storage.providers.postgres`` -> ``storage.postgres`` (``_store``)
+- ``storage.providers.postgres_schema`` -> ``storage.postgres._schema``
+- ``storage.providers.postgres_vacuum`` -> ``storage.postgres._vacuum``
+- ``storage.providers.redis`` -> ``storage.redis`` (``_store``)
+- ``storage.providers.redis_script`` -> ``storage.redis._script``
+- ``storage.providers.redis_vacuum`` -> ``storage.redis._vacuum``
+- ``redis_urls`` -> ``storage.redis`` (``_urls``)
+- ``_redis_sentinel`` -> ``storage.redis._sentinel``
+- ``storage.base`` -> ``storage`` (``_base``, ``provider``)
+- ``infinite_conversation`` -> ``conversations`` (``_infinite``)
+- ``summaries`` -> ``conversations`` (``_summaries``)
+- ``session_prompt_builder`` -> ``prompting`` (``_builder``)
+- ``prompts`` -> ``prompting`` (``_builder``)
+- ``event_tree`` -> ``views`` (``_event_tree``)
+- ``session_manager`` -> ``api.manager``
+- ``api.simple_api`` -> ``api.manager`` and ``api.helpers``
+- ``session_aware_tool_processor`` -> ``tool_processing``
+- ``lifecycle.session_manager`` -> ``lifecycle.manager``
+- ``lifecycle.providers.memory`` -> ``lifecycle.providers._memory``, ``memory_factory``
+- ``lifecycle.providers.redis`` -> ``lifecycle.providers._redis``, ``redis_factory``
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Mapping
+
+__all__ = ["GATHERED", "MOVED", "alias"]
+
+_P = "llm_sessions."
+
+MOVED: Mapping[str, str] = {
+    _P + "storage.providers.memory": _P + "storage.memory",
+    _P + "storage.providers.file": _P + "storage.file._store",
+    _P + "storage.providers.file_format": _P + "storage.file._format",
+    _P + "storage.providers.file_io": _P + "storage.file._io",
+    _P + "storage.providers.sqlite": _P + "storage.sqlite._store",
+    _P + "storage.providers.sqlite_corruption": _P + "storage.sqlite._corruption",
+    _P + "storage.providers.postgres": _P + "storage.postgres._store",
+    _P + "storage.providers.postgres_schema": _P + "storage.postgres._schema",
+    _P + "storage.providers.postgres_vacuum": _P + "storage.postgres._vacuum",
+    _P + "storage.providers.redis": _P + "storage.redis._store",
+    _P + "storage.providers.redis_script": _P + "storage.redis._script",
+    _P + "storage.providers.redis_vacuum": _P + "storage.redis._vacuum",
+    _P + "redis_urls": _P + "storage.redis._urls",
+    _P + "_redis_sentinel": _P + "storage.redis._sentinel",
+    _P + "infinite_conversation": _P + "conversations._infinite",
+    _P + "summaries": _P + "conversations._summaries",
+    _P + "session_prompt_builder": _P + "prompting._builder",
+    _P + "prompts": _P + "prompting._builder",
+    _P + "event_tree": _P + "views._event_tree",
+    _P + "session_manager": _P + "api.manager",
+    _P + "lifecycle.session_manager": _P + "lifecycle.manager",
+}
+"""Old path -> the module it now is."""
+
+GATHERED: Mapping[str, tuple[str, ...]] = {
+    _P + "storage.base": (_P + "storage._base", _P + "storage.provider"),
+    _P + "api.simple_api": (_P + "api.manager", _P + "api.helpers"),
+    _P + "session_aware_tool_processor": (_P + "tool_processing",),
+    _P + "lifecycle.providers.memory": (
+        _P + "lifecycle.providers._memory",
+        _P + "lifecycle.provider_factory:memory_factory as factory",
+    ),
+    _P + "lifecycle.providers.redis": (
+        _P + "lifecycle.providers._redis",
+        _P + "lifecycle.provider_factory:redis_factory as factory",
+    ),
+}
+"""Old path -> the modules (or ``module:name [as old_name]``) whose names it re-exports."""
+
+
+def alias(name: str) -> None:
+    """Make the old module path ``name`` what ``MOVED`` or ``GATHERED`` says it now is.
+
+    Args:
+        name: the old module's ``__name__`` (call this from its body).
+
+    Raises:
+        KeyError: ``name`` is in neither table.
+    """
+    if name in MOVED:
+        sys.modules[name] = importlib.import_module(MOVED[name])
+        return
+    module = sys.modules[name]
+    exported: list[str] = []
+    for spec in GATHERED[name]:
+        source, _, picked = spec.partition(":")
+        real = importlib.import_module(source)
+        if picked:
+            attribute, _, old_name = picked.partition(" as ")
+            pairs = [(old_name or attribute, attribute)]
+        else:
+            pairs = [(item, item) for item in real.__all__]
+        for old_name, attribute in pairs:
+            setattr(module, old_name, getattr(real, attribute))
+            exported.append(old_name)
+    setattr(module, "__all__", exported)  # noqa: B010
