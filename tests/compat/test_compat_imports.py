@@ -180,3 +180,13 @@ def test_provider_errors_are_caught_by_the_old_names() -> None:
 @pytest.mark.parametrize("extra", ["tools", "dev", "full", "redis"])
 def test_install_extras_the_seeds_name_exist(extra: str) -> None:
     assert extra in metadata("llm-sessions").get_all("Provides-Extra")
+
+
+def test_the_lifecycle_manager_has_a_name_of_its_own() -> None:
+    assert lifecycle.LifecycleManager is manager.SessionManager is lifecycle.SessionManager
+    assert lifecycle.LifecycleManager.__name__ == "LifecycleManager"
+    assert lifecycle.LifecycleManager is not api.SessionManager
+
+
+def test_the_recording_manager_lives_in_api_manager() -> None:
+    assert api.SessionManager.__module__ == "llm_sessions.api.manager"
