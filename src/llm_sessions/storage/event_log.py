@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
 from ..exceptions import InvalidInputError, SessionNotFound, StorageError
 from ..models.session import Session
-from ..validation import validate_id, validate_seconds
+from ..validation import validate_id
 from ._base import EventPage, SessionStore
 from ._binding import binding_of, bound_sync, sync_state_for
+from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from .encryption import KeyInput, cipher_for
-from .faults import DEFAULT_TIMEOUT, check_timeout
 from .records import StoredPage, StoredSession, build_session, decode_events, event_id_of
-from .redaction import Redactor, check_redactor, redact_events
+from .redaction import redact_events
 from .refresh import apply_refresh
 from .removals import is_removal_row, split_removals
 from .reseal import SealedSwap, header_swaps
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MAX_EVENT_BYTES", "EventLogStore"]
 
-#: The largest event (its JSON, in bytes) a durable store accepts unless told otherwise.
-DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024
 # A header record that a writer still holding an old key keeps rewriting is left to the next
 # rotation after this many passes.
 _RESEAL_PASSES = 3
@@ -57,30 +54,15 @@ class EventLogStore(SessionStore):
     are counted into the session or it is checked or written.
     """
 
-    def __init__(
-        self,
-        *,
-        session_class: type[Session[Any]] = Session,
-        expiration_seconds: float | None = None,
-        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
-        timeout: float = DEFAULT_TIMEOUT,
-        encryption_key: KeyInput | Sequence[KeyInput] | None = None,
-        redact: Redactor | None = None,
-    ) -> None:
-        if max_event_bytes is not None and (
-            isinstance(max_event_bytes, bool)
-            or not isinstance(max_event_bytes, int)
-            or max_event_bytes <= 0
-        ):
-            raise InvalidInputError(
-                "max_event_bytes", max_event_bytes, "must be a whole number of bytes > 0 or None"
-            )
-        self.session_class = session_class
-        self.expiration_seconds = validate_seconds(expiration_seconds, "expiration_seconds")
-        self.max_event_bytes = max_event_bytes
-        self.timeout = check_timeout(timeout)
-        self._cipher = cipher_for(encryption_key)
-        self.redact = check_redactor(redact)
+    def __init__(self, options: StoreOptions | None = None) -> None:
+        options = options if options is not None else StoreOptions()
+        self.options = options
+        self.session_class = options.session_class
+        self.expiration_seconds = options.expiration_seconds
+        self.max_event_bytes = options.max_event_bytes
+        self.timeout = options.timeout
+        self._cipher = cipher_for(options.encryption_key)
+        self.redact = options.redact
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)

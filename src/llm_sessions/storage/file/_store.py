@@ -25,10 +25,10 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -42,11 +42,9 @@ from ...exceptions import (
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, StoreState, check_prefix
-from ..encryption import KeyInput
-from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
-from ..faults import DEFAULT_TIMEOUT
+from .._options import StoreOptionArgs, StoreOptions
+from ..event_log import EventLogStore
 from ..records import StoredPage, StoredSession, build_session, is_sealed_row
-from ..redaction import Redactor
 from ..removals import is_removal_row
 from ..reseal import SealedSwap, swap_into
 from ..sync import WriteBatch
@@ -88,23 +86,13 @@ class FileSessionStore(EventLogStore):
         auto_save: bool = True,
         expiration_seconds: float | None = None,
         *,
-        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
-        encryption_key: KeyInput | Sequence[KeyInput] | None = None,
-        redact: Redactor | None = None,
         fsync: bool = True,
         cache_size: int = 32,
-        timeout: float = DEFAULT_TIMEOUT,
+        **options: Unpack[StoreOptionArgs],
     ) -> None:
         if os.name != "posix":
             raise StorageError("FileSessionStore needs a POSIX system (fcntl.flock)")
-        super().__init__(
-            session_class=session_class,
-            expiration_seconds=expiration_seconds,
-            max_event_bytes=max_event_bytes,
-            timeout=timeout,
-            encryption_key=encryption_key,
-            redact=redact,
-        )
+        super().__init__(StoreOptions(session_class, expiration_seconds, **options))
         self.directory = Path(directory)
         self._folder = os.fspath(directory)
         self.auto_save = auto_save

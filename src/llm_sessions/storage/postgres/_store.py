@@ -16,7 +16,7 @@ import asyncio
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
@@ -32,11 +32,10 @@ from ...exceptions import (
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, StoreState, check_prefix, unknown_event
-from ..encryption import KeyInput
-from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
-from ..faults import DEFAULT_TIMEOUT, storage_error, within
+from .._options import StoreOptions, take_options
+from ..event_log import EventLogStore
+from ..faults import storage_error, within
 from ..records import StoredPage, StoredSession, build_session, unreadable_rows
-from ..redaction import Redactor
 from ..reseal import SealedSwap
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
@@ -151,22 +150,14 @@ class PostgresSessionStore(EventLogStore):
         session_class: type[Session[Any]] = Session,
         expiration_seconds: float | None = None,
         *,
-        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
-        encryption_key: KeyInput | Sequence[KeyInput] | None = None,
-        redact: Redactor | None = None,
         min_size: int = 1,
         max_size: int = 10,
         connect_timeout: float = 5.0,
-        timeout: float = DEFAULT_TIMEOUT,
-        **connect_kwargs: Any,
+        **settings: Any,
     ) -> None:
+        connect_kwargs = dict(settings)
         super().__init__(
-            session_class=session_class,
-            expiration_seconds=expiration_seconds,
-            max_event_bytes=max_event_bytes,
-            timeout=timeout,
-            encryption_key=encryption_key,
-            redact=redact,
+            StoreOptions(session_class, expiration_seconds, **take_options(connect_kwargs))
         )
         self.dsn = dsn
         self.schema = _check_schema(schema)

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from itertools import chain
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from ...exceptions import (
     CorruptSessionData,
@@ -36,11 +36,10 @@ from ...exceptions import (
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, StoreState, check_prefix, unknown_event
-from ..encryption import KeyInput
-from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
+from .._options import StoreOptionArgs, StoreOptions
+from ..event_log import EventLogStore
 from ..faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
 from ..records import StoredHeader, StoredPage, StoredSession, build_session, unreadable_rows
-from ..redaction import Redactor
 from ..reseal import SealedSwap
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
@@ -149,20 +148,10 @@ class RedisSessionStore(EventLogStore):
         expiration_seconds: float | None = None,
         session_class: type[Session[Any]] = Session,
         *,
-        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
-        encryption_key: KeyInput | Sequence[KeyInput] | None = None,
-        redact: Redactor | None = None,
         owns_client: bool = False,
-        timeout: float = DEFAULT_TIMEOUT,
+        **options: Unpack[StoreOptionArgs],
     ) -> None:
-        super().__init__(
-            session_class=session_class,
-            expiration_seconds=expiration_seconds,
-            max_event_bytes=max_event_bytes,
-            timeout=timeout,
-            encryption_key=encryption_key,
-            redact=redact,
-        )
+        super().__init__(StoreOptions(session_class, expiration_seconds, **options))
         if not isinstance(key_prefix, str):
             raise InvalidInputError("key_prefix", key_prefix, "must be a string")
         ttl_ms = _ms(self.expiration_seconds)

@@ -17,11 +17,11 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from ...exceptions import (
     CorruptSessionData,
@@ -33,11 +33,9 @@ from ...exceptions import (
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, check_prefix, unknown_event
-from ..encryption import KeyInput
-from ..event_log import DEFAULT_MAX_EVENT_BYTES, EventLogStore
-from ..faults import DEFAULT_TIMEOUT
+from .._options import StoreOptionArgs, StoreOptions
+from ..event_log import EventLogStore
 from ..records import StoredHeader, StoredPage, StoredSession, build_session
-from ..redaction import Redactor
 from ..removals import REMOVAL_ID_PREFIX
 from ..reseal import SealedSwap, swap_into
 from ..sync import HeaderChanges, WriteBatch
@@ -154,20 +152,10 @@ class SQLiteSessionStore(EventLogStore):
         session_class: type[Session[Any]] = Session,
         expiration_seconds: float | None = None,
         *,
-        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
-        timeout: float = DEFAULT_TIMEOUT,
-        encryption_key: KeyInput | Sequence[KeyInput] | None = None,
-        redact: Redactor | None = None,
         synchronous: str = "full",
+        **options: Unpack[StoreOptionArgs],
     ) -> None:
-        super().__init__(
-            session_class=session_class,
-            expiration_seconds=expiration_seconds,
-            max_event_bytes=max_event_bytes,
-            timeout=timeout,
-            encryption_key=encryption_key,
-            redact=redact,
-        )
+        super().__init__(StoreOptions(session_class, expiration_seconds, **options))
         if synchronous.lower() not in _SYNCHRONOUS:
             raise InvalidInputError("synchronous", synchronous, f"must be one of {_SYNCHRONOUS}")
         self.path = str(path)
