@@ -344,13 +344,15 @@ class SQLiteSessionStore(EventLogStore):
             raise CorruptSessionData(location, str(exc)) from exc
         return StoredSession(header, events, location, row[5], unchanged)
 
+    def _is_live(self, conn: sqlite3.Connection, session_id: str) -> bool:
+        """Whether the session is stored and not expired (read in the caller's transaction)."""
+        row = conn.execute("SELECT expires_at FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return row is not None and not expired(row[0], time.time(), self._location(session_id))
+
     def _removal_rows_sync(self, session_id: str) -> list[str | bytes] | None:
         conn = self._conn()
         with _transaction(conn, "BEGIN"):
-            row = conn.execute(
-                "SELECT expires_at FROM sessions WHERE id = ?", (session_id,)
-            ).fetchone()
-            if row is None or expired(row[0], time.time(), self._location(session_id)):
+            if not self._is_live(conn, session_id):
                 return None
             # A range of the (session_id, event_id) index: every id that starts with the prefix.
             return [
@@ -367,10 +369,7 @@ class SQLiteSessionStore(EventLogStore):
         where = ["session_id = ?"]
         args: list[Any] = [session_id]
         with _transaction(conn, "BEGIN"):
-            row = conn.execute(
-                "SELECT expires_at FROM sessions WHERE id = ?", (session_id,)
-            ).fetchone()
-            if row is None or expired(row[0], time.time(), self._location(session_id)):
+            if not self._is_live(conn, session_id):
                 return None
             for name, event_id, compare in (
                 ("after", page.after, ">"),
