@@ -32,6 +32,7 @@ Old path -> now (all under ``llm_sessions``):
 - ``api.simple_api`` -> ``api.manager`` and ``api.helpers``
 - ``session_aware_tool_processor`` -> ``tool_processing``
 - ``lifecycle.session_manager`` -> ``lifecycle.manager``
+- ``tool_processing.replies`` -> ``replies`` (``_read``)
 - ``lifecycle.providers.memory`` -> ``lifecycle.providers._memory``, ``memory_factory``
 - ``lifecycle.providers.redis`` -> ``lifecycle.providers._redis``, ``redis_factory``
 """
@@ -68,6 +69,7 @@ MOVED: Mapping[str, str] = {
     _P + "event_tree": _P + "views._event_tree",
     _P + "session_manager": _P + "api.manager",
     _P + "lifecycle.session_manager": _P + "lifecycle.manager",
+    _P + "tool_processing.replies": _P + "replies._read",
 }
 """Old path -> the module it now is."""
 

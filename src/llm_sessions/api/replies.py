@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..tool_processing.replies import read_reply
+from ..replies._read import read_reply
 from ..validation import ensure_json_value
 
 __all__ = ["RecordedReply", "as_text", "recorded_reply"]

@@ -1,0 +1,123 @@
+"""Reading an assistant reply and its tool calls, whatever shape the client gave it.
+
+Accepted: an OpenAI-style message dict, the ``openai`` package's ``ChatCompletionMessage`` (or any
+pydantic model / object with ``model_dump()``), or a whole ``ChatCompletion`` (its first choice's
+message is taken, with its ``usage``). The shape is checked completely before anything is
+recorded; unknown tools and bad arguments are not shape errors (the model can fix those).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..exceptions import InvalidInputError
+from ..llm_response import response_text
+from ..tools import RawArguments
+from ..validation import ensure_json_value
+
+__all__ = ["AssistantReply", "ToolCallRequest", "read_reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRequest:
+    """One tool call as the model wrote it."""
+
+    id: str | None
+    name: str
+    arguments: RawArguments
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantReply:
+    """An assistant message as a JSON dict, its tool calls, and the usage found with it."""
+
+    message: dict[str, Any]
+    tool_calls: tuple[ToolCallRequest, ...]
+    usage: Any = None
+
+    def completion_text(self) -> str:
+        """The text the model generated: its content, then each call's name and arguments."""
+        parts = [response_text(self.message)] if self.message.get("content") else []
+        for call in self.tool_calls:
+            arguments = call.arguments
+            if not isinstance(arguments, str | None):
+                arguments = json.dumps(arguments, ensure_ascii=False)
+            parts.append(f"{call.name}({arguments or ''})")
+        return "\n".join(parts)
+
+
+def read_reply(reply: object, field: str = "llm_msg") -> AssistantReply:
+    """Check and normalise an assistant reply; raises ``InvalidInputError`` naming the field."""
+    message, usage = _as_message(reply, field)
+    message = ensure_json_value(message, field)
+    return AssistantReply(message, _tool_calls(message, field), usage)
+
+
+def _dump(value: object) -> object:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    return value.model_dump()  # type: ignore[attr-defined]
+
+
+def _as_message(reply: object, field: str) -> tuple[dict[str, Any], Any]:
+    value: object = reply
+    if not isinstance(value, Mapping) and callable(getattr(value, "model_dump", None)):
+        value = _dump(value)
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(
+            field,
+            reply,
+            "must be an assistant message: a dict or an object with model_dump(), such as "
+            "openai's ChatCompletionMessage",
+        )
+    if "choices" in value:  # a whole completion: take the first choice's message
+        choices = value["choices"]
+        if not isinstance(choices, Sequence) or not choices:
+            raise InvalidInputError(f"{field}.choices", choices, "must be a non-empty list")
+        first = choices[0]
+        inner = first.get("message") if isinstance(first, Mapping) else None
+        if not isinstance(inner, Mapping):
+            raise InvalidInputError(f"{field}.choices[0].message", inner, "must be a message")
+        return dict(inner), value.get("usage")
+    return dict(value), None
+
+
+def _tool_calls(message: Mapping[str, Any], field: str) -> tuple[ToolCallRequest, ...]:
+    calls = message.get("tool_calls")
+    if calls is None:
+        legacy = message.get("function_call")  # the pre-tools OpenAI form: one call, no id
+        if legacy is None:
+            return ()
+        return (_function(legacy, None, f"{field}.function_call"),)
+    if isinstance(calls, str | bytes) or not isinstance(calls, Sequence):
+        raise InvalidInputError(f"{field}.tool_calls", calls, "must be a list of tool calls")
+    return tuple(_tool_call(call, f"{field}.tool_calls[{i}]") for i, call in enumerate(calls))
+
+
+def _tool_call(call: object, field: str) -> ToolCallRequest:
+    if not isinstance(call, Mapping):
+        raise InvalidInputError(field, call, 'must be a dict with a "function"')
+    kind = call.get("type", "function")
+    if kind != "function":
+        raise InvalidInputError(f"{field}.type", kind, 'only "function" tool calls are supported')
+    call_id = call.get("id")
+    if call_id is not None and not isinstance(call_id, str):
+        raise InvalidInputError(f"{field}.id", call_id, "must be a string")
+    return _function(call.get("function"), call_id, f"{field}.function")
+
+
+def _function(function: object, call_id: str | None, field: str) -> ToolCallRequest:
+    if not isinstance(function, Mapping):
+        raise InvalidInputError(field, function, 'must be a dict with "name" and "arguments"')
+    name = function.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInputError(f"{field}.name", name, "must be a non-empty string")
+    arguments = function.get("arguments")
+    if arguments is not None and not isinstance(arguments, str | Mapping):
+        raise InvalidInputError(f"{field}.arguments", arguments, "must be JSON text or an object")
+    return ToolCallRequest(call_id, name, arguments)
