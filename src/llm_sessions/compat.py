@@ -32,7 +32,7 @@ Old path -> now (all under ``llm_sessions``):
 - ``api.simple_api`` -> ``api.manager`` and ``api.helpers``
 - ``session_aware_tool_processor`` -> ``tool_processing``
 - ``lifecycle.session_manager`` -> ``lifecycle.manager``
-- ``tool_processing.replies`` -> ``replies`` (``_read``)
+- ``tool_processing.replies``, ``api.replies``, ``llm_response`` -> ``replies`` (``_read``)
 - ``lifecycle.providers.memory`` -> ``lifecycle.providers._memory``, ``memory_factory``
 - ``lifecycle.providers.redis`` -> ``lifecycle.providers._redis``, ``redis_factory``
 """
@@ -70,6 +70,8 @@ MOVED: Mapping[str, str] = {
     _P + "session_manager": _P + "api.manager",
     _P + "lifecycle.session_manager": _P + "lifecycle.manager",
     _P + "tool_processing.replies": _P + "replies._read",
+    _P + "llm_response": _P + "replies._read",
+    _P + "api.replies": _P + "replies._read",
 }
 """Old path -> the module it now is."""
 

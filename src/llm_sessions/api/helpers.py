@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..llm_response import response_text, response_usage
+from ..replies import response_text, response_usage
 from .manager import SessionManager
 
 __all__ = [

@@ -31,13 +31,13 @@ from ..prompting._builder import (
     load_tokenizer,
     prompt_from_events,
 )
+from ..replies import as_text, recorded_reply
 from ..storage import SessionStore, SessionStoreInterface, refreshed
 from ..storage.provider import SessionStoreProvider
 from ..storage.url import open_store
 from ..tool_processing import SessionAwareToolProcessor, ToolResult
 from ..validation import ensure_json_value, validate_id
 from .forks import fork_session
-from .replies import as_text, recorded_reply
 from .system_prompt import (
     SystemPromptIndex,
     check_system_prompt,

@@ -13,10 +13,10 @@ from enum import StrEnum
 from typing import Any
 
 from ..exceptions import InvalidInputError
-from ..llm_response import response_text
 from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session_event import SessionEvent
+from ..replies import response_text
 from ..tokens import count_text
 
 __all__ = [

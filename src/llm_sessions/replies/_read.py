@@ -1,4 +1,9 @@
-"""Reading an assistant reply and its tool calls, whatever shape the client gave it.
+"""Reading what an LLM call returned, and its tool calls, whatever shape the client gave it.
+
+``response_text`` / ``response_usage`` read the text and usage of any reply; ``read_reply``
+checks an assistant message with its tool calls; ``recorded_reply`` is what
+``SessionManager.ai_responds`` records for a reply.
+
 
 Accepted: an OpenAI-style message dict, the ``openai`` package's ``ChatCompletionMessage`` (or any
 pydantic model / object with ``model_dump()``), or a whole ``ChatCompletion`` (its first choice's
@@ -16,11 +21,19 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..exceptions import InvalidInputError
-from ..llm_response import response_text
 from ..tools import RawArguments
 from ..validation import ensure_json_value
 
-__all__ = ["AssistantReply", "ToolCallRequest", "read_reply"]
+__all__ = [
+    "AssistantReply",
+    "RecordedReply",
+    "ToolCallRequest",
+    "as_text",
+    "read_reply",
+    "recorded_reply",
+    "response_text",
+    "response_usage",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +134,75 @@ def _function(function: object, call_id: str | None, field: str) -> ToolCallRequ
     if arguments is not None and not isinstance(arguments, str | Mapping):
         raise InvalidInputError(f"{field}.arguments", arguments, "must be JSON text or an object")
     return ToolCallRequest(call_id, name, arguments)
+
+
+def response_text(response: Any) -> str:
+    """The text of a reply: a string, an object with ``.content``, an OpenAI-style dict or
+    ``ChatCompletion`` with ``choices``, or a message dict with ``content``."""
+    if isinstance(response, str):
+        return response
+    if isinstance(response, Mapping):
+        if "choices" in response:
+            return _text_or_empty(response["choices"][0]["message"].get("content"))
+        if "content" in response:
+            return _text_or_empty(response["content"])
+    choices = getattr(response, "choices", None)
+    if choices:
+        return _text_or_empty(choices[0].message.content)
+    if hasattr(response, "content"):
+        return _text_or_empty(response.content)
+    raise InvalidInputError(
+        "response", response, "must be a string, have .content, or be an OpenAI-style reply"
+    )
+
+
+def response_usage(response: Any) -> Any:
+    """The provider-reported usage attached to a reply, or None."""
+    if isinstance(response, Mapping):
+        return response.get("usage")
+    return getattr(response, "usage", None)
+
+
+def _text_or_empty(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts: keep the text ones
+        return "".join(
+            part.get("text", "") if isinstance(part, Mapping) else str(part) for part in content
+        )
+    return str(content)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedReply:
+    """The event message of a reply, the text its tokens are counted from, and the usage the
+    provider reported with it (None if none came with it)."""
+
+    message: Any
+    completion: str
+    usage: Any = None
+
+
+def recorded_reply(response: Any) -> RecordedReply:
+    """A string or JSON value is recorded as given. An OpenAI assistant message (a dict with
+    ``role``/``tool_calls``, or an object with ``model_dump()`` such as
+    ``ChatCompletionMessage``) or a whole ``ChatCompletion`` is recorded as the message dict,
+    ``tool_calls`` included, so the prompt renders the calls and links their results."""
+    if _is_assistant_message(response):
+        reply = read_reply(response, "response")
+        return RecordedReply(reply.message, reply.completion_text(), reply.usage)
+    ensure_json_value(response, "response")
+    return RecordedReply(response, as_text(response))
+
+
+def as_text(value: Any) -> str:
+    """A string as it is, any other JSON value as its JSON text."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _is_assistant_message(response: Any) -> bool:
+    if isinstance(response, Mapping):
+        return "choices" in response or "tool_calls" in response or "role" in response
+    return not isinstance(response, str) and callable(getattr(response, "model_dump", None))

@@ -15,7 +15,7 @@ from typing import Any
 from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session_event import SessionEvent
-from ..replies._read import AssistantReply
+from ..replies import AssistantReply
 from .results import ToolResult
 
 __all__ = ["reply_event", "tool_event", "tool_event_message"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import ToolProcessingError
-from ..replies._read import ToolCallRequest
+from ..replies import ToolCallRequest
 from ..tools import (
     RegisteredTool,
     ToolArgumentsError,

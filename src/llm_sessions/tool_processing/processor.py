@@ -43,7 +43,7 @@ from ..models._base import utc_now
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..models.session_run import SessionRun
-from ..replies._read import AssistantReply, read_reply
+from ..replies import AssistantReply, read_reply
 from ..storage import SessionStoreInterface, refreshed
 from ..storage.provider import SessionStoreProvider
 from ..tools import ToolRegistry, get_default_registry

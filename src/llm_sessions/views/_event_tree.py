@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..llm_response import response_text
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
+from ..replies import response_text
 
 __all__ = [
     "EventNode",
