@@ -15,15 +15,9 @@ a store is created.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import json
 import logging
-import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime
-from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from ...exceptions import (
@@ -39,10 +33,22 @@ from .._base import EventPage, StoreState, check_prefix, unknown_event
 from .._options import StoreOptionArgs, StoreOptions
 from ..event_log import EventLogStore
 from ..faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
-from ..records import StoredHeader, StoredPage, StoredSession, build_session, unreadable_rows
+from ..records import StoredPage, StoredSession, build_session, unreadable_rows
 from ..reseal import SealedSwap
 from ..sync import WriteBatch
 from ..url_parts import parse_seconds, parse_timeout, split_query
+from ._client import (
+    _as_dict,
+    _close_unawaited,
+    _digest,
+    _driver_errors,
+    _ms,
+    _ordered_runs,
+    _pooled_client,
+    _text,
+    client_for_url,
+    stored_header,
+)
 from ._script import (
     CORRUPT_REPLY,
     PAGE_SCRIPT,
@@ -60,7 +66,6 @@ from ._script import (
     session_keys,
     swap_keys_and_args,
 )
-from ._urls import RedisTopology, connect_redis, parse_redis_url
 from ._vacuum import MOVE_EVENTS_SCRIPT, MOVE_SESSION_SCRIPT, quarantine_keys
 
 if TYPE_CHECKING:
@@ -70,65 +75,6 @@ __all__ = ["RedisSessionStore", "create_redis_session_store"]
 
 _T = TypeVar("_T")
 logger = logging.getLogger("llm_sessions.storage")
-
-DEFAULT_MAX_CONNECTIONS = 50
-"""Connections a store's own pool opens at most; further operations wait for a free one."""
-
-
-CLUSTER_MAX_CONNECTIONS = 1000
-"""Connections a store opens at most to each Cluster node (operations beyond it fail)."""
-
-
-def _import_redis() -> Any:
-    try:
-        import redis.asyncio as redis_asyncio
-    except ImportError as exc:
-        raise ImportError(
-            'The Redis session store needs the `redis` package: pip install "llm-sessions[redis]"'
-        ) from exc
-    return redis_asyncio
-
-
-def _driver_errors() -> tuple[type[BaseException], ...]:
-    from redis.exceptions import RedisError
-
-    return (RedisError, OSError, TimeoutError)
-
-
-def _client_settings(options: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Socket timeouts and one quick retry, so that a dead server fails within seconds."""
-    from redis.asyncio.retry import Retry
-    from redis.backoff import ExponentialWithJitterBackoff
-
-    return {
-        "socket_connect_timeout": timeout,
-        "socket_timeout": timeout,
-        "retry": Retry(ExponentialWithJitterBackoff(cap=0.2, base=0.01), 1),
-        "max_connections": DEFAULT_MAX_CONNECTIONS,
-        **options,
-    }
-
-
-def _pooled_client(url: str | None, options: dict[str, Any], timeout: float) -> Redis:
-    """A client on a pool of its own that waits for a free connection instead of failing."""
-    redis_asyncio = _import_redis()
-    settings = _client_settings(options, timeout)
-    if url is not None:
-        pool = redis_asyncio.BlockingConnectionPool.from_url(url, **settings)
-    else:
-        if settings.pop("ssl", False):
-            settings["connection_class"] = redis_asyncio.SSLConnection
-        pool = redis_asyncio.BlockingConnectionPool(**settings)
-    client: Redis = redis_asyncio.Redis.from_pool(pool)
-    return client
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _ms(seconds: float | None) -> int | None:
-    return None if seconds is None else max(1, math.ceil(seconds * 1000))
 
 
 class RedisSessionStore(EventLogStore):
@@ -197,19 +143,9 @@ class RedisSessionStore(EventLogStore):
             if name in kwargs:
                 store_options[name] = kwargs.pop(name)
         timeout = check_timeout(store_options.get("timeout", DEFAULT_TIMEOUT))
-        target = parse_redis_url(driver_url)
-        if target.topology is RedisTopology.SERVER:
-            client = _pooled_client(driver_url, kwargs, timeout)
-        else:
-            _import_redis()
-            settings = _client_settings(kwargs, timeout)
-            if target.topology is RedisTopology.CLUSTER and "max_connections" not in kwargs:
-                # redis-py's asyncio Cluster fails (and drops its connections) when a node's
-                # pool is exhausted instead of waiting: give each node a generous pool.
-                settings["max_connections"] = CLUSTER_MAX_CONNECTIONS
-            client = connect_redis(target, **settings)
+        client, where = client_for_url(driver_url, kwargs, timeout)
         store = cls(client, owns_client=True, **store_options)
-        store._where = target.redacted()
+        store._where = where
         return store
 
     # -- the store contract ------------------------------------------------------------------
@@ -357,8 +293,8 @@ class RedisSessionStore(EventLogStore):
         parts = (child_ids, task_ids, run_bodies, run_ids, state_raw, props_raw)
         tag = _digest(fields.get("parent_id"), parts)
         unchanged = header_tag == tag
-        header = self._header(
-            session_id,
+        header = stored_header(
+            lambda: self._location(keys[0]),
             fields,
             [] if unchanged else child_ids,
             [] if unchanged else task_ids,
@@ -421,33 +357,6 @@ class RedisSessionStore(EventLogStore):
     def _keys(self, session_id: str) -> list[str]:
         return session_keys(self.key_prefix, session_id)
 
-    def _header(
-        self,
-        session_id: str,
-        meta: dict[str, str],
-        child_ids: Sequence[str | bytes],
-        task_ids: Sequence[str | bytes],
-        runs: list[str | bytes],
-        state_raw: dict[Any, Any],
-        props_raw: dict[Any, Any],
-    ) -> StoredHeader:
-        try:
-            return StoredHeader(
-                created_at=datetime.fromisoformat(meta["created_at"]),
-                updated_at=datetime.fromisoformat(meta["updated_at"]),
-                parent_id=meta.get("parent_id"),
-                child_ids=[_text(child) for child in child_ids],
-                task_ids=[_text(task) for task in task_ids],
-                runs=runs,
-                state={_text(k): json.loads(v) for k, v in state_raw.items()},
-                properties={_text(k): json.loads(v) for k, v in props_raw.items()},
-            )
-        except (KeyError, ValueError, UnicodeDecodeError) as exc:
-            location = self._location(self._keys(session_id)[0])
-            reason = f"{type(exc).__name__}: {exc}"
-            logger.warning("Unreadable session header at %s: %s", location, reason)
-            raise CorruptSessionData(location, reason) from exc
-
     def _server(self) -> str:
         if self._where is not None:
             return self._where
@@ -488,35 +397,6 @@ _STORE_OPTIONS = (
     "max_event_bytes",
     "timeout",
 )
-
-
-def _close_unawaited(call: Awaitable[Any]) -> None:
-    if inspect.iscoroutine(call):
-        call.close()
-
-
-def _digest(parent: str | None, parts: Sequence[Sequence[Any] | dict[Any, Any]]) -> str:
-    """A digest of a header's parts as the server returned them (a hash's pairs in its order):
-    equal digests are equal headers, and a header read in another order only costs a decode."""
-    digest = hashlib.blake2b(b"" if parent is None else b"=" + parent.encode(), digest_size=16)
-    for part in parts:
-        items = list(chain.from_iterable(part.items()) if isinstance(part, dict) else part)
-        # Ids, keys and JSON texts hold no control characters: the separators are unambiguous.
-        if items and isinstance(items[0], str):
-            items = [item.encode() for item in items]
-        digest.update(b"\x02" + b"\x01".join(items))
-    return digest.hexdigest()
-
-
-def _as_dict(flat: list[Any]) -> dict[Any, Any]:
-    """A hash a script returned as a flat field, value, field, value list."""
-    return dict(zip(flat[::2], flat[1::2], strict=True))
-
-
-def _ordered_runs(bodies: dict[Any, Any], order: Sequence[str | bytes]) -> list[str | bytes]:
-    by_id = {_text(run_id): body for run_id, body in bodies.items()}
-    ordered = [by_id.pop(_text(run_id)) for run_id in order if _text(run_id) in by_id]
-    return ordered + list(by_id.values())
 
 
 async def create_redis_session_store(

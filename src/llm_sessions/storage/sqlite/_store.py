@@ -17,9 +17,9 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, Unpack
 
@@ -32,109 +32,31 @@ from ...exceptions import (
 )
 from ...models.session import Session
 from ...validation import validate_id, validate_seconds
-from .._base import EventPage, check_prefix, unknown_event
+from .._base import EventPage, check_prefix
 from .._options import StoreOptionArgs, StoreOptions
 from ..event_log import EventLogStore
 from ..records import StoredHeader, StoredPage, StoredSession, build_session
 from ..removals import REMOVAL_ID_PREFIX
 from ..reseal import SealedSwap, swap_into
-from ..sync import HeaderChanges, WriteBatch
+from ..sync import WriteBatch
 from ..worker_thread import WorkerThread
 from ._corruption import check_row, expired, is_time, vacuum_database
+from ._rows import _column, _delete_rows, _merge_header, _seq_of, _transaction
+from ._schema import (
+    _SCHEMA,
+    _SESSION_TABLES,
+    _SYNCHRONOUS,
+    _UPGRADES,
+    _UPSERT_SESSION,
+    SCHEMA_VERSION,
+    _stamp,
+)
 
 __all__ = ["SCHEMA_VERSION", "SQLiteSessionStore"]
 
 logger = logging.getLogger("llm_sessions.storage")
 
 _T = TypeVar("_T")
-
-SCHEMA_VERSION = 2
-"""The schema this code writes, kept in ``PRAGMA user_version``. Version 2 added
-``sessions.header_tag``: triggers give it a new random value whenever a row of a header part
-changes (children, tasks, runs, state, or the session's parent or properties), whichever code
-writes it, so a refresh reads those tables only when they moved."""
-
-_SCHEMA = [
-    """CREATE TABLE sessions (
-        id TEXT PRIMARY KEY,
-        parent_id TEXT,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        expires_at REAL,
-        properties TEXT NOT NULL DEFAULT '{}',
-        header_tag TEXT
-    )""",
-    "CREATE INDEX sessions_expiry ON sessions (expires_at) WHERE expires_at IS NOT NULL",
-    """CREATE TABLE children (
-        session_id TEXT NOT NULL, child_id TEXT NOT NULL, PRIMARY KEY (session_id, child_id)
-    )""",
-    """CREATE TABLE tasks (
-        session_id TEXT NOT NULL, task_id TEXT NOT NULL, PRIMARY KEY (session_id, task_id)
-    )""",
-    """CREATE TABLE runs (
-        session_id TEXT NOT NULL, run_id TEXT NOT NULL, json TEXT NOT NULL,
-        PRIMARY KEY (session_id, run_id)
-    )""",
-    """CREATE TABLE state (
-        session_id TEXT NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL,
-        PRIMARY KEY (session_id, key)
-    )""",
-    """CREATE TABLE events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        session_id TEXT NOT NULL,
-        event_id TEXT NOT NULL,
-        body TEXT NOT NULL,
-        UNIQUE (session_id, event_id)
-    )""",
-    "CREATE INDEX events_order ON events (session_id, seq)",
-]
-_RANDOM_TAG = "lower(hex(randomblob(8)))"
-_NEW_TAG = f"UPDATE sessions SET header_tag = {_RANDOM_TAG} WHERE id = {{id}}"
-
-
-def _header_tag_triggers() -> list[str]:
-    """The triggers that give a session a new header tag when a header part changes."""
-    triggers = [
-        f"""CREATE TRIGGER header_created AFTER INSERT ON sessions
-        BEGIN {_NEW_TAG.format(id="NEW.id")}; END""",
-        f"""CREATE TRIGGER header_updated AFTER UPDATE OF parent_id, properties ON sessions
-        WHEN OLD.parent_id IS NOT NEW.parent_id OR OLD.properties IS NOT NEW.properties
-        BEGIN {_NEW_TAG.format(id="NEW.id")}; END""",
-    ]
-    for table in ("children", "tasks", "runs", "state"):
-        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
-            triggers.append(
-                f"""CREATE TRIGGER {table}_{event.lower()} AFTER {event} ON {table}
-                BEGIN {_NEW_TAG.format(id=f"{row}.session_id")}; END"""
-            )
-    return triggers
-
-
-_SCHEMA += _header_tag_triggers()
-_UPGRADES = {
-    2: [
-        "ALTER TABLE sessions ADD COLUMN header_tag TEXT",
-        f"UPDATE sessions SET header_tag = {_RANDOM_TAG}",
-        *_header_tag_triggers(),
-    ],
-}
-"""The statements that bring a file from the version before each key to that version."""
-_SESSION_TABLES = ("events", "children", "tasks", "runs", "state")
-_SYNCHRONOUS = ("off", "normal", "full", "extra")
-
-_UPSERT_SESSION = """
-    INSERT INTO sessions (id, parent_id, created_at, updated_at, expires_at)
-    VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (id) DO UPDATE SET
-        parent_id = CASE WHEN ? THEN excluded.parent_id ELSE sessions.parent_id END,
-        updated_at = max(updated_at, excluded.updated_at),
-        expires_at = excluded.expires_at
-"""
-
-
-def _stamp(moment: datetime) -> str:
-    # A fixed-width UTC form, so that text order is time order (for max(updated_at, ?)).
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class SQLiteSessionStore(EventLogStore):
@@ -498,84 +420,3 @@ class SQLiteSessionStore(EventLogStore):
                 conn.execute(f"DELETE FROM {table} WHERE session_id IN ({expired})", (now,))
             cursor = conn.execute(f"DELETE FROM sessions WHERE id IN ({expired})", (now,))
         return cursor.rowcount
-
-
-class _transaction:
-    """``with _transaction(conn, "BEGIN IMMEDIATE"):`` commits, or rolls back on error."""
-
-    def __init__(self, connection: sqlite3.Connection, begin: str) -> None:
-        self.connection = connection
-        self.begin = begin
-
-    def __enter__(self) -> None:
-        self.connection.execute(self.begin)
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        if exc_type is None:
-            self.connection.execute("COMMIT")
-        elif self.connection.in_transaction:
-            self.connection.execute("ROLLBACK")
-
-
-def _column(conn: sqlite3.Connection, select: str, session_id: str) -> list[Any]:
-    query = f"{select} WHERE session_id = ? ORDER BY rowid"
-    return [value for (value,) in conn.execute(query, (session_id,))]
-
-
-def _seq_of(conn: sqlite3.Connection, session_id: str, field: str, event_id: str) -> int:
-    row = conn.execute(
-        "SELECT seq FROM events WHERE session_id = ? AND event_id = ?", (session_id, event_id)
-    ).fetchone()
-    if row is None:
-        raise unknown_event(field, event_id, session_id)
-    seq: int = row[0]
-    return seq
-
-
-def _delete_rows(conn: sqlite3.Connection, session_id: str) -> None:
-    for table in _SESSION_TABLES:
-        conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
-    conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-
-
-def _merge_header(conn: sqlite3.Connection, session_id: str, changes: HeaderChanges) -> None:
-    """Apply the merge operations of a batch's header (set union, upsert, per-key writes)."""
-    for table, column, added, removed in (
-        ("children", "child_id", changes.children_added, changes.children_removed),
-        ("tasks", "task_id", changes.tasks_added, changes.tasks_removed),
-    ):
-        _run_many(conn, f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", session_id, added)
-        _run_many(
-            conn, f"DELETE FROM {table} WHERE session_id = ? AND {column} = ?", session_id, removed
-        )
-    for table, column, upserted, removed in (
-        ("runs", "run_id", changes.runs_upserted, changes.runs_removed),
-        ("state", "key", changes.state_set, changes.state_removed),
-    ):
-        _run_many(
-            conn, f"DELETE FROM {table} WHERE session_id = ? AND {column} = ?", session_id, removed
-        )
-        if upserted:
-            conn.executemany(
-                f"INSERT INTO {table} VALUES (?, ?, ?)"
-                f" ON CONFLICT (session_id, {column}) DO UPDATE SET json = excluded.json",
-                [(session_id, key, text) for key, text in upserted.items()],
-            )
-    if changes.properties_set or changes.properties_removed:
-        (text,) = conn.execute(
-            "SELECT properties FROM sessions WHERE id = ?", (session_id,)
-        ).fetchone()
-        properties = json.loads(text)
-        for key in changes.properties_removed:
-            properties.pop(key, None)
-        properties.update((key, json.loads(value)) for key, value in changes.properties_set.items())
-        conn.execute(
-            "UPDATE sessions SET properties = ? WHERE id = ?",
-            (json.dumps(properties, ensure_ascii=False), session_id),
-        )
-
-
-def _run_many(conn: sqlite3.Connection, sql: str, session_id: str, items: Iterable[str]) -> None:
-    rows = [(session_id, item) for item in items]
-    if rows:
-        conn.executemany(sql, rows)
