@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ...exceptions import StorageError
+from ...exceptions import InvalidSessionId, StorageError
+from ...validation import validate_id
 
 if os.name == "posix":
     import fcntl
@@ -161,3 +162,21 @@ class Files:
     def at(cls, directory: str, stem: str) -> Files:
         base = os.path.join(directory, stem)
         return cls(base + HEADER, base + _EVENTS, base + _LOCK)
+
+
+def header_files(folder: str) -> Iterator[tuple[str, str]]:
+    """The header files in ``folder`` whose names are session ids: (path, file stem)."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not name.endswith(HEADER) or not entry.is_file():
+            continue
+        stem = name[: -len(HEADER)]
+        try:
+            validate_id(stem)
+        except InvalidSessionId:
+            continue  # not one of ours (for example ``.json``)
+        yield entry.path, stem

@@ -25,16 +25,15 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, Unpack
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from ...exceptions import (
     CorruptSessionData,
-    InvalidSessionId,
     SessionAlreadyExists,
     SessionNotFound,
     StorageError,
@@ -44,8 +43,7 @@ from ...validation import validate_id, validate_seconds
 from .._base import EventPage, StoreState, check_prefix
 from .._options import StoreOptionArgs, StoreOptions
 from ..event_log import EventLogStore
-from ..records import StoredPage, StoredSession, build_session, is_sealed_row
-from ..removals import is_removal_row
+from ..records import StoredPage, StoredSession, build_session
 from ..reseal import SealedSwap, swap_into
 from ..sync import WriteBatch
 from ._format import (
@@ -60,7 +58,8 @@ from ._format import (
     stored,
     updated_at,
 )
-from ._io import HEADER, Files, append, file_stem, locked, unlink, write_atomically
+from ._io import Files, append, file_stem, header_files, locked, unlink, write_atomically
+from ._vacuum import quarantine_files, quarantine_path, vacuum_events
 
 __all__ = ["FileSessionStore", "create_file_session_store"]
 
@@ -277,7 +276,7 @@ class FileSessionStore(EventLogStore):
 
     def _quarantine_torn_tail(self, path: str, offset: int, tail: bytes) -> None:
         # Only called under the exclusive lock: no live writer can be mid-append.
-        target = self._quarantine_path(os.path.basename(path) + f".torn-{offset}")
+        target = quarantine_path(self.directory, os.path.basename(path) + f".torn-{offset}")
         target.write_bytes(tail)
         os.truncate(path, offset)
         logger.warning(
@@ -390,7 +389,7 @@ class FileSessionStore(EventLogStore):
     def _list_files(self, prefix: str) -> list[str]:
         found: list[str] = []
         now = time.time()
-        for path, stem in self._header_files():
+        for path, stem in header_files(self._folder):
             if not stem.startswith("~") and not stem.startswith(prefix):
                 continue
             try:
@@ -406,32 +405,11 @@ class FileSessionStore(EventLogStore):
                 found.append(session_id)
         return found
 
-    def _header_files(self) -> Iterator[tuple[str, str]]:
-        try:
-            entries = list(os.scandir(self._folder))
-        except FileNotFoundError:
-            return
-        for entry in entries:
-            name = entry.name
-            if not name.endswith(HEADER) or not entry.is_file():
-                continue
-            stem = name[: -len(HEADER)]
-            try:
-                validate_id(stem)
-            except InvalidSessionId:
-                continue  # not one of ours (for example ``.json``)
-            yield entry.path, stem
-
-    def _quarantine_path(self, name: str) -> Path:
-        folder = self.directory / "quarantine"
-        folder.mkdir(exist_ok=True)
-        return folder / f"{name}.{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-
     def _vacuum_files(self) -> int:
         moved = 0
         event_list: Any = self.session_class.model_fields["events"].annotation
         adapter: TypeAdapter[list[Any]] = TypeAdapter(event_list)
-        for _, stem in list(self._header_files()):
+        for _, stem in list(header_files(self._folder)):
             files = Files.at(self._folder, stem)
             with locked(files.lock, exclusive=True, timeout=self.timeout):
                 moved += self._vacuum_session(files, adapter)
@@ -448,35 +426,14 @@ class FileSessionStore(EventLogStore):
                 self.session_class, doc["id"], self._cipher.open_session(header_only), self
             )
         except CorruptSessionData:
-            unreadable = [path for path in (files.header, files.events) if os.path.exists(path)]
-            for path in unreadable:
-                os.replace(path, self._quarantine_path(os.path.basename(path)))
-            return len(unreadable)
-        if not self._vacuum_events(files.events, adapter):
+            return quarantine_files(self.directory, (files.header, files.events))
+        if not vacuum_events(self.directory, files.events, adapter):
             return 0
         # The log was rewritten: pin the time the reader derived from its old last line.
         doc["updated_at"] = updated_at(doc, log).isoformat()
         doc["log_offset"] = os.stat(files.events).st_size
         write_atomically(files.header, json.dumps(doc).encode())
         return 1
-
-    def _vacuum_events(self, path: str, adapter: TypeAdapter[list[Any]]) -> bool:
-        good: list[bytes] = []
-        bad: list[bytes] = []
-        for line in Path(path).read_bytes().split(b"\n") if os.path.exists(path) else []:
-            try:
-                if line:
-                    if not is_removal_row(line) and not is_sealed_row(line):
-                        adapter.validate_json(b"[" + line + b"]")
-                    good.append(line)
-            except (ValidationError, ValueError):
-                bad.append(line)
-        if bad:
-            target = self._quarantine_path(os.path.basename(path) + ".bad")
-            target.write_bytes(b"".join(line + b"\n" for line in bad))
-            write_atomically(path, b"".join(line + b"\n" for line in good))
-            logger.warning("Moved %d unreadable lines of %s to %s", len(bad), path, target)
-        return bool(bad)
 
 
 async def create_file_session_store(
