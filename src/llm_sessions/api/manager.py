@@ -34,24 +34,27 @@ from ..prompting._builder import (
 from ..replies import as_text, recorded_reply
 from ..storage import SessionStore, SessionStoreInterface, refreshed
 from ..storage.provider import SessionStoreProvider
-from ..storage.url import open_store
 from ..tool_processing import SessionAwareToolProcessor, ToolResult
 from ..validation import ensure_json_value, validate_id
+from ._inputs import as_store, tool_call_message
 from .forks import fork_session
 from .system_prompt import (
     SystemPromptIndex,
     check_system_prompt,
-    is_system_prompt,
     system_prompt_event,
     with_system_prompt,
 )
-from .turns import clear_segments, conversation_stats, last_reply_id, pop_last_turn
+from .turns import (
+    clear_segments,
+    conversation_messages,
+    conversation_stats,
+    last_reply_id,
+    pop_last_turn,
+)
 
 __all__ = ["SessionManager"]
 
 logger = logging.getLogger(__name__)
-
-_ROLES = {EventSource.USER: "user", EventSource.LLM: "assistant", EventSource.SYSTEM: "system"}
 
 
 def _span_attributes(manager: SessionManager) -> dict[str, str]:
@@ -102,7 +105,7 @@ class SessionManager:
         self._session: Session[Any] | None = None
         self._prompts = SystemPromptIndex()
         # A URL opens no connection until first use, so a bad argument below leaks nothing.
-        self._store = _as_store(store)
+        self._store = as_store(store)
         self._owns_store = isinstance(store, str)
         self._model = model
         self._summarizer = summarizer
@@ -292,21 +295,7 @@ class SessionManager:
 
         Its tokens are the result's tokens as they will be sent back to the model.
         """
-        if not isinstance(tool_name, str) or not tool_name:
-            raise InvalidInputError("tool_name", tool_name, "must be a non-empty string")
-        if call_id is not None and (not isinstance(call_id, str) or not call_id):
-            raise InvalidInputError("call_id", call_id, "must be a non-empty string or None")
-        message = {
-            "tool": tool_name,
-            "arguments": arguments,
-            "result": result,
-            "error": error,
-            "success": error is None,
-        }
-        if call_id is not None:
-            message["tool_call_id"] = call_id
-        ensure_json_value(message, "tool call")
-        ensure_json_value(metadata, "metadata")
+        message = tool_call_message(tool_name, arguments, result, error, call_id, metadata)
         session = await self._ensure_session()
         event = await SessionEvent.create_with_tokens(
             message=message,
@@ -394,13 +383,7 @@ class SessionManager:
             deleted += bool(await self.store.delete(segment.id))
         self._session = None
         self._last_reply_id = None
-        self._segments = InfiniteConversationManager(
-            token_threshold=self._segments.token_threshold,
-            max_turns_per_segment=self._segments.max_turns_per_segment,
-            summarization_strategy=self._segments.summarization_strategy,
-            summary_model=self._segments.summary_model,
-            store=self._store,
-        )
+        self._segments.forget()  # the same settings, no remembered chain
         return deleted
 
     # -- reading ----------------------------------------------------------------------------
@@ -428,16 +411,7 @@ class SessionManager:
         """The user and assistant messages as ``{"role", "content", "timestamp"}`` dicts; in
         infinite mode every segment's by default (``all_segments=False``: the newest only)."""
         include = all_segments if all_segments is not None else include_all_segments
-        return [
-            {
-                "role": _ROLES[event.source],
-                "content": event.message,
-                "timestamp": event.timestamp.isoformat(),
-            }
-            for segment in await self._all_segments(include)
-            for event in segment.events
-            if event.type is EventType.MESSAGE and not is_system_prompt(event)
-        ]
+        return conversation_messages(await self._all_segments(include))
 
     async def get_session_chain(self) -> list[str]:
         """The ids of every segment, root first (just this session's id when not infinite)."""
@@ -450,12 +424,8 @@ class SessionManager:
         infinite mode); ``events_by_type`` counts events by type, custom types included, and
         ``unpriced_models`` names the models whose tokens ``estimated_cost`` leaves out."""
         include = all_segments if all_segments is not None else include_all_segments
-        segments = await self._all_segments(include)
-        return {
-            "session_id": self.session_id,
-            **conversation_stats(segments),
-            "infinite_context": self._infinite_context,
-        }
+        stats = conversation_stats(await self._all_segments(include))
+        return {"session_id": self.session_id, **stats, "infinite_context": self._infinite_context}
 
     @telemetry.traced("llm_sessions.build_prompt", _span_attributes)
     async def get_messages_for_llm(
@@ -475,11 +445,3 @@ class SessionManager:
         )
         messages = prompt_from_events(history, PromptStrategy.CONVERSATION, budget, model)
         return messages if system is None else [system, *messages]
-
-
-def _as_store(store: SessionStoreInterface | str | None) -> SessionStoreInterface | None:
-    if isinstance(store, str):
-        return open_store(store)
-    if store is not None and not isinstance(store, SessionStoreInterface):
-        raise InvalidInputError("store", store, "must be a session store, a store URL or None")
-    return store

@@ -12,7 +12,29 @@ from ..models.session import Session
 from ..models.session_event import SessionEvent
 from .system_prompt import is_system_prompt
 
-__all__ = ["clear_segments", "conversation_stats", "last_reply_id", "pop_last_turn"]
+__all__ = [
+    "clear_segments",
+    "conversation_messages",
+    "conversation_stats",
+    "last_reply_id",
+    "pop_last_turn",
+]
+
+_ROLES = {EventSource.USER: "user", EventSource.LLM: "assistant", EventSource.SYSTEM: "system"}
+
+
+def conversation_messages(segments: list[Session[Any]]) -> list[dict[str, Any]]:
+    """The user and assistant messages of ``segments`` as ``{"role", "content", "timestamp"}``."""
+    return [
+        {
+            "role": _ROLES[event.source],
+            "content": event.message,
+            "timestamp": event.timestamp.isoformat(),
+        }
+        for segment in segments
+        for event in segment.events
+        if event.type is EventType.MESSAGE and not is_system_prompt(event)
+    ]
 
 
 def last_reply_id(session: Session[Any]) -> str | None:

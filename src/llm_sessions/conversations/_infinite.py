@@ -123,6 +123,10 @@ class InfiniteConversationManager:
         self._store = store
         self._tips: OrderedDict[str, Session[Any]] = OrderedDict()
 
+    def forget(self) -> None:
+        """Forget the newest segments found so far (after the conversation was deleted)."""
+        self._tips.clear()
+
     @property
     def store(self) -> SessionStoreInterface:
         """The store segments are read from and written to."""
