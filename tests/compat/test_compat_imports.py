@@ -190,3 +190,16 @@ def test_the_lifecycle_manager_has_a_name_of_its_own() -> None:
 
 def test_the_recording_manager_lives_in_api_manager() -> None:
     assert api.SessionManager.__module__ == "llm_sessions.api.manager"
+
+
+@pytest.mark.parametrize(
+    ("module", "logger_name"),
+    [
+        ("llm_sessions.conversations._summaries", "llm_sessions.summaries"),
+        ("llm_sessions.conversations._infinite", "llm_sessions.infinite_conversation"),
+        ("llm_sessions.api.manager", "llm_sessions.api.simple_api"),
+        ("llm_sessions.lifecycle.providers._redis", "llm_sessions.lifecycle.providers.redis"),
+    ],
+)
+def test_moved_modules_log_under_their_old_names(module: str, logger_name: str) -> None:
+    assert importlib.import_module(module).logger.name == logger_name

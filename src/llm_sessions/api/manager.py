@@ -54,7 +54,7 @@ from .turns import (
 
 __all__ = ["SessionManager"]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("llm_sessions.api.simple_api")
 
 
 def _span_attributes(manager: SessionManager) -> dict[str, str]:

@@ -39,7 +39,7 @@ __all__ = ["SEGMENT_STATE_KEY", "InfiniteConversationManager", "SummarizationStr
 #: State key under which a segment records its place in the chain.
 SEGMENT_STATE_KEY = "llm_sessions.segment"
 _CACHE_SIZE = 256
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("llm_sessions.infinite_conversation")
 
 
 def segment_links(session: Session[Any]) -> dict[str, Any]:

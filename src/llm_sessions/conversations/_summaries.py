@@ -61,7 +61,7 @@ _INSTRUCTIONS: dict[SummarizationStrategy, str] = {
 }
 
 _MAX_EXTRACT_TOKENS = 400
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("llm_sessions.summaries")
 
 
 def _text_of(event: SessionEvent[Any]) -> str:

@@ -46,7 +46,7 @@ __all__ = [
     "redact_url",
 ]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("llm_sessions.lifecycle.providers.redis")
 
 _T = TypeVar("_T")
 
