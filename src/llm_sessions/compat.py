@@ -33,6 +33,7 @@ Old path -> now (all under ``llm_sessions``):
 - ``session_aware_tool_processor`` -> ``tool_processing``
 - ``lifecycle.session_manager`` -> ``lifecycle.manager``
 - ``tool_processing.replies``, ``api.replies``, ``llm_response`` -> ``replies`` (``_read``)
+- ``storage.header_edits`` -> ``storage.sync`` (``HeaderChanges`` is the one header diff)
 - ``lifecycle.providers.memory`` -> ``lifecycle.providers._memory``, ``memory_factory``
 - ``lifecycle.providers.redis`` -> ``lifecycle.providers._redis``, ``redis_factory``
 """
@@ -72,6 +73,7 @@ MOVED: Mapping[str, str] = {
     _P + "tool_processing.replies": _P + "replies._read",
     _P + "llm_response": _P + "replies._read",
     _P + "api.replies": _P + "replies._read",
+    _P + "storage.header_edits": _P + "storage.sync",
 }
 """Old path -> the module it now is."""
 

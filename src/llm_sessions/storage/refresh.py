@@ -5,7 +5,8 @@ the store's log as it read it, and the id of the last row it read. A refresh rea
 header and the rows stored after that one, in store order: events this object wrote itself
 (kept as the same objects), events other writers added (decoded and put in their store place),
 and removal records (the events they name leave the session). Its own unsaved events stay at
-the end, still to be written, and so do its unsaved header edits (see ``header_edits``).
+the end, still to be written, and so do its unsaved header edits
+(``sync.unsaved_header_edits``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 from ..models._base import as_utc, set_listener
 from ..models.session import Session
 from ..models.session_event import SessionEvent
-from .header_edits import unsaved_header_edits
 from .records import (
     StoredSession,
     decode_rows,
@@ -29,7 +29,7 @@ from .records import (
     snapshot_of,
 )
 from .removals import split_removals
-from .sync import SyncState
+from .sync import SyncState, unsaved_header_edits
 
 __all__ = ["apply_refresh"]
 

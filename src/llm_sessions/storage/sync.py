@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,8 @@ __all__ = [
     "SyncState",
     "WriteBatch",
     "diff_runs",
+    "header_changes",
+    "unsaved_header_edits",
 ]
 
 
@@ -66,7 +68,13 @@ class HeaderReading:
 
 @dataclass
 class HeaderChanges:
-    """Header changes as merge operations; JSON values are already serialised."""
+    """How a session's header differs from the one its store holds, as merge operations.
+
+    The one diff of a header: a save writes it (``serialised``, as JSON texts, by
+    ``SyncState.prepare``), and a refresh puts a session's unsaved changes back on top of the
+    stored header it installs (``reapply``). Until serialised, runs and values are the
+    session's own objects.
+    """
 
     created_at: datetime
     updated_at: datetime
@@ -78,12 +86,46 @@ class HeaderChanges:
     children_removed: list[str] = field(default_factory=list)
     tasks_added: list[str] = field(default_factory=list)
     tasks_removed: list[str] = field(default_factory=list)
-    runs_upserted: dict[str, str] = field(default_factory=dict)
+    runs_upserted: dict[str, Any] = field(default_factory=dict)
+    """Run id -> the run (its JSON text once serialised)."""
     runs_removed: list[str] = field(default_factory=list)
-    state_set: dict[str, str] = field(default_factory=dict)
+    state_set: dict[str, Any] = field(default_factory=dict)
+    """Key -> value (its JSON text once serialised); so is ``properties_set``."""
     state_removed: list[str] = field(default_factory=list)
-    properties_set: dict[str, str] = field(default_factory=dict)
+    properties_set: dict[str, Any] = field(default_factory=dict)
     properties_removed: list[str] = field(default_factory=list)
+
+    def serialised(self) -> HeaderChanges:
+        """These changes with runs and values as the JSON texts the stores write."""
+        return replace(
+            self,
+            runs_upserted={key: run.model_dump_json() for key, run in self.runs_upserted.items()},
+            state_set={key: _dumps(value) for key, value in self.state_set.items()},
+            properties_set={key: _dumps(value) for key, value in self.properties_set.items()},
+        )
+
+    def reapply(self, session: Session[Any]) -> None:
+        """Make these changes again on ``session``'s header (the stored one, just read)."""
+        if self.parent_changed:
+            session.__dict__["parent_id"] = self.parent_id
+        for ids, added, removed in (
+            (session.child_ids, self.children_added, self.children_removed),
+            (session.task_ids, self.tasks_added, self.tasks_removed),
+        ):
+            if added or removed:
+                ids[:] = [i for i in ids if i not in removed] + [i for i in added if i not in ids]
+        for values, set_values, removed_keys in (
+            (session.state, self.state_set, self.state_removed),
+            (session.metadata.properties, self.properties_set, self.properties_removed),
+        ):
+            values.update(set_values)
+            for key in removed_keys:
+                values.pop(key, None)
+        if self.runs_upserted or self.runs_removed:
+            mine = dict(self.runs_upserted)
+            gone = self.runs_removed
+            kept = [mine.pop(run.id, run) for run in session.runs if run.id not in gone]
+            session.runs[:] = kept + list(mine.values())
 
     def unchanged(self) -> bool:
         """Whether these changes leave every header part as it was (timestamps aside)."""
@@ -156,15 +198,17 @@ def changed_keys(current: dict[str, Any], stored: dict[str, Any]) -> tuple[list[
 
 
 def _diff_keys(
-    current: dict[str, Any], stored: dict[str, Any], prefix: str
-) -> tuple[dict[str, str], list[str], dict[str, Any]]:
+    current: dict[str, Any], stored: dict[str, Any], prefix: str, check: bool
+) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
     changed_names, removed = changed_keys(current, stored)
     if not changed_names and not removed:
         return {}, [], stored
-    changed: dict[str, str] = {}
+    if not check:  # a refresh's unsaved changes: the save that writes them checks them
+        return {key: current[key] for key in changed_names}, removed, stored
+    changed: dict[str, Any] = {}
     for key in changed_names:
         validate_key(key, prefix)
-        changed[key] = _dumps(ensure_json_value(current[key], f"{prefix}[{key!r}]"))
+        changed[key] = ensure_json_value(current[key], f"{prefix}[{key!r}]")
     return changed, removed, {key: copy_json(value) for key, value in current.items()}
 
 
@@ -251,10 +295,10 @@ class SyncState:
         edited = [e for e in self.edited_events.values() if e.id not in new_ids]
         updated = [(event.id, event_json(event)) for event in edited]
         revisions = {event.id: revision_of(event) for event in edited}
-        header, snapshot = self._header_changes(session)
+        header, snapshot = header_changes(session, self.snapshot)
         return WriteBatch(
             session.id,
-            header,
+            header.serialised(),
             appended,
             updated,
             revisions,
@@ -263,47 +307,6 @@ class SyncState:
             self.removals_written + len(removals),
             must_exist=self.stored,
         )
-
-    def _header_changes(self, session: Session[Any]) -> tuple[HeaderChanges, HeaderSnapshot]:
-        stored = self.snapshot
-        children_added, children_removed = diff_ids(session.child_ids, stored.child_ids)
-        tasks_added, tasks_removed = diff_ids(session.task_ids, stored.task_ids)
-        state_set, state_removed, state_copy = _diff_keys(session.state, stored.state, "state")
-        props = session.metadata.properties
-        props_set, props_removed, props_copy = _diff_keys(
-            props, stored.properties, "metadata.properties"
-        )
-        marks, changed_runs, runs_removed = diff_runs(session.runs, stored.runs)
-        runs_upserted = {run.id: run.model_dump_json() for run in changed_runs}
-        changes = HeaderChanges(
-            created_at=session.metadata.created_at,
-            updated_at=session.metadata.updated_at,
-            parent_id=session.parent_id,
-            parent_changed=session.parent_id != stored.parent_id,
-            children_added=children_added,
-            children_removed=children_removed,
-            tasks_added=tasks_added,
-            tasks_removed=tasks_removed,
-            runs_upserted=runs_upserted,
-            runs_removed=runs_removed,
-            state_set=state_set,
-            state_removed=state_removed,
-            properties_set=props_set,
-            properties_removed=props_removed,
-        )
-        if changes.unchanged():
-            # The same object: a refresh that finds the stored header as it last installed it
-            # knows, by identity, that no save of this object has moved it since.
-            return changes, stored
-        snapshot = HeaderSnapshot(
-            parent_id=session.parent_id,
-            child_ids=tuple(session.child_ids),
-            task_ids=tuple(session.task_ids),
-            runs=marks,
-            state=state_copy,
-            properties=props_copy,
-        )
-        return changes, snapshot
 
     def commit(self, batch: WriteBatch, session: Session[Any]) -> None:
         """Record that ``batch`` is written."""
@@ -318,3 +321,59 @@ class SyncState:
         self.removals_written = max(self.removals_written, batch.removals_end)
         self.snapshot = batch.snapshot
         self.stored = True
+
+
+def header_changes(
+    session: Session[Any], stored: HeaderSnapshot, *, check: bool = True
+) -> tuple[HeaderChanges, HeaderSnapshot]:
+    """How ``session``'s header differs from ``stored``, and the snapshot a save of it leaves.
+
+    With ``check`` (a save), keys and values are checked as the stores need them, raising
+    ``InvalidInputError``; without it (a refresh noting unsaved changes) nothing is checked and
+    the snapshot returned is ``stored``.
+    """
+    children_added, children_removed = diff_ids(session.child_ids, stored.child_ids)
+    tasks_added, tasks_removed = diff_ids(session.task_ids, stored.task_ids)
+    state_set, state_removed, state_copy = _diff_keys(session.state, stored.state, "state", check)
+    props = session.metadata.properties
+    props_set, props_removed, props_copy = _diff_keys(
+        props, stored.properties, "metadata.properties", check
+    )
+    marks, changed_runs, runs_removed = diff_runs(session.runs, stored.runs)
+    runs_upserted: dict[str, Any] = {run.id: run for run in changed_runs}
+    changes = HeaderChanges(
+        created_at=session.metadata.created_at,
+        updated_at=session.metadata.updated_at,
+        parent_id=session.parent_id,
+        parent_changed=session.parent_id != stored.parent_id,
+        children_added=children_added,
+        children_removed=children_removed,
+        tasks_added=tasks_added,
+        tasks_removed=tasks_removed,
+        runs_upserted=runs_upserted,
+        runs_removed=runs_removed,
+        state_set=state_set,
+        state_removed=state_removed,
+        properties_set=props_set,
+        properties_removed=props_removed,
+    )
+    if changes.unchanged() or not check:
+        # Unchanged, the same object: a refresh that finds the stored header as it last installed it
+        # knows, by identity, that no save of this object has moved it since.
+        return changes, stored
+    snapshot = HeaderSnapshot(
+        parent_id=session.parent_id,
+        child_ids=tuple(session.child_ids),
+        task_ids=tuple(session.task_ids),
+        runs=marks,
+        state=state_copy,
+        properties=props_copy,
+    )
+    return changes, snapshot
+
+
+def unsaved_header_edits(session: Session[Any], stored: HeaderSnapshot) -> HeaderChanges:
+    """What ``session``'s header changes relative to ``stored`` (nothing is checked or
+    serialised: values are the session's own objects, a run the caller keeps editing stays
+    the session's run)."""
+    return header_changes(session, stored, check=False)[0]
