@@ -102,7 +102,7 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_sees_imports_inside_functions_and_type_checking() -> None:
     graph = import_graph()
     # storage.url opens each store through an import inside a function
-    assert "llm_sessions.storage.sqlite._store" in graph["llm_sessions.storage.url"]
+    assert "llm_sessions.storage.sqlite._store" in graph["llm_sessions.storage._url"]
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 

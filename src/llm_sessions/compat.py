@@ -33,7 +33,10 @@ Old path -> now (all under ``llm_sessions``):
 - ``session_aware_tool_processor`` -> ``tool_processing``
 - ``lifecycle.session_manager`` -> ``lifecycle.manager``
 - ``tool_processing.replies``, ``api.replies``, ``llm_response`` -> ``replies`` (``_read``)
-- ``storage.header_edits`` -> ``storage.sync`` (``HeaderChanges`` is the one header diff)
+- ``storage.header_edits`` -> ``storage._sync`` (``HeaderChanges`` is the one header diff)
+- ``models.<name>``, ``storage.<name>``, ``prompting.<name>``, ``api.forks|system_prompt|turns``
+  -> the same module with a leading underscore (implementation modules are private: import
+  from the package)
 - ``lifecycle.providers.memory`` -> ``lifecycle.providers._memory``, ``memory_factory``
 - ``lifecycle.providers.redis`` -> ``lifecycle.providers._redis``, ``redis_factory``
 """
@@ -73,12 +76,46 @@ MOVED: Mapping[str, str] = {
     _P + "tool_processing.replies": _P + "replies._read",
     _P + "llm_response": _P + "replies._read",
     _P + "api.replies": _P + "replies._read",
-    _P + "storage.header_edits": _P + "storage.sync",
+    _P + "storage.header_edits": _P + "storage._sync",
+    _P + "models.event_list": _P + "models._event_list",
+    _P + "models.event_source": _P + "models._event_source",
+    _P + "models.event_type": _P + "models._event_type",
+    _P + "models.session": _P + "models._session",
+    _P + "models.session_event": _P + "models._session_event",
+    _P + "models.session_metadata": _P + "models._session_metadata",
+    _P + "models.session_run": _P + "models._session_run",
+    _P + "models.token_usage": _P + "models._token_usage",
+    _P + "models.tracked": _P + "models._tracked",
+    _P + "storage.encryption": _P + "storage._encryption",
+    _P + "storage.event_log": _P + "storage._event_log",
+    _P + "storage.faults": _P + "storage._faults",
+    _P + "storage.provider": _P + "storage._provider",
+    _P + "storage.records": _P + "storage._records",
+    _P + "storage.redaction": _P + "storage._redaction",
+    _P + "storage.refresh": _P + "storage._refresh",
+    _P + "storage.removals": _P + "storage._removals",
+    _P + "storage.reseal": _P + "storage._reseal",
+    _P + "storage.sync": _P + "storage._sync",
+    _P + "storage.url": _P + "storage._url",
+    _P + "storage.url_parts": _P + "storage._url_parts",
+    _P + "storage.worker_thread": _P + "storage._worker_thread",
+    _P + "prompting.budget": _P + "prompting._budget",
+    _P + "prompting.custom": _P + "prompting._custom",
+    _P + "prompting.event_view": _P + "prompting._event_view",
+    _P + "prompting.groups": _P + "prompting._groups",
+    _P + "prompting.parents": _P + "prompting._parents",
+    _P + "prompting.render": _P + "prompting._render",
+    _P + "prompting.strategies": _P + "prompting._strategies",
+    _P + "prompting.tail": _P + "prompting._tail",
+    _P + "prompting.truncate": _P + "prompting._truncate",
+    _P + "api.forks": _P + "api._forks",
+    _P + "api.system_prompt": _P + "api._system_prompt",
+    _P + "api.turns": _P + "api._turns",
 }
 """Old path -> the module it now is."""
 
 GATHERED: Mapping[str, tuple[str, ...]] = {
-    _P + "storage.base": (_P + "storage._base", _P + "storage.provider"),
+    _P + "storage.base": (_P + "storage._base", _P + "storage._provider"),
     _P + "api.simple_api": (_P + "api.manager", _P + "api.helpers"),
     _P + "session_aware_tool_processor": (_P + "tool_processing",),
     _P + "lifecycle.providers.memory": (

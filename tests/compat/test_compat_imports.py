@@ -74,7 +74,7 @@ def test_real_homes_are_not_copies() -> None:
     assert redis_store.RedisSessionStore.__module__ == "llm_sessions.storage.redis._store"
     assert memory is importlib.import_module("llm_sessions.storage.memory")
     assert helpers.track_llm_call.__module__ == "llm_sessions.api.helpers"
-    assert storage.SessionStoreProvider.__module__ == "llm_sessions.storage.provider"
+    assert storage.SessionStoreProvider.__module__ == "llm_sessions.storage._provider"
 
 
 @pytest.mark.parametrize(("old", "new"), compat.MOVED.items(), ids=list(compat.MOVED))

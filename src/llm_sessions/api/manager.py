@@ -21,10 +21,10 @@ from ..exceptions import (
     SessionAlreadyExists,
     SessionNotFound,
 )
-from ..models.event_source import EventSource
-from ..models.event_type import EventType
-from ..models.session import Session
-from ..models.session_event import SessionEvent
+from ..models._event_source import EventSource
+from ..models._event_type import EventType
+from ..models._session import Session
+from ..models._session_event import SessionEvent
 from ..prompting._builder import (
     PromptStrategy,
     check_prompt_arguments,
@@ -33,18 +33,18 @@ from ..prompting._builder import (
 )
 from ..replies import as_text, recorded_reply
 from ..storage import SessionStore, SessionStoreInterface, refreshed
-from ..storage.provider import SessionStoreProvider
+from ..storage._provider import SessionStoreProvider
 from ..tool_processing import SessionAwareToolProcessor, ToolResult
 from ..validation import ensure_json_value, validate_id
+from ._forks import fork_session
 from ._inputs import as_store, tool_call_message
-from .forks import fork_session
-from .system_prompt import (
+from ._system_prompt import (
     SystemPromptIndex,
     check_system_prompt,
     system_prompt_event,
     with_system_prompt,
 )
-from .turns import (
+from ._turns import (
     clear_segments,
     conversation_messages,
     conversation_stats,

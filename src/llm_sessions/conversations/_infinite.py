@@ -24,13 +24,13 @@ from collections import OrderedDict
 from typing import Any
 
 from ..exceptions import InvalidInputError, SessionNotFound
+from ..models._event_source import EventSource
+from ..models._event_type import EventType
+from ..models._session import Session
+from ..models._session_event import SessionEvent
 from ..models._store_port import SessionStorePort
-from ..models.event_source import EventSource
-from ..models.event_type import EventType
-from ..models.session import Session
-from ..models.session_event import SessionEvent
 from ..storage import SessionStoreInterface
-from ..storage.provider import SessionStoreProvider
+from ..storage._provider import SessionStoreProvider
 from ..tokens import count_text, truncate_text
 from ._summaries import LLMCallback, SummarizationStrategy, summarize_segment
 

@@ -13,9 +13,9 @@ from enum import StrEnum
 from typing import Any
 
 from ..exceptions import InvalidInputError
-from ..models.event_source import EventSource
-from ..models.event_type import EventType
-from ..models.session_event import SessionEvent
+from ..models._event_source import EventSource
+from ..models._event_type import EventType
+from ..models._session_event import SessionEvent
 from ..replies import response_text
 from ..tokens import count_text
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..exceptions import SessionManagerError
-from ..models.session import Session
+from ..models._session import Session
 from ..storage import SessionStoreInterface
 from .jsonl import dump_session
 from .transfer import detached

@@ -23,8 +23,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..exceptions import InvalidFileError, InvalidInputError
-from ..models.session import Session
-from ..models.session_event import SessionEvent
+from ..models._session import Session
+from ..models._session_event import SessionEvent
 from ..validation import validate_id
 
 __all__ = ["VERSION", "dump", "dump_session", "load"]

@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..exceptions import InvalidFileError
-from ..models.event_source import EventSource
-from ..models.event_type import EventType
-from ..models.session import Session
-from ..models.session_event import SessionEvent
+from ..models._event_source import EventSource
+from ..models._event_type import EventType
+from ..models._session import Session
+from ..models._session_event import SessionEvent
 from ..prompting._builder import PromptStrategy, build_prompt_from_session
 
 __all__ = ["DEFAULT_MODEL", "dump", "load", "messages_of", "session_from_messages"]

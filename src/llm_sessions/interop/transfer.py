@@ -10,7 +10,7 @@ from typing import Any
 
 from ..conversations._infinite import SEGMENT_STATE_KEY, InfiniteConversationManager
 from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
-from ..models.session import Session
+from ..models._session import Session
 from ..storage import SessionStoreInterface
 from . import jsonl, openai_chat, openai_responses
 

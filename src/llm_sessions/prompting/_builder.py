@@ -31,17 +31,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..exceptions import InvalidInputError, SessionNotFound
-from ..models.session import Session
-from ..models.session_event import SessionEvent
+from ..models._session import Session
+from ..models._session_event import SessionEvent
 from ..storage import SessionStore, SessionStoreInterface
 from ..tokens import count_text_async
 from ..validation import validate_id
-from .budget import Candidate, fit_plan
-from .custom import EventRenderer, register_event_renderer, unregister_event_renderer
-from .parents import parent_context
-from .strategies import PromptStrategy, plan_for
-from .tail import NeedOlder, TailReader
-from .truncate import truncate_messages
+from ._budget import Candidate, fit_plan
+from ._custom import EventRenderer, register_event_renderer, unregister_event_renderer
+from ._parents import parent_context
+from ._strategies import PromptStrategy, plan_for
+from ._tail import NeedOlder, TailReader
+from ._truncate import truncate_messages
 
 __all__ = [
     "EventRenderer",

@@ -1,14 +1,14 @@
 """Where sessions are kept: the store contract, the default store and the stores themselves."""
 
 from ._base import SessionStore, SessionStoreInterface, StoreState, refreshed
-from .event_log import EventLogStore
+from ._event_log import EventLogStore
+from ._provider import SessionStoreProvider
+from ._url import open_store, supported_schemes
 from .file import FileSessionStore, create_file_session_store
 from .memory import InMemorySessionStore
 from .postgres import PostgresSessionStore
-from .provider import SessionStoreProvider
 from .redis import RedisSessionStore, create_redis_session_store
 from .sqlite import SQLiteSessionStore
-from .url import open_store, supported_schemes
 
 __all__ = [
     "EventLogStore",

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 from ..exceptions import InvalidInputError, InvalidSessionOperation
 
 if TYPE_CHECKING:
-    from ..models.session import Session
-    from ..models.session_event import SessionEvent
+    from ..models._session import Session
+    from ..models._session_event import SessionEvent
 
 __all__ = [
     "SessionStore",

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..models.session import Session
-from .redaction import redact_event
-from .sync import HeaderSnapshot, SyncState
+from ..models._session import Session
+from ._redaction import redact_event
+from ._sync import HeaderSnapshot, SyncState
 
 __all__ = ["StoreBinding", "binding_of", "bound_sync", "sync_state_for"]
 

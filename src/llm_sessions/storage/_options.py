@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, cast
 
 from ..exceptions import InvalidInputError
-from ..models.session import Session
+from ..models._session import Session
 from ..validation import validate_seconds
-from .encryption import KeyInput
-from .faults import DEFAULT_TIMEOUT, check_timeout
-from .redaction import Redactor, check_redactor
+from ._encryption import KeyInput
+from ._faults import DEFAULT_TIMEOUT, check_timeout
+from ._redaction import Redactor, check_redactor
 
 __all__ = ["DEFAULT_MAX_EVENT_BYTES", "StoreOptionArgs", "StoreOptions", "take_options"]
 

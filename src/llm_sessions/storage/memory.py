@@ -6,11 +6,11 @@ from typing import Any
 
 from .. import telemetry
 from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
-from ..models.session import Session
+from ..models._session import Session
 from ..validation import validate_id
 from ._base import SessionStore, check_prefix
 from ._binding import binding_of
-from .redaction import Redactor, check_redactor, redact_events
+from ._redaction import Redactor, check_redactor, redact_events
 
 __all__ = ["InMemorySessionStore"]
 

@@ -40,12 +40,12 @@ from typing import Any, Self
 from .. import telemetry
 from ..exceptions import InvalidInputError, SessionNotFound
 from ..models._base import utc_now
-from ..models.session import Session
-from ..models.session_event import SessionEvent
-from ..models.session_run import SessionRun
+from ..models._session import Session
+from ..models._session_event import SessionEvent
+from ..models._session_run import SessionRun
 from ..replies import AssistantReply, read_reply
 from ..storage import SessionStoreInterface, refreshed
-from ..storage.provider import SessionStoreProvider
+from ..storage._provider import SessionStoreProvider
 from ..tools import ToolRegistry, get_default_registry
 from ..validation import validate_id
 from .cache import ResultCache, cache_key

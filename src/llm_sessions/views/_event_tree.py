@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..models.event_type import EventType
-from ..models.session import Session
-from ..models.session_event import SessionEvent
+from ..models._event_type import EventType
+from ..models._session import Session
+from ..models._session_event import SessionEvent
 from ..replies import response_text
 
 __all__ = [

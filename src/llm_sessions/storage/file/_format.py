@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from ...exceptions import CorruptSessionData
-from ..records import StoredHeader, StoredSession, event_id_of
-from ..sync import HeaderChanges, WriteBatch
+from .._records import StoredHeader, StoredSession, event_id_of
+from .._sync import HeaderChanges, WriteBatch
 
 logger = logging.getLogger("llm_sessions.storage")
 

@@ -38,14 +38,14 @@ from ...exceptions import (
     SessionNotFound,
     StorageError,
 )
-from ...models.session import Session
+from ...models._session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, StoreState, check_prefix
+from .._event_log import EventLogStore
 from .._options import StoreOptionArgs, StoreOptions
-from ..event_log import EventLogStore
-from ..records import StoredPage, StoredSession, build_session
-from ..reseal import SealedSwap, swap_into
-from ..sync import WriteBatch
+from .._records import StoredPage, StoredSession, build_session
+from .._reseal import SealedSwap, swap_into
+from .._sync import WriteBatch
 from ._format import (
     Log,
     ReadHeader,

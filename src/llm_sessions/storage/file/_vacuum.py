@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..records import is_sealed_row
-from ..removals import is_removal_row
+from .._records import is_sealed_row
+from .._removals import is_removal_row
 from ._io import write_atomically
 
 __all__ = ["quarantine_files", "quarantine_path", "vacuum_events"]

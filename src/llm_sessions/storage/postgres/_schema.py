@@ -29,8 +29,8 @@ from datetime import datetime
 from typing import Any
 
 from ...exceptions import CorruptSessionData
-from ..records import StoredHeader
-from ..sync import WriteBatch
+from .._records import StoredHeader
+from .._sync import WriteBatch
 
 logger = logging.getLogger("llm_sessions.storage")
 

@@ -29,16 +29,16 @@ from ...exceptions import (
     SessionNotFound,
     StorageError,
 )
-from ...models.session import Session
+from ...models._session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, StoreState, check_prefix, unknown_event
+from .._event_log import EventLogStore
+from .._faults import storage_error, within
 from .._options import StoreOptions, take_options
-from ..event_log import EventLogStore
-from ..faults import storage_error, within
-from ..records import StoredPage, StoredSession, build_session, unreadable_rows
-from ..reseal import SealedSwap
-from ..sync import WriteBatch
-from ..url_parts import parse_seconds, parse_timeout, split_query
+from .._records import StoredPage, StoredSession, build_session, unreadable_rows
+from .._reseal import SealedSwap
+from .._sync import WriteBatch
+from .._url_parts import parse_seconds, parse_timeout, split_query
 from ._schema import (
     LIVE,
     NEW_TAG,

@@ -13,7 +13,7 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from ...exceptions import CorruptSessionData
-from ..records import StoredHeader
+from .._records import StoredHeader
 from ._urls import RedisTopology, connect_redis, parse_redis_url
 
 if TYPE_CHECKING:

@@ -35,9 +35,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from ..removals import REMOVAL_ID_PREFIX, REMOVAL_ROW_PREFIX
-from ..reseal import SealedSwap
-from ..sync import WriteBatch
+from .._removals import REMOVAL_ID_PREFIX, REMOVAL_ROW_PREFIX
+from .._reseal import SealedSwap
+from .._sync import WriteBatch
 
 
 def _lua_pattern(text: str) -> str:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from ...exceptions import CorruptSessionData
-from ..records import unreadable_rows
+from .._records import unreadable_rows
 
 __all__ = ["check_row", "expired", "is_time", "vacuum_database"]
 

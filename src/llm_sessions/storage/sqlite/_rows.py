@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._base import unknown_event
-from ..sync import HeaderChanges
+from .._sync import HeaderChanges
 from ._schema import _SESSION_TABLES
 
 

@@ -30,16 +30,16 @@ from ...exceptions import (
     SessionNotFound,
     StorageError,
 )
-from ...models.session import Session
+from ...models._session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, check_prefix
+from .._event_log import EventLogStore
 from .._options import StoreOptionArgs, StoreOptions
-from ..event_log import EventLogStore
-from ..records import StoredHeader, StoredPage, StoredSession, build_session
-from ..removals import REMOVAL_ID_PREFIX
-from ..reseal import SealedSwap, swap_into
-from ..sync import WriteBatch
-from ..worker_thread import WorkerThread
+from .._records import StoredHeader, StoredPage, StoredSession, build_session
+from .._removals import REMOVAL_ID_PREFIX
+from .._reseal import SealedSwap, swap_into
+from .._sync import WriteBatch
+from .._worker_thread import WorkerThread
 from ._corruption import check_row, expired, is_time, vacuum_database
 from ._rows import _column, _delete_rows, _merge_header, _seq_of, _transaction
 from ._schema import (
