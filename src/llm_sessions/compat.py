@@ -1,7 +1,8 @@
 """Old import paths: every module path that users of earlier versions import still works.
 
-Each old path is a module whose whole body is ``alias(__name__)``. A *moved* module's old path
-is the new module itself (the same module object, so patching either patches both); a
+Each old path is a module whose body is ``alias(__name__)`` (and, for type checkers, a star
+import of its new home under ``TYPE_CHECKING``). A *moved* module's old path is the new module
+itself (the same module object, so patching either patches both); a
 *gathering* path re-exports the names of the modules listed (their ``__all__``, or the names
 given as ``module:name`` / ``module:name as old_name``). ``tests/compat`` checks that every
 entry resolves to the objects of its new home.
@@ -22,7 +23,7 @@ Old path -> now (all under ``llm_sessions``):
 - ``storage.providers.redis_vacuum`` -> ``storage.redis._vacuum``
 - ``redis_urls`` -> ``storage.redis`` (``_urls``)
 - ``_redis_sentinel`` -> ``storage.redis._sentinel``
-- ``storage.base`` -> ``storage`` (``_base``, ``provider``)
+- ``storage.base`` -> ``storage`` (``_base``, ``_provider``)
 - ``infinite_conversation`` -> ``conversations`` (``_infinite``)
 - ``summaries`` -> ``conversations`` (``_summaries``)
 - ``session_prompt_builder`` -> ``prompting`` (``_builder``)
