@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -200,3 +201,141 @@ def test_session_manager_has_the_spec_signature() -> None:
     assert params["infinite_context"].default is False
     assert params["token_threshold"].default == 4000
     assert params["max_turns_per_segment"].default == 20
+
+
+# The public API of the reorganised packages: exactly what each package's ``__init__`` exports
+# (their modules are private, ``_name.py``; old module paths are aliases, see ``compat``).
+PACKAGE_FACES = {
+    "llm_sessions.models": [
+        "CountMethod",
+        "EventSource",
+        "EventType",
+        "RunStatus",
+        "Session",
+        "SessionEvent",
+        "SessionMetadata",
+        "SessionRun",
+        "TokenSummary",
+        "TokenUsage",
+    ],
+    "llm_sessions.storage": [
+        "DEFAULT_MAX_EVENT_BYTES",
+        "EventLogStore",
+        "EventPage",
+        "FileSessionStore",
+        "InMemorySessionStore",
+        "PostgresSessionStore",
+        "Redactor",
+        "RedisSessionStore",
+        "SQLiteSessionStore",
+        "STORE_ENV_VAR",
+        "SessionStore",
+        "SessionStoreInterface",
+        "SessionStoreProvider",
+        "StoreOptions",
+        "StoreState",
+        "create_file_session_store",
+        "create_redis_session_store",
+        "open_store",
+        "redact_pii",
+        "refreshed",
+        "supported_schemes",
+    ],
+    "llm_sessions.storage.sqlite": ["SCHEMA_VERSION", "SQLiteSessionStore"],
+    "llm_sessions.storage.postgres": ["PostgresSessionStore", "SCHEMA_VERSION"],
+    "llm_sessions.storage.redis": [
+        "RedisSessionStore",
+        "RedisTopology",
+        "RedisURL",
+        "connect_redis",
+        "create_redis_session_store",
+        "parse_redis_url",
+        "redact_url",
+    ],
+    "llm_sessions.storage.file": ["FileSessionStore", "create_file_session_store"],
+    "llm_sessions.conversations": [
+        "InfiniteConversationManager",
+        "LLMCallback",
+        "SEGMENT_STATE_KEY",
+        "SummarizationStrategy",
+        "extractive_summary",
+        "summarize_segment",
+        "summary_request",
+    ],
+    "llm_sessions.prompting": [
+        "EventRenderer",
+        "PromptStrategy",
+        "build_prompt_from_session",
+        "build_prompt_from_store",
+        "prompt_tokens",
+        "register_event_renderer",
+        "truncate_prompt_to_token_limit",
+        "unregister_event_renderer",
+    ],
+    "llm_sessions.api": [
+        "SessionManager",
+        "quick_conversation",
+        "track_conversation",
+        "track_infinite_conversation",
+        "track_llm_call",
+    ],
+    "llm_sessions.replies": [
+        "AssistantReply",
+        "RecordedReply",
+        "ToolCallRequest",
+        "as_text",
+        "read_reply",
+        "recorded_reply",
+        "response_text",
+        "response_usage",
+    ],
+    "llm_sessions.views": [
+        "EventNode",
+        "ToolCallStatus",
+        "build_event_tree",
+        "event_kind",
+        "event_tree_data",
+        "render_event_tree",
+    ],
+    "llm_sessions.telemetry": [
+        "annotate",
+        "configure",
+        "fail",
+        "is_enabled",
+        "record_store_operation",
+        "record_tool_call",
+        "record_usage",
+        "set_enabled",
+        "span",
+        "store_span",
+        "traced",
+    ],
+}
+# Modules of those packages that keep a public name: the store the spec names, and the
+# manager and helpers of the recording API.
+PUBLIC_MODULES = {
+    "llm_sessions.storage.memory",
+    "llm_sessions.api.manager",
+    "llm_sessions.api.helpers",
+}
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGE_FACES))
+def test_a_package_face_exports_exactly_its_public_api(package: str) -> None:
+    module = importlib.import_module(package)
+    assert sorted(module.__all__) == PACKAGE_FACES[package]
+    for name in module.__all__:
+        assert getattr(module, name) is not None, f"{package}.{name}"
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGE_FACES))
+def test_implementation_modules_are_private(package: str) -> None:
+    folder = Path(importlib.import_module(package).__file__ or "").parent
+    public = []
+    for path in folder.glob("*.py"):
+        name = f"{package}.{path.stem}"
+        is_alias = path.read_text().rstrip().endswith("\nalias(__name__)")
+        if path.stem.startswith("_") or is_alias or name in PUBLIC_MODULES:
+            continue
+        public.append(name)
+    assert public == []

@@ -1,4 +1,5 @@
-"""Alias of ``llm_sessions.session_prompt_builder`` (the name a2a-session-manager used)."""
+"""An old import path, kept working (see ``llm_sessions.compat``)."""
 
-from .session_prompt_builder import *  # noqa: F403
-from .session_prompt_builder import __all__ as __all__
+from llm_sessions.compat import alias
+
+alias(__name__)

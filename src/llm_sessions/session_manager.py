@@ -1,5 +1,5 @@
-"""The unified ``SessionManager`` at the top-level path the originals also used."""
+"""An old import path, kept working (see ``llm_sessions.compat``)."""
 
-from .api.simple_api import SessionManager
+from llm_sessions.compat import alias
 
-__all__ = ["SessionManager"]
+alias(__name__)

@@ -7,12 +7,13 @@ this list also keeps anyone from removing a path by accident.
 from __future__ import annotations
 
 import importlib
+import pathlib
 from importlib.metadata import metadata
 
 import pytest
 
 import llm_sessions
-from llm_sessions import api, exceptions, lifecycle, storage
+from llm_sessions import api, compat, exceptions, lifecycle, storage
 from llm_sessions.api import helpers
 from llm_sessions.lifecycle import enums, manager, models
 from llm_sessions.lifecycle import provider_factory as lifecycle_factory
@@ -67,11 +68,47 @@ def test_old_path_re_exports_the_real_object(path: str, names: dict[str, object]
 
 
 def test_real_homes_are_not_copies() -> None:
-    assert memory.InMemorySessionStore.__module__ == "llm_sessions.storage.providers.memory"
-    assert file.FileSessionStore.__module__ == "llm_sessions.storage.providers.file"
-    assert redis_store.RedisSessionStore.__module__ == "llm_sessions.storage.providers.redis"
+    # the old paths are the moved modules themselves (see llm_sessions.compat)
+    assert memory.InMemorySessionStore.__module__ == "llm_sessions.storage.memory"
+    assert file.FileSessionStore.__module__ == "llm_sessions.storage.file._store"
+    assert redis_store.RedisSessionStore.__module__ == "llm_sessions.storage.redis._store"
+    assert memory is importlib.import_module("llm_sessions.storage.memory")
     assert helpers.track_llm_call.__module__ == "llm_sessions.api.helpers"
-    assert storage.SessionStoreProvider.__module__ == "llm_sessions.storage.provider"
+    assert storage.SessionStoreProvider.__module__ == "llm_sessions.storage._provider"
+
+
+@pytest.mark.parametrize(("old", "new"), compat.MOVED.items(), ids=list(compat.MOVED))
+def test_a_moved_module_is_its_new_home(old: str, new: str) -> None:
+    module = importlib.import_module(old)
+    assert module is importlib.import_module(new)
+    assert module.__name__ == new
+
+
+@pytest.mark.parametrize(("old", "sources"), compat.GATHERED.items(), ids=list(compat.GATHERED))
+def test_a_gathering_path_re_exports_the_real_objects(old: str, sources: tuple[str, ...]) -> None:
+    module = importlib.import_module(old)
+    expected: dict[str, object] = {}
+    for spec in sources:
+        source, _, picked = spec.partition(":")
+        real = importlib.import_module(source)
+        if picked:
+            attribute, _, old_name = picked.partition(" as ")
+            expected[old_name or attribute] = getattr(real, attribute)
+        else:
+            expected.update({name: getattr(real, name) for name in real.__all__})
+    assert sorted(module.__all__) == sorted(expected)
+    for name, real_object in expected.items():
+        assert getattr(module, name) is real_object, f"{old}.{name}"
+
+
+def test_every_old_path_module_is_an_alias_listed_in_compat() -> None:
+    root = pathlib.Path(llm_sessions.__file__).parent
+    aliases = {
+        "llm_sessions." + ".".join(path.relative_to(root).with_suffix("").parts)
+        for path in root.rglob("*.py")
+        if path.read_text().rstrip().endswith("\nalias(__name__)")
+    }
+    assert aliases == set(compat.MOVED) | set(compat.GATHERED)
 
 
 def test_lifecycle_api_get_session_and_session() -> None:
@@ -143,3 +180,26 @@ def test_provider_errors_are_caught_by_the_old_names() -> None:
 @pytest.mark.parametrize("extra", ["tools", "dev", "full", "redis"])
 def test_install_extras_the_seeds_name_exist(extra: str) -> None:
     assert extra in metadata("llm-sessions").get_all("Provides-Extra")
+
+
+def test_the_lifecycle_manager_has_a_name_of_its_own() -> None:
+    assert lifecycle.LifecycleManager is manager.SessionManager is lifecycle.SessionManager
+    assert lifecycle.LifecycleManager.__name__ == "LifecycleManager"
+    assert lifecycle.LifecycleManager is not api.SessionManager
+
+
+def test_the_recording_manager_lives_in_api_manager() -> None:
+    assert api.SessionManager.__module__ == "llm_sessions.api.manager"
+
+
+@pytest.mark.parametrize(
+    ("module", "logger_name"),
+    [
+        ("llm_sessions.conversations._summaries", "llm_sessions.summaries"),
+        ("llm_sessions.conversations._infinite", "llm_sessions.infinite_conversation"),
+        ("llm_sessions.api.manager", "llm_sessions.api.simple_api"),
+        ("llm_sessions.lifecycle.providers._redis", "llm_sessions.lifecycle.providers.redis"),
+    ],
+)
+def test_moved_modules_log_under_their_old_names(module: str, logger_name: str) -> None:
+    assert importlib.import_module(module).logger.name == logger_name

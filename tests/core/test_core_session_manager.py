@@ -502,6 +502,22 @@ async def test_summary_fallback_is_passed_through(
     assert segment.events[-1].message == "Question 1: what about topic 1?"
 
 
+async def test_summary_fallback_survives_a_delete(store: InMemorySessionStore) -> None:
+    async def summarizer(messages: list[dict[str, str]], model: str) -> str:
+        raise ConnectionError("summarizer down")
+
+    sm = SessionManager(
+        infinite_context=True, max_turns_per_segment=1, summarizer=summarizer, summary_fallback=True
+    )
+    await sm.user_says("Question 0: what about topic 0?")
+    assert await sm.delete() == 1
+    await sm.user_says("Question 1: what about topic 1?")
+    await sm.user_says("Question 2: what about topic 2?")  # a new segment: the fallback summary
+    chain = await sm.get_session_chain()
+    assert len(chain) == 2
+    assert (await _load(store, chain[1])).events[0].type is EventType.SUMMARY
+
+
 async def test_a_summarizer_may_return_an_openai_style_reply(store: InMemorySessionStore) -> None:
     async def summarizer(messages: list[dict[str, str]], model: str) -> dict[str, Any]:
         return {"choices": [{"message": {"role": "assistant", "content": "dict summary"}}]}

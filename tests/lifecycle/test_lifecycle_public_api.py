@@ -9,6 +9,7 @@ from llm_sessions.lifecycle import manager, provider_factory
 def test_all_is_exact_and_importable() -> None:
     assert sorted(lifecycle.__all__) == [
         "KeyValueSession",
+        "LifecycleManager",
         "MemoryProviderFactory",
         "MemoryStore",
         "ProviderFactory",

@@ -12,7 +12,7 @@ from server_helpers import Clock
 
 from llm_sessions.server.idempotency import IDEMPOTENCY_SECONDS, Idempotency
 from llm_sessions.storage import InMemorySessionStore
-from llm_sessions.storage.side_records import SideRecords
+from llm_sessions.storage._side_records import SideRecords
 
 Call = Callable[[httpx.AsyncClient, dict[str, str], int], Awaitable[httpx.Response]]
 

@@ -169,7 +169,7 @@ async def test_a_retried_save_does_not_duplicate_events(durable_case: StoreCase)
         await session.add_event(SessionEvent(message=n))
     await store.save(session)
 
-    session._sync.events_written = 0  # forget what was written: the next save re-sends all
+    session._binding.sync.events_written = 0  # forget what was written: the next save re-sends all
     await session.add_event(SessionEvent(message=5))
     await store.save(session)
 

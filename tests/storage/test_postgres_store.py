@@ -25,8 +25,8 @@ from llm_sessions.exceptions import (
 )
 from llm_sessions.models import Session, SessionEvent, SessionRun
 from llm_sessions.storage import open_store, supported_schemes
+from llm_sessions.storage._binding import binding_of, sync_state_for
 from llm_sessions.storage.providers.postgres import SCHEMA_VERSION, PostgresSessionStore
-from llm_sessions.storage.sync import sync_state_for
 
 pytestmark = pytest.mark.postgres
 
@@ -111,7 +111,7 @@ async def test_a_batch_is_one_transaction(
     session: Session[Any] = Session(id="atomic")
     await store.save(session)
     await session.add_event(SessionEvent(message="lost with the batch"))
-    batch = sync_state_for(session, store).prepare(session)
+    batch = sync_state_for(session, store).prepare(session, binding_of(session).removals)
     batch.header.state_set["broken"] = "{not json"  # fails after the event insert is planned
 
     with pytest.raises(StorageError) as caught:

@@ -21,8 +21,8 @@ from redis.exceptions import RedisError
 from llm_sessions.exceptions import CorruptSessionData, InvalidInputError, StorageError
 from llm_sessions.models import Session, SessionEvent, SessionRun
 from llm_sessions.storage import open_store, supported_schemes
+from llm_sessions.storage._binding import binding_of, sync_state_for
 from llm_sessions.storage.providers.redis import RedisSessionStore, create_redis_session_store
-from llm_sessions.storage.sync import sync_state_for
 
 pytestmark = pytest.mark.redis
 
@@ -206,7 +206,7 @@ async def test_a_retried_batch_appends_nothing_twice(
     session: Session[Any] = Session(id="retry")
     for n in range(3):
         await session.add_event(SessionEvent(message=n))
-    batch = sync_state_for(session, store).prepare(session)
+    batch = sync_state_for(session, store).prepare(session, binding_of(session).removals)
 
     await store._write(batch)
     batch.must_exist = None  # a save retried after a lost reply: it may have landed

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from llm_sessions.storage import SessionStore, open_store
-from llm_sessions.storage.side_records import SideRecords, side_records_for
+from llm_sessions.storage._side_records import SideRecords, side_records_for
 
 NOW = 1_000_000.0
 

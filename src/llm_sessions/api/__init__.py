@@ -1,13 +1,12 @@
 """The simple API: SessionManager and the track_* helpers."""
 
-# ``simple_api`` is imported first: it re-exports the helpers, which import SessionManager from it.
-from .simple_api import (
-    SessionManager,
+from .helpers import (
     quick_conversation,
     track_conversation,
     track_infinite_conversation,
     track_llm_call,
 )
+from .manager import SessionManager
 
 __all__ = [
     "SessionManager",

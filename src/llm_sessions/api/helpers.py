@@ -6,8 +6,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..llm_response import response_text, response_usage
-from .simple_api import SessionManager
+from ..replies import response_text, response_usage
+from .manager import SessionManager
 
 __all__ = [
     "quick_conversation",

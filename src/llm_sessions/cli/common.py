@@ -23,9 +23,9 @@ from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from ..exceptions import SessionNotFound
-from ..models.session import Session
+from ..models import Session
 from ..storage import FileSessionStore, SessionStore, SQLiteSessionStore, open_store
-from ..storage.url import DEFAULT_STORE
+from ..storage._url import DEFAULT_STORE
 
 __all__ = [
     "DEFAULT_STORE",

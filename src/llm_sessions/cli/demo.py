@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api import SessionManager
-from ..models.session import Session
-from ..session_aware_tool_processor import SessionAwareToolProcessor
+from ..models import Session
 from ..storage import SessionStore
+from ..tool_processing import SessionAwareToolProcessor
 from .demo_tools import MODEL, SCRIPT, ScriptedModel, build_registry
 
 __all__ = ["DemoResult", "run_demo"]

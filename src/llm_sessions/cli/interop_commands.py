@@ -15,7 +15,7 @@ from ..exceptions import InvalidFileError, SessionAlreadyExists
 from ..interop import Format, OnConflict, detect_format, import_session
 from ..interop.copy import CopyOutcome, CopyReport, copy_sessions
 from ..storage import SessionStore, open_store
-from ..storage.encryption import ENCRYPTION_KEY_ENV_VAR, generate_key
+from ..storage._encryption import ENCRYPTION_KEY_ENV_VAR, generate_key
 from .common import DEFAULT_STORE, CliError, StoreOption, console, errors, plural, run_on_store
 
 __all__ = ["copy", "import_file", "keygen"]

@@ -8,7 +8,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from ..models.session import Session
+from ..models import Session
 from ..storage import SessionStore
 from .common import (
     DEFAULT_STORE,

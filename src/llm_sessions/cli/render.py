@@ -9,11 +9,9 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from ..event_tree import event_tree_data
-from ..models.session import Session
-from ..models.session_event import SessionEvent
-from ..models.token_usage import CountMethod, TokenSummary
+from ..models import CountMethod, Session, SessionEvent, TokenSummary
 from ..tokens.pricing import cost_text
+from ..views import event_tree_data
 from .chains import position_text
 
 __all__ = ["cost_text", "counted_by", "event_tree", "session_json", "usage_table"]

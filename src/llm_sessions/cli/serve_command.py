@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import typer
 
-from ..redis_urls import redact_url
+from ..storage.redis import redact_url
 from . import serve_limits as limits
 from .common import DEFAULT_STORE, CliError, StoreOption, console, run_on_store
 
@@ -97,31 +97,36 @@ def _log_config(port: int) -> dict[str, Any]:
     return config
 
 
+KeysFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--keys-file",
+        help="File with one key=tenant a line (also: LLM_SESSIONS_API_KEYS).",
+        show_default="none",
+    ),
+]
+MaxBodyOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Largest request body accepted (bytes).",
+        show_default="4 MiB = 4194304",
+    ),
+]
+AccessLogOption = Annotated[
+    bool,
+    typer.Option("--access-log/--no-access-log", help="Log each request, in uvicorn's format."),
+]
+
+
 def serve(
     store: StoreOption = DEFAULT_STORE,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-    keys_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--keys-file",
-            help="File with one key=tenant a line (also: LLM_SESSIONS_API_KEYS).",
-            show_default="none",
-        ),
-    ] = None,
-    max_body_bytes: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Largest request body accepted (bytes).",
-            show_default="4 MiB = 4194304",
-        ),
-    ] = None,
-    access_log: Annotated[
-        bool,
-        typer.Option("--access-log/--no-access-log", help="Log each request, in uvicorn's format."),
-    ] = True,
+    keys_file: KeysFileOption = None,
+    max_body_bytes: MaxBodyOption = None,
+    access_log: AccessLogOption = True,
     # Limits on what clients can hold (see serve_limits).
     max_tails_per_key: limits.MaxTailsPerKey = 16,
     max_tails: limits.MaxTails = 128,
@@ -138,19 +143,6 @@ def serve(
     API keys the server binds to loopback only and refuses a public interface. The store is
     reached before the server binds: a store it cannot use stops it with exit code 1.
     """
-    try:
-        import uvicorn
-
-        from ..server.app import KEYS_FILE_ENV, MAX_BODY_ENV, STORE_ENV, app_from_environment
-        from ..server.health import probe_store
-        from ..server.inspector.logins import SESSION_SECRET_ENV
-    except ImportError as exc:
-        raise CliError(f'{exc}. Install the server: pip install "llm-sessions[server]"') from exc
-    settings = {STORE_ENV: store}
-    if keys_file is not None:
-        settings[KEYS_FILE_ENV] = str(keys_file)
-    if max_body_bytes is not None:
-        settings[MAX_BODY_ENV] = str(max_body_bytes)
     limit_env, uvicorn_limits = limits.limit_settings(
         loopback=is_loopback(host),
         max_tails_per_key=max_tails_per_key,
@@ -162,9 +154,37 @@ def serve(
         keep_alive_timeout=keep_alive_timeout,
         limit_concurrency=limit_concurrency,
     )
-    settings.update(limit_env)
+    settings = {**limit_env}
+    if keys_file is not None:
+        settings["keys_file"] = str(keys_file)
+    if max_body_bytes is not None:
+        settings["max_body_bytes"] = str(max_body_bytes)
+    _start(store, host, port, workers, access_log, settings, uvicorn_limits)
+
+
+def _start(
+    store: str,
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
+    settings: dict[str, str],
+    uvicorn_options: dict[str, Any],
+) -> None:
+    """Check the keys and reach the store, say where the server is, then run uvicorn."""
+    try:
+        import uvicorn
+
+        from ..server.app import KEYS_FILE_ENV, MAX_BODY_ENV, STORE_ENV, app_from_environment
+        from ..server.health import probe_store
+        from ..server.inspector.logins import SESSION_SECRET_ENV
+    except ImportError as exc:
+        raise CliError(f'{exc}. Install the server: pip install "llm-sessions[server]"') from exc
+    names = {"keys_file": KEYS_FILE_ENV, "max_body_bytes": MAX_BODY_ENV}
+    env = {names.get(name, name): value for name, value in settings.items()}
+    env[STORE_ENV] = store
     # Checked here, before binding; the workers read the same settings from the environment.
-    keys = app_from_environment({**os.environ, **settings}).state.llm_sessions.keys
+    keys = app_from_environment({**os.environ, **env}).state.llm_sessions.keys
     if not keys and not is_loopback(host):
         raise CliError(
             f"refusing to serve on {host} without API keys: set LLM_SESSIONS_API_KEYS or "
@@ -173,7 +193,7 @@ def serve(
     run_on_store(store, probe_store, create=True)
     for line in startup_lines(host, port, store, workers, keys, access_log):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    os.environ.update(settings)
+    os.environ.update(env)
     # One secret for every worker, so a login token signed by one is valid at all of them.
     os.environ.setdefault(SESSION_SECRET_ENV, secrets.token_hex(32))
     uvicorn.run(
@@ -184,5 +204,5 @@ def serve(
         workers=workers,
         log_config=_log_config(port),
         access_log=access_log,
-        **uvicorn_limits,
+        **uvicorn_options,
     )

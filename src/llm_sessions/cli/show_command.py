@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..models.session import Session
+from ..models import Session
 from ..storage import SessionStore
 from .chains import conversation_of, position_text
 from .common import (

@@ -39,12 +39,9 @@ except ImportError as exc:
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 
 from ..exceptions import InvalidInputError, InvalidSessionOperation, ToolProcessingError
-from ..models.event_source import EventSource
-from ..models.session import Session
-from ..models.session_event import SessionEvent
-from ..models.session_run import SessionRun
-from ..session_aware_tool_processor import SessionAwareToolProcessor
-from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
+from ..models import EventSource, Session, SessionEvent, SessionRun
+from ..prompting import PromptStrategy, build_prompt_from_session
+from ..tool_processing import SessionAwareToolProcessor
 from ..tool_processing.execution import describe_exception
 from ..tool_processing.options import check_count, check_text
 

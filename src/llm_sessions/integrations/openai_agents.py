@@ -28,13 +28,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import InvalidInputError
-from ..models.event_source import EventSource
-from ..models.event_type import EventType
-from ..models.session import Session
-from ..models.session_event import SessionEvent
-from ..storage.base import SessionStore, SessionStoreInterface, refreshed
-from ..storage.provider import SessionStoreProvider
-from ..storage.url import open_store
+from ..models import EventSource, EventType, Session, SessionEvent
+from ..storage import (
+    SessionStore,
+    SessionStoreInterface,
+    SessionStoreProvider,
+    open_store,
+    refreshed,
+)
 from ..validation import validate_id
 
 try:

@@ -13,8 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from ..exceptions import SessionManagerError
-from ..models.session import Session
-from ..storage.base import SessionStoreInterface
+from ..models import Session
+from ..storage import SessionStoreInterface
 from .jsonl import dump_session
 from .transfer import detached
 

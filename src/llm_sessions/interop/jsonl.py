@@ -23,8 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..exceptions import InvalidFileError, InvalidInputError
-from ..models.session import Session
-from ..models.session_event import SessionEvent
+from ..models import Session, SessionEvent
 from ..validation import validate_id
 
 __all__ = ["VERSION", "dump", "dump_session", "load"]

@@ -16,11 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..exceptions import InvalidFileError
-from ..models.event_source import EventSource
-from ..models.event_type import EventType
-from ..models.session import Session
-from ..models.session_event import SessionEvent
-from ..session_prompt_builder import PromptStrategy, build_prompt_from_session
+from ..models import EventSource, EventType, Session, SessionEvent
+from ..prompting import PromptStrategy, build_prompt_from_session
 
 __all__ = ["DEFAULT_MODEL", "dump", "load", "messages_of", "session_from_messages"]
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..exceptions import InvalidFileError
-from ..models.session import Session
+from ..models import Session
 from .openai_chat import DEFAULT_MODEL, messages_of, session_from_messages
 
 __all__ = ["dump", "items_from_messages", "load", "messages_from_items"]

@@ -9,10 +9,10 @@ from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
+from ..conversations import SEGMENT_STATE_KEY, InfiniteConversationManager
 from ..exceptions import InvalidFileError, InvalidInputError, SessionAlreadyExists, SessionNotFound
-from ..infinite_conversation import SEGMENT_STATE_KEY, InfiniteConversationManager
-from ..models.session import Session
-from ..storage.base import SessionStoreInterface
+from ..models import Session
+from ..storage import SessionStoreInterface
 from . import jsonl, openai_chat, openai_responses
 
 __all__ = [

@@ -1,20 +1,23 @@
 """The sandboxed TTL session layer (the seed's ``chuk_sessions``).
 
-``SessionManager`` allocates, validates and expires sessions scoped by sandbox, and builds grid
-paths (``grid/{sandbox_id}/{session_id}/{artifact_id}``). ``provider_factory.factory_for_env()``
-picks the key-value provider underneath (memory or Redis) from the environment.
+``LifecycleManager`` (``SessionManager`` in the originals) allocates, validates and expires
+sessions scoped by sandbox, and builds grid paths
+(``grid/{sandbox_id}/{session_id}/{artifact_id}``).
+``provider_factory.factory_for_env()`` picks the key-value provider underneath (memory or Redis)
+from the environment.
 """
 
 from __future__ import annotations
 
-from .manager import SessionManager
+from .manager import LifecycleManager, SessionManager
 from .models import SessionInfo
 from .protocol import KeyValueSession, ProviderFactory, SessionFactory
 from .provider_factory import aclose_factories, factory_for_env
-from .providers.memory import MemoryProviderFactory, MemoryStore
+from .providers._memory import MemoryProviderFactory, MemoryStore
 
 __all__ = [
     "KeyValueSession",
+    "LifecycleManager",
     "MemoryProviderFactory",
     "MemoryStore",
     "ProviderFactory",

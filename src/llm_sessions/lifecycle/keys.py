@@ -1,4 +1,4 @@
-"""Names of the keys a ``SessionManager`` stores; every one is scoped by sandbox.
+"""Names of the keys a ``LifecycleManager`` stores; every one is scoped by sandbox.
 
 Sandbox ids contain no ``:``, so the text between ``sandbox:`` and the next ``:`` is always the
 sandbox, whatever the session id holds: two tenants' keys can never coincide.

@@ -1,4 +1,4 @@
-"""``SessionManager``: sandboxed sessions with expiry, metadata and grid paths.
+"""``LifecycleManager``: sandboxed sessions with expiry, metadata and grid paths.
 
 Every key the manager stores is scoped by its sandbox (``sandbox:{sandbox_id}:session:{id}``),
 so a manager for one sandbox can neither see nor change another sandbox's sessions, even
@@ -25,12 +25,12 @@ from .models import SessionInfo, utc_now
 from .protocol import KeyValueSession, SessionFactory
 from .provider_factory import factory_for_env
 
-__all__ = ["SessionManager"]
+__all__ = ["LifecycleManager", "SessionManager"]
 
 logger = logging.getLogger(__name__)
 
 
-class SessionManager:
+class LifecycleManager:
     """Allocate, validate, update, extend and delete sessions of one sandbox.
 
     ``sandbox_id`` defaults to ``$CHUK_SANDBOX_ID``, else a new ``sandbox-xxxxxxxx``.
@@ -388,3 +388,8 @@ def _with_last_access(info: SessionInfo, raw: object, key: str) -> SessionInfo:
 def _corrupt(key: str, reason: str) -> CorruptSessionData:
     logger.warning("Unreadable lifecycle session data at %s: %s", key, reason)
     return CorruptSessionData(key, reason)
+
+
+SessionManager = LifecycleManager
+"""The lifecycle manager's name in the originals (``llm_sessions.SessionManager`` is the
+recording API's manager, a different class)."""

@@ -21,7 +21,7 @@ class SessionInfo(BaseModel):
     """One session's record: who owns it, when it ends, and the application's metadata.
 
     Stored as JSON; timestamps are UTC ISO-8601. ``to_dict()`` gives the plain dict that
-    ``SessionManager.get_session_info`` returns.
+    ``LifecycleManager.get_session_info`` returns.
     """
 
     model_config = ConfigDict(extra="ignore")

@@ -23,13 +23,15 @@ from typing import NamedTuple
 
 from ..exceptions import InvalidInputError
 from .protocol import ProviderFactory
-from .providers.memory import DEFAULT_MAX_ENTRIES, MemoryProviderFactory, MemoryStore
+from .providers._memory import DEFAULT_MAX_ENTRIES, MemoryProviderFactory, MemoryStore
 
 __all__ = [
     "DEFAULT_REDIS_URL",
     "PROVIDER_ALIASES",
     "aclose_factories",
     "factory_for_env",
+    "memory_factory",
+    "redis_factory",
 ]
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
@@ -71,6 +73,23 @@ def factory_for_env(environ: Mapping[str, str] | None = None) -> ProviderFactory
     return factory
 
 
+def memory_factory() -> ProviderFactory:
+    """The process-wide memory provider factory (the one ``SESSION_PROVIDER=memory`` selects)."""
+    return factory_for_env({**os.environ, "SESSION_PROVIDER": "memory"})
+
+
+def redis_factory(url: str | None = None) -> ProviderFactory:
+    """The process-wide Redis provider factory for ``url``.
+
+    Without ``url``: ``SESSION_REDIS_URL``, else ``REDIS_URL``, else the default local server,
+    as ``factory_for_env`` reads them; ``REDIS_TLS_INSECURE`` applies either way.
+    """
+    environ = {**os.environ, "SESSION_PROVIDER": "redis"}
+    if url is not None:
+        environ["SESSION_REDIS_URL"] = url
+    return factory_for_env(environ)
+
+
 async def aclose_factories() -> None:
     """Close every factory ``factory_for_env`` handed out and forget them.
 
@@ -96,7 +115,7 @@ def _read_config(env: Mapping[str, str]) -> _Config:
         return _Config("memory", max_entries=_max_entries(env))
     url_var = "SESSION_REDIS_URL" if env.get("SESSION_REDIS_URL") else "REDIS_URL"
     url = env.get(url_var) or DEFAULT_REDIS_URL
-    from .providers.redis import check_redis_url
+    from .providers._redis import check_redis_url
 
     check_redis_url(url, url_var)
     return _Config("redis", redis_url=url, tls_insecure=_flag(env, "REDIS_TLS_INSECURE"))
@@ -105,7 +124,7 @@ def _read_config(env: Mapping[str, str]) -> _Config:
 def _build(config: _Config) -> ProviderFactory:
     if config.provider == "memory":
         return MemoryProviderFactory(MemoryStore(config.max_entries))
-    from .providers.redis import RedisProviderFactory
+    from .providers._redis import RedisProviderFactory
 
     assert config.redis_url is not None
     return RedisProviderFactory(config.redis_url, tls_insecure=config.tls_insecure)

@@ -1,5 +1,5 @@
-"""``SessionManager`` of the lifecycle layer at the originals' module path."""
+"""An old import path, kept working (see ``llm_sessions.compat``)."""
 
-from .manager import SessionManager
+from llm_sessions.compat import alias
 
-__all__ = ["SessionManager"]
+alias(__name__)

@@ -1,12 +1,12 @@
 """The data model: sessions, events, runs, metadata and token usage (pydantic v2)."""
 
-from .event_source import EventSource
-from .event_type import EventType
-from .session import Session
-from .session_event import SessionEvent
-from .session_metadata import SessionMetadata
-from .session_run import RunStatus, SessionRun
-from .token_usage import CountMethod, TokenSummary, TokenUsage
+from ._event_source import EventSource
+from ._event_type import EventType
+from ._session import Session
+from ._session_event import SessionEvent
+from ._session_metadata import SessionMetadata
+from ._session_run import RunStatus, SessionRun
+from ._token_usage import CountMethod, TokenSummary, TokenUsage
 
 __all__ = [
     "CountMethod",

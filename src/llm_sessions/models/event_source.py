@@ -1,15 +1,10 @@
-"""Who produced an event."""
+"""An old import path, kept working (see ``llm_sessions.compat``)."""
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-from enum import StrEnum
+from llm_sessions.compat import alias
 
-__all__ = ["EventSource"]
+if TYPE_CHECKING:  # the names, for type checkers
+    from llm_sessions.models._event_source import *  # noqa: F403
 
-
-class EventSource(StrEnum):
-    """The origin of a session event."""
-
-    USER = "user"
-    LLM = "llm"
-    SYSTEM = "system"
+alias(__name__)

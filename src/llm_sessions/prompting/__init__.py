@@ -1,9 +1,34 @@
-"""The pieces behind ``llm_sessions.session_prompt_builder`` (import from there, not here).
+"""Prompts for the next LLM call, built from a session under a token budget (see ``_builder``).
 
-- ``render``: one event (and the tool calls linked to it) as OpenAI-style chat messages.
-- ``groups``: the newest-first walk that groups an assistant reply with its tool results.
-- ``custom``: renderers registered for custom event types.
-- ``budget``: token costs (cached) and fitting candidates into a token budget.
-- ``strategies``: what each ``PromptStrategy`` puts in a prompt.
-- ``parents``: the context a session inherits from its parent sessions.
+The modules here are private; this package's exports are its public API.
+
+- ``_builder``: ``build_prompt_from_session`` / ``build_prompt_from_store`` and truncation.
+- ``_render``: one event (and the tool calls linked to it) as OpenAI-style chat messages.
+- ``_groups``: the newest-first walk that groups an assistant reply with its tool results.
+- ``_custom``: renderers registered for custom event types.
+- ``_budget``: token costs (cached) and fitting candidates into a token budget.
+- ``_strategies``: what each ``PromptStrategy`` puts in a prompt.
+- ``_parents``: the context a session inherits from its parent sessions.
 """
+
+from ._budget import prompt_tokens
+from ._builder import (
+    EventRenderer,
+    PromptStrategy,
+    build_prompt_from_session,
+    build_prompt_from_store,
+    register_event_renderer,
+    truncate_prompt_to_token_limit,
+    unregister_event_renderer,
+)
+
+__all__ = [
+    "EventRenderer",
+    "PromptStrategy",
+    "build_prompt_from_session",
+    "build_prompt_from_store",
+    "prompt_tokens",
+    "register_event_renderer",
+    "truncate_prompt_to_token_limit",
+    "unregister_event_renderer",
+]

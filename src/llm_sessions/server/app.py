@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI
 
 from ..exceptions import InvalidInputError
 from ..storage import SessionStore
-from ..storage.url import DEFAULT_STORE
+from ..storage._url import DEFAULT_STORE
 from . import api_docs, conversations, health, metrics_route, sessions, tail, transfer_routes
 from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers
@@ -108,6 +108,11 @@ def create_app(
     secret = session_secret or os.environ.get(SESSION_SECRET_ENV)
     if secret:
         state.logins = Logins(SessionTokens(secret.encode("utf-8")))
+    return _app_over(state, routers)
+
+
+def _app_over(state: ServerState, routers: Iterable[APIRouter]) -> FastAPI:
+    """The FastAPI app serving ``state``: every router, the error handlers, the middleware."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -128,7 +133,9 @@ def create_app(
     core += [event_nodes, pages, api_docs]
     for router in (*(module.router for module in core), *routers):
         app.include_router(router)
-    app.add_middleware(RequestMiddleware, metrics=state.metrics, max_body_bytes=max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware, metrics=state.metrics, max_body_bytes=state.max_body_bytes
+    )
     app.add_middleware(ResponseHeadersMiddleware)
     return app
 

@@ -12,10 +12,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 from uuid import uuid4
 
-from ..models.event_source import EventSource
-from ..models.event_type import EventType
-from ..models.session import Session
-from ..models.session_event import SessionEvent
+from ..models import EventSource, EventType, Session, SessionEvent
 from .conversation_schema import (
     ConversationOut,
     FunctionCallIn,

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ..models.session import Session
+from ..models import Session
 from .conversation_items import METADATA_PROPERTY, conversation_of, event_from_item, item_of
 from .conversation_schema import (
     ConversationCreate,

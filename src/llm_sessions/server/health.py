@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..exceptions import SessionManagerError
-from ..storage.base import SessionStoreInterface
+from ..storage import SessionStoreInterface
 from .dependencies import State
 from .errors import ERROR_RESPONSES, RETRY_AFTER_SECONDS, ApiError
 

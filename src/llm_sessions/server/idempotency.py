@@ -26,9 +26,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ..models.session import Session
+from ..models import Session
 from ..storage import SessionStore
-from ..storage.side_records import SideRecords, side_records_for
+from ..storage._side_records import SideRecords, side_records_for
 from .errors import RETRY_AFTER_SECONDS, ApiError
 from .tenancy import TenantStore
 

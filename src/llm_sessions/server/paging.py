@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ..exceptions import InvalidInputError
-from ..models.session_event import SessionEvent
+from ..models import SessionEvent
 from .errors import ApiError, not_found
 from .tenancy import TenantStore
 

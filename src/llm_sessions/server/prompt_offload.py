@@ -14,10 +14,9 @@ from contextlib import suppress
 from typing import Any
 
 from ..exceptions import SessionManagerError
-from ..models.session import Session
-from ..models.session_event import SessionEvent
-from ..prompting.strategies import PromptStrategy
-from ..session_prompt_builder import prompt_from_events
+from ..models import Session, SessionEvent
+from ..prompting import PromptStrategy
+from ..prompting._builder import prompt_from_events
 from ..tokens.pool import in_counting_pool
 
 __all__ = ["OFFLOAD_THRESHOLD_CHARS", "count_prompt_off_loop"]

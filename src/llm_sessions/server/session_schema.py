@@ -6,9 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
-from ..models.event_source import EventSource
-from ..models.session import Session
-from ..models.session_event import SessionEvent
+from ..models import EventSource, Session, SessionEvent
 
 __all__ = [
     "MAX_EVENTS_PER_REQUEST",

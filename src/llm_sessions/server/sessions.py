@@ -13,13 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ..api.simple_api import SessionManager
+from ..api.manager import SessionManager
 from ..interop import conversation_of
-from ..models.session import Session
-from ..models.session_event import SessionEvent
-from ..models.session_metadata import SessionMetadata
-from ..prompting.strategies import PromptStrategy
-from ..session_prompt_builder import build_prompt_from_session
+from ..models import Session, SessionEvent, SessionMetadata
+from ..prompting import PromptStrategy, build_prompt_from_session
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES
 from .idempotency import IdempotencyKey, idempotent, written_session

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from ..exceptions import InvalidInputError
-from ..storage.base import SessionStore
+from ..storage import SessionStore
 from .errors import not_found
 
 if TYPE_CHECKING:
-    from ..models.session import Session
-    from ..models.session_event import SessionEvent
+    from ..models._session import Session
+    from ..models._session_event import SessionEvent
 
 __all__ = ["TenantStore"]
 

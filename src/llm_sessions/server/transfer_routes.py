@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from ..api.forks import fork_session
+from ..api._forks import fork_session
 from ..interop import Format, OnConflict, conversation_of, export_session, import_session
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES

@@ -1,28 +1,41 @@
-"""Where sessions are kept: the store contract, the default store and the stores themselves."""
+"""Where sessions are kept: the store contract, the default store and the stores themselves.
 
-from .base import SessionStore, SessionStoreInterface, StoreState
-from .event_log import EventLogStore
-from .provider import SessionStoreProvider
-from .providers.file import FileSessionStore, create_file_session_store
-from .providers.memory import InMemorySessionStore
-from .providers.postgres import PostgresSessionStore
-from .providers.redis import RedisSessionStore, create_redis_session_store
-from .providers.sqlite import SQLiteSessionStore
-from .url import open_store, supported_schemes
+The modules here are private; this package's exports are its public API. Each store has a
+package of its own (``sqlite``, ``postgres``, ``redis``, ``file``) and ``memory``.
+"""
+
+from ._base import EventPage, SessionStore, SessionStoreInterface, StoreState, refreshed
+from ._event_log import EventLogStore
+from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
+from ._provider import STORE_ENV_VAR, SessionStoreProvider
+from ._redaction import Redactor, redact_pii
+from ._url import open_store, supported_schemes
+from .file import FileSessionStore, create_file_session_store
+from .memory import InMemorySessionStore
+from .postgres import PostgresSessionStore
+from .redis import RedisSessionStore, create_redis_session_store
+from .sqlite import SQLiteSessionStore
 
 __all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "STORE_ENV_VAR",
     "EventLogStore",
+    "EventPage",
     "FileSessionStore",
     "InMemorySessionStore",
     "PostgresSessionStore",
+    "Redactor",
     "RedisSessionStore",
     "SQLiteSessionStore",
     "SessionStore",
     "SessionStoreInterface",
     "SessionStoreProvider",
+    "StoreOptions",
     "StoreState",
     "create_file_session_store",
     "create_redis_session_store",
     "open_store",
+    "redact_pii",
+    "refreshed",
     "supported_schemes",
 ]

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.event_source import EventSource
-from ..models.event_type import EventType
-from ..models.session_event import SessionEvent
-from .replies import AssistantReply
+from ..models._event_source import EventSource
+from ..models._event_type import EventType
+from ..models._session_event import SessionEvent
+from ..replies import AssistantReply
 from .results import ToolResult
 
 __all__ = ["reply_event", "tool_event", "tool_event_message"]

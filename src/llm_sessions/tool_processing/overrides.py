@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from ..exceptions import InvalidInputError
-from .replies import AssistantReply
+from ..replies import AssistantReply
 from .results import ToolResult
 
 __all__ = ["process_text_override", "results_from_process_text"]

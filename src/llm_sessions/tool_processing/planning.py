@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import ToolProcessingError
+from ..replies import ToolCallRequest
 from ..tools import (
     RegisteredTool,
     ToolArgumentsError,
@@ -14,7 +15,6 @@ from ..tools import (
     ToolRegistry,
     decode_arguments,
 )
-from .replies import ToolCallRequest
 from .results import ToolErrorType
 
 __all__ = ["PlannedCall", "plan_call"]

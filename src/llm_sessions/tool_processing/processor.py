@@ -40,11 +40,12 @@ from typing import Any, Self
 from .. import telemetry
 from ..exceptions import InvalidInputError, SessionNotFound
 from ..models._base import utc_now
-from ..models.session import Session
-from ..models.session_event import SessionEvent
-from ..models.session_run import SessionRun
-from ..storage.base import SessionStoreInterface, refreshed
-from ..storage.provider import SessionStoreProvider
+from ..models._session import Session
+from ..models._session_event import SessionEvent
+from ..models._session_run import SessionRun
+from ..replies import AssistantReply, read_reply
+from ..storage import SessionStoreInterface, refreshed
+from ..storage._provider import SessionStoreProvider
 from ..tools import ToolRegistry, get_default_registry
 from ..validation import validate_id
 from .cache import ResultCache, cache_key
@@ -53,7 +54,6 @@ from .execution import ExecutionPolicy, Outcome, describe_exception, execute_wit
 from .options import check_count, check_seconds, check_text, check_timeout
 from .overrides import process_text_override, results_from_process_text
 from .planning import PlannedCall, plan_call
-from .replies import AssistantReply, read_reply
 from .results import ToolResult
 from .retry import RetryPredicate, check_retry_on
 

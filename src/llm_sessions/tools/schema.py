@@ -132,6 +132,37 @@ def _model_name(tool_name: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in words if word) + "Arguments"
 
 
+def _signature(func: Callable[..., Any], tool_name: str) -> inspect.Signature:
+    try:
+        return inspect.signature(func, eval_str=True)
+    except NameError as exc:
+        raise ToolRegistrationError(
+            f"Cannot resolve the type hints of tool {tool_name!r}: {exc}. Types used in a tool's "
+            "signature must be importable from its module (not local to a function)"
+        ) from exc
+    except (TypeError, ValueError) as exc:
+        raise ToolRegistrationError(
+            f"Cannot read the signature of tool {tool_name!r}: {exc}"
+        ) from exc
+
+
+def _model_and_schema(
+    tool_name: str, fields: dict[str, Any], accepts_extra: bool
+) -> tuple[type[BaseModel], dict[str, Any]]:
+    config = ConfigDict(extra="allow" if accepts_extra else "forbid", protected_namespaces=())
+    try:
+        model: type[BaseModel] = create_model(_model_name(tool_name), __config__=config, **fields)
+        json_schema = strip_titles(model.model_json_schema())
+    except (PydanticUserError, TypeError) as exc:
+        raise ToolRegistrationError(
+            f"Cannot build an argument schema for tool {tool_name!r}: {exc}"
+        ) from exc
+    json_schema.setdefault("properties", {})
+    json_schema["type"] = "object"
+    json_schema["additionalProperties"] = accepts_extra
+    return model, json_schema
+
+
 def build_arguments_schema(
     func: Callable[..., Any],
     tool_name: str,
@@ -145,18 +176,7 @@ def build_arguments_schema(
     ``descriptions`` gives parameter descriptions for parameters whose annotation has none.
     Raises ``ToolRegistrationError`` when the signature cannot be read or a type has no schema.
     """
-    try:
-        signature = inspect.signature(func, eval_str=True)
-    except NameError as exc:
-        raise ToolRegistrationError(
-            f"Cannot resolve the type hints of tool {tool_name!r}: {exc}. Types used in a tool's "
-            "signature must be importable from its module (not local to a function)"
-        ) from exc
-    except (TypeError, ValueError) as exc:
-        raise ToolRegistrationError(
-            f"Cannot read the signature of tool {tool_name!r}: {exc}"
-        ) from exc
-
+    signature = _signature(func, tool_name)
     params = list(signature.parameters.values())
     if skip_first:
         params = params[1:]
@@ -192,17 +212,7 @@ def build_arguments_schema(
             )
         )
 
-    config = ConfigDict(extra="allow" if accepts_extra else "forbid", protected_namespaces=())
-    try:
-        model: type[BaseModel] = create_model(_model_name(tool_name), __config__=config, **fields)
-        json_schema = strip_titles(model.model_json_schema())
-    except (PydanticUserError, TypeError) as exc:
-        raise ToolRegistrationError(
-            f"Cannot build an argument schema for tool {tool_name!r}: {exc}"
-        ) from exc
-    json_schema.setdefault("properties", {})
-    json_schema["type"] = "object"
-    json_schema["additionalProperties"] = accepts_extra
+    model, json_schema = _model_and_schema(tool_name, fields, accepts_extra)
     return ArgumentsSchema(
         model=model,
         parameters=tuple(parameters),

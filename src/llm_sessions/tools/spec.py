@@ -223,21 +223,18 @@ def _fixed_resolver(func: Callable[..., Any]) -> Callable[[], Callable[..., Any]
     return resolve
 
 
-def build_tool(
+def _inspect_target(
     target: object,
-    *,
-    name: str | None = None,
-    namespace: str = DEFAULT_NAMESPACE,
-    description: str | None = None,
-) -> RegisteredTool:
-    """Describe ``target`` (a function, a class with ``execute`` or such an instance) as a tool.
-
-    ``name`` defaults to the function's name, or the class name in snake_case without a trailing
-    ``Tool``; ``description`` to the first paragraph of the docstring (the class's, else
-    ``execute``'s). Raises ``ToolRegistrationError`` for a bad name or namespace, a target that
-    cannot be a tool, or parameters without a JSON schema.
-    """
-    validate_namespace(namespace)
+) -> tuple[
+    ToolKind,
+    Callable[..., Any],
+    bool,
+    str | None,
+    list[str | None],
+    Callable[[], Callable[..., Any]],
+]:
+    """What kind of tool ``target`` is: its kind, the callable to run, whether that callable's
+    first parameter is ``self``, its default name, its docstrings and its resolver."""
     kind: ToolKind
     skip_first = False
     docs: list[str | None]
@@ -275,7 +272,25 @@ def build_tool(
             f"{target!r} cannot be a tool: register a function, a class with an execute method "
             "or an instance of one"
         )
+    return kind, func, skip_first, default_name, docs, resolve
 
+
+def build_tool(
+    target: object,
+    *,
+    name: str | None = None,
+    namespace: str = DEFAULT_NAMESPACE,
+    description: str | None = None,
+) -> RegisteredTool:
+    """Describe ``target`` (a function, a class with ``execute`` or such an instance) as a tool.
+
+    ``name`` defaults to the function's name, or the class name in snake_case without a trailing
+    ``Tool``; ``description`` to the first paragraph of the docstring (the class's, else
+    ``execute``'s). Raises ``ToolRegistrationError`` for a bad name or namespace, a target that
+    cannot be a tool, or parameters without a JSON schema.
+    """
+    validate_namespace(namespace)
+    kind, func, skip_first, default_name, docs, resolve = _inspect_target(target)
     tool_name = validate_name(name if name is not None else default_name)
     if inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func):
         raise ToolRegistrationError(

@@ -12,10 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from ...api.forks import FORKED_FROM
-from ...event_tree import event_tree_data
-from ...models.session import Session
-from ...models.session_event import SessionEvent
+from ...api._forks import FORKED_FROM
+from ...models import Session, SessionEvent
+from ...views import event_tree_data
 from ..dependencies import Scoped
 from ..errors import ERROR_RESPONSES
 from ..paging import read_page

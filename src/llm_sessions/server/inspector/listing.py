@@ -21,10 +21,8 @@ from typing import Any
 
 from ...exceptions import InvalidInputError
 from ...interop import conversation_of
+from ...models import EventType, Session, TokenSummary
 from ...models._base import as_utc
-from ...models.event_type import EventType
-from ...models.session import Session
-from ...models.token_usage import TokenSummary
 from ..tenancy import TenantStore
 
 __all__ = ["PAGE_SIZE", "SessionFilter", "SessionPage", "SessionRow", "list_page", "page_number"]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from ...prompting.strategies import PromptStrategy
+from ...prompting import PromptStrategy
 from ...tokens.pricing import cost_text
 from .listing import SessionPage, SessionRow
 

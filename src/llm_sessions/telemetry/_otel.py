@@ -31,7 +31,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 if TYPE_CHECKING:
-    from .models.token_usage import TokenUsage
+    from ..models._token_usage import TokenUsage
 
 __all__ = [
     "annotate",

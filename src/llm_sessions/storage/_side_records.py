@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import InvalidInputError
-from .base import SessionStore
+from ._base import SessionStore
 
 __all__ = ["SideRecords", "side_records_for"]
 

@@ -1,0 +1,232 @@
+"""The store contract: four async methods every store has, and the base of our own stores."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
+
+from ..exceptions import InvalidInputError, InvalidSessionOperation
+
+if TYPE_CHECKING:
+    from ..models._session import Session
+    from ..models._session_event import SessionEvent
+
+__all__ = [
+    "SessionStore",
+    "SessionStoreInterface",
+    "StoreState",
+    "check_prefix",
+    "page_of_events",
+]
+
+
+@runtime_checkable
+class SessionStoreInterface(Protocol):
+    """What any session store provides; a custom store needs only these four methods."""
+
+    async def get(self, session_id: str) -> Session[Any] | None:
+        """The session with this id, or None."""
+        ...
+
+    async def save(self, session: Session[Any]) -> None:
+        """Persist the session (our stores write only what changed since the last save)."""
+        ...
+
+    async def delete(self, session_id: str) -> Any:
+        """Remove the session; deleting a missing session is not an error."""
+        ...
+
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        """Ids of the stored sessions that start with ``prefix``."""
+        ...
+
+
+class StoreState(Enum):
+    """A store is open until closed; a closed store cannot be reopened."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SessionStore(ABC):
+    """Base of llm_sessions' own stores: the contract plus expiry and an explicit lifecycle.
+
+    Use a store as an async context manager, or call ``close()`` when done. Operations on a
+    closed store raise ``InvalidSessionOperation``.
+    """
+
+    state: StoreState = StoreState.OPEN
+
+    @abstractmethod
+    async def get(self, session_id: str) -> Session[Any] | None:
+        """The session with this id, or None (also when it expired)."""
+
+    @abstractmethod
+    async def save(self, session: Session[Any]) -> None:
+        """Persist the session: its header changes and the events not yet written."""
+
+    @abstractmethod
+    async def delete(self, session_id: str) -> bool:
+        """Remove the session and its events; True if it existed."""
+
+    @abstractmethod
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        """Ids of the (unexpired) stored sessions that start with ``prefix``, sorted."""
+
+    async def read_events(
+        self,
+        session_id: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[SessionEvent[Any]] | None:
+        """A page of the session's events in store order, or None if the session is absent.
+
+        ``after`` and ``before`` are event ids (exclusive bounds). ``limit`` caps the page:
+        the oldest ``limit`` events in range, or with ``newest_first=True`` the newest ones,
+        returned newest first (a page walking back from the end of the log). An id that is
+        not an event of the session raises ``InvalidInputError``.
+
+        This default loads the whole session; durable stores override it with a read of just
+        the page.
+        """
+        page = EventPage.checked(after, before, limit, newest_first)
+        session = await self.get(session_id)
+        if session is None:
+            return None
+        return page_of_events(session.events, session_id, page)
+
+    async def refresh(self, session: Session[Any]) -> Session[Any] | None:
+        """The session as the store holds it now (None if it is gone), for a caller that
+        already holds ``session``: what other writers added appears, in store order.
+
+        This default loads the whole session; durable stores read only the events after the
+        last one ``session`` has read, and the header.
+        """
+        return await self.get(session.id)
+
+    async def session_for_append(self, session_id: str) -> Session[Any] | None:
+        """The session with its stored header, to add events to and save (None if absent):
+        the save appends just the events added.
+
+        This default loads the whole session; durable stores read the header and where the
+        log ends, and hold none of the earlier events, so appending costs the same at any
+        length of the session.
+        """
+        return await self.get(session_id)
+
+    async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
+        """Make the session expire ``seconds`` from now (None: never); True if it exists."""
+        raise InvalidSessionOperation(
+            "set an expiration", f"{type(self).__name__} does not support expiry"
+        )
+
+    async def clear_cache(self) -> None:
+        """Forget what this store object cached of stored data; the next read goes to the
+        store. The same coroutine on every store (most keep no cache: then it does nothing)."""
+        self._ensure_open()
+
+    async def close(self) -> None:
+        """Release connections and files. Idempotent; the store cannot be used afterwards."""
+        self.state = StoreState.CLOSED
+
+    def _ensure_open(self) -> None:
+        if self.state is StoreState.CLOSED:
+            raise InvalidSessionOperation(
+                f"use {type(self).__name__}", "the store is closed and cannot be reopened"
+            )
+
+    async def __aenter__(self) -> Self:
+        self._ensure_open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+async def refreshed(store: SessionStoreInterface, session: Session[Any]) -> Session[Any] | None:
+    """``session`` as ``store`` holds it now (None if gone): ``store.refresh`` for our stores,
+    which reads only what changed, a full ``get`` for any other store."""
+    if isinstance(store, SessionStore):
+        return await store.refresh(session)
+    return await store.get(session.id)
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """Which events a ``read_events`` call asks for (see ``SessionStore.read_events``)."""
+
+    after: str | None = None
+    before: str | None = None
+    limit: int | None = None
+    newest_first: bool = False
+
+    @classmethod
+    def checked(
+        cls, after: str | None, before: str | None, limit: int | None, newest_first: bool
+    ) -> EventPage:
+        """The page, or ``InvalidInputError`` naming the argument that is not valid."""
+        for name, value in (("after", after), ("before", before)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidInputError(name, value, "must be an event id (a string) or None")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
+        return cls(after, before, limit, bool(newest_first))
+
+    def bounds(self, positions: Mapping[Any, int], length: int, session_id: str) -> tuple[int, int]:
+        """The page's positions ``[start, end)`` in a log of ``length`` events whose ids are
+        at ``positions``; a cursor not among them raises ``unknown_event``."""
+
+        def position(field: str, event_id: str) -> int:
+            if event_id not in positions:
+                raise unknown_event(field, event_id, session_id)
+            return positions[event_id]
+
+        start = position("after", self.after) + 1 if self.after is not None else 0
+        end = position("before", self.before) if self.before is not None else length
+        return self.window(start, end)
+
+    def window(self, start: int, end: int) -> tuple[int, int]:
+        """The positions ``[start, end)`` of a range of the log, cut to ``limit`` at the end
+        the page is read from."""
+        if self.limit is not None:
+            if self.newest_first:
+                start = max(start, end - self.limit)
+            else:
+                end = min(end, start + self.limit)
+        return start, max(start, end)
+
+
+def unknown_event(field: str, event_id: str, session_id: str) -> InvalidInputError:
+    """The error for a cursor that is not an event of the session."""
+    return InvalidInputError(field, event_id, f"is not an event of session {session_id!r}")
+
+
+def check_prefix(prefix: object) -> str:
+    """The ``list_sessions`` prefix, refused unless it is a string."""
+    if not isinstance(prefix, str):
+        raise InvalidInputError("prefix", prefix, "must be a string ('' lists every session)")
+    return prefix
+
+
+def page_of_events(
+    events: list[SessionEvent[Any]], session_id: str, page: EventPage
+) -> list[SessionEvent[Any]]:
+    """The ``read_events`` page of an in-memory list of events (see ``SessionStore``)."""
+    positions = {event.id: n for n, event in enumerate(events)}
+    start, end = page.bounds(positions, len(events), session_id)
+    window = events[start:end]
+    return window[::-1] if page.newest_first else window

@@ -1,0 +1,313 @@
+"""The shared machinery of the durable stores: header plus append-only event log."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import abstractmethod
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from .. import telemetry
+from ..exceptions import InvalidInputError, SessionNotFound, StorageError
+from ..models._session import Session
+from ..validation import validate_id
+from ._base import EventPage, SessionStore
+from ._binding import binding_of, bound_sync, sync_state_for
+from ._encryption import KeyInput, cipher_for
+from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
+from ._records import StoredPage, StoredSession, build_session, decode_events, event_id_of
+from ._redaction import redact_events
+from ._refresh import apply_refresh
+from ._removals import is_removal_row, split_removals
+from ._reseal import SealedSwap, header_swaps
+from ._sync import HeaderSnapshot, SyncState, WriteBatch
+
+if TYPE_CHECKING:
+    from ..models._session_event import SessionEvent
+
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "EventLogStore"]
+
+# A header record that a writer still holding an old key keeps rewriting is left to the next
+# rotation after this many passes.
+_RESEAL_PASSES = 3
+
+
+class EventLogStore(SessionStore):
+    """A store that keeps a session as a small header plus an append-only event log.
+
+    Subclasses implement ``_read`` (header and events in log order) and ``_write`` (apply one
+    ``WriteBatch`` atomically: merge the header changes, append the events whose ids are new,
+    rewrite edited events, refresh the expiry). Saving costs the same at the 10th and the
+    10,000th event, and concurrent writers to one session all land.
+
+    ``max_event_bytes`` (None: no limit) caps the size of one event's JSON; a save with a larger
+    event raises ``InvalidInputError`` naming the event, its size and the limit, and writes
+    nothing.
+
+    ``timeout`` (seconds) bounds every operation; one that takes longer, or that the backend
+    fails, raises ``StorageError`` (see ``faults``).
+    ``encryption_key`` (a key, or keys with the current one first; None: the environment's
+    ``LLM_SESSIONS_ENCRYPTION_KEY``, if set) encrypts event bodies, runs, state values and
+    properties at rest (see ``storage.encryption``); every read path opens them through the
+    same codec.
+    ``redact`` (see ``storage.redaction``) redacts each new event's message before its tokens
+    are counted into the session or it is checked or written.
+    """
+
+    def __init__(self, options: StoreOptions | None = None) -> None:
+        options = options if options is not None else StoreOptions()
+        self.options = options
+        self.session_class = options.session_class
+        self.expiration_seconds = options.expiration_seconds
+        self.max_event_bytes = options.max_event_bytes
+        self.timeout = options.timeout
+        self._cipher = cipher_for(options.encryption_key)
+        self.redact = options.redact
+
+    async def get(self, session_id: str) -> Session[Any] | None:
+        validate_id(session_id)
+        self._ensure_open()
+        async with telemetry.store_span("get", self, session_id):
+            stored = await self._read(session_id)
+            if stored is None:
+                return None
+            telemetry.annotate({"llm_sessions.store.events": len(stored.events)})
+            stored = self._cipher.open_session(stored)
+            session = build_session(self.session_class, session_id, stored, self)
+        binding_of(session).store = self
+        return session
+
+    async def read_events(
+        self,
+        session_id: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[SessionEvent[Any]] | None:
+        """A page of the session's events (see ``SessionStore.read_events``), reading only
+        the page from the store."""
+        validate_id(session_id)
+        self._ensure_open()
+        page = EventPage.checked(after, before, limit, newest_first)
+        removals = await self._removal_rows(session_id)
+        if removals is None:
+            return None
+        removed = split_removals(removals, session_id)[1]
+        events: list[SessionEvent[Any]] = []
+        while True:
+            stored = await self._read_page(session_id, page)
+            if stored is None:
+                return None
+            stored = self._cipher.open_page(stored)
+            rows = [row for row in stored.events if not is_removal_row(row)]
+            found = decode_events(self.session_class, rows, stored.location)
+            kept = [event for event in found if event.id not in removed]
+            events.extend(kept)
+            last = event_id_of(stored.events[-1]) if stored.events else None
+            if page.limit is None or len(stored.events) < page.limit or last is None:
+                return events
+            wanted = page.limit - len(kept)
+            if wanted <= 0:
+                return events
+            # Removed events and removal records took places in the page: read on past them.
+            if page.newest_first:
+                page = replace(page, before=last, limit=wanted)
+            else:
+                page = replace(page, after=last, limit=wanted)
+
+    async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
+        """The session's removal records (see ``removals``), or None if it is absent.
+
+        This default reads the whole log; stores override it with a read of just the records.
+        """
+        stored = await self._read(session_id)
+        return None if stored is None else [row for row in stored.events if is_removal_row(row)]
+
+    async def refresh(self, session: Session[Any]) -> Session[Any] | None:
+        """Bring ``session`` up to date in place and return it (None if the store no longer
+        has it): the stored header, and the events stored after the last one it read, in
+        store order, whoever wrote them; its own unsaved events stay at the end, and its
+        unsaved header edits stay on top of the stored header, so the next save writes both.
+
+        Reads the header and the new events only, so a caller that refreshes on every turn
+        pays for what changed, not for the length of the session. A session this store did
+        not read or write is loaded afresh, as by ``get``; so is one whose last read event is
+        no longer stored. Edits that other writers make to events this object already read
+        are seen by ``get``, not by a refresh.
+        """
+        self._ensure_open()
+        sync = bound_sync(session, self)
+        if sync is None:
+            return await self.get(session.id)
+        async with sync.lock:
+            try:
+                stored = await self._read_since(session.id, sync.read_through, _known_tag(sync))
+            except InvalidInputError:  # the event it had read last is gone: start afresh
+                stored = None
+                fresh = await self.get(session.id)
+            else:
+                fresh = session if stored is not None else None
+            if stored is not None:
+                apply_refresh(session, sync, self._cipher.open_session(stored))
+        if fresh is not None:
+            binding_of(fresh).store = self
+        return fresh
+
+    async def session_for_append(self, session_id: str) -> Session[Any] | None:
+        """The stored header and no events, synced as having read the log through its newest
+        event: a refresh (done here) reads only what follows, and a save appends."""
+        newest = await self.read_events(session_id, limit=1, newest_first=True)
+        if newest is None:
+            return None
+        session: Session[Any] = self.session_class(id=session_id)
+        sync = SyncState(self, 0, HeaderSnapshot(), stored=True)
+        sync.read_through = newest[0].id if newest else None
+        binding_of(session).sync = sync
+        return await self.refresh(session)
+
+    async def save(self, session: Session[Any]) -> None:
+        self._ensure_open()
+        if not isinstance(session, Session):
+            raise InvalidInputError("session", session, "must be a Session")
+        validate_id(session.id)  # also for sessions built without validation (model_construct)
+        sync = sync_state_for(session, self)
+        async with sync.lock:
+            if self.redact is not None:
+                await redact_events(session.events[sync.events_written :], self.redact)
+            batch = sync.prepare(session, binding_of(session).removals)
+            self._check_sizes(batch)
+            batch = self._cipher.seal_batch(batch)
+            async with telemetry.store_span("save", self, session.id, _batch_attributes(batch)):
+                try:
+                    await self._write(batch)
+                except StorageError:
+                    if batch.must_exist is False:
+                        sync.stored = None  # it may have landed: a retry may find it there
+                    raise
+            sync.commit(batch, session)
+        binding_of(session).store = self
+
+    async def rotate_key(
+        self, new_key: KeyInput, *, batch_size: int = 100, prefix: str = ""
+    ) -> int:
+        """Write with ``new_key`` from now on and re-encrypt every stored session with it.
+
+        The keys this store held still read (records sealed with them by other writers stay
+        readable); sessions are re-encrypted ``batch_size`` at a time. Each session's events
+        are rewritten in place by one save, so events appended meanwhile are kept; its state
+        values, properties and runs are rewritten only where they still hold what rotation
+        read (see ``reseal``), so a change another writer makes meanwhile is never undone.
+        Run it in the background with ``asyncio.create_task(store.rotate_key(key))``; run it
+        again to re-encrypt what writers still holding the old key wrote meanwhile. Returns
+        the number of sessions re-encrypted.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise InvalidInputError("batch_size", batch_size, "must be a whole number > 0")
+        self._ensure_open()
+        self._cipher = self._cipher.rotated(new_key)
+        ids = await self.list_sessions(prefix)
+        for start in range(0, len(ids), batch_size):
+            for session_id in ids[start : start + batch_size]:
+                await self._reseal(session_id)
+            await asyncio.sleep(0)  # let other work run between batches
+        return len(ids)
+
+    async def _reseal(self, session_id: str) -> None:
+        session = await self.get(session_id)
+        if session is None:
+            return
+        sync = sync_state_for(session, self)
+        for event in session.events:
+            sync.note_edit(event)  # rewritten in place, sealed with the current key
+        # The header as loaded is the snapshot: this save writes no header value.
+        try:
+            await self.save(session)
+        except SessionNotFound:
+            return  # deleted meanwhile
+        last_event = session.events[-1].id if session.events else None
+        for _ in range(_RESEAL_PASSES):
+            try:  # the header, and only the events stored since
+                stored = await self._read_since(session_id, last_event)
+            except InvalidInputError:  # that event was removed meanwhile
+                stored = await self._read(session_id)
+            swaps = [] if stored is None else header_swaps(self._cipher, stored.header)
+            if not swaps:
+                return
+            await self._swap_sealed(session_id, swaps)
+
+    def _check_sizes(self, batch: WriteBatch) -> None:
+        limit = self.max_event_bytes
+        if limit is None:
+            return
+        for event_id, body in (*batch.appended, *batch.updated):
+            # A character is at most 4 bytes in UTF-8: only long texts need encoding to measure.
+            if len(body) * 4 > limit and (size := len(body.encode())) > limit:
+                raise InvalidInputError(
+                    f"event {event_id}",
+                    f"<{size:,} bytes of JSON>",
+                    f"the limit is {limit:,} bytes",
+                )
+
+    @abstractmethod
+    async def _read(self, session_id: str) -> StoredSession | None:
+        """The stored header and events, or None if absent or expired."""
+
+    async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
+        """The page's events, in the page's order, or None if the session is absent or
+        expired; a cursor that is not an event of the session raises ``unknown_event``.
+
+        This default reads the whole log; the stores override it with a read of the page.
+        """
+        stored = await self._read(session_id)
+        if stored is None:
+            return None
+        positions = {event_id_of(row): n for n, row in enumerate(stored.events)}
+        start, end = page.bounds(positions, len(stored.events), session_id)
+        rows = list(stored.events[start:end])
+        return StoredPage(rows[::-1] if page.newest_first else rows, stored.location)
+
+    async def _read_since(
+        self, session_id: str, after: str | None, header_tag: str | None = None
+    ) -> StoredSession | None:
+        """The stored header and the events stored after the event ``after`` (all of them
+        for None), or None if the session is absent or expired; ``unknown_event`` if
+        ``after`` is not one of its events.
+
+        A store that keeps a header tag leaves the header parts out when ``header_tag`` is
+        the session's current one (``StoredSession.header_unchanged``); the others ignore it.
+        This default reads the whole log; the stores override it with a read of the tail.
+        """
+        stored = await self._read(session_id)
+        if stored is None or after is None:
+            return stored
+        positions = {event_id_of(row): n for n, row in enumerate(stored.events)}
+        start, _ = EventPage(after=after).bounds(positions, len(stored.events), session_id)
+        return StoredSession(stored.header, stored.events[start:], stored.location)
+
+    @abstractmethod
+    async def _write(self, batch: WriteBatch) -> None:
+        """Apply one batch atomically (see the class docstring)."""
+
+    @abstractmethod
+    async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
+        """Apply ``swaps`` atomically: each replaces its record only if the record still
+        holds the value it expects (see ``reseal``); a session that is gone is left alone."""
+
+
+def _known_tag(sync: SyncState) -> str | None:
+    """The header tag a refresh may name: only while the header it was read with is the one
+    the session holds (no save of this object has moved it since)."""
+    seen = sync.header_read
+    return seen.tag if seen is not None and seen.current_for(sync) else None
+
+
+def _batch_attributes(batch: WriteBatch) -> dict[str, int]:
+    if not telemetry.is_enabled():
+        return {}
+    bodies = (*batch.appended, *batch.updated)
+    return {
+        "llm_sessions.store.events": len(batch.appended),
+        "llm_sessions.store.bytes": sum(len(body.encode()) for _, body in bodies),
+    }

@@ -1,0 +1,92 @@
+"""Sessions kept in this process's memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import telemetry
+from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
+from ..models._session import Session
+from ..validation import validate_id
+from ._base import SessionStore, check_prefix
+from ._binding import binding_of
+from ._redaction import Redactor, check_redactor, redact_events
+
+__all__ = ["InMemorySessionStore"]
+
+
+class InMemorySessionStore(SessionStore):
+    """A dict of sessions. ``get`` returns the very object that was saved, so every holder of a
+    session sees every change at once and saving costs nothing per event.
+
+    ``redact`` (see ``storage.redaction``) redacts each event's message when it is first saved.
+    """
+
+    def __init__(self, *, redact: Redactor | None = None) -> None:
+        self._sessions: dict[str, Session[Any]] = {}
+        self.redact = check_redactor(redact)
+        self._redacted_up_to: dict[str, int] = {}
+
+    async def get(self, session_id: str) -> Session[Any] | None:
+        validate_id(session_id)
+        self._ensure_open()
+        async with telemetry.store_span("get", self, session_id):
+            return self._sessions.get(session_id)
+
+    async def save(self, session: Session[Any]) -> None:
+        self._ensure_open()
+        if not isinstance(session, Session):
+            raise InvalidInputError("session", session, "must be a Session")
+        validate_id(session.id)
+        held = self._sessions.get(session.id)
+        if held is None and binding_of(session).deleted_from is self:
+            raise SessionNotFound(session.id)  # deleted through this store: stays deleted
+        if held is not None and held is not session:
+            raise SessionAlreadyExists(session.id)  # a new object over a stored session
+        if self.redact is not None:
+            await self._redact_new_events(session)
+        async with telemetry.store_span("save", self, session.id):
+            self._sessions[session.id] = session
+        binding_of(session).store = self
+
+    async def _redact_new_events(self, session: Session[Any]) -> None:
+        assert self.redact is not None
+        start = self._redacted_up_to.get(session.id, 0)
+        if start > len(session.events):  # events were removed: each is redacted once anyway
+            start = 0
+        await redact_events(session.events[start:], self.redact)
+        self._redacted_up_to[session.id] = len(session.events)
+
+    async def delete(self, session_id: str) -> bool:
+        validate_id(session_id)
+        self._ensure_open()
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return False
+        binding_of(session).deleted_from = self
+        return True
+
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        check_prefix(prefix)
+        self._ensure_open()
+        return sorted(sid for sid in self._sessions if sid.startswith(prefix))
+
+    async def clear(self) -> None:
+        """Remove every session."""
+        self._ensure_open()
+        self._sessions.clear()
+
+    async def count(self) -> int:
+        """How many sessions are stored."""
+        self._ensure_open()
+        return len(self._sessions)
+
+    async def get_by_property(self, key: str, value: Any) -> list[Session[Any]]:
+        """Sessions whose metadata property ``key`` equals ``value``."""
+        self._ensure_open()
+        return [s for s in self._sessions.values() if s.metadata.properties.get(key) == value]
+
+    async def get_by_state(self, key: str, value: Any) -> list[Session[Any]]:
+        """Sessions whose state ``key`` equals ``value``."""
+        self._ensure_open()
+        return [s for s in self._sessions.values() if s.state.get(key) == value]

@@ -1,0 +1,77 @@
+"""``RedisSessionStore.vacuum()``: unreadable data moved aside, atomically per session.
+
+A session whose header cannot be read has every key renamed to
+``P{id}:quarantined:<stamp>:<part>`` (same hash tag, so one script moves them all; neither
+``list_sessions`` nor reads see them). Unreadable event rows, empty ones included, are pushed
+to ``P{id}:quarantined:<stamp>:events`` and removed from the log, and the event index is
+shifted to the new positions, in one script; the positions having moved, the next write
+indexes the session's removal records afresh (see ``redis_script``).
+"""
+
+from __future__ import annotations
+
+import time
+
+__all__ = ["MOVE_EVENTS_SCRIPT", "MOVE_SESSION_SCRIPT", "quarantine_keys"]
+
+# KEYS: the session's keys, then the quarantine name of each. Renames the ones that exist.
+MOVE_SESSION_SCRIPT = """
+local half = #KEYS / 2
+local moved = 0
+for i = 1, half do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('RENAME', KEYS[i], KEYS[half + i])
+    moved = moved + 1
+  end
+end
+return moved
+"""
+
+# KEYS: events, event_index, quarantine list, meta. ARGV: positions of the bad rows, ascending.
+MOVE_EVENTS_SCRIPT = """
+local events, index, quarantine, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local marker = 'llm-sessions:vacuumed:' .. redis.call('TIME')[1]
+local prefix = '{"id":"'
+local removed = {}
+for i = 1, #ARGV do
+  local at = tonumber(ARGV[i])
+  local body = redis.call('LINDEX', events, at)
+  if body then
+    redis.call('RPUSH', quarantine, body)
+    redis.call('LSET', events, at, marker)
+    removed[#removed + 1] = at
+    -- The moved row's own index entry goes: a cursor on it is then unknown, rather than
+    -- pointing at the row that slides into its place.
+    if string.sub(body, 1, #prefix) == prefix then
+      local close = string.find(body, '"', #prefix + 1, true)
+      if close then
+        local id = string.sub(body, #prefix + 1, close - 1)
+        if tonumber(redis.call('HGET', index, id)) == at then redis.call('HDEL', index, id) end
+      end
+    end
+  end
+end
+redis.call('LREM', events, 0, marker)
+local fields = redis.call('HGETALL', index)
+for j = 1, #fields, 2 do
+  local at = tonumber(fields[j + 1])
+  local shift = 0
+  for _, gone in ipairs(removed) do
+    if gone < at then shift = shift + 1 end
+  end
+  if shift > 0 then redis.call('HSET', index, fields[j], at - shift) end
+end
+if #removed > 0 then redis.call('HDEL', meta, 'removals_through') end
+return #removed
+"""
+
+
+def quarantine_keys(keys: list[str]) -> list[str]:
+    """Where each of a session's keys (``P{id}:<part>``) goes when it is quarantined."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    return [_quarantined(key, stamp) for key in keys]
+
+
+def _quarantined(key: str, stamp: str) -> str:
+    base, _, part = key.rpartition(":")
+    return f"{base}:quarantined:{stamp}:{part}"

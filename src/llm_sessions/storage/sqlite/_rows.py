@@ -1,0 +1,93 @@
+"""Row-level helpers of the SQLite store: transactions, columns and the header merge."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from .._base import unknown_event
+from .._sync import HeaderChanges
+from ._schema import _SESSION_TABLES
+
+
+class _transaction:
+    """``with _transaction(conn, "BEGIN IMMEDIATE"):`` commits, or rolls back on error."""
+
+    def __init__(self, connection: sqlite3.Connection, begin: str) -> None:
+        self.connection = connection
+        self.begin = begin
+
+    def __enter__(self) -> None:
+        self.connection.execute(self.begin)
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            self.connection.execute("COMMIT")
+        elif self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+
+
+def _column(conn: sqlite3.Connection, select: str, session_id: str) -> list[Any]:
+    query = f"{select} WHERE session_id = ? ORDER BY rowid"
+    return [value for (value,) in conn.execute(query, (session_id,))]
+
+
+def _seq_of(conn: sqlite3.Connection, session_id: str, field: str, event_id: str) -> int:
+    row = conn.execute(
+        "SELECT seq FROM events WHERE session_id = ? AND event_id = ?", (session_id, event_id)
+    ).fetchone()
+    if row is None:
+        raise unknown_event(field, event_id, session_id)
+    seq: int = row[0]
+    return seq
+
+
+def _delete_rows(conn: sqlite3.Connection, session_id: str) -> None:
+    for table in _SESSION_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+    conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+
+def _merge_header(conn: sqlite3.Connection, session_id: str, changes: HeaderChanges) -> None:
+    """Apply the merge operations of a batch's header (set union, upsert, per-key writes)."""
+    for table, column, added, removed in (
+        ("children", "child_id", changes.children_added, changes.children_removed),
+        ("tasks", "task_id", changes.tasks_added, changes.tasks_removed),
+    ):
+        _run_many(conn, f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", session_id, added)
+        _run_many(
+            conn, f"DELETE FROM {table} WHERE session_id = ? AND {column} = ?", session_id, removed
+        )
+    for table, column, upserted, removed in (
+        ("runs", "run_id", changes.runs_upserted, changes.runs_removed),
+        ("state", "key", changes.state_set, changes.state_removed),
+    ):
+        _run_many(
+            conn, f"DELETE FROM {table} WHERE session_id = ? AND {column} = ?", session_id, removed
+        )
+        if upserted:
+            conn.executemany(
+                f"INSERT INTO {table} VALUES (?, ?, ?)"
+                f" ON CONFLICT (session_id, {column}) DO UPDATE SET json = excluded.json",
+                [(session_id, key, text) for key, text in upserted.items()],
+            )
+    if changes.properties_set or changes.properties_removed:
+        (text,) = conn.execute(
+            "SELECT properties FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        properties = json.loads(text)
+        for key in changes.properties_removed:
+            properties.pop(key, None)
+        properties.update((key, json.loads(value)) for key, value in changes.properties_set.items())
+        conn.execute(
+            "UPDATE sessions SET properties = ? WHERE id = ?",
+            (json.dumps(properties, ensure_ascii=False), session_id),
+        )
+
+
+def _run_many(conn: sqlite3.Connection, sql: str, session_id: str, items: Iterable[str]) -> None:
+    rows = [(session_id, item) for item in items]
+    if rows:
+        conn.executemany(sql, rows)
