@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..exceptions import InvalidInputError
 from ..models.event_source import EventSource
@@ -18,9 +18,11 @@ from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
 from ..storage.base import SessionStore, SessionStoreInterface
-from ..validation import ensure_json_value
+from ..validation import ensure_json_value, validate_id
+from ._bridge import StoreAccess
 
 __all__ = [
+    "Conversation",
     "Entry",
     "append_events",
     "checked_json",
@@ -122,3 +124,57 @@ async def remove_events(
     if chosen:
         await session.remove_events([event.id for event in chosen])
     return chosen
+
+
+class Conversation:
+    """What every integration's history shares: a session id, a store and the model that
+    prices and counts what comes without reported usage. Subclasses name ``kind_key``, the
+    event metadata key of the framework's message type, and turn messages into entries."""
+
+    kind_key: ClassVar[str]
+
+    def __init__(
+        self,
+        session_id: str,
+        *,
+        store: SessionStoreInterface | str | None = None,
+        model: str = "gpt-4o-mini",
+    ) -> None:
+        self.session_id = validate_id(session_id, "session_id")
+        self.model = model
+        self._access = StoreAccess(store)
+
+    @property
+    def store(self) -> SessionStoreInterface:
+        """The store the conversation is kept in."""
+        return self._access.store
+
+    async def aclose(self) -> None:
+        """Close the store if this history opened it from a URL."""
+        await self._access.close()
+
+    async def _events(self, limit: int | None = None) -> list[SessionEvent[Any]]:
+        return await self._access.call(read_events, self.session_id, limit)
+
+    def _events_sync(self) -> list[SessionEvent[Any]]:
+        return self._access.call_sync(read_events, self.session_id)
+
+    async def _add(self, entries: list[Entry]) -> None:
+        await self._access.call(self._append, entries)
+
+    def _add_sync(self, entries: list[Entry]) -> None:
+        self._access.call_sync(self._append, entries)
+
+    async def _clear(self) -> None:
+        await self._access.call(remove_events, self.session_id, _every)
+
+    def _clear_sync(self) -> None:
+        self._access.call_sync(remove_events, self.session_id, _every)
+
+    async def _append(self, store: SessionStoreInterface, entries: list[Entry]) -> None:
+        events = [await event_for(entry, self.model, self.kind_key) for entry in entries]
+        await append_events(store, self.session_id, events)
+
+
+def _every(events: list[SessionEvent[Any]]) -> list[SessionEvent[Any]]:
+    return events

@@ -22,11 +22,8 @@ from typing import Any
 from ..exceptions import InvalidInputError
 from ..models.event_source import EventSource
 from ..models.session_event import SessionEvent
-from ..storage.base import SessionStoreInterface
-from ..validation import validate_id
-from ._bridge import StoreAccess, missing_extra
-from ._conversation import Entry, append_events, checked_json, event_for, read_events
-from ._conversation import remove_events as _remove_events
+from ._bridge import missing_extra
+from ._conversation import Conversation, Entry, checked_json
 
 try:
     from langchain_core.chat_history import BaseChatMessageHistory
@@ -42,7 +39,7 @@ MESSAGE_TYPE_KEY = "langchain_type"
 _SOURCES = {"human": EventSource.USER, "ai": EventSource.LLM, "AIMessageChunk": EventSource.LLM}
 
 
-class LLMSessionsChatMessageHistory(BaseChatMessageHistory):
+class LLMSessionsChatMessageHistory(Conversation, BaseChatMessageHistory):
     """LangChain's ``BaseChatMessageHistory`` on an llm_sessions store.
 
     Args:
@@ -56,26 +53,12 @@ class LLMSessionsChatMessageHistory(BaseChatMessageHistory):
         InvalidSessionId: ``session_id`` is not a usable id.
     """
 
-    def __init__(
-        self,
-        session_id: str,
-        *,
-        store: SessionStoreInterface | str | None = None,
-        model: str = "gpt-4o-mini",
-    ) -> None:
-        self.session_id = validate_id(session_id, "session_id")
-        self.model = model
-        self._access = StoreAccess(store)
-
-    @property
-    def store(self) -> SessionStoreInterface:
-        """The store the conversation is kept in."""
-        return self._access.store
+    kind_key = MESSAGE_TYPE_KEY
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]
         """The conversation's messages, oldest first (read from the store on each access)."""
-        return _messages(self._access.call_sync(read_events, self.session_id))
+        return _messages(self._events_sync())
 
     async def aget_messages(self) -> list[BaseMessage]:
         """The conversation's messages, oldest first.
@@ -83,7 +66,7 @@ class LLMSessionsChatMessageHistory(BaseChatMessageHistory):
         Returns:
             The messages as they were added.
         """
-        return _messages(await self._access.call(read_events, self.session_id))
+        return _messages(await self._events())
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
         """Append messages, one event each, in one save.
@@ -95,34 +78,23 @@ class LLMSessionsChatMessageHistory(BaseChatMessageHistory):
             InvalidInputError: A message cannot be stored and read back as itself (nothing
                 is stored then).
         """
-        self._access.call_sync(self._append, list(messages))
+        self._add_sync(_entries(messages))
 
     async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
         """Append messages, one event each, in one save (see ``add_messages``)."""
-        await self._access.call(self._append, list(messages))
+        await self._add(_entries(messages))
 
     def clear(self) -> None:
         """Remove every message (the session itself stays, empty)."""
-        self._access.call_sync(_remove_events, self.session_id, _every)
+        self._clear_sync()
 
     async def aclear(self) -> None:
         """Remove every message (the session itself stays, empty)."""
-        await self._access.call(_remove_events, self.session_id, _every)
-
-    async def aclose(self) -> None:
-        """Close the store if this history opened it from a URL."""
-        await self._access.close()
-
-    async def _append(self, store: SessionStoreInterface, messages: list[BaseMessage]) -> None:
-        events = [
-            await event_for(_entry(n, message), self.model, MESSAGE_TYPE_KEY)
-            for n, message in enumerate(messages)
-        ]
-        await append_events(store, self.session_id, events)
+        await self._clear()
 
 
-def _every(events: list[SessionEvent[Any]]) -> list[SessionEvent[Any]]:
-    return events
+def _entries(messages: Sequence[Any]) -> list[Entry]:
+    return [_entry(n, message) for n, message in enumerate(messages)]
 
 
 def _messages(events: list[SessionEvent[Any]]) -> list[BaseMessage]:
