@@ -27,6 +27,7 @@ __all__ = [
     "append_events",
     "checked_json",
     "event_for",
+    "every_event",
     "read_events",
     "remove_events",
 ]
@@ -166,15 +167,16 @@ class Conversation:
         self._access.call_sync(self._append, entries)
 
     async def _clear(self) -> None:
-        await self._access.call(remove_events, self.session_id, _every)
+        await self._access.call(remove_events, self.session_id, every_event)
 
     def _clear_sync(self) -> None:
-        self._access.call_sync(remove_events, self.session_id, _every)
+        self._access.call_sync(remove_events, self.session_id, every_event)
 
     async def _append(self, store: SessionStoreInterface, entries: list[Entry]) -> None:
         events = [await event_for(entry, self.model, self.kind_key) for entry in entries]
         await append_events(store, self.session_id, events)
 
 
-def _every(events: list[SessionEvent[Any]]) -> list[SessionEvent[Any]]:
+def every_event(events: list[SessionEvent[Any]]) -> list[SessionEvent[Any]]:
+    """Picks every event (for ``remove_events``)."""
     return events

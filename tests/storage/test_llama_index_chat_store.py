@@ -1,0 +1,141 @@
+"""The LlamaIndex chat store on SQLite, Redis and PostgreSQL, side by side with LlamaIndex's own
+``SimpleChatStore``: the same operations give the same results, a ``ChatMemoryBuffer`` over our
+store holds what it holds over theirs, and bad input stores nothing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from llama_index.core.llms import ChatMessage, MessageRole
+from llama_index.core.memory import ChatMemoryBuffer
+from llama_index.core.storage.chat_store import BaseChatStore, SimpleChatStore
+
+from llm_sessions.exceptions import InvalidInputError, InvalidSessionId
+from llm_sessions.integrations.llama_index import MESSAGE_ROLE_KEY, LLMSessionsChatStore
+from llm_sessions.models import EventSource, EventType
+
+if TYPE_CHECKING:
+    from store_cases import StoreCase
+
+SCRIPT = [
+    ChatMessage(role=MessageRole.SYSTEM, content="Answer briefly."),
+    ChatMessage(role=MessageRole.USER, content="Weather in Paris?"),
+    ChatMessage(
+        role=MessageRole.ASSISTANT,
+        content="",
+        additional_kwargs={"tool_calls": [{"id": "c1", "name": "weather", "args": "Paris"}]},
+    ),
+    ChatMessage(role=MessageRole.TOOL, content="21C", additional_kwargs={"tool_call_id": "c1"}),
+    ChatMessage(role=MessageRole.ASSISTANT, content="It is 21C in Paris."),
+    ChatMessage(role=MessageRole.USER, content="And in Rome, tomorrow and the day after?"),
+    ChatMessage(role=MessageRole.ASSISTANT, content="25C, then 24C."),
+]
+
+
+def _words(text: str) -> list[str]:
+    return text.split()  # LlamaIndex's default tokenizer would fetch tiktoken's files
+
+
+async def _operations(store: BaseChatStore) -> list[Any]:
+    """The same calls on any chat store, sync and async, and what each returned."""
+    seen: list[Any] = []
+    store.set_messages("alice", SCRIPT[:3])
+    await store.async_add_message("alice", SCRIPT[3])
+    store.add_message("bob", SCRIPT[1])
+    seen.append(list(store.get_messages("alice")))  # SimpleChatStore returns its own list
+    seen.append(await store.adelete_message("alice", 1))
+    seen.append(store.delete_message("alice", -1))
+    seen.append(store.delete_message("alice", 7))
+    seen.append(store.delete_last_message("alice"))
+    seen.append(list(await store.aget_messages("alice")))
+    await store.aset_messages("alice", SCRIPT[4:])
+    seen.append(await store.adelete_last_message("alice"))
+    seen.append(sorted(await store.aget_keys()))
+    seen.append(store.delete_messages("bob"))
+    seen.append(await store.adelete_messages("nobody"))
+    seen.append(store.delete_message("nobody", 0))
+    seen.append(store.get_keys())
+    seen.append(store.get_messages("alice"))
+    return seen
+
+
+async def test_the_same_operations_give_the_same_results(framework_case: StoreCase) -> None:
+    ours = LLMSessionsChatStore(store=framework_case.url, key_prefix="li-")
+    assert await _operations(ours) == await _operations(SimpleChatStore())
+    reader = LLMSessionsChatStore(store=framework_case.open(), key_prefix="li-")
+    assert await reader.aget_messages("alice") == SCRIPT[4:6]
+    await ours.aclose()
+
+
+async def test_a_chat_memory_buffer_holds_the_same_as_over_simple_chat_store(
+    framework_case: StoreCase,
+) -> None:
+    ours = LLMSessionsChatStore(store=framework_case.url)
+    buffers = [
+        ChatMemoryBuffer.from_defaults(
+            chat_store=chat_store, chat_store_key="u1", token_limit=12, tokenizer_fn=_words
+        )
+        for chat_store in (ours, SimpleChatStore())
+    ]
+    for buffer in buffers:
+        for message in SCRIPT[:4]:
+            buffer.put(message)
+        for message in SCRIPT[4:]:
+            await buffer.aput(message)
+    assert buffers[0].get_all() == buffers[1].get_all() == SCRIPT
+    assert buffers[0].get() == buffers[1].get()
+    assert await buffers[0].aget(input="Thanks!") == await buffers[1].aget(input="Thanks!")
+    assert len(buffers[0].get()) < len(SCRIPT)  # the token limit did cut the history
+
+    stored = await framework_case.open().get("u1")
+    assert stored is not None
+    kinds = [(e.source, e.type, e.metadata[MESSAGE_ROLE_KEY]) for e in stored.events[:4]]
+    assert kinds == [
+        (EventSource.SYSTEM, EventType.MESSAGE, "system"),
+        (EventSource.USER, EventType.MESSAGE, "user"),
+        (EventSource.LLM, EventType.TOOL_CALL, "assistant"),
+        (EventSource.SYSTEM, EventType.TOOL_CALL, "tool"),
+    ]
+    assert stored.total_tokens > 0
+
+    for buffer in buffers:
+        buffer.reset()
+    assert buffers[0].get_all() == buffers[1].get_all() == []
+    await ours.aclose()
+
+
+class Opaque:
+    """A value pydantic cannot turn into JSON."""
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ChatMessage(role=MessageRole.USER, content="x", additional_kwargs={"when": {1, 2}}),
+        ChatMessage(role=MessageRole.USER, content="x", additional_kwargs={"what": Opaque()}),
+        {"role": "user", "content": "not a ChatMessage"},
+    ],
+    ids=["not-read-back-equal", "not-json", "not-a-message"],
+)
+async def test_a_message_we_cannot_store_is_refused_and_nothing_is_stored(
+    framework_case: StoreCase, bad: Any
+) -> None:
+    chat_store = LLMSessionsChatStore(store=framework_case.open())
+    await chat_store.aset_messages("u2", SCRIPT[:2])
+    with pytest.raises(InvalidInputError, match=r"messages\[1\]"):
+        await chat_store.aset_messages("u2", [SCRIPT[0], bad])
+    with pytest.raises(InvalidInputError, match=r"messages\[0\]"):
+        await chat_store.async_add_message("u2", bad)
+    assert await chat_store.aget_messages("u2") == SCRIPT[:2]
+
+
+async def test_bad_keys_and_indexes_are_refused() -> None:
+    chat_store = LLMSessionsChatStore(store="memory://")
+    with pytest.raises(InvalidSessionId, match=r"key='\.\./x'"):
+        await chat_store.aget_messages("../x")
+    with pytest.raises(InvalidInputError, match="idx"):
+        await chat_store.adelete_message("u3", "1")  # type: ignore[arg-type]
+    with pytest.raises(InvalidSessionId, match="key_prefix"):
+        LLMSessionsChatStore(store="memory://", key_prefix="a/")
+    await chat_store.aclose()
