@@ -178,3 +178,18 @@ async def test_a_message_we_cannot_store_is_refused_and_nothing_is_stored(
 def test_an_invalid_session_id_is_refused() -> None:
     with pytest.raises(InvalidSessionId, match=r"session_id='\.\./x'"):
         LLMSessionsChatMessageHistory("../x", store="memory://")
+
+
+async def test_a_history_on_a_url_serves_calls_from_any_event_loop(
+    framework_case: StoreCase,
+) -> None:
+    history = LLMSessionsChatMessageHistory("lc-6", store=framework_case.url)
+
+    def on_new_loops() -> list[BaseMessage]:
+        # Each asyncio.run is a new loop; a Redis or PostgreSQL connection belongs to one.
+        asyncio.run(history.aadd_messages(MESSAGES[:2]))
+        history.add_messages(MESSAGES[2:])
+        return asyncio.run(history.aget_messages())
+
+    assert await asyncio.to_thread(on_new_loops) == MESSAGES
+    await history.aclose()
