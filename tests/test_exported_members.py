@@ -69,6 +69,7 @@ REQUIRED_EXPORTS = {
     },
     "llm_sessions.integrations.langchain": {"LLMSessionsChatMessageHistory"},
     "llm_sessions.integrations.llama_index": {"LLMSessionsChatStore"},
+    "llm_sessions.integrations.llama_index_memory": {"LLMSessionsMemoryStore"},
     "llm_sessions.integrations.pydantic_ai": {"PydanticAIHistory"},
 }
 

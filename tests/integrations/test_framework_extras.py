@@ -12,6 +12,7 @@ import pytest
 FRAMEWORKS = {
     "langchain": ("langchain_core", "langchain"),
     "llama_index": ("llama_index", "llama-index"),
+    "llama_index_memory": ("llama_index", "llama-index"),
     "pydantic_ai": ("pydantic_ai", "pydantic-ai"),
 }
 

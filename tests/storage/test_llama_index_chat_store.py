@@ -4,15 +4,20 @@ store holds what it holds over theirs, and bad input stores nothing."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from llama_index.core.llms import ChatMessage, MessageRole
-from llama_index.core.memory import ChatMemoryBuffer
+from llama_index.core.memory import ChatMemoryBuffer, Memory
 from llama_index.core.storage.chat_store import BaseChatStore, SimpleChatStore
+from llama_index.core.storage.chat_store.base_db import AsyncDBChatStore, MessageStatus
+from llama_index.core.storage.chat_store.sql import SQLAlchemyChatStore
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from llm_sessions.exceptions import InvalidInputError, InvalidSessionId
 from llm_sessions.integrations.llama_index import MESSAGE_ROLE_KEY, LLMSessionsChatStore
+from llm_sessions.integrations.llama_index_memory import MESSAGE_STATUS_KEY, LLMSessionsMemoryStore
 from llm_sessions.models import EventSource, EventType
 
 if TYPE_CHECKING:
@@ -102,6 +107,75 @@ async def test_a_chat_memory_buffer_holds_the_same_as_over_simple_chat_store(
     for buffer in buffers:
         buffer.reset()
     assert buffers[0].get_all() == buffers[1].get_all() == []
+    await ours.aclose()
+
+
+@pytest.fixture
+async def their_db_store() -> AsyncIterator[SQLAlchemyChatStore]:
+    """LlamaIndex's own ``AsyncDBChatStore`` (Memory's default) on an in-memory SQLite."""
+    engine = create_async_engine("sqlite+aiosqlite:///:memory:")
+    yield SQLAlchemyChatStore(table_name="memory", async_engine=engine)
+    await engine.dispose()
+
+
+async def _db_operations(store: AsyncDBChatStore) -> list[Any]:
+    """The same calls on any ``AsyncDBChatStore``, and what each returned."""
+    archived = MessageStatus.ARCHIVED
+    await store.set_messages("alice", SCRIPT[:2])
+    await store.add_messages("alice", SCRIPT[2:5])
+    await store.add_message("alice", SCRIPT[5], status=archived)
+    await store.add_message("bob", SCRIPT[1])
+    seen: list[Any] = [await store.archive_oldest_messages("alice", 2)]
+    for status in (None, MessageStatus.ACTIVE, archived):
+        seen.append(await store.get_messages("alice", status=status))
+        seen.append(await store.count_messages("alice", status=status))
+    seen.append(await store.get_messages("alice", status=None, limit=2, offset=1))
+    seen.append(await store.delete_oldest_messages("alice", 2))
+    await store.delete_messages("alice", status=archived)
+    seen.append(await store.get_messages("alice", status=None))
+    seen.append(sorted(await store.get_keys()))
+    await store.delete_messages("bob")
+    seen.append(await store.get_keys())
+    return seen
+
+
+async def test_the_memory_store_answers_as_llama_index_sql_store(
+    framework_case: StoreCase, their_db_store: SQLAlchemyChatStore
+) -> None:
+    ours = LLMSessionsMemoryStore(store=framework_case.url)
+    assert await _db_operations(ours) == await _db_operations(their_db_store)
+    await ours.aclose()
+
+
+async def test_memory_over_our_store_holds_what_it_holds_over_theirs(
+    framework_case: StoreCase, their_db_store: SQLAlchemyChatStore
+) -> None:
+    ours = LLMSessionsMemoryStore(store=framework_case.url, key_prefix="mem-")
+    memories = [
+        Memory.from_defaults(
+            session_id="m1",
+            chat_store=chat_store,
+            token_limit=20,
+            token_flush_size=5,
+            tokenizer_fn=_words,
+        )
+        for chat_store in (ours, their_db_store)
+    ]
+    for memory in memories:
+        for message in SCRIPT:
+            await memory.aput(message)
+    assert await memories[0].aget() == await memories[1].aget()
+    for status in (None, MessageStatus.ACTIVE, MessageStatus.ARCHIVED):
+        assert await memories[0].aget_all(status) == await memories[1].aget_all(status)
+    assert await memories[0].aget_all(MessageStatus.ARCHIVED)  # the limit did archive some
+
+    stored = await framework_case.open().get("mem-m1")
+    assert stored is not None
+    statuses = [event.metadata[MESSAGE_STATUS_KEY] for event in stored.events]
+    assert statuses[0] == "archived" and statuses[-1] == "active"
+    for memory in memories:
+        await memory.areset()
+    assert await memories[0].aget_all() == await memories[1].aget_all() == []
     await ours.aclose()
 
 

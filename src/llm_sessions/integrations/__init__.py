@@ -8,7 +8,8 @@
 * ``llm_sessions.integrations.langchain`` (``pip install "llm-sessions[langchain]"``):
   ``LLMSessionsChatMessageHistory``, a LangChain ``BaseChatMessageHistory``.
 * ``llm_sessions.integrations.llama_index`` (``pip install "llm-sessions[llama-index]"``):
-  ``LLMSessionsChatStore``, a LlamaIndex ``BaseChatStore``.
+  ``LLMSessionsChatStore``, a LlamaIndex ``BaseChatStore`` (for ``ChatMemoryBuffer``), and in
+  ``llama_index_memory`` ``LLMSessionsMemoryStore``, the ``AsyncDBChatStore`` ``Memory`` takes.
 * ``llm_sessions.integrations.pydantic_ai`` (``pip install "llm-sessions[pydantic-ai]"``):
   ``PydanticAIHistory``, a Pydantic AI message history.
 

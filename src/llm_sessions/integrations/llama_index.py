@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import PrivateAttr
+from pydantic import BaseModel, PrivateAttr
 
 from ..exceptions import InvalidInputError
 from ..models.event_source import EventSource
@@ -51,8 +51,9 @@ _SOURCES = {"user": EventSource.USER, "assistant": EventSource.LLM, "model": Eve
 _TOOL_ROLES = frozenset({"tool", "function"})
 
 
-class LLMSessionsChatStore(BaseChatStore):
-    """LlamaIndex's ``BaseChatStore`` on an llm_sessions store: one session per key.
+class KeyedSessions(BaseModel):
+    """What the LlamaIndex chat stores share: one session per key (``key_prefix`` + key), a
+    store, and the model that counts and prices the messages' tokens.
 
     Args:
         store: A store object, a store URL (opened here; ``aclose()`` closes it), or None for
@@ -81,15 +82,44 @@ class LLMSessionsChatStore(BaseChatStore):
         super().__init__(key_prefix=key_prefix, model=model)
         self._access = StoreAccess(store)
 
-    @classmethod
-    def class_name(cls) -> str:
-        """The class's name in LlamaIndex's serialized components."""
-        return "LLMSessionsChatStore"
-
     @property
     def store(self) -> SessionStoreInterface:
         """The store the conversations are kept in."""
         return self._access.store
+
+    async def aclose(self) -> None:
+        """Close the store if this chat store opened it from a URL."""
+        await self._access.close()
+
+    def _id(self, key: str) -> str:
+        if not isinstance(key, str):
+            raise InvalidInputError("key", key, f"must be a string, not {type(key).__name__}")
+        return validate_id(self.key_prefix + key, "key")
+
+    def _keys(self, session_ids: list[str]) -> list[str]:
+        return [session_id[len(self.key_prefix) :] for session_id in session_ids]
+
+    async def _append(
+        self,
+        store: SessionStoreInterface,
+        session_id: str,
+        entries: list[Entry],
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        events = [await event_for(entry, self.model, MESSAGE_ROLE_KEY) for entry in entries]
+        for event in events:
+            event.metadata.update(metadata or {})
+        await append_events(store, session_id, events)
+
+
+class LLMSessionsChatStore(KeyedSessions, BaseChatStore):
+    """LlamaIndex's ``BaseChatStore`` on an llm_sessions store: one session per key (the
+    arguments are ``KeyedSessions``'s)."""
+
+    @classmethod
+    def class_name(cls) -> str:
+        """The class's name in LlamaIndex's serialized components."""
+        return "LLMSessionsChatStore"
 
     def set_messages(self, key: str, messages: list[ChatMessage]) -> None:
         """Replace the key's messages (in two writes: the removal, then the new messages).
@@ -98,19 +128,19 @@ class LLMSessionsChatStore(BaseChatStore):
             InvalidInputError: A message cannot be stored and read back as itself, or the key
                 is not usable in a session id (nothing changes then).
         """
-        self._access.call_sync(self._replace, self._id(key), _entries(messages))
+        self._access.call_sync(self._replace, self._id(key), chat_entries(messages))
 
     async def aset_messages(self, key: str, messages: list[ChatMessage]) -> None:
         """Replace the key's messages (see ``set_messages``)."""
-        await self._access.call(self._replace, self._id(key), _entries(messages))
+        await self._access.call(self._replace, self._id(key), chat_entries(messages))
 
     def get_messages(self, key: str) -> list[ChatMessage]:
         """The key's messages, oldest first (none for an unknown key)."""
-        return _messages(self._access.call_sync(read_events, self._id(key)))
+        return chat_messages(self._access.call_sync(read_events, self._id(key)))
 
     async def aget_messages(self, key: str) -> list[ChatMessage]:
         """The key's messages, oldest first (none for an unknown key)."""
-        return _messages(await self._access.call(read_events, self._id(key)))
+        return chat_messages(await self._access.call(read_events, self._id(key)))
 
     def add_message(self, key: str, message: ChatMessage) -> None:
         """Append a message to the key's session (created on its first message).
@@ -118,11 +148,11 @@ class LLMSessionsChatStore(BaseChatStore):
         Raises:
             InvalidInputError: The message cannot be stored and read back as itself.
         """
-        self._access.call_sync(self._append, self._id(key), _entries([message]))
+        self._access.call_sync(self._append, self._id(key), chat_entries([message]))
 
     async def async_add_message(self, key: str, message: ChatMessage) -> None:
         """Append a message to the key's session (see ``add_message``)."""
-        await self._access.call(self._append, self._id(key), _entries([message]))
+        await self._access.call(self._append, self._id(key), chat_entries([message]))
 
     def delete_messages(self, key: str) -> list[ChatMessage] | None:
         """Delete the key's session; returns its messages (None for an unknown key)."""
@@ -150,29 +180,11 @@ class LLMSessionsChatStore(BaseChatStore):
 
     def get_keys(self) -> list[str]:
         """The keys that have a session, sorted."""
-        return self._keys(self._access.call_sync(_list, self.key_prefix))
+        return self._keys(self._access.call_sync(sorted_ids, self.key_prefix))
 
     async def aget_keys(self) -> list[str]:
         """The keys that have a session, sorted."""
-        return self._keys(await self._access.call(_list, self.key_prefix))
-
-    async def aclose(self) -> None:
-        """Close the store if this chat store opened it from a URL."""
-        await self._access.close()
-
-    def _id(self, key: str) -> str:
-        if not isinstance(key, str):
-            raise InvalidInputError("key", key, f"must be a string, not {type(key).__name__}")
-        return validate_id(self.key_prefix + key, "key")
-
-    def _keys(self, session_ids: list[str]) -> list[str]:
-        return [session_id[len(self.key_prefix) :] for session_id in session_ids]
-
-    async def _append(
-        self, store: SessionStoreInterface, session_id: str, entries: list[Entry]
-    ) -> None:
-        events = [await event_for(entry, self.model, MESSAGE_ROLE_KEY) for entry in entries]
-        await append_events(store, session_id, events)
+        return self._keys(await self._access.call(sorted_ids, self.key_prefix))
 
     async def _replace(
         self, store: SessionStoreInterface, session_id: str, entries: list[Entry]
@@ -186,10 +198,11 @@ async def _delete(store: SessionStoreInterface, session_id: str) -> list[ChatMes
     if session is None:
         return None
     await store.delete(session_id)
-    return _messages(list(session.events))
+    return chat_messages(list(session.events))
 
 
-async def _list(store: SessionStoreInterface, prefix: str) -> list[str]:
+async def sorted_ids(store: SessionStoreInterface, prefix: str) -> list[str]:
+    """The ids of the store's sessions that start with ``prefix``, sorted."""
     return sorted(await store.list_sessions(prefix))
 
 
@@ -205,14 +218,17 @@ def _at(idx: int) -> Any:
 
 
 def _one(events: list[SessionEvent[Any]]) -> ChatMessage | None:
-    return _messages(events)[0] if events else None
+    return chat_messages(events)[0] if events else None
 
 
-def _messages(events: list[SessionEvent[Any]]) -> list[ChatMessage]:
+def chat_messages(events: list[SessionEvent[Any]]) -> list[ChatMessage]:
+    """The messages ``events`` keep."""
     return [ChatMessage.model_validate(event.message) for event in events]
 
 
-def _entries(messages: Sequence[Any]) -> list[Entry]:
+def chat_entries(messages: Sequence[Any]) -> list[Entry]:
+    """The entries that keep ``messages``; raises ``InvalidInputError`` for one that cannot be
+    stored and read back as itself."""
     return [_entry(n, message) for n, message in enumerate(messages)]
 
 
