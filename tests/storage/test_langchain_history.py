@@ -17,6 +17,7 @@ from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import (
     AIMessage,
     BaseMessage,
+    ChatMessage,
     HumanMessage,
     SystemMessage,
     ToolMessage,
@@ -99,6 +100,21 @@ async def test_every_message_kind_round_trips_with_its_usage(framework_case: Sto
     assert (call.prompt_tokens, call.completion_tokens, call.model) == (120, 9, "gpt-4o")
     assert call.estimated_cost_usd > 0
     assert stored.total_tokens > 129
+
+
+@pytest.mark.parametrize(
+    ("role", "source"),
+    [("user", EventSource.USER), ("assistant", EventSource.LLM), ("critic", EventSource.SYSTEM)],
+)
+async def test_a_chat_message_comes_from_its_role(
+    framework_case: StoreCase, role: str, source: EventSource
+) -> None:
+    history = LLMSessionsChatMessageHistory("lc-7", store=framework_case.open())
+    message = ChatMessage("Looks right.", role=role)
+    await history.aadd_messages([message])
+    assert await history.aget_messages() == [message]
+    stored = await history.store.get("lc-7")
+    assert stored is not None and stored.events[0].source is source
 
 
 async def test_clear_empties_the_conversation_for_every_reader(framework_case: StoreCase) -> None:

@@ -213,3 +213,21 @@ async def test_bad_keys_and_indexes_are_refused() -> None:
     with pytest.raises(InvalidSessionId, match="key_prefix"):
         LLMSessionsChatStore(store="memory://", key_prefix="a/")
     await chat_store.aclose()
+
+
+async def test_the_memory_store_refuses_bad_input_and_stores_nothing(
+    framework_case: StoreCase,
+) -> None:
+    chat_store = LLMSessionsMemoryStore(store=framework_case.open())
+    with pytest.raises(InvalidInputError, match=r"messages\[1\]"):
+        await chat_store.add_messages("u4", [SCRIPT[0], Opaque()])  # type: ignore[list-item]
+    assert await chat_store.get_messages("u4", status=None) == []
+    assert await chat_store.get_keys() == []
+    for call, field in [
+        (chat_store.archive_oldest_messages("u4", -1), "n"),
+        (chat_store.delete_oldest_messages("u4", True), "n"),  # type: ignore[arg-type]
+        (chat_store.get_messages("u4", offset=-2), "offset"),
+        (chat_store.delete_message("u4", 1.0), "idx"),  # type: ignore[arg-type]
+    ]:
+        with pytest.raises(InvalidInputError, match=field):
+            await call

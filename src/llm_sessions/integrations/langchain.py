@@ -37,6 +37,13 @@ MESSAGE_TYPE_KEY = "langchain_type"
 """Event metadata key holding the message's LangChain type (``human``, ``ai``, ``tool``, ...)."""
 
 _SOURCES = {"human": EventSource.USER, "ai": EventSource.LLM, "AIMessageChunk": EventSource.LLM}
+_CHAT_ROLES = {
+    "user": EventSource.USER,
+    "human": EventSource.USER,
+    "assistant": EventSource.LLM,
+    "ai": EventSource.LLM,
+}
+"""Who a ``ChatMessage`` (a message with a free-form role) comes from; other roles: system."""
 
 
 class LLMSessionsChatMessageHistory(Conversation, BaseChatMessageHistory):
@@ -113,12 +120,18 @@ def _entry(position: int, message: Any) -> Entry:
     return Entry(
         message=dumped,
         text=_text(message),
-        source=_SOURCES.get(kind, EventSource.SYSTEM),
+        source=_source(message),
         kind=kind,
         tool=kind in ("tool", "function") or bool(getattr(message, "tool_calls", None)),
         usage=usage or None,
         model=named if isinstance(named, str) and named else None,
     )
+
+
+def _source(message: BaseMessage) -> EventSource:
+    """Who a message comes from: by its type, a ``ChatMessage`` by its role, else the system."""
+    role = getattr(message, "role", None) if message.type == "chat" else None
+    return _SOURCES.get(message.type) or _CHAT_ROLES.get(str(role), EventSource.SYSTEM)
 
 
 def _load_one(dumped: dict[str, Any]) -> BaseMessage:
