@@ -68,6 +68,10 @@ REQUIRED_EXPORTS = {
         "cost_usd",
         "price_for_model",
     },
+    "llm_sessions.integrations.langchain": {"LLMSessionsChatMessageHistory"},
+    "llm_sessions.integrations.llama_index": {"LLMSessionsChatStore"},
+    "llm_sessions.integrations.llama_index_memory": {"LLMSessionsMemoryStore"},
+    "llm_sessions.integrations.pydantic_ai": {"PydanticAIHistory"},
 }
 
 # Module paths the seeds import from, and the names they import from each.

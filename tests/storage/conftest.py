@@ -14,6 +14,7 @@ import pytest
 from store_cases import (
     ALL_KINDS,
     DURABLE_KINDS,
+    FRAMEWORK_KINDS,
     TOPOLOGY_KINDS,
     StoreCase,
     drop_case,
@@ -24,7 +25,12 @@ from store_cases import (
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize ``store_case`` / ``durable_case`` over the kinds of store."""
     extra = TOPOLOGY_KINDS if metafunc.config.getoption("--redis-topologies") else []
-    for name, kinds in (("store_case", ALL_KINDS), ("durable_case", DURABLE_KINDS)):
+    named = (
+        ("store_case", ALL_KINDS),
+        ("durable_case", DURABLE_KINDS),
+        ("framework_case", FRAMEWORK_KINDS),
+    )
+    for name, kinds in named:
         if name in metafunc.fixturenames:
             metafunc.parametrize(name, [*kinds, *extra], indirect=True)
 
@@ -40,6 +46,17 @@ async def store_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
 @pytest.fixture
 async def durable_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreCase]:
     """Every durable store (file, SQLite, Redis, PostgreSQL), on data private to the test."""
+    case = StoreCase(request.param, url_for(request.param, tmp_path, request))
+    yield case
+    await drop_case(case)
+
+
+@pytest.fixture
+async def framework_case(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[StoreCase]:
+    """SQLite, Redis and PostgreSQL, on data private to the test: the stores the framework
+    integrations are checked on."""
     case = StoreCase(request.param, url_for(request.param, tmp_path, request))
     yield case
     await drop_case(case)

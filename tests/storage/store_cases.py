@@ -20,6 +20,8 @@ from llm_sessions.storage import SessionStore, open_store
 
 DURABLE_KINDS = ["file", "sqlite", "redis", "postgres"]
 ALL_KINDS = ["memory", *DURABLE_KINDS]
+FRAMEWORK_KINDS = ["sqlite", "redis", "postgres"]
+"""The stores the framework integrations (LangChain, LlamaIndex, Pydantic AI) are tested on."""
 TOPOLOGY_KINDS = ["redis-cluster", "redis-sentinel"]
 """Redis on a private Cluster and behind a private Sentinel: added with ``--redis-topologies``."""
 

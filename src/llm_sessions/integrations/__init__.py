@@ -5,6 +5,13 @@
   runs the tools the model calls.
 * ``llm_sessions.integrations.openai_agents`` (``pip install "llm-sessions[agents]"``):
   ``LLMSessionsSession``, the OpenAI Agents SDK ``Session`` protocol on any store.
+* ``llm_sessions.integrations.langchain`` (``pip install "llm-sessions[langchain]"``):
+  ``LLMSessionsChatMessageHistory``, a LangChain ``BaseChatMessageHistory``.
+* ``llm_sessions.integrations.llama_index`` (``pip install "llm-sessions[llama-index]"``):
+  ``LLMSessionsChatStore``, a LlamaIndex ``BaseChatStore`` (for ``ChatMemoryBuffer``), and in
+  ``llama_index_memory`` ``LLMSessionsMemoryStore``, the ``AsyncDBChatStore`` ``Memory`` takes.
+* ``llm_sessions.integrations.pydantic_ai`` (``pip install "llm-sessions[pydantic-ai]"``):
+  ``PydanticAIHistory``, a Pydantic AI message history.
 
 Nothing is imported here, so ``import llm_sessions.integrations`` never needs an extra; importing
 an integration without its package raises ``ImportError`` naming the extra to install.
