@@ -17,9 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from ..exceptions import InvalidSessionOperation
-from ..storage.base import SessionStore, SessionStoreInterface
-from ..storage.provider import SessionStoreProvider
-from ..storage.url import open_store
+from ..storage import SessionStore, SessionStoreInterface, SessionStoreProvider, open_store
 
 __all__ = ["StoreAccess", "missing_extra"]
 

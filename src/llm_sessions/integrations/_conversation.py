@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..exceptions import InvalidInputError
-from ..models.event_source import EventSource
-from ..models.event_type import EventType
-from ..models.session import Session
-from ..models.session_event import SessionEvent
-from ..storage.base import SessionStore, SessionStoreInterface
+from ..models import EventSource, EventType, Session, SessionEvent
+from ..storage import SessionStore, SessionStoreInterface
 from ..validation import ensure_json_value, validate_id
 from ._bridge import StoreAccess
 

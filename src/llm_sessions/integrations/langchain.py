@@ -20,8 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..exceptions import InvalidInputError
-from ..models.event_source import EventSource
-from ..models.session_event import SessionEvent
+from ..models import EventSource, SessionEvent
 from ._bridge import missing_extra
 from ._conversation import Conversation, Entry, checked_json
 

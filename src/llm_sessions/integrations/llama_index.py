@@ -21,9 +21,8 @@ from typing import Any
 from pydantic import BaseModel, PrivateAttr
 
 from ..exceptions import InvalidInputError
-from ..models.event_source import EventSource
-from ..models.session_event import SessionEvent
-from ..storage.base import SessionStoreInterface
+from ..models import EventSource, SessionEvent
+from ..storage import SessionStoreInterface
 from ..validation import validate_id
 from ._bridge import StoreAccess, missing_extra
 from ._conversation import (

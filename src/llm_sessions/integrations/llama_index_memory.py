@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import InvalidInputError
-from ..models.session_event import SessionEvent
-from ..storage.base import SessionStoreInterface
+from ..models import SessionEvent
+from ..storage import SessionStoreInterface
 from ._bridge import missing_extra
 from ._conversation import every_event, read_events, remove_events
 

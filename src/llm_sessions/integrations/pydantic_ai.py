@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..exceptions import InvalidInputError
-from ..models.event_source import EventSource
+from ..models import EventSource
 from ._bridge import missing_extra
 from ._conversation import Conversation, Entry, checked_json
 
