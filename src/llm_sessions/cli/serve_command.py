@@ -101,7 +101,10 @@ KeysFileOption = Annotated[
     Path | None,
     typer.Option(
         "--keys-file",
-        help="File with one key=tenant a line (also: LLM_SESSIONS_API_KEYS).",
+        help=(
+            "File with one key=tenant a line (also LLM_SESSIONS_API_KEYS_FILE; keys may also "
+            "come from LLM_SESSIONS_API_KEYS)."
+        ),
         show_default="none",
     ),
 ]
