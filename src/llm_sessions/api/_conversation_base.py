@@ -73,6 +73,8 @@ class ConversationBase:
         self._tool_options = dict(tool_options or {})
         self._tools: SessionAwareToolProcessor | None = None
         self._compaction = compaction
+        # Per session id: (events counted, history tokens, model, id of the last one counted).
+        self._history_tokens: dict[str, tuple[int, int, str, str]] = {}
 
     @classmethod
     async def open(cls, session_id: str, **options: Any) -> Self:

@@ -7,7 +7,9 @@ from typing import Any
 from .. import telemetry
 from ..conversations._compact import CompactionReport, compact_history, compaction_view
 from ..exceptions import InvalidSessionOperation
+from ..models._event_source import EventSource
 from ..models._session import Session
+from ..models._session_event import SessionEvent
 from ..prompting._builder import (
     PromptStrategy,
     check_prompt_arguments,
@@ -22,6 +24,20 @@ __all__ = ["PromptReading"]
 
 def _span_attributes(manager: ConversationBase) -> dict[str, str]:
     return {"gen_ai.conversation.id": manager.session_id}
+
+
+def _estimate(event: SessionEvent[Any]) -> int:
+    """An event's prompt tokens, as recorded: a reply's completion, anything else's prompt
+    (a provider's usage of a reply counts the whole prompt it was given as prompt tokens)."""
+    usage = event.token_usage
+    if usage is None:
+        return _PER_MESSAGE
+    own = usage.completion_tokens if event.source is EventSource.LLM else usage.prompt_tokens
+    return own + _PER_MESSAGE
+
+
+#: Tokens a chat message costs beyond its text (role, separators), rounded up.
+_PER_MESSAGE = 8
 
 
 class PromptReading(ConversationBase):
@@ -59,7 +75,7 @@ class PromptReading(ConversationBase):
         session = await self._refreshed_session()
         policy = self._compaction
         if policy is not None and policy.summarize_at_tokens is not None:
-            await self._compact_session(session, model, force=False)
+            await self._compact_if_over(session, model, policy.summarize_at_tokens)
         # From here on nothing awaits: the events cannot change while the prompt is made.
         history, system, budget = with_system_prompt(
             self._prompts, session.events, max_tokens, model
@@ -97,11 +113,37 @@ class PromptReading(ConversationBase):
         await load_tokenizer(model)
         return await self._compact_session(await self._refreshed_session(), model, force=force)
 
+    async def _compact_if_over(self, session: Session[Any], model: str, threshold: int) -> None:
+        """Stage 2 when the history is over ``threshold``. The history's tokens are known
+        from the last exact count plus an estimate of the events since (which can only be
+        high: stubs and summaries make it smaller), so most prompts skip the exact walk."""
+        events = session.events
+        seen = self._history_tokens.get(session.id)
+        if seen is not None and seen[2] == model and 0 < seen[0] <= len(events):
+            if events[seen[0] - 1].id == seen[3]:
+                total = seen[1] + sum(_estimate(event) for event in events[seen[0] :])
+                if total <= threshold:
+                    self._history_tokens[session.id] = (len(events), total, model, events[-1].id)
+                    return
+        report = await self._compact_session(session, model, force=False, measure=False)
+        events = session.events
+        if events:
+            exact = (len(events), report.tokens_after, model, events[-1].id)
+            self._history_tokens = {session.id: exact}
+
     async def _compact_session(
-        self, session: Session[Any], model: str, *, force: bool
+        self, session: Session[Any], model: str, *, force: bool, measure: bool = True
     ) -> CompactionReport:
         policy = self._compaction
         if policy is None:
             raise InvalidSessionOperation("compact", "the manager was given no compaction policy")
         history = self._prompts.history(session.events)
-        return await compact_history(session, history, policy, self._summarizer, model, force=force)
+        return await compact_history(
+            session,
+            history,
+            policy,
+            self._summarizer,
+            model,
+            force=force,
+            measure_stage_one=measure,
+        )

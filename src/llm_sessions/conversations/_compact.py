@@ -95,20 +95,25 @@ async def compact_history(
     model: str,
     *,
     force: bool = False,
+    measure_stage_one: bool = True,
 ) -> CompactionReport:
     """Compact ``history`` (``session``'s events without its system prompt): when its prompt
     is over ``policy.summarize_at_tokens`` (or ``force``), summarise the oldest span, leaving
     ``policy.keep_recent_tokens`` of the newest groups, and record the summary in ``session``.
 
     Without ``summarizer`` the summary is extractive. The summarizer's error propagates and
-    nothing is recorded; an empty summary is an ``InvalidInputError``.
+    nothing is recorded; an empty summary is an ``InvalidInputError``. Without
+    ``measure_stage_one`` the report's stage 1 figures are 0 (they cost a walk of the
+    history without stubs).
     """
     view = compaction_view(history, policy, model)
     groups = [(group, _group_tokens(group, model)) for group in walk_groups(view)]
     before = sum(tokens for _, tokens in groups)
-    trimmed = _stage_one(history, view)
-    untrimmed = walk_groups(compacted_history(history))
-    saved = sum(_group_tokens(group, model) for group in untrimmed) - before
+    trimmed = saved = 0
+    if measure_stage_one:
+        trimmed = _stage_one(history, view)
+        untrimmed = walk_groups(compacted_history(history))
+        saved = sum(_group_tokens(group, model) for group in untrimmed) - before
     threshold = policy.summarize_at_tokens
     over = threshold is not None and before > threshold
     kept, span, previous = _split(groups, policy.keep_recent_tokens)

@@ -148,6 +148,12 @@ class _Trimmed(EventView):
     def __len__(self) -> int:
         return len(self._events)
 
+    def __getitem__(self, index: Any) -> Any:
+        # The prompt walk reads every event by a plain index: skip the general path.
+        if type(index) is int and index >= 0:
+            return self._event_at(index)
+        return super().__getitem__(index)
+
     def _event_at(self, index: int) -> SessionEvent[Any]:
         event = self._events[index]
         if index >= self._cutoff or event.type is not EventType.TOOL_CALL:
@@ -155,10 +161,28 @@ class _Trimmed(EventView):
         return tool_result_stub(event, self._model)
 
 
+_STUBS: dict[tuple[str, str], tuple[Any, SessionEvent[Any]]] = {}
+_MAX_STUBS = 8192
+
+
 def tool_result_stub(event: SessionEvent[Any], model: str) -> SessionEvent[Any]:
     """A copy of tool event ``event`` whose result is a stub naming the tool, the call id and
     the tokens the stub saves (the event itself is returned when the stub would not be
     shorter)."""
+    # Prompts are built again and again from the same history: a stub is made once per
+    # event (and made again if the event's message is replaced).
+    key = (event.id, model)
+    cached = _STUBS.get(key)
+    if cached is not None and cached[0] is event.message:
+        return cached[1]
+    stub = _make_stub(event, model)
+    if len(_STUBS) >= _MAX_STUBS:
+        _STUBS.clear()
+    _STUBS[key] = (event.message, stub)
+    return stub
+
+
+def _make_stub(event: SessionEvent[Any], model: str) -> SessionEvent[Any]:
     message = event.message
     data: Mapping[str, Any] = message if isinstance(message, Mapping) else {"result": message}
     original = data.get("result") if data.get("error") is None else {"error": data["error"]}
