@@ -77,9 +77,10 @@ async def run(compaction: Compaction | None, args: argparse.Namespace) -> dict[s
         await sm.ai_responds(f"In city {number} it is mild: a good day to go out.", model=MODEL)
     session = await sm.get_session()
     summaries = sum(1 for e in session.events if "compaction" in e.metadata)
-    if compaction is not None:
-        sm._compaction = Compaction(trim_tool_results_after_turns=3)  # read only, no stage 2
-    history = count_chat_messages(await sm.get_messages_for_llm(), MODEL).tokens
+    # The history the next prompt stands for: stage 1 and the summaries, no budget cut.
+    trim = None if compaction is None else Compaction(trim_tool_results_after_turns=3)
+    reader = SessionManager(sm.session_id, store=sm.store, model=MODEL, compaction=trim)
+    history = count_chat_messages(await reader.get_messages_for_llm(), MODEL).tokens
     return {
         "mean_ms": statistics.fmean(times) * 1000,
         "median_ms": statistics.median(times) * 1000,
