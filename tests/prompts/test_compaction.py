@@ -217,3 +217,23 @@ def test_bad_policies_name_the_field(arguments: dict[str, Any], field: str) -> N
 def test_the_manager_refuses_a_policy_that_is_not_one() -> None:
     with pytest.raises(InvalidInputError, match="compaction"):
         SessionManager(compaction={"summarize_at_tokens": 10})  # type: ignore[arg-type]
+
+
+async def test_a_message_written_while_the_summary_is_made_stays_in_the_prompt() -> None:
+    store = InMemorySessionStore()
+    policy = Compaction(summarize_at_tokens=2000, keep_recent_tokens=500)
+
+    async def slow_summarizer(messages: list[dict[str, str]], model: str) -> str:
+        # Another writer adds a message between the read and the compaction event.
+        await SessionManager(sm.session_id, store=store).user_says("written meanwhile")
+        return "the summary"
+
+    sm = SessionManager(store=store, compaction=policy, summarizer=slow_summarizer)
+    for turn in range(4):
+        await agent_turn(sm, turn)
+    report = await sm.compact()
+    assert report.event_id is not None
+    prompt = await sm.get_messages_for_llm()
+    assert prompt[0]["content"] == "the summary"
+    assert "written meanwhile" in [m["content"] for m in prompt if m["role"] == "user"]
+    assert "question 0" not in str(prompt)

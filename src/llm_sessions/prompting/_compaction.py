@@ -93,21 +93,32 @@ def is_compaction_event(event: SessionEvent[Any]) -> bool:
 
 def compacted_history(events: Sequence[SessionEvent[Any]]) -> Sequence[SessionEvent[Any]]:
     """``events`` as a prompt sees them after the newest compaction: its summary, the events
-    it kept, then everything after it. Without a compaction event, ``events`` themselves."""
+    it kept, then everything after it. Without a compaction event, ``events`` themselves.
+
+    Events another writer added while the summary was being made land between the span and
+    the compaction event, named by neither: they are kept too."""
     for index in range(len(events) - 1, -1, -1):
         if is_compaction_event(events[index]):
             break
     else:
         return events
     summary = events[index]
-    kept_ids = set(summary.metadata[COMPACTION_KEY].get("kept_event_ids") or ())
+    record = summary.metadata[COMPACTION_KEY]
+    kept_ids = set(record.get("kept_event_ids") or ())
+    span_ids = set(record.get("event_ids") or ())
     kept: list[SessionEvent[Any]] = []
+    known_seen = False
     for before in range(index - 1, -1, -1):
-        if not kept_ids:
+        if known_seen and not kept_ids:
             break
         event = events[before]
         if event.id in kept_ids:
             kept_ids.discard(event.id)
+            kept.append(event)
+            known_seen = True
+        elif event.id in span_ids:
+            known_seen = True
+        elif not known_seen and not is_compaction_event(event):
             kept.append(event)
     kept.reverse()
     later = [event for event in events[index + 1 :] if not is_compaction_event(event)]
