@@ -11,6 +11,8 @@ import pytest
 import llm_sessions
 
 TOP_LEVEL = {
+    "Compaction",
+    "CompactionReport",
     "SessionManager",
     "track_conversation",
     "track_llm_call",
@@ -258,19 +260,24 @@ PACKAGE_FACES = {
     ],
     "llm_sessions.storage.file": ["FileSessionStore", "create_file_session_store"],
     "llm_sessions.conversations": [
+        "CompactionReport",
         "InfiniteConversationManager",
         "LLMCallback",
         "SEGMENT_STATE_KEY",
         "SummarizationStrategy",
+        "compact_history",
+        "compaction_view",
         "extractive_summary",
         "summarize_segment",
         "summary_request",
     ],
     "llm_sessions.prompting": [
+        "Compaction",
         "EventRenderer",
         "PromptStrategy",
         "build_prompt_from_session",
         "build_prompt_from_store",
+        "is_compaction_event",
         "prompt_tokens",
         "register_event_renderer",
         "truncate_prompt_to_token_limit",

@@ -12,6 +12,7 @@ from .api import (
     track_infinite_conversation,
     track_llm_call,
 )
+from .conversations import CompactionReport
 from .models import (
     EventSource,
     EventType,
@@ -22,8 +23,11 @@ from .models import (
     TokenSummary,
     TokenUsage,
 )
+from .prompting import Compaction
 
 __all__ = [
+    "Compaction",
+    "CompactionReport",
     "EventSource",
     "EventType",
     "RunStatus",

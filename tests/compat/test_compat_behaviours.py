@@ -9,8 +9,9 @@ import pytest
 
 from llm_sessions import SessionManager
 from llm_sessions.infinite_conversation import InfiniteConversationManager
-from llm_sessions.models import EventSource, EventType, Session
+from llm_sessions.models import EventSource, EventType, Session, SessionEvent
 from llm_sessions.session_aware_tool_processor import SessionAwareToolProcessor, ToolResult
+from llm_sessions.session_prompt_builder import PromptStrategy, build_prompt_from_session
 from llm_sessions.storage import InMemorySessionStore
 
 MODEL = "gpt-4o-mini"
@@ -125,3 +126,100 @@ def test_tool_result_positional_form_rejects_ambiguity() -> None:
         ToolResult("t", tool="u")
     with pytest.raises(TypeError, match="at most 3"):
         ToolResult("t", {}, 1, 2)
+
+
+# -- the infinite conversation manager and the minimal prompt, as the originals' tests use them
+
+
+async def test_get_session_chain_returns_sessions_root_first(store: InMemorySessionStore) -> None:
+    root = Session()
+    await store.save(root)
+    child = Session(parent_id=root.id)
+    await store.save(child)
+    grandchild = Session(parent_id=child.id)
+    await store.save(grandchild)
+    chain = await InfiniteConversationManager().get_session_chain(grandchild.id)
+    assert all(isinstance(session, Session) for session in chain)
+    assert [session.id for session in chain] == [root.id, child.id, grandchild.id]
+
+
+async def test_segments_chain_as_sessions(store: InMemorySessionStore) -> None:
+    manager = InfiniteConversationManager(token_threshold=0)
+    root = await Session.create()
+    first = await manager.process_message(root.id, "u1", EventSource.USER, summarize)
+    await manager.process_message(first, "a1", EventSource.LLM, summarize)
+    second = await manager.process_message(first, "u2", EventSource.USER, summarize)
+    chain = await manager.get_session_chain(second)
+    assert [session.id for session in chain] == [root.id, second]
+    assert [e.message for e in chain[0].events] == ["u1", "a1"]
+
+
+async def test_context_starts_with_the_ancestors_summaries(store: InMemorySessionStore) -> None:
+    parent = Session()
+    await parent.add_event(
+        SessionEvent(message="prev-sum", source=EventSource.SYSTEM, type=EventType.SUMMARY)
+    )
+    await store.save(parent)
+    child = Session(parent_id=parent.id)
+    await child.add_event(
+        SessionEvent(message="child-msg", source=EventSource.USER, type=EventType.MESSAGE)
+    )
+    await store.save(child)
+    manager = InfiniteConversationManager()
+    context = await manager.build_context_for_llm(child.id, include_summaries=True)
+    assert context[0]["role"] == "system" and "prev-sum" in context[0]["content"]
+    assert context[1] == {"role": "user", "content": "child-msg"}
+    without = await manager.build_context_for_llm(child.id, include_summaries=False)
+    assert without == [{"role": "user", "content": "child-msg"}]
+
+
+async def test_full_history_is_role_source_content_tuples(store: InMemorySessionStore) -> None:
+    first = Session()
+    await first.add_event(SessionEvent(message="Hello", source=EventSource.USER))
+    await first.add_event(SessionEvent(message="Hi there!", source=EventSource.LLM))
+    await store.save(first)
+    second = Session(parent_id=first.id)
+    await second.add_event(SessionEvent(message="How are you?", source=EventSource.USER))
+    await second.add_event(SessionEvent(message="I'm good!", source=EventSource.LLM))
+    await store.save(second)
+    history = await InfiniteConversationManager().get_full_conversation_history(second.id)
+    assert history == [
+        ("user", EventSource.USER, "Hello"),
+        ("assistant", EventSource.LLM, "Hi there!"),
+        ("user", EventSource.USER, "How are you?"),
+        ("assistant", EventSource.LLM, "I'm good!"),
+    ]
+
+
+async def test_a_failing_llm_callback_propagates_from_process_message(
+    store: InMemorySessionStore,
+) -> None:
+    manager = InfiniteConversationManager(token_threshold=0)
+    root = await Session.create()
+    await manager.process_message(root.id, "u1", EventSource.USER, failing_summarizer)
+    with pytest.raises(ConnectionError, match="summarizer down"):
+        await manager.process_message(root.id, "u2", EventSource.USER, failing_summarizer)
+    assert [s.id for s in await manager.get_session_chain(root.id)] == [root.id]
+    stored = await store.get(root.id)
+    assert stored is not None and [e.message for e in stored.events] == ["u1"]
+
+
+async def test_minimal_prompt_sends_the_reply_with_content_none(
+    store: InMemorySessionStore,
+) -> None:
+    session = await Session.create()
+    await session.add_event(SessionEvent(message="Weather?", source=EventSource.USER))
+    reply = SessionEvent(message="Let me check.", source=EventSource.LLM)
+    await session.add_event(reply)
+    await session.add_event(
+        SessionEvent(
+            message={"tool": "weather", "arguments": {}, "result": "sunny"},
+            source=EventSource.SYSTEM,
+            type=EventType.TOOL_CALL,
+            parent_event_id=reply.id,
+        )
+    )
+    prompt = await build_prompt_from_session(session, PromptStrategy.MINIMAL)
+    assert prompt[0] == {"role": "user", "content": "Weather?"}
+    assert prompt[1]["role"] == "assistant" and prompt[1]["content"] is None
+    assert prompt[2]["role"] == "tool" and prompt[2]["content"] == "sunny"

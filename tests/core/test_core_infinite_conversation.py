@@ -30,6 +30,10 @@ class Recorder:
         return f"summary {len(self.requests)}"
 
 
+def _ids(sessions: list[Session[Any]]) -> list[str]:
+    return [session.id for session in sessions]
+
+
 async def _exchange(
     manager: InfiniteConversationManager,
     session_id: str,
@@ -116,7 +120,7 @@ async def test_segmentation_by_turns_counts_user_messages() -> None:
     recorder = Recorder()
     manager = InfiniteConversationManager(token_threshold=10**6, max_turns_per_segment=3)
     _, current = await _conversation(manager, turns=7, callback=recorder)
-    chain = await manager.get_session_chain(current)
+    chain = _ids(await manager.get_session_chain(current))
     assert len(chain) == 3  # turns 1-3, 4-6, 7
     assert len(recorder.requests) == 2
 
@@ -128,7 +132,7 @@ async def test_model_replies_alone_never_fill_a_segment() -> None:
     await manager.process_message(root.id, "Question 1?", EventSource.USER, recorder)
     for index in range(6):
         await manager.process_message(root.id, f"part {index}", EventSource.LLM, recorder)
-    assert await manager.get_session_chain(root.id) == [root.id]
+    assert _ids(await manager.get_session_chain(root.id)) == [root.id]
     assert recorder.requests == []
 
 
@@ -169,30 +173,31 @@ async def test_build_context_rejects_a_negative_max_messages() -> None:
 async def test_chain_and_history_from_any_segment() -> None:
     manager = InfiniteConversationManager(max_turns_per_segment=2)
     root_id, current = await _conversation(manager, turns=5, callback=Recorder())
-    chain = await manager.get_session_chain(current)
+    segments = await manager.get_session_chain(current)
+    chain = _ids(segments)
     assert len(chain) == 3 and chain[0] == root_id and chain[-1] == current
     expected = _texts(range(1, 6))
     for session_id in chain:
-        assert await manager.get_session_chain(session_id) == chain
+        assert _ids(await manager.get_session_chain(session_id)) == chain
         history = await manager.get_full_conversation_history(session_id)
-        assert [m["content"] for m in history] == expected
-        assert [m["role"] for m in history] == ["user", "assistant"] * 5
-        assert [m["session_id"] for m in history] == [chain[0]] * 4 + [chain[1]] * 4 + [
-            chain[2]
-        ] * 2
-        timestamps = [m["timestamp"] for m in history]
-        assert timestamps == sorted(timestamps)
+        assert [content for _, _, content in history] == expected
+        assert [role for role, _, _ in history] == ["user", "assistant"] * 5
+        assert [source for _, source, _ in history] == [EventSource.USER, EventSource.LLM] * 5
+    messages = [[e for e in s.events if e.type is EventType.MESSAGE] for s in segments]
+    assert [len(found) for found in messages] == [4, 4, 2]
+    timestamps = [e.timestamp for found in messages for e in found]
+    assert timestamps == sorted(timestamps)
 
 
 async def test_a_new_manager_reads_the_chain_from_the_store() -> None:
     writer = InfiniteConversationManager(max_turns_per_segment=2)
     _, current = await _conversation(writer, turns=5, callback=Recorder())
-    chain = await writer.get_session_chain(current)
+    chain = _ids(await writer.get_session_chain(current))
     reader = InfiniteConversationManager()
     for session_id in chain:
-        assert await reader.get_session_chain(session_id) == chain
+        assert _ids(await reader.get_session_chain(session_id)) == chain
         history = await reader.get_full_conversation_history(session_id)
-        assert [m["content"] for m in history] == _texts(range(1, 6))
+        assert [content for _, _, content in history] == _texts(range(1, 6))
 
 
 async def test_a_new_manager_on_a_fresh_store_object_resumes_the_conversation(
@@ -202,18 +207,18 @@ async def test_a_new_manager_on_a_fresh_store_object_resumes_the_conversation(
     recorder = Recorder()
     writer = InfiniteConversationManager(max_turns_per_segment=2)
     root_id, current = await _conversation(writer, turns=5, callback=recorder)
-    chain = await writer.get_session_chain(current)
+    chain = _ids(await writer.get_session_chain(current))
 
     SessionStoreProvider.set_store(reopen())  # as if in a new process
     reader = InfiniteConversationManager(max_turns_per_segment=2)
-    assert await reader.get_session_chain(root_id) == chain
+    assert _ids(await reader.get_session_chain(root_id)) == chain
     history = await reader.get_full_conversation_history(chain[1])
-    assert [m["content"] for m in history] == _texts(range(1, 6))
+    assert [content for _, _, content in history] == _texts(range(1, 6))
     # Continuing from the root id lands in the newest segment, then starts a new one when full.
     assert await _exchange(reader, root_id, 6, recorder) == chain[-1]
     newest = await reader.process_message(root_id, "Question 7?", EventSource.USER, recorder)
     assert newest not in chain
-    assert await reader.get_session_chain(chain[0]) == [*chain, newest]
+    assert _ids(await reader.get_session_chain(chain[0])) == [*chain, newest]
     assert "summary 2" in recorder.requests[-1][0][-1]["content"]  # the rolling summary
 
 
@@ -252,13 +257,13 @@ async def test_a_failing_callback_propagates_and_leaves_no_half_made_segment(
     assert await store.count() == before_count
     assert [e.id for e in root.events] == before_events
     assert (root.state, root.child_ids) == (before_state, before_children)
-    assert await manager.get_session_chain(root.id) == [root.id]
-    assert await InfiniteConversationManager().get_session_chain(root.id) == [root.id]
+    assert _ids(await manager.get_session_chain(root.id)) == [root.id]
+    assert _ids(await InfiniteConversationManager().get_session_chain(root.id)) == [root.id]
 
     # A later call with a working model succeeds normally.
     recorder = Recorder()
     new_id = await manager.process_message(root.id, "Question 2?", EventSource.USER, recorder)
-    assert await manager.get_session_chain(root.id) == [root.id, new_id]
+    assert _ids(await manager.get_session_chain(root.id)) == [root.id, new_id]
 
 
 async def test_an_empty_summary_is_refused_and_leaves_nothing(store: InMemorySessionStore) -> None:

@@ -292,7 +292,7 @@ async def test_seed001_infinite_conversations() -> None:
 
     assert new_session_id == session_id  # far below the threshold: one segment
     assert requests == []
-    assert [m["content"] for m in history] == [
+    assert [content for _, _, content in history] == [
         text for turn in range(3) for text in (f"Question {turn} about Kyoto?", f"Answer {turn}.")
     ]
 

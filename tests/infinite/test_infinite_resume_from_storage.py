@@ -141,10 +141,12 @@ def test_a_fresh_process_continues_the_conversation_in_the_newest_segment(
 
         async def main():
             store = open_store("DB_URL")
-            history = await InfiniteConversationManager(store=store) \\
-                .get_full_conversation_history({chain[0]!r})
+            manager = InfiniteConversationManager(store=store)
+            history = await manager.get_full_conversation_history({chain[0]!r})
+            segments = await manager.get_session_chain({chain[0]!r})
             await store.close()
-            print(json.dumps([(m["content"], m["session_id"]) for m in history]))
+            where = [s.id for s in segments for e in s.events if e.type.value == "message"]
+            print(json.dumps([(m[2], at) for m, at in zip(history, where, strict=True)]))
 
         asyncio.run(main())
         """,
@@ -160,9 +162,9 @@ async def test_infinite_manager_resumes_from_a_new_store_object(
     db, chain, texts = recorded
     store = open_store(f"sqlite:///{db}")
     manager = InfiniteConversationManager(store=store)
-    assert await manager.get_session_chain(chain[3]) == chain
+    assert [s.id for s in await manager.get_session_chain(chain[3])] == chain
     history = await manager.get_full_conversation_history(chain[3])
-    assert [m["content"] for m in history] == texts
+    assert [content for _, _, content in history] == texts
     context = await manager.build_context_for_llm(chain[0], max_messages=4)
     assert context[0]["role"] == "system" and "summary covering" in context[0]["content"]
     assert [m["content"] for m in context[1:]] == texts[-4:]

@@ -115,7 +115,7 @@ async def test_parent_context_works_with_other_strategies() -> None:
     child = await child_of(parent, user("task"), assistant("done"))
     prompt = await build_prompt_from_session(child, "minimal", include_parent_context=True)
     assert prompt[0]["role"] == "system" and "parent summary" in prompt[0]["content"]
-    assert prompt[1:] == [u("task"), a("done")]
+    assert prompt[1:] == [u("task"), a(None)]  # MINIMAL leaves the reply's text out
 
 
 async def test_a_segment_that_opens_with_its_parents_summary_gets_no_parent_context() -> None:

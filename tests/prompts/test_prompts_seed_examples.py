@@ -73,7 +73,9 @@ async def test_seed_000_prompt_builder_example(capsys: pytest.CaptureFixture[str
         {"role": "tool", "tool_call_id": call_id, "content": json.dumps(weather)},
     ]
     assert json.loads(tool_prompt[-1]["content"]) == weather
-    assert minimal_prompt == tool_prompt == conversation_prompt
+    assert tool_prompt == conversation_prompt
+    # The minimal strategy sends the reply without its text, as the original's does.
+    assert minimal_prompt == [tool_prompt[0], {**tool_prompt[1], "content": None}, tool_prompt[2]]
 
 
 async def test_seed_001_hierarchical_example() -> None:

@@ -34,7 +34,8 @@ def chat_session() -> Session[Any]:
 
 
 CHAT_EXPECTED = {
-    PromptStrategy.MINIMAL: [u("Plan a trip to Rome"), a("May is lovely in Rome.")],
+    # MINIMAL sends the latest reply without its text, as the original strategy does.
+    PromptStrategy.MINIMAL: [u("Plan a trip to Rome"), a(None)],
     PromptStrategy.TASK_FOCUSED: [
         u("Plan a trip to Rome"),
         u("In May"),
@@ -86,7 +87,7 @@ TOOL_EXPECTED = {
     PromptStrategy.MINIMAL: [
         s("You are a travel agent."),
         u("Weather in Rome and Paris?"),
-        a("Rome is 20C; Paris is unavailable."),
+        a(None),
     ],
     PromptStrategy.TASK_FOCUSED: [
         s("You are a travel agent."),
@@ -131,7 +132,7 @@ async def test_minimal_keeps_the_tool_results_of_the_latest_reply() -> None:
     prompt = await build_prompt_from_session(session, PromptStrategy.MINIMAL)
     assert prompt == [
         u("Weather in Oslo?"),
-        a_calls("Let me look.", call("call_t1", "get_weather")),
+        a_calls(None, call("call_t1", "get_weather")),
         t("call_t1", "rainy, 8C"),
     ]
 
@@ -148,7 +149,7 @@ async def test_minimal_takes_the_tools_just_before_a_final_answer() -> None:
         u("Weather in Oslo?"),
         a_calls(None, call("call_t1", "get_weather")),
         t("call_t1", "rainy"),
-        a("It is rainy in Oslo."),
+        a(None),
     ]
 
 
@@ -160,7 +161,7 @@ async def test_task_focused_skips_replies_without_text() -> None:
 
 
 QUERY_EXPECTED = {
-    PromptStrategy.MINIMAL: [u("Plan a trip to Rome"), a("May is lovely in Rome.")],
+    PromptStrategy.MINIMAL: [u("Plan a trip to Rome"), a(None)],
     PromptStrategy.TASK_FOCUSED: CHAT_EXPECTED[PromptStrategy.TASK_FOCUSED],
     PromptStrategy.TOOL_FOCUSED: CHAT_EXPECTED[PromptStrategy.TOOL_FOCUSED],
     PromptStrategy.CONVERSATION: CHAT_EXPECTED[PromptStrategy.CONVERSATION],

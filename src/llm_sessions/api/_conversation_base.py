@@ -12,8 +12,9 @@ from uuid import uuid4
 
 from ..conversations._infinite import InfiniteConversationManager
 from ..conversations._summaries import LLMCallback, SummarizationStrategy
-from ..exceptions import SessionAlreadyExists, SessionNotFound
+from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..models._session import Session
+from ..prompting._compaction import Compaction
 from ..storage import SessionStore, SessionStoreInterface, refreshed
 from ..storage._provider import SessionStoreProvider
 from ..tool_processing import SessionAwareToolProcessor
@@ -44,7 +45,10 @@ class ConversationBase:
         summarization_strategy: SummarizationStrategy = SummarizationStrategy.BASIC,
         summary_fallback: bool = False,
         tool_options: Mapping[str, Any] | None = None,
+        compaction: Compaction | None = None,
     ) -> None:
+        if compaction is not None and not isinstance(compaction, Compaction):
+            raise InvalidInputError("compaction", compaction, "must be a Compaction or None")
         self._is_new = session_id is None
         self._session_id = validate_id(session_id) if session_id is not None else str(uuid4())
         self._create = bool(create)
@@ -68,6 +72,9 @@ class ConversationBase:
         self._last_reply_id: str | None = None
         self._tool_options = dict(tool_options or {})
         self._tools: SessionAwareToolProcessor | None = None
+        self._compaction = compaction
+        # Per session id: (events counted, history tokens, model, id of the last one counted).
+        self._history_tokens: dict[str, tuple[int, int, str, str]] = {}
 
     @classmethod
     async def open(cls, session_id: str, **options: Any) -> Self:

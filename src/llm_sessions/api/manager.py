@@ -19,21 +19,14 @@ from ..models._event_source import EventSource
 from ..models._event_type import EventType
 from ..models._session import Session
 from ..models._session_event import SessionEvent
-from ..prompting._builder import (
-    PromptStrategy,
-    check_prompt_arguments,
-    load_tokenizer,
-    prompt_from_events,
-)
 from ..replies import as_text, recorded_reply
 from ..tool_processing import SessionAwareToolProcessor, ToolResult
 from ..validation import ensure_json_value
-from ._conversation_base import ConversationBase
 from ._forks import fork_session
 from ._inputs import tool_call_message
+from ._prompt_reading import PromptReading
 from ._system_prompt import (
     check_system_prompt,
-    with_system_prompt,
 )
 from ._turns import (
     clear_segments,
@@ -52,7 +45,7 @@ def _span_attributes(manager: SessionManager) -> dict[str, str]:
     return {"gen_ai.conversation.id": manager.session_id}
 
 
-class SessionManager(ConversationBase):
+class SessionManager(PromptReading):
     """Track one conversation: user messages, model replies and tool calls, with their cost.
 
     With ``infinite_context=True`` the conversation is split into linked segments when the
@@ -85,6 +78,7 @@ class SessionManager(ConversationBase):
         summarization_strategy: The extractive summary used without a summarizer.
         summary_fallback: Use the extractive summary when the summarizer raises.
         tool_options: Options of the tool processor ``tools`` makes.
+        compaction: How the prompt is compacted (a ``Compaction``; see ``compact``).
     """
 
     async def set_system_prompt(self, system_prompt: str) -> None:
@@ -333,6 +327,7 @@ class SessionManager(ConversationBase):
             summarizer=self._summarizer,
             summarization_strategy=self._segments.summarization_strategy,
             tool_options=self._tool_options,
+            compaction=self._compaction,
         )
 
     async def delete(self) -> int:
@@ -395,34 +390,3 @@ class SessionManager(ConversationBase):
         include = all_segments if all_segments is not None else include_all_segments
         stats = conversation_stats(await self._all_segments(include))
         return {"session_id": self.session_id, **stats, "infinite_context": self._infinite_context}
-
-    @telemetry.traced("llm_sessions.build_prompt", _span_attributes)
-    async def get_messages_for_llm(
-        self, max_tokens: int | None = None, model: str | None = None
-    ) -> list[dict[str, Any]]:
-        """The chat messages to send next: the summary of earlier segments (as a system
-        message), then this segment's messages with tool calls and results, within
-        ``max_tokens`` if given.
-
-        Args:
-            max_tokens: The budget, counted by ``model``'s tokenizer; None for no limit.
-            model: The model the prompt is for (default: the manager's).
-
-        Returns:
-            The chat messages, oldest first.
-
-        Raises:
-            InvalidInputError: A bad argument, naming it.
-            TokenLimitExceeded: The newest user message alone is over ``max_tokens``.
-        """
-        model = model or self._model
-        check_prompt_arguments(max_tokens, model)
-        if max_tokens is not None:
-            await load_tokenizer(model)
-        session = await self._refreshed_session()
-        # From here on nothing awaits: the events cannot change while the prompt is made.
-        history, system, budget = with_system_prompt(
-            self._prompts, session.events, max_tokens, model
-        )
-        messages = prompt_from_events(history, PromptStrategy.CONVERSATION, budget, model)
-        return messages if system is None else [system, *messages]

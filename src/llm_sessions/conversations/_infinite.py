@@ -184,9 +184,15 @@ class InfiniteConversationManager:
         earlier = [await self.store.get(id_) for id_ in segment_links(tip)["earlier"]]
         return [*(segment for segment in earlier if segment is not None), tip]
 
-    async def get_session_chain(self, session_id: str) -> list[str]:
-        """Ids of every segment of the conversation, root first."""
-        return [segment.id for segment in await self._segments(session_id)]
+    async def get_session_chain(self, session_id: str) -> list[Session[Any]]:
+        """Every segment of the conversation as a session, root first, as the original
+        returns them (``[s.id for s in ...]`` for the ids). A session that was never
+        segmented but has a parent gives its ancestors, root first, then itself."""
+        segments = await self._segments(session_id)
+        tip = segments[-1]
+        if len(segments) == 1 and SEGMENT_STATE_KEY not in tip.state and tip.parent_id:
+            return [*reversed(await tip.ancestors()), tip]
+        return segments
 
     async def get_segments(self, session_id: str) -> list[Session[Any]]:
         """Every segment of the conversation as a session, root first."""
@@ -328,29 +334,39 @@ class InfiniteConversationManager:
             raise InvalidInputError("max_messages", max_messages, "must be an integer >= 0")
         segment = await self.current_segment(session_id)
         context: list[dict[str, Any]] = []
-        summary = latest_summary(segment) if include_summaries else None
-        if summary is not None:
-            text = f"Summary of the conversation so far:\n{summary.message}"
+        summaries = await self._context_summaries(segment) if include_summaries else []
+        if summaries:
+            text = "Summary of the conversation so far:\n" + "\n\n".join(summaries)
             context.append({"role": "system", "content": text})
         recent = [e for e in segment.events if e.type is EventType.MESSAGE]
         if max_messages == 0:
             return context
         return context + [_chat_message(e) for e in recent[-max_messages:]]
 
-    async def get_full_conversation_history(self, session_id: str) -> list[dict[str, Any]]:
-        """Every message of every segment, in order, with the segment it is in."""
-        history: list[dict[str, Any]] = []
-        for segment in await self._segments(session_id):
-            for event in segment.events:
-                if event.type is EventType.MESSAGE:
-                    history.append(
-                        {
-                            **_chat_message(event),
-                            "timestamp": event.timestamp.isoformat(),
-                            "session_id": segment.id,
-                        }
-                    )
-        return history
+    async def _context_summaries(self, segment: Session[Any]) -> list[str]:
+        """The segment's own rolling summary; for a session with none, the newest summary
+        of each of its ancestors, root first (sessions linked by ``parent_id`` alone)."""
+        own = latest_summary(segment)
+        if own is not None:
+            return [str(own.message)]
+        found: list[str] = []
+        for ancestor in reversed(await segment.ancestors()):
+            summaries = [e for e in ancestor.events if e.type is EventType.SUMMARY]
+            if summaries:
+                found.append(str(summaries[-1].message))
+        return found
+
+    async def get_full_conversation_history(
+        self, session_id: str
+    ) -> list[tuple[str, EventSource, Any]]:
+        """Every message of every segment, in order, as ``(role, source, content)`` tuples
+        (role ``user``, ``assistant`` or ``system``)."""
+        return [
+            (_ROLES[event.source], event.source, event.message)
+            for segment in await self.get_session_chain(session_id)
+            for event in segment.events
+            if event.type is EventType.MESSAGE
+        ]
 
 
 _ROLES = {EventSource.USER: "user", EventSource.LLM: "assistant", EventSource.SYSTEM: "system"}

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..exceptions import InvalidInputError
 from ..models import EventSource, EventType, Session, SessionEvent
+from ..prompting import Compaction
 from ..storage import (
     SessionStore,
     SessionStoreInterface,
@@ -36,6 +37,7 @@ from ..storage import (
     open_store,
     refreshed,
 )
+from ..tokens import count_text
 from ..validation import validate_id
 
 try:
@@ -96,7 +98,10 @@ class LLMSessionsSession:
 
     ``store`` is a store object, a store URL (opened here and closed by ``close()``), or None
     for the process-wide default store. The session is created in the store on the first
-    ``add_items``. ``model`` (default gpt-4o-mini) prices the usage the runner reports, and
+    ``add_items``. With ``compaction`` (a ``Compaction``), ``get_items`` sends each
+    ``function_call_output`` older than ``trim_tool_results_after_turns`` turns (user
+    messages) as a stub naming the tool, the call id and the tokens saved; the stored item is
+    not changed. ``model`` (default gpt-4o-mini) prices the usage the runner reports, and
     counts the tokens of items that come without reported usage; pass ``hooks=session.hooks``
     to the runner to price each response as the agent's own model instead.
     """
@@ -110,7 +115,11 @@ class LLMSessionsSession:
         store: SessionStoreInterface | str | None = None,
         model: str = "gpt-4o-mini",
         session_settings: SessionSettings | None = None,
+        compaction: Compaction | None = None,
     ) -> None:
+        if compaction is not None and not isinstance(compaction, Compaction):
+            raise InvalidInputError("compaction", compaction, "must be a Compaction or None")
+        self.compaction = compaction
         self.session_id = validate_id(session_id, "session_id")
         self.model = model
         self.session_settings = session_settings or SessionSettings()
@@ -157,8 +166,9 @@ class LLMSessionsSession:
         limit = resolve_session_limit(limit, self.session_settings)
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
-        events = await self._read(limit)
-        return [event.message for event in events]
+        items = [event.message for event in await self._read(limit)]
+        after = None if self.compaction is None else self.compaction.trim_tool_results_after_turns
+        return items if after is None else _trimmed_outputs(items, after, self.model)
 
     async def add_items(self, items: list[Any], wrapper: Any = None) -> None:
         """Append items, one event each, in one save (creating the session on the first).
@@ -324,3 +334,36 @@ def _item_text(item: Any) -> str:
             texts = [part.get("text") for part in value if isinstance(part, Mapping)]
             return "".join(text for text in texts if isinstance(text, str))
     return json.dumps(item, ensure_ascii=False)
+
+
+def _trimmed_outputs(items: list[Any], after_turns: int, model: str) -> list[Any]:
+    """``items`` with each tool output older than ``after_turns`` turns as a stub (a copy)."""
+    seen = 0
+    cutoff = 0
+    for index in range(len(items) - 1, -1, -1):
+        item = items[index]
+        if isinstance(item, Mapping) and item.get("role") == "user":
+            seen += 1
+            if seen == after_turns + 1:
+                cutoff = index
+                break
+    names = {
+        item.get("call_id"): item.get("name")
+        for item in items[:cutoff]
+        if isinstance(item, Mapping) and item.get("type") == "function_call"
+    }
+    return [
+        _output_stub(item, names, model) if index < cutoff else item
+        for index, item in enumerate(items)
+    ]
+
+
+def _output_stub(item: Any, names: Mapping[Any, Any], model: str) -> Any:
+    if not isinstance(item, Mapping) or item.get("type") != "function_call_output":
+        return item
+    call_id = item.get("call_id")
+    tokens = count_text(_item_text(item), model).tokens
+    name = names.get(call_id) or "unknown_tool"
+    stub = f"[tool result trimmed: {name}, call {call_id}, {{saved}} tokens saved]"
+    saved = tokens - count_text(stub.format(saved=tokens), model).tokens
+    return {**item, "output": stub.format(saved=saved)} if saved > 0 else item

@@ -8,6 +8,7 @@ The modules here are private; this package's exports are its public API.
 - ``_custom``: renderers registered for custom event types.
 - ``_budget``: token costs (cached) and fitting candidates into a token budget.
 - ``_strategies``: what each ``PromptStrategy`` puts in a prompt.
+- ``_compaction``: the compaction policy; old tool results as stubs, compaction summaries.
 - ``_parents``: the context a session inherits from its parent sessions.
 """
 
@@ -21,12 +22,15 @@ from ._builder import (
     truncate_prompt_to_token_limit,
     unregister_event_renderer,
 )
+from ._compaction import Compaction, is_compaction_event
 
 __all__ = [
+    "Compaction",
     "EventRenderer",
     "PromptStrategy",
     "build_prompt_from_session",
     "build_prompt_from_store",
+    "is_compaction_event",
     "prompt_tokens",
     "register_event_renderer",
     "truncate_prompt_to_token_limit",

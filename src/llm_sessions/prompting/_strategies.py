@@ -24,7 +24,8 @@ class PromptStrategy(StrEnum):
     """How much of a session a prompt carries, and what it favours."""
 
     MINIMAL = "minimal"
-    """The task (first user message), the latest assistant reply and its tool results."""
+    """The task (first user message), the latest assistant reply and its tool results; the
+    reply's own text is left out (``content`` None), as the original minimal strategy sends it."""
     TASK_FOCUSED = "task"
     """The task and the latest user message first, then the latest reply's text."""
     TOOL_FOCUSED = "tool"
@@ -93,12 +94,15 @@ def _user_anchors(
 
 
 def _latest_reply(events: Sequence[SessionEvent[Any]]) -> Iterator[Candidate]:
-    """The newest assistant reply with its tool calls; if it has none, the tools-only
-    messages just before it (the results it answered from)."""
+    """The newest assistant reply (its text left out) with its tool calls; if it has none,
+    the tools-only messages just before it (the results it answered from)."""
     walk = walk_groups(events)
     for group in walk:
         if group.is_reply:
-            yield _candidate(group)
+            reply = _candidate(group)
+            if group.anchor is not None and group.rendered is None:
+                reply.messages[0] = {**reply.messages[0], "content": None}
+            yield reply
             if group.tools:
                 return
             break

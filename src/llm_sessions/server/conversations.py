@@ -10,8 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
 
+from ..api._system_prompt import SystemPromptIndex
+from ..conversations import compact_history
 from ..models import Session
+from ..prompting import Compaction
+from ..prompting._builder import check_prompt_arguments, load_tokenizer
 from .conversation_items import METADATA_PROPERTY, conversation_of, event_from_item, item_of
 from .conversation_schema import (
     ConversationCreate,
@@ -143,6 +148,41 @@ async def delete_item(conversation_id: str, item_id: str, store: Scoped) -> Conv
         raise not_found("item", item_id)
     await session.remove_events([item_id])
     return conversation_of(session)
+
+
+class CompactRequest(BaseModel):
+    """The compaction policy to run once (see ``Compaction``); the summary is extractive."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trim_tool_results_after_turns: int | None = None
+    summarize_at_tokens: int | None = None
+    keep_recent_tokens: int = 20_000
+    force: bool = False
+    model: str = "gpt-4o-mini"
+
+
+@router.post("/{conversation_id}/compact")
+async def compact_conversation(
+    conversation_id: str, body: CompactRequest, store: Scoped
+) -> dict[str, Any]:
+    """Run staged compaction on a conversation now and say what it did.
+
+    Over ``summarize_at_tokens`` (or with ``force``), the oldest items, all but
+    ``keep_recent_tokens`` of the newest, are summarised (extractively) into a compaction item
+    that stands for them in prompts; the items stay. Stage 1 is counted, not stored.
+    """
+    policy = Compaction(
+        trim_tool_results_after_turns=body.trim_tool_results_after_turns,
+        summarize_at_tokens=body.summarize_at_tokens,
+        keep_recent_tokens=body.keep_recent_tokens,
+    )
+    check_prompt_arguments(None, body.model)
+    await load_tokenizer(body.model)
+    session = await store.require(conversation_id, "conversation")
+    history = SystemPromptIndex().history(session.events)
+    report = await compact_history(session, history, policy, None, body.model, force=body.force)
+    return report.as_dict()
 
 
 def _page(items: list[ItemOut], *, has_more: bool) -> ItemList:
