@@ -11,6 +11,7 @@ import pytest
 import llm_sessions
 
 TOP_LEVEL = {
+    "Attachment",
     "SessionManager",
     "track_conversation",
     "track_llm_call",
@@ -207,6 +208,7 @@ def test_session_manager_has_the_spec_signature() -> None:
 # (their modules are private, ``_name.py``; old module paths are aliases, see ``compat``).
 PACKAGE_FACES = {
     "llm_sessions.models": [
+        "Attachment",
         "CountMethod",
         "EventSource",
         "EventType",
@@ -234,6 +236,8 @@ PACKAGE_FACES = {
         "SessionStoreProvider",
         "StoreOptions",
         "StoreState",
+        "blob_area",
+        "collect_blobs",
         "create_file_session_store",
         "create_redis_session_store",
         "open_store",

@@ -13,6 +13,7 @@ from .api import (
     track_llm_call,
 )
 from .models import (
+    Attachment,
     EventSource,
     EventType,
     RunStatus,
@@ -24,6 +25,7 @@ from .models import (
 )
 
 __all__ = [
+    "Attachment",
     "EventSource",
     "EventType",
     "RunStatus",

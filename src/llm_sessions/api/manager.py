@@ -19,6 +19,7 @@ from ..models._event_source import EventSource
 from ..models._event_type import EventType
 from ..models._session import Session
 from ..models._session_event import SessionEvent
+from ..prompting._attachment_parts import resolve_attachments
 from ..prompting._builder import (
     PromptStrategy,
     check_prompt_arguments,
@@ -26,8 +27,10 @@ from ..prompting._builder import (
     prompt_from_events,
 )
 from ..replies import as_text, recorded_reply
+from ..storage._blob_collection import blob_area
 from ..tool_processing import SessionAwareToolProcessor, ToolResult
 from ..validation import ensure_json_value
+from ._attachments import attachment_event, has_attachments
 from ._conversation_base import ConversationBase
 from ._forks import fork_session
 from ._inputs import tool_call_message
@@ -132,10 +135,11 @@ class SessionManager(ConversationBase):
 
     @telemetry.traced("llm_sessions.user_says", _span_attributes)
     async def user_says(self, message: Any, **metadata: Any) -> str:
-        """Record a user message.
+        """Record a user message. A list of texts and ``Attachment``s stores each attachment's
+        bytes once in the store's blob area and records references to them.
 
         Args:
-            message: The message (text, or any JSON value).
+            message: The message (text, any JSON value, or a list of texts and attachments).
             **metadata: JSON values kept in the event's metadata.
 
         Returns:
@@ -143,9 +147,15 @@ class SessionManager(ConversationBase):
             new segment).
 
         Raises:
-            InvalidInputError: The message or metadata is not JSON.
+            InvalidInputError: The message or metadata is not JSON, or an attachment is over
+                the store's blob size limit.
         """
         ensure_json_value(metadata, "metadata")
+        if has_attachments(message):  # blobs stored before the session changes
+            event = await attachment_event(message, self.store, self._model, metadata)
+            session = await self._segment_for_user_message()
+            await session.add_event_and_save(event)
+            return session.id
         ensure_json_value(message, "message")
         session = await self._segment_for_user_message()
         event = await SessionEvent.create_with_tokens(
@@ -425,4 +435,5 @@ class SessionManager(ConversationBase):
             self._prompts, session.events, max_tokens, model
         )
         messages = prompt_from_events(history, PromptStrategy.CONVERSATION, budget, model)
-        return messages if system is None else [system, *messages]
+        messages = messages if system is None else [system, *messages]
+        return await resolve_attachments(messages, blob_area(self.store).get_many)

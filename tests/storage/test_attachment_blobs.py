@@ -1,0 +1,101 @@
+"""Blobs on every store: stored once, read back, never collected while an event names them."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from store_cases import url_for
+
+from llm_sessions import Attachment, SessionManager
+from llm_sessions.storage import SessionStore, blob_area, collect_blobs, open_store
+
+NOW = 1_000_000.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["memory", "file", "sqlite", "redis", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
+    opened = open_store(url_for(request.param, tmp_path, request))
+    yield opened
+    if request.param == "redis":  # blob keys are not session keys: drop_all leaves them
+        client = opened.client  # type: ignore[attr-defined]
+        async for key in client.scan_iter(match=f"{opened.key_prefix}blob:*"):  # type: ignore[attr-defined]
+            await client.delete(key)
+    if request.param in ("redis", "postgres"):
+        await opened.drop_all()  # type: ignore[attr-defined]
+    await opened.close()
+
+
+def _image(side: int = 256) -> Attachment:
+    gif = b"GIF89a" + struct.pack("<HH", side, side) + b"\0" * 4000  # a header is enough
+    return Attachment.from_bytes(gif, "image/gif", detail="low")
+
+
+async def test_an_image_is_stored_once_across_two_sessions(store: SessionStore) -> None:
+    first = SessionManager(store=store, model="gpt-4o")
+    second = SessionManager(store=store, model="gpt-4o-mini")
+    await first.user_says(["one", _image()])
+    await second.user_says(["two", _image()])
+    await second.user_says(["again", _image()])
+    assert list(await blob_area(store).touched()) == [f"sha256:{_image().sha256}"]
+    for manager, image_tokens in ((first, 85), (second, 2833)):  # low detail, per model
+        session = await store.get(manager.session_id)
+        assert session is not None
+        usage = session.events[-1].token_usage
+        assert usage is not None and usage.prompt_tokens > image_tokens
+        assert usage.prompt_tokens - image_tokens < 5  # the rest is the text
+    reader = SessionManager(store=store, session_id=second.session_id)
+    content = (await reader.get_messages_for_llm())[-1]["content"]
+    assert content[1]["image_url"]["url"].startswith("data:image/gif;base64,R0lGOD")
+
+
+async def test_collection_removes_only_blobs_no_event_names(store: SessionStore) -> None:
+    clock = Clock()
+    area = blob_area(store, clock=clock)
+    kept = SessionManager(store=store)
+    await kept.user_says(["kept", _image(300)])
+    dropped = SessionManager(store=store)
+    await dropped.user_says(["dropped", _image(400)])
+    await store.delete(dropped.session_id)
+    clock.now += 7200
+    assert await collect_blobs(store, grace_seconds=3600) == 1
+    assert set(await area.touched()) == {f"sha256:{_image(300).sha256}"}
+    assert await SessionManager(store=store, session_id=kept.session_id).get_messages_for_llm()
+
+
+async def test_collection_never_removes_a_blob_a_concurrent_append_names(
+    store: SessionStore,
+) -> None:
+    clock = Clock()
+    area = blob_area(store, clock=clock)
+    # An old blob that nothing names any more: collectable, until an append names it again.
+    gone = SessionManager(store=store)
+    await gone.user_says(["old", _image(500)])
+    await store.delete(gone.session_id)
+    clock.now += 7200
+    writers = [SessionManager(store=store) for _ in range(4)]
+
+    async def append(manager: SessionManager) -> None:
+        await manager.user_says(["again", _image(500)])
+
+    results = await asyncio.gather(
+        *(append(manager) for manager in writers), collect_blobs(store, grace_seconds=3600)
+    )
+    assert results[-1] in (0, 1)
+    await collect_blobs(store, grace_seconds=3600)
+    for manager in writers:
+        reader = SessionManager(store=store, session_id=manager.session_id)
+        messages = await reader.get_messages_for_llm()
+        assert messages[-1]["content"][1]["image_url"]["url"].startswith("data:image/gif")
+    assert f"sha256:{_image(500).sha256}" in await area.touched()
