@@ -22,6 +22,7 @@ __all__ = [
     "blob_area",
     "blob_refs",
     "collect_blobs",
+    "read_blobs",
 ]
 
 REDIS_MAX_BLOB_BYTES = 8 * 1024 * 1024
@@ -62,6 +63,19 @@ def blob_area(store: Any, *, max_bytes: int | None = None, clock: Clock | None =
     if clock is not None:
         area.clock = clock
     return area
+
+
+async def read_blobs(store: Any, refs: list[str]) -> dict[str, bytes]:
+    """The bytes of each of ``refs`` that ``store`` holds (none when there is no store).
+
+    Args:
+        store: A session store, or None for a session that belongs to none.
+        refs: Blob references.
+
+    Returns:
+        The bytes by reference.
+    """
+    return {} if store is None else await blob_area(store).get_many(refs)
 
 
 def blob_refs(events: Iterable[SessionEvent[Any]]) -> Iterator[str]:
