@@ -99,3 +99,48 @@ async def test_collection_never_removes_a_blob_a_concurrent_append_names(
         messages = await reader.get_messages_for_llm()
         assert messages[-1]["content"][1]["image_url"]["url"].startswith("data:image/gif")
     assert f"sha256:{_image(500).sha256}" in await area.touched()
+
+
+async def test_collection_between_a_blob_write_and_its_event_keeps_the_blob(
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    area = blob_area(store, clock=clock)
+    gone = SessionManager(store=store)
+    await gone.user_says(["old", _image(600)])
+    await store.delete(gone.session_id)
+    clock.now += 7200
+    write = area.put
+    removed: list[int] = []
+
+    async def write_then_collect(data: bytes) -> str:
+        ref = await write(data)  # the blob is there, the event naming it is not yet
+        removed.append(await collect_blobs(store, grace_seconds=3600))
+        return ref
+
+    monkeypatch.setattr(area, "put", write_then_collect)
+    writer = SessionManager(store=store)
+    await writer.user_says(["again", _image(600)])
+    assert removed == [0]
+    assert f"sha256:{_image(600).sha256}" in await area.touched()
+
+
+async def test_a_blob_written_again_while_collection_runs_is_kept(
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    area = blob_area(store, clock=clock)
+    gone = SessionManager(store=store)
+    await gone.user_says(["old", _image(700)])
+    await store.delete(gone.session_id)
+    clock.now += 7200
+    delete = area.delete_if_untouched
+
+    async def written_again_first(ref: str, cutoff: float) -> bool:
+        # The collection saw the blob as old and unnamed; a writer stores it again now.
+        await area.put(_image(700).data or b"")
+        return await delete(ref, cutoff)
+
+    monkeypatch.setattr(area, "delete_if_untouched", written_again_first)
+    assert await collect_blobs(store, grace_seconds=3600) == 0
+    assert f"sha256:{_image(700).sha256}" in await area.touched()
