@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 from store_cases import url_for
 
 from llm_sessions import Attachment, SessionManager
+from llm_sessions.exceptions import EncryptionKeyError
 from llm_sessions.storage import SessionStore, blob_area, collect_blobs, open_store
+from llm_sessions.storage.encryption import generate_key
 
 NOW = 1_000_000.0
 
@@ -144,3 +147,24 @@ async def test_a_blob_written_again_while_collection_runs_is_kept(
     monkeypatch.setattr(area, "delete_if_untouched", written_again_first)
     assert await collect_blobs(store, grace_seconds=3600) == 0
     assert f"sha256:{_image(700).sha256}" in await area.touched()
+
+
+async def test_blobs_are_sealed_at_rest_with_the_store_key(tmp_path: Path) -> None:
+    key = generate_key()
+    sealed = open_store(f"sqlite:///{tmp_path / 'sealed.db'}", encryption_key=key)
+    try:
+        sm = SessionManager(store=sealed)
+        await sm.user_says(["secret", _image(900)])
+        with sqlite3.connect(tmp_path / "sealed.db") as raw:
+            (stored,) = raw.execute("SELECT data FROM blobs").fetchone()
+        assert b"GIF89a" not in stored
+        messages = await sm.get_messages_for_llm()
+        assert messages[-1]["content"][1]["image_url"]["url"].startswith("data:image/gif;base64,")
+    finally:
+        await sealed.close()
+    keyless = open_store(f"sqlite:///{tmp_path / 'sealed.db'}", encryption_key=generate_key())
+    try:
+        with pytest.raises(EncryptionKeyError):
+            await blob_area(keyless).get(f"sha256:{_image(900).sha256}")
+    finally:
+        await keyless.close()

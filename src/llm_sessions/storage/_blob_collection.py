@@ -57,7 +57,12 @@ def blob_area(store: Any, *, max_bytes: int | None = None, clock: Clock | None =
     Returns:
         The blob area.
     """
-    area = held_area(store) or remember_area(store, _new_area(store))
+    area = held_area(store)
+    if area is None:
+        area = remember_area(store, _new_area(store))
+        cipher = getattr(store, "_cipher", None)
+        if cipher is not None and cipher.current_id is not None:
+            area.cipher = cipher
     if max_bytes is not None:
         area.max_bytes = max_bytes
     if clock is not None:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..exceptions import InvalidInputError
+from ._encryption import RecordCipher
 
 __all__ = [
     "BLOB_PREFIX",
@@ -76,6 +77,8 @@ class BlobArea(ABC):
     def __init__(self, max_bytes: int, clock: Clock = time.time) -> None:
         self.max_bytes = max_bytes
         self.clock = clock
+        self.cipher: RecordCipher | None = None
+        """Seals the bytes at rest (the store's ``encryption_key``), None to keep them plain."""
 
     async def put(self, data: bytes) -> str:
         """Store ``data`` (once) and mark it touched now.
@@ -94,7 +97,8 @@ class BlobArea(ABC):
                 "attachment.size", len(data), f"must be at most {self.max_bytes} bytes here"
             )
         ref = blob_ref(data)
-        await self._put(check_ref(ref), data, self.clock())
+        stored = data if self.cipher is None else self.cipher.seal_bytes(data, f"blob {ref}")
+        await self._put(check_ref(ref), stored, self.clock())
         return ref
 
     async def get(self, ref: str) -> bytes | None:
@@ -105,7 +109,14 @@ class BlobArea(ABC):
         """The bytes of each of ``refs`` that exists, by reference."""
         wanted = {ref: check_ref(ref) for ref in refs}
         found = await self._get_many(list(wanted.values()))
-        return {ref: found[digest] for ref, digest in wanted.items() if digest in found}
+        return {
+            ref: self._opened(ref, found[digest])
+            for ref, digest in wanted.items()
+            if digest in found
+        }
+
+    def _opened(self, ref: str, data: bytes) -> bytes:
+        return data if self.cipher is None else self.cipher.open_bytes(data, f"blob {ref}")
 
     async def touched(self) -> dict[str, float]:
         """Every blob's reference with the time it was last written."""
