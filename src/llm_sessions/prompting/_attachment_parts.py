@@ -41,6 +41,8 @@ def chat_parts(content: Iterable[Any]) -> list[dict[str, Any]]:
             parts.append({"type": "text", "text": part})
         elif _is_attachment(part):
             parts.append(_chat_part(part))
+        elif isinstance(part, Mapping) and isinstance(part.get("text"), str):
+            parts.append({"type": "text", "text": part["text"]})  # input_text, output_text
         elif isinstance(part, Mapping):
             parts.append(dict(part))
     return parts
