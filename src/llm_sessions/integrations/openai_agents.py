@@ -28,6 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import InvalidInputError
+from ..interop._input_attachments import (
+    check_parts,
+    image_tokens_of_parts,
+    restore_parts,
+    store_parts,
+)
 from ..models import EventSource, EventType, Session, SessionEvent
 from ..storage import (
     SessionStore,
@@ -158,7 +164,7 @@ class LLMSessionsSession:
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
         events = await self._read(limit)
-        return [event.message for event in events]
+        return [await restore_parts(event.message, self._store) for event in events]
 
     async def add_items(self, items: list[Any], wrapper: Any = None) -> None:
         """Append items, one event each, in one save (creating the session on the first).
@@ -178,6 +184,7 @@ class LLMSessionsSession:
         """
         if not items:
             return
+        items = await self._by_reference(items)
         self._note_run_usage(wrapper)
         session = await self._current()
         shown: _Reply | None = None  # the response whose output the items are
@@ -209,7 +216,7 @@ class LLMSessionsSession:
         if session is None or not session.events:
             return None
         [removed] = await session.remove_events([session.events[-1].id])
-        return removed.message
+        return await restore_parts(removed.message, self._store)
 
     async def clear_session(self, wrapper: Any = None) -> None:
         """Remove every item; the session itself stays, empty.
@@ -279,6 +286,22 @@ class LLMSessionsSession:
             self._replies.append(_Reply(self.model, entry.input_tokens, entry.output_tokens))
         self._run_requests_seen = len(entries)
 
+    async def _by_reference(self, items: list[Any]) -> list[Any]:
+        """The items with their input images and files stored as blobs, the parts holding
+        references (all are checked before any is stored)."""
+        found = [
+            check_parts(
+                item.get("content") if isinstance(item, Mapping) else None, f"items[{n}].content"
+            )
+            for n, item in enumerate(items)
+        ]
+        return [
+            {**item, "content": await store_parts(item["content"], parts, self._store)}
+            if parts
+            else item
+            for item, parts in zip(items, found, strict=True)
+        ]
+
     async def _event(
         self, item: Any, kind: str, source: EventSource, reply: _Reply | None, first: bool
     ) -> SessionEvent[Any]:
@@ -289,7 +312,7 @@ class LLMSessionsSession:
         metadata: dict[str, Any] = {ITEM_TYPE_KEY: kind}
         if reply is not None:
             metadata["model"] = reply.model
-        return await SessionEvent.create_with_tokens(
+        event = await SessionEvent.create_with_tokens(
             message=item,
             prompt=text if is_input else None,
             completion=None if is_input else text,
@@ -299,6 +322,12 @@ class LLMSessionsSession:
             metadata=metadata,
             usage=None if reply is None else reply.usage(first),
         )
+        images = image_tokens_of_parts(
+            item.get("content") if isinstance(item, Mapping) else None, self.model
+        )
+        if images and event.token_usage is not None and reply is None:
+            await event.token_usage.update(prompt_tokens=images)
+        return event
 
 
 def _kind_and_source(item: Any) -> tuple[str, EventSource]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..exceptions import InvalidInputError
+from ..interop._input_attachments import attachment_of_part
 from ..models import Attachment
 from ..models._attachment import ATTACHMENT_PART
 from ..storage import blob_area
@@ -16,22 +16,6 @@ __all__ = ["AttachmentParts", "item_part", "store_item_attachments"]
 
 AttachmentParts = dict[tuple[int, int], dict[str, Any]]
 """(item index, part index) -> the stored attachment part."""
-
-
-def _attachment(part: InputImagePart | InputFilePart, field: str) -> Attachment:
-    if part.file_id is not None:
-        raise InvalidInputError(
-            f"{field}.file_id", part.file_id, "is not supported: send the bytes as a data URL"
-        )
-    if isinstance(part, InputImagePart):
-        if part.image_url is None:
-            raise InvalidInputError(f"{field}.image_url", None, "an input_image needs image_url")
-        return Attachment.from_url(part.image_url, detail=part.detail)
-    url = part.file_data or part.file_url
-    if url is None:
-        raise InvalidInputError(f"{field}.file_data", None, "needs file_data or file_url")
-    found = Attachment.from_url(url, "application/pdf" if part.file_url else None)
-    return Attachment(found.media_type, found.data, found.url, part.filename or "file")
 
 
 async def store_item_attachments(items: Sequence[ItemIn], store: Any) -> AttachmentParts:
@@ -54,7 +38,7 @@ async def store_item_attachments(items: Sequence[ItemIn], store: Any) -> Attachm
         for at, part in enumerate(item.content):
             if isinstance(part, InputImagePart | InputFilePart):
                 field = f"items[{index}].content[{at}]"
-                checked.append(((index, at), _attachment(part, field)))
+                checked.append(((index, at), attachment_of_part(part.model_dump(), field)))
     area = blob_area(store) if checked else None
     stored: AttachmentParts = {}
     for place, attachment in checked:
