@@ -10,6 +10,7 @@ from attachment_images import gif, jpeg, png, webp
 
 from llm_sessions import Attachment, SessionManager
 from llm_sessions.exceptions import InvalidInputError
+from llm_sessions.prompting import build_prompt_from_session
 from llm_sessions.storage import InMemorySessionStore, blob_area
 from llm_sessions.tokens._image_tokens import image_tokens
 
@@ -137,3 +138,20 @@ async def test_a_rejected_attachment_leaves_the_session_as_it_was() -> None:
     events = (await sm.get_session()).events
     assert [event.message for event in events] == ["before"]
     assert await blob_area(store).touched() == {}
+
+
+async def test_every_prompt_strategy_sends_the_bytes_not_the_reference() -> None:
+    image = png(64, 32)
+    sm = SessionManager(store=InMemorySessionStore(), model="gpt-4o")
+    await sm.user_says(["Look", Attachment.from_bytes(image, "image/png")])
+    session = await sm.get_session()
+    for strategy in ("minimal", "conversation", "hierarchical"):
+        prompt = await build_prompt_from_session(session, strategy)
+        (part,) = [p for m in prompt if isinstance(m["content"], list) for p in m["content"][1:]]
+        assert part == {
+            "type": "image_url",
+            "image_url": {
+                "url": "data:image/png;base64," + base64.b64encode(image).decode(),
+                "detail": "auto",
+            },
+        }

@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from functools import partial
 from typing import Any
 
 from ..exceptions import InvalidFileError
 from ..models import EventSource, EventType, Session, SessionEvent
 from ..prompting import PromptStrategy, build_prompt_from_session
-from ..prompting._attachment_parts import resolve_attachments
-from ..storage._binding import binding_of
-from ..storage._blob_collection import read_blobs
 
 __all__ = ["DEFAULT_MODEL", "dump", "load", "messages_of", "session_from_messages"]
 
@@ -35,9 +31,7 @@ async def messages_of(sessions: Sequence[Session[Any]]) -> list[dict[str, Any]]:
     """The chat messages of the sessions (segments of one conversation), in order."""
     messages: list[dict[str, Any]] = []
     for session in sessions:
-        built = await build_prompt_from_session(session, PromptStrategy.CONVERSATION)
-        fetch = partial(read_blobs, binding_of(session).store)  # attachments as data URLs
-        messages.extend(await resolve_attachments(built, fetch))
+        messages.extend(await build_prompt_from_session(session, PromptStrategy.CONVERSATION))
     return messages
 
 
