@@ -7,6 +7,8 @@ image to fit in 2048x2048, then so that its shorter side is 768 px, and costs th
 the tile tokens for every 512 px tile the result covers. GPT-4o, GPT-4.1, GPT-4.5 and the
 o-series: base 85, tile 170 (a 1024x1024 image at high detail: 85 + 4 x 170 = 765).
 GPT-4o mini bills more tokens per image at a lower price per token: base 2833, tile 5667.
+Models OpenAI prices by 32 px patches instead (GPT-4.1 mini and nano, o4-mini, GPT-5 mini and
+nano) are not told apart here: they get the default figures, an estimate.
 """
 
 from __future__ import annotations
