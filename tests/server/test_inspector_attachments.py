@@ -7,7 +7,8 @@ import struct
 import httpx
 
 from llm_sessions import Attachment, SessionManager
-from llm_sessions.storage import InMemorySessionStore
+from llm_sessions.server.tenancy import TenantStore
+from llm_sessions.storage import InMemorySessionStore, blob_area, collect_blobs
 
 GIF = b"GIF89a" + struct.pack("<HH", 4, 4) + b"\0" * 20
 
@@ -49,3 +50,13 @@ async def test_another_tenant_or_an_unnamed_blob_is_not_found(
     ):
         answer = await caller.get(path)
         assert answer.status_code == 404, path
+
+
+async def test_collecting_through_a_tenants_view_keeps_other_tenants_blobs(
+    memory_store: InMemorySessionStore,
+) -> None:
+    session_id, image, _ = await _seed(memory_store)  # tenant alpha names both blobs
+    beta_view = TenantStore(memory_store, "beta")
+    assert await collect_blobs(beta_view, grace_seconds=0) == 0
+    assert f"sha256:{image}" in await blob_area(memory_store).touched()
+    assert await memory_store.get(session_id) is not None

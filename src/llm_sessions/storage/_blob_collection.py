@@ -29,10 +29,17 @@ REDIS_MAX_BLOB_BYTES = 8 * 1024 * 1024
 DEFAULT_GRACE_SECONDS = 3600.0
 
 
-def _new_area(store: Any) -> BlobArea:
+def _unwrapped(store: Any) -> Any:
+    """The store below any views of it (a tenant's view shares the whole store's blobs)."""
     inner = getattr(store, "inner", None)
-    if inner is not None and inner is not store:
-        return blob_area(inner)  # a wrapped store (tenant view, encryption) shares its blobs
+    while inner is not None and inner is not store:
+        store, inner = inner, getattr(inner, "inner", None)
+    return store
+
+
+def _new_area(store: Any) -> BlobArea:
+    if _unwrapped(store) is not store:
+        return blob_area(_unwrapped(store))
     if isinstance(store, InMemorySessionStore):
         return MemoryBlobArea(MAX_ATTACHMENT_BYTES)
     if isinstance(store, FileSessionStore):
@@ -103,12 +110,14 @@ async def collect_blobs(store: Any, *, grace_seconds: float = DEFAULT_GRACE_SECO
     names it; the grace keeps it for that writer).
 
     Args:
-        store: A session store.
+        store: A session store (for a view of one, such as a tenant's, the whole store is
+            scanned: blobs are shared).
         grace_seconds: How long a blob is kept after its last write, named or not.
 
     Returns:
         How many blobs were removed.
     """
+    store = _unwrapped(store)
     area = blob_area(store)
     cutoff = area.clock() - grace_seconds
     candidates = {ref for ref, when in (await area.touched()).items() if when < cutoff}
