@@ -13,6 +13,7 @@ import llm_sessions
 TOP_LEVEL = {
     "Compaction",
     "CompactionReport",
+    "Attachment",
     "SessionManager",
     "track_conversation",
     "track_llm_call",
@@ -213,6 +214,7 @@ def test_session_manager_has_the_spec_signature() -> None:
 # (their modules are private, ``_name.py``; old module paths are aliases, see ``compat``).
 PACKAGE_FACES = {
     "llm_sessions.models": [
+        "Attachment",
         "CountMethod",
         "EventSource",
         "EventType",
@@ -240,6 +242,8 @@ PACKAGE_FACES = {
         "SessionStoreProvider",
         "StoreOptions",
         "StoreState",
+        "blob_area",
+        "collect_blobs",
         "create_file_session_store",
         "create_redis_session_store",
         "open_store",

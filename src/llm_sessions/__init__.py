@@ -14,6 +14,7 @@ from .api import (
 )
 from .conversations import CompactionReport
 from .models import (
+    Attachment,
     EventSource,
     EventType,
     RunStatus,
@@ -26,6 +27,7 @@ from .models import (
 from .prompting import Compaction
 
 __all__ = [
+    "Attachment",
     "Compaction",
     "CompactionReport",
     "EventSource",

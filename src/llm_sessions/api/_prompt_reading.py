@@ -10,12 +10,14 @@ from ..exceptions import InvalidSessionOperation
 from ..models._event_source import EventSource
 from ..models._session import Session
 from ..models._session_event import SessionEvent
+from ..prompting._attachment_parts import resolve_attachments
 from ..prompting._builder import (
     PromptStrategy,
     check_prompt_arguments,
     load_tokenizer,
     prompt_from_events,
 )
+from ..storage._blob_collection import blob_area
 from ._conversation_base import ConversationBase
 from ._system_prompt import with_system_prompt
 
@@ -82,7 +84,8 @@ class PromptReading(ConversationBase):
         )
         visible = compaction_view(history, policy, model)
         messages = prompt_from_events(visible, PromptStrategy.CONVERSATION, budget, model)
-        return messages if system is None else [system, *messages]
+        messages = messages if system is None else [system, *messages]
+        return await resolve_attachments(messages, blob_area(self.store).get_many)
 
     async def compact(self, *, force: bool = False, model: str | None = None) -> CompactionReport:
         """Run the compaction policy on the current session (segment) now.

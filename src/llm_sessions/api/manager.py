@@ -22,6 +22,7 @@ from ..models._session_event import SessionEvent
 from ..replies import as_text, recorded_reply
 from ..tool_processing import SessionAwareToolProcessor, ToolResult
 from ..validation import ensure_json_value
+from ._attachments import attachment_event, has_attachments
 from ._forks import fork_session
 from ._inputs import tool_call_message
 from ._prompt_reading import PromptReading
@@ -126,10 +127,11 @@ class SessionManager(PromptReading):
 
     @telemetry.traced("llm_sessions.user_says", _span_attributes)
     async def user_says(self, message: Any, **metadata: Any) -> str:
-        """Record a user message.
+        """Record a user message. A list of texts and ``Attachment``s stores each attachment's
+        bytes once in the store's blob area and records references to them.
 
         Args:
-            message: The message (text, or any JSON value).
+            message: The message (text, any JSON value, or a list of texts and attachments).
             **metadata: JSON values kept in the event's metadata.
 
         Returns:
@@ -137,9 +139,15 @@ class SessionManager(PromptReading):
             new segment).
 
         Raises:
-            InvalidInputError: The message or metadata is not JSON.
+            InvalidInputError: The message or metadata is not JSON, or an attachment is over
+                the store's blob size limit.
         """
         ensure_json_value(metadata, "metadata")
+        if has_attachments(message):  # blobs stored before the session changes
+            event = await attachment_event(message, self.store, self._model, metadata)
+            session = await self._segment_for_user_message()
+            await session.add_event_and_save(event)
+            return session.id
         ensure_json_value(message, "message")
         session = await self._segment_for_user_message()
         event = await SessionEvent.create_with_tokens(

@@ -28,6 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import InvalidInputError
+from ..interop._input_attachments import (
+    check_parts,
+    image_tokens_of_parts,
+    restore_parts,
+    store_parts,
+)
 from ..models import EventSource, EventType, Session, SessionEvent
 from ..prompting import Compaction
 from ..storage import (
@@ -166,7 +172,8 @@ class LLMSessionsSession:
         limit = resolve_session_limit(limit, self.session_settings)
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
-        items = [event.message for event in await self._read(limit)]
+        events = await self._read(limit)
+        items = [await restore_parts(event.message, self._store) for event in events]
         after = None if self.compaction is None else self.compaction.trim_tool_results_after_turns
         return items if after is None else _trimmed_outputs(items, after, self.model)
 
@@ -188,6 +195,7 @@ class LLMSessionsSession:
         """
         if not items:
             return
+        items = await self._by_reference(items)
         self._note_run_usage(wrapper)
         session = await self._current()
         shown: _Reply | None = None  # the response whose output the items are
@@ -219,7 +227,7 @@ class LLMSessionsSession:
         if session is None or not session.events:
             return None
         [removed] = await session.remove_events([session.events[-1].id])
-        return removed.message
+        return await restore_parts(removed.message, self._store)
 
     async def clear_session(self, wrapper: Any = None) -> None:
         """Remove every item; the session itself stays, empty.
@@ -289,6 +297,22 @@ class LLMSessionsSession:
             self._replies.append(_Reply(self.model, entry.input_tokens, entry.output_tokens))
         self._run_requests_seen = len(entries)
 
+    async def _by_reference(self, items: list[Any]) -> list[Any]:
+        """The items with their input images and files stored as blobs, the parts holding
+        references (all are checked before any is stored)."""
+        found = [
+            check_parts(
+                item.get("content") if isinstance(item, Mapping) else None, f"items[{n}].content"
+            )
+            for n, item in enumerate(items)
+        ]
+        return [
+            {**item, "content": await store_parts(item["content"], parts, self._store)}
+            if parts
+            else item
+            for item, parts in zip(items, found, strict=True)
+        ]
+
     async def _event(
         self, item: Any, kind: str, source: EventSource, reply: _Reply | None, first: bool
     ) -> SessionEvent[Any]:
@@ -299,7 +323,7 @@ class LLMSessionsSession:
         metadata: dict[str, Any] = {ITEM_TYPE_KEY: kind}
         if reply is not None:
             metadata["model"] = reply.model
-        return await SessionEvent.create_with_tokens(
+        event = await SessionEvent.create_with_tokens(
             message=item,
             prompt=text if is_input else None,
             completion=None if is_input else text,
@@ -309,6 +333,12 @@ class LLMSessionsSession:
             metadata=metadata,
             usage=None if reply is None else reply.usage(first),
         )
+        images = image_tokens_of_parts(
+            item.get("content") if isinstance(item, Mapping) else None, self.model
+        )
+        if images and event.token_usage is not None and reply is None:
+            await event.token_usage.update(prompt_tokens=images)
+        return event
 
 
 def _kind_and_source(item: Any) -> tuple[str, EventSource]:

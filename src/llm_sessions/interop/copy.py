@@ -15,6 +15,7 @@ from typing import Any
 from ..exceptions import SessionManagerError
 from ..models import Session
 from ..storage import SessionStoreInterface
+from ._blob_lines import copy_blobs
 from .jsonl import dump_session
 from .transfer import detached
 
@@ -95,6 +96,7 @@ async def _copy_one(
             report.errors[session_id] = "the target holds a different session with this id"
             return CopyOutcome.FAILED
         await target.delete(session_id)
+    await copy_blobs(source, target, session)  # before the events that name them
     await target.save(detached(session))
     report.events += len(session.events)
     return CopyOutcome.COPIED

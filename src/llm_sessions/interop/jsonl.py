@@ -8,7 +8,11 @@ Each session is a header line followed by one line per event, in log order::
     {"record": "event", "session_id": ..., "id": ..., "message": ..., "timestamp": ..., ...}
     {"record": "event", "session_id": ..., ...}
 
-Several sessions (the segments of one conversation) follow one another in one file. Ids and
+Several sessions (the segments of one conversation) follow one another in one file. After
+them, one line per blob their events name (attachments' bytes, see ``_blob_lines``)::
+
+    {"record": "blob", "ref": "sha256:<hex>", "size": 1234, "data": "<base64>"}
+ Ids and
 timestamps are kept, so ``load(dump(sessions))`` equals ``sessions``. ``token_summary`` is
 written for readers of the file; on load it is derived again from the events.
 """
@@ -25,8 +29,9 @@ from pydantic import ValidationError
 from ..exceptions import InvalidFileError, InvalidInputError
 from ..models import Session, SessionEvent
 from ..validation import validate_id
+from ._blob_lines import BLOB_RECORD, blob_lines, check_named, read_blob
 
-__all__ = ["VERSION", "dump", "dump_session", "load"]
+__all__ = ["VERSION", "dump", "dump_session", "load", "parse_with_blobs"]
 
 VERSION = 1
 """The version this module writes and the only one it reads."""
@@ -52,8 +57,8 @@ def dump_session(session: Session[Any]) -> str:
 
 
 async def dump(sessions: Sequence[Session[Any]]) -> str:
-    """Sessions as JSON Lines, one after another."""
-    return "".join(dump_session(session) for session in sessions)
+    """Sessions as JSON Lines, one after another, then the blobs their events name."""
+    return "".join(dump_session(session) for session in sessions) + await blob_lines(sessions)
 
 
 async def load(text: str) -> list[Session[Any]]:
@@ -63,12 +68,24 @@ async def load(text: str) -> list[Session[Any]]:
 
 def parse(text: str) -> list[Session[Any]]:
     """The synchronous form of ``load``."""
+    return parse_with_blobs(text)[0]
+
+
+def parse_with_blobs(text: str) -> tuple[list[Session[Any]], dict[str, bytes]]:
+    """The sessions of a JSON Lines text and the blobs it holds (by reference), each named
+    blob checked to be there.
+
+    Raises:
+        InvalidFileError: The first bad line, or a named blob the file does not hold.
+    """
     reader = _Reader()
     # Only "\n" ends a line: JSON text may hold other characters str.splitlines() splits on.
     for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             reader.read(number, line)
-    return reader.finish()
+    sessions = reader.finish()
+    check_named(sessions, reader.blobs, reader.last_line)
+    return sessions, reader.blobs
 
 
 def _line(record: dict[str, Any]) -> str:
@@ -94,6 +111,7 @@ class _Reader:
         self.session_ids: set[str] = set()
         self.pending: _Pending | None = None
         self.last_line = 0
+        self.blobs: dict[str, bytes] = {}
 
     def read(self, number: int, line: str) -> None:
         self.last_line = number
@@ -104,6 +122,10 @@ class _Reader:
             self._start(number, record)
         elif kind == _EVENT:
             self._add_event(number, record)
+        elif kind == BLOB_RECORD:
+            self._close_pending()
+            ref, data = read_blob(number, record)
+            self.blobs[ref] = data
         else:
             raise InvalidFileError(number, f'"record" is {kind!r}; expected "session" or "event"')
 

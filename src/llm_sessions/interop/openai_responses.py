@@ -17,7 +17,7 @@ from ..exceptions import InvalidFileError
 from ..models import Session
 from .openai_chat import DEFAULT_MODEL, messages_of, session_from_messages
 
-__all__ = ["dump", "items_from_messages", "load", "messages_from_items"]
+__all__ = ["dump", "input_parts", "items_from_messages", "load", "messages_from_items"]
 
 _TEXT_PARTS = ("input_text", "output_text", "text")
 
@@ -75,11 +75,41 @@ def items_from_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str,
 
 
 def _message_item(role: str, content: Any) -> dict[str, Any]:
+    if role == "user" and isinstance(content, list):
+        return {"type": "message", "role": role, "content": input_parts(content)}
     text = content if isinstance(content, str) else json.dumps(content)
     part: dict[str, Any] = {"type": "input_text", "text": text}
     if role == "assistant":
         part = {"type": "output_text", "text": text, "annotations": []}
     return {"type": "message", "role": role, "content": [part]}
+
+
+def input_parts(parts: Sequence[Any]) -> list[dict[str, Any]]:
+    """Chat content parts as Responses input parts: ``input_text``, ``input_image`` (an
+    ``image_url`` part) and ``input_file`` (a ``file`` part).
+
+    Args:
+        parts: Chat content parts.
+
+    Returns:
+        The Responses parts.
+    """
+    converted: list[dict[str, Any]] = []
+    for part in parts:
+        kind = part.get("type") if isinstance(part, Mapping) else None
+        if kind == "image_url":
+            image = part["image_url"]
+            detail = image.get("detail", "auto")
+            converted.append({"type": "input_image", "image_url": image["url"], "detail": detail})
+        elif kind == "file":
+            file = part["file"]
+            converted.append(
+                {"type": "input_file", "filename": file["filename"], "file_data": file["file_data"]}
+            )
+        else:
+            text = part.get("text", "") if isinstance(part, Mapping) else str(part)
+            converted.append({"type": "input_text", "text": text})
+    return converted
 
 
 def messages_from_items(items: Sequence[Any]) -> tuple[list[dict[str, Any]], list[int]]:

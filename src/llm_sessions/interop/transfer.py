@@ -12,7 +12,7 @@ from typing import Any
 from ..conversations import SEGMENT_STATE_KEY, InfiniteConversationManager
 from ..exceptions import InvalidFileError, InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..models import Session
-from ..storage import SessionStoreInterface
+from ..storage import SessionStoreInterface, blob_area
 from . import jsonl, openai_chat, openai_responses
 
 __all__ = [
@@ -173,8 +173,12 @@ async def import_session(
     module = format_module(format)
     policy = _policy(on_conflict)
     text = data.decode() if isinstance(data, bytes) else data
+    blobs: dict[str, bytes] = {}
     try:
-        sessions: list[Session[Any]] = await module.load(text)
+        if module is jsonl:
+            sessions, blobs = jsonl.parse_with_blobs(text)
+        else:
+            sessions = await module.load(text)
     except InvalidFileError as exc:
         looks_like = detect_format(text)
         if looks_like is None or looks_like == format:
@@ -187,6 +191,9 @@ async def import_session(
     originals = await _existing(store, sessions)
     if originals and policy is OnConflict.ERROR:
         raise SessionAlreadyExists(originals[0].id)
+    area = blob_area(store)
+    for data in blobs.values():  # before the events that name them
+        await area.put(data)
     await _write_all(store, sessions, originals)
     return [session.id for session in sessions]
 

@@ -1,5 +1,6 @@
 """The data model: sessions, events, runs, metadata and token usage (pydantic v2)."""
 
+from ._attachment import Attachment
 from ._event_source import EventSource
 from ._event_type import EventType
 from ._session import Session
@@ -9,6 +10,7 @@ from ._session_run import RunStatus, SessionRun
 from ._token_usage import CountMethod, TokenSummary, TokenUsage
 
 __all__ = [
+    "Attachment",
     "CountMethod",
     "EventSource",
     "EventType",

@@ -28,14 +28,18 @@ cached, so a long session costs no more than a short one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from ..exceptions import InvalidInputError, SessionNotFound
 from ..models._session import Session
 from ..models._session_event import SessionEvent
 from ..storage import SessionStore, SessionStoreInterface
+from ..storage._binding import binding_of
+from ..storage._blob_collection import read_blobs
 from ..tokens import count_text_async
 from ..validation import validate_id
+from ._attachment_parts import resolve_attachments
 from ._budget import Candidate, fit_plan
 from ._custom import EventRenderer, register_event_renderer, unregister_event_renderer
 from ._parents import parent_context
@@ -81,11 +85,13 @@ async def build_prompt_from_session(
         current_query: A user message to add as the newest one.
 
     Returns:
-        The chat messages, oldest first (``{"role", "content", ...}`` dicts).
+        The chat messages, oldest first (``{"role", "content", ...}`` dicts); attachments as
+        ``image_url`` and ``file`` parts with their bytes as data URLs.
 
     Raises:
         InvalidInputError: A bad argument (a ``ValueError``), naming it.
         TokenLimitExceeded: The newest user message alone is over ``max_tokens``.
+        StorageError: A blob an event names is missing from the session's store.
     """
     _check_session(session)
     chosen = _check_strategy(strategy)
@@ -95,8 +101,10 @@ async def build_prompt_from_session(
     context = await parent_context(session) if include_parent_context else None
     if max_tokens is not None:
         await load_tokenizer(model)
-    # From here on nothing awaits: the events cannot change while the prompt is made.
-    return prompt_from_events(session.events, chosen, max_tokens, model, current_query, context)
+    # Nothing awaits while the prompt is made: the events cannot change meanwhile. Then the
+    # attachments' bytes are read from the session's store.
+    messages = prompt_from_events(session.events, chosen, max_tokens, model, current_query, context)
+    return await resolve_attachments(messages, partial(read_blobs, binding_of(session).store))
 
 
 async def build_prompt_from_store(

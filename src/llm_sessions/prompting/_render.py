@@ -12,6 +12,7 @@ from typing import Any
 from ..models._event_source import EventSource
 from ..models._event_type import EventType
 from ..models._session_event import SessionEvent
+from ._attachment_parts import attachment_content, chat_parts
 
 __all__ = [
     "ChatRole",
@@ -82,6 +83,9 @@ def render_message(event: SessionEvent[Any], role: ChatRole) -> Message:
     """A user, system or tool-less assistant message for ``event``."""
     if role is ChatRole.ASSISTANT:
         return render_reply(event, ())[0]
+    content = attachment_content(event.message)
+    if content is not None:
+        return {"role": role.value, "content": chat_parts(content)}
     return {"role": role.value, "content": event_text(event.message)}
 
 

@@ -8,11 +8,12 @@ back as messages whose role comes from the event's source.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 from uuid import uuid4
 
 from ..models import EventSource, EventType, Session, SessionEvent
+from .conversation_attachments import item_part
 from .conversation_schema import (
     ConversationOut,
     FunctionCallIn,
@@ -51,14 +52,19 @@ def conversation_of(session: Session[Any]) -> ConversationOut:
     )
 
 
-def event_from_item(item: ItemIn, new_id: Callable[[str], str] | None = None) -> SessionEvent[Any]:
+def event_from_item(
+    item: ItemIn,
+    new_id: Callable[[str], str] | None = None,
+    attachments: Mapping[int, dict[str, Any]] | None = None,
+) -> SessionEvent[Any]:
     """The event that records ``item`` (its id is the new item's id: ``new_id(prefix)``, by
-    default the prefix and a random hex)."""
+    default the prefix and a random hex); ``attachments`` are its stored image and file parts,
+    by part index."""
     event_id = (new_id or _random_id)(_ID_PREFIX[item.type])
     if isinstance(item, MessageIn):
         return SessionEvent(
             id=event_id,
-            message=_stored_message(item),
+            message=_stored_message(item, attachments or {}),
             source=_SOURCE_OF_ROLE[item.role],
             type=EventType.MESSAGE,
         )
@@ -75,12 +81,12 @@ def _random_id(prefix: str) -> str:
     return f"{prefix}{uuid4().hex}"
 
 
-def _stored_message(item: MessageIn) -> dict[str, Any]:
+def _stored_message(item: MessageIn, attachments: Mapping[int, dict[str, Any]]) -> dict[str, Any]:
     part_type = "output_text" if item.role == "assistant" else "input_text"
     if isinstance(item.content, str):
         parts: list[dict[str, Any]] = [{"type": part_type, "text": item.content}]
     else:
-        parts = [part.model_dump() for part in item.content]
+        parts = [attachments.get(at) or part.model_dump() for at, part in enumerate(item.content)]
     for part in parts:
         if part["type"] == "output_text":
             part["annotations"] = []
@@ -92,7 +98,10 @@ def item_of(event: SessionEvent[Any]) -> ItemOut:
     message = event.message
     kind = message.get("type") if isinstance(message, dict) else None
     try:
-        if kind == "message":
+        if kind == "message" and isinstance(message, dict):
+            content = message.get("content")
+            if isinstance(content, list):
+                message = {**message, "content": [item_part(part) for part in content]}
             return MessageOut.model_validate({**message, "id": event.id})
         if kind == "function_call" and isinstance(message, dict):
             return FunctionCallOut.model_validate({**message, "id": event.id})

@@ -1,7 +1,8 @@
 """Request and response bodies of the OpenAI-compatible Conversations routes.
 
 They follow ``openai.types.conversations`` (the tests validate our responses with those types).
-Items supported: messages (text content), function calls and function call outputs.
+Items supported: messages (text, ``input_image`` and ``input_file`` content), function calls and
+function call outputs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ __all__ = [
     "FunctionCallOut",
     "FunctionCallOutputIn",
     "FunctionCallOutputOut",
+    "InputFilePart",
+    "InputImagePart",
     "ItemIn",
     "ItemList",
     "ItemOut",
@@ -34,6 +37,8 @@ MAX_ITEMS_PER_REQUEST = 20
 MAX_TEXT = 1_000_000
 
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+# A data URL of the largest attachment (20 MiB) in base64, with room for its header.
+DataText = Annotated[str, StringConstraints(max_length=28_000_000)]
 MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 MetadataValue = Annotated[str, StringConstraints(max_length=512)]
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=16)]
@@ -53,12 +58,34 @@ class TextPart(_Strict):
     text: Text
 
 
+class InputImagePart(_Strict):
+    """An image: an http(s) URL (kept) or a data URL (stored once as a blob)."""
+
+    type: Literal["input_image"]
+    image_url: DataText | None = None
+    file_id: str | None = None
+    detail: Literal["low", "high", "auto"] = "auto"
+
+
+class InputFilePart(_Strict):
+    """A file: ``file_data`` as a data URL (stored once as a blob), or a ``file_url``."""
+
+    type: Literal["input_file"]
+    file_data: DataText | None = None
+    file_url: Text | None = None
+    file_id: str | None = None
+    filename: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+
+ContentPart = TextPart | InputImagePart | InputFilePart
+
+
 class MessageIn(_Strict):
-    """A message item; ``content`` is a string or a list of 1 to 100 text parts."""
+    """A message item; ``content`` is a string or a list of 1 to 100 parts."""
 
     type: Literal["message"] = "message"
     role: Role
-    content: Text | Annotated[list[TextPart], Field(min_length=1, max_length=100)]
+    content: Text | Annotated[list[ContentPart], Field(min_length=1, max_length=100)]
     phase: Literal["commentary", "final_answer"] | None = None
 
 
@@ -127,6 +154,25 @@ class OutputTextPart(BaseModel):
     annotations: list[dict[str, Any]] | None = None
 
 
+class InputImageOut(BaseModel):
+    """An image part as stored: ``file_id`` is its blob reference, ``image_url`` the URL an
+    image by URL was given with."""
+
+    type: Literal["input_image"]
+    detail: Literal["low", "high", "auto"] = "auto"
+    file_id: str | None = None
+    image_url: str | None = None
+
+
+class InputFileOut(BaseModel):
+    """A file part as stored: ``file_id`` is its blob reference."""
+
+    type: Literal["input_file"]
+    file_id: str | None = None
+    file_url: str | None = None
+    filename: str | None = None
+
+
 class MessageOut(BaseModel):
     """A message item as stored."""
 
@@ -134,7 +180,7 @@ class MessageOut(BaseModel):
     type: Literal["message"] = "message"
     role: Literal["user", "assistant", "system", "developer", "tool", "unknown"]
     status: Literal["completed"] = "completed"
-    content: list[OutputTextPart]
+    content: list[OutputTextPart | InputImageOut | InputFileOut]
     phase: Literal["commentary", "final_answer"] | None = None
 
 

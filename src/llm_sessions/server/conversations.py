@@ -17,6 +17,7 @@ from ..conversations import compact_history
 from ..models import Session
 from ..prompting import Compaction
 from ..prompting._builder import check_prompt_arguments, load_tokenizer
+from .conversation_attachments import AttachmentParts, store_item_attachments
 from .conversation_items import METADATA_PROPERTY, conversation_of, event_from_item, item_of
 from .conversation_schema import (
     ConversationCreate,
@@ -55,8 +56,9 @@ async def create_conversation(
         session: Session[Any] = Session(id=store.new_id("conv_"))
         if body.metadata is not None:
             session.metadata.properties[METADATA_PROPERTY] = dict(body.metadata)
-        for item in body.items or []:
-            await session.add_event(event_from_item(item, store.new_event_id))
+        stored = await store_item_attachments(body.items or [], store)
+        for index, item in enumerate(body.items or []):
+            await session.add_event(event_from_item(item, store.new_event_id, _of(stored, index)))
         await store.save(session)
         state.metrics.sessions_created += 1
         state.metrics.events_written += len(body.items or [])
@@ -104,7 +106,11 @@ async def create_items(
 
     async def write() -> ItemList:
         session = await store.require_for_append(conversation_id, "conversation")
-        events = [event_from_item(item, store.new_event_id) for item in body.items]
+        stored = await store_item_attachments(body.items, store)
+        events = [
+            event_from_item(item, store.new_event_id, _of(stored, index))
+            for index, item in enumerate(body.items)
+        ]
         for event in events:
             await session.add_event(event)
         await store.save(session)
@@ -192,3 +198,7 @@ def _page(items: list[ItemOut], *, has_more: bool) -> ItemList:
         last_id=items[-1].id if items else None,
         has_more=has_more,
     )
+
+
+def _of(stored: AttachmentParts, index: int) -> dict[int, dict[str, Any]]:
+    return {at: part for (item, at), part in stored.items() if item == index}

@@ -5,6 +5,7 @@ package of its own (``sqlite``, ``postgres``, ``redis``, ``file``) and ``memory`
 """
 
 from ._base import EventPage, SessionStore, SessionStoreInterface, StoreState, refreshed
+from ._blob_collection import blob_area, collect_blobs
 from ._event_log import EventLogStore
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from ._provider import STORE_ENV_VAR, SessionStoreProvider
@@ -32,6 +33,8 @@ __all__ = [
     "SessionStoreProvider",
     "StoreOptions",
     "StoreState",
+    "blob_area",
+    "collect_blobs",
     "create_file_session_store",
     "create_redis_session_store",
     "open_store",

@@ -234,6 +234,38 @@ class RecordCipher:
             return row
         return self._open(value["enc"], f"run:{value['id']}", f"run {value['id']}")
 
+    def seal_bytes(self, data: bytes, context: str) -> bytes:
+        """``data`` sealed with the current key (``~enc~<key id>:`` then nonce and ciphertext),
+        ``context`` bound in; unchanged when this cipher has no key."""
+        if self.current_id is None:
+            return data
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._by_id[self.current_id].encrypt(nonce, data, context.encode())
+        return f"{_VALUE_MARK}{self.current_id}:".encode() + nonce + sealed
+
+    def open_bytes(self, data: bytes, context: str) -> bytes:
+        """What ``seal_bytes`` sealed (bytes it did not seal are returned as they are).
+
+        Raises:
+            EncryptionKeyError: Sealed with a key this cipher lacks, or altered.
+        """
+        mark = _VALUE_MARK.encode()
+        if not data.startswith(mark):
+            return data
+        kid, _, payload = data[len(mark) :].partition(b":")
+        aead = self._by_id.get(kid.decode("ascii", "replace"))
+        if aead is None:
+            raise EncryptionKeyError(
+                f"{context} is encrypted with key id {kid.decode('ascii', 'replace')}, which "
+                f"this store lacks. Pass encryption_key= (or set {ENCRYPTION_KEY_ENV_VAR})"
+            )
+        try:
+            return bytes(
+                aead.decrypt(payload[:_NONCE_BYTES], payload[_NONCE_BYTES:], context.encode())
+            )
+        except self._invalid_tag as exc:
+            raise EncryptionKeyError(f"{context} does not decrypt: it was altered") from exc
+
     def _seal(self, text: str, context: str) -> str:
         assert self.current_id is not None
         nonce = os.urandom(_NONCE_BYTES)

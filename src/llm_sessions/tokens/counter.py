@@ -11,6 +11,7 @@ from typing import Any
 
 import tiktoken.model
 
+from ._image_tokens import ATTACHMENT_FACTS, image_tokens
 from .pool import in_counting_pool
 from .vocab import ENCODINGS, is_loaded, load_encoding
 
@@ -173,9 +174,32 @@ def count_chat_message(message: Mapping[str, Any], model: str) -> int:
     for key, value in message.items():
         if value is None:
             continue
+        if key == "content" and isinstance(value, list) and _has_attachments(value):
+            tokens += _parts_tokens(value, model)
+            continue
         tokens += count_text(_value_text(value), model).tokens
         if key == "name":
             tokens += _TOKENS_PER_NAME
+    return tokens
+
+
+def _has_attachments(parts: list[Any]) -> bool:
+    return any(isinstance(part, Mapping) and ATTACHMENT_FACTS in part for part in parts)
+
+
+def _parts_tokens(parts: list[Any], model: str) -> int:
+    """Content parts: text counted, images by OpenAI's image rule (never their URL's text),
+    files by their name only (the provider's count of a document is not known here)."""
+    tokens = 0
+    for part in parts:
+        facts = part.get(ATTACHMENT_FACTS) if isinstance(part, Mapping) else None
+        if facts is None:
+            tokens += count_text(_value_text(part), model).tokens
+        elif str(facts.get("media_type", "")).startswith("image/"):
+            detail = facts.get("detail", "auto")
+            tokens += image_tokens(model, facts.get("width"), facts.get("height"), detail)
+        else:
+            tokens += count_text(str(facts.get("name") or ""), model).tokens
     return tokens
 
 

@@ -79,14 +79,45 @@
 
   // ---- the event tree --------------------------------------------------------------------
 
+  /** Thumbnails of an event's images and links to its files (attachments by reference). */
+  function attachmentsOf(event, session) {
+    const content = event.message && Array.isArray(event.message.content)
+      ? event.message.content : [];
+    const parts = content.filter((part) => part && part.type === "attachment");
+    if (!parts.length) return null;
+    const box = el("div", "attachments");
+    for (const part of parts) {
+      const name = part.name || part.url || part.media_type;
+      if (!part.ref) {
+        box.append(el("span", "attachment-url", name)); // by URL: not fetched here
+        continue;
+      }
+      const digest = part.ref.slice("sha256:".length);
+      const url = `/inspector/api/sessions/${encodeURIComponent(session)}/blobs/${digest}`;
+      if (part.media_type.startsWith("image/")) {
+        const image = el("img", "thumb");
+        image.src = url;
+        image.loading = "lazy";
+        image.alt = `${name} (${part.width}x${part.height})`;
+        box.append(image);
+      } else {
+        const link = el("a", "attachment-file", `${name} (${part.size} bytes)`);
+        link.href = url;
+        box.append(link);
+      }
+    }
+    return box;
+  }
+
   class EventTree {
-    constructor(list) {
+    constructor(list, sessionId) {
       this.list = list;
+      this.sessionId = sessionId;
       this.items = new Map(); // event id -> its <li>
       this.orphans = new Set(); // roots whose parent event is not shown (yet)
     }
 
-    render(node) {
+    render(node, session = this.sessionId) {
       const event = node.event;
       const item = el("li", `node kind-${cssName(node.kind)}`);
       item.dataset.id = node.id;
@@ -106,6 +137,8 @@
       item.append(row);
       if (node.error) item.append(el("div", "error", node.error));
       if (node.failures && node.failures.length) item.append(this.failures(node.failures));
+      const attachments = attachmentsOf(event, session);
+      if (attachments) item.append(attachments);
       let json = null;
       const toggle = () => {
         if (json === null) {
@@ -126,7 +159,7 @@
       const children = el("ol", "children");
       item.append(children);
       this.items.set(node.id, item);
-      for (const child of node.children) children.append(this.render(child));
+      for (const child of node.children) children.append(this.render(child, session));
       return item;
     }
 
@@ -166,11 +199,11 @@
     }
 
     /** Older events (and segment boundaries) go first; then roots find their parents. */
-    prepend(nodes, boundary) {
+    prepend(nodes, boundary, session = this.sessionId) {
       const fragment = document.createDocumentFragment();
       if (boundary) fragment.append(boundary);
       for (const node of nodes) {
-        const item = this.render(node);
+        const item = this.render(node, session);
         fragment.append(item);
         if (item.dataset.parent) this.orphans.add(item);
       }
@@ -194,7 +227,7 @@
       this.path = `/v1/sessions/${encodeURIComponent(this.id)}`;
       this.box = document.getElementById("events");
       this.olderButton = document.getElementById("older");
-      this.tree = new EventTree(document.getElementById("tree"));
+      this.tree = new EventTree(document.getElementById("tree"), this.id);
       this.segments = null; // ids, oldest first
       this.paging = { session: this.id, before: null, more: true, busy: false };
       this.newest = null; // the newest event shown of this session
@@ -264,7 +297,7 @@
         // Keep the events in view where they are as older ones go in above them.
         const anchor = this.tree.list.firstElementChild;
         const top = anchor ? anchor.getBoundingClientRect().top : 0;
-        this.tree.prepend(page.nodes, boundary);
+        this.tree.prepend(page.nodes, boundary, paging.session);
         if (anchor) window.scrollBy(0, anchor.getBoundingClientRect().top - top);
         if (page.first_id) paging.before = page.first_id;
         paging.more = page.has_more;
