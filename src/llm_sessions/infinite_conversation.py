@@ -28,8 +28,10 @@ from .models.event_source import EventSource
 from .models.event_type import EventType
 from .models.session import Session
 from .models.session_event import SessionEvent
+from .models.session_metadata import SessionMetadata
 from .storage.base import SessionStoreInterface
 from .storage.provider import SessionStoreProvider
+from .storage.sync import copy_json
 from .summaries import LLMCallback, SummarizationStrategy, summarize_segment
 from .tokens import count_text, truncate_text
 
@@ -57,6 +59,15 @@ def segment_links(session: Session[Any]) -> dict[str, Any]:
     }
     links = session.state.get(SEGMENT_STATE_KEY)
     return {**defaults, **links} if isinstance(links, dict) else defaults
+
+
+def _inherited_metadata(segment: Session[Any]) -> SessionMetadata:
+    """A next segment's metadata: the conversation's user, root and properties, stamped now."""
+    return SessionMetadata(
+        user_id=segment.metadata.user_id,
+        root_id=segment.metadata.root_id or segment.id,
+        properties=copy_json(segment.metadata.properties),
+    )
 
 
 def own_tokens(session: Session[Any]) -> int:
@@ -226,6 +237,7 @@ class InfiniteConversationManager:
         links = segment_links(segment)
         new = type(segment)(
             parent_id=segment.id,
+            metadata=_inherited_metadata(segment),
             state={
                 SEGMENT_STATE_KEY: {
                     "index": links["index"] + 1,

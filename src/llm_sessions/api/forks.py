@@ -48,7 +48,8 @@ async def fork_session(
 ) -> Session[Any]:
     """Save a new session with copies of the events of ``segments`` (a conversation, root
     first) up to ``at_event_id``. Its ``parent_id`` is the segment forked from, and its
-    ``forked_from`` property names that segment and event; the original is not changed."""
+    ``forked_from`` property names that segment and event; it keeps the source's ``user_id``,
+    root and properties. The original is not changed."""
     if at_event_id is not None and not isinstance(at_event_id, str):
         raise InvalidInputError("at_event_id", at_event_id, "must be an event id or None")
     events, source = _events_up_to(segments, at_event_id)
@@ -57,7 +58,12 @@ async def fork_session(
         raise SessionAlreadyExists(new_id)
     state = {key: value for key, value in source.state.items() if key != SEGMENT_STATE_KEY}
     fork: Session[Any] = type(source)(id=new_id, parent_id=source.id, state=state)
-    fork.metadata.properties[FORKED_FROM] = {"session_id": source.id, "event_id": at_event_id}
+    fork.metadata.user_id = source.metadata.user_id
+    fork.metadata.root_id = source.metadata.root_id or source.id
+    fork.metadata.properties = {
+        **source.metadata.properties,
+        FORKED_FROM: {"session_id": source.id, "event_id": at_event_id},
+    }
     for event in events:
         await fork.add_event(type(event).model_validate_json(event.model_dump_json()))
     await store.save(fork)

@@ -24,6 +24,7 @@ from ..models.event_source import EventSource
 from ..models.event_type import EventType
 from ..models.session import Session
 from ..models.session_event import SessionEvent
+from ..models.session_metadata import SessionMetadata
 from ..session_prompt_builder import (
     PromptStrategy,
     check_prompt_arguments,
@@ -83,6 +84,9 @@ class SessionManager:
     instead. ``store`` is a store or a store URL (``"sqlite:///chat.db"``); a store opened from
     a URL is closed by ``close()`` or at the end of ``async with``. ``system_prompt`` is kept
     as a system event and sent first by ``get_messages_for_llm``.
+
+    ``user_id`` and ``properties`` (JSON values) are given to the session this manager
+    creates; its segments and forks keep them. A session that exists already keeps its own.
     """
 
     def __init__(
@@ -100,7 +104,10 @@ class SessionManager:
         summarization_strategy: SummarizationStrategy = SummarizationStrategy.BASIC,
         summary_fallback: bool = False,
         tool_options: Mapping[str, Any] | None = None,
+        user_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
     ) -> None:
+        self._owner = _owner(user_id, properties)
         self._is_new = session_id is None
         self._session_id = validate_id(session_id) if session_id is not None else str(uuid4())
         self._create = bool(create)
@@ -187,7 +194,12 @@ class SessionManager:
         if not self._is_new and not self._create:
             raise SessionNotFound(self._session_id)
         try:
-            return await Session.create(id=self._session_id, store=self.store)
+            return await Session.create(
+                id=self._session_id,
+                store=self.store,
+                user_id=self._owner.user_id,
+                properties=self._owner.properties,
+            )
         except SessionAlreadyExists:
             # Another writer created it between our read and our create: resume theirs.
             session = await self._load()
@@ -388,6 +400,7 @@ class SessionManager:
             summarizer=self._summarizer,
             summarization_strategy=self._segments.summarization_strategy,
             tool_options=self._tool_options,
+            user_id=fork.metadata.user_id,
         )
 
     async def delete(self) -> int:
@@ -481,6 +494,16 @@ class SessionManager:
         )
         messages = prompt_from_events(history, PromptStrategy.CONVERSATION, budget, model)
         return messages if system is None else [system, *messages]
+
+
+def _owner(user_id: str | None, properties: Mapping[str, Any] | None) -> SessionMetadata:
+    """The ``user_id`` and ``properties`` a manager gives new sessions, checked up front."""
+    if properties is not None and not isinstance(properties, Mapping):
+        raise InvalidInputError("properties", properties, "must be a dict of JSON values or None")
+    owner = SessionMetadata()
+    owner.user_id = user_id  # assignments raise InvalidInputError naming the field
+    owner.properties = dict(properties or {})
+    return owner
 
 
 def _as_store(store: SessionStoreInterface | str | None) -> SessionStoreInterface | None:

@@ -11,14 +11,17 @@ objects, not copies: a run the caller keeps editing stays the session's run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..models.session import Session
+from ..models.session_metadata import RESERVED_PROPERTIES
 from ..models.session_run import SessionRun
 from .sync import HeaderSnapshot, changed_keys, diff_ids, diff_runs
 
 __all__ = ["HeaderEdits", "unsaved_header_edits"]
+
+_RESERVED = frozenset(RESERVED_PROPERTIES.values())
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,9 @@ class HeaderEdits:
     state: tuple[dict[str, Any], list[str]]
     properties: tuple[dict[str, Any], list[str]]
     runs: tuple[list[SessionRun], list[str]]
+    owner: dict[str, Any] = field(default_factory=dict)
+    """``user_id`` / ``root_id`` set since (stored apart from the properties, see
+    ``SessionMetadata``)."""
 
     def reapply(self, session: Session[Any]) -> None:
         """Make these edits again on ``session``'s header (the stored one, just read)."""
@@ -50,6 +56,7 @@ class HeaderEdits:
             values.update(set_values)
             for key in removed_keys:
                 values.pop(key, None)
+        session.metadata.__dict__.update(self.owner)
         upserted, removed_runs = self.runs
         if upserted or removed_runs:
             mine = {run.id: run for run in upserted}
@@ -60,7 +67,7 @@ class HeaderEdits:
 def unsaved_header_edits(session: Session[Any], stored: HeaderSnapshot) -> HeaderEdits:
     """What ``session``'s header changes relative to ``stored`` (nothing is serialised)."""
     state_set, state_removed = changed_keys(session.state, stored.state)
-    props = session.metadata.properties
+    props = session.metadata.stored_properties()
     props_set, props_removed = changed_keys(props, stored.properties)
     _, changed_runs, removed_runs = diff_runs(session.runs, stored.runs)
     return HeaderEdits(
@@ -68,6 +75,10 @@ def unsaved_header_edits(session: Session[Any], stored: HeaderSnapshot) -> Heade
         children=diff_ids(session.child_ids, stored.child_ids),
         tasks=diff_ids(session.task_ids, stored.task_ids),
         state=({key: session.state[key] for key in state_set}, state_removed),
-        properties=({key: props[key] for key in props_set}, props_removed),
+        properties=(
+            {key: props[key] for key in props_set if key not in _RESERVED},
+            [key for key in props_removed if key not in _RESERVED],
+        ),
+        owner={name: props[key] for name, key in RESERVED_PROPERTIES.items() if key in props_set},
         runs=(changed_runs, removed_runs),
     )

@@ -264,7 +264,7 @@ class SyncState:
         children_added, children_removed = diff_ids(session.child_ids, stored.child_ids)
         tasks_added, tasks_removed = diff_ids(session.task_ids, stored.task_ids)
         state_set, state_removed, state_copy = _diff_keys(session.state, stored.state, "state")
-        props = session.metadata.properties
+        props = session.metadata.stored_properties()
         props_set, props_removed, props_copy = _diff_keys(
             props, stored.properties, "metadata.properties"
         )
