@@ -23,6 +23,9 @@ TOP_LEVEL = {
     "RunStatus",
     "TokenUsage",
     "TokenSummary",
+    "SessionSummary",
+    "SessionPage",
+    "UsageRow",
 }
 
 # Names each package's ``__all__`` must contain (the spec's list; a package may export more).
@@ -56,6 +59,9 @@ REQUIRED_EXPORTS = {
         "SQLiteSessionStore",
         "PostgresSessionStore",
         "open_store",
+        "SessionSummary",
+        "SessionPage",
+        "UsageRow",
     },
     "llm_sessions.tokens": {
         "count_text",

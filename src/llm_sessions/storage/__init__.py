@@ -1,5 +1,7 @@
 """Where sessions are kept: the store contract, the default store and the stores themselves."""
 
+from ._fleet_query import SessionPage, UsageRow
+from ._summaries import ModelTotals, SessionSummary
 from .base import SessionStore, SessionStoreInterface, StoreState
 from .event_log import EventLogStore
 from .provider import SessionStoreProvider
@@ -14,13 +16,17 @@ __all__ = [
     "EventLogStore",
     "FileSessionStore",
     "InMemorySessionStore",
+    "ModelTotals",
     "PostgresSessionStore",
     "RedisSessionStore",
     "SQLiteSessionStore",
+    "SessionPage",
     "SessionStore",
     "SessionStoreInterface",
     "SessionStoreProvider",
+    "SessionSummary",
     "StoreState",
+    "UsageRow",
     "create_file_session_store",
     "create_redis_session_store",
     "open_store",

@@ -8,6 +8,7 @@ from ... import telemetry
 from ...exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ...models.session import Session
 from ...validation import validate_id
+from .._summaries import SessionSummary, SummaryScan, default_root
 from ..base import SessionStore, check_prefix
 from ..redaction import Redactor, check_redactor, redact_events
 
@@ -19,12 +20,16 @@ class InMemorySessionStore(SessionStore):
     session sees every change at once and saving costs nothing per event.
 
     ``redact`` (see ``storage.redaction``) redacts each event's message when it is first saved.
+    Each save updates the session's summary, counting only the events added since the last
+    one, so ``find_sessions`` and ``usage`` read summaries, never events.
     """
 
     def __init__(self, *, redact: Redactor | None = None) -> None:
         self._sessions: dict[str, Session[Any]] = {}
         self.redact = check_redactor(redact)
         self._redacted_up_to: dict[str, int] = {}
+        self._summaries: dict[str, SessionSummary] = {}
+        self._scans: dict[str, SummaryScan] = {}
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)
@@ -46,7 +51,21 @@ class InMemorySessionStore(SessionStore):
             await self._redact_new_events(session)
         async with telemetry.store_span("save", self, session.id):
             self._sessions[session.id] = session
+            self._summarise(session)
         session._store = self
+
+    def _summarise(self, session: Session[Any]) -> None:
+        scan = self._scans.setdefault(session.id, SummaryScan())
+        scan.advance(session.events)
+        parent_id = session.parent_id
+        parent = self._summaries.get(parent_id) if parent_id is not None else None
+        root_id = session.metadata.root_id or (parent.root_id if parent is not None else None)
+        self._summaries[session.id] = scan.summary(session, root_id or default_root(session))
+
+    async def session_summaries(self) -> list[SessionSummary]:
+        """Every session's summary, as its last save left it."""
+        self._ensure_open()
+        return list(self._summaries.values())
 
     async def _redact_new_events(self, session: Session[Any]) -> None:
         assert self.redact is not None
@@ -62,6 +81,8 @@ class InMemorySessionStore(SessionStore):
         session = self._sessions.pop(session_id, None)
         if session is None:
             return False
+        self._summaries.pop(session_id, None)
+        self._scans.pop(session_id, None)
         session._deleted_from = self
         return True
 
@@ -74,6 +95,8 @@ class InMemorySessionStore(SessionStore):
         """Remove every session."""
         self._ensure_open()
         self._sessions.clear()
+        self._summaries.clear()
+        self._scans.clear()
 
     async def count(self) -> int:
         """How many sessions are stored."""
