@@ -114,15 +114,14 @@ class SessionQuery:
     ) -> SessionQuery:
         """The query, or ``InvalidInputError`` naming the first argument that is not valid."""
         key, descending = check_order(order)
-        assert isinstance(order, str)
         start, end = check_time_range(since, until)
         return cls(
             _Filter(check_where(where), check_model(model), start, end),
-            order,
+            f"-{key}" if descending else key,
             key,
             descending,
             check_limit(limit),
-            decode_cursor(cursor, order),
+            decode_cursor(cursor, f"-{key}" if descending else key),
         )
 
     def keyset(self, row: SessionSummary) -> Keyset:

@@ -115,10 +115,13 @@ class SummaryScan:
         if not self._continues(events):
             fresh = SummaryScan()
             self.__dict__.update(fresh.__dict__)
-        for event in events[self.scanned :]:
-            self._count(event)
-        self.scanned = len(events)
-        self.last_event_id = events[-1].id if events else None
+        end = len(events)
+        if end == self.scanned:
+            return
+        for position in range(self.scanned, end):
+            self._count(events[position])
+        self.scanned = end
+        self.last_event_id = events[-1].id
 
     def _continues(self, events: Sequence[SessionEvent[Any]]) -> bool:
         if self.scanned == 0:

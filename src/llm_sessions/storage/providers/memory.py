@@ -30,6 +30,9 @@ class InMemorySessionStore(SessionStore):
         self._redacted_up_to: dict[str, int] = {}
         self._summaries: dict[str, SessionSummary] = {}
         self._scans: dict[str, SummaryScan] = {}
+        self._roots: dict[str, str] = {}
+        self._stale: set[str] = set()
+        """Sessions saved since their summary was last built."""
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)
@@ -55,16 +58,25 @@ class InMemorySessionStore(SessionStore):
         session._store = self
 
     def _summarise(self, session: Session[Any]) -> None:
-        scan = self._scans.setdefault(session.id, SummaryScan())
+        # Counting the new events is all a save pays; the summary itself is built when a
+        # listing next asks (a conversation saves far more often than anyone lists).
+        scan = self._scans.get(session.id)
+        if scan is None:
+            scan = self._scans[session.id] = SummaryScan()
         scan.advance(session.events)
         parent_id = session.parent_id
-        parent = self._summaries.get(parent_id) if parent_id is not None else None
-        root_id = session.metadata.root_id or (parent.root_id if parent is not None else None)
-        self._summaries[session.id] = scan.summary(session, root_id or default_root(session))
+        parent_root = self._roots.get(parent_id) if parent_id is not None else None
+        self._roots[session.id] = session.metadata.root_id or parent_root or default_root(session)
+        self._stale.add(session.id)
 
     async def session_summaries(self) -> list[SessionSummary]:
         """Every session's summary, as its last save left it."""
         self._ensure_open()
+        for session_id in self._stale:
+            session = self._sessions[session_id]
+            summary = self._scans[session_id].summary(session, self._roots[session_id])
+            self._summaries[session_id] = summary
+        self._stale.clear()
         return list(self._summaries.values())
 
     async def _redact_new_events(self, session: Session[Any]) -> None:
@@ -81,8 +93,9 @@ class InMemorySessionStore(SessionStore):
         session = self._sessions.pop(session_id, None)
         if session is None:
             return False
-        self._summaries.pop(session_id, None)
-        self._scans.pop(session_id, None)
+        for kept in (self._summaries, self._scans, self._roots):
+            kept.pop(session_id, None)
+        self._stale.discard(session_id)
         session._deleted_from = self
         return True
 
@@ -95,8 +108,8 @@ class InMemorySessionStore(SessionStore):
         """Remove every session."""
         self._ensure_open()
         self._sessions.clear()
-        self._summaries.clear()
-        self._scans.clear()
+        for kept in (self._summaries, self._scans, self._roots, self._stale):
+            kept.clear()
 
     async def count(self) -> int:
         """How many sessions are stored."""
