@@ -24,6 +24,9 @@ TOP_LEVEL = {
     "RunStatus",
     "TokenUsage",
     "TokenSummary",
+    "SessionSummary",
+    "SessionPage",
+    "UsageRow",
 }
 
 # Names each package's ``__all__`` must contain (the spec's list; a package may export more).
@@ -57,6 +60,9 @@ REQUIRED_EXPORTS = {
         "SQLiteSessionStore",
         "PostgresSessionStore",
         "open_store",
+        "SessionSummary",
+        "SessionPage",
+        "UsageRow",
     },
     "llm_sessions.tokens": {
         "count_text",

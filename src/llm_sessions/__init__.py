@@ -22,6 +22,7 @@ from .models import (
     TokenSummary,
     TokenUsage,
 )
+from .storage import SessionPage, SessionSummary, UsageRow
 
 __all__ = [
     "EventSource",
@@ -30,9 +31,12 @@ __all__ = [
     "Session",
     "SessionEvent",
     "SessionManager",
+    "SessionPage",
     "SessionRun",
+    "SessionSummary",
     "TokenSummary",
     "TokenUsage",
+    "UsageRow",
     "quick_conversation",
     "track_conversation",
     "track_infinite_conversation",

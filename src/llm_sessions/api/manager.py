@@ -85,6 +85,9 @@ class SessionManager(ConversationBase):
         summarization_strategy: The extractive summary used without a summarizer.
         summary_fallback: Use the extractive summary when the summarizer raises.
         tool_options: Options of the tool processor ``tools`` makes.
+        user_id: Who the session this manager creates belongs to; its segments and forks
+            keep it. A session that exists already keeps its own.
+        properties: Top-level properties (JSON values) of the session this manager creates.
     """
 
     async def set_system_prompt(self, system_prompt: str) -> None:
@@ -333,6 +336,7 @@ class SessionManager(ConversationBase):
             summarizer=self._summarizer,
             summarization_strategy=self._segments.summarization_strategy,
             tool_options=self._tool_options,
+            user_id=fork.metadata.user_id,
         )
 
     async def delete(self) -> int:

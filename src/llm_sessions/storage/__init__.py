@@ -4,6 +4,8 @@ The modules here are private; this package's exports are its public API. Each st
 package of its own (``sqlite``, ``postgres``, ``redis``, ``file``) and ``memory``.
 """
 
+from ._fleet_query import SessionPage, UsageRow
+from ._summaries import ModelTotals, SessionSummary
 from ._base import EventPage, SessionStore, SessionStoreInterface, StoreState, refreshed
 from ._event_log import EventLogStore
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
@@ -23,15 +25,19 @@ __all__ = [
     "EventPage",
     "FileSessionStore",
     "InMemorySessionStore",
+    "ModelTotals",
     "PostgresSessionStore",
     "Redactor",
     "RedisSessionStore",
     "SQLiteSessionStore",
+    "SessionPage",
     "SessionStore",
     "SessionStoreInterface",
     "SessionStoreProvider",
+    "SessionSummary",
     "StoreOptions",
     "StoreState",
+    "UsageRow",
     "create_file_session_store",
     "create_redis_session_store",
     "open_store",
