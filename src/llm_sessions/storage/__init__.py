@@ -4,13 +4,13 @@ The modules here are private; this package's exports are its public API. Each st
 package of its own (``sqlite``, ``postgres``, ``redis``, ``file``) and ``memory``.
 """
 
-from ._fleet_query import SessionPage, UsageRow
-from ._summaries import ModelTotals, SessionSummary
 from ._base import EventPage, SessionStore, SessionStoreInterface, StoreState, refreshed
 from ._event_log import EventLogStore
+from ._fleet_query import SessionPage, UsageRow
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from ._provider import STORE_ENV_VAR, SessionStoreProvider
 from ._redaction import Redactor, redact_pii
+from ._summaries import ModelTotals, SessionSummary
 from ._url import open_store, supported_schemes
 from .file import FileSessionStore, create_file_session_store
 from .memory import InMemorySessionStore
