@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models._session_event import SessionEvent
+from ..models._session_metadata import RESERVED_PROPERTIES
 from ._summaries import ModelCount, failed_tool_call
+from ._sync import HeaderChanges
 
-__all__ = ["SummaryDelta", "Totals", "add_delta", "delta_of"]
+__all__ = ["SummaryDelta", "Totals", "add_delta", "delta_of", "owner_keys_changed"]
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,16 @@ def add_delta(totals: Totals, models: dict[str, ModelCount], delta: SummaryDelta
             totals.cost_usd += cost
         elif tokens:
             row.priced = False
+
+
+def owner_keys_changed(changes: HeaderChanges) -> bool:
+    """Whether a save's header changes set or remove the stored ``user_id`` or root.
+
+    Args:
+        changes: the save's header changes.
+
+    Returns:
+        True if the summary row's owner must be read again.
+    """
+    reserved = RESERVED_PROPERTIES.values()
+    return any(key in reserved for key in (*changes.properties_set, *changes.properties_removed))

@@ -14,7 +14,7 @@ from typing import Any
 
 from ...models._session_metadata import split_reserved
 from .._fleet_checks import encode_cursor
-from .._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
+from .._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow, usage_rows_from
 from .._summaries import ModelTotals, SessionSummary
 from ._schema import _stamp
 
@@ -191,7 +191,7 @@ def usage_rows(conn: sqlite3.Connection, query: UsageQuery, now: float) -> list[
             held[2] += tokens or 0
             held[3] += cost or 0.0
             held[4].update(name for name in (unpriced or "").split("\x1f") if name)
-    return _ordered(names, totals)
+    return usage_rows_from(names, totals)
 
 
 def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[str, list[Any]]]:
@@ -237,20 +237,3 @@ def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[
         sql = f"SELECT {listed}{measures} FROM {source} WHERE {' AND '.join(where)}{grouped}"
         queries.append((sql, group_args + where_args))
     return queries
-
-
-def _ordered(names: tuple[str, ...], totals: dict[tuple[Any, ...], list[Any]]) -> list[UsageRow]:
-    def sort_key(values: tuple[Any, ...]) -> tuple[tuple[int, str], ...]:
-        return tuple((0, "") if v is None else (1, json.dumps(v, sort_keys=True)) for v in values)
-
-    return [
-        UsageRow(
-            key=dict(zip(names, key, strict=True)),
-            sessions=held[0],
-            events=held[1],
-            tokens=held[2],
-            cost_usd=held[3],
-            unpriced_models=sorted(held[4]),
-        )
-        for key, held in sorted(totals.items(), key=lambda item: sort_key(item[0]))
-    ]

@@ -37,6 +37,7 @@ from .._options import StoreOptionArgs, StoreOptions
 from .._records import StoredHeader, StoredPage, StoredSession, build_session
 from .._removals import REMOVAL_ID_PREFIX
 from .._reseal import SealedSwap, swap_into
+from .._summary_delta import owner_keys_changed
 from .._sync import WriteBatch
 from .._worker_thread import WorkerThread
 from ._corruption import check_row, expired, is_time, vacuum_database
@@ -51,7 +52,7 @@ from ._schema import (
     SCHEMA_VERSION,
     _stamp,
 )
-from ._summary import keep_summary, owner_keys_changed
+from ._summary import keep_summary
 
 __all__ = ["SCHEMA_VERSION", "SQLiteSessionStore"]
 

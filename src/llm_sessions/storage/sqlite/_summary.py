@@ -15,9 +15,8 @@ from typing import Any
 from ...models._session_metadata import RESERVED_PROPERTIES
 from .._summaries import ModelCount, SessionSummary
 from .._summary_delta import SummaryDelta, Totals, add_delta
-from .._sync import HeaderChanges
 
-__all__ = ["keep_summary", "owner_keys_changed", "stale_rows", "write_recount"]
+__all__ = ["keep_summary", "stale_rows", "write_recount"]
 
 _ROOT_KEY = RESERVED_PROPERTIES["root_id"]
 _USER_KEY = RESERVED_PROPERTIES["user_id"]
@@ -38,14 +37,6 @@ _UPSERT_MODEL = """
     ON CONFLICT (session_id, model) DO UPDATE SET events = excluded.events,
         tokens = excluded.tokens, cost_usd = excluded.cost_usd, priced = excluded.priced
 """
-
-
-def owner_keys_changed(changes: HeaderChanges) -> bool:
-    """Whether a save's header changes set or remove the stored ``user_id`` or root."""
-    return any(
-        key in (_ROOT_KEY, _USER_KEY)
-        for key in (*changes.properties_set, *changes.properties_removed)
-    )
 
 
 def _root_of(conn: sqlite3.Connection, session_id: str, parent_id: str | None, root: Any) -> str:
