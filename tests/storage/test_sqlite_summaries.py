@@ -4,6 +4,7 @@ recounted after removals, and added to a file written before they existed."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,19 @@ async def test_an_encrypted_store_keeps_no_summary_rows(tmp_path: Path) -> None:
     rows = await listed(store, user_id="alice")
     assert rows == await full_load(store) and len(rows) == 1
     await store.close()
+
+
+async def test_vacuum_marks_the_rows_it_changes_for_a_recount(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    manager = await chat(store, "alice", 2)
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE events SET body = 'not json' WHERE seq = (SELECT max(seq) FROM events)")
+    await store.close()
+
+    reopened = SQLiteSessionStore(path)
+    assert await reopened.vacuum() == 1
+    rows = await listed(reopened)
+    assert rows == await full_load(reopened)
+    assert rows[manager.session_id].event_count == 3
+    await reopened.close()

@@ -199,7 +199,12 @@ class PostgresListing(SummaryListing):
         )
 
     async def _stale_summaries(self, limit: int) -> list[tuple[str, int]]:
-        sql = f'SELECT id, revision FROM "{self.schema}".summaries WHERE stale ORDER BY id LIMIT $1'
+        q = f'"{self.schema}"'
+        sql = (
+            f"SELECT s.id, s.revision FROM {q}.summaries s JOIN {q}.sessions x ON x.id = s.id"
+            " WHERE s.stale AND (x.expires_at IS NULL OR x.expires_at > now())"
+            " ORDER BY s.id LIMIT $1"
+        )
         rows = await self._run(
             "find stale summaries in", self.schema, lambda c: c.fetch(sql, limit)
         )

@@ -38,7 +38,7 @@ class SQLiteListing(SummaryListing):
         return await self._run(lambda: usage_rows(self._conn(), query, time.time()))
 
     async def _stale_summaries(self, limit: int) -> list[tuple[str, int]]:
-        return await self._run(lambda: stale_rows(self._conn(), limit))
+        return await self._run(lambda: stale_rows(self._conn(), limit, time.time()))
 
     async def _recount_summary(
         self, revision: int, summary: SessionSummary, root: str | None

@@ -143,10 +143,13 @@ def _write_models(conn: sqlite3.Connection, session_id: str, models: dict[str, M
         )
 
 
-def stale_rows(conn: sqlite3.Connection, limit: int) -> list[tuple[str, int]]:
-    """Up to ``limit`` stale rows: (session id, revision)."""
+def stale_rows(conn: sqlite3.Connection, limit: int, now: float) -> list[tuple[str, int]]:
+    """Up to ``limit`` stale rows of live sessions: (session id, revision)."""
     found = conn.execute(
-        "SELECT id, revision FROM summaries WHERE stale = 1 ORDER BY id LIMIT ?", (limit,)
+        "SELECT s.id, s.revision FROM summaries s JOIN sessions x ON x.id = s.id"
+        " WHERE s.stale = 1 AND (x.expires_at IS NULL OR x.expires_at > ?)"
+        " ORDER BY s.id LIMIT ?",
+        (now, limit),
     )
     return [(session_id, revision) for session_id, revision in found]
 
