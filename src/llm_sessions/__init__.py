@@ -25,6 +25,7 @@ from .models import (
     TokenUsage,
 )
 from .prompting import Compaction
+from .storage import SessionPage, SessionSummary, UsageRow
 
 __all__ = [
     "Attachment",
@@ -36,9 +37,12 @@ __all__ = [
     "Session",
     "SessionEvent",
     "SessionManager",
+    "SessionPage",
     "SessionRun",
+    "SessionSummary",
     "TokenSummary",
     "TokenUsage",
+    "UsageRow",
     "quick_conversation",
     "track_conversation",
     "track_infinite_conversation",

@@ -14,6 +14,7 @@ from ..conversations._infinite import InfiniteConversationManager
 from ..conversations._summaries import LLMCallback, SummarizationStrategy
 from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..models._session import Session
+from ..models._session_metadata import SessionMetadata
 from ..prompting._compaction import Compaction
 from ..storage import SessionStore, SessionStoreInterface, refreshed
 from ..storage._provider import SessionStoreProvider
@@ -46,9 +47,12 @@ class ConversationBase:
         summary_fallback: bool = False,
         tool_options: Mapping[str, Any] | None = None,
         compaction: Compaction | None = None,
+        user_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
     ) -> None:
         if compaction is not None and not isinstance(compaction, Compaction):
             raise InvalidInputError("compaction", compaction, "must be a Compaction or None")
+        self._owner = _owner(user_id, properties)
         self._is_new = session_id is None
         self._session_id = validate_id(session_id) if session_id is not None else str(uuid4())
         self._create = bool(create)
@@ -148,7 +152,12 @@ class ConversationBase:
         if not self._is_new and not self._create:
             raise SessionNotFound(self._session_id)
         try:
-            return await Session.create(id=self._session_id, store=self.store)
+            return await Session.create(
+                id=self._session_id,
+                store=self.store,
+                user_id=self._owner.user_id,
+                properties=self._owner.properties,
+            )
         except SessionAlreadyExists:
             # Another writer created it between our read and our create: resume theirs.
             session = await self._load()
@@ -182,3 +191,13 @@ class ConversationBase:
         if include_all_segments and self._infinite_context:
             return await self._segments.get_segments(session.id)
         return [session]
+
+
+def _owner(user_id: str | None, properties: Mapping[str, Any] | None) -> SessionMetadata:
+    """The ``user_id`` and ``properties`` a manager gives new sessions, checked up front."""
+    if properties is not None and not isinstance(properties, Mapping):
+        raise InvalidInputError("properties", properties, "must be a dict of JSON values or None")
+    owner = SessionMetadata()
+    owner.user_id = user_id  # assignments raise InvalidInputError naming the field
+    owner.properties = dict(properties or {})
+    return owner

@@ -65,7 +65,8 @@ async def fork_session(
         The saved fork. Its ``parent_id`` is the segment holding the event forked at; its
         properties are that segment's, plus ``forked_from``: ``{"session_id": <that segment>,
         "event_id": <the last event kept, None for an empty conversation>}``. Its state is that
-        segment's without the segment links. The original is not changed.
+        segment's without the segment links; its ``user_id`` and root are that segment's.
+        The original is not changed.
 
     Raises:
         InvalidInputError: ``at_event_id`` is not an event of ``segments``, or ``fork_id`` is
@@ -80,6 +81,8 @@ async def fork_session(
         raise SessionAlreadyExists(new_id)
     state = {key: value for key, value in source.state.items() if key != SEGMENT_STATE_KEY}
     fork: Session[Any] = type(source)(id=new_id, parent_id=source.id, state=deepcopy(state))
+    fork.metadata.user_id = source.metadata.user_id
+    fork.metadata.root_id = source.metadata.root_id or source.id
     fork.metadata.properties.update(deepcopy(source.metadata.properties))
     fork.metadata.properties[FORKED_FROM] = {
         "session_id": source.id,

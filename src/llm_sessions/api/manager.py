@@ -80,6 +80,9 @@ class SessionManager(PromptReading):
         summary_fallback: Use the extractive summary when the summarizer raises.
         tool_options: Options of the tool processor ``tools`` makes.
         compaction: How the prompt is compacted (a ``Compaction``; see ``compact``).
+        user_id: Who the session this manager creates belongs to; its segments and forks
+            keep it. A session that exists already keeps its own.
+        properties: Top-level properties (JSON values) of the session this manager creates.
     """
 
     async def set_system_prompt(self, system_prompt: str) -> None:
@@ -336,6 +339,7 @@ class SessionManager(PromptReading):
             summarization_strategy=self._segments.summarization_strategy,
             tool_options=self._tool_options,
             compaction=self._compaction,
+            user_id=fork.metadata.user_id,
         )
 
     async def delete(self) -> int:

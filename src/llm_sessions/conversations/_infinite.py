@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from copy import deepcopy
 from typing import Any
 
 from ..exceptions import InvalidInputError, SessionNotFound
@@ -28,6 +29,7 @@ from ..models._event_source import EventSource
 from ..models._event_type import EventType
 from ..models._session import Session
 from ..models._session_event import SessionEvent
+from ..models._session_metadata import SessionMetadata
 from ..models._store_port import SessionStorePort
 from ..storage import SessionStoreInterface
 from ..storage._provider import SessionStoreProvider
@@ -58,6 +60,15 @@ def segment_links(session: Session[Any]) -> dict[str, Any]:
     }
     links = session.state.get(SEGMENT_STATE_KEY)
     return {**defaults, **links} if isinstance(links, dict) else defaults
+
+
+def _inherited_metadata(segment: Session[Any]) -> SessionMetadata:
+    """A next segment's metadata: the conversation's user, root and properties, stamped now."""
+    return SessionMetadata(
+        user_id=segment.metadata.user_id,
+        root_id=segment.metadata.root_id or segment.id,
+        properties=deepcopy(segment.metadata.properties),
+    )
 
 
 def own_tokens(session: Session[Any]) -> int:
@@ -237,6 +248,7 @@ class InfiniteConversationManager:
         links = segment_links(segment)
         new = type(segment)(
             parent_id=segment.id,
+            metadata=_inherited_metadata(segment),
             state={
                 SEGMENT_STATE_KEY: {
                     "index": links["index"] + 1,

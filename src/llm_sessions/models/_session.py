@@ -140,16 +140,34 @@ class Session(BaseModel, Generic[MessageT]):
         parent_id: str | None = None,
         *,
         store: SessionStorePort | None = None,
+        user_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Self:
         """Create a session, save it, and link it into its parent's ``child_ids``.
 
-        ``store`` defaults to the process-wide default store. A ``parent_id`` that does not
-        exist raises ``SessionNotFound``, and an ``id`` that is taken raises
-        ``SessionAlreadyExists``, before anything is saved.
+        Args:
+            parent_id: the parent session's id, or None.
+            store: where to save it (the process-wide default store if None).
+            user_id: who the session belongs to; a child without one takes its parent's.
+                A child's ``metadata.root_id`` is its parent's root (or the parent).
+            properties: the session's top-level properties (JSON values).
+            **kwargs: other fields of the session (``id``, ``state``...).
+
+        Returns:
+            The saved session.
+
+        Raises:
+            SessionNotFound: ``parent_id`` does not exist (nothing is saved).
+            SessionAlreadyExists: ``id`` is taken (nothing is saved).
+            InvalidInputError: a bad ``user_id`` or property.
         """
         target = store if store is not None else default_store()
         session = cls(parent_id=parent_id, **kwargs)
+        if user_id is not None:
+            session.metadata.user_id = user_id
+        if properties is not None:
+            session.metadata.properties = {**session.metadata.properties, **properties}
         if "id" in kwargs and await target.get(session.id) is not None:
             raise SessionAlreadyExists(session.id)
         parent = None
@@ -157,6 +175,9 @@ class Session(BaseModel, Generic[MessageT]):
             parent = await target.get(parent_id)
             if parent is None:
                 raise SessionNotFound(parent_id)
+            if session.metadata.user_id is None:
+                session.metadata.user_id = parent.metadata.user_id
+            session.metadata.root_id = parent.metadata.root_id or parent.id
         await target.save(session)
         if parent is not None:
             await parent.add_child(session.id)

@@ -7,9 +7,11 @@ package of its own (``sqlite``, ``postgres``, ``redis``, ``file``) and ``memory`
 from ._base import EventPage, SessionStore, SessionStoreInterface, StoreState, refreshed
 from ._blob_collection import blob_area, collect_blobs
 from ._event_log import EventLogStore
+from ._fleet_query import SessionPage, UsageRow
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from ._provider import STORE_ENV_VAR, SessionStoreProvider
 from ._redaction import Redactor, redact_pii
+from ._summaries import ModelTotals, SessionSummary
 from ._url import open_store, supported_schemes
 from .file import FileSessionStore, create_file_session_store
 from .memory import InMemorySessionStore
@@ -24,15 +26,19 @@ __all__ = [
     "EventPage",
     "FileSessionStore",
     "InMemorySessionStore",
+    "ModelTotals",
     "PostgresSessionStore",
     "Redactor",
     "RedisSessionStore",
     "SQLiteSessionStore",
+    "SessionPage",
     "SessionStore",
     "SessionStoreInterface",
     "SessionStoreProvider",
+    "SessionSummary",
     "StoreOptions",
     "StoreState",
+    "UsageRow",
     "blob_area",
     "collect_blobs",
     "create_file_session_store",

@@ -14,6 +14,8 @@ from ..exceptions import InvalidInputError, InvalidSessionOperation
 if TYPE_CHECKING:
     from ..models._session import Session
     from ..models._session_event import SessionEvent
+    from ._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
+    from ._summaries import SessionSummary
 
 __all__ = [
     "SessionStore",
@@ -120,6 +122,99 @@ class SessionStore(ABC):
         length of the session.
         """
         return await self.get(session_id)
+
+    async def find_sessions(
+        self,
+        where: Mapping[str, Any] | None = None,
+        model: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        order: str = "-updated_at",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> SessionPage:
+        """A page of session summaries, newest activity first by default.
+
+        Args:
+            where: equality on ``user_id`` and on top-level properties (JSON scalars).
+            model: only sessions that used this model.
+            since: only sessions updated at or after this time (datetime, date or ISO text).
+            until: only sessions updated before this time.
+            order: ``updated_at``, ``created_at``, ``cost`` or ``tokens``; ``-`` first for
+                descending.
+            limit: the page size, 1 to 1000.
+            cursor: the previous page's ``next_cursor`` (same arguments), None for page 1.
+
+        Returns:
+            A ``SessionPage``: ``items`` and ``next_cursor`` (None on the last page). Paging
+            is keyset-based: a session whose sort value does not change while pages are read
+            is returned exactly once.
+
+        Raises:
+            InvalidInputError: an argument is not valid (it is named, with the rule).
+        """
+        from ._fleet_query import SessionQuery
+
+        query = SessionQuery.checked(where, model, since, until, order, limit, cursor)
+        return await self._find(query)
+
+    async def usage(
+        self,
+        group_by: str | tuple[str, ...] | list[str] = ("user_id", "day"),
+        where: Mapping[str, Any] | None = None,
+        since: Any = None,
+        until: Any = None,
+    ) -> list[UsageRow]:
+        """Sessions, events, tokens and cost, totalled by ``group_by``.
+
+        Args:
+            group_by: names among ``user_id``, ``model``, ``day``, ``month`` (UTC, of each
+                session's ``updated_at``) and property names; ``()`` for one grand total.
+            where: as for ``find_sessions``.
+            since: as for ``find_sessions``.
+            until: as for ``find_sessions``.
+
+        Returns:
+            One ``UsageRow`` per group, sorted by key.
+
+        Raises:
+            InvalidInputError: an argument is not valid.
+        """
+        from ._fleet_query import UsageQuery
+
+        query = UsageQuery.checked(group_by, where, since, until)
+        return await self._usage(query)
+
+    async def _find(self, query: SessionQuery) -> SessionPage:
+        """The page ``query`` asks for; this default reads every summary (stores with an index
+        of their own answer it there)."""
+        from ._fleet_query import find_in
+
+        return find_in(await self.session_summaries(), query)
+
+    async def _usage(self, query: UsageQuery) -> list[UsageRow]:
+        """The totals ``query`` asks for; this default adds up every summary."""
+        from ._fleet_query import usage_in
+
+        return usage_in(await self.session_summaries(), query)
+
+    async def session_summaries(self) -> list[SessionSummary]:
+        """The summary of every stored session, what ``find_sessions`` and ``usage`` read.
+
+        This default loads every session whole (slow: for stores that keep no summaries);
+        stores that keep them read only those.
+        """
+        from ._summaries import summary_of, with_roots
+
+        self._ensure_open()
+        rows, loose = [], set()
+        for session_id in await self.list_sessions():
+            session = await self.get(session_id)
+            if session is not None:  # deleted or expired since it was listed
+                rows.append(summary_of(session))
+                if session.metadata.root_id is None:
+                    loose.add(session.id)
+        return with_roots(rows, loose)
 
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         """Make the session expire ``seconds`` from now (None: never); True if it exists."""

@@ -18,6 +18,7 @@ from ..exceptions import CorruptSessionData
 from ..models._base import STORED_DATA
 from ..models._event_list import EventList
 from ..models._session import Session
+from ..models._session_metadata import split_reserved
 from ..models._session_run import SessionRun
 from ._binding import binding_of
 from ._removals import is_removal_row, split_removals
@@ -256,6 +257,7 @@ def header_session(
         # Trusted as events are: it passed every check when it was written, and a refresh
         # reads it on every turn (a parent with thousands of children, say).
         runs = [SessionRun.model_validate_json(raw, context=STORED_DATA) for raw in header.runs]
+        reserved, properties = split_reserved(header.properties)
         return session_class.model_validate(
             {
                 "id": session_id,
@@ -267,7 +269,8 @@ def header_session(
                 "metadata": {
                     "created_at": header.created_at,
                     "updated_at": header.updated_at,
-                    "properties": header.properties,
+                    **reserved,
+                    "properties": properties,
                 },
             },
             context=STORED_DATA,
@@ -307,5 +310,5 @@ def snapshot_of(session: Session[Any]) -> HeaderSnapshot:
         task_ids=tuple(session.task_ids),
         runs=run_marks(session.runs),
         state=copy_json(session.state),
-        properties=copy_json(session.metadata.properties),
+        properties=copy_json(session.metadata.stored_properties()),
     )

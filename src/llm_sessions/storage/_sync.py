@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InvalidInputError
 from ..models._base import revision_of
+from ..models._session_metadata import RESERVED_PROPERTIES
 from ..validation import ensure_json_value, validate_key
 from ._removals import REMOVAL_ID_PREFIX, removal_records
 
@@ -36,6 +37,9 @@ __all__ = [
     "header_changes",
     "unsaved_header_edits",
 ]
+
+_RESERVED_NAMES = {key: name for name, key in RESERVED_PROPERTIES.items()}
+"""Stored property name -> the ``SessionMetadata`` field kept under it."""
 
 
 @dataclass
@@ -114,9 +118,10 @@ class HeaderChanges:
         ):
             if added or removed:
                 ids[:] = [i for i in ids if i not in removed] + [i for i in added if i not in ids]
+        own_set, own_removed = self._reapply_owner(session)
         for values, set_values, removed_keys in (
             (session.state, self.state_set, self.state_removed),
-            (session.metadata.properties, self.properties_set, self.properties_removed),
+            (session.metadata.properties, own_set, own_removed),
         ):
             values.update(set_values)
             for key in removed_keys:
@@ -126,6 +131,19 @@ class HeaderChanges:
             gone = self.runs_removed
             kept = [mine.pop(run.id, run) for run in session.runs if run.id not in gone]
             session.runs[:] = kept + list(mine.values())
+
+    def _reapply_owner(self, session: Session[Any]) -> tuple[dict[str, Any], list[str]]:
+        """Set ``user_id`` / ``root_id`` changed here (stored as reserved properties, see
+        ``SessionMetadata``); the other property changes are returned."""
+        own_set = dict(self.properties_set)
+        own_removed = [key for key in self.properties_removed if key not in _RESERVED_NAMES]
+        for key in self.properties_removed:
+            if key in _RESERVED_NAMES:
+                session.metadata.__dict__[_RESERVED_NAMES[key]] = None
+        for key, name in _RESERVED_NAMES.items():
+            if key in own_set:
+                session.metadata.__dict__[name] = own_set.pop(key)
+        return own_set, own_removed
 
     def unchanged(self) -> bool:
         """Whether these changes leave every header part as it was (timestamps aside)."""
@@ -164,6 +182,9 @@ class WriteBatch:
     holds it (deleted or expired), the write raises ``SessionNotFound`` instead of recreating
     it. False for a new session: if the id is taken, ``SessionAlreadyExists``, as from
     ``Session.create``. None after a first write whose outcome is unknown (a retry)."""
+    summary: Any = None
+    """What the appended events add to the session's summary (a ``SummaryDelta``), for stores
+    that keep summary rows; None when the store keeps none."""
 
 
 def _dumps(value: Any) -> str:
@@ -335,7 +356,7 @@ def header_changes(
     children_added, children_removed = diff_ids(session.child_ids, stored.child_ids)
     tasks_added, tasks_removed = diff_ids(session.task_ids, stored.task_ids)
     state_set, state_removed, state_copy = _diff_keys(session.state, stored.state, "state", check)
-    props = session.metadata.properties
+    props = session.metadata.stored_properties()
     props_set, props_removed, props_copy = _diff_keys(
         props, stored.properties, "metadata.properties", check
     )

@@ -11,6 +11,7 @@ from ..validation import validate_id
 from ._base import SessionStore, check_prefix
 from ._binding import binding_of
 from ._redaction import Redactor, check_redactor, redact_events
+from ._summaries import SessionSummary, SummaryScan, default_root
 
 __all__ = ["InMemorySessionStore"]
 
@@ -20,12 +21,19 @@ class InMemorySessionStore(SessionStore):
     session sees every change at once and saving costs nothing per event.
 
     ``redact`` (see ``storage.redaction``) redacts each event's message when it is first saved.
+    Each save updates the session's summary, counting only the events added since the last
+    one, so ``find_sessions`` and ``usage`` read summaries, never events.
     """
 
     def __init__(self, *, redact: Redactor | None = None) -> None:
         self._sessions: dict[str, Session[Any]] = {}
         self.redact = check_redactor(redact)
         self._redacted_up_to: dict[str, int] = {}
+        self._summaries: dict[str, SessionSummary] = {}
+        self._scans: dict[str, SummaryScan] = {}
+        self._roots: dict[str, str] = {}
+        self._stale: set[str] = set()
+        """Sessions saved since their summary was last built."""
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)
@@ -47,7 +55,34 @@ class InMemorySessionStore(SessionStore):
             await self._redact_new_events(session)
         async with telemetry.store_span("save", self, session.id):
             self._sessions[session.id] = session
+            self._summarise(session)
         binding_of(session).store = self
+
+    def _summarise(self, session: Session[Any]) -> None:
+        # Counting the new events is all a save pays; the summary itself is built when a
+        # listing next asks (a conversation saves far more often than anyone lists).
+        scan = self._scans.get(session.id)
+        if scan is None:
+            scan = self._scans[session.id] = SummaryScan()
+        scan.advance(session.events)
+        parent_id = session.parent_id
+        parent_root = self._roots.get(parent_id) if parent_id is not None else None
+        self._roots[session.id] = session.metadata.root_id or parent_root or default_root(session)
+        self._stale.add(session.id)
+
+    async def session_summaries(self) -> list[SessionSummary]:
+        """Every session's summary, as its last save left it.
+
+        Returns:
+            The summaries, in no particular order.
+        """
+        self._ensure_open()
+        for session_id in self._stale:
+            session = self._sessions[session_id]
+            summary = self._scans[session_id].summary(session, self._roots[session_id])
+            self._summaries[session_id] = summary
+        self._stale.clear()
+        return list(self._summaries.values())
 
     async def _redact_new_events(self, session: Session[Any]) -> None:
         assert self.redact is not None
@@ -63,6 +98,9 @@ class InMemorySessionStore(SessionStore):
         session = self._sessions.pop(session_id, None)
         if session is None:
             return False
+        for kept in (self._summaries, self._scans, self._roots):
+            kept.pop(session_id, None)
+        self._stale.discard(session_id)
         binding_of(session).deleted_from = self
         return True
 
@@ -75,6 +113,8 @@ class InMemorySessionStore(SessionStore):
         """Remove every session."""
         self._ensure_open()
         self._sessions.clear()
+        for kept in (self._summaries, self._scans, self._roots, self._stale):
+            kept.clear()
 
     async def count(self) -> int:
         """How many sessions are stored."""
