@@ -273,6 +273,7 @@ PACKAGE_FACES = {
         "unregister_event_renderer",
     ],
     "llm_sessions.api": [
+        "ReplyStream",
         "SessionManager",
         "quick_conversation",
         "track_conversation",
@@ -281,9 +282,12 @@ PACKAGE_FACES = {
     ],
     "llm_sessions.replies": [
         "AssistantReply",
+        "ChunkDeltas",
         "RecordedReply",
+        "ToolCallDelta",
         "ToolCallRequest",
         "as_text",
+        "chunk_deltas",
         "read_reply",
         "recorded_reply",
         "response_text",

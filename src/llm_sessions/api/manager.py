@@ -25,12 +25,13 @@ from ..prompting._builder import (
     load_tokenizer,
     prompt_from_events,
 )
+from ..prompting._incomplete import check_incomplete_mode, with_incomplete_replies
 from ..replies import as_text, recorded_reply
 from ..tool_processing import SessionAwareToolProcessor, ToolResult
 from ..validation import ensure_json_value
-from ._conversation_base import ConversationBase
 from ._forks import fork_session
 from ._inputs import tool_call_message
+from ._streaming import StreamingConversation
 from ._system_prompt import (
     check_system_prompt,
     with_system_prompt,
@@ -52,7 +53,7 @@ def _span_attributes(manager: SessionManager) -> dict[str, str]:
     return {"gen_ai.conversation.id": manager.session_id}
 
 
-class SessionManager(ConversationBase):
+class SessionManager(StreamingConversation):
     """Track one conversation: user messages, model replies and tool calls, with their cost.
 
     With ``infinite_context=True`` the conversation is split into linked segments when the
@@ -398,7 +399,11 @@ class SessionManager(ConversationBase):
 
     @telemetry.traced("llm_sessions.build_prompt", _span_attributes)
     async def get_messages_for_llm(
-        self, max_tokens: int | None = None, model: str | None = None
+        self,
+        max_tokens: int | None = None,
+        model: str | None = None,
+        *,
+        incomplete: str = "include",
     ) -> list[dict[str, Any]]:
         """The chat messages to send next: the summary of earlier segments (as a system
         message), then this segment's messages with tool calls and results, within
@@ -407,6 +412,9 @@ class SessionManager(ConversationBase):
         Args:
             max_tokens: The budget, counted by ``model``'s tokenizer; None for no limit.
             model: The model the prompt is for (default: the manager's).
+            incomplete: A reply whose stream was cut: ``"include"`` it, its text ending with
+                a note that it was cut off (its unfinished tool calls left out), or
+                ``"drop"`` it.
 
         Returns:
             The chat messages, oldest first.
@@ -417,6 +425,7 @@ class SessionManager(ConversationBase):
         """
         model = model or self._model
         check_prompt_arguments(max_tokens, model)
+        check_incomplete_mode(incomplete)
         if max_tokens is not None:
             await load_tokenizer(model)
         session = await self._refreshed_session()
@@ -424,5 +433,6 @@ class SessionManager(ConversationBase):
         history, system, budget = with_system_prompt(
             self._prompts, session.events, max_tokens, model
         )
+        history = with_incomplete_replies(history, incomplete)
         messages = prompt_from_events(history, PromptStrategy.CONVERSATION, budget, model)
         return messages if system is None else [system, *messages]
