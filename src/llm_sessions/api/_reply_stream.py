@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -74,8 +75,7 @@ class ReplyStream:
         self._usage: Any = None
         self._session: Session[Any] | None = None
         self._event: SessionEvent[Any] | None = None
-        self._last_checkpoint = 0.0
-        self._dirty = False
+        self._due = -math.inf  # when the next checkpoint is due: the first text is written at once
         self._state = "new"
 
     @property
@@ -105,13 +105,15 @@ class ReplyStream:
             InvalidInputError: ``delta`` is not text (the reply is unchanged).
             InvalidSessionOperation: The stream is not open.
         """
-        self._check_open("write to the reply")
-        if not isinstance(delta, str):
-            raise InvalidInputError("delta", delta, "must be text (str)")
+        # The path every delta takes, kept to a few attribute reads: a reply streams thousands.
+        if self._state != "open" or type(delta) is not str:
+            self._check_open("write to the reply")
+            if not isinstance(delta, str):
+                raise InvalidInputError("delta", delta, "must be text (str)")
         if delta:
             self._parts.append(delta)
-            self._dirty = True
-            await self._maybe_checkpoint()
+            if self._clock() >= self._due:
+                await self._write_out()
 
     async def write_tool_call(self, delta: ToolCallDelta) -> None:
         """Add a piece of a tool call (its id and name, or more of its arguments).
@@ -123,6 +125,14 @@ class ReplyStream:
             InvalidSessionOperation: The stream is not open.
         """
         self._check_open("write to the reply")
+        for name in ("id", "name"):
+            value = getattr(delta, name)
+            if value is not None and not isinstance(value, str):
+                raise InvalidInputError(f"tool call {delta.index} {name}", value, "must be text")
+        if not isinstance(delta.arguments, str):
+            raise InvalidInputError(
+                f"tool call {delta.index} arguments", delta.arguments, "must be text"
+            )
         call = self._calls.setdefault(
             delta.index, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}}
         )
@@ -131,7 +141,6 @@ class ReplyStream:
         if delta.name is not None:
             call["function"]["name"] = delta.name
         call["function"]["arguments"] += delta.arguments
-        self._dirty = True
         await self._maybe_checkpoint()
 
     def set_usage(self, usage: Any) -> None:
@@ -176,7 +185,7 @@ class ReplyStream:
             raise InvalidSessionOperation(operation, f"{state} (use it inside 'async with')")
 
     async def _maybe_checkpoint(self) -> None:
-        if self._event is None or self._clock() - self._last_checkpoint >= self._interval:
+        if self._clock() >= self._due:
             await self._write_out()
 
     def _message(self) -> dict[str, Any]:
@@ -187,51 +196,64 @@ class ReplyStream:
                 {**call, "function": dict(call["function"])}
                 for call in (self._calls[i] for i in sorted(self._calls))
             ]
-        ensure_json_value(message, "reply")
         return message
 
-    async def _write_out(self) -> None:
+    async def _write_out(
+        self,
+        ending: dict[str, Any] | None = None,
+        usage: TokenUsage | None = None,
+        counted: str | None = None,
+    ) -> None:
+        """Write the reply as it is now, in one save: still streaming (``ending`` None), or
+        ended with ``ending``'s metadata and its ``usage`` (counted from ``counted``, if
+        given: a store's redaction counts it again)."""
         session = self._session
         assert session is not None
-        self._last_checkpoint = self._clock()
-        self._dirty = False
-        if self._event is None:
-            metadata = {**self._metadata, "incomplete": True}
-            event = SessionEvent(message=self._message(), source=EventSource.LLM, metadata=metadata)
+        self._due = self._clock() + self._interval
+        message = self._message()
+        marks = {"incomplete": True} if ending is None else ending
+        event = self._event
+        if event is None:
+            event = SessionEvent(
+                message=message,
+                source=EventSource.LLM,
+                metadata={**self._metadata, **marks},
+                token_usage=usage,
+            )
+            if counted is not None:
+                event.note_counted_texts(None, counted)
             await session.add_event_and_save(event)
             self._event = event
             return
-        message = self._message()
-        self._event.message["content"] = message["content"]
+        event.message["content"] = message["content"]
         if "tool_calls" in message:
-            self._event.message["tool_calls"] = message["tool_calls"]
+            event.message["tool_calls"] = message["tool_calls"]
+        if ending is not None:
+            event.metadata.pop("incomplete", None)
+            if ending:
+                event.metadata.update(ending)
+        if usage is not None:
+            event.token_usage = usage
+        if counted is not None:
+            event.note_counted_texts(None, counted)
         await session.store.save(session)
 
     async def _complete(self) -> None:
-        if self._event is None or self._dirty:
-            await self._write_out()
-        event = self._event
-        assert event is not None and self._session is not None
-        message = read_reply(self._message(), "reply")
+        # Tool calls are checked as a whole once the stream has finished them.
+        message = self._message()
+        completion = read_reply(message, "reply").completion_text() if self._calls else self.text
         if self._usage is not None:
-            event.token_usage = TokenUsage.from_provider(self._usage, self._model)
+            await self._write_out({}, TokenUsage.from_provider(self._usage, self._model))
         else:
-            await event.update_token_usage(
-                prompt=None, completion=message.completion_text(), model=self._model
-            )
-        del event.metadata["incomplete"]
-        await self._session.store.save(self._session)
+            usage = await TokenUsage.from_text(None, completion, self._model)
+            await self._write_out({}, usage, completion)
 
     async def _cut(self, exc: BaseException) -> None:
-        if self._event is None and not self._dirty:
+        if self._event is None and not self._parts and not self._calls:
             return  # nothing was written: the session stays as it was
-        if self._dirty or self._event is None:
-            await self._write_out()
-        event = self._event
-        assert event is not None and self._session is not None
-        await event.update_token_usage(prompt=None, completion=self.text, model=self._model)
-        event.metadata["cut_by"] = type(exc).__name__
-        await self._session.store.save(self._session)
+        text = self.text
+        usage = await TokenUsage.from_text(None, text, self._model)
+        await self._write_out({"incomplete": True, "cut_by": type(exc).__name__}, usage, text)
 
 
 async def _quietly(work: Awaitable[None]) -> None:
