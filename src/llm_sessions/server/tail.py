@@ -11,6 +11,12 @@ and a page is sized to ``TailLimits.buffer_bytes`` by the largest event the tail
 far. A client that leaves the stream unread for ``--write-timeout`` is dropped (see
 ``connection_limits``); each key may hold ``--max-tails-per-key`` tails, the process
 ``--max-tails`` (see ``tail_limits``).
+
+A reply that is still streaming (``metadata["incomplete"] is True``, see ``ai_stream``) is
+written once and then rewritten in place at each checkpoint. After sending it, the tail reads it
+again at every poll and sends each new version as ``session.event.updated`` (the whole event,
+its id as the SSE ``id``), until a version without the mark (complete) or with ``cut_by`` (cut)
+has been sent.
 """
 
 from __future__ import annotations
@@ -133,6 +139,7 @@ async def _follow(
     idle = 0
     limit = 1
     largest = 1
+    growing: _GrowingReply | None = None
     while not await request.is_disconnected():
         try:
             events = await store.read_events(session_id, after=cursor, limit=limit)
@@ -147,20 +154,62 @@ async def _follow(
         while events:
             # Popped before it is sent, so a sent event is not kept while the next one waits.
             event = events.pop()
-            message = _message("session.event", event_out(event), event.id)
+            data = event_out(event)
+            if _growing(data):
+                growing = _GrowingReply(cursor, data)
+            message = _message("session.event", data, event.id)
             cursor = event.id
-            del event
+            del event, data
             largest = max(largest, len(message))
             yield message
             del message
         limit = max(1, min(PAGE_SIZE, budget // largest))
         if full:
             continue
+        if growing is not None:
+            update, growing = await growing.poll(store, session_id)
+            if update is not None:
+                yield update
         idle = idle + 1 if not events else 0
         if idle >= HEARTBEAT_EVERY:
             idle = 0
             yield b": keep-alive\n\n"
         await asyncio.sleep(poll)
+
+
+def _growing(data: dict[str, Any]) -> bool:
+    """Whether an event is a reply still streaming (cut replies keep the mark, with
+    ``cut_by``)."""
+    metadata = data.get("metadata") or {}
+    return metadata.get("incomplete") is True and "cut_by" not in metadata
+
+
+class _GrowingReply:
+    """A streaming reply the tail has sent: where it is in the log, and its last version sent."""
+
+    def __init__(self, after: str | None, data: dict[str, Any]) -> None:
+        self.after = after  # the event before it: a page of one after this reads it again
+        self.id = data["id"]
+        self.sent = json.dumps(data, sort_keys=True)
+
+    async def poll(
+        self, store: TenantStore, session_id: str
+    ) -> tuple[bytes | None, _GrowingReply | None]:
+        """Its new version as a ``session.event.updated`` message (None if unchanged), and
+        this watcher again while the reply goes on growing (None once it ended or is gone)."""
+        try:
+            found = await store.read_events(session_id, after=self.after, limit=1)
+        except InvalidInputError:  # the event before it was removed
+            return None, None
+        if not found or found[0].id != self.id:
+            return None, None
+        data = event_out(found[0])
+        version = json.dumps(data, sort_keys=True)
+        if version == self.sent:
+            return None, self
+        self.sent = version
+        message = _message("session.event.updated", data, self.id)
+        return message, self if _growing(data) else None
 
 
 def _message(kind: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
