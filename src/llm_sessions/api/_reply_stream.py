@@ -67,7 +67,7 @@ class ReplyStream:
         ensure_json_value(metadata, "metadata")
         self._host = host
         self._model = model
-        self._metadata = {"model": model, "provider": provider, **metadata}
+        self._metadata = {"model": model, "provider": provider, "streamed": True, **metadata}
         self._interval = checkpoint_ms / 1000
         self._clock = clock
         self._parts: list[str] = []
