@@ -69,3 +69,27 @@ async def test_the_tail_sends_a_streaming_reply_as_it_grows(sqlite_url: str) -> 
             kind, after = await next_message(lines)
             assert (kind, after["message"]) == ("session.event", "Next")
     await sm.close()
+
+
+async def test_a_tail_opened_mid_stream_follows_the_growing_reply(sqlite_url: str) -> None:
+    sm = SessionManager("late", store=sqlite_url)
+    clock = FakeClock()
+    with server_process(sqlite_url) as base_url:
+        async with (
+            httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+            sm.ai_stream(model="gpt-4o", clock=clock) as reply,
+        ):
+            await reply.write("Already ")  # written before any tail is open
+            async with client.stream("GET", "/v1/sessions/late/events/stream") as tail:
+                lines = tail.aiter_lines()
+                assert await anext(lines) == ": tailing"
+                kind, now = await next_message(lines)  # its version at the start
+                assert (kind, now["message"]["content"]) == ("session.event.updated", "Already ")
+                clock.now = 1.0
+                await reply.write("going")
+                kind, update = await next_message(lines)
+                assert (kind, update["message"]["content"]) == (
+                    "session.event.updated",
+                    "Already going",
+                )
+    await sm.close()

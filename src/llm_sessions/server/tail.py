@@ -82,10 +82,11 @@ async def tail(
     if cursor is None:
         newest = await store.read_events(session_id, limit=1, newest_first=True)
         cursor = newest[0].id if newest else None
+    growing = await _GrowingReply.at(store, session_id, cursor)
     caller = _caller(request, state)
     state.tails.take(caller)
     budget = state.tail_limits.buffer_bytes
-    messages = _follow(store, session_id, cursor, request, state.tail_poll_seconds, budget)
+    messages = _follow(store, session_id, cursor, request, state.tail_poll_seconds, budget, growing)
 
     def release() -> None:
         state.tails.give_back(caller)
@@ -134,12 +135,12 @@ async def _follow(
     request: Request,
     poll: float,
     budget: int,
+    growing: _GrowingReply | None,
 ) -> AsyncIterator[bytes]:
     yield b": tailing\n\n"
     idle = 0
     limit = 1
     largest = 1
-    growing: _GrowingReply | None = None
     while not await request.is_disconnected():
         try:
             events = await store.read_events(session_id, after=cursor, limit=limit)
@@ -187,10 +188,26 @@ def _growing(data: dict[str, Any]) -> bool:
 class _GrowingReply:
     """A streaming reply the tail has sent: where it is in the log, and its last version sent."""
 
-    def __init__(self, after: str | None, data: dict[str, Any]) -> None:
+    def __init__(self, after: str | None, data: dict[str, Any], *, sent: bool = True) -> None:
         self.after = after  # the event before it: a page of one after this reads it again
         self.id = data["id"]
-        self.sent = json.dumps(data, sort_keys=True)
+        self.sent = json.dumps(data, sort_keys=True) if sent else ""
+
+    @classmethod
+    async def at(
+        cls, store: TenantStore, session_id: str, cursor: str | None
+    ) -> _GrowingReply | None:
+        """A watcher of the event a tail resumes after, if that is a reply still streaming
+        (a tail opened, or reopened, mid-stream); its version now is sent at the first poll."""
+        if cursor is None:
+            return None
+        before = await store.read_events(session_id, before=cursor, limit=1, newest_first=True)
+        after = before[0].id if before else None
+        found = await store.read_events(session_id, after=after, limit=1)
+        if not found or found[0].id != cursor:
+            return None
+        data = event_out(found[0])
+        return cls(after, data, sent=False) if _growing(data) else None
 
     async def poll(
         self, store: TenantStore, session_id: str
