@@ -13,7 +13,7 @@ from server_helpers import KEY_A, KEYS
 
 from llm_sessions.models import SessionEvent
 from llm_sessions.server import ApiKeys, create_app
-from llm_sessions.storage import InMemorySessionStore
+from llm_sessions.storage import InMemorySessionStore, redact_pii
 
 START = {"type": "reply.start", "model": "gpt-4o", "provider": "openai"}
 DONE = {"type": "reply.done"}
@@ -154,3 +154,20 @@ async def test_a_streamed_append_to_an_unknown_conversation_is_404(
 ) -> None:
     answer = await client.post(items_path("conv_missing"), content=body([START, DONE]))
     assert answer.status_code == 404
+
+
+async def test_a_redacting_store_redacts_a_reply_streamed_to_the_server() -> None:
+    store = InMemorySessionStore(redact=redact_pii)
+    app: FastAPI = create_app(store, ApiKeys(KEYS))
+    headers = {"Authorization": f"Bearer {KEY_A}"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://t", headers=headers
+    ) as client:
+        conversation = await new_conversation(client)
+        lines = [START, delta("Mail "), delta("bob@example.com"), delta(" today"), DONE]
+        answer = await client.post(items_path(conversation), content=body(lines))
+
+    assert answer.status_code == 200, answer.text
+    [event] = await stored_replies(store, conversation)
+    assert event.message["content"] == "Mail [REDACTED:email] today"

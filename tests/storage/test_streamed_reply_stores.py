@@ -4,6 +4,7 @@ side, and after ``kill -9`` mid-stream an incomplete reply with the text of its 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from llm_sessions import SessionManager
 from llm_sessions.models import SessionEvent
-from llm_sessions.storage import open_store
+from llm_sessions.storage import open_store, redact_pii
 
 if TYPE_CHECKING:
     from store_cases import StoreCase
@@ -101,3 +102,23 @@ def test_kill_9_mid_stream_leaves_an_incomplete_reply_with_the_checkpointed_text
     assert text.startswith("".join(f"w{n} " for n in range(20)))
     written = text.split()
     assert written == [f"w{n}" for n in range(len(written))]  # whole deltas, in order
+
+
+async def test_a_redacting_store_redacts_every_version_of_a_streamed_reply(
+    durable_case: StoreCase,
+) -> None:
+    clock = FakeClock()
+    sm = SessionManager(store=durable_case.open(redact=redact_pii))
+    async with sm.ai_stream(model="gpt-4o", checkpoint_ms=250, clock=clock) as reply:
+        await reply.write("Write to ")  # the first checkpoint
+        clock.now = 1.0
+        await reply.write("bob@example.com now")  # rewritten in place at this checkpoint
+        [event] = await stored_replies(durable_case.url, sm.session_id)
+        assert event.message["content"] == "Write to [REDACTED:email] now"
+        await reply.write(", or alice@example.org")
+
+    [event] = await stored_replies(durable_case.url, sm.session_id)
+    text = "Write to [REDACTED:email] now, or [REDACTED:email]"
+    assert event.message["content"] == text
+    assert event.metadata["redacted"] == {"email": 2}
+    assert "example" not in json.dumps(event.model_dump(mode="json"))

@@ -24,6 +24,7 @@ from ..models._session import Session
 from ..models._session_event import SessionEvent
 from ..models._token_usage import TokenUsage
 from ..replies import ToolCallDelta, read_reply
+from ..storage._redaction import REDACTED_KEY, redact_event
 from ..validation import ensure_json_value
 
 __all__ = ["DEFAULT_CHECKPOINT_MS", "ReplyStream", "StreamHost"]
@@ -236,6 +237,7 @@ class ReplyStream:
             event.token_usage = usage
         if counted is not None:
             event.note_counted_texts(None, counted)
+        await _redact_again(event, session)
         await session.store.save(session)
 
     async def _complete(self) -> None:
@@ -254,6 +256,18 @@ class ReplyStream:
         text = self.text
         usage = await TokenUsage.from_text(None, text, self._model)
         await self._write_out({"incomplete": True, "cut_by": type(exc).__name__}, usage, text)
+
+
+async def _redact_again(event: SessionEvent[Any], session: Session[Any]) -> None:
+    """Run the store's ``redact=`` hook over the reply again. The hook runs over new events
+    only, and the reply was rewritten from its whole text: it is redacted (and its redactions
+    counted) afresh."""
+    redact = getattr(session.store, "redact", None)
+    if redact is None:
+        return
+    event.metadata.pop(REDACTED_KEY, None)
+    object.__setattr__(event, "_redacted_with", None)
+    await redact_event(event, redact)
 
 
 async def _quietly(work: Awaitable[None]) -> None:
