@@ -122,14 +122,17 @@ async def test_a_bad_first_line_stores_nothing(
     assert await stored_replies(memory_store, conversation) == []
 
 
-async def test_a_streamed_body_over_the_limit_gets_413_and_an_incomplete_reply() -> None:
-    store = InMemorySessionStore()
-    app: FastAPI = create_app(store, ApiKeys(KEYS), max_body_bytes=200)
+def client_of(store: InMemorySessionStore, **options: Any) -> httpx.AsyncClient:
+    """A client, as tenant alpha, of an app over ``store`` made with ``options``."""
+    app: FastAPI = create_app(store, ApiKeys(KEYS), **options)
     headers = {"Authorization": f"Bearer {KEY_A}"}
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://t", headers=headers
-    ) as client:
+    return httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers)
+
+
+async def test_a_streamed_body_over_the_limit_gets_413_and_an_incomplete_reply() -> None:
+    store = InMemorySessionStore()
+    async with client_of(store, max_body_bytes=200) as client:
         conversation = await new_conversation(client)
         lines = [START, *[delta("x" * 40) for _ in range(10)], DONE]
         answer = await client.post(items_path(conversation), content=body(lines))
@@ -158,12 +161,7 @@ async def test_a_streamed_append_to_an_unknown_conversation_is_404(
 
 async def test_a_redacting_store_redacts_a_reply_streamed_to_the_server() -> None:
     store = InMemorySessionStore(redact=redact_pii)
-    app: FastAPI = create_app(store, ApiKeys(KEYS))
-    headers = {"Authorization": f"Bearer {KEY_A}"}
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://t", headers=headers
-    ) as client:
+    async with client_of(store) as client:
         conversation = await new_conversation(client)
         lines = [START, delta("Mail "), delta("bob@example.com"), delta(" today"), DONE]
         answer = await client.post(items_path(conversation), content=body(lines))
