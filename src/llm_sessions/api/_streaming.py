@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterable, Callable, Iterable
+from contextlib import aclosing
 from typing import Any
 
 from ..exceptions import InvalidInputError, InvalidSessionOperation
@@ -85,10 +86,13 @@ class StreamingConversation(ConversationBase):
             InvalidInputError: ``stream`` is not a stream, or an item of it is not a chunk
                 or event or holds text that is not text; the reply so far stays, incomplete.
         """
-        async with self.ai_stream(
-            model, provider, checkpoint_ms=checkpoint_ms, clock=clock, **metadata
-        ) as reply:
-            async for position, item in _numbered(stream):
+        async with (
+            self.ai_stream(
+                model, provider, checkpoint_ms=checkpoint_ms, clock=clock, **metadata
+            ) as reply,
+            aclosing(_numbered(stream)) as items,
+        ):
+            async for position, item in items:
                 deltas = chunk_deltas(item, position)
                 if deltas.text:
                     await reply.write(deltas.text)
