@@ -199,3 +199,23 @@ async def test_something_that_is_not_a_stream_is_refused() -> None:
     with pytest.raises(InvalidInputError, match=r"stream.*must be an OpenAI stream"):
         await sm.ai_responds_stream(42, model="gpt-4o")  # type: ignore[arg-type]
     assert (await sm.get_session()).events == []
+
+
+async def test_a_stream_cut_by_a_bad_item_is_closed() -> None:
+    closed: list[bool] = []
+
+    class FakeStream:
+        """Like the openai client's ``AsyncStream``: iterable, closed with ``close()``."""
+
+        async def __aiter__(self) -> AsyncIterator[Any]:
+            yield CHAT_CHUNKS[1]
+            yield "not a chunk"
+            yield CHAT_CHUNKS[2]
+
+        async def close(self) -> None:
+            closed.append(True)
+
+    sm = SessionManager()
+    with pytest.raises(InvalidInputError, match=r"stream\[1\]"):
+        await sm.ai_responds_stream(FakeStream(), model="gpt-4o")
+    assert closed == [True]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterable, Callable, Iterable
 from contextlib import aclosing
@@ -122,13 +123,26 @@ class StreamingConversation(ConversationBase):
 
 
 async def _numbered(stream: AsyncIterable[Any] | Iterable[Any]) -> Any:
-    if isinstance(stream, AsyncIterable):
-        position = 0
-        async for item in stream:
-            yield position, item
-            position += 1
-    elif isinstance(stream, Iterable) and not isinstance(stream, str | bytes):
-        for position, item in enumerate(stream):
-            yield position, item
-    else:
+    if isinstance(stream, str | bytes) or not isinstance(stream, AsyncIterable | Iterable):
         raise InvalidInputError("stream", stream, "must be an OpenAI stream (async or not)")
+    try:
+        if isinstance(stream, AsyncIterable):
+            position = 0
+            async for item in stream:
+                yield position, item
+                position += 1
+        else:
+            for position, item in enumerate(stream):
+                yield position, item
+    finally:
+        await _close(stream)
+
+
+async def _close(stream: object) -> None:
+    """Close a stream left unfinished (its HTTP response stays open otherwise): ``close()``
+    of the ``openai`` client's streams, ``aclose()`` of an async generator."""
+    close = getattr(stream, "close", None) or getattr(stream, "aclose", None)
+    if callable(close):
+        result = close()
+        if inspect.isawaitable(result):
+            await result
