@@ -8,12 +8,12 @@ For each store, ``--rounds`` rounds of:
   streams them), as fast as the loop goes, so only the checkpoints that fall due are written.
 
 Each round runs in a fresh session that already holds one user message. The streamed round
-times every save of the store: the saves before the last are the checkpoints (the first text
-is one of them), the last one completes the reply. The target:
+times every save of the store: the saves before the last are the checkpoints (the first falls
+``checkpoint_ms`` after the stream opens), the last one completes the reply. The target:
 
     streamed <= 1.5 x one event + (checkpoint writes x the median checkpoint write)
 
-with at most one checkpoint per ``checkpoint_ms`` of streaming plus the first. Figures are
+with at most one checkpoint per ``checkpoint_ms`` of streaming. Figures are
 medians over the rounds, wall clock, on whatever else the machine is doing.
 
     python benchmarks/bench_streaming.py --stores memory,sqlite,file --rounds 7

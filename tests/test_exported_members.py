@@ -273,6 +273,7 @@ PACKAGE_FACES = {
         "unregister_event_renderer",
     ],
     "llm_sessions.api": [
+        "DEFAULT_CHECKPOINT_MS",
         "ReplyStream",
         "SessionManager",
         "quick_conversation",

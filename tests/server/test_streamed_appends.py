@@ -63,7 +63,7 @@ async def test_a_streamed_reply_is_recorded_as_it_arrives_and_completed_by_done(
             assert event.metadata["incomplete"] is True
 
     usage = {"type": "reply.usage", "usage": {"prompt_tokens": 5, "completion_tokens": 2}}
-    lines = [START, delta("Hello"), delta(" world"), usage, DONE]
+    lines = [{**START, "checkpoint_ms": 0}, delta("Hello"), delta(" world"), usage, DONE]
     answer = await client.post(items_path(conversation), content=body(lines, check))
 
     assert answer.status_code == 200, answer.text
@@ -115,7 +115,8 @@ async def test_a_bad_first_line_stores_nothing(
     client: httpx.AsyncClient, memory_store: InMemorySessionStore
 ) -> None:
     conversation = await new_conversation(client)
-    for lines in (["not json"], [{"type": "reply.start", "model": 3}], [{"type": "other"}]):
+    bad_starts = [{"type": "reply.start", "model": 3}, {**START, "checkpoint_ms": -1}]
+    for lines in (["not json"], *([start] for start in bad_starts), [{"type": "other"}]):
         answer = await client.post(items_path(conversation), content=body([*lines, DONE]))
         assert answer.status_code == 422, lines
         assert answer.json()["error"]["param"].startswith("line 1")

@@ -50,12 +50,13 @@ async def test_the_tail_sends_a_streaming_reply_as_it_grows(sqlite_url: str) -> 
             lines = tail.aiter_lines()
             assert await anext(lines) == ": tailing"
             async with sm.ai_stream(model="gpt-4o", clock=clock) as reply:
+                clock.now = 1.0
                 await reply.write("Hel")
                 kind, event = await next_message(lines)
                 assert (kind, event["message"]["content"]) == ("session.event", "Hel")
                 assert event["metadata"]["incomplete"] is True
 
-                clock.now = 1.0
+                clock.now = 2.0
                 await reply.write("lo")
                 kind, update = await next_message(lines)
                 assert (kind, update["id"]) == ("session.event.updated", event["id"])
@@ -79,13 +80,14 @@ async def test_a_tail_opened_mid_stream_follows_the_growing_reply(sqlite_url: st
             httpx.AsyncClient(base_url=base_url, timeout=30) as client,
             sm.ai_stream(model="gpt-4o", clock=clock) as reply,
         ):
+            clock.now = 1.0
             await reply.write("Already ")  # written before any tail is open
             async with client.stream("GET", "/v1/sessions/late/events/stream") as tail:
                 lines = tail.aiter_lines()
                 assert await anext(lines) == ": tailing"
                 kind, now = await next_message(lines)  # its version at the start
                 assert (kind, now["message"]["content"]) == ("session.event.updated", "Already ")
-                clock.now = 1.0
+                clock.now = 2.0
                 await reply.write("going")
                 kind, update = await next_message(lines)
                 assert (kind, update["message"]["content"]) == (

@@ -44,23 +44,27 @@ async def test_a_streamed_reply_is_written_at_each_checkpoint_and_read_as_one(
     sm = SessionManager(store=durable_case.open())
     await sm.user_says("Go")
     async with sm.ai_stream(model="gpt-4o", checkpoint_ms=250, clock=clock) as reply:
-        await reply.write("a")  # the first text is written at once
-        [event] = await stored_replies(durable_case.url, sm.session_id)
-        assert (event.message["content"], event.metadata["incomplete"]) == ("a", True)
-
-        clock.now = 0.249
-        await reply.write("b")  # no checkpoint due
-        [event] = await stored_replies(durable_case.url, sm.session_id)
-        assert event.message["content"] == "a"
+        await reply.write("a")  # the first checkpoint is one interval after the start
+        assert await stored_replies(durable_case.url, sm.session_id) == []
 
         clock.now = 0.25
-        await reply.write("c")
+        await reply.write("b")
         [event] = await stored_replies(durable_case.url, sm.session_id)
-        assert event.message["content"] == "abc"
+        assert (event.message["content"], event.metadata["incomplete"]) == ("ab", True)
+
+        clock.now = 0.499
+        await reply.write("c")  # no checkpoint due
+        [event] = await stored_replies(durable_case.url, sm.session_id)
+        assert event.message["content"] == "ab"
+
+        clock.now = 0.5
+        await reply.write("d")
+        [event] = await stored_replies(durable_case.url, sm.session_id)
+        assert event.message["content"] == "abcd"
         reply.set_usage({"prompt_tokens": 3, "completion_tokens": 2})
 
     [event] = await stored_replies(durable_case.url, sm.session_id)
-    assert event.message == {"role": "assistant", "content": "abc"}
+    assert event.message == {"role": "assistant", "content": "abcd"}
     assert "incomplete" not in event.metadata
     assert event.token_usage is not None and event.token_usage.completion_tokens == 2
 
@@ -110,9 +114,11 @@ async def test_a_redacting_store_redacts_every_version_of_a_streamed_reply(
     clock = FakeClock()
     sm = SessionManager(store=durable_case.open(redact=redact_pii))
     async with sm.ai_stream(model="gpt-4o", checkpoint_ms=250, clock=clock) as reply:
-        await reply.write("Write to ")  # the first checkpoint
+        await reply.write("Write to ")
         clock.now = 1.0
-        await reply.write("bob@example.com now")  # rewritten in place at this checkpoint
+        await reply.write("bob@example.com")  # the first checkpoint: a new event
+        clock.now = 2.0
+        await reply.write(" now")  # rewritten in place at this checkpoint
         [event] = await stored_replies(durable_case.url, sm.session_id)
         assert event.message["content"] == "Write to [REDACTED:email] now"
         await reply.write(", or alice@example.org")

@@ -1,8 +1,10 @@
 """A model reply recorded while it streams, durable at every checkpoint.
 
-The reply is one assistant event, appended with the first text and rewritten in place at most
-every ``checkpoint_ms`` while text flows (every store rewrites an edited event on the next save;
-the file store by appending the new version, which its reader folds). Until the stream closes
+The reply is one assistant event, appended at the first checkpoint (``checkpoint_ms`` after the
+stream opened, if text came by then) and rewritten in place at the next ones, at most every
+``checkpoint_ms`` while text flows (every store rewrites an edited event on the next save; the
+file store by appending the new version, which its reader folds). A reply that ends before its
+first checkpoint is written once, complete. Until the stream closes
 cleanly the event's metadata holds ``"incomplete": True``, so a reader, or a process that
 resumes after this one was killed, sees a reply that was cut, with the text of its last
 checkpoint.
@@ -76,7 +78,7 @@ class ReplyStream:
         self._usage: Any = None
         self._session: Session[Any] | None = None
         self._event: SessionEvent[Any] | None = None
-        self._due = -math.inf  # when the next checkpoint is due: the first text is written at once
+        self._due = math.inf  # when the next checkpoint is due (set when the stream opens)
         self._state = "new"
 
     @property
@@ -86,13 +88,16 @@ class ReplyStream:
 
     @property
     def event(self) -> SessionEvent[Any] | None:
-        """The reply's event, once its first text is written."""
+        """The reply's event, once it is written (at its first checkpoint, or its end)."""
         return self._event
 
     async def __aenter__(self) -> ReplyStream:
         if self._state != "new":
             raise InvalidSessionOperation("open the reply stream", "it was opened already")
         self._session = await self._host._begin_stream(self)
+        # The first checkpoint falls one interval after the start: a reply that ends sooner
+        # is written once, complete.
+        self._due = self._clock() + self._interval
         self._state = "open"
         return self
 

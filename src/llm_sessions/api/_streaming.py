@@ -35,8 +35,9 @@ class StreamingConversation(ConversationBase):
         """A model reply recorded as it streams: ``async with sm.ai_stream(model=m) as reply:
         await reply.write(delta)``.
 
-        The reply is one event, written with its first text and again at most every
-        ``checkpoint_ms`` while text flows. It is marked ``metadata["incomplete"] = True``
+        The reply is one event, written ``checkpoint_ms`` after the stream opens (at the first
+        text after that) and again at most every ``checkpoint_ms`` while text flows; a reply
+        that ends sooner is written once. It is marked ``metadata["incomplete"] = True``
         until the block ends normally, when it is written complete with its tokens (the usage
         given to ``reply.set_usage``, or counted). An exception or cancellation leaves it
         incomplete with the text so far; a killed process leaves the text of the last

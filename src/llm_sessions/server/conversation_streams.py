@@ -4,7 +4,8 @@ as its chunks arrive.
 The body is sent chunked (``Transfer-Encoding: chunked``, ``Content-Type:
 application/x-ndjson``): one JSON object per line, each with a ``type``::
 
-    {"type": "reply.start", "model": "gpt-4o", "provider": "openai", "metadata": {}}
+    {"type": "reply.start", "model": "gpt-4o", "provider": "openai", "metadata": {},
+     "checkpoint_ms": 250}
     {"type": "reply.delta", "text": "Hel"}
     {"type": "reply.delta", "text": "lo"}
     {"type": "reply.tool_call", "index": 0, "id": "call_1", "name": "f", "arguments": "{}"}
@@ -12,8 +13,9 @@ application/x-ndjson``): one JSON object per line, each with a ``type``::
     {"type": "reply.done"}
 
 ``reply.start`` is optional and, if sent, first (its fields are optional too); ``reply.done``
-is last. The reply is one item, written with its first text and rewritten at most every
-250 ms while text arrives (``SessionManager.ai_stream``), so the live tail shows it growing.
+is last. The reply is one item, written ``checkpoint_ms`` (default 250) after the body starts
+and rewritten at most every ``checkpoint_ms`` while text arrives (``SessionManager.ai_stream``),
+so the live tail shows it growing.
 With ``reply.done`` it is complete and the answer is the item list with it (``status``
 ``completed``). A body that ends without ``reply.done``, a bad line (422, naming the line and
 field), a body over the size limit (413) or a client that goes away leave the reply stored as
@@ -32,7 +34,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match
 from starlette.types import Scope
 
-from ..api import ReplyStream
+from ..api import DEFAULT_CHECKPOINT_MS, ReplyStream
 from ..exceptions import InvalidInputError
 from ..models import Session, SessionEvent
 from ..replies import ToolCallDelta
@@ -110,7 +112,12 @@ async def stream_items(
     return ItemList(data=[item], first_id=item.id, last_id=item.id, has_more=False)
 
 
-def _start_fields(start: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+def _start_fields(start: dict[str, Any]) -> tuple[str, str, dict[str, Any], int]:
+    checkpoint_ms = start.get("checkpoint_ms", DEFAULT_CHECKPOINT_MS)
+    if isinstance(checkpoint_ms, bool) or not isinstance(checkpoint_ms, int) or checkpoint_ms < 0:
+        raise InvalidInputError(
+            "line 1 checkpoint_ms", checkpoint_ms, "must be a whole number >= 0"
+        )
     model = start.get("model", "unknown")
     provider = start.get("provider", "unknown")
     metadata = start.get("metadata", {})
@@ -119,7 +126,7 @@ def _start_fields(start: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
             raise InvalidInputError(f"line 1 {field}", value, "must be a non-empty string")
     if not isinstance(metadata, dict):
         raise InvalidInputError("line 1 metadata", metadata, "must be an object")
-    return model, provider, metadata
+    return model, provider, metadata, checkpoint_ms
 
 
 async def _apply(reply: ReplyStream, number: int, line: dict[str, Any]) -> bool:
