@@ -298,6 +298,8 @@ PACKAGE_FACES = {
         "unregister_event_renderer",
     ],
     "llm_sessions.api": [
+        "DEFAULT_CHECKPOINT_MS",
+        "ReplyStream",
         "SessionManager",
         "quick_conversation",
         "track_conversation",
@@ -306,9 +308,12 @@ PACKAGE_FACES = {
     ],
     "llm_sessions.replies": [
         "AssistantReply",
+        "ChunkDeltas",
         "RecordedReply",
+        "ToolCallDelta",
         "ToolCallRequest",
         "as_text",
+        "chunk_deltas",
         "read_reply",
         "recorded_reply",
         "response_text",

@@ -1,5 +1,6 @@
 """The simple API: SessionManager and the track_* helpers."""
 
+from ._reply_stream import DEFAULT_CHECKPOINT_MS, ReplyStream
 from .helpers import (
     quick_conversation,
     track_conversation,
@@ -9,6 +10,8 @@ from .helpers import (
 from .manager import SessionManager
 
 __all__ = [
+    "DEFAULT_CHECKPOINT_MS",
+    "ReplyStream",
     "SessionManager",
     "quick_conversation",
     "track_conversation",

@@ -17,6 +17,7 @@ from ..prompting._builder import (
     load_tokenizer,
     prompt_from_events,
 )
+from ..prompting._incomplete import check_incomplete_mode, with_incomplete_replies
 from ..storage._blob_collection import blob_area
 from ._conversation_base import ConversationBase
 from ._system_prompt import with_system_prompt
@@ -47,7 +48,11 @@ class PromptReading(ConversationBase):
 
     @telemetry.traced("llm_sessions.build_prompt", _span_attributes)
     async def get_messages_for_llm(
-        self, max_tokens: int | None = None, model: str | None = None
+        self,
+        max_tokens: int | None = None,
+        model: str | None = None,
+        *,
+        incomplete: str = "include",
     ) -> list[dict[str, Any]]:
         """The chat messages to send next: the summary of earlier segments (as a system
         message), then this segment's messages with tool calls and results, within
@@ -60,6 +65,9 @@ class PromptReading(ConversationBase):
         Args:
             max_tokens: The budget, counted by ``model``'s tokenizer; None for no limit.
             model: The model the prompt is for (default: the manager's).
+            incomplete: A reply whose stream was cut: ``"include"`` it, its text ending with
+                a note that it was cut off (its unfinished tool calls left out), or
+                ``"drop"`` it.
 
         Returns:
             The chat messages, oldest first.
@@ -72,6 +80,7 @@ class PromptReading(ConversationBase):
         """
         model = model or self._model
         check_prompt_arguments(max_tokens, model)
+        check_incomplete_mode(incomplete)
         if max_tokens is not None or self._compaction is not None:
             await load_tokenizer(model)
         session = await self._refreshed_session()
@@ -82,7 +91,7 @@ class PromptReading(ConversationBase):
         history, system, budget = with_system_prompt(
             self._prompts, session.events, max_tokens, model
         )
-        visible = compaction_view(history, policy, model)
+        visible = compaction_view(with_incomplete_replies(history, incomplete), policy, model)
         messages = prompt_from_events(visible, PromptStrategy.CONVERSATION, budget, model)
         messages = messages if system is None else [system, *messages]
         return await resolve_attachments(messages, blob_area(self.store).get_many)

@@ -26,6 +26,7 @@ from ._attachments import attachment_event, has_attachments
 from ._forks import fork_session
 from ._inputs import tool_call_message
 from ._prompt_reading import PromptReading
+from ._streaming import StreamingConversation
 from ._system_prompt import (
     check_system_prompt,
 )
@@ -46,7 +47,7 @@ def _span_attributes(manager: SessionManager) -> dict[str, str]:
     return {"gen_ai.conversation.id": manager.session_id}
 
 
-class SessionManager(PromptReading):
+class SessionManager(StreamingConversation, PromptReading):
     """Track one conversation: user messages, model replies and tool calls, with their cost.
 
     With ``infinite_context=True`` the conversation is split into linked segments when the

@@ -115,6 +115,8 @@ def item_of(event: SessionEvent[Any]) -> ItemOut:
 
 def _as_text_message(event: SessionEvent[Any]) -> MessageOut:
     message = event.message
+    if isinstance(message, dict) and _is_streamed_reply(event):
+        message = message.get("content") or ""  # its tool calls stay in the session's events
     text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
     role: Role = _ROLE_OF_SOURCE.get(event.source, "system")
     if event.type is EventType.TOOL_CALL:
@@ -124,4 +126,15 @@ def _as_text_message(event: SessionEvent[Any]) -> MessageOut:
         if role == "assistant"
         else OutputTextPart(type="input_text", text=text)
     )
-    return MessageOut(id=event.id, role=role, content=[part])
+    status = "incomplete" if event.metadata.get("incomplete") is True else "completed"
+    return MessageOut(id=event.id, role=role, content=[part], status=status)
+
+
+def _is_streamed_reply(event: SessionEvent[Any]) -> bool:
+    """A reply recorded by ``ai_stream``: an assistant message dict with text content."""
+    message = event.message
+    return (
+        event.metadata.get("streamed") is True
+        and message.get("role") == "assistant"
+        and isinstance(message.get("content"), str)
+    )

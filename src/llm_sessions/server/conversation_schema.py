@@ -179,7 +179,7 @@ class MessageOut(BaseModel):
     id: str
     type: Literal["message"] = "message"
     role: Literal["user", "assistant", "system", "developer", "tool", "unknown"]
-    status: Literal["completed"] = "completed"
+    status: Literal["completed", "incomplete"] = "completed"
     content: list[OutputTextPart | InputImageOut | InputFileOut]
     phase: Literal["commentary", "final_answer"] | None = None
 

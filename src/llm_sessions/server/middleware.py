@@ -1,7 +1,8 @@
 """The ASGI layer around every request: the body size limit, metrics and a span.
 
 Plain ASGI rather than ``BaseHTTPMiddleware``, so streamed responses (the live tail) pass
-through untouched and a body is never read twice.
+through untouched and a body is never read twice. A streamed append's body is not buffered:
+its route reads it as it arrives, under the same size limit.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import telemetry
-from .errors import error_body
+from .errors import ApiError, error_body
 from .metrics import Metrics, method_label
 
 __all__ = ["RequestMiddleware"]
@@ -43,6 +45,9 @@ class RequestMiddleware:
         attributes = {"http.request.method": method, "url.path": scope["path"]}
         with telemetry.span(f"{method} {scope['path']}", attributes) as current:
             try:
+                if is_streamed_body(scope):  # read by the route as it arrives, not buffered
+                    await self.app(scope, _counted(receive, self.max_body_bytes), send_and_note)
+                    return
                 body = await self._bounded_body(scope, receive)
                 if body is None:
                     await _too_large(send_and_note, self.max_body_bytes)
@@ -76,6 +81,30 @@ class RequestMiddleware:
                 return None
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return messages
+
+
+def is_streamed_body(scope: Scope) -> bool:
+    """Whether the request is a streamed append (``POST .../items?stream=true``), whose body
+    the route reads chunk by chunk (see ``conversation_streams``)."""
+    if scope["method"] != "POST" or not scope["path"].endswith("/items"):
+        return False
+    return ("stream", ["true"]) in parse_qs(scope.get("query_string", b"").decode()).items()
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """A ``receive`` that refuses, with 413, a streamed body that grows past ``limit``."""
+    size = 0
+
+    async def counting() -> Message:
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
+        if size > limit:
+            text = f"The request body is larger than the limit of {limit} bytes."
+            raise ApiError(413, "payload_too_large", text, "body")
+        return message
+
+    return counting
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

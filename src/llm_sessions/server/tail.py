@@ -11,6 +11,12 @@ and a page is sized to ``TailLimits.buffer_bytes`` by the largest event the tail
 far. A client that leaves the stream unread for ``--write-timeout`` is dropped (see
 ``connection_limits``); each key may hold ``--max-tails-per-key`` tails, the process
 ``--max-tails`` (see ``tail_limits``).
+
+A reply that is still streaming (``metadata["incomplete"] is True``, see ``ai_stream``) is
+written once and then rewritten in place at each checkpoint. After sending it, the tail reads it
+again at every poll and sends each new version as ``session.event.updated`` (the whole event,
+its id as the SSE ``id``), until a version without the mark (complete) or with ``cut_by`` (cut)
+has been sent.
 """
 
 from __future__ import annotations
@@ -76,10 +82,11 @@ async def tail(
     if cursor is None:
         newest = await store.read_events(session_id, limit=1, newest_first=True)
         cursor = newest[0].id if newest else None
+    growing = await _GrowingReply.at(store, session_id, cursor)
     caller = _caller(request, state)
     state.tails.take(caller)
     budget = state.tail_limits.buffer_bytes
-    messages = _follow(store, session_id, cursor, request, state.tail_poll_seconds, budget)
+    messages = _follow(store, session_id, cursor, request, state.tail_poll_seconds, budget, growing)
 
     def release() -> None:
         state.tails.give_back(caller)
@@ -128,6 +135,7 @@ async def _follow(
     request: Request,
     poll: float,
     budget: int,
+    growing: _GrowingReply | None,
 ) -> AsyncIterator[bytes]:
     yield b": tailing\n\n"
     idle = 0
@@ -147,20 +155,78 @@ async def _follow(
         while events:
             # Popped before it is sent, so a sent event is not kept while the next one waits.
             event = events.pop()
-            message = _message("session.event", event_out(event), event.id)
+            data = event_out(event)
+            if _growing(data):
+                growing = _GrowingReply(cursor, data)
+            message = _message("session.event", data, event.id)
             cursor = event.id
-            del event
+            del event, data
             largest = max(largest, len(message))
             yield message
             del message
         limit = max(1, min(PAGE_SIZE, budget // largest))
         if full:
             continue
+        if growing is not None:
+            update, growing = await growing.poll(store, session_id)
+            if update is not None:
+                yield update
         idle = idle + 1 if not events else 0
         if idle >= HEARTBEAT_EVERY:
             idle = 0
             yield b": keep-alive\n\n"
         await asyncio.sleep(poll)
+
+
+def _growing(data: dict[str, Any]) -> bool:
+    """Whether an event is a reply still streaming (cut replies keep the mark, with
+    ``cut_by``)."""
+    metadata = data.get("metadata") or {}
+    return metadata.get("incomplete") is True and "cut_by" not in metadata
+
+
+class _GrowingReply:
+    """A streaming reply the tail has sent: where it is in the log, and its last version sent."""
+
+    def __init__(self, after: str | None, data: dict[str, Any], *, sent: bool = True) -> None:
+        self.after = after  # the event before it: a page of one after this reads it again
+        self.id = data["id"]
+        self.sent = json.dumps(data, sort_keys=True) if sent else ""
+
+    @classmethod
+    async def at(
+        cls, store: TenantStore, session_id: str, cursor: str | None
+    ) -> _GrowingReply | None:
+        """A watcher of the event a tail resumes after, if that is a reply still streaming
+        (a tail opened, or reopened, mid-stream); its version now is sent at the first poll."""
+        if cursor is None:
+            return None
+        before = await store.read_events(session_id, before=cursor, limit=1, newest_first=True)
+        after = before[0].id if before else None
+        found = await store.read_events(session_id, after=after, limit=1)
+        if not found or found[0].id != cursor:
+            return None
+        data = event_out(found[0])
+        return cls(after, data, sent=False) if _growing(data) else None
+
+    async def poll(
+        self, store: TenantStore, session_id: str
+    ) -> tuple[bytes | None, _GrowingReply | None]:
+        """Its new version as a ``session.event.updated`` message (None if unchanged), and
+        this watcher again while the reply goes on growing (None once it ended or is gone)."""
+        try:
+            found = await store.read_events(session_id, after=self.after, limit=1)
+        except InvalidInputError:  # the event before it was removed
+            return None, None
+        if not found or found[0].id != self.id:
+            return None, None
+        data = event_out(found[0])
+        version = json.dumps(data, sort_keys=True)
+        if version == self.sent:
+            return None, self
+        self.sent = version
+        message = _message("session.event.updated", data, self.id)
+        return message, self if _growing(data) else None
 
 
 def _message(kind: str, data: dict[str, Any], event_id: str | None = None) -> bytes:

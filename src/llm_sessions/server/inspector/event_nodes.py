@@ -17,7 +17,7 @@ from ...models import Session, SessionEvent
 from ...views import event_tree_data
 from ..dependencies import Scoped
 from ..errors import ERROR_RESPONSES
-from ..paging import read_page
+from ..paging import read_one, read_page
 from ..session_schema import event_out
 from ..sessions import cost_out, segment_ids
 
@@ -52,6 +52,13 @@ async def event_page(
         "last_id": events[-1].id if events else None,
         "has_more": has_more,
     }
+
+
+@router.get("/sessions/{session_id}/events/{event_id}")
+async def event_node(session_id: str, event_id: str, store: Scoped) -> dict[str, Any]:
+    """One event as a tree node without children (``node``): what the page shows again when
+    the live tail reports a new version of an event it shows (a reply growing as it streams)."""
+    return {"node": event_nodes([await read_one(store, session_id, event_id)])[0]}
 
 
 @router.get("/sessions/{session_id}/overview")

@@ -131,6 +131,13 @@
       row.append(el("span", "eid", node.id.slice(0, 8)));
       row.append(el("span", "label", node.label));
       if (node.status) row.append(el("span", `status status-${node.status}`, node.status));
+      const metadata = event.metadata || {};
+      if (metadata.incomplete === true) {
+        // A reply still streaming, or one whose stream was cut (it names what cut it).
+        item.classList.add("incomplete");
+        const state = metadata.cut_by ? "cut off" : "streaming…";
+        row.append(el("span", "status status-incomplete", state));
+      }
       if (node.duration !== null) row.append(el("span", "duration", duration(node.duration)));
       if (node.attempts > 1) row.append(el("span", "attempts", `${node.attempts} attempts`));
       row.append(el("span", "tokens", `${node.tokens} tok`));
@@ -196,6 +203,18 @@
           if (item.dataset.parent) this.orphans.add(item);
         }
       }
+    }
+
+    /** A new version of a shown event (a reply growing as it streams): its row is drawn
+     * again; the events under it stay. */
+    replace(node) {
+      const old = this.items.get(node.id);
+      if (!old) return;
+      const item = this.render(node);
+      const kept = old.querySelector(":scope > ol.children");
+      item.querySelector(":scope > ol.children").append(...kept.childNodes);
+      old.replaceWith(item);
+      if (this.orphans.delete(old)) this.orphans.add(item);
     }
 
     /** Older events (and segment boundaries) go first; then roots find their parents. */
@@ -395,6 +414,8 @@
         live.className = "live off";
       });
       source.addEventListener("session.event", () => this.catchUp());
+      source.addEventListener(
+        "session.event.updated", (message) => this.refresh(message.lastEventId));
       source.addEventListener("session.reset", () => {
         // Events the page shows were removed (an undo, a clear): read the session afresh.
         source.close();
@@ -404,6 +425,19 @@
         live.textContent = "this session was deleted";
         source.close();
       });
+    }
+
+    /** Draw again an event the page shows, as the store holds it now. */
+    async refresh(eventId) {
+      if (!this.tree.items.has(eventId)) return;
+      try {
+        const session = encodeURIComponent(this.id);
+        const found = await getJson(
+          `/inspector/api/sessions/${session}/events/${encodeURIComponent(eventId)}`);
+        this.tree.replace(found.node);
+      } catch (error) {
+        document.getElementById("live").textContent = `live update failed: ${error.message}`;
+      }
     }
 
     async catchUp() {
