@@ -158,14 +158,34 @@ class EventLogStore(SessionStore):
     async def session_for_append(self, session_id: str) -> Session[Any] | None:
         """The stored header and no events, synced as having read the log through its newest
         event: a refresh (done here) reads only what follows, and a save appends."""
-        newest = await self.read_events(session_id, limit=1, newest_first=True)
-        if newest is None:
+        validate_id(session_id)
+        self._ensure_open()
+        found, read_through = await self._newest_event_id(session_id)
+        if not found:
             return None
         session: Session[Any] = self.session_class(id=session_id)
         sync = SyncState(self, 0, HeaderSnapshot(), stored=True)
-        sync.read_through = newest[0].id if newest else None
+        sync.read_through = read_through
         binding_of(session).sync = sync
         return await self.refresh(session)
+
+    async def _newest_event_id(self, session_id: str) -> tuple[bool, str | None]:
+        """Whether the session is stored, and the id of its newest event (None: no events).
+
+        One read of the log's newest row when that row is an event (no removal record can
+        follow the event it removes, so it is not removed); otherwise ``read_events``.
+        """
+        stored = await self._read_page(session_id, EventPage.checked(None, None, 1, True))
+        if stored is None:
+            return False, None
+        rows = self._cipher.open_page(stored).events
+        newest = event_id_of(rows[0]) if rows and not is_removal_row(rows[0]) else None
+        if newest is not None or not rows:
+            return True, newest
+        events = await self.read_events(session_id, limit=1, newest_first=True)
+        if events is None:
+            return False, None
+        return True, events[0].id if events else None
 
     async def save(self, session: Session[Any]) -> None:
         self._ensure_open()
