@@ -36,3 +36,28 @@ async def test_session_for_append_reads_no_removal_records_when_the_newest_row_i
         "b",
         "c",
     ]
+
+
+async def test_sqlite_reads_the_newest_row_and_the_header_in_one_hand_off(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    from llm_sessions.storage import open_store
+    from llm_sessions.storage._worker_thread import WorkerThread
+
+    store = open_store(f"sqlite:///{tmp_path}/append.db")
+    session: Session[Any] = Session(id="appending", state={"topic": "maps"})
+    await session.add_event(SessionEvent(id="a", message="a"))
+    await store.save(session)
+    hand_offs: list[str] = []
+    real = WorkerThread.run
+
+    async def counted(self: Any, work: Any, *args: Any) -> Any:
+        hand_offs.append(work.__name__)
+        return await real(self, work, *args)
+
+    monkeypatch.setattr(WorkerThread, "run", counted)
+    held = await store.session_for_append("appending")
+    assert held is not None
+    assert held.state == {"topic": "maps"}
+    assert len(hand_offs) == 1
+    await store.close()

@@ -160,28 +160,34 @@ class EventLogStore(SessionStore):
         event: a refresh (done here) reads only what follows, and a save appends."""
         validate_id(session_id)
         self._ensure_open()
-        found, read_through = await self._newest_event_id(session_id)
-        if not found:
-            return None
+        try:
+            newest, stored = await self._read_newest(session_id)
+        except InvalidInputError:  # its newest event went meanwhile: the slower way below
+            newest, stored = None, None
         session: Session[Any] = self.session_class(id=session_id)
         sync = SyncState(self, 0, HeaderSnapshot(), stored=True)
-        sync.read_through = read_through
         binding_of(session).sync = sync
-        return await self.refresh(session)
+        if stored is not None:
+            sync.read_through = newest
+            async with sync.lock:
+                apply_refresh(session, sync, self._cipher.open_session(stored))
+            binding_of(session).store = self
+            return session
+        found, sync.read_through = await self._newest_event_id(session_id)
+        return await self.refresh(session) if found else None
+
+    async def _read_newest(self, session_id: str) -> tuple[str | None, StoredSession | None]:
+        """The id of the log's newest row when it is an event (no removal record can follow
+        the event it removes, so it is not removed), with the stored header and the events
+        stored after it; (None, None) when the session is absent or its newest row is not an
+        event. Stores that can read both in one call override this."""
+        newest = newest_event_of(await self._read_page(session_id, NEWEST_ROW), self._cipher)
+        if newest is None:
+            return None, None
+        return newest, await self._read_since(session_id, newest)
 
     async def _newest_event_id(self, session_id: str) -> tuple[bool, str | None]:
-        """Whether the session is stored, and the id of its newest event (None: no events).
-
-        One read of the log's newest row when that row is an event (no removal record can
-        follow the event it removes, so it is not removed); otherwise ``read_events``.
-        """
-        stored = await self._read_page(session_id, EventPage.checked(None, None, 1, True))
-        if stored is None:
-            return False, None
-        rows = self._cipher.open_page(stored).events
-        newest = event_id_of(rows[0]) if rows and not is_removal_row(rows[0]) else None
-        if newest is not None or not rows:
-            return True, newest
+        """Whether the session is stored, and the id of its newest event (None: no events)."""
         events = await self.read_events(session_id, limit=1, newest_first=True)
         if events is None:
             return False, None
@@ -314,6 +320,25 @@ class EventLogStore(SessionStore):
     async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
         """Apply ``swaps`` atomically: each replaces its record only if the record still
         holds the value it expects (see ``reseal``); a session that is gone is left alone."""
+
+
+NEWEST_ROW = EventPage.checked(None, None, 1, True)
+"""The page of the log's newest row."""
+
+
+def newest_event_of(page: StoredPage | None, cipher: Any) -> str | None:
+    """The id of the event in ``page``'s first row; None when there is none or it is a
+    removal record.
+
+    Args:
+        page: A page read newest first (``NEWEST_ROW``), or None.
+        cipher: The store's cipher, which opens sealed rows.
+
+    Returns:
+        The event id, or None.
+    """
+    rows = cipher.open_page(page).events if page is not None else []
+    return event_id_of(rows[0]) if rows and not is_removal_row(rows[0]) else None
 
 
 def _known_tag(sync: SyncState) -> str | None:
