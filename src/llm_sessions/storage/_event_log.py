@@ -91,13 +91,14 @@ class EventLogStore(SessionStore):
         validate_id(session_id)
         self._ensure_open()
         page = EventPage.checked(after, before, limit, newest_first)
-        removals = await self._removal_rows(session_id)
+        removals, stored = await self._removals_and_page(session_id, page)
         if removals is None:
             return None
         removed = split_removals(removals, session_id)[1]
         events: list[SessionEvent[Any]] = []
         while True:
-            stored = await self._read_page(session_id, page)
+            if stored is None:
+                stored = await self._read_page(session_id, page)
             if stored is None:
                 return None
             stored = self._cipher.open_page(stored)
@@ -116,6 +117,17 @@ class EventLogStore(SessionStore):
                 page = replace(page, before=last, limit=wanted)
             else:
                 page = replace(page, after=last, limit=wanted)
+            stored = None
+
+    async def _removals_and_page(
+        self, session_id: str, page: EventPage
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        """The session's removal records and the page's rows (None, None when it is absent);
+        stores that can read both in one call override this."""
+        removals = await self._removal_rows(session_id)
+        if removals is None:
+            return None, None
+        return removals, await self._read_page(session_id, page)
 
     async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
         """The session's removal records (see ``removals``), or None if it is absent.

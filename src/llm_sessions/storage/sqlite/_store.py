@@ -140,6 +140,17 @@ class SQLiteSessionStore(EventLogStore):
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
         return await self._run(self._read_page_sync, session_id, page)
 
+    async def _removals_and_page(
+        self, session_id: str, page: EventPage
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        return await self._run(self._removals_and_page_sync, session_id, page)
+
+    def _removals_and_page_sync(
+        self, session_id: str, page: EventPage
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        removals = self._removal_rows_sync(session_id)
+        return removals, None if removals is None else self._read_page_sync(session_id, page)
+
     async def _read_newest(self, session_id: str) -> tuple[str | None, StoredSession | None]:
         return await self._run(self._read_newest_sync, session_id)
 
