@@ -27,7 +27,7 @@ CONVERSATION_ITEMS = 10_000
 PAGE = 100
 READERS = 10
 READS_PER_READER = 30
-# The settings ``llm-sessions serve`` gives uvicorn by default.
+# The settings ``llm-sessions serve`` gives uvicorn by default (its access log included).
 UVICORN_SETTINGS = [
     "--http",
     "llm_sessions.server.connection_limits:TimedH11Protocol",
@@ -54,7 +54,7 @@ async def bare_serving(kind: str, workers: int) -> AsyncIterator[tuple[str, int]
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "_bare_server:app_from_environment"]
     command += ["--app-dir", str(Path(__file__).parent), "--port", str(port)]
-    command += ["--workers", str(workers), "--log-level", "warning", *UVICORN_SETTINGS]
+    command += ["--workers", str(workers), *UVICORN_SETTINGS]
     with tempfile.TemporaryDirectory() as folder:
         target = {"sqlite": f"{folder}/bare.db", "redis": REDIS_URL}.get(kind, POSTGRES_URL)
         prefix = f"bench-bare-{token}:" if kind == "redis" else f"bench_bare_{token}"
