@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,9 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import httpx
+from _bare_server_runs import PageResult, bare_serving, compare_table, read_page_100
 from _common import machine, table
+from _processes import cpu_seconds, free_port, running
 
 from llm_sessions.storage import open_store
 
@@ -50,6 +50,7 @@ class Result:
     lost: int
     duplicated: int
     out_of_order: int
+    cpu_seconds: float
 
     def row(self) -> list[object]:
         ordered = sorted(self.latencies)
@@ -60,16 +61,11 @@ class Result:
             self.appends / self.seconds,
             statistics.median(ordered) * 1000,
             p99 * 1000,
+            self.cpu_seconds / self.appends * 1000,
             self.lost,
             self.duplicated,
             self.out_of_order,
         ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -81,36 +77,23 @@ def serving(
 ) -> Iterator[str]:
     """``llm-sessions serve`` over ``store_url`` (with more ``args`` and ``env``); yields its
     base URL, stops it afterwards."""
-    port = _free_port()
+    with _serving_process(store_url, workers, args, env) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def _serving_process(
+    store_url: str,
+    workers: int,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Iterator[tuple[str, int]]:
+    """``serving``, yielding the server process's id too."""
+    port = free_port()
     command = [sys.executable, "-m", "llm_sessions", "serve", "--store", store_url]
     command += ["--port", str(port), "--workers", str(workers), *args]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + STARTUP_SECONDS
-            while not _healthy(base_url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"the server did not start: {log.read().decode()}")
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=STARTUP_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _healthy(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
+    with running(command, port, env) as started:
+        yield started
 
 
 @asynccontextmanager
@@ -160,37 +143,36 @@ async def _read_back(http: httpx.AsyncClient, conversation: str) -> list[str]:
         after = page["last_id"]
 
 
-async def measure(
-    kind: str, clients: int, appends: int, conversations: int, workers: int
+async def drive(
+    base_url: str, pid: int, kind: str, clients: int, appends: int, conversations: int
 ) -> Result:
-    async with store_url_for(kind) as url:
-        with serving(url, workers) as base_url:
-            # Idle connections are dropped well before the server's 5 s keep-alive timeout, so a
-            # request never goes out on a connection the server is closing (no retries here: a
-            # retried append could be counted twice).
-            limits = httpx.Limits(
-                max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=1
-            )
-            async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as http:
-                ids = [
-                    (await http.post("/v1/conversations", json={})).json()["id"]
-                    for _ in range(conversations)
-                ]
-                started = time.perf_counter()
-                per_client = await asyncio.gather(
-                    *(_client(http, n, ids[n % conversations], appends) for n in range(clients))
-                )
-                seconds = time.perf_counter() - started
-                stored = [
-                    text for conversation in ids for text in await _read_back(http, conversation)
-                ]
-                order_broken = 0
-                for conversation in ids:
-                    last: dict[str, int] = {}
-                    for text in await _read_back(http, conversation):
-                        client, n = text.split("-")
-                        order_broken += int(n) < last.get(client, -1)
-                        last[client] = int(n)
+    """The concurrent appends against the server at ``base_url`` (process ``pid``), checked."""
+    # Idle connections are dropped well before the server's 5 s keep-alive timeout, so a
+    # request never goes out on a connection the server is closing (no retries here: a
+    # retried append could be counted twice).
+    limits = httpx.Limits(
+        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=1
+    )
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as http:
+        ids = [
+            (await http.post("/v1/conversations", json={})).json()["id"]
+            for _ in range(conversations)
+        ]
+        cpu_before = cpu_seconds(pid)
+        started = time.perf_counter()
+        per_client = await asyncio.gather(
+            *(_client(http, n, ids[n % conversations], appends) for n in range(clients))
+        )
+        seconds = time.perf_counter() - started
+        cpu = cpu_seconds(pid) - cpu_before
+        stored = [text for conversation in ids for text in await _read_back(http, conversation)]
+        order_broken = 0
+        for conversation in ids:
+            last: dict[str, int] = {}
+            for text in await _read_back(http, conversation):
+                client, n = text.split("-")
+                order_broken += int(n) < last.get(client, -1)
+                last[client] = int(n)
     expected = {f"c{n}-{i}" for n in range(clients) for i in range(appends)}
     counts = Counter(stored)
     return Result(
@@ -201,7 +183,31 @@ async def measure(
         lost=len(expected - set(counts)),
         duplicated=sum(count - 1 for count in counts.values() if count > 1),
         out_of_order=order_broken,
+        cpu_seconds=cpu,
     )
+
+
+async def measure(
+    kind: str, clients: int, appends: int, conversations: int, workers: int
+) -> Result:
+    async with store_url_for(kind) as url:
+        with _serving_process(url, workers) as (base_url, pid):
+            return await drive(base_url, pid, kind, clients, appends, conversations)
+
+
+async def measure_both(
+    kind: str, clients: int, appends: int, conversations: int, workers: int
+) -> list[tuple[str, Result, PageResult]]:
+    """Ours and the bare app's appends and page reads on ``kind``, one after the other."""
+    runs = []
+    async with store_url_for(kind) as url:
+        with _serving_process(url, workers) as (base_url, pid):
+            appended = await drive(base_url, pid, kind, clients, appends, conversations)
+            runs.append(("llm-sessions", appended, await read_page_100(base_url, pid)))
+    async with bare_serving(kind, workers) as (base_url, pid):
+        appended = await drive(base_url, pid, kind, clients, appends, conversations)
+        runs.append(("bare", appended, await read_page_100(base_url, pid)))
+    return runs
 
 
 async def main() -> None:
@@ -211,29 +217,25 @@ async def main() -> None:
     parser.add_argument("--appends", type=int, default=200, help="appends per client")
     parser.add_argument("--conversations", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument(
+        "--baseline", action="store_true", help="also run a bare Starlette app doing the writes"
+    )
     options = parser.parse_args()
     kinds = [options.only] if options.only else ["sqlite", "redis", "postgres"]
-    print(machine())
+    print(machine(), f"load average {os.getloadavg()[0]:.2f}")
     print(
         f"{options.clients} clients x {options.appends} appends over {options.conversations} "
         f"conversations, {options.workers} server worker(s), one loopback client process"
     )
-    rows = []
-    for kind in kinds:
-        result = await measure(
-            kind, options.clients, options.appends, options.conversations, options.workers
-        )
-        rows.append(result.row())
-    header = [
-        "store",
-        "appends",
-        "appends/s",
-        "p50 ms",
-        "p99 ms",
-        "lost",
-        "duplicated",
-        "misordered",
-    ]
+    sizes = (options.clients, options.appends, options.conversations, options.workers)
+    if options.baseline:
+        runs = [run for kind in kinds for run in await measure_both(kind, *sizes)]
+        print(compare_table(runs))
+        print(f"load average {os.getloadavg()[0]:.2f}")
+        return
+    rows = [(await measure(kind, *sizes)).row() for kind in kinds]
+    header = ["store", "appends", "appends/s", "p50 ms", "p99 ms", "CPU ms/append"]
+    header += ["lost", "duplicated", "misordered"]
     print(table("llm-sessions serve: concurrent appends", header, rows))
 
 

@@ -71,7 +71,9 @@ class ServerState:
             self._store = None
 
 
-def server_state(request: Request) -> ServerState:
+async def server_state(request: Request) -> ServerState:
     """The ``ServerState`` of the app serving ``request``."""
+    # async so that FastAPI calls it on the event loop: a plain function dependency is run in
+    # the thread pool, a thread hand-off on every request.
     state: ServerState = request.app.state.llm_sessions
     return state

@@ -92,13 +92,14 @@ class EventLogStore(SessionStore):
         validate_id(session_id)
         self._ensure_open()
         page = EventPage.checked(after, before, limit, newest_first)
-        removals = await self._removal_rows(session_id)
+        removals, stored = await self._removals_and_page(session_id, page)
         if removals is None:
             return None
         removed = split_removals(removals, session_id)[1]
         events: list[SessionEvent[Any]] = []
         while True:
-            stored = await self._read_page(session_id, page)
+            if stored is None:
+                stored = await self._read_page(session_id, page)
             if stored is None:
                 return None
             stored = self._cipher.open_page(stored)
@@ -117,6 +118,17 @@ class EventLogStore(SessionStore):
                 page = replace(page, before=last, limit=wanted)
             else:
                 page = replace(page, after=last, limit=wanted)
+            stored = None
+
+    async def _removals_and_page(
+        self, session_id: str, page: EventPage
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        """The session's removal records and the page's rows (None, None when it is absent);
+        stores that can read both in one call override this."""
+        removals = await self._removal_rows(session_id)
+        if removals is None:
+            return None, None
+        return removals, await self._read_page(session_id, page)
 
     async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
         """The session's removal records (see ``removals``), or None if it is absent.
@@ -159,14 +171,40 @@ class EventLogStore(SessionStore):
     async def session_for_append(self, session_id: str) -> Session[Any] | None:
         """The stored header and no events, synced as having read the log through its newest
         event: a refresh (done here) reads only what follows, and a save appends."""
-        newest = await self.read_events(session_id, limit=1, newest_first=True)
-        if newest is None:
-            return None
+        validate_id(session_id)
+        self._ensure_open()
+        try:
+            newest, stored = await self._read_newest(session_id)
+        except InvalidInputError:  # its newest event went meanwhile: the slower way below
+            newest, stored = None, None
         session: Session[Any] = self.session_class(id=session_id)
         sync = SyncState(self, 0, HeaderSnapshot(), stored=True)
-        sync.read_through = newest[0].id if newest else None
         binding_of(session).sync = sync
-        return await self.refresh(session)
+        if stored is not None:
+            sync.read_through = newest
+            async with sync.lock:
+                apply_refresh(session, sync, self._cipher.open_session(stored))
+            binding_of(session).store = self
+            return session
+        found, sync.read_through = await self._newest_event_id(session_id)
+        return await self.refresh(session) if found else None
+
+    async def _read_newest(self, session_id: str) -> tuple[str | None, StoredSession | None]:
+        """The id of the log's newest row when it is an event (no removal record can follow
+        the event it removes, so it is not removed), with the stored header and the events
+        stored after it; (None, None) when the session is absent or its newest row is not an
+        event. Stores that can read both in one call override this."""
+        newest = newest_event_of(await self._read_page(session_id, NEWEST_ROW), self._cipher)
+        if newest is None:
+            return None, None
+        return newest, await self._read_since(session_id, newest)
+
+    async def _newest_event_id(self, session_id: str) -> tuple[bool, str | None]:
+        """Whether the session is stored, and the id of its newest event (None: no events)."""
+        events = await self.read_events(session_id, limit=1, newest_first=True)
+        if events is None:
+            return False, None
+        return True, events[0].id if events else None
 
     async def save(self, session: Session[Any]) -> None:
         self._ensure_open()
@@ -308,6 +346,25 @@ class EventLogStore(SessionStore):
     async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
         """Apply ``swaps`` atomically: each replaces its record only if the record still
         holds the value it expects (see ``reseal``); a session that is gone is left alone."""
+
+
+NEWEST_ROW = EventPage.checked(None, None, 1, True)
+"""The page of the log's newest row."""
+
+
+def newest_event_of(page: StoredPage | None, cipher: Any) -> str | None:
+    """The id of the event in ``page``'s first row; None when there is none or it is a
+    removal record.
+
+    Args:
+        page: A page read newest first (``NEWEST_ROW``), or None.
+        cipher: The store's cipher, which opens sealed rows.
+
+    Returns:
+        The event id, or None.
+    """
+    rows = cipher.open_page(page).events if page is not None else []
+    return event_id_of(rows[0]) if rows and not is_removal_row(rows[0]) else None
 
 
 def _known_tag(sync: SyncState) -> str | None:

@@ -33,6 +33,7 @@ from ...exceptions import (
 from ...models._session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, check_prefix
+from .._event_log import NEWEST_ROW, newest_event_of
 from .._options import StoreOptionArgs, StoreOptions
 from .._records import StoredHeader, StoredPage, StoredSession, build_session
 from .._removals import REMOVAL_ID_PREFIX
@@ -141,6 +142,25 @@ class SQLiteSessionStore(SQLiteListing):
 
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
         return await self._run(self._read_page_sync, session_id, page)
+
+    async def _removals_and_page(
+        self, session_id: str, page: EventPage
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        return await self._run(self._removals_and_page_sync, session_id, page)
+
+    def _removals_and_page_sync(
+        self, session_id: str, page: EventPage
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        removals = self._removal_rows_sync(session_id)
+        return removals, None if removals is None else self._read_page_sync(session_id, page)
+
+    async def _read_newest(self, session_id: str) -> tuple[str | None, StoredSession | None]:
+        return await self._run(self._read_newest_sync, session_id)
+
+    def _read_newest_sync(self, session_id: str) -> tuple[str | None, StoredSession | None]:
+        # The two reads in one hand-off to the worker thread (see ``EventLogStore``).
+        newest = newest_event_of(self._read_page_sync(session_id, NEWEST_ROW), self._cipher)
+        return newest, None if newest is None else self._read_sync(session_id, newest)
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)
