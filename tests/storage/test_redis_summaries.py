@@ -71,3 +71,15 @@ async def test_the_summary_hash_goes_with_the_session(
     await store.delete(session_id)
     assert not await client.exists(summary_key(store, session_id))
     assert session_id not in await listed(store)
+
+
+async def test_rows_vacuum_moves_aside_are_taken_out_of_the_counts(
+    store: RedisSessionStore, client: Redis
+) -> None:
+    alice = await chat(store, "alice", 2)
+    events = f"{store.key_prefix}{{{alice.session_id}}}:events"
+    await client.lset(events, 1, "{not json")  # an unreadable row the summary counted
+
+    assert await store.vacuum() == 1
+    assert await client.hget(summary_key(store, alice.session_id), "stale") == "1"
+    assert await listed(store) == await full_load(store)

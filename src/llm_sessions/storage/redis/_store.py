@@ -235,7 +235,9 @@ class RedisSessionStore(RedisSummaries):
             bad = unreadable_rows(self.session_class, stored.events)
             if bad:
                 target = quarantine_keys(keys)[7]
-                moving = self._move_events(keys=[keys[7], keys[8], target, keys[0]], args=bad)
+                moving = self._move_events(
+                    keys=[keys[7], keys[8], target, keys[0], keys[10]], args=bad
+                )
                 await self._call("quarantine events of", session_id, moving)
                 logger.warning("Moved %d unreadable event rows of %s", len(bad), stored.location)
                 affected += 1
