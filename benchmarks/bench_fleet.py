@@ -5,10 +5,11 @@ Creates N sessions (10 events each: 5 user messages and 5 priced replies; 100 us
 calls: the first page of 50 (newest first), the 100th page (its cursor found first), a page
 filtered to one user, and a usage rollup by user over one day.
 
-    python benchmarks/bench_fleet.py --stores sqlite,postgres --sessions 10000
+    python benchmarks/bench_fleet.py --stores sqlite,postgres,redis --sessions 10000
 
 SQLite is filled with ``synchronous=off`` (the fill is not what is measured). PostgreSQL uses a
-schema of its own, dropped at the end. Not part of the test run.
+schema of its own and Redis a key prefix of its own, both dropped at the end. Not part of the
+test run.
 """
 
 from __future__ import annotations
@@ -29,11 +30,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, median_ms, table
 
 from llm_sessions.models import EventSource, Session, SessionEvent, TokenUsage
-from llm_sessions.storage import PostgresSessionStore, SessionStore, SQLiteSessionStore
+from llm_sessions.storage import (
+    PostgresSessionStore,
+    RedisSessionStore,
+    SessionStore,
+    SQLiteSessionStore,
+)
 
 POSTGRES_URL = os.environ.get(
     "LLM_SESSIONS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+REDIS_URL = os.environ.get("LLM_SESSIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MODELS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4.1", "o3-mini")
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -91,14 +98,18 @@ async def run_store(name: str, count: int, repeat: int) -> list[Any]:
             row = [name, count, seconds, *await measure(store, count, repeat)]
             await store.close()
             return row
-    schema = f"bench_fleet_{uuid.uuid4().hex[:8]}"
-    pg = PostgresSessionStore(POSTGRES_URL, schema=schema)
+    tag = f"bench_fleet_{uuid.uuid4().hex[:8]}"
+    remote: PostgresSessionStore | RedisSessionStore
+    if name == "redis":
+        remote = RedisSessionStore.from_url(f"{REDIS_URL}?key_prefix={tag}:")
+    else:
+        remote = PostgresSessionStore(POSTGRES_URL, schema=tag)
     try:
-        seconds = await fill(pg, count, 32)
-        return [name, count, seconds, *await measure(pg, count, repeat)]
+        seconds = await fill(remote, count, 32)
+        return [name, count, seconds, *await measure(remote, count, repeat)]
     finally:
-        await pg.drop_all()
-        await pg.close()
+        await remote.drop_all()
+        await remote.close()
 
 
 async def main() -> None:

@@ -37,6 +37,7 @@ PARTS = {
     "events",
     "event_index",
     "removals",
+    "summary",
 }
 
 NO_HANG = 30.0  # a refused connection fails at once; only a hang reaches this

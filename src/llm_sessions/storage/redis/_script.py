@@ -14,6 +14,7 @@ one session lives in one slot and one script or transaction can touch them all):
     P{id}:event_index  hash   event id -> position in the list (dedupe, in-place edits)
     P{id}:removals     set    ids of the removal records in the list before position
                               ``removals_through`` (a meta field)
+    P{id}:summary      hash   the session's counters for listings (see ``redis_summary``)
 
 Finding the removal records (see ``removals``) must not cost a scan of a long log. The write
 script keeps ``P{id}:removals`` and ``removals_through`` in step: when the log has grown past
@@ -38,6 +39,7 @@ from datetime import datetime
 from .._removals import REMOVAL_ID_PREFIX, REMOVAL_ROW_PREFIX
 from .._reseal import SealedSwap
 from .._sync import WriteBatch
+from ._summary import SUMMARY_LUA, summary_args
 
 
 def _lua_pattern(text: str) -> str:
@@ -67,23 +69,29 @@ _SUFFIXES = (
     "events",
     "event_index",
     "removals",
+    "summary",
 )
 _META_SUFFIX = "}:meta"
 
-# KEYS: the ten keys of _SUFFIXES, in that order.
+# KEYS: the eleven keys of _SUFFIXES, in that order.
 # ARGV: created_at, updated_at, parent ("" = unchanged, "=" = none, "=<id>" = set),
 # ttl_ms ("" = keep the session's own TTL), the item counts of the twelve sections below
 # (space-separated), then the sections' items: children added, children removed, tasks added,
 # tasks removed, runs upserted (pairs), runs removed, state set (pairs), state removed,
 # properties set (pairs), properties removed, events appended (pairs), events updated (pairs),
-# and last "existing" (the writer saved or loaded the session before: return 0 if it is gone),
+# the summary delta (``summary_args``), and last "existing" (the writer saved or loaded the
+# session before: return 0 if it is gone),
 # "new" (return -1 if the id is taken) or "" (either).
 WRITE_SCRIPT = (
     _REMOVAL_MARKERS
     + """
-local meta, children, tasks, runs, run_order, state, props, events, index, removals = unpack(KEYS)
+local meta, children, tasks, runs, run_order, state, props, events, index, removals, summary =
+  unpack(KEYS)
 local counts = {}
 for n in string.gmatch(ARGV[5], '%d+') do counts[#counts + 1] = tonumber(n) end
+"""
+    + SUMMARY_LUA
+    + """
 local pos, which = 6, 0
 local function section(width)
   which = which + 1
@@ -113,7 +121,9 @@ end
 
 -- Check everything the writes below need before the first one: Redis keeps the writes a
 -- script made before a failing command, so a failure must come first or not at all.
-local kinds = {'hash', 'zset', 'zset', 'hash', 'zset', 'hash', 'hash', 'list', 'hash', 'set'}
+local kinds = {
+  'hash', 'zset', 'zset', 'hash', 'zset', 'hash', 'hash', 'list', 'hash', 'set', 'hash'
+}
 for i, key in ipairs(KEYS) do
   local kind = redis.call('TYPE', key)['ok']
   if kind ~= 'none' and kind ~= kinds[i] then
@@ -181,11 +191,13 @@ if through ~= length then
     if id then redis.call('SADD', removals, id) end
   end
 end
+local had_rows, added = length > 0, 0
 a, b = section(2)
 for j = a, b, 2 do
   if redis.call('HSETNX', index, ARGV[j], length) == 1 then
     redis.call('RPUSH', events, ARGV[j + 1])
     length = length + 1
+    added = added + 1
     if string.sub(ARGV[j], 1, #removal_id_prefix) == removal_id_prefix then
       redis.call('SADD', removals, ARGV[j])
     end
@@ -197,6 +209,7 @@ for j = a, b, 2 do
   local at = redis.call('HGET', index, ARGV[j])
   if at then redis.call('LSET', events, at, ARGV[j + 1]) end
 end
+keep_summary(b + 1, added, had_rows)
 
 local ttl = tonumber(ARGV[4])
 if not ttl then
@@ -381,6 +394,7 @@ def script_args(batch: WriteBatch, ttl_ms: str) -> list[str]:
     ]
     for items in sections:
         args += items
+    args += summary_args(batch.summary)
     args.append({True: "existing", False: "new", None: ""}[batch.must_exist])
     return args
 

@@ -30,7 +30,6 @@ from ...exceptions import (
 from ...models._session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, StoreState, check_prefix, unknown_event
-from .._event_log import EventLogStore
 from .._faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
 from .._options import StoreOptionArgs, StoreOptions
 from .._records import StoredPage, StoredSession, build_session, unreadable_rows
@@ -49,6 +48,7 @@ from ._client import (
     client_for_url,
     stored_header,
 )
+from ._listing import RedisSummaries
 from ._script import (
     CORRUPT_REPLY,
     PAGE_SCRIPT,
@@ -77,7 +77,7 @@ _T = TypeVar("_T")
 logger = logging.getLogger("llm_sessions.storage")
 
 
-class RedisSessionStore(EventLogStore):
+class RedisSessionStore(RedisSummaries):
     """Sessions in Redis, one hash-tagged group of keys per session (see ``redis_script``).
 
     ``redis_client`` is a ``redis.asyncio.Redis``; the store never closes an injected client
@@ -235,7 +235,9 @@ class RedisSessionStore(EventLogStore):
             bad = unreadable_rows(self.session_class, stored.events)
             if bad:
                 target = quarantine_keys(keys)[7]
-                moving = self._move_events(keys=[keys[7], keys[8], target, keys[0]], args=bad)
+                moving = self._move_events(
+                    keys=[keys[7], keys[8], target, keys[0], keys[10]], args=bad
+                )
                 await self._call("quarantine events of", session_id, moving)
                 logger.warning("Moved %d unreadable event rows of %s", len(bad), stored.location)
                 affected += 1

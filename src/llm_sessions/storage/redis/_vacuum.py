@@ -5,7 +5,8 @@ A session whose header cannot be read has every key renamed to
 ``list_sessions`` nor reads see them). Unreadable event rows, empty ones included, are pushed
 to ``P{id}:quarantined:<stamp>:events`` and removed from the log, and the event index is
 shifted to the new positions, in one script; the positions having moved, the next write
-indexes the session's removal records afresh (see ``redis_script``).
+indexes the session's removal records afresh (see ``redis_script``), and the next listing
+recounts the session's summary (see ``redis_summary``).
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ end
 return moved
 """
 
-# KEYS: events, event_index, quarantine list, meta. ARGV: positions of the bad rows, ascending.
+# KEYS: events, event_index, quarantine list, meta, summary. ARGV: positions of the bad rows,
+# ascending. The summary counted the moved rows: it is marked for a recount.
 MOVE_EVENTS_SCRIPT = """
-local events, index, quarantine, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local events, index, quarantine, meta, summary = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local marker = 'llm-sessions:vacuumed:' .. redis.call('TIME')[1]
 local prefix = '{"id":"'
 local removed = {}
@@ -61,7 +63,10 @@ for j = 1, #fields, 2 do
   end
   if shift > 0 then redis.call('HSET', index, fields[j], at - shift) end
 end
-if #removed > 0 then redis.call('HDEL', meta, 'removals_through') end
+if #removed > 0 then
+  redis.call('HDEL', meta, 'removals_through')
+  if redis.call('EXISTS', summary) == 1 then redis.call('HSET', summary, 'stale', '1') end
+end
 return #removed
 """
 
