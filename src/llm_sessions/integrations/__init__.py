@@ -5,6 +5,8 @@
   runs the tools the model calls.
 * ``llm_sessions.integrations.openai_agents`` (``pip install "llm-sessions[agents]"``):
   ``LLMSessionsSession``, the OpenAI Agents SDK ``Session`` protocol on any store.
+* ``llm_sessions.integrations.adk`` (``pip install "llm-sessions[adk]"``):
+  ``LLMSessionsSessionService``, Google ADK's ``BaseSessionService`` on any store.
 
 Nothing is imported here, so ``import llm_sessions.integrations`` never needs an extra; importing
 an integration without its package raises ``ImportError`` naming the extra to install.
