@@ -186,6 +186,11 @@ async def test_another_tenants_session_id_is_refused_and_nothing_is_stored() -> 
     made = await service.create_session(app_name=APP, user_id="ann", state={"app:x": 1})
     assert made.id.startswith("acme.") and made.state == {"app:x": 1}
     assert all(name.startswith("acme.") for name in await shared.list_sessions())
+    other = LLMSessionsSessionService(store=TenantStore(shared, "other"))
+    theirs = await other.create_session(app_name=APP, user_id="ann", state={"app:x": 2})
+    assert [s.id for s in (await service.list_sessions(app_name=APP)).sessions] == [made.id]
+    assert (await other.list_sessions(app_name=APP)).sessions[0].state == {"app:x": 2}
+    assert await service.get_session(app_name=APP, user_id="ann", session_id=theirs.id) is None
 
 
 async def test_create_refuses_a_taken_id_and_delete_removes_the_session(
