@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 from adk_script import APP, comparable, converse, runner
-from google.adk.errors._stale_session_error import StaleSessionError
+from google.adk.errors import StaleSessionError
 from google.adk.errors.already_exists_error import AlreadyExistsError
 from google.adk.events import Event, EventActions
 from google.adk.sessions import (

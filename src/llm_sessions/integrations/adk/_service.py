@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from google.adk.errors import StaleSessionError
 from google.adk.errors.already_exists_error import AlreadyExistsError
 from google.adk.errors.session_not_found_error import SessionNotFoundError
 from google.adk.events import Event
@@ -385,8 +386,6 @@ class LLMSessionsSessionService(BaseSessionService):
 
     async def _for_append(self, session: Session) -> OurSession[Any]:
         """The stored session to append to, once ``session`` is known to be current."""
-        from google.adk.errors._stale_session_error import StaleSessionError
-
         ours = await self._owned(session.app_name, session.user_id, session.id, whole=False)
         if ours is None:
             raise SessionNotFoundError(f"Session {session.id} not found.")
