@@ -1,7 +1,8 @@
 """llm-sessions beside the session layers people compare it with, measured in one run.
 
     pip install -r benchmarks/requirements-baselines.txt   # openai-agents, google-adk[db]
-    python benchmarks/bench_baselines.py [--redis-url redis://127.0.0.1:6379/15] [--only adk]
+    python benchmarks/bench_baselines.py [--redis-url redis://127.0.0.1:6379/15]
+    python benchmarks/bench_baselines.py --no-redis --only "database,(adk)"  # ADK's and ours
 
 The same four workloads for each system on the same store: one append when the session holds ~40
 items and 10,000 items (median), a 2,000-turn conversation (4,000 appends, total), and loading a
@@ -322,7 +323,9 @@ async def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument(
-        "--only", default="", help="run only the systems whose name contains this (e.g. ADK)"
+        "--only",
+        default="",
+        help="run only the systems whose name contains one of these comma-separated words",
     )
     args = parser.parse_args()
     count_text("warm up", "gpt-4o-mini")
@@ -336,7 +339,7 @@ async def main() -> None:
             except ImportError as exc:
                 print(f"skipped ({store}): {exc}")
                 continue
-            if args.only.lower() not in system.name.lower():
+            if not any(word in system.name.lower() for word in args.only.lower().split(",")):
                 await system.close()
                 continue
             rows.append([store, *await measure(system, args.turns, args.items)])

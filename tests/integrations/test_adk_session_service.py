@@ -123,6 +123,7 @@ async def test_events_round_trip_exactly_and_are_recorded_as_ours(store: Session
     ]
     stored = await store.get("s1")
     assert stored is not None and len(stored.events) == 12
+    assert stored.events[0].message == {"role": "user", "content": "Hi there"}
     calls = [event for event in stored.events if event.type == EventType.TOOL_CALL]
     assert len(calls) == 4  # two calls, two results
     # six model responses, each reporting 100 prompt and 20 completion tokens

@@ -1,8 +1,10 @@
 """ADK events as llm_sessions events, and back.
 
-Each ADK ``Event`` is one of our events: its message is ``Event.model_dump(mode="json")``,
-whole, so the event reads back exactly; its source, type, tokens and cost come from what the
-event holds (user or model text, function calls and responses, ``usage_metadata``).
+Each ADK ``Event`` is one of our events: its message is a chat message (``role`` and the
+text, or the function calls and responses as JSON, as ``content``), for the inspector and the
+prompt builders; the ADK event itself is kept whole as JSON in the event's metadata
+(``adk_event``: ``Event.model_dump_json(exclude_none=True)``), so it reads back exactly and
+cheaply. Source, type, tokens and cost come from what the event holds (``usage_metadata``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from ...models import EventSource, EventType, SessionEvent
 
 __all__ = ["ADK_EVENT_KEY", "adk_event_of", "json_checked", "our_event"]
 
-ADK_EVENT_KEY = "adk_event_id"
-"""Event metadata key holding the ADK event's id (also what marks an event as ADK's)."""
+ADK_EVENT_KEY = "adk_event"
+"""Event metadata key holding the ADK event, whole, as JSON (what marks an event as ADK's)."""
+_ROLES = {EventSource.USER: "user", EventSource.SYSTEM: "tool", EventSource.LLM: "assistant"}
 
 
 def json_checked(field: str, value: Any) -> Any:
@@ -97,22 +100,25 @@ async def our_event(event: Event, model: str) -> SessionEvent[Any]:
         model: The model to price the event as when it names none (``model_version``).
 
     Returns:
-        The event, its message the ADK event dumped whole.
+        The event: a chat message, the ADK event whole in its metadata.
 
     Raises:
         InvalidInputError: The event holds a value JSON cannot carry.
     """
-    message = json_checked("event", event.model_dump(mode="json"))
+    whole = json_checked("event", event.model_dump(mode="json", exclude_none=True))
     source, kind = _kind(event)
     text = _text_of(event)
     named = event.model_version or model
     usage = _usage(event)
     is_input = source is not EventSource.LLM
-    metadata: dict[str, Any] = {ADK_EVENT_KEY: event.id, "adk_author": event.author}
+    metadata: dict[str, Any] = {
+        ADK_EVENT_KEY: json.dumps(whole, ensure_ascii=False, separators=(",", ":")),
+        "adk_author": event.author,
+    }
     if usage is not None:
         metadata["model"] = named
     return await SessionEvent.create_with_tokens(
-        message=message,
+        message={"role": _ROLES[source], "content": text},
         prompt=text if is_input else None,
         completion=None if is_input else text,
         model=named,
@@ -125,6 +131,5 @@ async def our_event(event: Event, model: str) -> SessionEvent[Any]:
 
 def adk_event_of(event: SessionEvent[Any]) -> Event | None:
     """The ADK event an event of ours holds, or None for an event that is not ADK's."""
-    if not isinstance(event.metadata, dict) or ADK_EVENT_KEY not in event.metadata:
-        return None
-    return Event.model_validate(event.message)
+    whole = event.metadata.get(ADK_EVENT_KEY) if isinstance(event.metadata, dict) else None
+    return Event.model_validate_json(whole) if isinstance(whole, str) else None
