@@ -87,6 +87,8 @@ async def test_a_version_1_file_gets_header_tags_and_keeps_its_sessions(tmp_path
     for (trigger,) in query(path, "SELECT name FROM sqlite_master WHERE type = 'trigger'"):
         query(path, f"DROP TRIGGER {trigger}")  # back to the version-1 layout
     query(path, "ALTER TABLE sessions DROP COLUMN header_tag")
+    query(path, "DROP TABLE summaries")  # added by version 3
+    query(path, "DROP TABLE summary_models")
     query(path, "PRAGMA user_version = 1")
 
     upgraded = SQLiteSessionStore(path)

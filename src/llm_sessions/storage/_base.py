@@ -14,7 +14,7 @@ from ..exceptions import InvalidInputError, InvalidSessionOperation
 if TYPE_CHECKING:
     from ..models._session import Session
     from ..models._session_event import SessionEvent
-    from ._fleet_query import SessionPage, UsageRow
+    from ._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
     from ._summaries import SessionSummary
 
 __all__ = [
@@ -153,10 +153,10 @@ class SessionStore(ABC):
         Raises:
             InvalidInputError: an argument is not valid (it is named, with the rule).
         """
-        from ._fleet_query import SessionQuery, find_in
+        from ._fleet_query import SessionQuery
 
         query = SessionQuery.checked(where, model, since, until, order, limit, cursor)
-        return find_in(await self.session_summaries(), query)
+        return await self._find(query)
 
     async def usage(
         self,
@@ -180,9 +180,22 @@ class SessionStore(ABC):
         Raises:
             InvalidInputError: an argument is not valid.
         """
-        from ._fleet_query import UsageQuery, usage_in
+        from ._fleet_query import UsageQuery
 
         query = UsageQuery.checked(group_by, where, since, until)
+        return await self._usage(query)
+
+    async def _find(self, query: SessionQuery) -> SessionPage:
+        """The page ``query`` asks for; this default reads every summary (stores with an index
+        of their own answer it there)."""
+        from ._fleet_query import find_in
+
+        return find_in(await self.session_summaries(), query)
+
+    async def _usage(self, query: UsageQuery) -> list[UsageRow]:
+        """The totals ``query`` asks for; this default adds up every summary."""
+        from ._fleet_query import usage_in
+
         return usage_in(await self.session_summaries(), query)
 
     async def session_summaries(self) -> list[SessionSummary]:

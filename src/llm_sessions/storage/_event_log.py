@@ -20,6 +20,7 @@ from ._redaction import redact_events
 from ._refresh import apply_refresh
 from ._removals import is_removal_row, split_removals
 from ._reseal import SealedSwap, header_swaps
+from ._summary_delta import delta_of
 from ._sync import HeaderSnapshot, SyncState, WriteBatch
 
 if TYPE_CHECKING:
@@ -177,6 +178,10 @@ class EventLogStore(SessionStore):
             if self.redact is not None:
                 await redact_events(session.events[sync.events_written :], self.redact)
             batch = sync.prepare(session, binding_of(session).removals)
+            if self._keeps_summary_rows():
+                new_events = session.events[sync.events_written : batch.events_end]
+                recount = bool(batch.updated) or batch.removals_end > sync.removals_written
+                batch.summary = delta_of(new_events, recount)
             self._check_sizes(batch)
             batch = self._cipher.seal_batch(batch)
             async with telemetry.store_span("save", self, session.id, _batch_attributes(batch)):
@@ -188,6 +193,15 @@ class EventLogStore(SessionStore):
                     raise
             sync.commit(batch, session)
         binding_of(session).store = self
+
+    _summary_rows = False
+    """Whether this store keeps a summary row per session in its own tables (it is then
+    handed a ``SummaryDelta`` with each write)."""
+
+    def _keeps_summary_rows(self) -> bool:
+        # An encrypted store keeps none: user ids and properties are sealed at rest, and a
+        # summary row would hold them in clear (listings load sessions whole instead).
+        return self._summary_rows and self._cipher.current_id is None
 
     async def rotate_key(
         self, new_key: KeyInput, *, batch_size: int = 100, prefix: str = ""

@@ -34,7 +34,15 @@ from ._fleet_checks import (
 )
 from ._summaries import SessionSummary
 
-__all__ = ["SessionPage", "SessionQuery", "UsageQuery", "UsageRow", "find_in", "usage_in"]
+__all__ = [
+    "SessionPage",
+    "SessionQuery",
+    "UsageQuery",
+    "UsageRow",
+    "find_in",
+    "usage_in",
+    "usage_rows_from",
+]
 
 
 class SessionPage(BaseModel):
@@ -267,4 +275,29 @@ def usage_in(rows: Iterable[SessionSummary], query: UsageQuery) -> list[UsageRow
             unpriced_models=sorted(totals.unpriced),
         )
         for values, totals in ordered
+    ]
+
+
+def usage_rows_from(
+    names: tuple[str, ...], totals: dict[tuple[Any, ...], list[Any]]
+) -> list[UsageRow]:
+    """``UsageRow``s from totals a store added up, sorted by key as ``usage_in`` sorts them.
+
+    Args:
+        names: the ``group_by`` names.
+        totals: the group's values -> [sessions, events, tokens, cost, unpriced model set].
+
+    Returns:
+        The rows.
+    """
+    return [
+        UsageRow(
+            key=dict(zip(names, key, strict=True)),
+            sessions=held[0],
+            events=held[1],
+            tokens=held[2],
+            cost_usd=held[3],
+            unpriced_models=sorted(held[4]),
+        )
+        for key, held in sorted(totals.items(), key=lambda item: _sort_key(item[0]))
     ]

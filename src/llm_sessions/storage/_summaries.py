@@ -21,11 +21,13 @@ from ..models._session_event import SessionEvent
 from ..models._session_metadata import SessionMetadata
 
 __all__ = [
+    "ModelCount",
     "ModelTotals",
     "SessionSummary",
     "Summarised",
     "SummaryScan",
     "default_root",
+    "failed_tool_call",
     "root_ids",
     "summary_of",
     "with_roots",
@@ -90,7 +92,9 @@ class SessionSummary(BaseModel):
 
 
 @dataclass
-class _ModelCount:
+class ModelCount:
+    """One model's counters while a session is counted."""
+
     events: int = 0
     tokens: int = 0
     cost_usd: float = 0.0
@@ -107,7 +111,7 @@ class SummaryScan:
     cost_usd: float = 0.0
     has_errors: bool = False
     unpriced: list[str] = field(default_factory=list)
-    by_model: dict[str, _ModelCount] = field(default_factory=dict)
+    by_model: dict[str, ModelCount] = field(default_factory=dict)
 
     def advance(self, events: Sequence[SessionEvent[Any]]) -> None:
         """Count the events after those already counted; start over when the events counted
@@ -130,12 +134,12 @@ class SummaryScan:
         return len(events) >= self.scanned and events[self.scanned - 1].id == self.last_event_id
 
     def _count(self, event: SessionEvent[Any]) -> None:
-        if event.type is EventType.TOOL_CALL and _failed(event.message):
+        if failed_tool_call(event):
             self.has_errors = True
         usage = event.token_usage
         if usage is None:
             return
-        totals = self.by_model.setdefault(usage.model, _ModelCount())
+        totals = self.by_model.setdefault(usage.model, ModelCount())
         totals.events += 1
         totals.tokens += usage.total_tokens
         self.tokens += usage.total_tokens
@@ -175,9 +179,10 @@ class SummaryScan:
         )
 
 
-def _failed(message: Any) -> bool:
-    """Whether a tool call's message records a failure."""
-    if not isinstance(message, Mapping):
+def failed_tool_call(event: SessionEvent[Any]) -> bool:
+    """Whether ``event`` is a tool call whose message records a failure."""
+    message = event.message
+    if event.type is not EventType.TOOL_CALL or not isinstance(message, Mapping):
         return False
     return message.get("error") is not None or message.get("success") is False
 

@@ -182,6 +182,9 @@ class WriteBatch:
     holds it (deleted or expired), the write raises ``SessionNotFound`` instead of recreating
     it. False for a new session: if the id is taken, ``SessionAlreadyExists``, as from
     ``Session.create``. None after a first write whose outcome is unknown (a retry)."""
+    summary: Any = None
+    """What the appended events add to the session's summary (a ``SummaryDelta``), for stores
+    that keep summary rows; None when the store keeps none."""
 
 
 def _dumps(value: Any) -> str:

@@ -31,11 +31,13 @@ from typing import Any
 from ...exceptions import CorruptSessionData
 from .._records import StoredHeader
 from .._sync import WriteBatch
+from ._summary_schema import UPGRADE_V5
 
 logger = logging.getLogger("llm_sessions.storage")
 
-SCHEMA_VERSION = 4
-"""The table layout this version of llm_sessions writes and reads."""
+SCHEMA_VERSION = 5
+"""The table layout this version of llm_sessions writes and reads (5 added the summary
+tables, see ``_summary_schema``)."""
 
 TABLES = ("events", "state", "properties", "runs", "tasks", "children", "sessions")
 """The tables that hold sessions, each referencing ``sessions`` before it."""
@@ -365,6 +367,8 @@ async def migrate(connection: Any, schema: str, version: int) -> None:
         await connection.execute(_UPGRADE_V3.format(s=q))
     if version < 4:
         await connection.execute(_UPGRADE_V4.format(s=q))
+    if version < 5:
+        await connection.execute(UPGRADE_V5.format(s=q))
     await connection.execute(f"UPDATE {q}.schema_version SET version = $1", SCHEMA_VERSION)
 
 

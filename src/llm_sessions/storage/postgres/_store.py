@@ -32,13 +32,13 @@ from ...exceptions import (
 from ...models._session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, StoreState, check_prefix, unknown_event
-from .._event_log import EventLogStore
 from .._faults import storage_error, within
 from .._options import StoreOptions, take_options
 from .._records import StoredPage, StoredSession, build_session, unreadable_rows
 from .._reseal import SealedSwap
 from .._sync import WriteBatch
 from .._url_parts import parse_seconds, parse_timeout, split_query
+from ._listing import PostgresListing
 from ._schema import (
     LIVE,
     NEW_TAG,
@@ -48,13 +48,13 @@ from ._schema import (
     READ_SINCE,
     SCHEMA_VERSION,
     TABLES,
-    WRITE,
     installed_version,
     migrate,
     page_bounds,
     stored_header,
     write_args,
 )
+from ._summary_schema import SUMMARY_TABLES, WRITE, summary_args
 from ._vacuum import move_events, move_session
 
 __all__ = ["SCHEMA_VERSION", "PostgresSessionStore"]
@@ -131,7 +131,7 @@ def _row_count(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-class PostgresSessionStore(EventLogStore):
+class PostgresSessionStore(PostgresListing):
     """Sessions in PostgreSQL tables in ``schema`` (see the module docstring).
 
     ``dsn`` is an asyncpg DSN (``postgresql://user:password@host:port/db``). The connection pool
@@ -247,10 +247,11 @@ class PostgresSessionStore(EventLogStore):
         Works on a schema of any version; a later use of the store creates the tables again.
         """
         if self.schema == "public":
-            tables = (*TABLES, "quarantine", "schema_version")
+            tables = (*SUMMARY_TABLES, *TABLES, "quarantine", "schema_version")
             names = ", ".join(f"public.{table}" for table in tables)
             sql = (
-                f"DROP TABLE IF EXISTS {names} CASCADE; DROP FUNCTION IF EXISTS public.write_batch"
+                f"DROP TABLE IF EXISTS {names} CASCADE; DROP FUNCTION IF EXISTS public.write_batch;"
+                " DROP FUNCTION IF EXISTS public.keep_summary"
             )
         else:
             sql = f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'
@@ -339,7 +340,7 @@ class PostgresSessionStore(EventLogStore):
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # refuse a forged id as every other store does
-        args = write_args(batch, self._ttl)
+        args = (*write_args(batch, self._ttl), *summary_args(batch))
         sql = self._sql_write
         outcome = await self._run("write", batch.session_id, lambda c: c.fetchval(sql, *args))
         if outcome == 0:

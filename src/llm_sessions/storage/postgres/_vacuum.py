@@ -46,3 +46,7 @@ async def move_events(connection: Any, schema: str, session_id: str, seqs: list[
             session_id,
             seqs,
         )
+        # Its summary counted the events moved out: recounted before the next listing.
+        await connection.execute(
+            f"UPDATE {schema}.summaries SET stale = true WHERE id = $1", session_id
+        )

@@ -82,6 +82,8 @@ def vacuum_database(
             continue
         with transaction(conn, "BEGIN IMMEDIATE"):
             if _move_bad_events(conn, quarantine, session_id, session_class):
+                # Its summary counted the events moved out: recounted before the next listing.
+                conn.execute("UPDATE summaries SET stale = 1 WHERE id = ?", (session_id,))
                 affected += 1
     return affected
 

@@ -47,6 +47,7 @@ def _seq_of(conn: sqlite3.Connection, session_id: str, field: str, event_id: str
 def _delete_rows(conn: sqlite3.Connection, session_id: str) -> None:
     for table in _SESSION_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+    conn.execute("DELETE FROM summaries WHERE id = ?", (session_id,))
     conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
 

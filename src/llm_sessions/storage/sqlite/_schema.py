@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 
 __all__ = ["SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this code writes, kept in ``PRAGMA user_version``. Version 2 added
 ``sessions.header_tag``: triggers give it a new random value whenever a row of a header part
 changes (children, tasks, runs, state, or the session's parent or properties), whichever code
-writes it, so a refresh reads those tables only when they moved."""
+writes it, so a refresh reads those tables only when they moved. Version 3 added the summary
+tables (``summaries``, ``summary_models``), kept by every save; an upgraded file's sessions
+start as stale rows, counted from their logs before the first listing."""
 
 _SCHEMA = [
     """CREATE TABLE sessions (
@@ -68,16 +70,58 @@ def _header_tag_triggers() -> list[str]:
     return triggers
 
 
+_SUMMARY_SCHEMA = [
+    # One row per session: what a listing shows and a total adds up, kept by each save.
+    # ``stale``: removed or edited events (or an upgrade) left counts to redo from the log;
+    # ``revision`` lets that recount write only if no save came in between.
+    """CREATE TABLE summaries (
+        id TEXT PRIMARY KEY,
+        parent_id TEXT,
+        root_id TEXT NOT NULL,
+        user_id TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        event_count INTEGER NOT NULL DEFAULT 0,
+        total_tokens INTEGER NOT NULL DEFAULT 0,
+        total_cost_usd REAL NOT NULL DEFAULT 0,
+        has_errors INTEGER NOT NULL DEFAULT 0,
+        stale INTEGER NOT NULL DEFAULT 0,
+        revision INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    """CREATE TABLE summary_models (
+        session_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        events INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        priced INTEGER NOT NULL,
+        PRIMARY KEY (session_id, model)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX summaries_updated ON summaries (updated_at, id)",
+    "CREATE INDEX summaries_created ON summaries (created_at, id)",
+    "CREATE INDEX summaries_cost ON summaries (total_cost_usd, id)",
+    "CREATE INDEX summaries_tokens ON summaries (total_tokens, id)",
+    "CREATE INDEX summaries_user ON summaries (user_id, updated_at, id)",
+    "CREATE INDEX summaries_root ON summaries (root_id)",
+    "CREATE INDEX summaries_stale ON summaries (id) WHERE stale = 1",
+    "CREATE INDEX summary_models_model ON summary_models (model, session_id)",
+]
 _SCHEMA += _header_tag_triggers()
+_SCHEMA += _SUMMARY_SCHEMA
 _UPGRADES = {
     2: [
         "ALTER TABLE sessions ADD COLUMN header_tag TEXT",
         f"UPDATE sessions SET header_tag = {_RANDOM_TAG}",
         *_header_tag_triggers(),
     ],
+    3: [
+        *_SUMMARY_SCHEMA,
+        """INSERT INTO summaries (id, parent_id, root_id, created_at, updated_at, stale)
+        SELECT id, parent_id, coalesce(parent_id, id), created_at, updated_at, 1 FROM sessions""",
+    ],
 }
 """The statements that bring a file from the version before each key to that version."""
-_SESSION_TABLES = ("events", "children", "tasks", "runs", "state")
+_SESSION_TABLES = ("events", "children", "tasks", "runs", "state", "summary_models")
 _SYNCHRONOUS = ("off", "normal", "full", "extra")
 
 _UPSERT_SESSION = """

@@ -33,14 +33,15 @@ from ...exceptions import (
 from ...models._session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, check_prefix
-from .._event_log import EventLogStore
 from .._options import StoreOptionArgs, StoreOptions
 from .._records import StoredHeader, StoredPage, StoredSession, build_session
 from .._removals import REMOVAL_ID_PREFIX
 from .._reseal import SealedSwap, swap_into
+from .._summary_delta import owner_keys_changed
 from .._sync import WriteBatch
 from .._worker_thread import WorkerThread
 from ._corruption import check_row, expired, is_time, vacuum_database
+from ._listing import SQLiteListing
 from ._rows import _column, _delete_rows, _merge_header, _seq_of, _transaction
 from ._schema import (
     _SCHEMA,
@@ -51,6 +52,7 @@ from ._schema import (
     SCHEMA_VERSION,
     _stamp,
 )
+from ._summary import keep_summary
 
 __all__ = ["SCHEMA_VERSION", "SQLiteSessionStore"]
 
@@ -59,7 +61,7 @@ logger = logging.getLogger("llm_sessions.storage")
 _T = TypeVar("_T")
 
 
-class SQLiteSessionStore(EventLogStore):
+class SQLiteSessionStore(SQLiteListing):
     """Sessions in the SQLite database at ``path`` (created on first use).
 
     ``synchronous`` is SQLite's setting: ``"full"`` (the default) makes every acknowledged save
@@ -348,12 +350,17 @@ class SQLiteSessionStore(EventLogStore):
                     "UPDATE events SET body = ? WHERE session_id = ? AND event_id = ?",
                     [(body, session_id, event_id) for event_id, body in batch.updated],
                 )
+            complete = True
             if batch.appended:
-                conn.executemany(
+                inserted = conn.executemany(
                     "INSERT INTO events (session_id, event_id, body) VALUES (?, ?, ?)"
                     " ON CONFLICT (session_id, event_id) DO NOTHING",
                     [(session_id, event_id, body) for event_id, body in batch.appended],
                 )
+                complete = inserted.rowcount == len(batch.appended)
+            if batch.summary is not None:
+                owner_changed = gone or changes.parent_changed or owner_keys_changed(changes)
+                keep_summary(conn, session_id, batch.summary, owner_changed, complete)
 
     def _swap_sync(self, session_id: str, swaps: list[SealedSwap]) -> None:
         conn = self._conn()
@@ -418,5 +425,6 @@ class SQLiteSessionStore(EventLogStore):
             now = time.time()
             for table in _SESSION_TABLES:
                 conn.execute(f"DELETE FROM {table} WHERE session_id IN ({expired})", (now,))
+            conn.execute(f"DELETE FROM summaries WHERE id IN ({expired})", (now,))
             cursor = conn.execute(f"DELETE FROM sessions WHERE id IN ({expired})", (now,))
         return cursor.rowcount

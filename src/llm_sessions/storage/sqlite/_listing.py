@@ -1,0 +1,51 @@
+"""The SQLite store's listings and totals, read from its summary rows."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from abc import abstractmethod
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
+from .._summaries import SessionSummary
+from .._summary_listing import SummaryListing
+from ._fleet import find_page, usage_rows
+from ._rows import _transaction
+from ._summary import stale_rows, write_recount
+
+__all__ = ["SQLiteListing"]
+
+_T = TypeVar("_T")
+
+
+class SQLiteListing(SummaryListing):
+    """``SummaryListing``'s reads and recounts on the SQLite store's connection."""
+
+    @abstractmethod
+    async def _run(self, work: Callable[..., _T], *args: Any) -> _T:
+        """Run ``work(*args)`` on the connection's thread."""
+
+    @abstractmethod
+    def _conn(self) -> sqlite3.Connection:
+        """The connection (on its thread)."""
+
+    async def _summary_page(self, query: SessionQuery) -> SessionPage:
+        return await self._run(lambda: find_page(self._conn(), query, time.time()))
+
+    async def _summary_totals(self, query: UsageQuery) -> list[UsageRow]:
+        return await self._run(lambda: usage_rows(self._conn(), query, time.time()))
+
+    async def _stale_summaries(self, limit: int) -> list[tuple[str, int]]:
+        return await self._run(lambda: stale_rows(self._conn(), limit, time.time()))
+
+    async def _recount_summary(
+        self, revision: int, summary: SessionSummary, root: str | None
+    ) -> bool:
+        def recount() -> bool:
+            conn = self._conn()
+            with _transaction(conn, "BEGIN IMMEDIATE"):
+                return write_recount(conn, revision, summary, root)
+
+        return await self._run(recount)

@@ -1,0 +1,133 @@
+"""The SQLite store's summary tables: kept by each save, read without loading a session,
+recounted after removals, and added to a file written before they existed."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_sqlite_store import query
+
+from llm_sessions import SessionManager
+from llm_sessions.models import EventSource, SessionEvent, TokenUsage
+from llm_sessions.storage import SessionStore, SQLiteSessionStore
+from llm_sessions.storage.encryption import generate_key
+from llm_sessions.storage.sqlite import SCHEMA_VERSION
+
+OLD_FILE = Path(__file__).parent / "data" / "sqlite_v2.db"
+"""Written by the code before the summary tables (schema version 2): sessions ``old-0`` (a
+priced model, property team=red), ``old-1`` (an unpriced model, team=blue), each with a failed
+tool call, and ``old-child`` (a child of ``old-0``)."""
+
+
+async def full_load(store: SessionStore) -> dict[str, Any]:
+    return {row.id: row for row in await SessionStore.session_summaries(store)}
+
+
+async def listed(store: SessionStore, **where: Any) -> dict[str, Any]:
+    page = await store.find_sessions(where=where or None, limit=1000)
+    assert page.next_cursor is None
+    return {row.id: row for row in page.items}
+
+
+def no_loads(store: SessionStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def refuse(*_: Any) -> None:
+        raise AssertionError("a listing loaded a session")
+
+    monkeypatch.setattr(store, "get", refuse)
+
+
+async def chat(store: SessionStore, user: str, turns: int) -> SessionManager:
+    manager = SessionManager(store=store, user_id=user, properties={"plan": "pro"})
+    for n in range(turns):
+        await manager.user_says(f"question {n}")
+        await manager.ai_responds(
+            "answer", model="gpt-4o-mini", usage={"prompt_tokens": 10, "completion_tokens": 3}
+        )
+    return manager
+
+
+async def test_listings_and_totals_read_summary_rows_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteSessionStore(tmp_path / "s.db")
+    alice = await chat(store, "alice", 3)
+    await chat(store, "bob", 1)
+    expected = await full_load(store)
+
+    no_loads(store, monkeypatch)
+    assert await listed(store) == expected
+    assert set(await listed(store, user_id="alice", plan="pro")) == {alice.session_id}
+    [row] = await store.usage(group_by=("user_id",), where={"user_id": "alice"})
+    mine = expected[alice.session_id]
+    assert (row.sessions, row.events, row.tokens) == (1, 6, mine.total_tokens)
+    assert row.cost_usd == pytest.approx(mine.total_cost_usd)
+    await store.close()
+
+
+async def test_a_removal_marks_the_row_for_a_recount(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    manager = await chat(store, "alice", 2)
+    await manager.pop_last_turn()
+    assert query(path, "SELECT event_count, stale FROM summaries") == [(4, 1)]
+
+    assert await listed(store) == await full_load(store)
+    assert query(path, "SELECT event_count, stale FROM summaries") == [(2, 0)]
+    await store.close()
+
+
+async def test_a_file_from_before_the_summary_tables_is_upgraded_and_counted(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    shutil.copy(OLD_FILE, path)
+    assert query(path, "PRAGMA user_version") == [(2,)]
+
+    store = SQLiteSessionStore(path)
+    rows = await listed(store)
+    assert query(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert rows == await full_load(store)
+    assert set(rows) == {"old-0", "old-1", "old-child"}
+    assert rows["old-child"].root_id == "old-0"
+    assert rows["old-0"].has_errors and rows["old-1"].unpriced_models == ["model-without-a-price"]
+    assert set(await listed(store, team="blue")) == {"old-1"}
+    assert query(path, "SELECT count(*) FROM summaries WHERE stale = 1") == [(0,)]
+
+    old = await store.get("old-0")
+    assert old is not None
+    usage = TokenUsage(prompt_tokens=4, completion_tokens=4, model="gpt-4o-mini")
+    await old.add_event_and_save(
+        SessionEvent(message="later", source=EventSource.LLM, token_usage=usage)
+    )
+    assert (await listed(store))["old-0"] == (await full_load(store))["old-0"]
+    await store.close()
+
+
+async def test_an_encrypted_store_keeps_no_summary_rows(tmp_path: Path) -> None:
+    path = tmp_path / "sealed.db"
+    store = SQLiteSessionStore(path, encryption_key=generate_key())
+    await chat(store, "alice", 1)
+    assert query(path, "SELECT count(*) FROM summaries") == [(0,)]
+    rows = await listed(store, user_id="alice")
+    assert rows == await full_load(store) and len(rows) == 1
+    await store.close()
+
+
+async def test_vacuum_marks_the_rows_it_changes_for_a_recount(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    manager = await chat(store, "alice", 2)
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE events SET body = 'not json' WHERE seq = (SELECT max(seq) FROM events)")
+    await store.close()
+
+    reopened = SQLiteSessionStore(path)
+    assert await reopened.vacuum() == 1
+    rows = await listed(reopened)
+    assert rows == await full_load(reopened)
+    assert rows[manager.session_id].event_count == 3
+    await reopened.close()
