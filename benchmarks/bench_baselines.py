@@ -1,12 +1,15 @@
 """llm-sessions beside the session layers people compare it with, measured in one run.
 
-    pip install -r benchmarks/requirements-baselines.txt   # openai-agents, google-adk
+    pip install -r benchmarks/requirements-baselines.txt   # openai-agents, google-adk[db]
     python benchmarks/bench_baselines.py [--redis-url redis://127.0.0.1:6379/15]
+    python benchmarks/bench_baselines.py --no-redis --only "database,(adk)"  # ADK's and ours
 
 The same four workloads for each system on the same store: one append when the session holds ~40
 items and 10,000 items (median), a 2,000-turn conversation (4,000 appends, total), and loading a
 10,000-item session from a fresh store object. Our appends count tokens with the real tokenizer
 and price them; the others store the text only. A system that is not installed is skipped.
+ADK's ``DatabaseSessionService`` (sqlite+aiosqlite) and our ADK service on SQLite run the same
+ADK events through ``append_event``, and load with ``get_session`` on a fresh service object.
 After the table: what the parts of a load of our SQLite rows take at best, down to validating
 them into bare pydantic models with our events' fields and none of our checks.
 """
@@ -41,6 +44,8 @@ from llm_sessions.tokens import count_text
 
 TEXT = "How do I compute the area of a circle of radius {i} cm? Please show the formula."
 Append = Callable[[int], Awaitable[None]]
+ADK_OURS = "llm-sessions LLMSessionsSessionService (ADK)"
+ADK_DATABASE = "google-adk DatabaseSessionService"
 
 
 class System(ABC):
@@ -142,17 +147,22 @@ class AgentsRedis(System):
         return len(await session.get_items())
 
 
-class AdkMemory(System):
-    name = "google-adk InMemorySessionService"
+class Adk(System):
+    """An ADK session service: ``append`` is ``append_event`` of a user or model text event,
+    ``load`` is ``get_session`` on a fresh service object (ADK's in-memory one has none)."""
 
     def __init__(self) -> None:
         from google.adk.events import Event
-        from google.adk.sessions import InMemorySessionService
         from google.genai import types
 
-        self.service = InMemorySessionService()
+        self.service = self.make_service()
         self.event, self.types = Event, types
         self.session_id = ""
+
+    def make_service(self) -> Any:
+        from google.adk.sessions import InMemorySessionService
+
+        return InMemorySessionService()
 
     async def new_session(self) -> Append:
         session = await self.service.create_session(app_name="bench", user_id="u")
@@ -168,10 +178,44 @@ class AdkMemory(System):
         return append
 
     async def load(self) -> int:
-        session = await self.service.get_session(
-            app_name="bench", user_id="u", session_id=self.session_id
-        )
+        fresh = self.service if isinstance(self, AdkMemory) else self.make_service()
+        session = await fresh.get_session(app_name="bench", user_id="u", session_id=self.session_id)
+        if fresh is not self.service:
+            await fresh.close()
         return len(session.events) if session else 0
+
+    async def close(self) -> None:
+        await self.service.close()
+
+
+class AdkMemory(Adk):
+    name = "google-adk InMemorySessionService"
+
+    async def close(self) -> None:
+        return None
+
+
+def adk_database(url: str) -> Any:
+    from google.adk.sessions import DatabaseSessionService
+
+    return DatabaseSessionService(f"sqlite+aiosqlite:///{url}")
+
+
+def adk_ours(url: str) -> Any:
+    from llm_sessions.integrations.adk import LLMSessionsSessionService
+
+    return LLMSessionsSessionService(store=f"sqlite:///{url}")
+
+
+class AdkSQLite(Adk):
+    """An ADK session service on a SQLite file, made by ``factory`` from the file's path."""
+
+    def __init__(self, name: str, path: str, factory: Callable[[str], Any]) -> None:
+        self.name, self.path, self.factory = name, path, factory
+        super().__init__()
+
+    def make_service(self) -> Any:
+        return self.factory(self.path)
 
 
 class PlainUsage(BaseModel):
@@ -258,6 +302,8 @@ def systems(tmp: str, redis_url: str | None) -> list[tuple[str, Callable[[], Sys
         ("memory", AdkMemory),
         ("sqlite", lambda: Ours("SQLite", f"sqlite:///{tmp}/ours.db")),
         ("sqlite", lambda: AgentsSQLite(f"{tmp}/agents.db")),
+        ("sqlite", lambda: AdkSQLite(ADK_OURS, f"{tmp}/adk_ours.db", adk_ours)),
+        ("sqlite", lambda: AdkSQLite(ADK_DATABASE, f"{tmp}/adk_theirs.db", adk_database)),
     ]
     if redis_url:
         found += [
@@ -276,6 +322,11 @@ async def main() -> None:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--no-redis", action="store_true")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="run only the systems whose name contains one of these comma-separated words",
+    )
     args = parser.parse_args()
     count_text("warm up", "gpt-4o-mini")
     print(f"machine: {machine()}")
@@ -287,6 +338,9 @@ async def main() -> None:
                 system = make()
             except ImportError as exc:
                 print(f"skipped ({store}): {exc}")
+                continue
+            if not any(word in system.name.lower() for word in args.only.lower().split(",")):
+                await system.close()
                 continue
             rows.append([store, *await measure(system, args.turns, args.items)])
             if isinstance(system, Ours) and store == "sqlite":

@@ -93,6 +93,11 @@ SPEC_MODULES = {
     "llm_sessions.models.token_usage": {"TokenUsage", "TokenSummary"},
     "llm_sessions.models.session_metadata": {"SessionMetadata"},
     "llm_sessions.storage": {"SessionStoreProvider", "InMemorySessionStore"},
+    "llm_sessions.integrations.adk": {
+        "LLMSessionsSessionService",
+        "ADK_EVENT_KEY",
+        "STATE_SESSION_PREFIX",
+    },
     "llm_sessions.storage.providers.file": {"FileSessionStore", "create_file_session_store"},
     "llm_sessions.storage.providers.redis": {"RedisSessionStore", "create_redis_session_store"},
     "llm_sessions.infinite_conversation": {

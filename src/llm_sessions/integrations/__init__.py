@@ -5,6 +5,8 @@
   runs the tools the model calls.
 * ``llm_sessions.integrations.openai_agents`` (``pip install "llm-sessions[agents]"``):
   ``LLMSessionsSession``, the OpenAI Agents SDK ``Session`` protocol on any store.
+* ``llm_sessions.integrations.adk`` (``pip install "llm-sessions[adk]"``):
+  ``LLMSessionsSessionService``, Google ADK's ``BaseSessionService`` on any store.
 * ``llm_sessions.integrations.langchain`` (``pip install "llm-sessions[langchain]"``):
   ``LLMSessionsChatMessageHistory``, a LangChain ``BaseChatMessageHistory``.
 * ``llm_sessions.integrations.llama_index`` (``pip install "llm-sessions[llama-index]"``):

@@ -1,0 +1,433 @@
+"""``LLMSessionsSessionService``: Google ADK's ``BaseSessionService`` on an llm_sessions store.
+
+An ADK session is a session of ours with the same id: its user is ``user_id``, its app and
+its session-scoped state are properties (``adk_app``, ``adk_state``), so a listing is a
+``find_sessions`` query over the session index and loads no session. ``app:`` and ``user:``
+state lives in one reserved session per app and one per app and user (ids starting with
+``adk-state:``), shared by every session of the app or user.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from google.adk.errors import StaleSessionError
+from google.adk.errors.already_exists_error import AlreadyExistsError
+from google.adk.errors.session_not_found_error import SessionNotFoundError
+from google.adk.events import Event
+from google.adk.sessions import BaseSessionService, Session, State
+from google.adk.sessions.base_session_service import GetSessionConfig, ListSessionsResponse
+from typing_extensions import override
+
+from ...exceptions import InvalidInputError
+from ...models import Session as OurSession
+from ...storage import (
+    SessionStore,
+    SessionStoreInterface,
+    SessionStoreProvider,
+    open_store,
+)
+from ...validation import validate_id
+from ._events import adk_event_of, json_checked, our_event
+
+__all__ = ["STATE_SESSION_PREFIX", "LLMSessionsSessionService"]
+
+STATE_SESSION_PREFIX = "adk-state:"
+"""Ids of the reserved sessions holding ``app:`` and ``user:`` state start with this."""
+
+_APP, _STATE, _TIME, _REVISION, _LAST = (
+    "adk_app",
+    "adk_state",
+    "adk_update_time",
+    "adk_revision",
+    "adk_last_event",
+)
+_STATE_APP = "adk_state_app"
+_PAGE = 1000
+
+
+def split_delta(delta: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A state delta's ``app:``, ``user:`` and session keys (prefixes dropped), ``temp:`` left
+    out; every value checked to be JSON."""
+    app: dict[str, Any] = {}
+    user: dict[str, Any] = {}
+    own: dict[str, Any] = {}
+    for key, value in delta.items():
+        if key.startswith(State.TEMP_PREFIX):
+            continue
+        json_checked(f"state[{key!r}]", value)
+        if key.startswith(State.APP_PREFIX):
+            app[key.removeprefix(State.APP_PREFIX)] = value
+        elif key.startswith(State.USER_PREFIX):
+            user[key.removeprefix(State.USER_PREFIX)] = value
+        else:
+            own[key] = value
+    return app, user, own
+
+
+def merged(app: dict[str, Any], user: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """The state an ADK session shows: its own keys, then ``app:`` and ``user:`` keys."""
+    state = dict(own)
+    state.update({State.APP_PREFIX + key: value for key, value in app.items()})
+    state.update({State.USER_PREFIX + key: value for key, value in user.items()})
+    return state
+
+
+class LLMSessionsSessionService(BaseSessionService):
+    """Google ADK's session service on any llm_sessions store.
+
+    Args:
+        store: A store object, a store URL (opened here, closed by ``close()``), or None for
+            the process-wide default store.
+        model: The model that prices an event's reported tokens when the event names none.
+        clock: Seconds since the epoch, for the sessions' creation time (``time.time``).
+    """
+
+    def __init__(
+        self,
+        store: SessionStoreInterface | str | None = None,
+        *,
+        model: str = "gemini-2.0-flash",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._owns_store = isinstance(store, str)
+        if isinstance(store, str):
+            self._store: SessionStoreInterface = open_store(store)
+        else:
+            self._store = store if store is not None else SessionStoreProvider.get_store()
+        self.model = model
+        self._clock = clock
+        # A tenant's view of a store keeps every id under its prefix, the reserved ones too.
+        self._prefix = str(getattr(self._store, "prefix", "") or "")
+
+    @property
+    def store(self) -> SessionStoreInterface:
+        """The store the sessions are kept in."""
+        return self._store
+
+    async def close(self) -> None:
+        """Close the store if this service opened it from a URL."""
+        if self._owns_store and isinstance(self._store, SessionStore):
+            await self._store.close()
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    @override
+    async def create_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        state: dict[str, Any] | None = None,
+        session_id: str | None = None,
+    ) -> Session:
+        """Create a session, its ``app:``/``user:`` state keys going to the shared state.
+
+        Args:
+            app_name: The app's name.
+            user_id: The user's id.
+            state: The initial state (``temp:`` keys are not stored).
+            session_id: The session's id (default: a fresh one, under a tenant's prefix).
+
+        Returns:
+            The session, with the merged state and no events.
+
+        Raises:
+            AlreadyExistsError: A session with this id exists.
+            InvalidInputError: A bad id, or a state value JSON cannot carry.
+        """
+        session_id = session_id if session_id is not None else self._new_id()
+        validate_id(session_id, "session_id")
+        validate_id(user_id, "user_id")
+        if session_id.removeprefix(self._prefix).startswith(STATE_SESSION_PREFIX):
+            reason = f"must not start with {STATE_SESSION_PREFIX!r} (reserved for shared state)"
+            raise InvalidInputError("session_id", session_id, reason)
+        app, user, own = split_delta(dict(state or {}))
+        if await self._store.get(session_id) is not None:
+            raise AlreadyExistsError(f"Session with id {session_id} already exists.")
+        now = self._clock()
+        ours: OurSession[Any] = OurSession(id=session_id)
+        ours.metadata.user_id = user_id
+        ours.metadata.properties = {_APP: app_name, _STATE: own, _TIME: now, _REVISION: 0}
+        app_state = await self._update_shared(self._app_id(app_name), app_name, None, app)
+        user_state = await self._update_shared(
+            self._user_id(app_name, user_id), app_name, user_id, user
+        )
+        await self._store.save(ours)
+        session = Session(
+            id=session_id,
+            app_name=app_name,
+            user_id=user_id,
+            state=merged(app_state, user_state, own),
+            last_update_time=now,
+        )
+        session._storage_update_marker = "0"
+        return session
+
+    @override
+    async def get_session(
+        self,
+        *,
+        app_name: str,
+        user_id: str,
+        session_id: str,
+        config: GetSessionConfig | None = None,
+    ) -> Session | None:
+        """The session with its merged state and events (None if absent or not this
+        app's and user's).
+
+        Args:
+            app_name: The app's name.
+            user_id: The user's id.
+            session_id: The session's id.
+            config: ``num_recent_events`` (only the newest events) and ``after_timestamp``
+                (only events at or after it).
+
+        Returns:
+            The session, or None.
+        """
+        recent = config.num_recent_events if config else None
+        after = config.after_timestamp if config else None
+        ours = await self._owned(
+            app_name, user_id, session_id, whole=recent is None or after is not None
+        )
+        if ours is None:
+            return None
+        if after is not None or recent is None:
+            stored = ours.events
+        elif recent == 0:
+            stored = []
+        else:
+            page = await self._read_newest(session_id, recent)
+            stored = page if page is not None else []
+        events = [event for event in map(adk_event_of, stored) if event is not None]
+        if after:
+            events = [event for event in events if event.timestamp >= after]
+        if recent is not None:
+            events = events[len(events) - recent :] if recent else []
+        return await self._adk_session(ours, events)
+
+    @override
+    async def list_sessions(
+        self, *, app_name: str, user_id: str | None = None
+    ) -> ListSessionsResponse:
+        """The app's sessions (the user's, with ``user_id``), oldest update first, with
+        their merged state and no events; read from the session index.
+
+        Args:
+            app_name: The app's name.
+            user_id: Only this user's sessions (default: every user's).
+
+        Returns:
+            The sessions.
+        """
+        where: dict[str, Any] = {_APP: app_name}
+        if user_id is not None:
+            where["user_id"] = user_id
+        rows = await self._find(where)
+        shared = await self._find({_STATE_APP: app_name})
+        app_state: dict[str, Any] = {}
+        user_states: dict[str, dict[str, Any]] = {}
+        for row in shared:
+            if row.user_id is None:
+                app_state = row.properties.get(_STATE, {})
+            else:
+                user_states[row.user_id] = row.properties.get(_STATE, {})
+        sessions = [
+            Session(
+                id=row.id,
+                app_name=app_name,
+                user_id=row.user_id or "",
+                state=merged(
+                    app_state,
+                    user_states.get(row.user_id or "", {}),
+                    row.properties.get(_STATE, {}),
+                ),
+                last_update_time=float(row.properties.get(_TIME, 0.0)),
+            )
+            for row in rows
+        ]
+        sessions.sort(key=lambda s: (s.last_update_time, s.user_id, s.id))
+        return ListSessionsResponse(sessions=sessions)
+
+    @override
+    async def delete_session(self, *, app_name: str, user_id: str, session_id: str) -> None:
+        """Delete the session and its events, if it is this app's and user's.
+
+        Args:
+            app_name: The app's name.
+            user_id: The user's id.
+            session_id: The session's id.
+        """
+        if await self._owned(app_name, user_id, session_id, whole=False) is not None:
+            await self._store.delete(session_id)
+
+    @override
+    async def get_user_state(self, *, app_name: str, user_id: str) -> dict[str, Any]:
+        """The user's shared state in the app, keys without the ``user:`` prefix.
+
+        Args:
+            app_name: The app's name.
+            user_id: The user's id.
+
+        Returns:
+            The state (empty when none is stored).
+        """
+        return await self._shared_state(self._user_id(app_name, user_id))
+
+    @override
+    async def append_event(self, session: Session, event: Event) -> Event:
+        """Store the event and its state delta; update ``session`` as ADK's services do.
+
+        The event and the session's own state keys are written in one save; ``app:`` and
+        ``user:`` keys are written to the shared state just before it, once every value is
+        checked, so bad input stores nothing.
+
+        Args:
+            session: The session, as this service returned it.
+            event: The event (a ``partial`` one is returned and not stored).
+
+        Returns:
+            The event, its ``temp:`` state keys trimmed.
+
+        Raises:
+            SessionNotFoundError: The session is not stored (or not this app's and user's).
+            StaleSessionError: Events were added to the session since ``session`` was read.
+            InvalidInputError: The event or a state value holds what JSON cannot carry.
+        """
+        if event.partial:
+            return event
+        self._apply_temp_state(session, event)
+        event = self._trim_temp_delta_state(event)
+        app, user, own = split_delta(dict(event.actions.state_delta or {}))
+        stored_event = await our_event(event, self.model)
+        ours = await self._for_append(session)
+        props = ours.metadata.properties
+        revision = int(props.get(_REVISION, 0)) + 1
+        name, user_id = session.app_name, session.user_id
+        await self._update_shared(self._app_id(name), name, None, app)
+        await self._update_shared(self._user_id(name, user_id), name, user_id, user)
+        props = {**props, _STATE: {**props.get(_STATE, {}), **own}}
+        props.update({_TIME: event.timestamp, _REVISION: revision, _LAST: event.id})
+        ours.metadata.properties = props
+        await ours.add_event(stored_event)
+        await self._store.save(ours)
+        session.last_update_time = event.timestamp
+        session._storage_update_marker = str(revision)
+        return self._commit_event_to_session(session, event)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        return f"{self._prefix}{uuid.uuid4()}"
+
+    def _app_id(self, app_name: str) -> str:
+        return validate_id(
+            f"{self._prefix}{STATE_SESSION_PREFIX}app:{app_name}", "app_name (state session id)"
+        )
+
+    def _user_id(self, app_name: str, user_id: str) -> str:
+        # The app name's length keeps ("a:b", "c") and ("a", "b:c") apart.
+        name = f"{self._prefix}{STATE_SESSION_PREFIX}user:{len(app_name)}:{app_name}:{user_id}"
+        return validate_id(name, "user_id (state session id)")
+
+    async def _header(self, session_id: str) -> OurSession[Any] | None:
+        """The stored session's header (a durable store reads none of its events)."""
+        if isinstance(self._store, SessionStore):
+            return await self._store.session_for_append(session_id)
+        return await self._store.get(session_id)
+
+    async def _shared_state(self, state_id: str) -> dict[str, Any]:
+        stored = await self._header(state_id)
+        if stored is None:
+            return {}
+        return dict(stored.metadata.properties.get(_STATE, {}))
+
+    async def _update_shared(
+        self, state_id: str, app_name: str, user_id: str | None, delta: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The shared state of ``state_id`` with ``delta`` written into it (saved only when
+        ``delta`` changes something)."""
+        stored = await self._header(state_id)
+        state = {} if stored is None else dict(stored.metadata.properties.get(_STATE, {}))
+        if not delta:
+            return state
+        state.update(delta)
+        if stored is None:
+            stored = OurSession(id=state_id)
+            stored.metadata.user_id = user_id
+        stored.metadata.properties = {_STATE_APP: app_name, _STATE: state}
+        await self._store.save(stored)
+        return state
+
+    async def _owned(
+        self, app_name: str, user_id: str, session_id: str, *, whole: bool
+    ) -> OurSession[Any] | None:
+        """The stored session if it is this app's and user's: whole, or its header only."""
+        if session_id.removeprefix(self._prefix).startswith(STATE_SESSION_PREFIX):
+            return None
+        if whole:
+            ours = await self._store.get(session_id)
+        else:
+            ours = await self._header(session_id)
+        if ours is None or ours.metadata.user_id != user_id:
+            return None
+        return ours if ours.metadata.properties.get(_APP) == app_name else None
+
+    async def _read_newest(self, session_id: str, count: int) -> list[Any] | None:
+        if isinstance(self._store, SessionStore):
+            page = await self._store.read_events(session_id, limit=count, newest_first=True)
+            return None if page is None else page[::-1]
+        whole = await self._store.get(session_id)
+        return None if whole is None else list(whole.events)
+
+    async def _for_append(self, session: Session) -> OurSession[Any]:
+        """The stored session to append to, once ``session`` is known to be current."""
+        ours = await self._owned(session.app_name, session.user_id, session.id, whole=False)
+        if ours is None:
+            raise SessionNotFoundError(f"Session {session.id} not found.")
+        props = ours.metadata.properties
+        marker = session._storage_update_marker
+        if marker is not None:
+            stale = marker != str(props.get(_REVISION, 0))
+        else:
+            last = session.events[-1].id if session.events else None
+            stale = last != props.get(_LAST)
+        if stale:
+            raise StaleSessionError(
+                f"Session {session.id} changed in the store since this object was read: "
+                "read it again with get_session before appending."
+            )
+        return ours
+
+    async def _adk_session(self, ours: OurSession[Any], events: list[Event]) -> Session:
+        props = ours.metadata.properties
+        app_name = str(props[_APP])
+        user_id = ours.metadata.user_id or ""
+        app_state = await self._shared_state(self._app_id(app_name))
+        user_state = await self._shared_state(self._user_id(app_name, user_id))
+        session = Session(
+            id=ours.id,
+            app_name=app_name,
+            user_id=user_id,
+            state=merged(app_state, user_state, props.get(_STATE, {})),
+            events=events,
+            last_update_time=float(props.get(_TIME, 0.0)),
+        )
+        session._storage_update_marker = str(props.get(_REVISION, 0))
+        return session
+
+    async def _find(self, where: dict[str, Any]) -> list[Any]:
+        rows: list[Any] = []
+        cursor = None
+        while True:
+            page = await self._store.find_sessions(  # type: ignore[attr-defined]
+                where=where, order="updated_at", limit=_PAGE, cursor=cursor
+            )
+            rows.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                return rows
