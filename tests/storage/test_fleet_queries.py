@@ -158,6 +158,25 @@ async def test_filters_orders_and_windows(store_case: StoreCase) -> None:
     assert await every_page(store, model="gpt-4o") == []
 
 
+async def test_a_prefix_keeps_one_namespace_in_pages_and_totals(store_case: StoreCase) -> None:
+    store = store_case.open()
+    for n, name in enumerate(["acme.a", "acme.b", "acme-not.c", "globex.d"]):
+        session = await dated_session(store, "alice", n, 10 + n)
+        renamed: Session[Any] = Session(id=name, metadata=session.metadata, events=session.events)
+        await store.save(renamed)
+        await store.delete(session.id)
+
+    acme = await every_page(store, prefix="acme.", order="created_at", limit=1)
+    totals = await store.usage(group_by="user_id", prefix="acme.")
+
+    assert [row.id for row in acme] == ["acme.a", "acme.b"]
+    assert [(r.sessions, r.tokens) for r in totals] == [(2, 21)]
+    assert len(await every_page(store, prefix="")) == 4
+    with pytest.raises(InvalidInputError) as caught:
+        await store.find_sessions(prefix=3)  # type: ignore[arg-type]
+    assert caught.value.field == "prefix"
+
+
 async def test_usage_groups_by_user_day_and_property(store_case: StoreCase) -> None:
     store = store_case.open()
     for n in range(4):

@@ -28,6 +28,7 @@ __all__ = [
     "ORDERS",
     "Keyset",
     "check_group_by",
+    "check_id_prefix",
     "check_limit",
     "check_model",
     "check_order",
@@ -139,6 +140,15 @@ def _check_name(name: object, field: str) -> str:
             field, name, f"names must be non-empty strings of at most {MAX_ID_LENGTH} characters"
         )
     return name
+
+
+def check_id_prefix(prefix: object) -> str:
+    """An id prefix to keep (``""`` keeps every session)."""
+    if not isinstance(prefix, str) or len(prefix) > MAX_ID_LENGTH:
+        raise InvalidInputError(
+            "prefix", prefix, f"must be a string of at most {MAX_ID_LENGTH} characters"
+        )
+    return prefix
 
 
 def check_group_by(group_by: object) -> tuple[str, ...]:

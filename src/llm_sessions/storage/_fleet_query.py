@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from ._fleet_checks import (
     Keyset,
     check_group_by,
+    check_id_prefix,
     check_limit,
     check_model,
     check_order,
@@ -83,8 +84,11 @@ class _Filter:
     model: str | None
     since: datetime | None
     until: datetime | None
+    prefix: str = ""
 
     def matches(self, row: SessionSummary) -> bool:
+        if not row.id.startswith(self.prefix):
+            return False
         if self.since is not None and row.updated_at < self.since:
             return False
         if self.until is not None and row.updated_at >= self.until:
@@ -119,12 +123,13 @@ class SessionQuery:
         order: object = "-updated_at",
         limit: object = 50,
         cursor: object = None,
+        prefix: object = "",
     ) -> SessionQuery:
         """The query, or ``InvalidInputError`` naming the first argument that is not valid."""
         key, descending = check_order(order)
         start, end = check_time_range(since, until)
         return cls(
-            _Filter(check_where(where), check_model(model), start, end),
+            _Filter(check_where(where), check_model(model), start, end, check_id_prefix(prefix)),
             f"-{key}" if descending else key,
             key,
             descending,
@@ -191,11 +196,12 @@ class UsageQuery:
         where: object = None,
         since: object = None,
         until: object = None,
+        prefix: object = "",
     ) -> UsageQuery:
         """The query, or ``InvalidInputError`` naming the first argument that is not valid."""
         names = check_group_by(group_by)
         start, end = check_time_range(since, until)
-        return cls(names, _Filter(check_where(where), None, start, end))
+        return cls(names, _Filter(check_where(where), None, start, end, check_id_prefix(prefix)))
 
 
 @dataclass

@@ -64,6 +64,9 @@ class PostgresListing(SummaryListing):
                 f"EXISTS (SELECT FROM {q}.summary_models m"
                 f" WHERE m.session_id = s.id AND m.model = {args(query_filter.model, 'text')})"
             )
+        if query_filter.prefix:
+            length = args(len(query_filter.prefix), "integer")
+            where.append(f"left(s.id, {length}) = {args(query_filter.prefix, 'text')}")
         for name, wanted in query_filter.where.items():
             if name == "user_id":
                 where.append(

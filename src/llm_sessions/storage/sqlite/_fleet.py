@@ -73,6 +73,9 @@ def _conditions(query_filter: Any, now: float) -> tuple[list[str], list[Any]]:
             "EXISTS (SELECT 1 FROM summary_models m WHERE m.session_id = s.id AND m.model = ?)"
         )
         args.append(query_filter.model)
+    if query_filter.prefix:
+        where.append("substr(s.id, 1, ?) = ?")
+        args.extend([len(query_filter.prefix), query_filter.prefix])
     for name, wanted in query_filter.where.items():
         where.append(f"({_equals(name, wanted, args)})")
     return where, args
