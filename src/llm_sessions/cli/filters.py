@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
+
+from ..storage._fleet_checks import scalar_from_text
 
 __all__ = ["SinceOption", "UntilOption", "WhereOption", "where_conditions"]
 
@@ -53,14 +54,5 @@ def where_conditions(pairs: list[str] | None) -> dict[str, Any]:
             raise typer.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--where")
         if key in conditions:
             raise typer.BadParameter(f"{key!r} is given twice", param_hint="--where")
-        conditions[key] = text if key == "user_id" else _scalar(text)
+        conditions[key] = text if key == "user_id" else scalar_from_text(text)
     return conditions
-
-
-def _scalar(text: str) -> Any:
-    """``text`` as the JSON scalar it spells, else as itself."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    return value if value is None or isinstance(value, bool | int | float | str) else text

@@ -19,7 +19,16 @@ from fastapi import APIRouter, FastAPI
 from ..exceptions import InvalidInputError
 from ..storage import SessionStore
 from ..storage._url import DEFAULT_STORE
-from . import api_docs, conversations, health, metrics_route, sessions, tail, transfer_routes
+from . import (
+    api_docs,
+    conversations,
+    fleet_routes,
+    health,
+    metrics_route,
+    sessions,
+    tail,
+    transfer_routes,
+)
 from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers
 from .inspector import attachments as inspector_attachments
@@ -130,7 +139,7 @@ def _app_over(state: ServerState, routers: Iterable[APIRouter]) -> FastAPI:
     )
     app.state.llm_sessions = state
     install_error_handlers(app)
-    core = [health, metrics_route, conversations, sessions, tail, transfer_routes]
+    core = [health, metrics_route, conversations, sessions, fleet_routes, tail, transfer_routes]
     core += [event_nodes, inspector_attachments, pages, api_docs]
     for router in (*(module.router for module in core), *routers):
         app.include_router(router)

@@ -37,6 +37,7 @@ __all__ = [
     "check_where",
     "decode_cursor",
     "encode_cursor",
+    "scalar_from_text",
 ]
 
 ORDERS = ("updated_at", "created_at", "cost", "tokens")
@@ -114,6 +115,16 @@ def _is_scalar(value: object) -> bool:
     if value is None or isinstance(value, bool | str | int):
         return True
     return isinstance(value, float) and math.isfinite(value)
+
+
+def scalar_from_text(text: str) -> Any:
+    """A ``where`` value typed as text (a command-line or query-string argument): the JSON
+    scalar it spells (a number, true, false, null or a quoted string), else the text itself."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if _is_scalar(value) else text
 
 
 def check_where(where: object) -> dict[str, Any]:
