@@ -177,6 +177,20 @@ async def test_a_prefix_keeps_one_namespace_in_pages_and_totals(store_case: Stor
     assert caught.value.field == "prefix"
 
 
+async def test_where_root_id_finds_every_session_of_a_chain(store_case: StoreCase) -> None:
+    store = store_case.open()
+    manager = await conversation(store, "alice", "gpt-4o-mini")  # several segments
+    other = await dated_session(store, "alice", 0, 5)
+    rows = await every_page(store, where={"user_id": "alice"})
+    root_id = next(row.root_id for row in rows if row.id == manager.session_id)
+
+    chain = await every_page(store, where={"root_id": root_id}, limit=2)
+
+    assert len(chain) >= 2 and other.id not in {row.id for row in chain}
+    assert {row.root_id for row in chain} == {root_id}
+    assert manager.session_id in {row.id for row in chain}
+
+
 async def test_usage_groups_by_user_day_and_property(store_case: StoreCase) -> None:
     store = store_case.open()
     for n in range(4):

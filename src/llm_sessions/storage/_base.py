@@ -137,7 +137,8 @@ class SessionStore(ABC):
         """A page of session summaries, newest activity first by default.
 
         Args:
-            where: equality on ``user_id`` and on top-level properties (JSON scalars).
+            where: equality on ``user_id``, ``root_id`` (every session of one chain of
+                segments, forks and children) and top-level properties (JSON scalars).
             model: only sessions that used this model.
             since: only sessions updated at or after this time (datetime, date or ISO text).
             until: only sessions updated before this time.

@@ -78,6 +78,15 @@ def _json_equal(stored: Any, wanted: Any) -> bool:
     return type(stored) is type(wanted) and stored == wanted
 
 
+def _column(row: SessionSummary, name: str) -> Any:
+    """What ``where`` compares for ``name``: a summary column or a top-level property."""
+    if name == "user_id":
+        return row.user_id
+    if name == "root_id":
+        return row.root_id
+    return row.properties.get(name)
+
+
 @dataclass(frozen=True)
 class _Filter:
     where: dict[str, Any]
@@ -96,7 +105,7 @@ class _Filter:
         if self.model is not None and self.model not in row.models:
             return False
         for name, wanted in self.where.items():
-            stored = row.user_id if name == "user_id" else row.properties.get(name)
+            stored = _column(row, name)
             if not _json_equal(stored, wanted):
                 return False
         return True

@@ -39,13 +39,13 @@ def _path(name: str) -> str:
 
 def _equals(name: str, wanted: Any, args: list[Any]) -> str:
     """SQL for "property ``name`` equals ``wanted``" with JSON's equality (true is not 1)."""
-    if name == "user_id":
+    if name in ("user_id", "root_id"):  # columns, not properties (the names are reserved)
         if wanted is None:
-            return "s.user_id IS NULL"
+            return f"s.{name} IS NULL"
         if not isinstance(wanted, str):
             return "0"
         args.append(wanted)
-        return "s.user_id = ?"
+        return f"s.{name} = ?"
     path = _path(name)
     kind = "json_type(x.properties, ?)"
     if wanted is None:
