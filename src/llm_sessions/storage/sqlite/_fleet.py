@@ -59,6 +59,18 @@ def _equals(name: str, wanted: Any, args: list[Any]) -> str:
     return f"{kind} IN {types} AND json_extract(x.properties, ?) = ?"
 
 
+def _prefix_condition(prefix: str, args: list[Any]) -> str:
+    """SQL for "the id starts with ``prefix``": a range of the id index when it can be one
+    (text compares by code point: the ids that start with ``prefix`` are those from it up to
+    it with its last character the next one), else a comparison of each id's start."""
+    last = ord(prefix[-1])
+    if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
+        args.extend([prefix, prefix[:-1] + chr(last + 1)])
+        return "s.id >= ? AND s.id < ?"
+    args.extend([len(prefix), prefix])
+    return "substr(s.id, 1, ?) = ?"
+
+
 def _conditions(query_filter: Any, now: float) -> tuple[list[str], list[Any]]:
     where = ["(x.expires_at IS NULL OR x.expires_at > ?)"]
     args: list[Any] = [now]
@@ -74,8 +86,7 @@ def _conditions(query_filter: Any, now: float) -> tuple[list[str], list[Any]]:
         )
         args.append(query_filter.model)
     if query_filter.prefix:
-        where.append("substr(s.id, 1, ?) = ?")
-        args.extend([len(query_filter.prefix), query_filter.prefix])
+        where.append(_prefix_condition(query_filter.prefix, args))
     for name, wanted in query_filter.where.items():
         where.append(f"({_equals(name, wanted, args)})")
     return where, args
