@@ -12,6 +12,7 @@ from llm_sessions.models.event_source import EventSource
 from llm_sessions.models.event_type import EventType
 from llm_sessions.models.session import Session
 from llm_sessions.models.session_event import SessionEvent
+from llm_sessions.models.session_metadata import SessionMetadata
 from llm_sessions.session_aware_tool_processor import SessionAwareToolProcessor
 from llm_sessions.storage import SessionStore
 from llm_sessions.tools import ToolRegistry, register_tool
@@ -76,4 +77,6 @@ async def put_dated_session(
         message="hello", prompt=None, completion="hello", model=model
     )
     event.timestamp = datetime.now(UTC) - timedelta(days=days_ago)
-    await store.save(Session(id=session_id, events=[event]))
+    # Dated as a session last written then: lists read the session's own update time.
+    metadata = SessionMetadata(created_at=event.timestamp, updated_at=event.timestamp)
+    await store.save(Session(id=session_id, events=[event], metadata=metadata))

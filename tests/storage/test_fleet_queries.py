@@ -158,6 +158,39 @@ async def test_filters_orders_and_windows(store_case: StoreCase) -> None:
     assert await every_page(store, model="gpt-4o") == []
 
 
+async def test_a_prefix_keeps_one_namespace_in_pages_and_totals(store_case: StoreCase) -> None:
+    store = store_case.open()
+    for n, name in enumerate(["acme.a", "acme.b", "acme-not.c", "globex.d"]):
+        session = await dated_session(store, "alice", n, 10 + n)
+        renamed: Session[Any] = Session(id=name, metadata=session.metadata, events=session.events)
+        await store.save(renamed)
+        await store.delete(session.id)
+
+    acme = await every_page(store, prefix="acme.", order="created_at", limit=1)
+    totals = await store.usage(group_by="user_id", prefix="acme.")
+
+    assert [row.id for row in acme] == ["acme.a", "acme.b"]
+    assert [(r.sessions, r.tokens) for r in totals] == [(2, 21)]
+    assert len(await every_page(store, prefix="")) == 4
+    with pytest.raises(InvalidInputError) as caught:
+        await store.find_sessions(prefix=3)  # type: ignore[arg-type]
+    assert caught.value.field == "prefix"
+
+
+async def test_where_root_id_finds_every_session_of_a_chain(store_case: StoreCase) -> None:
+    store = store_case.open()
+    manager = await conversation(store, "alice", "gpt-4o-mini")  # several segments
+    other = await dated_session(store, "alice", 0, 5)
+    rows = await every_page(store, where={"user_id": "alice"})
+    root_id = next(row.root_id for row in rows if row.id == manager.session_id)
+
+    chain = await every_page(store, where={"root_id": root_id}, limit=2)
+
+    assert len(chain) >= 2 and other.id not in {row.id for row in chain}
+    assert {row.root_id for row in chain} == {root_id}
+    assert manager.session_id in {row.id for row in chain}
+
+
 async def test_usage_groups_by_user_day_and_property(store_case: StoreCase) -> None:
     store = store_case.open()
     for n in range(4):

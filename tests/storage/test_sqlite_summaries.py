@@ -12,7 +12,7 @@ import pytest
 from test_sqlite_store import query
 
 from llm_sessions import SessionManager
-from llm_sessions.models import EventSource, SessionEvent, TokenUsage
+from llm_sessions.models import EventSource, Session, SessionEvent, TokenUsage
 from llm_sessions.storage import SessionStore, SQLiteSessionStore
 from llm_sessions.storage.encryption import generate_key
 from llm_sessions.storage.sqlite import SCHEMA_VERSION
@@ -131,3 +131,16 @@ async def test_vacuum_marks_the_rows_it_changes_for_a_recount(tmp_path: Path) ->
     assert rows == await full_load(reopened)
     assert rows[manager.session_id].event_count == 3
     await reopened.close()
+
+
+@pytest.mark.parametrize("prefix", ["t.", "t\U0010ffff", "t\ud7ff", "t\uffff"])
+async def test_an_id_prefix_is_a_range_of_ids_or_a_comparison(tmp_path: Path, prefix: str) -> None:
+    store = SQLiteSessionStore(tmp_path / "prefix.db")
+    ids = [prefix + "a", prefix, prefix[:-1] + chr(ord(prefix[-1]) - 1) + "z", "u", "t"]
+    for session_id in ids:
+        await store.save(Session(id=session_id))
+
+    page = await store.find_sessions(prefix=prefix, order="created_at")
+
+    assert sorted(row.id for row in page.items) == sorted([prefix, prefix + "a"])
+    await store.close()

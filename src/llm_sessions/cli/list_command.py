@@ -1,15 +1,18 @@
-"""``llm-sessions list``: the stored sessions, newest first, with full ids."""
+"""``llm-sessions list``: stored sessions from their summaries, filtered and sorted, with
+full ids. No session is loaded: pages come from ``find_sessions``, the count from ``usage``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
 
-from ..models import Session
 from ..storage import SessionStore
+from ..storage._fleet_checks import MAX_LIMIT
+from ..storage._summaries import SessionSummary
 from .common import (
     DEFAULT_STORE,
     JsonOption,
@@ -19,6 +22,7 @@ from .common import (
     print_json,
     run_on_store,
 )
+from .filters import SinceOption, UntilOption, WhereOption, where_conditions
 from .render import cost_text
 
 __all__ = ["list_sessions"]
@@ -26,30 +30,54 @@ __all__ = ["list_sessions"]
 PARENT_ID_CHARS = 8
 
 
+@dataclass
+class _Listing:
+    rows: list[SessionSummary]
+    total: int
+
+
 def list_sessions(
     store: StoreOption = DEFAULT_STORE,
     prefix: Annotated[
         str, typer.Option(help="Only ids that start with this.", show_default="every session")
     ] = "",
+    where: WhereOption = None,
+    model: Annotated[
+        str | None, typer.Option(help="Only sessions that used this model.", show_default="any")
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            help="updated_at, created_at, cost or tokens; a leading - sorts descending.",
+        ),
+    ] = "-updated_at",
     limit: Annotated[
         int | None,
         typer.Option(min=1, help="Show at most this many sessions.", show_default="no limit"),
     ] = None,
-    offset: Annotated[int, typer.Option(min=0, help="Skip this many (newest) sessions.")] = 0,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many (first) sessions.")] = 0,
     as_json: JsonOption = False,
 ) -> None:
-    """List the stored sessions, newest first, with their size, tokens and cost."""
+    """List the stored sessions, newest first, with their user, size, tokens and cost."""
+    query: dict[str, Any] = {
+        "where": where_conditions(where),
+        "since": since,
+        "until": until,
+        "prefix": prefix,
+    }
 
-    async def work(opened: SessionStore) -> list[Session[Any]]:
-        ids = await opened.list_sessions(prefix)
-        return [s for sid in ids if (s := await opened.get(sid)) is not None]
+    async def work(opened: SessionStore) -> _Listing:
+        rows = await _rows(opened, query, model, sort, offset + limit if limit else None)
+        return _Listing(rows[offset:], await _count(opened, query, model))
 
-    sessions = sorted(run_on_store(store, work), key=_newest_first)
-    page = sessions[offset : None if limit is None else offset + limit]
+    listing = run_on_store(store, work)
+    page = listing.rows
     if as_json:
-        print_json([_row(session) for session in page])
+        print_json([_row(summary) for summary in page])
         return
-    title = _title(len(page), len(sessions), offset, store)
+    title = _title(len(page), listing.total, offset, store)
     table = _table(page, title)
     if (
         console.measure(table, options=console.options.update_width(10_000)).maximum
@@ -58,13 +86,35 @@ def list_sessions(
         console.print(table)
     else:  # too narrow for a table whose ids stay whole: one block per session
         console.print(title)
-        for session in page:
-            console.print(session.id, style="bold", overflow="fold")
-            console.print("  " + " · ".join(_details(session)))
+        for summary in page:
+            console.print(summary.id, style="bold", overflow="fold")
+            console.print("  " + " · ".join(_details(summary)))
 
 
-def _newest_first(session: Session[Any]) -> tuple[float, str]:
-    return (-session.last_update_time.timestamp(), session.id)
+async def _rows(
+    store: SessionStore, query: dict[str, Any], model: str | None, sort: str, wanted: int | None
+) -> list[SessionSummary]:
+    """The first ``wanted`` summaries (every one for None), page by page."""
+    rows: list[SessionSummary] = []
+    cursor = None
+    while wanted is None or len(rows) < wanted:
+        size = MAX_LIMIT if wanted is None else min(MAX_LIMIT, wanted - len(rows))
+        page = await store.find_sessions(
+            **query, model=model, order=sort, limit=size, cursor=cursor
+        )
+        rows.extend(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    return rows
+
+
+async def _count(store: SessionStore, query: dict[str, Any], model: str | None) -> int:
+    """How many sessions match, from the store's totals."""
+    if model is None:
+        return sum(row.sessions for row in await store.usage(group_by=(), **query))
+    rows = await store.usage(group_by="model", **query)
+    return sum(row.sessions for row in rows if row.key["model"] == model)
 
 
 def _title(shown: int, total: int, offset: int, store: str) -> str:
@@ -75,50 +125,65 @@ def _title(shown: int, total: int, offset: int, store: str) -> str:
     return f"sessions {offset + 1}–{offset + shown} of {total} in {store}"
 
 
-def _row(session: Session[Any]) -> dict[str, Any]:
-    summary = session.token_summary
+def _row(summary: SessionSummary) -> dict[str, Any]:
     return {
-        "id": session.id,
-        "events": len(session.events),
-        "parent_id": session.parent_id,
-        "updated": session.last_update_time.isoformat(),
-        "total_tokens": session.total_tokens,
-        "total_cost_usd": summary.total_estimated_cost_usd,
+        "id": summary.id,
+        "events": summary.event_count,
+        "parent_id": summary.parent_id,
+        "root_id": summary.root_id,
+        "user_id": summary.user_id,
+        "created": summary.created_at.isoformat(),
+        "updated": summary.updated_at.isoformat(),
+        "total_tokens": summary.total_tokens,
+        "total_cost_usd": summary.total_cost_usd,
         "unpriced_models": list(summary.unpriced_models),
+        "models": list(summary.models),
+        "has_errors": summary.has_errors,
+        "properties": summary.properties,
     }
 
 
-def _details(session: Session[Any]) -> list[str]:
+def _cost(summary: SessionSummary) -> str:
+    return cost_text(summary.total_cost_usd, summary.unpriced_models)
+
+
+def _details(summary: SessionSummary) -> list[str]:
     """Every column but the id, as text."""
-    summary = session.token_summary
     details = [
-        plural(len(session.events), "event"),
-        f"{session.total_tokens:,} tokens",
-        "$" + cost_text(summary.total_estimated_cost_usd, summary.unpriced_models),
-        session.last_update_time.strftime("%Y-%m-%d %H:%M:%S"),
+        plural(summary.event_count, "event"),
+        f"{summary.total_tokens:,} tokens",
+        "$" + _cost(summary),
+        summary.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
     ]
-    if session.parent_id:
-        details.append(f"parent {session.parent_id[:PARENT_ID_CHARS]}")
+    if summary.user_id:
+        details.append(f"user {summary.user_id}")
+    if summary.parent_id:
+        details.append(f"parent {summary.parent_id[:PARENT_ID_CHARS]}")
     return details
 
 
-def _table(sessions: list[Session[Any]], title: str) -> Table:
+def _table(rows: list[SessionSummary], title: str) -> Table:
     """The table of sessions, as wide as it needs to be to keep every id whole."""
-    id_width = max((len(session.id) for session in sessions), default=2)
+    id_width = max((len(summary.id) for summary in rows), default=2)
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
     table.add_column("id", no_wrap=True, min_width=id_width)
     for column in ("events", "tokens", "cost (USD)"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("updated (UTC)", no_wrap=True)
+    users = any(summary.user_id for summary in rows)
+    if users:
+        table.add_column("user", no_wrap=True)
     table.add_column("parent", no_wrap=True)
-    for session in sessions:
-        summary = session.token_summary
-        table.add_row(
-            session.id,
-            str(len(session.events)),
-            f"{session.total_tokens:,}",
-            cost_text(summary.total_estimated_cost_usd, summary.unpriced_models),
-            session.last_update_time.strftime("%Y-%m-%d %H:%M:%S"),
-            (session.parent_id or "")[:PARENT_ID_CHARS],
-        )
+    for summary in rows:
+        cells = [
+            summary.id,
+            str(summary.event_count),
+            f"{summary.total_tokens:,}",
+            _cost(summary),
+            summary.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+        ]
+        if users:
+            cells.append(summary.user_id or "")
+        cells.append((summary.parent_id or "")[:PARENT_ID_CHARS])
+        table.add_row(*cells)
     return table

@@ -21,6 +21,7 @@ from .list_command import list_sessions
 from .notes import show_library_logs, stop_library_logs
 from .serve_command import serve
 from .show_command import show
+from .usage_command import usage
 
 __all__ = ["app", "main"]
 
@@ -74,6 +75,7 @@ def options(
 app.command(cls=TerminalCommand)(demo)
 app.command("list", cls=TerminalCommand)(list_sessions)
 app.command(cls=TerminalCommand)(show)
+app.command(cls=TerminalCommand)(usage)
 app.command(cls=TerminalCommand)(export)
 app.command(cls=TerminalCommand)(delete)
 app.command(cls=TerminalCommand)(serve)

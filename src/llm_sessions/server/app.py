@@ -23,6 +23,7 @@ from . import (
     api_docs,
     conversation_streams,
     conversations,
+    fleet_routes,
     health,
     metrics_route,
     sessions,
@@ -140,8 +141,8 @@ def _app_over(state: ServerState, routers: Iterable[APIRouter]) -> FastAPI:
     app.state.llm_sessions = state
     install_error_handlers(app)
     # conversation_streams first: its route takes the streamed appends of conversations' path.
-    core = [health, metrics_route, conversation_streams, conversations, sessions, tail]
-    core += [transfer_routes]
+    core = [health, metrics_route, conversation_streams, conversations, sessions, fleet_routes]
+    core += [tail, transfer_routes]
     core += [event_nodes, inspector_attachments, pages, api_docs]
     for router in (*(module.router for module in core), *routers):
         app.include_router(router)

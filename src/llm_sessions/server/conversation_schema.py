@@ -15,6 +15,7 @@ __all__ = [
     "MAX_ITEMS_PER_REQUEST",
     "ConversationCreate",
     "ConversationDeleted",
+    "ConversationList",
     "ConversationOut",
     "ConversationUpdate",
     "FunctionCallIn",
@@ -136,6 +137,16 @@ class ConversationOut(BaseModel):
     object: Literal["conversation"] = "conversation"
     created_at: int
     metadata: dict[str, str]
+
+
+class ConversationList(BaseModel):
+    """A page of conversations."""
+
+    object: Literal["list"] = "list"
+    data: list[ConversationOut]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
 
 
 class ConversationDeleted(BaseModel):

@@ -19,9 +19,11 @@ from ..prompting import Compaction
 from ..prompting._builder import check_prompt_arguments, load_tokenizer
 from .conversation_attachments import AttachmentParts, store_item_attachments
 from .conversation_items import METADATA_PROPERTY, conversation_of, event_from_item, item_of
+from .conversation_list import conversation_page
 from .conversation_schema import (
     ConversationCreate,
     ConversationDeleted,
+    ConversationList,
     ConversationOut,
     ConversationUpdate,
     ItemList,
@@ -30,6 +32,7 @@ from .conversation_schema import (
 )
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES, not_found
+from .fleet_routes import bracketed
 from .idempotency import IdempotencyKey, idempotent, written_session
 from .paging import Order, read_one, read_page, read_written
 
@@ -40,6 +43,21 @@ router = APIRouter(
     tags=["conversations (OpenAI-compatible)"],
     responses=ERROR_RESPONSES,
 )
+
+
+@router.get("", response_model=ConversationList)
+async def list_conversations(
+    request: Request,
+    store: Scoped,
+    after: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    order: Order = "desc",
+) -> ConversationList:
+    """The key's conversations by creation time, newest first by default (a listing OpenAI's
+    API does not have). ``metadata[KEY]=VALUE`` keeps those whose metadata has that value;
+    ``after`` is the ``last_id`` of the previous page."""
+    metadata = bracketed(request, "metadata")
+    return await conversation_page(store, after=after, limit=limit, order=order, metadata=metadata)
 
 
 @router.post("", response_model=ConversationOut)

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from ..models import EventSource, Session, SessionEvent
+from ..storage._fleet_query import UsageRow
+from ..storage._summaries import SessionSummary
 
 __all__ = [
     "MAX_EVENTS_PER_REQUEST",
@@ -15,11 +17,12 @@ __all__ = [
     "EventIn",
     "EventList",
     "EventsCreate",
-    "IdList",
     "SessionCreate",
     "SessionOut",
+    "SummaryList",
     "TreeOut",
     "Usage",
+    "UsageList",
     "event_out",
     "session_out",
 ]
@@ -40,6 +43,10 @@ class SessionCreate(_Strict):
 
     parent_id: Id | None = None
     properties: dict[str, JsonValue] = Field(default_factory=dict)
+    user_id: Id | None = None
+    """Who the session belongs to (a child inherits its parent's when not given)."""
+    metadata: dict[str, JsonValue] | None = None
+    """Top-level properties, merged over ``properties`` (the name other APIs use)."""
 
 
 class Usage(_Strict):
@@ -95,13 +102,21 @@ class EventList(BaseModel):
     has_more: bool
 
 
-class IdList(BaseModel):
-    """A page of session ids."""
+class SummaryList(BaseModel):
+    """A page of session summaries (``after``: the previous page's ``last_id``)."""
 
     object: Literal["list"] = "list"
-    data: list[str]
+    data: list[SessionSummary]
+    first_id: str | None
     last_id: str | None
     has_more: bool
+
+
+class UsageList(BaseModel):
+    """Totals by group, sorted by key."""
+
+    object: Literal["list"] = "list"
+    data: list[UsageRow]
 
 
 class TreeOut(BaseModel):

@@ -19,6 +19,7 @@ from ..models import Session, SessionEvent, SessionMetadata
 from ..prompting import PromptStrategy, build_prompt_from_session
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES
+from .fleet_routes import checked_params, cursor_after, where_of
 from .idempotency import IdempotencyKey, idempotent, written_session
 from .paging import Order, read_page, read_written
 from .prompt_budget import prompt_within
@@ -29,9 +30,9 @@ from .session_schema import (
     EventIn,
     EventList,
     EventsCreate,
-    IdList,
     SessionCreate,
     SessionOut,
+    SummaryList,
     TreeOut,
     event_out,
     session_out,
@@ -45,19 +46,39 @@ router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERROR_RES
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-@router.get("", response_model=IdList)
+@router.get("", response_model=SummaryList)
 async def list_sessions(
+    request: Request,
     store: Scoped,
     prefix: Annotated[str, Query(max_length=256)] = "",
+    user_id: Annotated[str | None, Query(max_length=256)] = None,
+    model: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[str | None, Query(max_length=64)] = None,
+    until: Annotated[str | None, Query(max_length=64)] = None,
+    order: Annotated[str, Query(max_length=16)] = "-updated_at",
     after: Annotated[str | None, Query(max_length=256)] = None,
     limit: Limit = 100,
-) -> IdList:
-    """Session ids in id order, ``limit`` at a time (``after``: the previous page's last id)."""
-    ids = await store.list_sessions(store.prefix + prefix)
-    if after is not None:
-        ids = [session_id for session_id in ids if session_id > after]
-    page = ids[:limit]
-    return IdList(data=page, last_id=page[-1] if page else None, has_more=len(ids) > limit)
+) -> SummaryList:
+    """Session summaries, newest activity first by default, ``limit`` at a time.
+
+    Filters: ``prefix`` (of the id, after the key's own prefix), ``user_id``,
+    ``where[KEY]=VALUE`` (a top-level property), ``model``, ``since`` and ``until`` (of the last
+    update). ``order``: ``updated_at``, ``created_at``, ``cost`` or ``tokens``, ``-`` first for
+    descending. ``after``: the previous page's ``last_id``.
+    """
+    where = where_of(request, user_id)
+    cursor = await cursor_after(store, after, order)
+    with checked_params():
+        page = await store.find_sessions(
+            where, model, since, until, order, limit, cursor, store.prefix + prefix
+        )
+    rows = page.items
+    return SummaryList(
+        data=rows,
+        first_id=rows[0].id if rows else None,
+        last_id=rows[-1].id if rows else None,
+        has_more=page.next_cursor is not None,
+    )
 
 
 @router.post("", response_model=SessionOut)
@@ -71,9 +92,13 @@ async def create_session(
     """Create a session (a child of ``parent_id`` when given)."""
 
     async def write() -> SessionOut:
-        metadata = SessionMetadata(properties=body.properties)
+        metadata = SessionMetadata(properties={**body.properties, **(body.metadata or {})})
         session: Session[Any] = await Session.create(
-            body.parent_id, store=store, id=store.new_id("sess_"), metadata=metadata
+            body.parent_id,
+            store=store,
+            id=store.new_id("sess_"),
+            metadata=metadata,
+            user_id=body.user_id,
         )
         state.metrics.sessions_created += 1
         return session_out(session)

@@ -14,9 +14,12 @@ from uuid import uuid4
 
 from ..exceptions import InvalidInputError
 from ..storage import SessionStore
+from ..storage._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
 from .errors import not_found
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..models._session import Session
     from ..models._session_event import SessionEvent
 
@@ -165,9 +168,80 @@ class TenantStore(SessionStore):
         Returns:
             The ids.
         """
+        within = self._within(prefix)
+        return [] if within is None else await self.inner.list_sessions(within)
+
+    def _within(self, prefix: str) -> str | None:
+        """The id prefix that keeps ``prefix`` inside this tenant; None when none can."""
         if not prefix.startswith(self.prefix) and not self.prefix.startswith(prefix):
+            return None
+        return max(prefix, self.prefix, key=len)
+
+    async def find_sessions(
+        self,
+        where: Mapping[str, Any] | None = None,
+        model: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        order: str = "-updated_at",
+        limit: int = 50,
+        cursor: str | None = None,
+        prefix: str = "",
+    ) -> SessionPage:
+        """A page of this tenant's session summaries (see ``SessionStore.find_sessions``).
+
+        Args:
+            where: Equality on ``user_id`` and top-level properties.
+            model: Only sessions that used this model.
+            since: Only sessions updated at or after this time.
+            until: Only sessions updated before this time.
+            order: The sort key, ``-`` first for descending.
+            limit: The page size.
+            cursor: The previous page's ``next_cursor``.
+            prefix: Only ids that start with it (a full id prefix).
+
+        Returns:
+            The page: only this tenant's sessions.
+
+        Raises:
+            InvalidInputError: An argument is not valid.
+        """
+        within = self._within(prefix)
+        if within is None:  # still check the other arguments: a bad one is named
+            SessionQuery.checked(where, model, since, until, order, limit, cursor)
+            return SessionPage()
+        return await self.inner.find_sessions(
+            where, model, since, until, order, limit, cursor, within
+        )
+
+    async def usage(
+        self,
+        group_by: str | tuple[str, ...] | list[str] = ("user_id", "day"),
+        where: Mapping[str, Any] | None = None,
+        since: Any = None,
+        until: Any = None,
+        prefix: str = "",
+    ) -> list[UsageRow]:
+        """Totals of this tenant's sessions (see ``SessionStore.usage``).
+
+        Args:
+            group_by: What to group by.
+            where: As for ``find_sessions``.
+            since: As for ``find_sessions``.
+            until: As for ``find_sessions``.
+            prefix: As for ``find_sessions``.
+
+        Returns:
+            One row per group, counting only this tenant's sessions.
+
+        Raises:
+            InvalidInputError: An argument is not valid.
+        """
+        within = self._within(prefix)
+        if within is None:
+            UsageQuery.checked(group_by, where, since, until)
             return []
-        return await self.inner.list_sessions(max(prefix, self.prefix, key=len))
+        return await self.inner.usage(group_by, where, since, until, within)
 
     async def read_events(
         self,

@@ -132,11 +132,13 @@ class SessionStore(ABC):
         order: str = "-updated_at",
         limit: int = 50,
         cursor: str | None = None,
+        prefix: str = "",
     ) -> SessionPage:
         """A page of session summaries, newest activity first by default.
 
         Args:
-            where: equality on ``user_id`` and on top-level properties (JSON scalars).
+            where: equality on ``user_id``, ``root_id`` (every session of one chain of
+                segments, forks and children) and top-level properties (JSON scalars).
             model: only sessions that used this model.
             since: only sessions updated at or after this time (datetime, date or ISO text).
             until: only sessions updated before this time.
@@ -144,6 +146,7 @@ class SessionStore(ABC):
                 descending.
             limit: the page size, 1 to 1000.
             cursor: the previous page's ``next_cursor`` (same arguments), None for page 1.
+            prefix: only sessions whose id starts with this (a tenant's namespace).
 
         Returns:
             A ``SessionPage``: ``items`` and ``next_cursor`` (None on the last page). Paging
@@ -155,7 +158,7 @@ class SessionStore(ABC):
         """
         from ._fleet_query import SessionQuery
 
-        query = SessionQuery.checked(where, model, since, until, order, limit, cursor)
+        query = SessionQuery.checked(where, model, since, until, order, limit, cursor, prefix)
         return await self._find(query)
 
     async def usage(
@@ -164,6 +167,7 @@ class SessionStore(ABC):
         where: Mapping[str, Any] | None = None,
         since: Any = None,
         until: Any = None,
+        prefix: str = "",
     ) -> list[UsageRow]:
         """Sessions, events, tokens and cost, totalled by ``group_by``.
 
@@ -173,6 +177,7 @@ class SessionStore(ABC):
             where: as for ``find_sessions``.
             since: as for ``find_sessions``.
             until: as for ``find_sessions``.
+            prefix: as for ``find_sessions``.
 
         Returns:
             One ``UsageRow`` per group, sorted by key.
@@ -182,7 +187,7 @@ class SessionStore(ABC):
         """
         from ._fleet_query import UsageQuery
 
-        query = UsageQuery.checked(group_by, where, since, until)
+        query = UsageQuery.checked(group_by, where, since, until, prefix)
         return await self._usage(query)
 
     async def _find(self, query: SessionQuery) -> SessionPage:

@@ -28,6 +28,7 @@ __all__ = [
     "ORDERS",
     "Keyset",
     "check_group_by",
+    "check_id_prefix",
     "check_limit",
     "check_model",
     "check_order",
@@ -36,6 +37,7 @@ __all__ = [
     "check_where",
     "decode_cursor",
     "encode_cursor",
+    "scalar_from_text",
 ]
 
 ORDERS = ("updated_at", "created_at", "cost", "tokens")
@@ -115,6 +117,16 @@ def _is_scalar(value: object) -> bool:
     return isinstance(value, float) and math.isfinite(value)
 
 
+def scalar_from_text(text: str) -> Any:
+    """A ``where`` value typed as text (a command-line or query-string argument): the JSON
+    scalar it spells (a number, true, false, null or a quoted string), else the text itself."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if _is_scalar(value) else text
+
+
 def check_where(where: object) -> dict[str, Any]:
     """Equality conditions: ``user_id`` or a top-level property name, each to a JSON scalar
     (a string, number, true/false or null)."""
@@ -139,6 +151,15 @@ def _check_name(name: object, field: str) -> str:
             field, name, f"names must be non-empty strings of at most {MAX_ID_LENGTH} characters"
         )
     return name
+
+
+def check_id_prefix(prefix: object) -> str:
+    """An id prefix to keep (``""`` keeps every session)."""
+    if not isinstance(prefix, str) or len(prefix) > MAX_ID_LENGTH:
+        raise InvalidInputError(
+            "prefix", prefix, f"must be a string of at most {MAX_ID_LENGTH} characters"
+        )
+    return prefix
 
 
 def check_group_by(group_by: object) -> tuple[str, ...]:

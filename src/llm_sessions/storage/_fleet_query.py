@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from ._fleet_checks import (
     Keyset,
     check_group_by,
+    check_id_prefix,
     check_limit,
     check_model,
     check_order,
@@ -77,14 +78,26 @@ def _json_equal(stored: Any, wanted: Any) -> bool:
     return type(stored) is type(wanted) and stored == wanted
 
 
+def _column(row: SessionSummary, name: str) -> Any:
+    """What ``where`` compares for ``name``: a summary column or a top-level property."""
+    if name == "user_id":
+        return row.user_id
+    if name == "root_id":
+        return row.root_id
+    return row.properties.get(name)
+
+
 @dataclass(frozen=True)
 class _Filter:
     where: dict[str, Any]
     model: str | None
     since: datetime | None
     until: datetime | None
+    prefix: str = ""
 
     def matches(self, row: SessionSummary) -> bool:
+        if not row.id.startswith(self.prefix):
+            return False
         if self.since is not None and row.updated_at < self.since:
             return False
         if self.until is not None and row.updated_at >= self.until:
@@ -92,7 +105,7 @@ class _Filter:
         if self.model is not None and self.model not in row.models:
             return False
         for name, wanted in self.where.items():
-            stored = row.user_id if name == "user_id" else row.properties.get(name)
+            stored = _column(row, name)
             if not _json_equal(stored, wanted):
                 return False
         return True
@@ -119,12 +132,13 @@ class SessionQuery:
         order: object = "-updated_at",
         limit: object = 50,
         cursor: object = None,
+        prefix: object = "",
     ) -> SessionQuery:
         """The query, or ``InvalidInputError`` naming the first argument that is not valid."""
         key, descending = check_order(order)
         start, end = check_time_range(since, until)
         return cls(
-            _Filter(check_where(where), check_model(model), start, end),
+            _Filter(check_where(where), check_model(model), start, end, check_id_prefix(prefix)),
             f"-{key}" if descending else key,
             key,
             descending,
@@ -191,11 +205,12 @@ class UsageQuery:
         where: object = None,
         since: object = None,
         until: object = None,
+        prefix: object = "",
     ) -> UsageQuery:
         """The query, or ``InvalidInputError`` naming the first argument that is not valid."""
         names = check_group_by(group_by)
         start, end = check_time_range(since, until)
-        return cls(names, _Filter(check_where(where), None, start, end))
+        return cls(names, _Filter(check_where(where), None, start, end, check_id_prefix(prefix)))
 
 
 @dataclass

@@ -78,6 +78,8 @@ async def sessions(
     since: _SearchText = "",
     until: _SearchText = "",
     model: _SearchText = "",
+    user: _SearchText = "",
+    prop: Annotated[str, Query(alias="property", max_length=200)] = "",
     page: _SearchText = "1",
 ) -> Response:
     """The caller's sessions, newest first, filtered and paginated."""
@@ -85,9 +87,10 @@ async def sessions(
     if store is None:
         return _to_login(request)
     signed_in = bool(state.keys)
-    wanted = {"prefix": prefix, "since": since, "until": until, "model": model}
+    wanted = {"prefix": prefix, "since": since, "until": until, "model": model, "user": user}
+    wanted["property"] = prop
     try:
-        wanted_sessions = SessionFilter.parse(prefix, since, until, model)
+        wanted_sessions = SessionFilter.parse(prefix, since, until, model, user, prop)
         listing = await list_page(store, wanted_sessions, page_number(page))
     except InvalidInputError as exc:
         return _html(sessions_page(None, wanted, signed_in=signed_in, problem=str(exc)), 422)

@@ -8,6 +8,7 @@ Pages carry no inline script or style: behaviour lives in ``static/inspector.js`
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from urllib.parse import quote, urlencode
@@ -109,6 +110,8 @@ def _filter_form(wanted: Mapping[str, str]) -> str:
         + field("since", "updated from", "date")
         + field("until", "to", "date")
         + field("model", "model")
+        + field("user", "user")
+        + field("property", "property KEY=VALUE")
         + '<button type="submit">Filter</button> <a href="/">clear</a></form>'
     )
 
@@ -118,10 +121,11 @@ def _sessions_table(rows: Iterable[SessionRow]) -> str:
     if not lines:
         return '<p class="empty">No sessions.</p>'
     head = "".join(
-        f"<th>{name}</th>" for name in ("id", "updated (UTC)", "events", "tokens", "cost (USD)")
+        f"<th>{name}</th>"
+        for name in ("id", "updated (UTC)", "events", "tokens", "cost (USD)", "models", "user")
     )
     return (
-        f'<table class="sessions"><thead><tr>{head}<th>models</th></tr></thead>'
+        f'<table class="sessions"><thead><tr>{head}<th>properties</th></tr></thead>'
         f"<tbody>{''.join(lines)}</tbody></table>"
     )
 
@@ -140,8 +144,14 @@ def _row_html(row: SessionRow) -> str:
         f'<td class="num event-count">{_count(row.events, "event")}</td>'
         f'<td class="num token-count">{_count(row.tokens, "token")}</td>'
         f'<td class="num cost">{text(cost)}</td>'
-        f'<td class="models">{text(", ".join(row.models))}</td></tr>'
+        f'<td class="models">{text(", ".join(row.models))}</td>'
+        f'<td class="user">{text(row.user_id or "")}</td>'
+        f'<td class="properties">{_properties(row)}</td></tr>'
     )
+
+
+def _properties(row: SessionRow) -> str:
+    return ", ".join(f"{text(name)}={text(json.dumps(value))}" for name, value in row.properties)
 
 
 def _segments(ids: tuple[str, ...]) -> str:

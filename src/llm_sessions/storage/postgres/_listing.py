@@ -64,12 +64,15 @@ class PostgresListing(SummaryListing):
                 f"EXISTS (SELECT FROM {q}.summary_models m"
                 f" WHERE m.session_id = s.id AND m.model = {args(query_filter.model, 'text')})"
             )
+        if query_filter.prefix:
+            length = args(len(query_filter.prefix), "integer")
+            where.append(f"left(s.id, {length}) = {args(query_filter.prefix, 'text')}")
         for name, wanted in query_filter.where.items():
-            if name == "user_id":
+            if name in ("user_id", "root_id"):  # columns (the names are reserved properties)
                 where.append(
-                    "s.user_id IS NULL"
+                    f"s.{name} IS NULL"
                     if wanted is None
-                    else f"s.user_id = {args(wanted, 'text')}"
+                    else f"s.{name} = {args(wanted, 'text')}"
                     if isinstance(wanted, str)
                     else "FALSE"
                 )

@@ -39,13 +39,13 @@ def _path(name: str) -> str:
 
 def _equals(name: str, wanted: Any, args: list[Any]) -> str:
     """SQL for "property ``name`` equals ``wanted``" with JSON's equality (true is not 1)."""
-    if name == "user_id":
+    if name in ("user_id", "root_id"):  # columns, not properties (the names are reserved)
         if wanted is None:
-            return "s.user_id IS NULL"
+            return f"s.{name} IS NULL"
         if not isinstance(wanted, str):
             return "0"
         args.append(wanted)
-        return "s.user_id = ?"
+        return f"s.{name} = ?"
     path = _path(name)
     kind = "json_type(x.properties, ?)"
     if wanted is None:
@@ -57,6 +57,18 @@ def _equals(name: str, wanted: Any, args: list[Any]) -> str:
     types = "('integer', 'real')" if isinstance(wanted, int | float) else "('text')"
     args.extend([path, path, wanted])
     return f"{kind} IN {types} AND json_extract(x.properties, ?) = ?"
+
+
+def _prefix_condition(prefix: str, args: list[Any]) -> str:
+    """SQL for "the id starts with ``prefix``": a range of the id index when it can be one
+    (text compares by code point: the ids that start with ``prefix`` are those from it up to
+    it with its last character the next one), else a comparison of each id's start."""
+    last = ord(prefix[-1])
+    if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
+        args.extend([prefix, prefix[:-1] + chr(last + 1)])
+        return "s.id >= ? AND s.id < ?"
+    args.extend([len(prefix), prefix])
+    return "substr(s.id, 1, ?) = ?"
 
 
 def _conditions(query_filter: Any, now: float) -> tuple[list[str], list[Any]]:
@@ -73,6 +85,8 @@ def _conditions(query_filter: Any, now: float) -> tuple[list[str], list[Any]]:
             "EXISTS (SELECT 1 FROM summary_models m WHERE m.session_id = s.id AND m.model = ?)"
         )
         args.append(query_filter.model)
+    if query_filter.prefix:
+        where.append(_prefix_condition(query_filter.prefix, args))
     for name, wanted in query_filter.where.items():
         where.append(f"({_equals(name, wanted, args)})")
     return where, args
