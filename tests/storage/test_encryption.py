@@ -112,6 +112,20 @@ async def test_without_the_key_or_with_another_the_store_refuses_to_read(
             await reader.read_events("secret")
 
 
+async def test_a_listing_without_the_key_refuses_sealed_sessions_and_leaves_none_out(
+    durable_case: StoreCase,
+) -> None:
+    key = generate_key()
+    await _write_secrets(durable_case, key)
+    keyed = durable_case.open(encryption_key=key)
+    assert [summary.id for summary in (await keyed.find_sessions()).items] == ["secret"]
+    for reader in (durable_case.open(), durable_case.open(encryption_key=generate_key())):
+        with pytest.raises(EncryptionKeyError, match="encrypted with key id"):
+            await reader.find_sessions()
+        with pytest.raises(EncryptionKeyError, match="encrypted with key id"):
+            await reader.usage(group_by=("user_id",))
+
+
 async def test_the_key_can_come_from_the_environment(
     durable_case: StoreCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -93,11 +93,15 @@ async def test_a_layout_4_schema_is_upgraded_and_counted(postgres_url: str, sche
         ]
 
 
-async def test_an_encrypted_store_keeps_no_summary_rows(postgres_url: str, schema: str) -> None:
+async def test_an_encrypted_store_keeps_only_a_stale_row_with_nothing_in_clear(
+    postgres_url: str, schema: str
+) -> None:
     async with PostgresSessionStore(
         postgres_url, schema=schema, encryption_key=generate_key()
     ) as store:
         await chat(store, "alice", 1)
-        assert await fetch(postgres_url, f'SELECT count(*) FROM "{schema}".summaries') == [(0,)]
+        rows = f'SELECT stale, event_count, total_tokens, user_id FROM "{schema}".summaries'
+        [(stale, events, tokens, user_id)] = await fetch(postgres_url, rows)
+        assert (stale, events, tokens) == (True, 0, 0) and "alice" not in str(user_id)
         rows = await listed(store, user_id="alice")
         assert rows == await full_load(store) and len(rows) == 1

@@ -107,11 +107,14 @@ async def test_a_file_from_before_the_summary_tables_is_upgraded_and_counted(
     await store.close()
 
 
-async def test_an_encrypted_store_keeps_no_summary_rows(tmp_path: Path) -> None:
+async def test_an_encrypted_store_keeps_only_a_stale_row_with_nothing_in_clear(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "sealed.db"
     store = SQLiteSessionStore(path, encryption_key=generate_key())
     await chat(store, "alice", 1)
-    assert query(path, "SELECT count(*) FROM summaries") == [(0,)]
+    rows = "SELECT stale, event_count, total_tokens, user_id IS NULL FROM summaries"
+    assert query(path, rows) == [(1, 0, 0, 1)]
     rows = await listed(store, user_id="alice")
     assert rows == await full_load(store) and len(rows) == 1
     await store.close()

@@ -220,6 +220,10 @@ class EventLogStore(SessionStore):
                 new_events = session.events[sync.events_written : batch.events_end]
                 recount = bool(batch.updated) or batch.removals_end > sync.removals_written
                 batch.summary = delta_of(new_events, recount)
+            elif self._summary_rows:
+                # A sealed session keeps only a row marked stale, with no counts: a listing
+                # without the key must refuse it (it cannot open it) rather than leave it out.
+                batch.summary = delta_of([], True)
             self._check_sizes(batch)
             batch = self._cipher.seal_batch(batch)
             async with telemetry.store_span("save", self, session.id, _batch_attributes(batch)):
