@@ -70,8 +70,10 @@ chain = RunnableWithMessageHistory(
 """
 
 
-def _chain(url: str) -> Any:
-    scope: dict[str, Any] = {"URL": url}
+def _chain(store: Any) -> Any:
+    """The chain of ``CHAIN`` over ``store`` (a URL, as the second process is given, or a store
+    object the test closes: a history the chain opens from a URL is never closed by it)."""
+    scope: dict[str, Any] = {"URL": store}
     exec(CHAIN, scope)
     return scope["chain"]
 
@@ -139,7 +141,7 @@ async def test_the_sync_methods_work_while_a_loop_runs(framework_case: StoreCase
 # langchain-core 1.x deprecates RunnableWithMessageHistory (for LangGraph), and still ships it.
 @pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
 async def test_a_second_process_resumes_the_conversation(framework_case: StoreCase) -> None:
-    chain = _chain(framework_case.url)
+    chain = _chain(framework_case.open())
     config = {"configurable": {"session_id": "lc-4"}}
     first = await chain.ainvoke({"question": "Weather in Paris?"}, config=config)
     assert first.content == "1 messages; last: Weather in Paris?"
