@@ -18,11 +18,12 @@ from typing import Any
 
 from ..exceptions import InvalidInputError
 from ..models._event_source import EventSource
+from ..models._event_text import as_text
 from ..models._event_type import EventType
 from ..models._session_event import SessionEvent
 from ..tokens import count_text
 from ._event_view import EventView
-from ._render import as_text, derived_call_id
+from ._render import derived_call_id
 
 __all__ = [
     "COMPACTION_KEY",

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from ..models._event_source import EventSource
+from ..models._event_text import (
+    ToolRecord,
+    event_text,
+    reply_parts,
+    reply_text,
+    tool_record,
+)
 from ..models._event_type import EventType
 from ..models._session_event import SessionEvent
 from ._attachment_parts import attachment_content, chat_parts
@@ -44,8 +49,6 @@ _ROLE_BY_SOURCE = {
     EventSource.SYSTEM: ChatRole.SYSTEM,
 }
 _SYSTEM_TYPES = frozenset({EventType.SUMMARY, EventType.CONTEXT_BRIDGE})
-_TEXT_KEYS = ("content", "summary", "text")
-_TOOL_NAME_KEYS = ("tool", "tool_name", "name")
 _MAX_CALL_ID_BODY = 35
 
 
@@ -62,23 +65,6 @@ def event_role(event: SessionEvent[Any]) -> ChatRole | None:
     return None
 
 
-def as_text(value: Any) -> str:
-    """A JSON value as text: strings unchanged, anything else as compact JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def event_text(message: Any) -> str:
-    """The text of a user, system or summary message (a string, or a dict holding one)."""
-    if isinstance(message, Mapping):
-        for key in _TEXT_KEYS:
-            value = message.get(key)
-            if isinstance(value, str):
-                return value
-    return as_text(message)
-
-
 def render_message(event: SessionEvent[Any], role: ChatRole) -> Message:
     """A user, system or tool-less assistant message for ``event``."""
     if role is ChatRole.ASSISTANT:
@@ -89,17 +75,6 @@ def render_message(event: SessionEvent[Any], role: ChatRole) -> Message:
     return {"role": role.value, "content": event_text(event.message)}
 
 
-def reply_text(message: Any) -> str | None:
-    """The text of an assistant reply, or None when it has none (only tool calls)."""
-    content = _reply_parts(message)[0]
-    if isinstance(content, str):
-        return content or None
-    if isinstance(content, list):
-        text = "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
-        return text or None
-    return None
-
-
 def render_reply(event: SessionEvent[Any], tools: Sequence[SessionEvent[Any]]) -> list[Message]:
     """An assistant reply with its tool calls, each call followed by its ``tool`` result.
 
@@ -107,7 +82,7 @@ def render_reply(event: SessionEvent[Any], tools: Sequence[SessionEvent[Any]]) -
     the tool events by ``tool_call_id``, else by function name in order; declared calls that no
     tool event answers are left out, so no call is ever without its result.
     """
-    content, declared = _reply_parts(event.message)
+    content, declared = reply_parts(event.message)
     calls, results = _calls_and_results(declared, tools)
     if calls:
         return [
@@ -124,76 +99,6 @@ def render_tool_calls(tools: Sequence[SessionEvent[Any]]) -> list[Message]:
     return [{"role": ChatRole.ASSISTANT.value, "content": None, "tool_calls": calls}, *results]
 
 
-def _reply_parts(message: Any) -> tuple[Any, list[Mapping[str, Any]]]:
-    """(content, declared tool calls) of an assistant message: a string or an OpenAI dict."""
-    if isinstance(message, Mapping) and ("content" in message or "tool_calls" in message):
-        content = message.get("content")
-        if content is not None and not isinstance(content, str | list):
-            content = as_text(content)
-        declared = message.get("tool_calls") or []
-        calls = (
-            [call for call in declared if isinstance(call, Mapping)]
-            if isinstance(declared, list)
-            else []
-        )
-        return content, calls
-    return as_text(message), []
-
-
-@dataclass(frozen=True, slots=True)
-class _ToolRecord:
-    name: str
-    arguments: str
-    explicit_id: str | None
-    content: str
-    event_id: str
-
-
-def _tool_record(event: SessionEvent[Any]) -> _ToolRecord:
-    message = event.message
-    data: Mapping[str, Any] = message if isinstance(message, Mapping) else {"result": message}
-    name = _first_str(data, _TOOL_NAME_KEYS) or _first_str(event.metadata, _TOOL_NAME_KEYS)
-    call_id = _first_str(data, ("tool_call_id",)) or _first_str(event.metadata, ("tool_call_id",))
-    return _ToolRecord(
-        name=name or "unknown_tool",
-        arguments=_arguments_text(data.get("arguments")),
-        explicit_id=call_id,
-        content=_tool_content(data.get("result"), data.get("error")),
-        event_id=event.id,
-    )
-
-
-def _arguments_text(arguments: Any) -> str:
-    """Call arguments as the JSON text OpenAI expects; text that is not JSON is quoted."""
-    if arguments is None or arguments == "":
-        return "{}"
-    if isinstance(arguments, str):
-        try:
-            json.loads(arguments)
-        except ValueError:
-            return json.dumps(arguments, ensure_ascii=False)
-        return arguments
-    return as_text(arguments)
-
-
-def _first_str(data: Mapping[str, Any], keys: Sequence[str]) -> str | None:
-    for key in keys:
-        value = data.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def _tool_content(result: Any, error: Any) -> str:
-    """A tool result as message content, as the tool processor sends it to the model: a string
-    result as is, any other as JSON, an error as ``{"error": ...}``."""
-    if error is not None:
-        return json.dumps({"error": error}, ensure_ascii=False)
-    if isinstance(result, str):
-        return result
-    return json.dumps(result, ensure_ascii=False)
-
-
 def _calls_and_results(
     declared: Sequence[Mapping[str, Any]], tools: Sequence[SessionEvent[Any]]
 ) -> tuple[list[Message], list[Message]]:
@@ -202,7 +107,7 @@ def _calls_and_results(
     calls: list[Message] = []
     results: list[Message] = []
     for event in tools:
-        record = _tool_record(event)
+        record = tool_record(event)
         call = _claim_declared(unused, record) or _new_call(record, used_ids)
         used_ids.add(call["id"])
         calls.append(call)
@@ -212,7 +117,7 @@ def _calls_and_results(
     return calls, results
 
 
-def _claim_declared(unused: list[Mapping[str, Any]], record: _ToolRecord) -> Message | None:
+def _claim_declared(unused: list[Mapping[str, Any]], record: ToolRecord) -> Message | None:
     """The declared call this tool event answers (removed from ``unused``), normalised."""
     for index, call in enumerate(unused):
         function = call.get("function")
@@ -231,7 +136,7 @@ def _claim_declared(unused: list[Mapping[str, Any]], record: _ToolRecord) -> Mes
     return None
 
 
-def _new_call(record: _ToolRecord, used_ids: set[str]) -> Message:
+def _new_call(record: ToolRecord, used_ids: set[str]) -> Message:
     call_id = record.explicit_id
     if call_id is None or call_id in used_ids:
         call_id = derived_call_id(record.event_id)

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from ..models._session import Session
     from ..models._session_event import SessionEvent
     from ._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
+    from ._search_models import SearchPage
+    from ._search_query import SearchQuery
     from ._summaries import SessionSummary
 
 __all__ = [
@@ -189,6 +191,73 @@ class SessionStore(ABC):
 
         query = UsageQuery.checked(group_by, where, since, until, prefix)
         return await self._usage(query)
+
+    async def search(
+        self,
+        query: str,
+        where: Mapping[str, Any] | None = None,
+        since: Any = None,
+        until: Any = None,
+        types: Any = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: str = "",
+    ) -> SearchPage:
+        """Events whose text matches ``query``, best match first.
+
+        What is searched is the text a prompt renders for each event: messages, summaries,
+        tool names, arguments and results, and the text of custom-type events. Words match
+        by their stem ("refunds" finds "refunded"); text in double quotes matches as a
+        phrase; an event matches when it holds any word or phrase, and events holding more
+        of them (and rarer ones) rank first. Removed events and deleted sessions never
+        appear. SQLite and PostgreSQL answer from an index kept with every append; the
+        memory, file and Redis stores read the events in scope.
+
+        Args:
+            query: words and ``"quoted phrases"``, at most 1,000 characters; other
+                punctuation only separates words.
+            where: as for ``find_sessions`` (``user_id``, ``root_id``, properties).
+            since: only events at or after this time (datetime, date or ISO text).
+            until: only events before this time.
+            types: only events of these types (``EventType`` members or custom names).
+            limit: the page size, 1 to 100.
+            cursor: the previous page's ``next_cursor`` (same arguments), None for page 1.
+            prefix: only sessions whose id starts with this (a tenant's namespace).
+
+        Returns:
+            A ``SearchPage`` of ``SearchHit``: ``items`` and ``next_cursor`` (None on the
+            last page).
+
+        Raises:
+            InvalidInputError: an argument is not valid (it is named, with the rule), or a
+                store that reads events would read more than ``max_scan_events`` for a
+                search without ``where``.
+            InvalidSessionOperation: the store is encrypted and was not opened with
+                ``search_index="plaintext"``, or its index is turned off.
+        """
+        from ._search_query import SearchQuery
+
+        self._ensure_open()
+        checked = SearchQuery.checked(query, where, since, until, types, limit, cursor, prefix)
+        refusal = self._search_refusal()
+        if refusal is not None:
+            raise InvalidSessionOperation("search", refusal)
+        return await self._search(checked)
+
+    max_scan_events: int = 100_000
+    """The most events a search without ``where`` reads, in stores that answer it by reading
+    events (memory, file, Redis)."""
+
+    def _search_refusal(self) -> str | None:
+        """Why this store cannot search, or None when it can."""
+        return None
+
+    async def _search(self, query: SearchQuery) -> SearchPage:
+        """The page ``query`` asks for; this default reads the events in scope (stores with a
+        text index answer it there)."""
+        from ._search_scan import scan_search
+
+        return await scan_search(self, query, self.max_scan_events)
 
     async def _find(self, query: SessionQuery) -> SessionPage:
         """The page ``query`` asks for; this default reads every summary (stores with an index

@@ -20,6 +20,7 @@ from ._redaction import redact_events
 from ._refresh import apply_refresh
 from ._removals import is_removal_row, split_removals
 from ._reseal import SealedSwap, header_swaps
+from ._search_index import index_changes
 from ._summary_delta import delta_of
 from ._sync import HeaderSnapshot, SyncState, WriteBatch
 
@@ -64,6 +65,7 @@ class EventLogStore(SessionStore):
         self.timeout = options.timeout
         self._cipher = cipher_for(options.encryption_key)
         self.redact = options.redact
+        self.max_scan_events = options.max_scan_events
 
     async def get(self, session_id: str) -> Session[Any] | None:
         validate_id(session_id)
@@ -224,6 +226,8 @@ class EventLogStore(SessionStore):
                 # A sealed session keeps only a row marked stale, with no counts: a listing
                 # without the key must refuse it (it cannot open it) rather than leave it out.
                 batch.summary = delta_of([], True)
+            if self._text_index and self._indexes_text():
+                batch.search = index_changes(session, sync.events_written, batch)
             self._check_sizes(batch)
             batch = self._cipher.seal_batch(batch)
             async with telemetry.store_span("save", self, session.id, _batch_attributes(batch)):
@@ -235,6 +239,24 @@ class EventLogStore(SessionStore):
                     raise
             sync.commit(batch, session)
         binding_of(session).store = self
+
+    def _search_refusal(self) -> str | None:
+        if self.options.search_index == "off":
+            return "the store was opened with search_index='off'"
+        if self._cipher.current_id is not None and self.options.search_index != "plaintext":
+            return (
+                "the store is encrypted and keeps no plaintext text index; open it with "
+                "search_index='plaintext' to index the events' text in clear (a trade-off)"
+            )
+        return None
+
+    def _indexes_text(self) -> bool:
+        """Whether saves write the text index (stores that keep one)."""
+        return self._search_refusal() is None
+
+    _text_index = False
+    """Whether this store keeps a text index in its own tables (it is then handed the
+    ``IndexChanges`` of each write, see ``search_index``)."""
 
     _summary_rows = False
     """Whether this store keeps a summary row per session in its own tables (it is then

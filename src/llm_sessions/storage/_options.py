@@ -1,4 +1,4 @@
-"""The six constructor options every durable store shares, checked in one place."""
+"""The constructor options every durable store shares, checked in one place."""
 
 from __future__ import annotations
 
@@ -13,10 +13,21 @@ from ._encryption import KeyInput
 from ._faults import DEFAULT_TIMEOUT, check_timeout
 from ._redaction import Redactor, check_redactor
 
-__all__ = ["DEFAULT_MAX_EVENT_BYTES", "StoreOptionArgs", "StoreOptions", "take_options"]
+__all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_SCAN_EVENTS",
+    "SEARCH_INDEX_MODES",
+    "StoreOptionArgs",
+    "StoreOptions",
+    "take_options",
+]
 
 #: The largest event (its JSON, in bytes) a durable store accepts unless told otherwise.
 DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024
+#: The most events a search without ``where`` reads in a store without a text index.
+DEFAULT_MAX_SCAN_EVENTS = 100_000
+#: ``search_index`` values besides None (index unless the store is encrypted).
+SEARCH_INDEX_MODES = ("plaintext", "off")
 
 
 class StoreOptionArgs(TypedDict, total=False):
@@ -26,6 +37,8 @@ class StoreOptionArgs(TypedDict, total=False):
     timeout: float
     encryption_key: KeyInput | Sequence[KeyInput] | None
     redact: Redactor | None
+    search_index: str | None
+    max_scan_events: int
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,11 @@ class StoreOptions:
         encryption_key: a key, or keys with the current one first (None: the environment's
             ``LLM_SESSIONS_ENCRYPTION_KEY``, if set).
         redact: a function of one string that takes secrets out of new events.
+        search_index: None to keep a text index for ``search`` unless the store is
+            encrypted; ``"plaintext"`` to keep it also in an encrypted store (the index then
+            holds the events' text in clear: a trade-off); ``"off"`` to keep none.
+        max_scan_events: the most events a search without ``where`` reads, in stores that
+            answer it by reading events (file, Redis).
 
     Raises:
         InvalidInputError: an option is out of range, naming the option, its value and the limit.
@@ -51,6 +69,8 @@ class StoreOptions:
     timeout: float = DEFAULT_TIMEOUT
     encryption_key: KeyInput | Sequence[KeyInput] | None = None
     redact: Redactor | None = None
+    search_index: str | None = None
+    max_scan_events: int = DEFAULT_MAX_SCAN_EVENTS
 
     def __post_init__(self) -> None:
         size = self.max_event_bytes
@@ -62,6 +82,13 @@ class StoreOptions:
         object.__setattr__(self, "expiration_seconds", seconds)
         object.__setattr__(self, "timeout", check_timeout(self.timeout))
         object.__setattr__(self, "redact", check_redactor(self.redact))
+        if self.search_index is not None and self.search_index not in SEARCH_INDEX_MODES:
+            raise InvalidInputError(
+                "search_index", self.search_index, "must be None, 'plaintext' or 'off'"
+            )
+        most = self.max_scan_events
+        if isinstance(most, bool) or not isinstance(most, int) or most <= 0:
+            raise InvalidInputError("max_scan_events", most, "must be a whole number > 0")
 
 
 def take_options(settings: dict[str, Any]) -> StoreOptionArgs:

@@ -185,6 +185,9 @@ class WriteBatch:
     summary: Any = None
     """What the appended events add to the session's summary (a ``SummaryDelta``), for stores
     that keep summary rows; None when the store keeps none."""
+    search: Any = None
+    """What the save changes in the store's text index (an ``IndexChanges``), for stores
+    that keep one; None when it keeps none or writes none."""
 
 
 def _dumps(value: Any) -> str:
