@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._fleet_query import SessionPage
     from ._search_query import SearchQuery
 
-__all__ = ["Scannable", "scan_search"]
+__all__ = ["Scannable", "page_of_hits", "scan_search", "scope_ids"]
 
 
 class Scannable(Protocol):
@@ -138,3 +138,23 @@ def _page(
         last = ranked[query.limit - 1]
         next_cursor = query.cursor_after(last.score, *last.document.key)
     return SearchPage(items=items, next_cursor=next_cursor)
+
+
+async def scope_ids(store: Scannable, query: SearchQuery) -> list[str] | None:
+    """The ids of the sessions ``where`` selects (in the query's prefix), or None when the
+    query has no ``where`` (stores with an index then search every session of the prefix)."""
+    if not query.scoped:
+        return None
+    return [session_id async for session_id, _ in _scope(store, query)]
+
+
+def page_of_hits(query: SearchQuery, hits: list[SearchHit]) -> SearchPage:
+    """The page of ``hits`` (best first, after the cursor, ``limit`` + 1 at most): a next
+    cursor only when a hit is left over."""
+    if len(hits) <= query.limit:
+        return SearchPage(items=hits)
+    items = hits[: query.limit]
+    last = items[-1]
+    return SearchPage(
+        items=items, next_cursor=query.cursor_after(last.score, last.session_id, last.event_id)
+    )

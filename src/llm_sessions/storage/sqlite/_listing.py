@@ -9,10 +9,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
+from .._search_models import SearchPage
+from .._search_query import SearchQuery
+from .._search_scan import page_of_hits, scope_ids
 from .._summaries import SessionSummary
 from .._summary_listing import SummaryListing
 from ._fleet import find_page, usage_rows
 from ._rows import _transaction
+from ._search import search_rows
 from ._summary import stale_rows, write_recount
 
 __all__ = ["SQLiteListing"]
@@ -21,7 +25,10 @@ _T = TypeVar("_T")
 
 
 class SQLiteListing(SummaryListing):
-    """``SummaryListing``'s reads and recounts on the SQLite store's connection."""
+    """``SummaryListing``'s reads and recounts on the SQLite store's connection, and
+    ``search`` from its FTS5 index."""
+
+    _text_index = True
 
     @abstractmethod
     async def _run(self, work: Callable[..., _T], *args: Any) -> _T:
@@ -49,3 +56,11 @@ class SQLiteListing(SummaryListing):
                 return write_recount(conn, revision, summary, root)
 
         return await self._run(recount)
+
+    async def _search(self, query: SearchQuery) -> SearchPage:
+        scope = await scope_ids(self, query)
+        if scope == []:
+            return SearchPage()
+        now = time.time()
+        hits = await self._run(lambda: search_rows(self._conn(), query, scope, now))
+        return page_of_hits(query, hits)

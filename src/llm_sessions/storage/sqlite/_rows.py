@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._base import unknown_event
+from .._reseal import SealedSwap, swap_into
 from .._sync import HeaderChanges
 from ._schema import _SESSION_TABLES
+from ._search import delete_session_index
 
 
 class _transaction:
@@ -45,6 +47,7 @@ def _seq_of(conn: sqlite3.Connection, session_id: str, field: str, event_id: str
 
 
 def _delete_rows(conn: sqlite3.Connection, session_id: str) -> None:
+    delete_session_index(conn, session_id)
     for table in _SESSION_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
     conn.execute("DELETE FROM summaries WHERE id = ?", (session_id,))
@@ -92,3 +95,26 @@ def _run_many(conn: sqlite3.Connection, sql: str, session_id: str, items: Iterab
     rows = [(session_id, item) for item in items]
     if rows:
         conn.executemany(sql, rows)
+
+
+def swap_sealed(conn: sqlite3.Connection, session_id: str, swaps: list[SealedSwap]) -> None:
+    """Apply header swaps of a key rotation (see ``reseal``) in the caller's transaction."""
+    row = conn.execute("SELECT properties FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None:
+        return
+    properties = json.loads(row[0])
+    applied = [swap_into(properties, s) for s in swaps if s.place == "properties"]
+    if any(applied):
+        conn.execute(
+            "UPDATE sessions SET properties = ? WHERE id = ?",
+            (json.dumps(properties, ensure_ascii=False), session_id),
+        )
+    for swap in swaps:
+        if swap.place == "properties":
+            continue
+        table, column = ("state", "key") if swap.place == "state" else ("runs", "run_id")
+        where = f" WHERE session_id = ? AND {column} = ?"
+        found = conn.execute(f"SELECT json FROM {table}{where}", (session_id, swap.key))
+        held = found.fetchone()
+        if held is not None and swap_into({swap.key: json.loads(held[0])}, swap):
+            conn.execute(f"UPDATE {table} SET json = ?{where}", (swap.new, session_id, swap.key))

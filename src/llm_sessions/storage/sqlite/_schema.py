@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ._search import SEARCH_SCHEMA
+
 __all__ = ["SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this code writes, kept in ``PRAGMA user_version``. Version 2 added
 ``sessions.header_tag``: triggers give it a new random value whenever a row of a header part
 changes (children, tasks, runs, state, or the session's parent or properties), whichever code
 writes it, so a refresh reads those tables only when they moved. Version 3 added the summary
 tables (``summaries``, ``summary_models``), kept by every save; an upgraded file's sessions
-start as stale rows, counted from their logs before the first listing."""
+start as stale rows, counted from their logs before the first listing. Version 4 added the
+text index (``search_docs``, ``search_text``, see ``_search``); the upgrade indexes every
+stored event."""
 
 _SCHEMA = [
     """CREATE TABLE sessions (
@@ -108,6 +112,7 @@ _SUMMARY_SCHEMA = [
 ]
 _SCHEMA += _header_tag_triggers()
 _SCHEMA += _SUMMARY_SCHEMA
+_SCHEMA += SEARCH_SCHEMA
 _UPGRADES = {
     2: [
         "ALTER TABLE sessions ADD COLUMN header_tag TEXT",
@@ -119,6 +124,7 @@ _UPGRADES = {
         """INSERT INTO summaries (id, parent_id, root_id, created_at, updated_at, stale)
         SELECT id, parent_id, coalesce(parent_id, id), created_at, updated_at, 1 FROM sessions""",
     ],
+    4: SEARCH_SCHEMA,  # the store then indexes the stored events (``backfill_index``)
 }
 """The statements that bring a file from the version before each key to that version."""
 _SESSION_TABLES = ("events", "children", "tasks", "runs", "state", "summary_models")

@@ -37,13 +37,13 @@ from .._event_log import NEWEST_ROW, newest_event_of
 from .._options import StoreOptionArgs, StoreOptions
 from .._records import StoredHeader, StoredPage, StoredSession, build_session
 from .._removals import REMOVAL_ID_PREFIX
-from .._reseal import SealedSwap, swap_into
+from .._reseal import SealedSwap
 from .._summary_delta import owner_keys_changed
 from .._sync import WriteBatch
 from .._worker_thread import WorkerThread
 from ._corruption import check_row, expired, is_time, vacuum_database
 from ._listing import SQLiteListing
-from ._rows import _column, _delete_rows, _merge_header, _seq_of, _transaction
+from ._rows import _column, _delete_rows, _merge_header, _seq_of, _transaction, swap_sealed
 from ._schema import (
     _SCHEMA,
     _SESSION_TABLES,
@@ -53,6 +53,7 @@ from ._schema import (
     SCHEMA_VERSION,
     _stamp,
 )
+from ._search import backfill_index, delete_expired_index, write_index
 from ._summary import keep_summary
 
 __all__ = ["SCHEMA_VERSION", "SQLiteSessionStore"]
@@ -206,6 +207,8 @@ class SQLiteSessionStore(SQLiteListing):
             )
             for statement in upgrades:
                 connection.execute(statement)
+            if 0 < version < 4 and self._indexes_text():
+                backfill_index(connection, self.session_class, self._cipher, self.path)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _check_version(self, connection: sqlite3.Connection) -> int:
@@ -378,6 +381,7 @@ class SQLiteSessionStore(SQLiteListing):
                     [(session_id, event_id, body) for event_id, body in batch.appended],
                 )
                 complete = inserted.rowcount == len(batch.appended)
+            write_index(conn, session_id, batch.search)
             if batch.summary is not None:
                 owner_changed = gone or changes.parent_changed or owner_keys_changed(changes)
                 keep_summary(conn, session_id, batch.summary, owner_changed, complete)
@@ -385,29 +389,7 @@ class SQLiteSessionStore(SQLiteListing):
     def _swap_sync(self, session_id: str, swaps: list[SealedSwap]) -> None:
         conn = self._conn()
         with _transaction(conn, "BEGIN IMMEDIATE"):
-            row = conn.execute(
-                "SELECT properties FROM sessions WHERE id = ?", (session_id,)
-            ).fetchone()
-            if row is None:
-                return
-            properties = json.loads(row[0])
-            applied = [swap_into(properties, s) for s in swaps if s.place == "properties"]
-            if any(applied):
-                conn.execute(
-                    "UPDATE sessions SET properties = ? WHERE id = ?",
-                    (json.dumps(properties, ensure_ascii=False), session_id),
-                )
-            for swap in swaps:
-                if swap.place == "properties":
-                    continue
-                table, column = ("state", "key") if swap.place == "state" else ("runs", "run_id")
-                where = f" WHERE session_id = ? AND {column} = ?"
-                found = conn.execute(f"SELECT json FROM {table}{where}", (session_id, swap.key))
-                held = found.fetchone()
-                if held is not None and swap_into({swap.key: json.loads(held[0])}, swap):
-                    conn.execute(
-                        f"UPDATE {table} SET json = ?{where}", (swap.new, session_id, swap.key)
-                    )
+            swap_sealed(conn, session_id, swaps)
 
     def _delete_sync(self, session_id: str) -> bool:
         conn = self._conn()
@@ -443,6 +425,7 @@ class SQLiteSessionStore(SQLiteListing):
         with _transaction(conn, "BEGIN IMMEDIATE"):
             expired = "SELECT id FROM sessions WHERE expires_at <= ?"
             now = time.time()
+            delete_expired_index(conn, now)
             for table in _SESSION_TABLES:
                 conn.execute(f"DELETE FROM {table} WHERE session_id IN ({expired})", (now,))
             conn.execute(f"DELETE FROM summaries WHERE id IN ({expired})", (now,))

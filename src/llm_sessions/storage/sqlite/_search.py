@@ -1,0 +1,194 @@
+"""The SQLite store's text index: FTS5, written in the transaction of each save.
+
+``search_docs`` holds one row per indexed event (its session, id, type, time and user) and
+``search_text``, an FTS5 table with the Porter stemmer, holds the event's text under the same
+rowid. A save adds rows for its new events, replaces those of events it edits and drops those
+its removal records remove; deleting or pruning a session drops its rows
+(``delete_session_index``). Hits are ranked by FTS5's ``bm25()``, and ``snippet()`` marks the
+matched words.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from ...models._session_metadata import USER_ID_PROPERTY
+from .._records import StoredPage, decode_events
+from .._search_index import IndexChanges, IndexRow, index_row, stamp
+from .._search_models import SearchHit
+from .._search_query import SearchQuery
+
+if TYPE_CHECKING:
+    from ...models._session import Session
+
+__all__ = [
+    "SEARCH_SCHEMA",
+    "backfill_index",
+    "delete_expired_index",
+    "delete_session_index",
+    "search_rows",
+    "write_index",
+]
+
+SEARCH_SCHEMA = [
+    """CREATE TABLE search_docs (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        user_id TEXT,
+        UNIQUE (session_id, event_id)
+    )""",
+    "CREATE VIRTUAL TABLE search_text USING fts5(text, tokenize = 'porter unicode61')",
+]
+"""The index's tables (schema version 4)."""
+
+_DROP_TEXT = "DELETE FROM search_text WHERE rowid IN (SELECT id FROM search_docs WHERE {where})"
+_DROP_DOCS = "DELETE FROM search_docs WHERE {where}"
+
+
+def delete_session_index(conn: sqlite3.Connection, session_id: str) -> None:
+    """Drop every index row of one session (in the caller's transaction)."""
+    for statement in (_DROP_TEXT, _DROP_DOCS):
+        conn.execute(statement.format(where="session_id = ?"), (session_id,))
+
+
+def delete_expired_index(conn: sqlite3.Connection, now: float) -> None:
+    """Drop the index rows of every session expired at ``now`` (in the caller's transaction)."""
+    where = "session_id IN (SELECT id FROM sessions WHERE expires_at <= ?)"
+    for statement in (_DROP_TEXT, _DROP_DOCS):
+        conn.execute(statement.format(where=where), (now,))
+
+
+def _drop_events(conn: sqlite3.Connection, session_id: str, event_ids: list[str]) -> None:
+    where = "session_id = ? AND event_id = ?"
+    for statement in (_DROP_TEXT, _DROP_DOCS):
+        conn.executemany(
+            statement.format(where=where), [(session_id, event_id) for event_id in event_ids]
+        )
+
+
+def _add_rows(conn: sqlite3.Connection, session_id: str, rows: list[IndexRow]) -> None:
+    for row in rows:
+        added = conn.execute(
+            "INSERT INTO search_docs (session_id, event_id, event_type, created_at, user_id)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, event_id) DO NOTHING"
+            " RETURNING id",
+            (session_id, row.event_id, row.event_type, row.created_at, row.user_id),
+        ).fetchone()
+        if added is not None:  # a retried save finds its rows there already
+            conn.execute(
+                "INSERT INTO search_text (rowid, text) VALUES (?, ?)", (added[0], row.text)
+            )
+
+
+def write_index(conn: sqlite3.Connection, session_id: str, changes: IndexChanges | None) -> None:
+    """Apply one save's index changes (in the save's transaction)."""
+    if changes is None:
+        return
+    if changes.dropped:
+        _drop_events(conn, session_id, changes.dropped)
+    if changes.rows:
+        _add_rows(conn, session_id, changes.rows)
+
+
+def backfill_index(
+    conn: sqlite3.Connection, session_class: type[Session[Any]], cipher: Any, path: str
+) -> None:
+    """Index every stored event (the upgrade to schema version 4, in its transaction)."""
+    sessions = conn.execute("SELECT id, properties FROM sessions").fetchall()
+    for session_id, properties in sessions:
+        user_id = json.loads(properties).get(USER_ID_PROPERTY)
+        location = f"{path} (session {session_id!r})"
+        bodies = [
+            body
+            for (body,) in conn.execute(
+                "SELECT body FROM events WHERE session_id = ? ORDER BY seq", (session_id,)
+            )
+        ]
+        rows = cipher.open_page(StoredPage(bodies, location)).events
+        owner = user_id if isinstance(user_id, str) else None
+        found = (index_row(e, owner) for e in decode_events(session_class, rows, location))
+        _add_rows(conn, session_id, [row for row in found if row is not None])
+
+
+def _match(query: SearchQuery) -> str:
+    """The FTS5 query: each word or phrase quoted (so nothing in it is syntax), or-ed."""
+    return " OR ".join('"' + " ".join(clause) + '"' for clause in query.clauses)
+
+
+def _filters(query: SearchQuery, scope: list[str] | None, now: float) -> tuple[str, list[Any]]:
+    where = ["search_text MATCH ?", "(s.expires_at IS NULL OR s.expires_at > ?)"]
+    args: list[Any] = [_match(query), now]
+    if query.prefix:
+        where.append("substr(d.session_id, 1, ?) = ?")
+        args += [len(query.prefix), query.prefix]
+    if scope is not None:
+        where.append("d.session_id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(scope))
+    if query.since is not None:
+        where.append("d.created_at >= ?")
+        args.append(stamp(query.since))
+    if query.until is not None:
+        where.append("d.created_at < ?")
+        args.append(stamp(query.until))
+    if query.types is not None:
+        where.append(f"d.event_type IN ({', '.join('?' * len(query.types))})")
+        args += sorted(query.types)
+    return " AND ".join(where), args
+
+
+def search_rows(
+    conn: sqlite3.Connection, query: SearchQuery, scope: list[str] | None, now: float
+) -> list[SearchHit]:
+    """Up to ``query.limit + 1`` hits, best first, after the query's cursor.
+
+    Args:
+        conn: the connection (on its thread).
+        query: the checked query.
+        scope: the ids of the sessions ``where`` selects, or None for no ``where``.
+        now: the time expired sessions are left out at.
+
+    Returns:
+        The hits.
+    """
+    where, args = _filters(query, scope, now)
+    page = ""
+    if query.after is not None:
+        score, session_id, event_id = query.after
+        page = "WHERE score < ? OR (score = ? AND (session_id, event_id) > (?, ?))"
+        args += [score, score, session_id, event_id]
+    found = conn.execute(
+        "SELECT * FROM (SELECT d.id, d.session_id, d.event_id, d.event_type, d.created_at,"
+        " d.user_id, -bm25(search_text) AS score FROM search_text"
+        " JOIN search_docs d ON d.id = search_text.rowid JOIN sessions s ON s.id = d.session_id"
+        f" WHERE {where}) {page} ORDER BY score DESC, session_id, event_id LIMIT ?",
+        [*args, query.limit + 1],
+    ).fetchall()
+    snippets = _snippets(conn, query, [row[0] for row in found])
+    return [
+        SearchHit(
+            session_id=row[1],
+            event_id=row[2],
+            event_type=row[3],
+            created_at=row[4],
+            user_id=row[5],
+            score=row[6],
+            snippet=" ".join(snippets.get(row[0], "").split()),
+        )
+        for row in found
+    ]
+
+
+def _snippets(conn: sqlite3.Connection, query: SearchQuery, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT rowid, snippet(search_text, 0, '[', ']', '…', 24) FROM search_text"
+        " WHERE search_text MATCH ? AND rowid IN (SELECT value FROM json_each(?))",
+        (_match(query), json.dumps(ids)),
+    )
+    return dict(rows.fetchall())
