@@ -30,6 +30,8 @@ TOP_LEVEL = {
     "SessionSummary",
     "SessionPage",
     "UsageRow",
+    "SearchHit",
+    "SearchPage",
 }
 
 # Names each package's ``__all__`` must contain (the spec's list; a package may export more).
@@ -66,6 +68,8 @@ REQUIRED_EXPORTS = {
         "SessionSummary",
         "SessionPage",
         "UsageRow",
+        "SearchHit",
+        "SearchPage",
     },
     "llm_sessions.tokens": {
         "count_text",
@@ -249,6 +253,8 @@ PACKAGE_FACES = {
         "RedisSessionStore",
         "SQLiteSessionStore",
         "STORE_ENV_VAR",
+        "SearchHit",
+        "SearchPage",
         "SessionPage",
         "SessionStore",
         "SessionStoreInterface",

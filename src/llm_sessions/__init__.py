@@ -25,7 +25,7 @@ from .models import (
     TokenUsage,
 )
 from .prompting import Compaction
-from .storage import SessionPage, SessionSummary, UsageRow
+from .storage import SearchHit, SearchPage, SessionPage, SessionSummary, UsageRow
 
 __all__ = [
     "Attachment",
@@ -34,6 +34,8 @@ __all__ = [
     "EventSource",
     "EventType",
     "RunStatus",
+    "SearchHit",
+    "SearchPage",
     "Session",
     "SessionEvent",
     "SessionManager",

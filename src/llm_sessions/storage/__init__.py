@@ -11,6 +11,7 @@ from ._fleet_query import SessionPage, UsageRow
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from ._provider import STORE_ENV_VAR, SessionStoreProvider
 from ._redaction import Redactor, redact_pii
+from ._search_models import SearchHit, SearchPage
 from ._summaries import ModelTotals, SessionSummary
 from ._url import open_store, supported_schemes
 from .file import FileSessionStore, create_file_session_store
@@ -31,6 +32,8 @@ __all__ = [
     "Redactor",
     "RedisSessionStore",
     "SQLiteSessionStore",
+    "SearchHit",
+    "SearchPage",
     "SessionPage",
     "SessionStore",
     "SessionStoreInterface",

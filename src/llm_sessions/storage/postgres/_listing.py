@@ -15,8 +15,12 @@ from typing import Any, TypeVar
 from ...models._session_metadata import RESERVED_PROPERTIES
 from .._fleet_checks import encode_cursor
 from .._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow, usage_rows_from
+from .._search_models import SearchPage
+from .._search_query import SearchQuery
+from .._search_scan import page_of_hits, scope_ids
 from .._summaries import ModelTotals, SessionSummary
 from .._summary_listing import SummaryListing
+from ._search import search_rows
 
 __all__ = ["PostgresListing"]
 
@@ -37,9 +41,20 @@ class _Args(list[Any]):
 
 
 class PostgresListing(SummaryListing):
-    """``SummaryListing``'s reads and recounts on the PostgreSQL store's pool."""
+    """``SummaryListing``'s reads and recounts on the PostgreSQL store's pool, and
+    ``search`` from its text index."""
 
     schema: str
+    _text_index = True
+
+    async def _search(self, query: SearchQuery) -> SearchPage:
+        scope = await scope_ids(self, query)
+        if scope == []:
+            return SearchPage()
+        hits = await self._run(
+            "search", self.schema, lambda c: search_rows(c, self.schema, query, scope)
+        )
+        return page_of_hits(query, hits)
 
     @abstractmethod
     async def _run(

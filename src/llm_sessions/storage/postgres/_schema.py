@@ -31,13 +31,14 @@ from typing import Any
 from ...exceptions import CorruptSessionData
 from .._records import StoredHeader
 from .._sync import WriteBatch
+from ._search import UPGRADE_V6
 from ._summary_schema import UPGRADE_V5
 
 logger = logging.getLogger("llm_sessions.storage")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The table layout this version of llm_sessions writes and reads (5 added the summary
-tables, see ``_summary_schema``)."""
+tables, see ``_summary_schema``; 6 the text index, see ``_search``)."""
 
 TABLES = ("events", "state", "properties", "runs", "tasks", "children", "sessions")
 """The tables that hold sessions, each referencing ``sessions`` before it."""
@@ -369,6 +370,8 @@ async def migrate(connection: Any, schema: str, version: int) -> None:
         await connection.execute(_UPGRADE_V4.format(s=q))
     if version < 5:
         await connection.execute(UPGRADE_V5.format(s=q))
+    if version < 6:
+        await connection.execute(UPGRADE_V6.format(s=q))
     await connection.execute(f"UPDATE {q}.schema_version SET version = $1", SCHEMA_VERSION)
 
 

@@ -54,7 +54,8 @@ from ._schema import (
     stored_header,
     write_args,
 )
-from ._summary_schema import SUMMARY_TABLES, WRITE, summary_args
+from ._search import WRITE, backfill_index, index_args
+from ._summary_schema import SUMMARY_TABLES, summary_args
 from ._vacuum import move_events, move_session
 
 __all__ = ["SCHEMA_VERSION", "PostgresSessionStore"]
@@ -247,11 +248,11 @@ class PostgresSessionStore(PostgresListing):
         Works on a schema of any version; a later use of the store creates the tables again.
         """
         if self.schema == "public":
-            tables = (*SUMMARY_TABLES, *TABLES, "quarantine", "schema_version")
+            tables = ("search_docs", *SUMMARY_TABLES, *TABLES, "quarantine", "schema_version")
             names = ", ".join(f"public.{table}" for table in tables)
             sql = (
                 f"DROP TABLE IF EXISTS {names} CASCADE; DROP FUNCTION IF EXISTS public.write_batch;"
-                " DROP FUNCTION IF EXISTS public.keep_summary"
+                " DROP FUNCTION IF EXISTS public.keep_summary, public.keep_index"
             )
         else:
             sql = f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'
@@ -340,7 +341,7 @@ class PostgresSessionStore(PostgresListing):
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # refuse a forged id as every other store does
-        args = (*write_args(batch, self._ttl), *summary_args(batch))
+        args = (*write_args(batch, self._ttl), *summary_args(batch), *index_args(batch.search))
         sql = self._sql_write
         outcome = await self._run("write", batch.session_id, lambda c: c.fetchval(sql, *args))
         if outcome == 0:
@@ -438,6 +439,8 @@ class PostgresSessionStore(PostgresListing):
                     )
                 if version < SCHEMA_VERSION:
                     await migrate(connection, self.schema, version)
+                if 0 < version < 6 and self._indexes_text():
+                    await backfill_index(connection, self.schema, self.session_class, self._cipher)
 
     def _location(self, session_id: str) -> str:
         return f'{_redact(self.dsn)} "{self.schema}".events session_id={session_id!r}'
