@@ -97,9 +97,11 @@ def _open_memory(url: str, options: dict[str, Any]) -> SessionStore:
     if url.split("://", 1)[1]:
         raise InvalidInputError("url", url, "memory:// takes no host, path or options")
     for name in options:
-        if name != "redact":
+        if name not in ("redact", "max_scan_events"):
             raise InvalidInputError(
-                name, options[name], "the memory store takes no options but redact"
+                name,
+                options[name],
+                "the memory store takes no options but redact and max_scan_events",
             )
     return InMemorySessionStore(**options)
 

@@ -10,6 +10,7 @@ from ..models._session import Session
 from ..validation import validate_id
 from ._base import SessionStore, check_prefix
 from ._binding import binding_of
+from ._options import DEFAULT_MAX_SCAN_EVENTS
 from ._redaction import Redactor, check_redactor, redact_events
 from ._summaries import SessionSummary, SummaryScan, default_root
 
@@ -21,11 +22,24 @@ class InMemorySessionStore(SessionStore):
     session sees every change at once and saving costs nothing per event.
 
     ``redact`` (see ``storage.redaction``) redacts each event's message when it is first saved.
+    ``search`` reads the sessions in scope; one without ``where`` reads at most
+    ``max_scan_events`` events.
     Each save updates the session's summary, counting only the events added since the last
     one, so ``find_sessions`` and ``usage`` read summaries, never events.
     """
 
-    def __init__(self, *, redact: Redactor | None = None) -> None:
+    def __init__(
+        self, *, redact: Redactor | None = None, max_scan_events: int = DEFAULT_MAX_SCAN_EVENTS
+    ) -> None:
+        if isinstance(max_scan_events, bool) or not isinstance(max_scan_events, int):
+            raise InvalidInputError(
+                "max_scan_events", max_scan_events, "must be a whole number > 0"
+            )
+        if max_scan_events <= 0:
+            raise InvalidInputError(
+                "max_scan_events", max_scan_events, "must be a whole number > 0"
+            )
+        self.max_scan_events = max_scan_events
         self._sessions: dict[str, Session[Any]] = {}
         self.redact = check_redactor(redact)
         self._redacted_up_to: dict[str, int] = {}
