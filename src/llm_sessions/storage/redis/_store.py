@@ -139,7 +139,7 @@ class RedisSessionStore(RedisSummaries):
             url,
             {"key_prefix": str, "expiration_seconds": parse_seconds, "timeout": parse_timeout},
         )
-        for name in (*_STORE_OPTIONS, "encryption_key", "redact"):
+        for name in (*_STORE_OPTIONS, *StoreOptionArgs.__optional_keys__):
             if name in kwargs:
                 store_options[name] = kwargs.pop(name)
         timeout = check_timeout(store_options.get("timeout", DEFAULT_TIMEOUT))
