@@ -159,7 +159,9 @@ async def test_pages_return_each_hit_once_best_first(store_case: StoreCase) -> N
     whole = await store.search("ticket", limit=100)
     assert [hit.event_id for hit in whole.items] == [hit.event_id for hit in seen]
     with pytest.raises(InvalidInputError, match="cursor"):
-        await store.search("other words", cursor=(await store.search("ticket", limit=1)).next_cursor)
+        await store.search(
+            "other words", cursor=(await store.search("ticket", limit=1)).next_cursor
+        )
 
 
 async def test_removed_events_and_deleted_sessions_never_appear(store_case: StoreCase) -> None:
@@ -195,9 +197,7 @@ async def test_a_tenant_prefix_keeps_other_tenants_out(store_case: StoreCase) ->
     mine = await saved(store, event("quarterly budget"), sid="tenant-a--1")
     await saved(store, event("quarterly budget"), sid="tenant-b--1")
     page = await store.search("budget", prefix="tenant-a--")
-    assert [(hit.session_id, hit.event_id) for hit in page.items] == [
-        (mine.id, mine.events[0].id)
-    ]
+    assert [(hit.session_id, hit.event_id) for hit in page.items] == [(mine.id, mine.events[0].id)]
 
 
 async def test_an_encrypted_store_refuses_unless_told_to_index_in_clear(

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 UPGRADE_V6 = """
-CREATE TABLE {s}.search_docs (
+CREATE TABLE IF NOT EXISTS {s}.search_docs (
     session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
     event_id text NOT NULL,
     event_type text NOT NULL,
@@ -44,7 +44,7 @@ CREATE TABLE {s}.search_docs (
     tsv tsvector NOT NULL,
     PRIMARY KEY (session_id, event_id)
 );
-CREATE INDEX search_docs_tsv ON {s}.search_docs USING gin (tsv);
+CREATE INDEX IF NOT EXISTS search_docs_tsv ON {s}.search_docs USING gin (tsv);
 CREATE OR REPLACE FUNCTION {s}.keep_index(
     p_outcome integer, p_id text, p_drop text[], p_ids text[], p_types text[],
     p_times text[], p_users text[], p_texts text[]

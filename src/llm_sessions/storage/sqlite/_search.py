@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 SEARCH_SCHEMA = [
-    """CREATE TABLE search_docs (
+    """CREATE TABLE IF NOT EXISTS search_docs (
         id INTEGER PRIMARY KEY,
         session_id TEXT NOT NULL,
         event_id TEXT NOT NULL,
@@ -42,7 +42,7 @@ SEARCH_SCHEMA = [
         user_id TEXT,
         UNIQUE (session_id, event_id)
     )""",
-    "CREATE VIRTUAL TABLE search_text USING fts5(text, tokenize = 'porter unicode61')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(text, tokenize = 'porter unicode61')",
 ]
 """The index's tables (schema version 4)."""
 
