@@ -417,7 +417,8 @@ async def test_a_version_1_schema_is_upgraded_in_place(
     await session.add_event_and_save(SessionEvent(message="before"))
     q = f'"{schema}"'
     await sql.execute(
-        f"DROP TABLE {q}.summary_models, {q}.summaries; DROP FUNCTION {q}.keep_summary;"
+        f"DROP TABLE {q}.search_docs; DROP FUNCTION {q}.keep_index;"
+        f" DROP TABLE {q}.summary_models, {q}.summaries; DROP FUNCTION {q}.keep_summary;"
         f" DROP TABLE {q}.quarantine; DROP FUNCTION {q}.write_batch;"
         f" DROP INDEX {q}.events_removals; ALTER TABLE {q}.sessions DROP COLUMN header_tag;"
         f" UPDATE {q}.schema_version SET version = 1"
@@ -428,7 +429,7 @@ async def test_a_version_1_schema_is_upgraded_in_place(
         assert loaded is not None
         await loaded.add_event_and_save(SessionEvent(message="after"))
 
-    assert await sql.fetchval(f"SELECT version FROM {q}.schema_version") == SCHEMA_VERSION == 5
+    assert await sql.fetchval(f"SELECT version FROM {q}.schema_version") == SCHEMA_VERSION == 6
     assert await sql.fetchval(f"SELECT count(*) FROM {q}.quarantine") == 0
     tag = await sql.fetchval(f"SELECT header_tag FROM {q}.sessions WHERE id = 'kept'")
     assert isinstance(tag, str) and len(tag) == 32
@@ -439,6 +440,7 @@ async def test_a_version_1_schema_is_upgraded_in_place(
     reloaded = await reload(store, "kept")
     assert reloaded is not None
     assert [e.message for e in reloaded.events] == ["before", "after"]
+    assert len((await store.search("before")).items) == 1  # indexed by the upgrade
 
 
 def _scans_of_events(plan: Any) -> list[str]:

@@ -9,14 +9,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
-from .._search_models import SearchPage
+from .._search_models import SearchHit, SearchPage
 from .._search_query import SearchQuery
 from .._search_scan import page_of_hits, scope_ids
 from .._summaries import SessionSummary
 from .._summary_listing import SummaryListing
 from ._fleet import find_page, usage_rows
 from ._rows import _transaction
-from ._search import search_rows
+from ._search import flush_index, has_pending, search_rows
 from ._summary import stale_rows, write_recount
 
 __all__ = ["SQLiteListing"]
@@ -62,5 +62,14 @@ class SQLiteListing(SummaryListing):
         if scope == []:
             return SearchPage()
         now = time.time()
-        hits = await self._run(lambda: search_rows(self._conn(), query, scope, now))
+        hits = await self._run(lambda: self._search_sync(query, scope, now))
         return page_of_hits(query, hits)
+
+    def _search_sync(
+        self, query: SearchQuery, scope: list[str] | None, now: float
+    ) -> list[SearchHit]:
+        conn = self._conn()
+        if has_pending(conn):  # what saves wrote since the last batch, into FTS5 first
+            with _transaction(conn, "BEGIN IMMEDIATE"):
+                flush_index(conn)
+        return search_rows(conn, query, scope, now)

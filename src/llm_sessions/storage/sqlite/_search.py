@@ -1,11 +1,14 @@
-"""The SQLite store's text index: FTS5, written in the transaction of each save.
+"""The SQLite store's text index: FTS5 over rows written in the transaction of each save.
 
-``search_docs`` holds one row per indexed event (its session, id, type, time and user) and
-``search_text``, an FTS5 table with the Porter stemmer, holds the event's text under the same
-rowid. A save adds rows for its new events, replaces those of events it edits and drops those
-its removal records remove; deleting or pruning a session drops its rows
-(``delete_session_index``). Hits are ranked by FTS5's ``bm25()``, and ``snippet()`` marks the
-matched words.
+``search_docs`` holds one row per indexed event (its session, id, type, time, user and text),
+written by the save that writes the event; ``search_text`` is an FTS5 table with the Porter
+stemmer whose content is ``search_docs``. Rows reach FTS5 in batches (``flush_index``): when a
+store object has written ``FLUSH_ROWS`` of them, and before every search, which therefore
+sees every committed event. One FTS5 write per batch instead of one per save keeps an append
+almost as cheap as without the index. A save replaces the rows of events it edits and drops
+those its removal records remove; deleting or pruning a session drops its rows
+(``delete_session_index``). Hits are ranked by FTS5's ``bm25()``, and ``snippet()`` marks
+the matched words.
 """
 
 from __future__ import annotations
@@ -24,13 +27,20 @@ if TYPE_CHECKING:
     from ...models._session import Session
 
 __all__ = [
+    "FLUSH_ROWS",
     "SEARCH_SCHEMA",
     "backfill_index",
     "delete_expired_index",
     "delete_session_index",
+    "flush_index",
+    "has_pending",
     "search_rows",
     "write_index",
 ]
+
+FLUSH_ROWS = 256
+"""How many index rows a store object writes before it moves them into FTS5 (in the
+transaction of the save that reaches the count)."""
 
 SEARCH_SCHEMA = [
     """CREATE TABLE IF NOT EXISTS search_docs (
@@ -40,59 +50,75 @@ SEARCH_SCHEMA = [
         event_type TEXT NOT NULL,
         created_at TEXT NOT NULL,
         user_id TEXT,
+        text TEXT NOT NULL,
+        pending INTEGER NOT NULL DEFAULT 1,
         UNIQUE (session_id, event_id)
     )""",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(text, tokenize = 'porter unicode61')",
+    "CREATE INDEX IF NOT EXISTS search_docs_pending ON search_docs (id) WHERE pending = 1",
+    """CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(
+        text, content = 'search_docs', content_rowid = 'id', tokenize = 'porter unicode61'
+    )""",
 ]
 """The index's tables (schema version 4)."""
 
-_DROP_TEXT = "DELETE FROM search_text WHERE rowid IN (SELECT id FROM search_docs WHERE {where})"
-_DROP_DOCS = "DELETE FROM search_docs WHERE {where}"
+# FTS5 forgets an external-content row through a 'delete' of the text it indexed.
+_FORGET = (
+    "INSERT INTO search_text (search_text, rowid, text)"
+    " SELECT 'delete', id, text FROM search_docs WHERE pending = 0 AND {where}"
+)
+_DROP = "DELETE FROM search_docs WHERE {where}"
+
+
+def _drop(conn: sqlite3.Connection, where: str, args: list[tuple[Any, ...]]) -> None:
+    for statement in (_FORGET, _DROP):
+        conn.executemany(statement.format(where=where), args)
 
 
 def delete_session_index(conn: sqlite3.Connection, session_id: str) -> None:
     """Drop every index row of one session (in the caller's transaction)."""
-    for statement in (_DROP_TEXT, _DROP_DOCS):
-        conn.execute(statement.format(where="session_id = ?"), (session_id,))
+    _drop(conn, "session_id = ?", [(session_id,)])
 
 
 def delete_expired_index(conn: sqlite3.Connection, now: float) -> None:
     """Drop the index rows of every session expired at ``now`` (in the caller's transaction)."""
-    where = "session_id IN (SELECT id FROM sessions WHERE expires_at <= ?)"
-    for statement in (_DROP_TEXT, _DROP_DOCS):
-        conn.execute(statement.format(where=where), (now,))
-
-
-def _drop_events(conn: sqlite3.Connection, session_id: str, event_ids: list[str]) -> None:
-    where = "session_id = ? AND event_id = ?"
-    for statement in (_DROP_TEXT, _DROP_DOCS):
-        conn.executemany(
-            statement.format(where=where), [(session_id, event_id) for event_id in event_ids]
-        )
+    _drop(conn, "session_id IN (SELECT id FROM sessions WHERE expires_at <= ?)", [(now,)])
 
 
 def _add_rows(conn: sqlite3.Connection, session_id: str, rows: list[IndexRow]) -> None:
-    for row in rows:
-        added = conn.execute(
-            "INSERT INTO search_docs (session_id, event_id, event_type, created_at, user_id)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, event_id) DO NOTHING"
-            " RETURNING id",
-            (session_id, row.event_id, row.event_type, row.created_at, row.user_id),
-        ).fetchone()
-        if added is not None:  # a retried save finds its rows there already
-            conn.execute(
-                "INSERT INTO search_text (rowid, text) VALUES (?, ?)", (added[0], row.text)
-            )
+    # A retried save finds its rows there already.
+    conn.executemany(
+        "INSERT INTO search_docs (session_id, event_id, event_type, created_at, user_id, text)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, event_id) DO NOTHING",
+        [
+            (session_id, row.event_id, row.event_type, row.created_at, row.user_id, row.text)
+            for row in rows
+        ],
+    )
 
 
-def write_index(conn: sqlite3.Connection, session_id: str, changes: IndexChanges | None) -> None:
-    """Apply one save's index changes (in the save's transaction)."""
+def write_index(conn: sqlite3.Connection, session_id: str, changes: IndexChanges | None) -> int:
+    """Apply one save's index changes (in the save's transaction); returns the rows added."""
     if changes is None:
-        return
+        return 0
     if changes.dropped:
-        _drop_events(conn, session_id, changes.dropped)
+        _drop(conn, "session_id = ? AND event_id = ?", [(session_id, e) for e in changes.dropped])
     if changes.rows:
         _add_rows(conn, session_id, changes.rows)
+    return len(changes.rows)
+
+
+def has_pending(conn: sqlite3.Connection) -> bool:
+    """Whether rows wait to be moved into FTS5."""
+    found = conn.execute("SELECT EXISTS (SELECT 1 FROM search_docs WHERE pending = 1)")
+    return bool(found.fetchone()[0])
+
+
+def flush_index(conn: sqlite3.Connection) -> None:
+    """Move the waiting rows into FTS5 (in the caller's write transaction)."""
+    conn.execute(
+        "INSERT INTO search_text (rowid, text) SELECT id, text FROM search_docs WHERE pending = 1"
+    )
+    conn.execute("UPDATE search_docs SET pending = 0 WHERE pending = 1")
 
 
 def backfill_index(
@@ -113,6 +139,7 @@ def backfill_index(
         owner = user_id if isinstance(user_id, str) else None
         found = (index_row(e, owner) for e in decode_events(session_class, rows, location))
         _add_rows(conn, session_id, [row for row in found if row is not None])
+    flush_index(conn)
 
 
 def _match(query: SearchQuery) -> str:

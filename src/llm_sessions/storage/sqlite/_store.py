@@ -53,7 +53,13 @@ from ._schema import (
     SCHEMA_VERSION,
     _stamp,
 )
-from ._search import backfill_index, delete_expired_index, write_index
+from ._search import (
+    FLUSH_ROWS,
+    backfill_index,
+    delete_expired_index,
+    flush_index,
+    write_index,
+)
 from ._summary import keep_summary
 
 __all__ = ["SCHEMA_VERSION", "SQLiteSessionStore"]
@@ -88,6 +94,7 @@ class SQLiteSessionStore(SQLiteListing):
         self.synchronous = synchronous.lower()
         self._connection: sqlite3.Connection | None = None
         self._worker: WorkerThread | None = None
+        self._unflushed = 0
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -381,7 +388,10 @@ class SQLiteSessionStore(SQLiteListing):
                     [(session_id, event_id, body) for event_id, body in batch.appended],
                 )
                 complete = inserted.rowcount == len(batch.appended)
-            write_index(conn, session_id, batch.search)
+            self._unflushed += write_index(conn, session_id, batch.search)
+            if self._unflushed >= FLUSH_ROWS:
+                flush_index(conn)
+                self._unflushed = 0
             if batch.summary is not None:
                 owner_changed = gone or changes.parent_changed or owner_keys_changed(changes)
                 keep_summary(conn, session_id, batch.summary, owner_changed, complete)
