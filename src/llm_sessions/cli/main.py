@@ -19,6 +19,7 @@ from .export_command import export
 from .interop_commands import copy, import_file, keygen
 from .list_command import list_sessions
 from .notes import show_library_logs, stop_library_logs
+from .search_command import search
 from .serve_command import serve
 from .show_command import show
 from .usage_command import usage
@@ -76,6 +77,7 @@ app.command(cls=TerminalCommand)(demo)
 app.command("list", cls=TerminalCommand)(list_sessions)
 app.command(cls=TerminalCommand)(show)
 app.command(cls=TerminalCommand)(usage)
+app.command(cls=TerminalCommand)(search)
 app.command(cls=TerminalCommand)(export)
 app.command(cls=TerminalCommand)(delete)
 app.command(cls=TerminalCommand)(serve)
