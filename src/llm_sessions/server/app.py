@@ -26,6 +26,7 @@ from . import (
     fleet_routes,
     health,
     metrics_route,
+    search_routes,
     sessions,
     tail,
     transfer_routes,
@@ -141,7 +142,15 @@ def _app_over(state: ServerState, routers: Iterable[APIRouter]) -> FastAPI:
     app.state.llm_sessions = state
     install_error_handlers(app)
     # conversation_streams first: its route takes the streamed appends of conversations' path.
-    core = [health, metrics_route, conversation_streams, conversations, sessions, fleet_routes]
+    core = [
+        health,
+        metrics_route,
+        conversation_streams,
+        conversations,
+        sessions,
+        fleet_routes,
+        search_routes,
+    ]
     core += [tail, transfer_routes]
     core += [event_nodes, inspector_attachments, pages, api_docs]
     for router in (*(module.router for module in core), *routers):

@@ -15,6 +15,8 @@ from uuid import uuid4
 from ..exceptions import InvalidInputError
 from ..storage import SessionStore
 from ..storage._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
+from ..storage._search_models import SearchPage
+from ..storage._search_query import SearchQuery
 from .errors import not_found
 
 if TYPE_CHECKING:
@@ -213,6 +215,41 @@ class TenantStore(SessionStore):
         return await self.inner.find_sessions(
             where, model, since, until, order, limit, cursor, within
         )
+
+    async def search(
+        self,
+        query: str,
+        where: Mapping[str, Any] | None = None,
+        since: Any = None,
+        until: Any = None,
+        types: Any = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        prefix: str = "",
+    ) -> SearchPage:
+        """Events of this tenant's sessions that match ``query`` (see ``SessionStore.search``).
+
+        Args:
+            query: Words and quoted phrases.
+            where: As for ``find_sessions``.
+            since: Only events at or after this time.
+            until: Only events before this time.
+            types: Only events of these types.
+            limit: The page size.
+            cursor: The previous page's ``next_cursor``.
+            prefix: Only ids that start with it (a full id prefix).
+
+        Returns:
+            The page: only hits in this tenant's sessions.
+
+        Raises:
+            InvalidInputError: An argument is not valid.
+        """
+        within = self._within(prefix)
+        if within is None:
+            SearchQuery.checked(query, where, since, until, types, limit, cursor)
+            return SearchPage()
+        return await self.inner.search(query, where, since, until, types, limit, cursor, within)
 
     async def usage(
         self,
