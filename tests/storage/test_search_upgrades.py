@@ -37,7 +37,7 @@ async def write_history(store: SessionStore) -> tuple[str, str]:
 async def test_a_sqlite_file_from_before_the_index_is_indexed_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     async with SQLiteSessionStore(path) as store:
-        kept, session_id = await write_history(store)
+        kept, _ = await write_history(store)
     with sqlite3.connect(path) as conn:
         conn.executescript(
             "DROP TABLE search_text; DROP TABLE search_docs; PRAGMA user_version = 3"
