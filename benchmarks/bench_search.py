@@ -213,6 +213,7 @@ async def main() -> None:
     for name in args.stores.split(","):
         print(f"running {name} ...", file=sys.stderr)
         rows.append(await run_store(name, args.events, args.sessions, args.appends))
+        print(f"{name}: {rows[-1]}", file=sys.stderr)  # kept if a later store fails
     header = ["store", "events", "fill s"]
     for kind in ("1 word", "2 words", "phrase"):
         for scope in ("", " +user"):
