@@ -23,6 +23,7 @@ from . import (
     api_docs,
     conversation_streams,
     conversations,
+    erasure_routes,
     fleet_routes,
     health,
     metrics_route,
@@ -142,7 +143,7 @@ def _app_over(state: ServerState, routers: Iterable[APIRouter]) -> FastAPI:
     install_error_handlers(app)
     # conversation_streams first: its route takes the streamed appends of conversations' path.
     core = [health, metrics_route, conversation_streams, conversations, sessions, fleet_routes]
-    core += [tail, transfer_routes]
+    core += [tail, transfer_routes, erasure_routes]
     core += [event_nodes, inspector_attachments, pages, api_docs]
     for router in (*(module.router for module in core), *routers):
         app.include_router(router)

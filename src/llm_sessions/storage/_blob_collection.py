@@ -23,6 +23,7 @@ __all__ = [
     "blob_refs",
     "collect_blobs",
     "read_blobs",
+    "remove_unnamed",
 ]
 
 REDIS_MAX_BLOB_BYTES = 8 * 1024 * 1024
@@ -121,6 +122,24 @@ async def collect_blobs(store: Any, *, grace_seconds: float = DEFAULT_GRACE_SECO
     area = blob_area(store)
     cutoff = area.clock() - grace_seconds
     candidates = {ref for ref, when in (await area.touched()).items() if when < cutoff}
+    return await remove_unnamed(store, candidates, cutoff)
+
+
+async def remove_unnamed(store: Any, candidates: set[str], cutoff: float) -> int:
+    """Remove those of ``candidates`` that no event of any session in ``store`` names and
+    that were last written before ``cutoff``.
+
+    Args:
+        store: A session store (for a view of one, the whole store is scanned).
+        candidates: Blob references that may have lost the last event naming them.
+        cutoff: Blobs written at or after this time (area clock) are kept.
+
+    Returns:
+        How many blobs were removed.
+    """
+    store = _unwrapped(store)
+    area = blob_area(store)
+    candidates = set(candidates)
     if not candidates:
         return 0
     for session_id in await store.list_sessions():

@@ -1,0 +1,58 @@
+"""The SQLite store's erasure and compaction: batched deletes and a vacuum that leaves no
+erased bytes in the file or its write-ahead log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+
+from ._listing import SQLiteListing
+from ._rows import _transaction
+from ._schema import _SESSION_TABLES
+
+__all__ = ["SQLiteMaintenance"]
+
+_BATCH = 500
+"""Sessions deleted per transaction by an erasure."""
+_IDS = "SELECT value FROM json_each(?)"
+
+
+class SQLiteMaintenance(SQLiteListing):
+    """``erase`` in transactions of ``_BATCH`` sessions, and ``compact``."""
+
+    async def compact(self) -> None:
+        """Rewrite the database without the space deletes freed (``VACUUM``, with
+        ``secure_delete`` on) and empty the write-ahead log, so erased data is in neither."""
+        self._ensure_open()
+        await self._run(self._compact_sync)
+
+    async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
+        erased = 0
+        for start in range(0, len(session_ids), _BATCH):
+            chunk = list(session_ids[start : start + _BATCH])
+            erased += await self._run(self._erase_sync, chunk)
+        return erased
+
+    def _erase_sync(self, session_ids: list[str]) -> int:
+        conn = self._conn()
+        ids = json.dumps(session_ids)
+        conn.execute("PRAGMA secure_delete = ON")
+        with _transaction(conn, "BEGIN IMMEDIATE"):
+            (live,) = conn.execute(
+                f"SELECT count(*) FROM sessions WHERE id IN ({_IDS})"
+                " AND (expires_at IS NULL OR expires_at > ?)",
+                (ids, time.time()),
+            ).fetchone()
+            for table in _SESSION_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE session_id IN ({_IDS})", (ids,))
+            conn.execute(f"DELETE FROM summaries WHERE id IN ({_IDS})", (ids,))
+            conn.execute(f"DELETE FROM sessions WHERE id IN ({_IDS})", (ids,))
+        return int(live)
+
+    def _compact_sync(self) -> None:
+        conn: sqlite3.Connection = self._conn()
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
