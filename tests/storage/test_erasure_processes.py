@@ -5,8 +5,8 @@ session erased or its append refused, never with half a session."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
+from asyncio.subprocess import PIPE
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,9 +63,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "file"])
-async def test_an_erasure_killed_halfway_is_finished_by_the_next(
-    kind: str, tmp_path: Path
-) -> None:
+async def test_an_erasure_killed_halfway_is_finished_by_the_next(kind: str, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}" if kind == "sqlite" else f"file://{tmp_path / 'f'}"
     store = open_store(url)
     people = await write_people(store)
@@ -74,8 +72,8 @@ async def test_an_erasure_killed_halfway_is_finished_by_the_next(
         await extra.add_event(SessionEvent(message=f"{ALICE_TEXT} {n}"))
         await store.save(extra)
     await store.close()
-    killed = subprocess.run([sys.executable, "-c", DIES_HALFWAY, url], timeout=120)
-    assert killed.returncode == -9
+    killed = await asyncio.create_subprocess_exec(sys.executable, "-c", DIES_HALFWAY, url)
+    assert await asyncio.wait_for(killed.wait(), 120) == -9
     store = open_store(url)
     try:
         left = set(await store.list_sessions())
@@ -98,18 +96,16 @@ async def test_an_append_during_an_erasure_lands_before_it_or_is_refused(
     store = durable_case.open()
     try:
         people = await write_people(store)
-        appender = subprocess.Popen(
-            [sys.executable, "-c", APPENDER, durable_case.url, people.root],
-            stdout=subprocess.PIPE,
-            text=True,
+        appender = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", APPENDER, durable_case.url, people.root, stdout=PIPE
         )
         assert appender.stdout is not None
         for _ in range(3):  # it is appending
-            assert appender.stdout.readline().strip().isdigit()
+            assert (await appender.stdout.readline()).strip().isdigit()
         receipt = await store.erase(where={"user_id": "alice"})
         assert people.root in receipt.session_ids
-        rest, _ = await asyncio.to_thread(appender.communicate, timeout=120)
-        assert rest.split()[-1] == "refused"
+        rest, _ = await asyncio.wait_for(appender.communicate(), 120)
+        assert rest.split()[-1] == b"refused"
         assert appender.returncode == 0
         fresh = durable_case.open()
         assert await fresh.get(people.root) is None

@@ -227,7 +227,7 @@ class SessionStore(ABC):
         where: Mapping[str, Any] | None = None,
         session_ids: Sequence[str] | None = None,
         *,
-        all: bool = False,  # noqa: A002 - the name the erasure API spells
+        all: bool = False,
         actor: str | None = None,
         prefix: str = "",
         dry_run: bool = False,

@@ -69,9 +69,9 @@ class AuditRecord(BaseModel):
 class ErasurePlan(BaseModel):
     """An erasure worked out and recorded before anything is deleted, so a rerun can finish it.
 
-    ``prefix`` is the namespace (tenant) it was asked in; ``blob_refs`` the blobs the sessions
-    named (deleted unless another session names them); ``events`` how many events the sessions
-    held when matched.
+    ``prefix`` is the namespace (tenant) it was asked in; ``derived`` names, per kind of
+    derived data, what to delete after the sessions (blob references: no content); ``events``
+    how many events the sessions held when matched.
     """
 
     erasure_id: str
@@ -81,7 +81,7 @@ class ErasurePlan(BaseModel):
     prefix: str = ""
     session_ids: list[str]
     events: int = 0
-    blob_refs: list[str] = Field(default_factory=list)
+    derived: dict[str, list[str]] = Field(default_factory=dict)
 
     def audit(self, counts: Mapping[str, int], finished_at: datetime) -> AuditRecord:
         """The audit record of this plan, carried out with ``counts``."""

@@ -1,8 +1,11 @@
-"""Carrying out an erasure: match, record the plan, delete each kind of data, audit.
+"""Carrying out an erasure: match, record the plan, delete the sessions, then each kind of
+data derived from them, and audit.
 
-Every kind of data an erasure deletes is one entry of ``DELETERS``, run in order on the plan;
-a new kind of derived data (a search index, vectors) is one more entry. Each deleter must be
-safe to run again on a plan it already carried out (a rerun after an interruption does).
+Every kind of derived data that lives apart from a session's own records (blobs; later a
+search index, vectors) is one ``DerivedKind`` in ``DERIVED_KINDS``, registered by the module
+that keeps that data: ``find`` names what to delete before the sessions go (kept in the plan),
+``delete`` deletes it afterwards. Both must be safe to run again (a rerun after an interruption
+does).
 """
 
 from __future__ import annotations
@@ -10,18 +13,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ._erasure import AuditRecord, ErasurePlan, ErasureReceipt, ErasureRequest
 from ._side_records import SideRecords, side_records_for
 from ._summaries import SessionSummary, summary_of
 
-if TYPE_CHECKING:
-    from ._base import SessionStore
-
-__all__ = ["DELETERS", "audit_records", "erase"]
+__all__ = ["DERIVED_KINDS", "DerivedKind", "Erasable", "audit_records", "erase"]
 
 PLAN_PREFIX = "erasure:plan:"
 AUDIT_PREFIX = "erasure:audit:"
@@ -29,40 +30,57 @@ _KEPT_FOR = 100 * 365 * 86400.0
 """How long plans and audit records are kept (side records carry an expiry): for good."""
 _PAGE = 1000
 
-Deleter = Callable[["SessionStore", ErasurePlan], Awaitable[int]]
+
+class Erasable(Protocol):
+    """What an erasure uses of a store (``SessionStore`` has it all)."""
+
+    async def get(self, session_id: str) -> Any: ...
+
+    async def find_sessions(
+        self,
+        where: Mapping[str, Any] | None = None,
+        model: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        order: str = "-updated_at",
+        limit: int = 50,
+        cursor: str | None = None,
+        prefix: str = "",
+    ) -> Any: ...
+
+    async def _erase_sessions(self, session_ids: Sequence[str]) -> int: ...
 
 
-async def _delete_sessions(store: SessionStore, plan: ErasurePlan) -> int:
-    # Each session goes in one atomic delete: its header, its whole log (removal records
-    # included), its summary row and its cached copy; a writer holding it is refused after.
-    return await store._erase_sessions(plan.session_ids)
+@dataclass(frozen=True)
+class DerivedKind:
+    """One kind of data derived from sessions that an erasure deletes with them.
+
+    ``find(store, session_ids)`` names the items to delete (read while the sessions are still
+    there; kept in the plan, so no content). ``delete(store, items, started)`` deletes those
+    no remaining session needs, leaving any written at or after ``started`` (Unix seconds),
+    and returns how many went.
+    """
+
+    name: str
+    find: Callable[[Any, list[str]], Awaitable[list[str]]]
+    delete: Callable[[Any, list[str], float], Awaitable[int]]
 
 
-async def _delete_blobs(store: SessionStore, plan: ErasurePlan) -> int:
-    if not plan.blob_refs:
-        return 0
-    from ._blob_collection import blob_area, remove_unnamed
-
-    cutoff = min(plan.started_at.timestamp(), blob_area(store).clock())
-    return await remove_unnamed(store, set(plan.blob_refs), cutoff)
-
-
-DELETERS: list[tuple[str, Deleter]] = [
-    ("sessions", _delete_sessions),
-    ("blobs", _delete_blobs),
-]
-"""Each kind of data an erasure deletes, by the name its receipt counts it under."""
+DERIVED_KINDS: list[DerivedKind] = []
+"""The kinds an erasure deletes after the sessions, in order; each module that keeps such
+data adds its kind when imported (the package imports them all)."""
 
 
 async def erase(
-    store: SessionStore, request: ErasureRequest, *, dry_run: bool = False
+    store: Erasable, request: ErasureRequest, *, dry_run: bool = False
 ) -> ErasureReceipt:
     """Finish any interrupted erasure of ``store``, then carry out ``request`` (see
     ``SessionStore.erase``); with ``dry_run``, only the receipt it would give."""
     if dry_run:
         plan = await _plan(store, request)
         counts = {"sessions": len(plan.session_ids), "events": plan.events}
-        audit = plan.audit({**counts, "blobs": len(plan.blob_refs)}, plan.started_at)
+        counts.update({kind: len(items) for kind, items in plan.derived.items()})
+        audit = plan.audit(counts, plan.started_at)
         return ErasureReceipt(**audit.model_dump(), session_ids=plan.session_ids)
     records = side_records_for(store)
     try:
@@ -75,12 +93,10 @@ async def erase(
         audit = await _carry_out(store, records, plan)
     finally:
         await records.close()
-    return ErasureReceipt(
-        **audit.model_dump(), session_ids=plan.session_ids, resumed=resumed
-    )
+    return ErasureReceipt(**audit.model_dump(), session_ids=plan.session_ids, resumed=resumed)
 
 
-async def audit_records(store: SessionStore, prefix: str) -> list[AuditRecord]:
+async def audit_records(store: Erasable, prefix: str) -> list[AuditRecord]:
     """The audit records of erasures asked within ``prefix``, oldest first."""
     records = side_records_for(store)
     try:
@@ -98,10 +114,13 @@ async def _pending_plans(records: SideRecords) -> list[ErasurePlan]:
     return sorted(plans, key=lambda plan: plan.started_at)
 
 
-async def _carry_out(store: SessionStore, records: SideRecords, plan: ErasurePlan) -> AuditRecord:
-    counts = {"sessions": 0, "events": plan.events}
-    for kind, deleter in DELETERS:
-        counts[kind] = await deleter(store, plan)
+async def _carry_out(store: Erasable, records: SideRecords, plan: ErasurePlan) -> AuditRecord:
+    # Each session goes in one atomic delete: its header, its whole log (removal records
+    # included), its summary row and its cached copy; a writer holding it is refused after.
+    counts = {"sessions": await store._erase_sessions(plan.session_ids), "events": plan.events}
+    for kind in DERIVED_KINDS:
+        items = plan.derived.get(kind.name, [])
+        counts[kind.name] = await kind.delete(store, items, plan.started_at.timestamp())
     audit = plan.audit(counts, datetime.now(UTC))
     key = f"{AUDIT_PREFIX}{plan.started_at.isoformat()}:{plan.erasure_id}"
     await records.put(key, audit.model_dump(mode="json"), _until())
@@ -109,7 +128,7 @@ async def _carry_out(store: SessionStore, records: SideRecords, plan: ErasurePla
     return audit
 
 
-async def _plan(store: SessionStore, request: ErasureRequest) -> ErasurePlan:
+async def _plan(store: Erasable, request: ErasureRequest) -> ErasurePlan:
     started = datetime.now(UTC)
     matched = await _matched(store, request)
     erased = await _with_derived(store, matched, request.prefix)
@@ -122,11 +141,11 @@ async def _plan(store: SessionStore, request: ErasureRequest) -> ErasurePlan:
         prefix=request.prefix,
         session_ids=ids,
         events=sum(row.event_count for row in erased.values()),
-        blob_refs=await _blob_refs(store, ids),
+        derived={kind.name: await kind.find(store, ids) for kind in DERIVED_KINDS},
     )
 
 
-async def _matched(store: SessionStore, request: ErasureRequest) -> dict[str, SessionSummary]:
+async def _matched(store: Erasable, request: ErasureRequest) -> dict[str, SessionSummary]:
     if request.session_ids is None:
         rows = _summaries(store, request.where or {}, request.prefix)
         return {row.id: row async for row in rows}
@@ -139,7 +158,7 @@ async def _matched(store: SessionStore, request: ErasureRequest) -> dict[str, Se
 
 
 async def _with_derived(
-    store: SessionStore, matched: Mapping[str, SessionSummary], prefix: str
+    store: Erasable, matched: Mapping[str, SessionSummary], prefix: str
 ) -> dict[str, SessionSummary]:
     """``matched`` and every session derived from them: children, later segments and forks,
     at any depth (found through the chains their roots tie together)."""
@@ -149,7 +168,9 @@ async def _with_derived(
     while todo := ({row.root_id for row in erased.values()} | set(erased)) - asked:
         for root in sorted(todo):
             asked.add(root)
-            chains.update({row.id: row async for row in _summaries(store, {"root_id": root}, prefix)})
+            chains.update(
+                {row.id: row async for row in _summaries(store, {"root_id": root}, prefix)}
+            )
         children: dict[str, list[str]] = defaultdict(list)
         for row in chains.values():
             if row.parent_id is not None:
@@ -164,7 +185,7 @@ async def _with_derived(
 
 
 async def _summaries(
-    store: SessionStore, where: Mapping[str, str], prefix: str
+    store: Erasable, where: Mapping[str, str], prefix: str
 ) -> AsyncIterator[SessionSummary]:
     cursor = None
     while True:
@@ -176,20 +197,6 @@ async def _summaries(
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
-
-
-async def _blob_refs(store: SessionStore, session_ids: list[str]) -> list[str]:
-    """The blobs ``session_ids`` name; no session is read when the store holds no blobs."""
-    from ._blob_collection import blob_area, blob_refs
-
-    if not session_ids or not await blob_area(store).touched():
-        return []
-    refs: set[str] = set()
-    for session_id in session_ids:
-        session = await store.get(session_id)
-        if session is not None:
-            refs.update(blob_refs(session.events))
-    return sorted(refs)
 
 
 def _until() -> float:

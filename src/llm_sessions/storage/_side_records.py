@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import InvalidInputError
-from ._base import SessionStore
 
 __all__ = ["SideRecords", "side_records_for"]
 
 Record = dict[str, Any]
-_MEMORY: weakref.WeakKeyDictionary[SessionStore, dict[str, Record]] = weakref.WeakKeyDictionary()
+_MEMORY: weakref.WeakKeyDictionary[object, dict[str, Record]] = weakref.WeakKeyDictionary()
 
 
 class SideRecords(ABC):
@@ -77,7 +76,7 @@ def _stamped(value: Record, expires_at: float) -> Record:
 
 
 class _MemoryRecords(SideRecords):
-    def __init__(self, store: SessionStore) -> None:
+    def __init__(self, store: object) -> None:
         self.records = _MEMORY.setdefault(store, {})
 
     async def claim(self, key: str, value: Record, expires_at: float, now: float) -> Record | None:
@@ -375,7 +374,7 @@ class _PostgresRecords(SideRecords):
             await pool.close()
 
 
-def side_records_for(store: SessionStore) -> SideRecords:
+def side_records_for(store: object) -> SideRecords:
     """The records kept beside ``store`` (see the module's docstring for where).
 
     Args:
