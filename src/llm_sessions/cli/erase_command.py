@@ -27,9 +27,11 @@ def erase(
         typer.Option(help="Who asks, for the audit log.", show_default="the system user"),
     ] = None,
 ) -> None:
-    """Erase every session of a user and everything derived from them (children, segments,
-    forks, blobs no other session names), then compact the store so no bytes of them are
-    left. The store keeps an audit record (who, when, the filter, counts; never content)."""
+    """Erase every session of a user and everything derived from them, for good.
+
+    Children, later segments, forks and the blobs no other session names go too; the store
+    is then compacted so no bytes of them are left. The store keeps an audit record (who,
+    when, the filter, counts; never content): see ``audit``."""
     where = {"user_id": user}
     if not yes:
         preview = run_on_store(store, lambda opened: opened.erase(where, dry_run=True))

@@ -49,7 +49,10 @@ def export(
     ] = None,
 ) -> None:
     """Export a session (every segment of an infinite conversation) as JSON Lines, OpenAI chat
-    messages or Responses items; or with ``--user``, every session of a user as JSON Lines."""
+    messages or Responses items.
+
+    With ``--user`` instead of an id: every session of that user (and every session derived
+    from them) as JSON Lines, the answer to a data-access request."""
     if (session_id is None) == (user is None):
         raise CliError("give a session id or --user, not both or neither")
     if user is not None and format is not ExportFormat.JSONL:
