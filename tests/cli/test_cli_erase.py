@@ -14,7 +14,7 @@ from llm_sessions.interop import jsonl
 from llm_sessions.storage import open_store
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "storage"))
-from erasure_data import ALICE_TEXT, BOB_TEXT, People, write_people  # noqa: E402
+from erasure_data import ALICE_TEXT, BOB_TEXT, People, write_people
 
 
 def put_people(store_url: str) -> People:

@@ -11,7 +11,7 @@ import httpx
 from llm_sessions.storage import ErasureReceipt, InMemorySessionStore
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "storage"))
-from erasure_data import write_people  # noqa: E402
+from erasure_data import write_people
 
 
 async def test_a_tenant_erases_a_user_and_reads_its_audit_log(
