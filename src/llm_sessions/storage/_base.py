@@ -14,7 +14,7 @@ from ..exceptions import InvalidInputError, InvalidSessionOperation
 if TYPE_CHECKING:
     from ..models._session import Session
     from ..models._session_event import SessionEvent
-    from ._erasure import AuditRecord, ErasureReceipt
+    from ._erasure import AuditRecord, ChainRow, ErasureReceipt
     from ._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
     from ._summaries import SessionSummary
 
@@ -288,6 +288,13 @@ class SessionStore(ABC):
     async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
         """Delete ``session_ids`` (each atomically); how many existed. Stores may batch."""
         return sum([await self.delete(session_id) for session_id in session_ids])
+
+    async def _chain_rows(self, roots: Sequence[str], prefix: str) -> list[ChainRow]:
+        """The sessions (within ``prefix``) whose ``root_id`` is one of ``roots``: one
+        ``find_sessions`` per root here; stores that index roots answer in one query."""
+        from ._erasure_run import chain_rows
+
+        return await chain_rows(self, roots, prefix)
 
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         """Make the session expire ``seconds`` from now (None: never); True if it exists."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,7 @@ from ..validation import validate_id
 __all__ = [
     "ERASABLE_KEYS",
     "AuditRecord",
+    "ChainRow",
     "ErasurePlan",
     "ErasureReceipt",
     "ErasureRequest",
@@ -30,6 +31,15 @@ __all__ = [
 ERASABLE_KEYS = ("user_id", "root_id")
 """The keys ``erase(where=...)`` matches on."""
 _MAX_ACTOR = 256
+
+
+class ChainRow(NamedTuple):
+    """What an erasure reads of a session to find what derives from it."""
+
+    id: str
+    parent_id: str | None
+    root_id: str
+    events: int
 
 
 class ErasureReceipt(BaseModel):

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ._erasure import AuditRecord, ErasurePlan, ErasureReceipt, ErasureRequest
+from ._erasure import AuditRecord, ChainRow, ErasurePlan, ErasureReceipt, ErasureRequest
 from ._side_records import SideRecords, side_records_for
 from ._summaries import SessionSummary, summary_of
 
-__all__ = ["DERIVED_KINDS", "DerivedKind", "Erasable", "audit_records", "erase"]
+__all__ = ["DERIVED_KINDS", "DerivedKind", "Erasable", "audit_records", "chain_rows", "erase"]
 
 PLAN_PREFIX = "erasure:plan:"
 AUDIT_PREFIX = "erasure:audit:"
@@ -49,6 +49,8 @@ class Erasable(Protocol):
     ) -> Any: ...
 
     async def _erase_sessions(self, session_ids: Sequence[str]) -> int: ...
+
+    async def _chain_rows(self, roots: Sequence[str], prefix: str) -> list[ChainRow]: ...
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,7 @@ async def _carry_out(store: Erasable, records: SideRecords, plan: ErasurePlan) -
 
 async def _plan(store: Erasable, request: ErasureRequest) -> ErasurePlan:
     started = datetime.now(UTC)
-    matched = await _matched(store, request)
-    erased = await _with_derived(store, matched, request.prefix)
+    erased = await _with_derived(store, await _matched(store, request), request.prefix)
     ids = sorted(erased)
     return ErasurePlan(
         erasure_id=uuid.uuid4().hex,
@@ -140,37 +141,38 @@ async def _plan(store: Erasable, request: ErasureRequest) -> ErasurePlan:
         filter=request.filter(),
         prefix=request.prefix,
         session_ids=ids,
-        events=sum(row.event_count for row in erased.values()),
+        events=sum(row.events for row in erased.values()),
         derived={kind.name: await kind.find(store, ids) for kind in DERIVED_KINDS},
     )
 
 
-async def _matched(store: Erasable, request: ErasureRequest) -> dict[str, SessionSummary]:
+async def _matched(store: Erasable, request: ErasureRequest) -> dict[str, ChainRow]:
     if request.session_ids is None:
         rows = _summaries(store, request.where or {}, request.prefix)
-        return {row.id: row async for row in rows}
+        return {row.id: _row(row) async for row in rows}
     found = {}
     for session_id in request.session_ids:
         session = await store.get(session_id)
         if session is not None:
-            found[session_id] = summary_of(session)
+            found[session_id] = _row(summary_of(session))
     return found
 
 
+def _row(summary: SessionSummary) -> ChainRow:
+    return ChainRow(summary.id, summary.parent_id, summary.root_id, summary.event_count)
+
+
 async def _with_derived(
-    store: Erasable, matched: Mapping[str, SessionSummary], prefix: str
-) -> dict[str, SessionSummary]:
+    store: Erasable, matched: Mapping[str, ChainRow], prefix: str
+) -> dict[str, ChainRow]:
     """``matched`` and every session derived from them: children, later segments and forks,
     at any depth (found through the chains their roots tie together)."""
     erased = dict(matched)
-    chains: dict[str, SessionSummary] = {}
+    chains: dict[str, ChainRow] = {}
     asked: set[str] = set()
     while todo := ({row.root_id for row in erased.values()} | set(erased)) - asked:
-        for root in sorted(todo):
-            asked.add(root)
-            chains.update(
-                {row.id: row async for row in _summaries(store, {"root_id": root}, prefix)}
-            )
+        asked.update(todo)
+        chains.update({row.id: row for row in await store._chain_rows(sorted(todo), prefix)})
         children: dict[str, list[str]] = defaultdict(list)
         for row in chains.values():
             if row.parent_id is not None:
@@ -182,6 +184,15 @@ async def _with_derived(
                     erased[child] = chains[child]
                     frontier.append(child)
     return erased
+
+
+async def chain_rows(store: Erasable, roots: Sequence[str], prefix: str) -> list[ChainRow]:
+    """The sessions (within ``prefix``) whose ``root_id`` is one of ``roots``, by one
+    ``find_sessions`` per root (see ``SessionStore._chain_rows``)."""
+    found = []
+    for root in roots:
+        found.extend([_row(row) async for row in _summaries(store, {"root_id": root}, prefix)])
+    return found
 
 
 async def _summaries(

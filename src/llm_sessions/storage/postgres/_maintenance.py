@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .._erasure import ChainRow
 from ._listing import PostgresListing
 from ._schema import LIVE
 
@@ -32,6 +33,25 @@ class PostgresMaintenance(PostgresListing):
                 await connection.execute(f'VACUUM "{schema}"."{name}"')
 
         await self._run("compact", schema, vacuum)
+
+    async def _chain_rows(self, roots: Sequence[str], prefix: str) -> list[ChainRow]:
+        if not self._keeps_summary_rows():
+            return await super()._chain_rows(roots, prefix)
+        q = f'"{self.schema}"'
+        sql = (
+            f"SELECT s.id, s.parent_id, s.root_id, s.event_count FROM {q}.summaries s"
+            f" JOIN {q}.sessions x ON x.id = s.id WHERE s.root_id = ANY($1::text[])"
+            f" AND left(s.id, length($2)) = $2 AND (x.expires_at IS NULL OR x.expires_at > now())"
+        )
+        found: list[ChainRow] = []
+        for start in range(0, len(roots), _BATCH):
+            chunk = list(roots[start : start + _BATCH])
+
+            async def read(connection: Any, chunk: list[str] = chunk) -> list[Any]:
+                return list(await connection.fetch(sql, chunk, prefix))
+
+            found.extend(ChainRow(*row) for row in await self._run("erase", chunk[0], read))
+        return found
 
     async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
         # The other tables (events, summaries...) follow through ON DELETE CASCADE.

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
+from .._erasure import ChainRow
 from ._listing import SQLiteListing
 from ._rows import _transaction
 from ._schema import _SESSION_TABLES
@@ -34,6 +35,24 @@ class SQLiteMaintenance(SQLiteListing):
             chunk = list(session_ids[start : start + _BATCH])
             erased += await self._run(self._erase_sync, chunk)
         return erased
+
+    async def _chain_rows(self, roots: Sequence[str], prefix: str) -> list[ChainRow]:
+        if not self._keeps_summary_rows():
+            return await super()._chain_rows(roots, prefix)
+        found: list[ChainRow] = []
+        for start in range(0, len(roots), _BATCH):
+            chunk = json.dumps(list(roots[start : start + _BATCH]))
+            found.extend(await self._run(self._chain_rows_sync, chunk, prefix))
+        return found
+
+    def _chain_rows_sync(self, roots: str, prefix: str) -> list[ChainRow]:
+        rows = self._conn().execute(
+            "SELECT s.id, s.parent_id, s.root_id, s.event_count FROM summaries s"
+            f" JOIN sessions x ON x.id = s.id WHERE s.root_id IN ({_IDS})"
+            " AND substr(s.id, 1, ?) = ? AND (x.expires_at IS NULL OR x.expires_at > ?)",
+            (roots, len(prefix), prefix, time.time()),
+        )
+        return [ChainRow(*row) for row in rows]
 
     def _erase_sync(self, session_ids: list[str]) -> int:
         conn = self._conn()
