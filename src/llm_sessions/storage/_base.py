@@ -289,12 +289,13 @@ class SessionStore(ABC):
         """Delete ``session_ids`` (each atomically); how many existed. Stores may batch."""
         return sum([await self.delete(session_id) for session_id in session_ids])
 
-    async def _chain_rows(self, roots: Sequence[str], prefix: str) -> list[ChainRow]:
-        """The sessions (within ``prefix``) whose ``root_id`` is one of ``roots``: one
-        ``find_sessions`` per root here; stores that index roots answer in one query."""
-        from ._erasure_run import chain_rows
+    async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
+        """The sessions (within ``prefix``) whose ``key`` (``user_id`` or ``root_id``) is one
+        of ``values``: a ``find_sessions`` per value here; stores that index them answer in
+        one query per batch of values."""
+        from ._erasure_run import rows_where
 
-        return await chain_rows(self, roots, prefix)
+        return await rows_where(self, key, values, prefix)
 
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         """Make the session expire ``seconds`` from now (None: never); True if it exists."""

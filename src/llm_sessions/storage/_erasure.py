@@ -34,11 +34,12 @@ _MAX_ACTOR = 256
 
 
 class ChainRow(NamedTuple):
-    """What an erasure reads of a session to find what derives from it."""
+    """What an erasure reads of a session to match it and find what derives from it."""
 
     id: str
     parent_id: str | None
     root_id: str
+    user_id: str | None
     events: int
 
 

@@ -22,7 +22,7 @@ from ._erasure import AuditRecord, ChainRow, ErasurePlan, ErasureReceipt, Erasur
 from ._side_records import SideRecords, side_records_for
 from ._summaries import SessionSummary, summary_of
 
-__all__ = ["DERIVED_KINDS", "DerivedKind", "Erasable", "audit_records", "chain_rows", "erase"]
+__all__ = ["DERIVED_KINDS", "DerivedKind", "Erasable", "audit_records", "erase", "rows_where"]
 
 PLAN_PREFIX = "erasure:plan:"
 AUDIT_PREFIX = "erasure:audit:"
@@ -50,7 +50,7 @@ class Erasable(Protocol):
 
     async def _erase_sessions(self, session_ids: Sequence[str]) -> int: ...
 
-    async def _chain_rows(self, roots: Sequence[str], prefix: str) -> list[ChainRow]: ...
+    async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]: ...
 
 
 @dataclass(frozen=True)
@@ -147,19 +147,25 @@ async def _plan(store: Erasable, request: ErasureRequest) -> ErasurePlan:
 
 
 async def _matched(store: Erasable, request: ErasureRequest) -> dict[str, ChainRow]:
-    if request.session_ids is None:
-        rows = _summaries(store, request.where or {}, request.prefix)
-        return {row.id: _row(row) async for row in rows}
-    found = {}
-    for session_id in request.session_ids:
-        session = await store.get(session_id)
-        if session is not None:
-            found[session_id] = _row(summary_of(session))
-    return found
+    if request.session_ids is not None:
+        found = {}
+        for session_id in request.session_ids:
+            session = await store.get(session_id)
+            if session is not None:
+                found[session_id] = _row(summary_of(session))
+        return found
+    where = request.where or {}
+    if not where:  # everything (all=True)
+        return {row.id: _row(row) async for row in _summaries(store, {}, request.prefix)}
+    key, *rest = sorted(where)
+    rows = await store._rows_where(key, [where[key]], request.prefix)
+    return {row.id: row for row in rows if all(getattr(row, k) == where[k] for k in rest)}
 
 
 def _row(summary: SessionSummary) -> ChainRow:
-    return ChainRow(summary.id, summary.parent_id, summary.root_id, summary.event_count)
+    return ChainRow(
+        summary.id, summary.parent_id, summary.root_id, summary.user_id, summary.event_count
+    )
 
 
 async def _with_derived(
@@ -172,7 +178,9 @@ async def _with_derived(
     asked: set[str] = set()
     while todo := ({row.root_id for row in erased.values()} | set(erased)) - asked:
         asked.update(todo)
-        chains.update({row.id: row for row in await store._chain_rows(sorted(todo), prefix)})
+        chains.update(
+            {row.id: row for row in await store._rows_where("root_id", sorted(todo), prefix)}
+        )
         children: dict[str, list[str]] = defaultdict(list)
         for row in chains.values():
             if row.parent_id is not None:
@@ -186,13 +194,17 @@ async def _with_derived(
     return erased
 
 
-async def chain_rows(store: Erasable, roots: Sequence[str], prefix: str) -> list[ChainRow]:
-    """The sessions (within ``prefix``) whose ``root_id`` is one of ``roots``, by one
-    ``find_sessions`` per root (see ``SessionStore._chain_rows``)."""
-    found = []
-    for root in roots:
-        found.extend([_row(row) async for row in _summaries(store, {"root_id": root}, prefix)])
-    return found
+async def rows_where(
+    store: Erasable, key: str, values: Sequence[str], prefix: str
+) -> list[ChainRow]:
+    """The sessions (within ``prefix``) whose ``key`` is one of ``values``: one filtered
+    listing for one value, else one pass over every summary (see
+    ``SessionStore._rows_where``)."""
+    if len(values) == 1:
+        return [_row(row) async for row in _summaries(store, {key: values[0]}, prefix)]
+    wanted = set(values)
+    rows = _summaries(store, {}, prefix)
+    return [_row(row) async for row in rows if getattr(row, key) in wanted]
 
 
 async def _summaries(

@@ -18,6 +18,8 @@ __all__ = ["SQLiteMaintenance"]
 _BATCH = 500
 """Sessions deleted per transaction by an erasure."""
 _IDS = "SELECT value FROM json_each(?)"
+_KEYS = ("user_id", "root_id")
+"""The summary columns an erasure matches on (indexed)."""
 
 
 class SQLiteMaintenance(SQLiteListing):
@@ -36,21 +38,21 @@ class SQLiteMaintenance(SQLiteListing):
             erased += await self._run(self._erase_sync, chunk)
         return erased
 
-    async def _chain_rows(self, roots: Sequence[str], prefix: str) -> list[ChainRow]:
-        if not self._keeps_summary_rows():
-            return await super()._chain_rows(roots, prefix)
+    async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
+        if not self._keeps_summary_rows() or key not in _KEYS:
+            return await super()._rows_where(key, values, prefix)
         found: list[ChainRow] = []
-        for start in range(0, len(roots), _BATCH):
-            chunk = json.dumps(list(roots[start : start + _BATCH]))
-            found.extend(await self._run(self._chain_rows_sync, chunk, prefix))
+        for start in range(0, len(values), _BATCH):
+            chunk = json.dumps(list(values[start : start + _BATCH]))
+            found.extend(await self._run(self._rows_sync, key, chunk, prefix))
         return found
 
-    def _chain_rows_sync(self, roots: str, prefix: str) -> list[ChainRow]:
+    def _rows_sync(self, key: str, values: str, prefix: str) -> list[ChainRow]:
         rows = self._conn().execute(
-            "SELECT s.id, s.parent_id, s.root_id, s.event_count FROM summaries s"
-            f" JOIN sessions x ON x.id = s.id WHERE s.root_id IN ({_IDS})"
+            "SELECT s.id, s.parent_id, s.root_id, s.user_id, s.event_count FROM summaries s"
+            f" JOIN sessions x ON x.id = s.id WHERE s.{key} IN ({_IDS})"
             " AND substr(s.id, 1, ?) = ? AND (x.expires_at IS NULL OR x.expires_at > ?)",
-            (roots, len(prefix), prefix, time.time()),
+            (values, len(prefix), prefix, time.time()),
         )
         return [ChainRow(*row) for row in rows]
 
