@@ -3,6 +3,7 @@ erased bytes in the file or its write-ahead log."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -15,8 +16,12 @@ from ._schema import _SESSION_TABLES
 
 __all__ = ["SQLiteMaintenance"]
 
-_BATCH = 500
-"""Sessions deleted per transaction by an erasure."""
+_BATCH = 100
+"""Sessions deleted per transaction by an erasure (and values matched per query): short
+transactions, so other writers wait little."""
+_PAUSE = 0.5
+"""Between two of an erasure's transactions it pauses this fraction of the last one's time:
+writers waiting for the lock (SQLite's busy handler polls them) get it in between."""
 _IDS = "SELECT value FROM json_each(?)"
 _KEYS = ("user_id", "root_id")
 """The summary columns an erasure matches on (indexed)."""
@@ -35,7 +40,9 @@ class SQLiteMaintenance(SQLiteListing):
         erased = 0
         for start in range(0, len(session_ids), _BATCH):
             chunk = list(session_ids[start : start + _BATCH])
+            began = time.monotonic()
             erased += await self._run(self._erase_sync, chunk)
+            await asyncio.sleep((time.monotonic() - began) * _PAUSE)
         return erased
 
     async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
