@@ -242,7 +242,9 @@ PACKAGE_FACES = {
         "TokenUsage",
     ],
     "llm_sessions.storage": [
+        "AuditRecord",
         "DEFAULT_MAX_EVENT_BYTES",
+        "ErasureReceipt",
         "EventLogStore",
         "EventPage",
         "FileSessionStore",

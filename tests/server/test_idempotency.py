@@ -134,6 +134,9 @@ class _FailingPut(SideRecords):
     async def delete(self, key: str) -> None:
         await self.inner.delete(key)
 
+    async def scan(self, prefix: str, now: float) -> Any:
+        return await self.inner.scan(prefix, now)
+
 
 @pytest.mark.parametrize("route", ["append events", "append items", "create conversation"])
 async def test_a_retry_after_a_write_that_was_never_answered_finds_it(

@@ -33,7 +33,7 @@ async def records(
     store = open_store(url)
     kept = side_records_for(store)
     yield store, kept
-    for key in ("a", "b"):
+    for key in ("a", "b", "scan:1", "scan:2", "scan:x[*]", "scanner"):
         await kept.delete(key)
     await kept.close()
     if request.param == "postgres":
@@ -64,3 +64,20 @@ async def test_put_replaces_and_delete_removes(records: tuple[SessionStore, Side
     await kept.delete("b")
     assert await kept.get("b", NOW) is None
     assert await kept.claim("b", {"state": "other"}, NOW + 10, NOW) is None
+
+
+async def test_scan_finds_the_live_records_under_a_prefix(
+    records: tuple[SessionStore, SideRecords],
+) -> None:
+    _, kept = records
+    await kept.put("scan:1", {"n": 1}, NOW + 10)
+    await kept.put("scan:2", {"n": 2}, NOW + 5)
+    await kept.put("scan:x[*]", {"n": 3}, NOW + 10)
+    await kept.put("scanner", {"n": 4}, NOW + 10)
+    assert await kept.scan("scan:", NOW + 6) == {
+        "scan:1": {"n": 1, "expires_at": NOW + 10},
+        "scan:x[*]": {"n": 3, "expires_at": NOW + 10},
+    }
+    assert set(await kept.scan("scan:x[", NOW)) == {"scan:x[*]"}  # glob characters are literal
+    assert await kept.scan("none:", NOW) == {}
+    assert await kept.get("scan:1", NOW) == {"n": 1, "expires_at": NOW + 10}

@@ -8,12 +8,11 @@ from typing import Annotated
 
 import typer
 
-from ..interop import Format, export_session
+from ..interop import Format, export_session, export_user
 from ..storage import SessionStore
 from .common import (
     DEFAULT_STORE,
     CliError,
-    SessionIdArgument,
     StoreOption,
     load_session,
     run_on_store,
@@ -26,8 +25,17 @@ ExportFormat = Format
 
 
 def export(
-    session_id: SessionIdArgument,
+    session_id: Annotated[
+        str | None,
+        typer.Argument(help="The session's id, or a prefix of it that only one id has."),
+    ] = None,
     store: StoreOption = DEFAULT_STORE,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", help="Export every session of this user (and those derived from them)."
+        ),
+    ] = None,
     format: Annotated[
         ExportFormat,
         typer.Option(
@@ -41,12 +49,21 @@ def export(
     ] = None,
 ) -> None:
     """Export a session (every segment of an infinite conversation) as JSON Lines, OpenAI chat
-    messages or Responses items."""
+    messages or Responses items.
+
+    With ``--user`` instead of an id: every session of that user (and every session derived
+    from them) as JSON Lines, the answer to a data-access request."""
+    if (session_id is None) == (user is None):
+        raise CliError("give a session id or --user, not both or neither")
+    if user is not None and format is not ExportFormat.JSONL:
+        raise CliError(f"--user exports JSON Lines only, not --format {format.value}")
     if output is not None:
         _check_writable(output)
 
     async def work(opened: SessionStore) -> str:
-        session = await load_session(opened, session_id)
+        if user is not None:
+            return await export_user(opened, user)
+        session = await load_session(opened, str(session_id))
         return await export_session(opened, session.id, format.value)
 
     text = run_on_store(store, work)

@@ -15,6 +15,7 @@ import typer
 from .common import GuardedGroup, TerminalCommand, console
 from .delete_command import delete
 from .demo_command import demo
+from .erase_command import audit, erase
 from .export_command import export
 from .interop_commands import copy, import_file, keygen
 from .list_command import list_sessions
@@ -80,6 +81,8 @@ app.command(cls=TerminalCommand)(usage)
 app.command(cls=TerminalCommand)(search)
 app.command(cls=TerminalCommand)(export)
 app.command(cls=TerminalCommand)(delete)
+app.command(cls=TerminalCommand)(erase)
+app.command(cls=TerminalCommand)(audit)
 app.command(cls=TerminalCommand)(serve)
 app.command("import", cls=TerminalCommand)(import_file)
 app.command(cls=TerminalCommand)(copy)

@@ -8,7 +8,8 @@ One module per format, each with async ``dump(sessions) -> str`` and ``load(text
 * ``openai-responses``: Responses / Conversations API items.
 
 ``export_session(store, id, format=...)`` writes a whole conversation (every segment of an
-infinite one); ``import_session(store, text, format=...)`` stores it all or nothing.
+infinite one); ``export_user(store, user_id)`` every session of a user, as JSON Lines;
+``import_session(store, text, format=...)`` stores it all or nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .transfer import (
     conversation_of,
     detect_format,
     export_session,
+    export_user,
     import_session,
 )
 
@@ -30,5 +32,6 @@ __all__ = [
     "conversation_of",
     "detect_format",
     "export_session",
+    "export_user",
     "import_session",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 from ..conversations import SEGMENT_STATE_KEY, InfiniteConversationManager
 from ..exceptions import InvalidFileError, InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..models import Session
-from ..storage import SessionStoreInterface, blob_area
+from ..storage import SessionStore, SessionStoreInterface, blob_area
 from . import jsonl, openai_chat, openai_responses
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "conversation_of",
     "detect_format",
     "export_session",
+    "export_user",
     "import_session",
 ]
 
@@ -134,6 +135,30 @@ async def export_session(
         raise SessionNotFound(session_id)
     text: str = await module.dump(await conversation_of(store, session))
     return text
+
+
+async def export_user(store: SessionStore, user_id: str, prefix: str = "") -> str:
+    """Every session of a user as JSON Lines: the answer to a data-access request.
+
+    The sessions are those ``store.erase(where={"user_id": user_id})`` would erase: the
+    user's, and every session derived from them (children, later segments, forks), oldest
+    first, then the blobs they name.
+
+    Args:
+        store: The store holding them.
+        user_id: The user.
+        prefix: Only sessions whose id starts with this (a tenant's namespace).
+
+    Returns:
+        The JSON Lines text (``import_session`` reads it back); no line for no sessions.
+
+    Raises:
+        InvalidInputError: ``user_id`` is empty or not a string.
+    """
+    found = await store.erase(where={"user_id": user_id}, prefix=prefix, dry_run=True)
+    sessions = [s for s in [await store.get(i) for i in found.session_ids] if s is not None]
+    sessions.sort(key=lambda session: (session.metadata.created_at, session.id))
+    return await jsonl.dump(sessions)
 
 
 async def import_session(

@@ -23,6 +23,7 @@ from . import (
     api_docs,
     conversation_streams,
     conversations,
+    erasure_routes,
     fleet_routes,
     health,
     metrics_route,
@@ -151,7 +152,7 @@ def _app_over(state: ServerState, routers: Iterable[APIRouter]) -> FastAPI:
         fleet_routes,
         search_routes,
     ]
-    core += [tail, transfer_routes]
+    core += [tail, transfer_routes, erasure_routes]
     core += [event_nodes, inspector_attachments, pages, api_docs]
     for router in (*(module.router for module in core), *routers):
         app.include_router(router)

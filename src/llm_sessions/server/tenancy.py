@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from ..exceptions import InvalidInputError
-from ..storage import SessionStore
+from ..storage import AuditRecord, ErasureReceipt, SessionStore
 from ..storage._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
 from ..storage._search_models import SearchPage
 from ..storage._search_query import SearchQuery
 from .errors import not_found
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from ..models._session import Session
     from ..models._session_event import SessionEvent
@@ -306,6 +306,51 @@ class TenantStore(SessionStore):
         return await self.inner.read_events(
             session_id, after=after, before=before, limit=limit, newest_first=newest_first
         )
+
+    async def erase(
+        self,
+        where: Mapping[str, Any] | None = None,
+        session_ids: Sequence[str] | None = None,
+        *,
+        all: bool = False,
+        actor: str | None = None,
+        prefix: str = "",
+        dry_run: bool = False,
+    ) -> ErasureReceipt:
+        """Erase this tenant's matching sessions (see ``SessionStore.erase``).
+
+        Args:
+            where: ``user_id`` and/or ``root_id``; empty only with ``all``.
+            session_ids: The sessions to erase; one of another tenant's is refused.
+            all: Erase every session of this tenant.
+            actor: Who asked, for the audit record.
+            prefix: Only ids that start with it (a full id prefix, inside the tenant's).
+            dry_run: Only work out what would be erased.
+
+        Returns:
+            The receipt.
+
+        Raises:
+            InvalidInputError: A bad filter, or an id outside this tenant's namespace.
+        """
+        within = self._within(prefix)
+        if within is None:
+            raise InvalidInputError("prefix", prefix, f"must be within {self.prefix!r}")
+        return await self.inner.erase(
+            where, session_ids, all=all, actor=actor, prefix=within, dry_run=dry_run
+        )
+
+    async def audit_log(self, prefix: str = "") -> list[AuditRecord]:
+        """The audit records of this tenant's erasures (see ``SessionStore.audit_log``).
+
+        Args:
+            prefix: Only erasures asked within this (inside the tenant's namespace).
+
+        Returns:
+            The records, oldest first.
+        """
+        within = self._within(prefix)
+        return [] if within is None else await self.inner.audit_log(within)
 
     async def close(self) -> None:
         """Closing a view leaves the shared store open."""

@@ -6,6 +6,7 @@ package of its own (``sqlite``, ``postgres``, ``redis``, ``file``) and ``memory`
 
 from ._base import EventPage, SessionStore, SessionStoreInterface, StoreState, refreshed
 from ._blob_collection import blob_area, collect_blobs
+from ._erasure import AuditRecord, ErasureReceipt
 from ._event_log import EventLogStore
 from ._fleet_query import SessionPage, UsageRow
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
@@ -23,6 +24,8 @@ from .sqlite import SQLiteSessionStore
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
     "STORE_ENV_VAR",
+    "AuditRecord",
+    "ErasureReceipt",
     "EventLogStore",
     "EventPage",
     "FileSessionStore",

@@ -10,6 +10,7 @@ from ..models._attachment import ATTACHMENT_PART, MAX_ATTACHMENT_BYTES
 from ..models._session_event import SessionEvent
 from ._blob_backends import PostgresBlobArea, RedisBlobArea, SQLiteBlobArea
 from ._blobs import BlobArea, Clock, FileBlobArea, MemoryBlobArea, held_area, remember_area
+from ._erasure_run import DERIVED_KINDS, DerivedKind
 from .file._store import FileSessionStore
 from .memory import InMemorySessionStore
 from .postgres._store import PostgresSessionStore
@@ -23,6 +24,7 @@ __all__ = [
     "blob_refs",
     "collect_blobs",
     "read_blobs",
+    "remove_unnamed",
 ]
 
 REDIS_MAX_BLOB_BYTES = 8 * 1024 * 1024
@@ -121,6 +123,24 @@ async def collect_blobs(store: Any, *, grace_seconds: float = DEFAULT_GRACE_SECO
     area = blob_area(store)
     cutoff = area.clock() - grace_seconds
     candidates = {ref for ref, when in (await area.touched()).items() if when < cutoff}
+    return await remove_unnamed(store, candidates, cutoff)
+
+
+async def remove_unnamed(store: Any, candidates: set[str], cutoff: float) -> int:
+    """Remove those of ``candidates`` that no event of any session in ``store`` names and
+    that were last written before ``cutoff``.
+
+    Args:
+        store: A session store (for a view of one, the whole store is scanned).
+        candidates: Blob references that may have lost the last event naming them.
+        cutoff: Blobs written at or after this time (area clock) are kept.
+
+    Returns:
+        How many blobs were removed.
+    """
+    store = _unwrapped(store)
+    area = blob_area(store)
+    candidates = set(candidates)
     if not candidates:
         return 0
     for session_id in await store.list_sessions():
@@ -131,3 +151,24 @@ async def collect_blobs(store: Any, *, grace_seconds: float = DEFAULT_GRACE_SECO
     for ref in sorted(candidates):
         removed += await area.delete_if_untouched(ref, cutoff)
     return removed
+
+
+async def _named_by(store: Any, session_ids: list[str]) -> list[str]:
+    """The blobs ``session_ids`` name; no session is read when the store holds no blobs."""
+    if not session_ids or not await blob_area(store).touched():
+        return []
+    refs: set[str] = set()
+    for session_id in session_ids:
+        session = await store.get(session_id)
+        if session is not None:
+            refs.update(blob_refs(session.events))
+    return sorted(refs)
+
+
+async def _drop_unnamed(store: Any, refs: list[str], started: float) -> int:
+    if not refs:
+        return 0
+    return await remove_unnamed(store, set(refs), min(started, blob_area(store).clock()))
+
+
+DERIVED_KINDS.append(DerivedKind("blobs", _named_by, _drop_unnamed))

@@ -21,6 +21,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sqlite3
 import weakref
 from abc import ABC, abstractmethod
@@ -28,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import InvalidInputError
-from ._base import SessionStore
 
 __all__ = ["SideRecords", "side_records_for"]
 
 Record = dict[str, Any]
-_MEMORY: weakref.WeakKeyDictionary[SessionStore, dict[str, Record]] = weakref.WeakKeyDictionary()
+_MEMORY: weakref.WeakKeyDictionary[object, dict[str, Record]] = weakref.WeakKeyDictionary()
 
 
 class SideRecords(ABC):
@@ -59,6 +59,10 @@ class SideRecords(ABC):
     async def delete(self, key: str) -> None:
         """Remove the record under ``key`` if there is one."""
 
+    @abstractmethod
+    async def scan(self, prefix: str, now: float) -> dict[str, Record]:
+        """The live records whose keys start with ``prefix``, by key."""
+
     async def close(self) -> None:  # noqa: B027 - most kinds hold nothing to close
         """Release what the records hold (the store itself stays open)."""
 
@@ -72,7 +76,7 @@ def _stamped(value: Record, expires_at: float) -> Record:
 
 
 class _MemoryRecords(SideRecords):
-    def __init__(self, store: SessionStore) -> None:
+    def __init__(self, store: object) -> None:
         self.records = _MEMORY.setdefault(store, {})
 
     async def claim(self, key: str, value: Record, expires_at: float, now: float) -> Record | None:
@@ -89,6 +93,10 @@ class _MemoryRecords(SideRecords):
 
     async def delete(self, key: str) -> None:
         self.records.pop(key, None)
+
+    async def scan(self, prefix: str, now: float) -> dict[str, Record]:
+        found = {key: _live(value, now) for key, value in self.records.items()}
+        return {k: v for k, v in found.items() if v is not None and k.startswith(prefix)}
 
 
 class _FileRecords(SideRecords):
@@ -131,17 +139,45 @@ class _FileRecords(SideRecords):
         temporary.write_text(json.dumps(value), encoding="utf-8")
         os.replace(temporary, path)
 
+    def _scan(self, prefix: str, now: float) -> dict[str, Record]:
+        found: dict[str, Record] = {}
+        for path in self.folder.glob("*.json") if self.folder.is_dir() else []:
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (FileNotFoundError, ValueError):
+                continue  # deleted, or still being written
+            key = record.pop(_FILE_KEY, None)
+            if isinstance(key, str) and key.startswith(prefix) and _live(record, now):
+                found[key] = record
+        return found
+
     async def claim(self, key: str, value: Record, expires_at: float, now: float) -> Record | None:
-        return await asyncio.to_thread(self._claim, key, _stamped(value, expires_at), now)
+        record = {**_stamped(value, expires_at), _FILE_KEY: key}
+        found = await asyncio.to_thread(self._claim, key, record, now)
+        return _without_key(found)
 
     async def put(self, key: str, value: Record, expires_at: float) -> None:
-        await asyncio.to_thread(self._put, key, _stamped(value, expires_at))
+        record = {**_stamped(value, expires_at), _FILE_KEY: key}
+        await asyncio.to_thread(self._put, key, record)
 
     async def get(self, key: str, now: float) -> Record | None:
-        return _live(await asyncio.to_thread(self._read, key), now)
+        return _without_key(_live(await asyncio.to_thread(self._read, key), now))
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+    async def scan(self, prefix: str, now: float) -> dict[str, Record]:
+        return await asyncio.to_thread(self._scan, prefix, now)
+
+
+_FILE_KEY = "_record_key"
+"""Where a record file keeps its key (its name is the key's hash), for ``scan``."""
+
+
+def _without_key(record: Record | None) -> Record | None:
+    if record is not None:
+        record.pop(_FILE_KEY, None)
+    return record
 
 
 _SQLITE_TABLE = (
@@ -156,7 +192,7 @@ class _SQLiteRecords(SideRecords):
     def __init__(self, path: str) -> None:
         self.path = path
 
-    def _run(self, sql: str, *params: Any, claim: bool = False) -> Any:
+    def _run(self, sql: str, *params: Any, claim: bool = False, every: bool = False) -> Any:
         connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
             connection.execute(_SQLITE_TABLE)
@@ -174,7 +210,8 @@ class _SQLiteRecords(SideRecords):
                     )
                 result = row
             else:
-                result = connection.execute(sql, params).fetchone()
+                rows = connection.execute(sql, params)
+                result = rows.fetchall() if every else rows.fetchone()
             connection.execute("COMMIT")
             return result
         finally:
@@ -198,6 +235,14 @@ class _SQLiteRecords(SideRecords):
     async def delete(self, key: str) -> None:
         sql = "DELETE FROM llm_sessions_records WHERE key = ?"
         await asyncio.to_thread(self._run, sql, key)
+
+    async def scan(self, prefix: str, now: float) -> dict[str, Record]:
+        sql = (
+            "SELECT key, value FROM llm_sessions_records"
+            " WHERE substr(key, 1, ?) = ? AND expires_at > ?"
+        )
+        rows = await asyncio.to_thread(self._run, sql, len(prefix), prefix, now, every=True)
+        return {key: dict(json.loads(value)) for key, value in rows}
 
 
 class _RedisRecords(SideRecords):
@@ -231,6 +276,17 @@ class _RedisRecords(SideRecords):
 
     async def delete(self, key: str) -> None:
         await self.client.delete(self._key(key))
+
+    async def scan(self, prefix: str, now: float) -> dict[str, Record]:
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._key(prefix)) + "*"
+        found: dict[str, Record] = {}
+        async for name in self.client.scan_iter(match=pattern, count=1000):
+            name = name.decode() if isinstance(name, bytes) else name
+            text = await self.client.get(name)
+            record = None if text is None else _live(dict(json.loads(text)), now)
+            if record is not None:
+                found[name[len(self._key("")) :]] = record
+        return found
 
 
 _POOL_SIZE = 2
@@ -301,6 +357,16 @@ class _PostgresRecords(SideRecords):
         pool = await self._connection_pool()
         await pool.execute(f"DELETE FROM {self.table} WHERE key = $1", key)
 
+    async def scan(self, prefix: str, now: float) -> dict[str, Record]:
+        pool = await self._connection_pool()
+        rows = await pool.fetch(
+            f"SELECT key, value::text FROM {self.table}"
+            " WHERE left(key, length($1)) = $1 AND expires_at > $2",
+            prefix,
+            now,
+        )
+        return {row[0]: dict(json.loads(row[1])) for row in rows}
+
     async def close(self) -> None:
         """Close the pool of the records (the store keeps its own)."""
         if self._pool is not None:
@@ -308,7 +374,7 @@ class _PostgresRecords(SideRecords):
             await pool.close()
 
 
-def side_records_for(store: SessionStore) -> SideRecords:
+def side_records_for(store: object) -> SideRecords:
     """The records kept beside ``store`` (see the module's docstring for where).
 
     Args:

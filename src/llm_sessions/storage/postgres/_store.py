@@ -38,7 +38,7 @@ from .._records import StoredPage, StoredSession, build_session, unreadable_rows
 from .._reseal import SealedSwap
 from .._sync import WriteBatch
 from .._url_parts import parse_seconds, parse_timeout, split_query
-from ._listing import PostgresListing
+from ._maintenance import PostgresMaintenance
 from ._schema import (
     LIVE,
     NEW_TAG,
@@ -132,7 +132,7 @@ def _row_count(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-class PostgresSessionStore(PostgresListing):
+class PostgresSessionStore(PostgresMaintenance):
     """Sessions in PostgreSQL tables in ``schema`` (see the module docstring).
 
     ``dsn`` is an asyncpg DSN (``postgresql://user:password@host:port/db``). The connection pool

@@ -32,6 +32,7 @@ __all__ = [
     "backfill_index",
     "delete_expired_index",
     "delete_session_index",
+    "delete_sessions_index",
     "flush_index",
     "has_pending",
     "search_rows",
@@ -77,6 +78,12 @@ def _drop(conn: sqlite3.Connection, where: str, args: list[tuple[Any, ...]]) -> 
 def delete_session_index(conn: sqlite3.Connection, session_id: str) -> None:
     """Drop every index row of one session (in the caller's transaction)."""
     _drop(conn, "session_id = ?", [(session_id,)])
+
+
+def delete_sessions_index(conn: sqlite3.Connection, ids_json: str) -> None:
+    """Drop every index row of the sessions whose ids ``ids_json`` lists (a JSON array), in
+    the caller's transaction."""
+    _drop(conn, "session_id IN (SELECT value FROM json_each(?))", [(ids_json,)])
 
 
 def delete_expired_index(conn: sqlite3.Connection, now: float) -> None:

@@ -42,7 +42,7 @@ from .._summary_delta import owner_keys_changed
 from .._sync import WriteBatch
 from .._worker_thread import WorkerThread
 from ._corruption import check_row, expired, is_time, vacuum_database
-from ._listing import SQLiteListing
+from ._maintenance import SQLiteMaintenance
 from ._rows import _column, _delete_rows, _merge_header, _seq_of, _transaction, swap_sealed
 from ._schema import (
     _SCHEMA,
@@ -69,7 +69,7 @@ logger = logging.getLogger("llm_sessions.storage")
 _T = TypeVar("_T")
 
 
-class SQLiteSessionStore(SQLiteListing):
+class SQLiteSessionStore(SQLiteMaintenance):
     """Sessions in the SQLite database at ``path`` (created on first use).
 
     ``synchronous`` is SQLite's setting: ``"full"`` (the default) makes every acknowledged save

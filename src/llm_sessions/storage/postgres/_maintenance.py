@@ -1,0 +1,79 @@
+"""The PostgreSQL store's erasure and compaction: batched deletes, and ``VACUUM`` on the
+schema's tables so that the space erased rows took is reclaimed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .._erasure import ChainRow
+from ._listing import PostgresListing
+from ._schema import LIVE
+
+__all__ = ["PostgresMaintenance"]
+
+_BATCH = 1000
+"""Sessions deleted (or roots read) per statement by an erasure."""
+_KEYS = ("user_id", "root_id")
+"""The summary columns an erasure matches on (indexed)."""
+_PARTS = ("summary_models", "events", "state", "properties", "runs", "tasks", "children")
+"""The tables holding a session's rows besides ``sessions`` and ``summaries`` (which goes
+with its session through ``ON DELETE CASCADE``)."""
+
+
+class PostgresMaintenance(PostgresListing):
+    """``erase`` in statements of ``_BATCH`` sessions, and ``compact``."""
+
+    async def compact(self) -> None:
+        """Run ``VACUUM`` on every table of the store's schema (erased rows are already gone
+        from every query; this reclaims the space their old versions took)."""
+        schema = self.schema
+
+        async def vacuum(connection: Any) -> None:
+            tables = await connection.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = $1", schema
+            )
+            for (table,) in tables:
+                name = table.replace('"', '""')
+                await connection.execute(f'VACUUM "{schema}"."{name}"')
+
+        await self._run("compact", schema, vacuum)
+
+    async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
+        if not self._keeps_summary_rows() or key not in _KEYS:
+            return await super()._rows_where(key, values, prefix)
+        q = f'"{self.schema}"'
+        sql = (
+            f"SELECT s.id, s.parent_id, s.root_id, s.user_id, s.event_count FROM {q}.summaries s"
+            f" JOIN {q}.sessions x ON x.id = s.id WHERE s.{key} = ANY($1::text[])"
+            " AND left(s.id, length($2)) = $2 AND (x.expires_at IS NULL OR x.expires_at > now())"
+        )
+        found: list[ChainRow] = []
+        for start in range(0, len(values), _BATCH):
+            chunk = list(values[start : start + _BATCH])
+
+            async def read(connection: Any, chunk: list[str] = chunk) -> list[Any]:
+                return list(await connection.fetch(sql, chunk, prefix))
+
+            found.extend(ChainRow(*row) for row in await self._run("erase", chunk[0], read))
+        return found
+
+    async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
+        # Each table's rows in one set-based statement (faster than the per-row cascades),
+        # all in one transaction per batch, the sessions' rows last.
+        q = f'"{self.schema}"'
+        parts = [f"DELETE FROM {q}.{table} WHERE session_id = ANY($1::text[])" for table in _PARTS]
+        last = f"DELETE FROM {q}.sessions WHERE id = ANY($1::text[]) RETURNING {LIVE}"
+        erased = 0
+        for start in range(0, len(session_ids), _BATCH):
+            chunk = list(session_ids[start : start + _BATCH])
+
+            async def delete(connection: Any, chunk: list[str] = chunk) -> list[Any]:
+                async with connection.transaction():
+                    for sql in parts:
+                        await connection.execute(sql, chunk)
+                    return list(await connection.fetch(last, chunk))
+
+            rows = await self._run("erase", chunk[0], delete)
+            erased += sum(1 for row in rows if row[0])
+        return erased

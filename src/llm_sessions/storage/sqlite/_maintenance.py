@@ -1,0 +1,88 @@
+"""The SQLite store's erasure and compaction: batched deletes and a vacuum that leaves no
+erased bytes in the file or its write-ahead log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+
+from .._erasure import ChainRow
+from ._listing import SQLiteListing
+from ._rows import _transaction
+from ._schema import _SESSION_TABLES
+from ._search import delete_sessions_index
+
+__all__ = ["SQLiteMaintenance"]
+
+_BATCH = 100
+"""Sessions deleted per transaction by an erasure (and values matched per query): short
+transactions, so other writers wait little."""
+_PAUSE = 0.5
+"""Between two of an erasure's transactions it pauses this fraction of the last one's time:
+writers waiting for the lock (SQLite's busy handler polls them) get it in between."""
+_IDS = "SELECT value FROM json_each(?)"
+_KEYS = ("user_id", "root_id")
+"""The summary columns an erasure matches on (indexed)."""
+
+
+class SQLiteMaintenance(SQLiteListing):
+    """``erase`` in transactions of ``_BATCH`` sessions, and ``compact``."""
+
+    async def compact(self) -> None:
+        """Rewrite the database without the space deletes freed (``VACUUM``, with
+        ``secure_delete`` on) and empty the write-ahead log, so erased data is in neither."""
+        self._ensure_open()
+        await self._run(self._compact_sync)
+
+    async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
+        erased = 0
+        for start in range(0, len(session_ids), _BATCH):
+            chunk = list(session_ids[start : start + _BATCH])
+            began = time.monotonic()
+            erased += await self._run(self._erase_sync, chunk)
+            await asyncio.sleep((time.monotonic() - began) * _PAUSE)
+        return erased
+
+    async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
+        if not self._keeps_summary_rows() or key not in _KEYS:
+            return await super()._rows_where(key, values, prefix)
+        found: list[ChainRow] = []
+        for start in range(0, len(values), _BATCH):
+            chunk = json.dumps(list(values[start : start + _BATCH]))
+            found.extend(await self._run(self._rows_sync, key, chunk, prefix))
+        return found
+
+    def _rows_sync(self, key: str, values: str, prefix: str) -> list[ChainRow]:
+        rows = self._conn().execute(
+            "SELECT s.id, s.parent_id, s.root_id, s.user_id, s.event_count FROM summaries s"
+            f" JOIN sessions x ON x.id = s.id WHERE s.{key} IN ({_IDS})"
+            " AND substr(s.id, 1, ?) = ? AND (x.expires_at IS NULL OR x.expires_at > ?)",
+            (values, len(prefix), prefix, time.time()),
+        )
+        return [ChainRow(*row) for row in rows]
+
+    def _erase_sync(self, session_ids: list[str]) -> int:
+        conn = self._conn()
+        ids = json.dumps(session_ids)
+        conn.execute("PRAGMA secure_delete = ON")
+        with _transaction(conn, "BEGIN IMMEDIATE"):
+            (live,) = conn.execute(
+                f"SELECT count(*) FROM sessions WHERE id IN ({_IDS})"
+                " AND (expires_at IS NULL OR expires_at > ?)",
+                (ids, time.time()),
+            ).fetchone()
+            delete_sessions_index(conn, ids)
+            for table in _SESSION_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE session_id IN ({_IDS})", (ids,))
+            conn.execute(f"DELETE FROM summaries WHERE id IN ({_IDS})", (ids,))
+            conn.execute(f"DELETE FROM sessions WHERE id IN ({_IDS})", (ids,))
+        return int(live)
+
+    def _compact_sync(self) -> None:
+        conn: sqlite3.Connection = self._conn()
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
