@@ -187,7 +187,7 @@ class TenantStore(SessionStore):
         limit: int = 50,
         cursor: str | None = None,
         prefix: str = "",
-        min_cost: float | None = None,
+        min_cost: float | str | None = None,
     ) -> SessionPage:
         """A page of this tenant's session summaries (see ``SessionStore.find_sessions``).
 
