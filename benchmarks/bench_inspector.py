@@ -23,7 +23,8 @@ from the summaries) and the usage page, as medians:
 - server: the time of the server's answer alone (an HTTP client, no browser).
 
 The pages: the first, the next one (its cursor from the first page), one user's sessions,
-sorted by cost (highest first), and the usage page over 30 days (by day, model and user).
+sorted by cost (highest first), and the usage page (by day, model and user) over the last 7 days
+of the sessions (its default window) and over 30 days.
 
 Run from the repository root (not part of the test run)::
 
@@ -106,14 +107,16 @@ async def _seed(path: Path, sessions: int) -> float:
 
 def _pages(sessions: int) -> list[tuple[str, str]]:
     """(label, path) of the pages timed; the next page's cursor is found when it is timed."""
-    day = (START + timedelta(minutes=sessions // 2)).date()
-    window = f"since={day - timedelta(days=29)}&until={day}"
+    last = (START + timedelta(minutes=sessions - 1)).date()
+    week = f"since={last - timedelta(days=6)}&until={last}"
+    month = f"since={last - timedelta(days=29)}&until={last}"
     return [
         ("sessions: first page", "/"),
         ("sessions: next page (cursor)", "next"),
         ("sessions: one user", "/?user=user-7"),
         ("sessions: by cost, highest first", "/?order=-cost"),
-        ("usage: 30 days by model and user", f"/usage?{window}"),
+        ("usage: 7 days (the default)", f"/usage?{week}"),
+        ("usage: 30 days", f"/usage?{month}"),
     ]
 
 

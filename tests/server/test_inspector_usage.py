@@ -149,4 +149,4 @@ async def test_the_totals_read_usage_only() -> None:
     assert (totals.sessions, totals.tokens) == (1, 10)
     assert [one.name for one in totals.by_user] == ["alice"]
     assert window.days()[0] == "2026-11-01" and window.days()[-1] == "2026-11-06"
-    assert UsageWindow.parse("", "", DAY.date()).days()[0] == "2026-10-05"
+    assert UsageWindow.parse("", "", DAY.date()).days()[0] == "2026-10-28"

@@ -22,7 +22,7 @@ from .templates import page, text
 
 __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "UsageTotals", "UsageWindow", "usage_page", "usage_totals"]
 
-DEFAULT_DAYS = 30
+DEFAULT_DAYS = 7
 MAX_DAYS = 366
 MAX_SERIES = 8
 """Colours a chart shows: the costliest series, then one for all the others."""
