@@ -13,14 +13,22 @@ Playwright, no browser download) and reports the medians of:
   filled (one read of the whole session on the server, made after the events are shown);
 - load 100 older: then scrolling to the top until the previous 100 events are on the page.
 
-It then times the sessions page (``GET /``, the server's answer, a page of 50) over
-``--sessions`` small sessions (default 1,000 of 20 events) and the two above: the first page
-(the sessions on a page are loaded whole, so it includes the 10,000-event one), the second, and
-a model filter that matches nothing (it loads every session, newest first).
+It then fills the store with ``--sessions`` more (default 100,000; 10 events each, 100 users,
+5 models, one minute apart) the way ``bench_fleet.py`` does (whole sessions saved 64 at a time,
+SQLite with ``synchronous=off``), and reports for the sessions page (a page of 50 rows, read
+from the summaries) and the usage page, as medians:
+
+- interactive: from the start of navigation to the page's script having run over the drawn
+  page (``performance.now()``, set on the page's ``main`` as ``data-ready-ms``);
+- server: the time of the server's answer alone (an HTTP client, no browser).
+
+The pages: the first, the next one (its cursor from the first page), one user's sessions,
+sorted by cost (highest first), and the usage page (by day, model and user) over the last 7 days
+of the sessions (its default window) and over 30 days.
 
 Run from the repository root (not part of the test run)::
 
-    .venv/bin/python benchmarks/bench_inspector.py [--repeat 7] [--sessions 1000]
+    .venv/bin/python benchmarks/bench_inspector.py [--repeat 7] [--sessions 100000]
                                                    [--chromium /usr/bin/chromium]
 """
 
@@ -28,22 +36,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
+import os
+import re
 import shutil
 import statistics
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from _common import machine, table
+from bench_fleet import START, fill
 from bench_server import serving
 
 from llm_sessions.models.event_source import EventSource
 from llm_sessions.models.event_type import EventType
 from llm_sessions.models.session import Session
 from llm_sessions.models.session_event import SessionEvent
-from llm_sessions.storage import open_store
+from llm_sessions.storage import SQLiteSessionStore, open_store
 
 SIZES = (100, 10_000)
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
@@ -78,22 +91,74 @@ def _events(count: int) -> list[SessionEvent[Any]]:
     return events[:count]
 
 
-async def _seed(store_url: str, sessions: int) -> None:
-    async with open_store(store_url) as store:
-        for number in range(sessions):
-            await store.save(Session(id=f"small-{number:05d}", events=_events(20)))
+async def _seed(path: Path, sessions: int) -> float:
+    """The two sessions of ``SIZES``, then ``sessions`` fleet sessions; the fill's seconds."""
+    async with open_store(f"sqlite:///{path}") as store:
         for size in SIZES:
             await store.save(Session(id=f"bench-{size}", events=_events(size)))
+    fleet = SQLiteSessionStore(str(path), synchronous="off")
+    try:
+        started = time.perf_counter()
+        await fill(fleet, sessions, 64)
+        return time.perf_counter() - started
+    finally:
+        await fleet.close()
 
 
-def _list_ms(base_url: str, query: str, repeat: int) -> float:
+def _pages(sessions: int) -> list[tuple[str, str]]:
+    """(label, path) of the pages timed; the next page's cursor is found when it is timed."""
+    last = (START + timedelta(minutes=sessions - 1)).date()
+    week = f"since={last - timedelta(days=6)}&until={last}"
+    month = f"since={last - timedelta(days=29)}&until={last}"
+    return [
+        ("sessions: first page", "/"),
+        ("sessions: next page (cursor)", "next"),
+        ("sessions: one user", "/?user=user-7"),
+        ("sessions: by cost, highest first", "/?order=-cost"),
+        ("usage: 7 days (the default)", f"/usage?{week}"),
+        ("usage: 30 days", f"/usage?{month}"),
+    ]
+
+
+def _next_page(base_url: str) -> str:
+    with httpx.Client(base_url=base_url, timeout=120) as http:
+        first = http.get("/").text
+    found = re.search(r'<a href="(/\?[^"]*)" rel="next">', first)
+    assert found is not None, "the first page has no next page"
+    return html.unescape(found.group(1))
+
+
+def _server_ms(base_url: str, path: str, repeat: int) -> float:
     samples = []
     with httpx.Client(base_url=base_url, timeout=120) as http:
         for _ in range(repeat):
             started = time.perf_counter()
-            http.get(f"/?{query}").raise_for_status()
+            http.get(path).raise_for_status()
             samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
+
+
+def _interactive_ms(browser: Any, url: str, repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url, wait_until="commit")
+        main = page.locator("main[data-ready=true]")
+        main.wait_for()
+        samples.append(float(main.get_attribute("data-ready-ms") or "nan"))
+        page.close()
+    return statistics.median(samples)
+
+
+def _time_pages(browser: Any, base_url: str, sessions: int, repeat: int) -> list[list[Any]]:
+    rows = []
+    for label, path in _pages(sessions):
+        if path == "next":
+            path = _next_page(base_url)
+        interactive = _interactive_ms(browser, base_url + path, repeat)
+        rows.append([label, interactive, _server_ms(base_url, path, repeat)])
+    return rows
 
 
 def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, ...]:
@@ -127,15 +192,15 @@ def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, ...]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder:
-        store_url = f"sqlite:///{Path(folder) / 'inspector.db'}"
-        asyncio.run(_seed(store_url, args.sessions))
-        with serving(store_url, 1) as base_url, sync_playwright() as playwright:
+        path = Path(folder) / "inspector.db"
+        filled = asyncio.run(_seed(path, args.sessions))
+        with serving(f"sqlite:///{path}", 1) as base_url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
             _measure(browser, base_url, f"bench-{SIZES[0]}")  # warm up server and browser
             rows = []
@@ -143,16 +208,11 @@ def main() -> None:
                 samples = [_measure(browser, base_url, f"bench-{size}") for _ in range(args.repeat)]
                 medians = [statistics.median(column) for column in zip(*samples, strict=True)]
                 rows.append([f"{size:,}", *medians])
+            _interactive_ms(browser, base_url + "/", 1)  # warm up the listing's queries
+            listing = _time_pages(browser, base_url, args.sessions, args.repeat)
             browser.close()
-            listing = [
-                [label, _list_ms(base_url, query, args.repeat)]
-                for label, query in (
-                    ("page 1 (holds the 10,000-event session)", ""),
-                    ("page 2 (20-event sessions only)", "page=2"),
-                    ("model filter, no match (loads all)", "model=gpt-4o-mini"),
-                )
-            ]
-    print(machine())
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"{machine()}; load average {load} (1, 5, 15 min) at the end")
     print(
         table(
             f"Inspector session page, median of {args.repeat} loads (ms)",
@@ -162,9 +222,9 @@ def main() -> None:
     )
     print(
         table(
-            f"Sessions page over {args.sessions + len(SIZES):,} sessions, median of "
-            f"{args.repeat} (ms)",
-            ["a page of 50", "ms"],
+            f"Sessions and usage pages over {args.sessions + len(SIZES):,} sessions (filled in "
+            f"{filled:.0f} s), median of {args.repeat} (ms)",
+            ["page", "interactive", "server"],
             listing,
         )
     )

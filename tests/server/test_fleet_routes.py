@@ -57,6 +57,7 @@ async def test_sessions_are_summaries_newest_first_filtered_and_paged(
         await client.get("/v1/sessions", params={"limit": 2, "after": first["last_id"]})
     ).json()
     alice = await ids(client, "/v1/sessions", user_id="alice", order="-tokens")
+    dear = await ids(client, "/v1/sessions", min_cost="0.0001", order="cost")
     tier = await ids(client, "/v1/sessions", **{"where[tier]": "2"})
     late = await ids(client, "/v1/sessions", since="2026-12-01T03:00:00Z")
 
@@ -65,6 +66,7 @@ async def test_sessions_are_summaries_newest_first_filtered_and_paged(
     assert first["data"][1]["user_id"] == "alice" and first["data"][1]["total_tokens"] == 30
     assert [row["id"] for row in second["data"]] == ["alpha.s2", "alpha.s1"]
     assert alice == ["alpha.s3", "alpha.s1"]
+    assert dear == ["alpha.s4"]  # 40 tokens of gpt-4o: $0.0001; 30 are $0.000075
     assert tier == ["alpha.s2"]
     assert late == ["alpha.s4", "alpha.s3"]
 
@@ -80,6 +82,31 @@ async def test_sessions_are_created_with_a_user_and_metadata(client: httpx.Async
     assert [row["id"] for row in listed] == [created["id"]]
     assert listed[0]["user_id"] == "carol" and listed[0]["properties"] == {"plan": "pro"}
     assert sorted(carol) == sorted([created["id"], child["id"]])  # the child inherits
+
+
+async def test_conversations_are_created_with_a_user_and_metadata_as_properties(
+    client: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    body = {"user_id": "dave", "metadata": {"plan": "pro", "user_id": "eve", "topic": "x"}}
+    created = (await client.post("/v1/conversations", json=body)).json()
+    plain = (await client.post("/v1/conversations", json={})).json()
+    updated = await client.post(
+        f"/v1/conversations/{created['id']}", json={"metadata": {"topic": "y"}}
+    )
+
+    dave = (await client.get("/v1/sessions", params={"user_id": "dave"})).json()["data"]
+    topic = await ids(client, "/v1/sessions", **{"where[topic]": "y"})
+    bad = await client.post("/v1/conversations", json={"user_id": "a/b"})
+
+    assert created["metadata"] == body["metadata"] and "user_id" not in created
+    assert updated.json()["metadata"] == {"topic": "y"}
+    assert [row["id"] for row in dave] == [created["id"]]
+    assert dave[0]["properties"] == {"conversation_metadata": {"topic": "y"}, "topic": "y"}
+    assert topic == [created["id"]]
+    stored = await memory_store.get(plain["id"])
+    assert stored is not None and stored.metadata.user_id is None
+    assert bad.status_code == 422 and "user_id" in bad.text
+    assert await ids(client, "/v1/sessions", user_id="a/b") == []
 
 
 async def test_conversations_are_listed_by_creation_with_metadata_filters(
@@ -149,6 +176,8 @@ async def test_each_tenant_lists_and_totals_only_its_own(
         ("/v1/sessions", {"after": "alpha.nope"}, "after"),
         ("/v1/sessions", {"where[]": "x"}, "where[]"),
         ("/v1/sessions", {"model": ""}, "model"),
+        ("/v1/sessions", {"min_cost": "lots"}, "min_cost"),
+        ("/v1/sessions", {"min_cost": "-1"}, "min_cost"),
         ("/v1/conversations", {"after": "alpha.nope"}, "after"),
         ("/v1/usage", {"group_by": ["day", "day"]}, "group_by"),
         ("/v1/usage", {"until": "soon"}, "until"),

@@ -15,7 +15,7 @@ from llm_sessions import SessionManager
 from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models import Session, SessionMetadata
 from llm_sessions.server import create_app
-from llm_sessions.server.inspector.listing import SessionFilter, list_page
+from llm_sessions.server.inspector.listing import PAGE_SIZE, SessionFilter, list_page
 from llm_sessions.server.tenancy import TenantStore
 from llm_sessions.storage import InMemorySessionStore
 
@@ -67,7 +67,7 @@ async def test_a_page_reads_no_session_and_folds_a_chain_into_one_row() -> None:
     segments = [row.id for row in rows]
     store.reads = 0
 
-    page = await list_page(TenantStore(store, None), SessionFilter(), 1)
+    page = await list_page(TenantStore(store, None), SessionFilter())
 
     assert store.reads == 0
     assert len(segments) >= 2
@@ -87,7 +87,7 @@ async def test_users_and_properties_filter_the_rows() -> None:
 
     async def listed(**wanted: str) -> list[str]:
         found = SessionFilter.parse("", "", "", "", **wanted)
-        return [row.id for row in (await list_page(view, found, 1)).rows]
+        return [row.id for row in (await list_page(view, found)).rows]
 
     assert await listed(user="alice") == ["a2", "a1"]
     assert await listed(prop="team=red") == ["b1", "a1"]
@@ -111,3 +111,67 @@ async def test_the_page_shows_users_and_takes_the_filters_in_its_form() -> None:
     assert '<td class="user">bob</td>' in page and 'name="property"' in page
     assert bad.status_code == 422 and "property" in bad.text
     await store.close()
+
+
+async def _walk(view: TenantStore, order: str) -> tuple[list[list[str]], list[list[str]]]:
+    """Every page forward (by ``after``), then every page back again (by ``before``)."""
+    forward: list[list[str]] = []
+    page = await list_page(view, SessionFilter(), order)
+    forward.append([row.id for row in page.rows])
+    while page.next_cursor is not None:
+        page = await list_page(view, SessionFilter(), order, after=page.next_cursor)
+        forward.append([row.id for row in page.rows])
+    backward = [forward[-1]]
+    while page.previous_cursor is not None:
+        page = await list_page(view, SessionFilter(), order, before=page.previous_cursor)
+        backward.append([row.id for row in page.rows])
+    return forward, backward[::-1]
+
+
+@pytest.mark.parametrize("order", ["-updated_at", "created_at", "-cost", "tokens"])
+async def test_every_order_pages_each_chain_once_both_ways(order: str) -> None:
+    store = InMemorySessionStore()
+    chains = [await chat(store, user) for user in ("dana", "erin")]
+    for n in range(PAGE_SIZE + 5):
+        await put(store, f"single-{n:03d}", n, f"user-{n % 3}", n=n)
+        session = await store.get(f"single-{n:03d}")
+        assert session is not None
+        usage = {"prompt_tokens": 10 * n + 1, "completion_tokens": 0}
+        await SessionManager(session.id, store=store).ai_responds("a", usage=usage)
+    view = TenantStore(store, None)
+
+    forward, backward = await _walk(view, order)
+
+    listed = [one for page in forward for one in page]
+    assert len(listed) == len(set(listed)) == PAGE_SIZE + 5 + len(chains)
+    for manager in chains:
+        assert len(set(await manager.get_session_chain()) & set(listed)) == 1
+    assert [len(page) for page in forward] == [PAGE_SIZE, 5 + len(chains)]
+    assert backward == forward
+    rows = [row for page in [await list_page(view, SessionFilter(), order)] for row in page.rows]
+    singles = [row for row in rows if not row.segments]
+    key = {"updated_at": "updated", "created_at": "created", "cost": "priced_cost_usd"}
+    values = [getattr(row, key.get(order.lstrip("-"), "tokens")) for row in singles]
+    assert values == sorted(values, reverse=order.startswith("-"))
+
+
+async def test_a_least_cost_keeps_the_dearer_rows_and_bad_ones_are_named() -> None:
+    store = InMemorySessionStore()
+    for n in range(4):
+        await put(store, f"s{n}", n, "alice")
+        usage = {"prompt_tokens": 1000 * (n + 1), "completion_tokens": 0}
+        await SessionManager(f"s{n}", store=store).ai_responds("a", usage=usage, model="gpt-4o")
+    view = TenantStore(store, None)
+    costs = {row.id: row.total_cost_usd for row in (await store.find_sessions()).items}
+
+    found = SessionFilter.parse("", "", "", "", min_cost=str(costs["s2"]))
+    page = await list_page(view, found, "cost")
+
+    assert [row.id for row in page.rows] == ["s2", "s3"]
+    for bad in ("-1", "lots", "nan"):
+        with pytest.raises(InvalidInputError) as caught:
+            SessionFilter.parse("", "", "", "", min_cost=bad)
+        assert caught.value.field == "min_cost"
+    with pytest.raises(InvalidInputError) as caught:
+        await list_page(view, SessionFilter(), "-cost", after=page.next_cursor or "junk")
+    assert caught.value.field == "after"

@@ -3,6 +3,7 @@ the sessions list with its filters and pages, the event pages and the prompt by 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 
@@ -237,19 +238,35 @@ async def test_the_filters_select_by_prefix_dates_and_model(
     assert await listed(model="gpt-4o-mini", prefix="b") == ["alpha.b-mid"]
 
 
-async def test_the_list_comes_in_pages(
+async def test_the_list_comes_in_pages_that_follow_cursors_both_ways(
     browser: httpx.AsyncClient, memory_store: InMemorySessionStore
 ) -> None:
     for number in range(PAGE_SIZE + 3):
         await put_dated_session(memory_store, f"alpha.s{number:03d}", days_ago=number)
     await _sign_in(browser, KEY_A)
+
+    def link(page: str, rel: str) -> str | None:
+        found = re.search(rf'<a href="/\?([^"]*)" rel="{rel}">', page)
+        return html.unescape(found.group(1)) if found else None
+
     first = (await browser.get("/")).text
     assert _ids_listed(first) == [f"alpha.s{n:03d}" for n in range(PAGE_SIZE)]
-    assert 'href="/?page=2" rel="next"' in first
-    second = (await browser.get("/", params={"page": 2})).text
+    assert link(first, "prev") is None
+    following = link(first, "next")
+    assert following is not None
+    second = (await browser.get(f"/?{following}")).text
     assert _ids_listed(second) == [f"alpha.s{n:03d}" for n in range(PAGE_SIZE, PAGE_SIZE + 3)]
-    assert 'rel="next"' not in second and 'href="/?page=1" rel="prev"' in second
-    filtered = (await browser.get("/", params={"model": "gpt-4o-mini", "page": 2})).text
+    assert link(second, "next") is None
+    # Newer sessions written meanwhile do not shift the pages: the previous one is read back
+    # from the first row of this one.
+    await put_dated_session(memory_store, "alpha.newer", days_ago=0)
+    back = link(second, "prev")
+    assert back is not None and "before=" in back
+    previous = (await browser.get(f"/?{back}")).text
+    assert _ids_listed(previous) == _ids_listed(first)
+    assert link(previous, "prev") is not None and link(previous, "first") is not None
+    assert _ids_listed((await browser.get("/")).text)[0] == "alpha.newer"
+    filtered = (await browser.get(f"/?{following}&model=gpt-4o-mini")).text
     assert _ids_listed(filtered) == _ids_listed(second)
 
 
@@ -262,10 +279,11 @@ async def test_the_list_comes_in_pages(
         ),
         ({"until": "yesterday"}, "until='yesterday' is invalid: must be a date written YYYY-MM-DD"),
         ({"since": "2024-05-02", "until": "2024-05-01"}, "until='2024-05-01'"),
-        ({"page": "0"}, "page='0' is invalid: must be a whole number from 1 to 100000"),
-        ({"page": "two"}, "page='two' is invalid: must be a whole number from 1 to 100000"),
-        ({"page": "²"}, "page='²' is invalid: must be a whole number from 1 to 100000"),
-        ({"page": "100001"}, "page='100001' is invalid: must be a whole number from 1 to"),
+        ({"after": "page-2"}, "after='page-2' is invalid: is not a cursor of this page"),
+        ({"before": "x.y"}, "before='x.y' is invalid: is not a cursor of this page"),
+        ({"order": "price"}, "order='price' is invalid: is not a sort key"),
+        ({"min_cost": "cheap"}, "min_cost='cheap' is invalid: must be a number of US dollars"),
+        ({"min_cost": "-1"}, "min_cost='-1' is invalid: must be a number of US dollars"),
     ],
 )
 async def test_bad_filter_values_are_named_on_the_page(

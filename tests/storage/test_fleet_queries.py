@@ -158,6 +158,27 @@ async def test_filters_orders_and_windows(store_case: StoreCase) -> None:
     assert await every_page(store, model="gpt-4o") == []
 
 
+async def test_a_least_cost_keeps_the_dearer_sessions_in_every_order(
+    store_case: StoreCase,
+) -> None:
+    store = store_case.open()
+    made = [await dated_session(store, "alice" if n % 2 else "bob", n, 1000 * n) for n in range(6)]
+    costs = {session.id: session.total_cost for session in made}
+    least = costs[made[3].id]
+    assert 0 < least < costs[made[4].id]
+
+    by_cost = await every_page(store, min_cost=least, order="cost", limit=1)
+    newest = await every_page(store, min_cost=least, limit=2)
+    alice = await every_page(store, min_cost=str(least), where={"user_id": "alice"})
+
+    dearer = [session.id for session in made[3:]]
+    assert [row.id for row in by_cost] == dearer
+    assert [row.id for row in newest] == dearer[::-1]
+    assert [row.id for row in alice] == [made[5].id, made[3].id]
+    assert await every_page(store, min_cost=0) == await every_page(store)
+    assert await every_page(store, min_cost=least * 10) == []
+
+
 async def test_a_prefix_keeps_one_namespace_in_pages_and_totals(store_case: StoreCase) -> None:
     store = store_case.open()
     for n, name in enumerate(["acme.a", "acme.b", "acme-not.c", "globex.d"]):
@@ -273,6 +294,10 @@ async def test_newest_first_paging_while_sessions_are_created(store_case: StoreC
         ({"where": {"": 1}}, "where"),
         ({"where": "user_id=alice"}, "where"),
         ({"model": ""}, "model"),
+        ({"min_cost": -0.01}, "min_cost"),
+        ({"min_cost": "cheap"}, "min_cost"),
+        ({"min_cost": float("inf")}, "min_cost"),
+        ({"min_cost": True}, "min_cost"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"cursor": 12}, "cursor"),
     ],

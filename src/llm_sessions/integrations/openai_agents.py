@@ -34,7 +34,7 @@ from ..interop._input_attachments import (
     restore_parts,
     store_parts,
 )
-from ..models import EventSource, EventType, Session, SessionEvent
+from ..models import EventSource, EventType, Session, SessionEvent, SessionMetadata
 from ..prompting import Compaction
 from ..storage import (
     SessionStore,
@@ -109,7 +109,9 @@ class LLMSessionsSession:
     messages) as a stub naming the tool, the call id and the tokens saved; the stored item is
     not changed. ``model`` (default gpt-4o-mini) prices the usage the runner reports, and
     counts the tokens of items that come without reported usage; pass ``hooks=session.hooks``
-    to the runner to price each response as the agent's own model instead.
+    to the runner to price each response as the agent's own model instead. ``user_id`` and
+    ``properties`` are given to the session when this object creates it (lists and totals
+    across sessions filter by them); a session already stored keeps its own.
     """
 
     session_settings: SessionSettings | None
@@ -122,9 +124,16 @@ class LLMSessionsSession:
         model: str = "gpt-4o-mini",
         session_settings: SessionSettings | None = None,
         compaction: Compaction | None = None,
+        user_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
     ) -> None:
         if compaction is not None and not isinstance(compaction, Compaction):
             raise InvalidInputError("compaction", compaction, "must be a Compaction or None")
+        if properties is not None and not isinstance(properties, Mapping):
+            raise InvalidInputError("properties", properties, "must be a dict of JSON values")
+        self._owner = SessionMetadata()
+        self._owner.user_id = user_id  # checked here: a bad one is named before any write
+        self._owner.properties = dict(properties or {})
         self.compaction = compaction
         self.session_id = validate_id(session_id, "session_id")
         self.model = model
@@ -271,8 +280,14 @@ class LLMSessionsSession:
     async def _current(self) -> Session[Any]:
         """The session to append to: the one this object holds, else the stored one, else new."""
         if self._session is None:
-            self._session = await self._fresh() or Session(id=self.session_id)
+            self._session = await self._fresh() or self._new_session()
         return self._session
+
+    def _new_session(self) -> Session[Any]:
+        session: Session[Any] = Session(id=self.session_id)
+        session.metadata.user_id = self._owner.user_id
+        session.metadata.properties = dict(self._owner.properties)
+        return session
 
     # -- the usage model responses reported ---------------------------------------------------
 

@@ -26,10 +26,40 @@ from .conversation_schema import (
     OutputTextPart,
 )
 
-__all__ = ["METADATA_PROPERTY", "conversation_of", "event_from_item", "item_of"]
+__all__ = [
+    "METADATA_PROPERTY",
+    "conversation_of",
+    "event_from_item",
+    "item_of",
+    "set_conversation_metadata",
+]
 
 METADATA_PROPERTY = "conversation_metadata"
 """The session property that holds a conversation's OpenAI-style metadata."""
+_NOT_COPIED = {METADATA_PROPERTY, "user_id", "root_id"}
+"""Metadata keys kept only in ``METADATA_PROPERTY``: filters read these names as columns."""
+
+
+def set_conversation_metadata(session: Session[Any], metadata: Mapping[str, str]) -> None:
+    """Give ``session`` a conversation's ``metadata``: kept whole in ``METADATA_PROPERTY``
+    (what reads back), and each pair as a top-level property too, so that lists show it and
+    filter by it (``where``, the inspector's property filter). The pairs of the metadata it
+    replaces are removed; a property the metadata did not set is never overwritten.
+
+    Args:
+        session: The conversation's session (not saved here).
+        metadata: The new metadata (OpenAI's: text keys and values).
+    """
+    properties = session.metadata.properties
+    previous = properties.get(METADATA_PROPERTY)
+    for key, value in (previous if isinstance(previous, dict) else {}).items():
+        if key not in _NOT_COPIED and properties.get(key) == value:
+            del properties[key]
+    properties[METADATA_PROPERTY] = dict(metadata)
+    for key, value in metadata.items():
+        if key not in _NOT_COPIED and not key.startswith("llm_sessions.") and key not in properties:
+            properties[key] = value
+
 
 _SOURCE_OF_ROLE = {
     "user": EventSource.USER,

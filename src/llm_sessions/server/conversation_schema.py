@@ -112,10 +112,12 @@ Items = Annotated[list[ItemIn], Field(max_length=MAX_ITEMS_PER_REQUEST)]
 
 
 class ConversationCreate(_Strict):
-    """Body of ``POST /v1/conversations``."""
+    """Body of ``POST /v1/conversations``: OpenAI's fields, and ``user_id`` (ours: who the
+    conversation belongs to)."""
 
     metadata: Metadata | None = None
     items: Items | None = None
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
 
 
 class ConversationUpdate(_Strict):

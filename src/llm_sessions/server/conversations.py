@@ -18,7 +18,12 @@ from ..models import Session
 from ..prompting import Compaction
 from ..prompting._builder import check_prompt_arguments, load_tokenizer
 from .conversation_attachments import AttachmentParts, store_item_attachments
-from .conversation_items import METADATA_PROPERTY, conversation_of, event_from_item, item_of
+from .conversation_items import (
+    conversation_of,
+    event_from_item,
+    item_of,
+    set_conversation_metadata,
+)
 from .conversation_list import conversation_page
 from .conversation_schema import (
     ConversationCreate,
@@ -68,12 +73,14 @@ async def create_conversation(
     state: State,
     idempotency_key: IdempotencyKey = None,
 ) -> ConversationOut | Response:
-    """Create a conversation, with metadata and up to 20 initial items."""
+    """Create a conversation, with metadata and up to 20 initial items, and ``user_id`` (who it
+    belongs to). Each metadata pair is also a top-level property of the session."""
 
     async def write() -> ConversationOut:
         session: Session[Any] = Session(id=store.new_id("conv_"))
+        session.metadata.user_id = body.user_id
         if body.metadata is not None:
-            session.metadata.properties[METADATA_PROPERTY] = dict(body.metadata)
+            set_conversation_metadata(session, body.metadata)
         stored = await store_item_attachments(body.items or [], store)
         for index, item in enumerate(body.items or []):
             await session.add_event(event_from_item(item, store.new_event_id, _of(stored, index)))
@@ -96,9 +103,10 @@ async def retrieve_conversation(conversation_id: str, store: Scoped) -> Conversa
 async def update_conversation(
     conversation_id: str, body: ConversationUpdate, store: Scoped
 ) -> ConversationOut:
-    """Replace a conversation's metadata."""
+    """Replace a conversation's metadata (and the properties its pairs set)."""
     session = await store.require(conversation_id, "conversation")
-    await session.metadata.set_property(METADATA_PROPERTY, dict(body.metadata or {}))
+    set_conversation_metadata(session, body.metadata or {})
+    await session.metadata.update_timestamp()
     await store.save(session)
     return conversation_of(session)
 

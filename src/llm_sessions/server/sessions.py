@@ -55,6 +55,7 @@ async def list_sessions(
     model: Annotated[str | None, Query(max_length=200)] = None,
     since: Annotated[str | None, Query(max_length=64)] = None,
     until: Annotated[str | None, Query(max_length=64)] = None,
+    min_cost: Annotated[str | None, Query(max_length=32)] = None,
     order: Annotated[str, Query(max_length=16)] = "-updated_at",
     after: Annotated[str | None, Query(max_length=256)] = None,
     limit: Limit = 100,
@@ -63,14 +64,15 @@ async def list_sessions(
 
     Filters: ``prefix`` (of the id, after the key's own prefix), ``user_id``,
     ``where[KEY]=VALUE`` (a top-level property), ``model``, ``since`` and ``until`` (of the last
-    update). ``order``: ``updated_at``, ``created_at``, ``cost`` or ``tokens``, ``-`` first for
-    descending. ``after``: the previous page's ``last_id``.
+    update) and ``min_cost`` (the least priced cost, USD). ``order``: ``updated_at``,
+    ``created_at``, ``cost`` or ``tokens``, ``-`` first for descending. ``after``: the previous
+    page's ``last_id``.
     """
     where = where_of(request, user_id)
     cursor = await cursor_after(store, after, order)
     with checked_params():
         page = await store.find_sessions(
-            where, model, since, until, order, limit, cursor, store.prefix + prefix
+            where, model, since, until, order, limit, cursor, store.prefix + prefix, min_cost
         )
     rows = page.items
     return SummaryList(

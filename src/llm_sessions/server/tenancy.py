@@ -189,6 +189,7 @@ class TenantStore(SessionStore):
         limit: int = 50,
         cursor: str | None = None,
         prefix: str = "",
+        min_cost: float | str | None = None,
     ) -> SessionPage:
         """A page of this tenant's session summaries (see ``SessionStore.find_sessions``).
 
@@ -201,6 +202,7 @@ class TenantStore(SessionStore):
             limit: The page size.
             cursor: The previous page's ``next_cursor``.
             prefix: Only ids that start with it (a full id prefix).
+            min_cost: Only sessions whose priced cost (USD) is at least this.
 
         Returns:
             The page: only this tenant's sessions.
@@ -210,10 +212,10 @@ class TenantStore(SessionStore):
         """
         within = self._within(prefix)
         if within is None:  # still check the other arguments: a bad one is named
-            SessionQuery.checked(where, model, since, until, order, limit, cursor)
+            SessionQuery.checked(where, model, since, until, order, limit, cursor, "", min_cost)
             return SessionPage()
         return await self.inner.find_sessions(
-            where, model, since, until, order, limit, cursor, within
+            where, model, since, until, order, limit, cursor, within, min_cost
         )
 
     async def search(

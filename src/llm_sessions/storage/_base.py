@@ -136,6 +136,7 @@ class SessionStore(ABC):
         limit: int = 50,
         cursor: str | None = None,
         prefix: str = "",
+        min_cost: float | str | None = None,
     ) -> SessionPage:
         """A page of session summaries, newest activity first by default.
 
@@ -150,6 +151,8 @@ class SessionStore(ABC):
             limit: the page size, 1 to 1000.
             cursor: the previous page's ``next_cursor`` (same arguments), None for page 1.
             prefix: only sessions whose id starts with this (a tenant's namespace).
+            min_cost: only sessions whose priced cost (USD) is at least this (a number or
+                its text).
 
         Returns:
             A ``SessionPage``: ``items`` and ``next_cursor`` (None on the last page). Paging
@@ -161,7 +164,9 @@ class SessionStore(ABC):
         """
         from ._fleet_query import SessionQuery
 
-        query = SessionQuery.checked(where, model, since, until, order, limit, cursor, prefix)
+        query = SessionQuery.checked(
+            where, model, since, until, order, limit, cursor, prefix, min_cost
+        )
         return await self._find(query)
 
     async def usage(

@@ -30,6 +30,7 @@ __all__ = [
     "check_group_by",
     "check_id_prefix",
     "check_limit",
+    "check_min_cost",
     "check_model",
     "check_order",
     "check_time",
@@ -82,6 +83,26 @@ def check_model(model: object) -> str | None:
     if model is not None and (not isinstance(model, str) or not model):
         raise InvalidInputError("model", model, "must be a model name (a non-empty string)")
     return model
+
+
+def check_min_cost(min_cost: object) -> float | None:
+    """A least cost in US dollars (a number, or the text of one; 0 or more), or None."""
+    if min_cost is None:
+        return None
+    value = min_cost
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            value = None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise InvalidInputError("min_cost", min_cost, "must be a number of US dollars, 0 or more")
+    return float(value)
 
 
 def check_time(value: object, field: str) -> datetime | None:

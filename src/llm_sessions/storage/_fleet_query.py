@@ -26,6 +26,7 @@ from ._fleet_checks import (
     check_group_by,
     check_id_prefix,
     check_limit,
+    check_min_cost,
     check_model,
     check_order,
     check_time_range,
@@ -94,9 +95,12 @@ class _Filter:
     since: datetime | None
     until: datetime | None
     prefix: str = ""
+    min_cost: float | None = None
 
     def matches(self, row: SessionSummary) -> bool:
         if not row.id.startswith(self.prefix):
+            return False
+        if self.min_cost is not None and row.total_cost_usd < self.min_cost:
             return False
         if self.since is not None and row.updated_at < self.since:
             return False
@@ -133,12 +137,21 @@ class SessionQuery:
         limit: object = 50,
         cursor: object = None,
         prefix: object = "",
+        min_cost: object = None,
     ) -> SessionQuery:
         """The query, or ``InvalidInputError`` naming the first argument that is not valid."""
         key, descending = check_order(order)
         start, end = check_time_range(since, until)
+        chosen = _Filter(
+            check_where(where),
+            check_model(model),
+            start,
+            end,
+            check_id_prefix(prefix),
+            check_min_cost(min_cost),
+        )
         return cls(
-            _Filter(check_where(where), check_model(model), start, end, check_id_prefix(prefix)),
+            chosen,
             f"-{key}" if descending else key,
             key,
             descending,

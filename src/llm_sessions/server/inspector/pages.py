@@ -8,6 +8,7 @@ With keys configured, a page without a valid login cookie redirects to ``/login`
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated
 from urllib.parse import parse_qs, quote
@@ -21,8 +22,9 @@ from ..dependencies import State, signed_in, signed_out_key, tenant_of
 from ..errors import ApiError
 from ..state import ServerState
 from ..tenancy import TenantStore
+from ._usage import UsageWindow, usage_page, usage_totals
 from .key_cookie import COOKIE_NAME, clear_key_cookie, set_key_cookie
-from .listing import SessionFilter, list_page, page_number
+from .listing import SessionFilter, list_page
 from .logins import same_origin
 from .templates import error_page, login_page, session_page, sessions_page
 
@@ -39,6 +41,7 @@ _ASSETS = {
     "favicon.ico": "image/x-icon",
 }
 _SearchText = Annotated[str, Query(max_length=256)]
+_CursorText = Annotated[str | None, Query(max_length=1024)]
 
 
 def _html(body: str, status: int = 200) -> HTMLResponse:
@@ -80,21 +83,43 @@ async def sessions(
     model: _SearchText = "",
     user: _SearchText = "",
     prop: Annotated[str, Query(alias="property", max_length=200)] = "",
-    page: _SearchText = "1",
+    min_cost: _SearchText = "",
+    order: _SearchText = "",
+    after: _CursorText = None,
+    before: _CursorText = None,
 ) -> Response:
-    """The caller's sessions, newest first, filtered and paginated."""
+    """The caller's sessions, filtered, sorted (newest activity first by default) and paged
+    by cursor."""
     store = await _viewer(request, state)
     if store is None:
         return _to_login(request)
     signed_in = bool(state.keys)
     wanted = {"prefix": prefix, "since": since, "until": until, "model": model, "user": user}
-    wanted["property"] = prop
+    wanted.update({"property": prop, "min_cost": min_cost, "order": order})
     try:
-        wanted_sessions = SessionFilter.parse(prefix, since, until, model, user, prop)
-        listing = await list_page(store, wanted_sessions, page_number(page))
+        wanted_sessions = SessionFilter.parse(prefix, since, until, model, user, prop, min_cost)
+        listing = await list_page(store, wanted_sessions, order, after, before)
     except InvalidInputError as exc:
         return _html(sessions_page(None, wanted, signed_in=signed_in, problem=str(exc)), 422)
     return _html(sessions_page(listing, wanted, signed_in=signed_in))
+
+
+@router.get("/usage", response_class=HTMLResponse)
+async def usage(
+    request: Request, state: State, since: _SearchText = "", until: _SearchText = ""
+) -> Response:
+    """Cost and tokens per day, by model and by user, of the caller's sessions."""
+    store = await _viewer(request, state)
+    if store is None:
+        return _to_login(request)
+    signed_in = bool(state.keys)
+    wanted = {"since": since, "until": until}
+    try:
+        window = UsageWindow.parse(since, until, datetime.now(UTC).date())
+        totals = await usage_totals(store, window)
+    except InvalidInputError as exc:
+        return _html(usage_page(None, wanted, signed_in=signed_in, problem=str(exc)), 422)
+    return _html(usage_page(totals, wanted, signed_in=signed_in))
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)

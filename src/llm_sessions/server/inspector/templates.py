@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 
 from ...prompting import PromptStrategy
 from ...tokens.pricing import cost_text
-from .listing import SessionPage, SessionRow
+from .listing import DEFAULT_ORDER, SessionPage, SessionRow
 
 __all__ = [
     "ASSET_PREFIX",
@@ -93,17 +93,33 @@ def sessions_page(
 ) -> str:
     """The sessions page: the filter form and the table (``listing`` None: only the problem)."""
     message = f'<p class="problem" role="alert">{text(problem)}</p>' if problem else ""
-    table = _sessions_table(listing.rows) if listing is not None else ""
+    order = listing.order if listing is not None else wanted.get("order", "") or DEFAULT_ORDER
+    table = _sessions_table(listing.rows, wanted, order) if listing is not None else ""
     pager = _pager(listing, wanted) if listing is not None else ""
-    body = f"<h1>Sessions</h1>{_filter_form(wanted)}{message}{table}{pager}"
-    return page("Sessions", body, signed_in=signed_in)
+    links = '<p class="links"><a href="/usage">Usage by day: cost and tokens</a></p>'
+    body = f"<h1>Sessions</h1>{links}{_filter_form(wanted, order)}{message}{table}{pager}"
+    return page("Sessions", body, signed_in=signed_in, main_attributes=' id="sessions"')
 
 
-def _filter_form(wanted: Mapping[str, str]) -> str:
-    def field(name: str, label: str, kind: str = "text") -> str:
+_ORDER_NAMES = {
+    "updated_at": "last updated",
+    "created_at": "created",
+    "cost": "cost",
+    "tokens": "tokens",
+}
+
+
+def _filter_form(wanted: Mapping[str, str], order: str) -> str:
+    def field(name: str, label: str, kind: str = "text", extra: str = "") -> str:
         value = text(wanted.get(name, ""))
-        return f'<label>{label} <input type="{kind}" name="{name}" value="{value}"></label>'
+        return f'<label>{label} <input type="{kind}" name="{name}" value="{value}"{extra}></label>'
 
+    choices = "".join(
+        f'<option value="{sign}{key}"{" selected" if sign + key == order else ""}>'
+        f"{name}, {'highest or newest' if sign else 'lowest or oldest'} first</option>"
+        for key, name in _ORDER_NAMES.items()
+        for sign in ("-", "")
+    )
     return (
         '<form method="get" action="/" class="filters">'
         + field("prefix", "id starts with")
@@ -112,20 +128,56 @@ def _filter_form(wanted: Mapping[str, str]) -> str:
         + field("model", "model")
         + field("user", "user")
         + field("property", "property KEY=VALUE")
+        + field("min_cost", "cost at least (USD)", "number", ' min="0" step="any"')
+        + f'<label>sort by <select name="order">{choices}</select></label>'
         + '<button type="submit">Filter</button> <a href="/">clear</a></form>'
     )
 
 
-def _sessions_table(rows: Iterable[SessionRow]) -> str:
+_COLUMNS = (
+    ("id", "id", None),
+    ("created", "created (UTC)", "created_at"),
+    ("updated", "updated (UTC)", "updated_at"),
+    ("events", "events", None),
+    ("tokens", "tokens", "tokens"),
+    ("cost", "cost (USD)", "cost"),
+    ("models", "models", None),
+    ("user", "user", None),
+    ("properties", "properties", None),
+)
+
+
+def _head(wanted: Mapping[str, str], order: str) -> str:
+    """The column heads; a sortable one links to its order, the other way round when the
+    page is already sorted by it (highest or newest first otherwise)."""
+    kept = {k: v for k, v in wanted.items() if v and k not in ("order", "after", "before")}
+    cells = []
+    for name, label, key in _COLUMNS:
+        if key is None:
+            cells.append(f'<th class="col-{name}">{label}</th>')
+            continue
+        current = order.removeprefix("-") == key
+        descending = order.startswith("-")
+        target = (key if descending else f"-{key}") if current else f"-{key}"
+        href = text("/?" + urlencode({**kept, "order": target}))
+        sort = ""
+        mark = ""
+        if current:
+            sort = f' aria-sort="{"descending" if descending else "ascending"}"'
+            mark = f'<span aria-hidden="true">{" ▼" if descending else " ▲"}</span>'
+        cells.append(
+            f'<th class="col-{name}"{sort}><a href="{href}" class="sort" data-order="{target}">'
+            f"{label}{mark}</a></th>"
+        )
+    return "".join(cells)
+
+
+def _sessions_table(rows: Iterable[SessionRow], wanted: Mapping[str, str], order: str) -> str:
     lines = [_row_html(row) for row in rows]
     if not lines:
         return '<p class="empty">No sessions.</p>'
-    head = "".join(
-        f"<th>{name}</th>"
-        for name in ("id", "updated (UTC)", "events", "tokens", "cost (USD)", "models", "user")
-    )
     return (
-        f'<table class="sessions"><thead><tr>{head}<th>properties</th></tr></thead>'
+        f'<table class="sessions"><thead><tr>{_head(wanted, order)}</tr></thead>'
         f"<tbody>{''.join(lines)}</tbody></table>"
     )
 
@@ -140,6 +192,7 @@ def _row_html(row: SessionRow) -> str:
         f'<td class="id"><a href="{text(session_href(row.id))}">{identifier}</a> '
         f'<button type="button" class="copy" data-copy="{identifier}">copy</button>'
         f"{_segments(row.segments)}</td>"
+        f'<td class="created">{text(_moment(row.created))}</td>'
         f'<td class="updated">{text(_moment(row.updated))}</td>'
         f'<td class="num event-count">{_count(row.events, "event")}</td>'
         f'<td class="num token-count">{_count(row.tokens, "token")}</td>'
@@ -151,7 +204,16 @@ def _row_html(row: SessionRow) -> str:
 
 
 def _properties(row: SessionRow) -> str:
-    return ", ".join(f"{text(name)}={text(json.dumps(value))}" for name, value in row.properties)
+    shown = []
+    for name, value in row.properties:
+        whole = f"{name}={value if isinstance(value, str) else json.dumps(value)}"
+        cut = whole if len(whole) <= _SHOWN_CHARS else whole[: _SHOWN_CHARS - 1] + "…"
+        shown.append(f'<span class="property" title="{text(whole)}">{text(cut)}</span>')
+    return " ".join(shown)
+
+
+_SHOWN_CHARS = 40
+"""A property longer than this shows its start (and whole in its tooltip)."""
 
 
 def _segments(ids: tuple[str, ...]) -> str:
@@ -166,16 +228,18 @@ def _segments(ids: tuple[str, ...]) -> str:
 
 
 def _pager(listing: SessionPage, wanted: Mapping[str, str]) -> str:
+    kept = {k: v for k, v in wanted.items() if v and k not in ("order", "after", "before")}
+    kept["order"] = listing.order
     links = []
-    kept = {name: value for name, value in wanted.items() if value and name != "page"}
-    if listing.number > 1:
-        query = urlencode({**kept, "page": listing.number - 1})
-        links.append(f'<a href="/?{text(query)}" rel="prev">newer</a>')
-    links.append(f"<span>page {listing.number}</span>")
-    if listing.has_more:
-        query = urlencode({**kept, "page": listing.number + 1})
-        links.append(f'<a href="/?{text(query)}" rel="next">older</a>')
-    return f'<nav class="pager">{" ".join(links)}</nav>'
+    if listing.previous_cursor is not None:
+        links.append(f'<a href="/?{text(urlencode(kept))}" rel="first">first page</a>')
+        query = urlencode({**kept, "before": listing.previous_cursor})
+        links.append(f'<a href="/?{text(query)}" rel="prev">previous</a>')
+    if listing.next_cursor is not None:
+        query = urlencode({**kept, "after": listing.next_cursor})
+        links.append(f'<a href="/?{text(query)}" rel="next">next</a>')
+    shown = f"<span>{len(listing.rows)} rows</span>"
+    return f'<nav class="pager" aria-label="pages">{shown} {" ".join(links)}</nav>'
 
 
 def session_page(session_id: str, *, signed_in: bool) -> str:

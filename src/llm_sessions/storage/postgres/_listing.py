@@ -82,6 +82,8 @@ class PostgresListing(SummaryListing):
         if query_filter.prefix:
             length = args(len(query_filter.prefix), "integer")
             where.append(f"left(s.id, {length}) = {args(query_filter.prefix, 'text')}")
+        if query_filter.min_cost is not None:
+            where.append(f"s.total_cost_usd >= {args(query_filter.min_cost, 'float8')}")
         for name, wanted in query_filter.where.items():
             if name in ("user_id", "root_id"):  # columns (the names are reserved properties)
                 where.append(

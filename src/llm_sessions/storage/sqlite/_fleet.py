@@ -87,6 +87,9 @@ def _conditions(query_filter: Any, now: float) -> tuple[list[str], list[Any]]:
         args.append(query_filter.model)
     if query_filter.prefix:
         where.append(_prefix_condition(query_filter.prefix, args))
+    if query_filter.min_cost is not None:
+        where.append("s.total_cost_usd >= ?")
+        args.append(query_filter.min_cost)
     for name, wanted in query_filter.where.items():
         where.append(f"({_equals(name, wanted, args)})")
     return where, args

@@ -604,7 +604,17 @@
     }
   }
 
+  // ---- the sessions and usage pages ------------------------------------------------------
+
+  /** Pages drawn on the server: the page marks when it responds (read by the benchmark). */
+  function startServerPage(main) {
+    main.dataset.readyMs = String(Math.round(performance.now()));
+    main.dataset.ready = "true";
+  }
+
   wireCopyButtons();
   const main = document.getElementById("session");
   if (main) new SessionPage(main).start();
+  const listed = document.getElementById("sessions") || document.getElementById("usage-page");
+  if (listed) startServerPage(listed);
 })();
