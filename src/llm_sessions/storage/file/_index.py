@@ -72,20 +72,25 @@ class SummaryIndex:
 
     def state(self) -> str:
         """Read what was appended since the last look; the index's state."""
+        with self._mutex:
+            if not self._read_on():
+                return IndexState.MISSING
+            if not self._readable:
+                return IndexState.UNREADABLE
+            return IndexState.READY if self._complete else IndexState.INCOMPLETE
+
+    def _read_on(self) -> bool:
+        """Catch up with the file (the mutex is held); False if there is none."""
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            with self._mutex:
-                self._forget(-1)
-            return IndexState.MISSING
+            self._forget(-1)
+            return False
         try:
-            with self._mutex:
-                self._catch_up(fd)
-                if not self._readable:
-                    return IndexState.UNREADABLE
-                return IndexState.READY if self._complete else IndexState.INCOMPLETE
+            self._catch_up(fd)
         finally:
             os.close(fd)
+        return True
 
     def summaries(self, now: float) -> tuple[list[tuple[SessionSummary, bool]], list[str]]:
         """The summary of each session whose newest row is full (and whether it names no
@@ -93,6 +98,7 @@ class SummaryIndex:
         found: list[tuple[SessionSummary, bool]] = []
         stale: list[str] = []
         with self._mutex:
+            self._read_on()
             built = {}
             for session_id, row in self._rows.items():
                 if "gone" in row:
