@@ -56,9 +56,13 @@ class SummaryIndex:
         self.timeout = timeout
         self._mutex = threading.Lock()
         self._built: dict[str, tuple[bytes, SessionSummary, bool]] = {}
+        self._version = 0
+        """Counts the changes of what was read: a listing of an unchanged index is reused."""
+        self._listed: tuple[int, float, list[tuple[SessionSummary, bool]], list[str]] | None = None
         self._forget(-1)
 
     def _forget(self, inode: int) -> None:
+        self._version += 1
         self._inode = inode
         self._offset = 0
         self._lines: dict[str, bytes] = {}
@@ -94,31 +98,44 @@ class SummaryIndex:
 
     def summaries(self, now: float) -> tuple[list[tuple[SessionSummary, bool]], list[str]]:
         """The summary of each session whose newest row is full (and whether it names no
-        root), and the ids of those to recount. Expired and deleted sessions are left out."""
-        found: list[tuple[SessionSummary, bool]] = []
-        stale: list[str] = []
+        root), and the ids of those to recount. Expired and deleted sessions are left out.
+        While the index is unchanged and no listed session expires, the same list is
+        returned."""
         with self._mutex:
             self._read_on()
-            built = {}
-            for session_id, row in self._rows.items():
-                if "gone" in row:
+            listed = self._listed
+            if listed is not None and listed[0] == self._version and now < listed[1]:
+                return listed[2], listed[3]
+            found, stale, next_expiry = self._summaries(now)
+            self._listed = (self._version, next_expiry, found, stale)
+            return found, stale
+
+    def _summaries(self, now: float) -> tuple[list[tuple[SessionSummary, bool]], list[str], float]:
+        found: list[tuple[SessionSummary, bool]] = []
+        stale: list[str] = []
+        next_expiry = float("inf")
+        built = {}
+        for session_id, row in self._rows.items():
+            if "gone" in row:
+                continue
+            expires = row.get("expires_at")
+            if expires is not None:
+                if expires <= now:
                     continue
-                expires = row.get("expires_at")
-                if expires is not None and expires <= now:
+                next_expiry = min(next_expiry, expires)
+            line = self._lines[session_id]
+            known = self._built.get(session_id)
+            if known is None or known[0] is not line:
+                try:
+                    summary, loose = summary_of_row(row)
+                except (KeyError, TypeError, ValueError):
+                    stale.append(session_id)  # a stale row, or one we cannot read
                     continue
-                line = self._lines[session_id]
-                known = self._built.get(session_id)
-                if known is None or known[0] is not line:
-                    try:
-                        summary, loose = summary_of_row(row)
-                    except (KeyError, TypeError, ValueError):
-                        stale.append(session_id)  # a stale row, or one we cannot read
-                        continue
-                    known = (line, summary, loose)
-                built[session_id] = known
-                found.append(known[1:])
-            self._built = built
-        return found, stale
+                known = (line, summary, loose)
+            built[session_id] = known
+            found.append(known[1:])
+        self._built = built
+        return found, stale, next_expiry
 
     def _catch_up(self, fd: int) -> None:
         """Read the lines appended to ``fd`` since the last look (the mutex is held)."""
@@ -153,6 +170,7 @@ class SummaryIndex:
         old = self._lines.get(session_id)
         if old is not None and "gone" not in self._rows[session_id]:
             self._live -= len(old)
+        self._version += 1
         self._rows[session_id] = row
         self._lines[session_id] = line
         if "gone" not in row:

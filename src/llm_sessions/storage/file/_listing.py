@@ -53,6 +53,7 @@ class FileSummaries(EventLogStore):
     _pending: dict[str, list[WriteBatch]]
     _index: SummaryIndex
     _index_started = False
+    _rooted: tuple[list[tuple[SessionSummary, bool]], list[SessionSummary]] | None = None
 
     @abstractmethod
     async def _run(self, work: Callable[..., _T], *args: Any) -> _T:
@@ -80,12 +81,16 @@ class FileSummaries(EventLogStore):
             for session_id in stale:
                 await self._run(self._recount, session_id)
             found, _ = await self._run(self._index.summaries, time.time())
+        if not self._pending and self._rooted is not None and self._rooted[0] is found:
+            return list(self._rooted[1])  # nothing changed since the last listing
         rows = [pair for pair in found if pair[0].id not in self._pending]
         for session_id in list(self._pending):  # saves buffered by auto_save=False
             session = await self.get(session_id)
             if session is not None:
                 rows.append((summary_of(session), session.metadata.root_id is None))
-        return with_roots([row for row, _ in rows], {row.id for row, loose in rows if loose})
+        rooted = with_roots([row for row, _ in rows], {row.id for row, loose in rows if loose})
+        self._rooted = None if self._pending else (found, rooted)
+        return list(rooted)
 
     # -- work done in threads ------------------------------------------------------------------
 
