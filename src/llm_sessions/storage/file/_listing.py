@@ -9,9 +9,12 @@ import json
 import os
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +22,7 @@ from pydantic import TypeAdapter
 
 from ...exceptions import CorruptSessionData, EncryptionKeyError, InvalidSessionId
 from .._event_log import EventLogStore
+from .._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow, usage_in
 from .._records import build_session
 from .._summaries import SessionSummary, summary_of, with_roots
 from .._summary_delta import SummaryDelta
@@ -41,6 +45,10 @@ __all__ = ["FileSummaries"]
 _T = TypeVar("_T")
 
 
+def _by_update(row: SessionSummary) -> tuple[datetime, str]:
+    return row.updated_at, row.id
+
+
 class FileSummaries(EventLogStore):
     """``session_summaries`` (what ``find_sessions`` and ``usage`` read) from the index, the
     index's upkeep by writes, and ``vacuum``'s file work. An encrypted store writes stale rows
@@ -54,6 +62,8 @@ class FileSummaries(EventLogStore):
     _index: SummaryIndex
     _index_started = False
     _rooted: tuple[list[tuple[SessionSummary, bool]], list[SessionSummary]] | None = None
+    _orders: dict[str, list[SessionSummary]]
+    """Every summary sorted by each order asked for since the index last changed."""
 
     @abstractmethod
     async def _run(self, work: Callable[..., _T], *args: Any) -> _T:
@@ -83,6 +93,7 @@ class FileSummaries(EventLogStore):
             found, _ = await self._run(self._index.summaries, time.time())
         if not self._pending and self._rooted is not None and self._rooted[0] is found:
             return list(self._rooted[1])  # nothing changed since the last listing
+        self._orders = {}
         rows = [pair for pair in found if pair[0].id not in self._pending]
         for session_id in list(self._pending):  # saves buffered by auto_save=False
             session = await self.get(session_id)
@@ -91,6 +102,49 @@ class FileSummaries(EventLogStore):
         rooted = with_roots([row for row, _ in rows], {row.id for row, loose in rows if loose})
         self._rooted = None if self._pending else (found, rooted)
         return list(rooted)
+
+    async def _find(self, query: SessionQuery) -> SessionPage:
+        """The page, walked from the cursor's place in the summaries sorted by the query's
+        order (sorted once per change of the index, not per page)."""
+        ordered = await self._ordered(query.key)
+        if ordered is None:
+            return await super()._find(query)
+        keyset = query.keyset
+        if query.descending:
+            end = (
+                len(ordered)
+                if query.after is None
+                else bisect_left(ordered, query.after, key=keyset)
+            )
+            walk: Iterable[SessionSummary] = (ordered[n] for n in range(end - 1, -1, -1))
+        else:
+            start = 0 if query.after is None else bisect_right(ordered, query.after, key=keyset)
+            walk = (ordered[n] for n in range(start, len(ordered)))
+        matching = (row for row in walk if query.filter.matches(row))
+        return query.page(list(islice(matching, query.limit + 1)))
+
+    async def _usage(self, query: UsageQuery) -> list[UsageRow]:
+        """The totals, added up over the summaries updated in the query's time range only."""
+        ordered = await self._ordered("updated_at")
+        if ordered is None:
+            return await super()._usage(query)
+        since, until = query.filter.since, query.filter.until
+        start = 0 if since is None else bisect_left(ordered, (since, ""), key=_by_update)
+        end = len(ordered) if until is None else bisect_left(ordered, (until, ""), key=_by_update)
+        return usage_in(ordered[start:end], query)
+
+    async def _ordered(self, key: str) -> list[SessionSummary] | None:
+        """Every summary in ascending ``key`` order (then id); None when saves are buffered
+        (the base way then reads them)."""
+        if not self._keeps_summary_rows():
+            return None
+        rows = await self.session_summaries()
+        if self._pending:
+            return None
+        ordered = self._orders.get(key)
+        if ordered is None:
+            ordered = self._orders[key] = sorted(rows, key=SessionQuery.checked(order=key).keyset)
+        return ordered
 
     # -- work done in threads ------------------------------------------------------------------
 

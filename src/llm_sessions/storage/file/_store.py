@@ -100,6 +100,7 @@ class FileSessionStore(FileSummaries):
         self._pending: dict[str, list[WriteBatch]] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._index = SummaryIndex(self._folder, self.timeout)
+        self._orders = {}
 
     # -- public API ----------------------------------------------------------------------------
 
