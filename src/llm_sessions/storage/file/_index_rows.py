@@ -24,20 +24,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ...models._session_metadata import split_reserved
 from .._summaries import ModelCount, ModelTotals, SessionSummary
 from .._summary_delta import SummaryDelta, Totals, add_delta
 from ._format import Log, updated_at
 
-if TYPE_CHECKING:
-    from ._index import Appender
-
 __all__ = [
     "COMPLETE_LINE",
     "VERSION_LINE",
     "Counts",
+    "RowSink",
     "SummaryUpkeep",
     "counts_of_summary",
     "full_row",
@@ -151,12 +149,20 @@ def summary_of_row(row: dict[str, Any]) -> tuple[SessionSummary, bool]:
     return summary, owner["root_id"] is None
 
 
+class RowSink(Protocol):
+    """Where a write's rows go: the index held for appends (``_index.Appender``)."""
+
+    def newest(self, session_id: str) -> dict[str, Any] | None: ...
+
+    def add(self, row: dict[str, Any]) -> None: ...
+
+
 @dataclass
 class SummaryUpkeep:
     """One write's part in the index: the stale row before the files change, the full row
     after (see the module's docstring)."""
 
-    index: Appender | None
+    index: RowSink | None
     session_id: str
     delta: SummaryDelta | None
     previous: dict[str, Any] | None
@@ -166,7 +172,7 @@ class SummaryUpkeep:
 
     @classmethod
     def begin(
-        cls, index: Appender | None, session_id: str, delta: SummaryDelta | None, fresh: bool
+        cls, index: RowSink | None, session_id: str, delta: SummaryDelta | None, fresh: bool
     ) -> SummaryUpkeep:
         """Read the session's newest row and append a stale one (nothing without an index)."""
         previous = None
