@@ -291,10 +291,10 @@ class Appender:
 
     def add(self, row: dict[str, Any]) -> None:
         """Append ``row``."""
-        self.add_line(row_line(row))
+        self.add_line(row_line(row), row)
 
-    def add_line(self, line: bytes) -> None:
-        """Append one line (whole, in one write)."""
+    def add_line(self, line: bytes, row: dict[str, Any] | None = None) -> None:
+        """Append one line (whole, in one write); ``row`` is what it holds, if known."""
         view = memoryview(line)
         while view:
             view = view[os.write(self._fd, view) :]
@@ -302,5 +302,8 @@ class Appender:
         index = self._index
         with index._mutex:
             if index._inode == self._inode and index._offset == self.end - len(line):
-                index._consume(line)
+                if row is None:
+                    index._consume(line)
+                else:
+                    index._keep(row["id"], row, line)
                 index._offset = self.end
