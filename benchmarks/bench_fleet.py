@@ -5,9 +5,10 @@ Creates N sessions (10 events each: 5 user messages and 5 priced replies; 100 us
 calls: the first page of 50 (newest first), the 100th page (its cursor found first), a page
 filtered to one user, and a usage rollup by user over one day.
 
-    python benchmarks/bench_fleet.py --stores sqlite,postgres,redis --sessions 10000
+    python benchmarks/bench_fleet.py --stores sqlite,postgres,redis,file --sessions 10000
 
-SQLite is filled with ``synchronous=off`` (the fill is not what is measured). PostgreSQL uses a
+SQLite is filled with ``synchronous=off`` and the file store with ``fsync=False`` (the fill is
+not what is measured). PostgreSQL uses a
 schema of its own and Redis a key prefix of its own, both dropped at the end. Not part of the
 test run.
 """
@@ -31,6 +32,7 @@ from _common import machine, median_ms, table
 
 from llm_sessions.models import EventSource, Session, SessionEvent, TokenUsage
 from llm_sessions.storage import (
+    FileSessionStore,
     PostgresSessionStore,
     RedisSessionStore,
     SessionStore,
@@ -91,9 +93,13 @@ async def measure(store: SessionStore, count: int, repeat: int) -> list[Any]:
 
 
 async def run_store(name: str, count: int, repeat: int) -> list[Any]:
-    if name == "sqlite":
+    if name in ("sqlite", "file"):
         with tempfile.TemporaryDirectory() as folder:
-            store: SessionStore = SQLiteSessionStore(f"{folder}/fleet.db", synchronous="off")
+            store: SessionStore = (
+                SQLiteSessionStore(f"{folder}/fleet.db", synchronous="off")
+                if name == "sqlite"
+                else FileSessionStore(f"{folder}/fleet", fsync=False)
+            )
             seconds = await fill(store, count, 64)
             row = [name, count, seconds, *await measure(store, count, repeat)]
             await store.close()

@@ -56,7 +56,7 @@ async def test_appends_extend_the_log_and_leave_the_header_alone(tmp_path: Path)
 
     assert header.stat().st_ino != header_inode  # replaced atomically, as a new file
     assert json.loads(header.read_text())["state"] == {"k": "v"}
-    assert names(tmp_path) == ["s1.events.jsonl", "s1.json", "s1.lock"]
+    assert names(tmp_path) == ["s1.events.jsonl", "s1.json", "s1.lock", "summaries.jsonl"]
 
 
 async def test_an_edit_is_appended_and_applied_in_place(tmp_path: Path) -> None:

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from llm_sessions.storage import open_store
+from llm_sessions.storage import SessionStore, open_store
 
 WRITER = """
 import asyncio, sys
 from llm_sessions.models import Session, SessionEvent
-from llm_sessions.storage import open_store
+from llm_sessions.storage import SessionStore, open_store
 
 async def main(url, tag):
     store = open_store(url)
@@ -61,6 +61,8 @@ async def stored_messages(url: str) -> list[Any]:
     store = open_store(url)
     try:
         session = await store.get("crash")
+        # The summary a listing reads was kept (or is recounted) through the kill.
+        assert (await store.find_sessions()).items == await SessionStore.session_summaries(store)
         return [] if session is None else [event.message for event in session.events]
     finally:
         await store.close()

@@ -237,6 +237,8 @@ def with_roots(summaries: Iterable[SessionSummary], loose: set[str]) -> list[Ses
     known = {row.id: row.root_id for row in rows if row.id not in loose}
     roots = root_ids({row.id: row.parent_id for row in rows}, known)
     return [
-        row.model_copy(update={"root_id": roots[row.id]}) if row.id in loose else row
+        row.model_copy(update={"root_id": roots[row.id]})
+        if row.id in loose and roots[row.id] != row.root_id
+        else row
         for row in rows
     ]

@@ -53,7 +53,7 @@ def locked(path: str, exclusive: bool, timeout: float) -> Iterator[None]:
         if fd is None:
             continue
         try:
-            _flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, path, timeout)
+            flock_until(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, path, timeout)
             current = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
             current = False
@@ -79,7 +79,7 @@ _LOCK_ATTEMPTS = 100
 folder refuses new files), so a few are plenty."""
 
 
-def _flock(fd: int, operation: int, deadline: float, path: str, timeout: float) -> None:
+def flock_until(fd: int, operation: int, deadline: float, path: str, timeout: float) -> None:
     """``flock`` that gives up at ``deadline`` (polling: a blocking flock cannot be
     interrupted from another thread)."""
     delay = 0.0005

@@ -26,11 +26,8 @@ import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, Unpack
-
-from pydantic import TypeAdapter
 
 from ...exceptions import (
     CorruptSessionData,
@@ -41,9 +38,8 @@ from ...exceptions import (
 from ...models._session import Session
 from ...validation import validate_id, validate_seconds
 from .._base import EventPage, StoreState, check_prefix
-from .._event_log import EventLogStore
 from .._options import StoreOptionArgs, StoreOptions
-from .._records import StoredPage, StoredSession, build_session
+from .._records import StoredPage, StoredSession
 from .._reseal import SealedSwap, swap_into
 from .._sync import WriteBatch
 from ._format import (
@@ -58,8 +54,11 @@ from ._format import (
     stored,
     updated_at,
 )
+from ._index import SummaryIndex
+from ._index_rows import SummaryUpkeep
 from ._io import Files, append, file_stem, header_files, locked, unlink, write_atomically
-from ._vacuum import quarantine_files, quarantine_path, vacuum_events
+from ._listing import FileSummaries
+from ._vacuum import quarantine_path
 
 __all__ = ["FileSessionStore", "create_file_session_store"]
 
@@ -68,7 +67,7 @@ logger = logging.getLogger("llm_sessions.storage")
 _T = TypeVar("_T")
 
 
-class FileSessionStore(EventLogStore):
+class FileSessionStore(FileSummaries):
     """Sessions as files in ``directory``: appends never rewrite a session, several processes
     can write one session at once, and a retried save never duplicates an event.
 
@@ -100,6 +99,8 @@ class FileSessionStore(EventLogStore):
         self._logs: OrderedDict[str, Log] = OrderedDict()
         self._pending: dict[str, list[WriteBatch]] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._index = SummaryIndex(self._folder, self.timeout)
+        self._orders = {}
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -304,45 +305,57 @@ class FileSessionStore(EventLogStore):
             found = read_header_file(files.header, None if log is None else log.header)
             if found is not None and expired(found.doc, time.time()):
                 found = None
-            fresh = found is None
             if found is not None and batch.must_exist is False:
                 raise SessionAlreadyExists(batch.session_id)  # a new object over a stored one
-            if found is None:
-                if batch.must_exist:
-                    raise SessionNotFound(batch.session_id)  # deleted elsewhere: stays deleted
-                # Expired, or left behind by a delete that crashed: a new session starts empty.
-                unlink(files.events)
-                doc = new_header(batch.session_id, batch.header)
-            else:
-                # Reads of the same bytes share the parsed document: a change needs a copy.
-                doc = found.doc if batch.header.unchanged() else found.private(files.header)
-            log = self._refresh(files, doc["generation"], log, repair=True)
-            current = updated_at(doc, log)
-            changed = merge_header(doc, batch.header) or fresh
-            lines = log.plan(batch)
-            if lines:
-                data = "".join(line + "\n" for line in lines).encode()
-                if data.count(b"\n") != len(lines):
-                    raise StorageError("an event's JSON must not contain a raw newline")
-                log.inode = append(files.events, data, self.fsync)
-                log.consume(lines)
-                log.offset += len(data)
-            # The header is rewritten only when it must be: an append whose event carries the
-            # session's new updated_at leaves the header alone (the reader derives that time
-            # from the last line), so a plain append costs one write, not two.
-            target = max(current, batch.header.updated_at)
-            if changed or self.expiration_seconds is not None or updated_at(doc, log) != target:
-                if found is not None and doc is found.doc:
-                    doc = found.private(files.header)
-                doc["updated_at"] = target.isoformat()
-                doc["log_offset"] = log.offset
-                if self.expiration_seconds is not None:
-                    doc["expires_at"] = time.time() + self.expiration_seconds
-                raw = json.dumps(doc).encode()
-                write_atomically(files.header, raw)
-                log.header = ReadHeader(raw, doc, uuid.uuid4().hex)
-            else:
-                log.header = found
+            if found is None and batch.must_exist:
+                raise SessionNotFound(batch.session_id)  # deleted elsewhere: stays deleted
+            with self._summary_upkeep(batch.session_id, batch.summary, found is None) as upkeep:
+                return self._write_batch(files, batch, found, log, upkeep)
+
+    def _write_batch(
+        self,
+        files: Files,
+        batch: WriteBatch,
+        found: ReadHeader | None,
+        log: Log | None,
+        upkeep: SummaryUpkeep,
+    ) -> Log:
+        if found is None:
+            # Expired, or left behind by a delete that crashed: a new session starts empty.
+            unlink(files.events)
+            doc = new_header(batch.session_id, batch.header)
+        else:
+            # Reads of the same bytes share the parsed document: a change needs a copy.
+            doc = found.doc if batch.header.unchanged() else found.private(files.header)
+        log = self._refresh(files, doc["generation"], log, repair=True)
+        upkeep.log_read(log)
+        current = updated_at(doc, log)
+        changed = merge_header(doc, batch.header) or found is None
+        lines = log.plan(batch)
+        if lines:
+            data = "".join(line + "\n" for line in lines).encode()
+            if data.count(b"\n") != len(lines):
+                raise StorageError("an event's JSON must not contain a raw newline")
+            log.inode = append(files.events, data, self.fsync)
+            log.consume(lines)
+            log.offset += len(data)
+        # The header is rewritten only when it must be: an append whose event carries the
+        # session's new updated_at leaves the header alone (the reader derives that time
+        # from the last line), so a plain append costs one write, not two.
+        target = max(current, batch.header.updated_at)
+        if changed or self.expiration_seconds is not None or updated_at(doc, log) != target:
+            if found is not None and doc is found.doc:
+                doc = found.private(files.header)
+            doc["updated_at"] = target.isoformat()
+            doc["log_offset"] = log.offset
+            if self.expiration_seconds is not None:
+                doc["expires_at"] = time.time() + self.expiration_seconds
+            raw = json.dumps(doc).encode()
+            write_atomically(files.header, raw)
+            log.header = ReadHeader(raw, doc, uuid.uuid4().hex)
+        else:
+            log.header = found
+        upkeep.finish(doc, log, len(lines))
         return log
 
     def _swap_files(self, session_id: str, swaps: list[SealedSwap]) -> None:
@@ -355,7 +368,8 @@ class FileSessionStore(EventLogStore):
                 return
             applied = [swap_into(doc[swap.place], swap) for swap in swaps]  # every swap tried
             if any(applied):
-                write_atomically(files.header, json.dumps(doc).encode())
+                with self._summary_redone(session_id):
+                    write_atomically(files.header, json.dumps(doc).encode())
 
     def _delete_files(self, session_id: str) -> bool:
         files = self._files(session_id)
@@ -369,7 +383,8 @@ class FileSessionStore(EventLogStore):
                 existed = True
             # The log first: a crash between the two leaves a header with no events, never
             # events that a new session of this id could inherit.
-            removed = unlink(files.events, files.header)
+            with self._summary_redone(session_id, gone=True):
+                removed = unlink(files.events, files.header)
             unlink(files.lock)  # waiters notice the unlinked lock file and retry
         return existed and removed
 
@@ -383,7 +398,8 @@ class FileSessionStore(EventLogStore):
             if doc is None or expired(doc, now):
                 return False
             doc["expires_at"] = None if seconds is None else now + seconds
-            write_atomically(files.header, json.dumps(doc).encode())
+            with self._summary_redone(session_id):
+                write_atomically(files.header, json.dumps(doc).encode())
         return True
 
     def _list_files(self, prefix: str) -> list[str]:
@@ -404,36 +420,6 @@ class FileSessionStore(EventLogStore):
             if session_id.startswith(prefix):
                 found.append(session_id)
         return found
-
-    def _vacuum_files(self) -> int:
-        moved = 0
-        event_list: Any = self.session_class.model_fields["events"].annotation
-        adapter: TypeAdapter[list[Any]] = TypeAdapter(event_list)
-        for _, stem in list(header_files(self._folder)):
-            files = Files.at(self._folder, stem)
-            with locked(files.lock, exclusive=True, timeout=self.timeout):
-                moved += self._vacuum_session(files, adapter)
-        return moved
-
-    def _vacuum_session(self, files: Files, adapter: TypeAdapter[list[Any]]) -> int:
-        try:
-            doc = read_header(files.header)
-            if doc is None:
-                return 0
-            log = self._refresh(files, doc["generation"], None, repair=True)
-            header_only = replace(stored(doc, log, str(files.header)), events=[])
-            build_session(
-                self.session_class, doc["id"], self._cipher.open_session(header_only), self
-            )
-        except CorruptSessionData:
-            return quarantine_files(self.directory, (files.header, files.events))
-        if not vacuum_events(self.directory, files.events, adapter):
-            return 0
-        # The log was rewritten: pin the time the reader derived from its old last line.
-        doc["updated_at"] = updated_at(doc, log).isoformat()
-        doc["log_offset"] = os.stat(files.events).st_size
-        write_atomically(files.header, json.dumps(doc).encode())
-        return 1
 
 
 async def create_file_session_store(
