@@ -245,9 +245,10 @@ class SummaryIndex:
         with self._mutex:
             self._forget(-1)
 
-    def compact(self) -> None:
+    def compact(self, force: bool = False) -> None:
         """Rewrite the index with the newest row of each session (skipped if appenders keep
-        it busy: the next append tries again)."""
+        it busy: the next append tries again). Without ``force`` only once it has grown to
+        twice its live rows; with it always, so that deleted sessions' rows leave the file."""
         try:
             opened = self._open_locked(fcntl.LOCK_EX, _COMPACT_WAIT)
         except StorageError:
@@ -258,7 +259,8 @@ class SummaryIndex:
         try:
             with self._mutex:
                 self._catch_up(fd)
-                if not self._readable or self._offset <= max(_MIN_COMPACT_BYTES, 2 * self._live):
+                small = self._offset <= max(_MIN_COMPACT_BYTES, 2 * self._live)
+                if not self._readable or (small and not force):
                     return
                 kept = [line for sid, line in self._lines.items() if "gone" not in self._rows[sid]]
                 head = VERSION_LINE + (COMPLETE_LINE if self._complete else b"")

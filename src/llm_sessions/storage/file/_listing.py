@@ -261,6 +261,13 @@ class FileSummaries(EventLogStore):
             if index is not None and gone:
                 index.add(gone_row(session_id))
 
+    async def compact(self) -> None:
+        """Rewrite the summary index without the rows of deleted sessions, so an erased
+        session's id and properties are not in the folder's bytes (its files are already
+        removed by the delete)."""
+        self._ensure_open()
+        await self._run(self._index.compact, True)
+
     # -- vacuum --------------------------------------------------------------------------------
 
     def _vacuum_files(self) -> int:
