@@ -14,13 +14,14 @@ reply is timed: the saves before the last are its checkpoints, the last complete
 
 The allowance of the target, per store, from the medians over the rounds::
 
-    allowed = 1.5 x one event + checkpoints x checkpoint write
+    allowed = 1.5 x one event + checkpoint writes
 
-where ``checkpoints`` is the number of checkpoint saves of a streamed reply and ``checkpoint
-write`` the median time of one; the reply passes when ``streamed <= allowed`` and it took at
-most one checkpoint per ``checkpoint_ms`` of its streaming (``checkpoints <= streamed /
-checkpoint_ms``). ``bare loop`` is the same loop awaiting a coroutine that does nothing: what
-2,000 ``await``s cost any recorder, shown for scale.
+where ``checkpoint writes`` is the time a streamed reply spent in its checkpoint saves (their
+number times their mean time, shown as ``checkpoints`` and ``checkpoint ms``: compare the latter
+with ``one event ms``, as each rewrites one event); the reply passes when ``streamed <=
+allowed`` and it took at most one checkpoint per ``checkpoint_ms`` of its streaming
+(``checkpoints <= streamed / checkpoint_ms``). ``bare loop`` is the same loop awaiting a
+coroutine that does nothing: what 2,000 ``await``s cost any recorder, shown for scale.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ async def one_round(store: SessionStore, deltas: list[str], checkpoint_ms: float
         "one_event": one_event,
         "streamed": elapsed,
         "checkpoints": len(checkpoints),
-        "checkpoint_write": statistics.median(checkpoints) if checkpoints else 0.0,
+        "checkpoint_writes": sum(checkpoints),
         "bare": await bare_loop(deltas),
     }
 
@@ -121,7 +122,9 @@ async def bench_store(kind: str, args: argparse.Namespace) -> list[Any]:
             await drop(store, kind)
             await store.close()
     med = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
-    allowed = TARGET_FACTOR * med["one_event"] + med["checkpoints"] * med["checkpoint_write"]
+    best = {key: min(r[key] for r in rounds) for key in ("one_event", "streamed")}
+    allowed = TARGET_FACTOR * med["one_event"] + med["checkpoint_writes"]
+    per_checkpoint = med["checkpoint_writes"] / med["checkpoints"] if med["checkpoints"] else 0.0
     most_checkpoints = math.floor(med["streamed"] * 1000 / args.checkpoint_ms)
     within = med["streamed"] <= allowed and med["checkpoints"] <= most_checkpoints
     return [
@@ -130,9 +133,11 @@ async def bench_store(kind: str, args: argparse.Namespace) -> list[Any]:
         med["one_event"] * 1000,
         med["streamed"] * 1000,
         f"{med['streamed'] / med['one_event']:.2f}x",
+        f"{best['streamed'] / best['one_event']:.2f}x",
         f"{med['checkpoints']:g}",
-        med["checkpoint_write"] * 1000,
+        per_checkpoint * 1000,
         allowed * 1000,
+        f"{allowed / med['one_event']:.2f}x",
         "yes" if within else "NO",
     ]
 
@@ -145,10 +150,12 @@ async def run(kinds: list[str], args: argparse.Namespace) -> str:
         "bare loop ms",
         "one event ms",
         "streamed ms",
-        "streamed/one",
+        "ratio",
+        "best ratio",
         "checkpoints",
         "checkpoint ms",
         "allowed ms",
+        "allowed ratio",
         "within",
     ]
     title = (
@@ -157,6 +164,11 @@ async def run(kinds: list[str], args: argparse.Namespace) -> str:
     )
     target = (
         f"target: streamed <= {TARGET_FACTOR:g} x one event + checkpoints x checkpoint ms "
-        f"(= allowed ms), with at most one checkpoint per {args.checkpoint_ms:g} ms streamed"
+        f"(= allowed ms; checkpoint ms is the mean of the reply's checkpoint saves), with at "
+        f"most one checkpoint per {args.checkpoint_ms:g} ms streamed"
     )
-    return "\n".join([table(title, header, rows), target])
+    legend = (
+        "ms and ratio: medians over the rounds (within: the median streamed reply against the "
+        "allowance); best ratio: the fastest streamed reply over the fastest single event"
+    )
+    return "\n".join([table(title, header, rows), legend, target])

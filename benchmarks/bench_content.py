@@ -8,8 +8,8 @@ Three sections (``--sections``, all by default), each described in its module:
   (durable stores only);
 - ``streaming`` (``_content_streaming.py``): a streamed reply of 2,000 deltas costs at most
   1.5x the same text written as one event, plus one checkpoint write per checkpoint taken (at
-  most one per ``checkpoint_ms``): ``allowed = 1.5 x one event + checkpoints x median
-  checkpoint write``, from the medians over the rounds;
+  most one per ``checkpoint_ms``): ``allowed = 1.5 x one event + the time of the reply's
+  checkpoint saves``, from the medians over the rounds;
 - ``compaction`` (``_content_compaction.py``): a 2,000-turn agent session keeps every prompt
   under budget, building it in at most 2x the time it takes without compaction (memory store).
 
