@@ -177,6 +177,8 @@ async def import_session(
     try:
         if module is jsonl:
             sessions, blobs = jsonl.parse_with_blobs(text)
+        elif module is openai_chat:
+            sessions = await openai_chat.load(text, blobs=blobs)
         else:
             sessions = await module.load(text)
     except InvalidFileError as exc:
