@@ -1,17 +1,22 @@
-"""Conversations as apps have them now: what their content features cost.
+"""Conversations as apps have them now: what attachments, streamed replies and staged compaction
+cost, each figure beside its target.
 
-Compaction. An agent runs ``--turns`` turns (default 2,000): a user message, a reply calling a
-tool, the tool's result (about 400 tokens) and a final answer; before each turn's reply it asks
-``get_messages_for_llm(max_tokens=--budget)``. Two managers record the same turns in their own
-in-memory store: one without compaction, one with ``Compaction(trim_tool_results_after_turns=3,
-summarize_at_tokens=--summarize-at, keep_recent_tokens=--keep)`` and a summarizer that answers
-at once (so the figure is this library's own cost, not a model's). The table shows the mean
-and median time of a prompt build over the turns, the summaries made, the largest prompt
-sent, and the history the prompt stands for (prompt tokens without a budget cut, at the end).
+Three sections (``--sections``, all by default), each described in its module:
 
-    .venv/bin/python benchmarks/bench_content.py [--turns 2000]
+- ``attachments`` (``_content_attachments.py``): resuming a session of 200 turns with 75
+  images of 500 KB loads at most 1% of the bytes of the same session with the images inline
+  (durable stores only);
+- ``streaming`` (``_content_streaming.py``): a streamed reply of 2,000 deltas costs at most
+  1.5x the same text written as one event, plus one checkpoint write per checkpoint taken (at
+  most one per ``checkpoint_ms``): ``allowed = 1.5 x one event + the time of the reply's
+  checkpoint saves``, from the medians over the rounds;
+- ``compaction`` (``_content_compaction.py``): a 2,000-turn agent session keeps every prompt
+  under budget, building it in at most 2x the time it takes without compaction (memory store).
 
-Target: every prompt under the budget, and the compacted build at most 2x the plain one.
+    .venv/bin/python benchmarks/bench_content.py
+    .venv/bin/python benchmarks/bench_content.py --sections streaming --stores memory,postgres
+
+Times are wall clock on whatever else the machine is doing; byte counts are exact.
 Not part of the test run.
 """
 
@@ -19,106 +24,74 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
-import time
-from typing import Any
 
-from _common import machine, table
+import _content_attachments
+import _content_compaction
+import _content_streaming
+from _common import machine
+from _content_stores import KINDS
 
-from llm_sessions import Compaction, SessionManager
-from llm_sessions.storage import InMemorySessionStore
-from llm_sessions.tokens import count_chat_messages
-
-MODEL = "gpt-4o-mini"
-RESULT = "row 17: temperature 21.4 C, humidity 48 %, wind 12 km/h from the north-west. " * 20
-SUMMARY = "The user asked about the weather in many cities; each answer came from a lookup. " * 8
+SECTIONS = ("attachments", "streaming", "compaction")
 
 
-async def summarizer(messages: list[dict[str, str]], model: str) -> str:
-    return SUMMARY
+def _names(value: str, allowed: tuple[str, ...], what: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in allowed]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{what} {', '.join(unknown) or value!r}: pick from {', '.join(allowed)}"
+        )
+    return names
 
 
-async def turn(sm: SessionManager, number: int) -> None:
-    call_id = f"call_{number}"
-    await sm.user_says(f"What is the weather in city number {number} today, and should I go?")
-    await sm.ai_responds(
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": call_id,
-                    "type": "function",
-                    "function": {"name": "weather", "arguments": f'{{"city": {number}}}'},
-                }
-            ],
-        },
-        model=MODEL,
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value}: must be > 0")
+    return number
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--sections",
+        type=lambda v: _names(v, SECTIONS, "section"),
+        default=list(SECTIONS),
+        help=f"comma-separated, of {','.join(SECTIONS)}",
     )
-    await sm.tool_used("weather", {"city": number}, RESULT, call_id=call_id)
-
-
-async def run(compaction: Compaction | None, args: argparse.Namespace) -> dict[str, Any]:
-    sm = SessionManager(
-        store=InMemorySessionStore(),
-        model=MODEL,
-        system_prompt="You are a weather assistant.",
-        compaction=compaction,
-        summarizer=summarizer,
+    parser.add_argument(
+        "--stores",
+        type=lambda v: _names(v, KINDS, "store"),
+        default=list(KINDS),
+        help=f"comma-separated, of {','.join(KINDS)} (attachments and streaming)",
     )
-    times: list[float] = []
-    largest = 0
-    for number in range(args.turns):
-        await turn(sm, number)
-        start = time.perf_counter()
-        prompt = await sm.get_messages_for_llm(max_tokens=args.budget)
-        times.append(time.perf_counter() - start)
-        largest = max(largest, count_chat_messages(prompt, MODEL).tokens)
-        await sm.ai_responds(f"In city {number} it is mild: a good day to go out.", model=MODEL)
-    session = await sm.get_session()
-    summaries = sum(1 for e in session.events if "compaction" in e.metadata)
-    # The history the next prompt stands for: stage 1 and the summaries, no budget cut.
-    trim = None if compaction is None else Compaction(trim_tool_results_after_turns=3)
-    reader = SessionManager(sm.session_id, store=sm.store, model=MODEL, compaction=trim)
-    history = count_chat_messages(await reader.get_messages_for_llm(), MODEL).tokens
-    return {
-        "mean_ms": statistics.fmean(times) * 1000,
-        "median_ms": statistics.median(times) * 1000,
-        "summaries": summaries,
-        "largest": largest,
-        "history": history,
-    }
+    attachments = parser.add_argument_group("attachments")
+    attachments.add_argument("--turns", type=int, default=200)
+    attachments.add_argument("--images", type=int, default=75)
+    attachments.add_argument("--image-kb", type=int, default=500)
+    streaming = parser.add_argument_group("streaming")
+    streaming.add_argument("--deltas", type=int, default=2000)
+    streaming.add_argument("--rounds", type=int, default=15)
+    streaming.add_argument("--checkpoint-ms", type=_positive, default=250.0)
+    compaction = parser.add_argument_group("compaction")
+    compaction.add_argument("--agent-turns", type=int, default=2000)
+    compaction.add_argument("--budget", type=int, default=16_000)
+    compaction.add_argument("--summarize-at", type=int, default=8_000)
+    compaction.add_argument("--keep", type=int, default=3_000)
+    return parser.parse_args()
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--turns", type=int, default=2000)
-    parser.add_argument("--budget", type=int, default=16_000)
-    parser.add_argument("--summarize-at", type=int, default=8_000)
-    parser.add_argument("--keep", type=int, default=3_000)
-    args = parser.parse_args()
-    policy = Compaction(
-        trim_tool_results_after_turns=3,
-        summarize_at_tokens=args.summarize_at,
-        keep_recent_tokens=args.keep,
-    )
-    plain = await run(None, args)
-    compacted = await run(policy, args)
-    rows = [
-        [name, r["mean_ms"], r["median_ms"], r["summaries"], r["largest"], r["history"]]
-        for name, r in (("plain", plain), ("compaction", compacted))
-    ]
+    args = parse_args()
     print(machine())
-    print(
-        table(
-            f"Compaction: {args.turns} agent turns, budget {args.budget} tokens",
-            ["variant", "mean ms", "median ms", "summaries", "largest prompt", "history"],
-            rows,
-        )
-    )
-    ratio = compacted["mean_ms"] / plain["mean_ms"]
-    under = max(plain["largest"], compacted["largest"]) <= args.budget
-    print(f"compaction / plain (mean): {ratio:.2f}  (target <= 2.00); under budget: {under}")
+    for section in args.sections:
+        print()
+        if section == "attachments":
+            print(await _content_attachments.run(args.stores, args))
+        elif section == "streaming":
+            print(await _content_streaming.run(args.stores, args))
+        else:
+            print(await _content_compaction.run(args))
 
 
 if __name__ == "__main__":

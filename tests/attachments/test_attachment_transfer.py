@@ -77,3 +77,52 @@ async def test_copy_moves_the_blobs(tmp_path: Path) -> None:
         assert set(await blob_area(target).touched()) == set(await blob_area(source).touched())
     finally:
         await target.close()
+
+
+def _chat_with_image(url: str) -> str:
+    image = {"type": "image_url", "image_url": {"url": url, "detail": "low"}}
+    return json.dumps(
+        [
+            {"role": "user", "content": [{"type": "text", "text": "What is this?"}, image]},
+            {"role": "assistant", "content": "A square."},
+        ]
+    )
+
+
+async def test_an_openai_import_keeps_a_data_url_image_by_reference() -> None:
+    url = "data:image/png;base64," + base64.b64encode(IMAGE).decode()
+    store = InMemorySessionStore()
+    [session_id] = await import_session(store, _chat_with_image(url), "openai")
+
+    session = await store.get(session_id)
+    assert session is not None
+    stored = session.events[0].message
+    assert url not in json.dumps(stored)  # the event holds a reference, not the base64
+    assert (
+        stored["content"][1]["ref"] == f"sha256:{Attachment.from_bytes(IMAGE, 'image/png').sha256}"
+    )
+    assert await blob_area(store).get(stored["content"][1]["ref"]) == IMAGE
+    text_only = await import_session(
+        store, json.dumps([{"role": "user", "content": "What is this?"}]), "openai"
+    )
+    plain = await store.get(text_only[0])
+    assert plain is not None
+    usage, text = session.events[0].token_usage, plain.events[0].token_usage
+    assert usage is not None and text is not None
+    assert usage.prompt_tokens == text.prompt_tokens + 2833  # gpt-4o-mini, low detail
+    messages = await SessionManager(store=store, session_id=session_id).get_messages_for_llm()
+    assert messages[0]["content"][1] == {
+        "type": "image_url",
+        "image_url": {"url": url, "detail": "low"},
+    }
+    exported = json.loads(await export_session(store, session_id, "openai"))
+    assert exported[0]["content"][1]["image_url"]["url"] == url
+
+
+async def test_an_openai_import_with_a_corrupt_data_url_image_stores_nothing() -> None:
+    url = "data:image/png;base64," + base64.b64encode(b"not a png").decode()
+    store = InMemorySessionStore()
+    with pytest.raises(InvalidFileError, match=r"line 1.*content\[1\]\.image_url.*image/png"):
+        await import_session(store, _chat_with_image(url), "openai")
+    assert await store.list_sessions() == []
+    assert await blob_area(store).touched() == {}

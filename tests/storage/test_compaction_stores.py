@@ -8,6 +8,7 @@ from typing import Any
 from store_cases import StoreCase
 
 from llm_sessions import Compaction, EventType, SessionManager
+from llm_sessions.exceptions import TokenLimitExceeded
 from llm_sessions.prompting import is_compaction_event
 from llm_sessions.tokens import count_chat_messages
 
@@ -67,3 +68,22 @@ async def test_compaction_on_every_store(store_case: StoreCase) -> None:
     assert named <= {e.id for e in stored.events}  # the span stays in the store
     again = SessionManager(sm.session_id, store=reader, compaction=POLICY, summarizer=summarize)
     assert await again.get_messages_for_llm() == prompt
+
+
+async def test_every_budget_gives_a_valid_prompt_under_it_on_every_store(
+    store_case: StoreCase,
+) -> None:
+    writer = SessionManager(store=store_case.open(), compaction=POLICY, summarizer=summarize)
+    await record(writer, 6)
+    store = store_case.reader(writer.store)
+    sm = SessionManager(writer.session_id, store=store, compaction=POLICY, summarizer=summarize)
+    sent = 0
+    for budget in range(40, 2400, 37):
+        try:
+            prompt = await sm.get_messages_for_llm(max_tokens=budget)
+        except TokenLimitExceeded:
+            continue  # refused whole: too small for the newest turn
+        assert_valid(prompt)
+        assert count_chat_messages(prompt, MODEL).tokens <= budget
+        sent += 1
+    assert sent >= 50

@@ -84,7 +84,14 @@ class ReplyStream:
     @property
     def text(self) -> str:
         """The text written so far."""
-        return "".join(self._parts)
+        parts = self._parts
+        if len(parts) == 1:
+            return parts[0]
+        text = "".join(parts)
+        if parts:
+            # One piece from now on: the next checkpoint joins only what came since.
+            parts[:] = [text]
+        return text
 
     @property
     def event(self) -> SessionEvent[Any] | None:

@@ -6,7 +6,8 @@ result. Imported, messages become a new session: user and system messages, assis
 (with their ``tool_calls``) and one TOOL_CALL event per ``tool`` message, a child of the reply
 that asked for it, with token counts from the real tokenizer for ``model``. Exporting an imported
 conversation gives back the same messages (text content; a list of content parts is kept as
-JSON text).
+JSON text). Given a ``blobs`` dict, a user message's ``image_url`` parts holding ``data:`` URLs
+become attachments by reference, their bytes in ``blobs`` for the store's blob area.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from ..exceptions import InvalidFileError
 from ..models import EventSource, EventType, Session, SessionEvent
 from ..prompting import PromptStrategy, build_prompt_from_session
+from ._chat_images import images_by_reference
 
 __all__ = ["DEFAULT_MODEL", "dump", "load", "messages_of", "session_from_messages"]
 
@@ -40,22 +42,30 @@ async def dump(sessions: Sequence[Session[Any]]) -> str:
     return json.dumps(await messages_of(sessions), indent=2, ensure_ascii=False) + "\n"
 
 
-async def load(text: str, *, model: str = DEFAULT_MODEL) -> list[Session[Any]]:
-    """One new session holding the messages of a JSON array text."""
+async def load(
+    text: str, *, model: str = DEFAULT_MODEL, blobs: dict[str, bytes] | None = None
+) -> list[Session[Any]]:
+    """One new session holding the messages of a JSON array text (data-URL images by
+    reference, their bytes added to ``blobs``, when it is given)."""
     try:
         messages = json.loads(text)
     except ValueError as exc:
         raise InvalidFileError(exc.lineno if hasattr(exc, "lineno") else 1, str(exc)) from exc
     if not isinstance(messages, list):
         raise InvalidFileError(1, f"a JSON {type(messages).__name__}, expected an array")
-    return [await session_from_messages(messages, model=model)]
+    return [await session_from_messages(messages, model=model, blobs=blobs)]
 
 
 async def session_from_messages(
-    messages: Sequence[Any], *, model: str = DEFAULT_MODEL
+    messages: Sequence[Any],
+    *,
+    model: str = DEFAULT_MODEL,
+    blobs: dict[str, bytes] | None = None,
 ) -> Session[Any]:
-    """A new (unsaved) session whose events are ``messages``; item N of a bad message is named."""
-    builder = _Builder(model)
+    """A new (unsaved) session whose events are ``messages``; item N of a bad message is named.
+    Given ``blobs``, user messages' data-URL images are kept by reference, their bytes added
+    to it (to be stored before the session); without it they stay inline."""
+    builder = _Builder(model, blobs)
     for number, message in enumerate(messages, start=1):
         await builder.add(number, _checked(number, message))
     return Session(events=builder.events)
@@ -77,8 +87,9 @@ def _checked(number: int, message: Any) -> Mapping[str, Any]:
 class _Builder:
     """Turns chat messages into events, pairing each tool result with the call it answers."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, blobs: dict[str, bytes] | None) -> None:
         self.model = model
+        self.blobs = blobs
         self.events: list[SessionEvent[Any]] = []
         self.open_calls: dict[str, tuple[str, str, Any]] = {}
         """call id -> (reply event id, tool name, arguments) of calls not yet answered."""
@@ -92,6 +103,14 @@ class _Builder:
         else:
             content = message.get("content")
             source = EventSource.USER if role == "user" else EventSource.SYSTEM
+            if role == "user" and isinstance(content, list) and self.blobs is not None:
+                images = images_by_reference(content, number, self.model, self.blobs)
+                if images is not None:
+                    event = await self._event(images.message, source, prompt=images.text)
+                    assert event.token_usage is not None  # counted from the text
+                    await event.token_usage.update(prompt_tokens=images.image_tokens)
+                    self.events.append(event)
+                    return
             text = content if isinstance(content, str) else json.dumps(content)
             self.events.append(await self._event(content, source, prompt=text))
 

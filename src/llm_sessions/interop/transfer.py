@@ -198,19 +198,7 @@ async def import_session(
     module = format_module(format)
     policy = _policy(on_conflict)
     text = data.decode() if isinstance(data, bytes) else data
-    blobs: dict[str, bytes] = {}
-    try:
-        if module is jsonl:
-            sessions, blobs = jsonl.parse_with_blobs(text)
-        else:
-            sessions = await module.load(text)
-    except InvalidFileError as exc:
-        looks_like = detect_format(text)
-        if looks_like is None or looks_like == format:
-            raise
-        raise InvalidFileError(
-            exc.line, f"the file looks like the {looks_like.value!r} format, not {format!r}"
-        ) from exc
+    sessions, blobs = await _parsed(module, text, format)
     if policy is OnConflict.RENAME:
         sessions = renamed(sessions, new_id)
     originals = await _existing(store, sessions)
@@ -221,6 +209,27 @@ async def import_session(
         await area.put(data)
     await _write_all(store, sessions, originals)
     return [session.id for session in sessions]
+
+
+async def _parsed(
+    module: Any, text: str, format: str
+) -> tuple[list[Session[Any]], dict[str, bytes]]:
+    """The sessions of ``text`` in ``format`` (read by ``module``) and the blobs they name,
+    by reference."""
+    blobs: dict[str, bytes] = {}
+    try:
+        if module is jsonl:
+            return jsonl.parse_with_blobs(text)
+        if module is openai_chat:
+            return await openai_chat.load(text, blobs=blobs), blobs
+        return await module.load(text), blobs
+    except InvalidFileError as exc:
+        looks_like = detect_format(text)
+        if looks_like is None or looks_like == format:
+            raise
+        raise InvalidFileError(
+            exc.line, f"the file looks like the {looks_like.value!r} format, not {format!r}"
+        ) from exc
 
 
 def _policy(value: OnConflict | str) -> OnConflict:

@@ -1,23 +1,17 @@
-"""What resuming a session with many images moves: references against inline base64.
+"""``bench_content.py`` attachments: what resuming a session with many images moves.
 
 A session of ``--turns`` turns (a user message and a reply each), ``--images`` of whose user
 messages carry a distinct image of ``--image-kb`` KB, is written twice to each store: once with
 ``Attachment`` (the bytes go to the store's blob area, the events hold references) and once
 with the images inline as base64 data URLs in the events, as a chat app that stores the
-request's content does. A fresh store object then resumes each session (``store.get``), and
-the table shows the bytes of the events loaded (their JSON), the time that took, and the time
-of the first prompt that needs the images (``get_messages_for_llm``, which reads the blobs).
-
-    python benchmarks/bench_attachments.py --stores file,sqlite --turns 200 --images 75
-
-Target: a resumed session with references moves at most 1% of the inline session's bytes.
-Not part of the test run.
+request's content does. A fresh store object then resumes each session (``store.get``): the
+bytes of the events loaded (their JSON), the time that took, and the time of the first prompt
+that needs the images (``get_messages_for_llm``, which reads the blobs).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import os
 import struct
@@ -25,16 +19,14 @@ import tempfile
 import time
 from typing import Any
 
-from _common import machine, table
+from _common import table
+from _content_stores import drop, store_url
 
 from llm_sessions import Attachment, SessionManager
 from llm_sessions.models import EventSource, Session, SessionEvent
 from llm_sessions.storage import SessionStore, open_store
 
-POSTGRES_URL = os.environ.get(
-    "LLM_SESSIONS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-REDIS_URL = os.environ.get("LLM_SESSIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TARGET_PERCENT = 1.0
 
 
 def image(index: int, kilobytes: int) -> bytes:
@@ -94,31 +86,10 @@ async def resume(url: str, session_id: str) -> tuple[int, float, float]:
         await store.close()
 
 
-def store_url(kind: str, folder: str) -> str:
-    token = os.urandom(6).hex()
-    return {
-        "file": f"file://{folder}/files",
-        "sqlite": f"sqlite:///{folder}/bench.db",
-        "postgres": f"{POSTGRES_URL}?schema=bench_attach_{token}",
-        "redis": f"{REDIS_URL}?key_prefix=bench-attach-{token}:",
-    }[kind]
-
-
-async def drop(url: str, kind: str) -> None:
-    if kind not in ("postgres", "redis"):
-        return
-    store: Any = open_store(url)
-    if kind == "redis":
-        async for key in store.client.scan_iter(match=f"{store.key_prefix}blob:*"):
-            await store.client.delete(key)
-    await store.drop_all()
-    await store.close()
-
-
 async def run_store(kind: str, args: argparse.Namespace) -> list[list[Any]]:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        url = store_url(kind, folder)
+        url = store_url(kind, folder, "attach")
         try:
             for variant, write in (("references", write_references), ("inline", write_inline)):
                 writer = open_store(url)
@@ -127,29 +98,32 @@ async def run_store(kind: str, args: argparse.Namespace) -> list[list[Any]]:
                 moved, load_ms, prompt_ms = await resume(url, session_id)
                 rows.append([kind, variant, moved, load_ms, prompt_ms])
         finally:
-            await drop(url, kind)
-    inline_bytes = rows[1][2]
-    for row in rows:
-        row.append(100 * row[2] / inline_bytes)
+            cleaner = open_store(url)
+            await drop(cleaner, kind)
+            await cleaner.close()
+    references, inline = rows
+    percent = 100 * references[2] / inline[2]
+    references += [percent, "yes" if percent <= TARGET_PERCENT else "NO"]
+    inline += [100.0, None]
     return rows
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stores", default="file,sqlite")
-    parser.add_argument("--turns", type=int, default=200)
-    parser.add_argument("--images", type=int, default=75)
-    parser.add_argument("--image-kb", type=int, default=500)
-    args = parser.parse_args()
+async def run(kinds: list[str], args: argparse.Namespace) -> str:
+    """The section's table, for the durable stores among ``kinds``."""
+    durable = [kind for kind in kinds if kind != "memory"]
     rows: list[list[Any]] = []
-    for kind in args.stores.split(","):
+    for kind in durable:
         rows.extend(await run_store(kind, args))
     title = (
-        f"Resuming {args.turns} turns with {args.images} images of {args.image_kb} KB ({machine()})"
+        f"Attachments: resuming {args.turns} turns with {args.images} images of "
+        f"{args.image_kb} KB, by reference and inline"
     )
     header = ["store", "images", "bytes loaded", "load ms", "first prompt ms", "% of inline"]
-    print(table(title, header, rows))
-
-
-if __name__ == "__main__":
-    asyncio.run(main())
+    lines = [table(title, [*header, f"<= {TARGET_PERCENT:g}%"], rows)]
+    if "memory" in kinds:
+        lines.append("(memory is left out: a fresh store object cannot resume its sessions)")
+    lines.append(
+        f"target: a resumed session with references loads <= {TARGET_PERCENT:g}% of the bytes "
+        "of the same session with the images inline (the blobs are read by the first prompt)"
+    )
+    return "\n".join(lines)
