@@ -25,13 +25,15 @@ from typing_extensions import override
 from ...exceptions import InvalidInputError
 from ...models import Session as OurSession
 from ...storage import (
+    EventLogStore,
     SessionStore,
     SessionStoreInterface,
     SessionStoreProvider,
     open_store,
 )
+from ...storage._raw_log import read_log
 from ...validation import validate_id
-from ._events import adk_event_of, json_checked, our_event
+from ._events import adk_event_of, adk_events_of_rows, json_checked, our_event
 
 __all__ = ["STATE_SESSION_PREFIX", "LLMSessionsSessionService"]
 
@@ -142,7 +144,7 @@ class LLMSessionsSessionService(BaseSessionService):
         session_id = session_id if session_id is not None else self._new_id()
         validate_id(session_id, "session_id")
         validate_id(user_id, "user_id")
-        if session_id.removeprefix(self._prefix).startswith(STATE_SESSION_PREFIX):
+        if _reserved(session_id, self._prefix):
             reason = f"must not start with {STATE_SESSION_PREFIX!r} (reserved for shared state)"
             raise InvalidInputError("session_id", session_id, reason)
         app, user, own = split_delta(dict(state or {}))
@@ -191,19 +193,16 @@ class LLMSessionsSessionService(BaseSessionService):
         """
         recent = config.num_recent_events if config else None
         after = config.after_timestamp if config else None
-        ours = await self._owned(
-            app_name, user_id, session_id, whole=recent is None or after is not None
-        )
-        if ours is None:
-            return None
-        if after is not None or recent is None:
-            stored = ours.events
-        elif recent == 0:
-            stored = []
+        if recent is not None and after is None:
+            ours = await self._owned(app_name, user_id, session_id, whole=False)
+            if ours is None:
+                return None
+            events = await self._newest(session_id, recent)
         else:
-            page = await self._read_newest(session_id, recent)
-            stored = page if page is not None else []
-        events = [event for event in map(adk_event_of, stored) if event is not None]
+            loaded = await self._load(app_name, user_id, session_id)
+            if loaded is None:
+                return None
+            ours, events = loaded
         if after:
             events = [event for event in events if event.timestamp >= after]
         if recent is not None:
@@ -308,8 +307,10 @@ class LLMSessionsSessionService(BaseSessionService):
         props = ours.metadata.properties
         revision = int(props.get(_REVISION, 0)) + 1
         name, user_id = session.app_name, session.user_id
-        await self._update_shared(self._app_id(name), name, None, app)
-        await self._update_shared(self._user_id(name, user_id), name, user_id, user)
+        if app:
+            await self._update_shared(self._app_id(name), name, None, app)
+        if user:
+            await self._update_shared(self._user_id(name, user_id), name, user_id, user)
         props = {**props, _STATE: {**props.get(_STATE, {}), **own}}
         props.update({_TIME: event.timestamp, _REVISION: revision, _LAST: event.id})
         ours.metadata.properties = props
@@ -367,22 +368,39 @@ class LLMSessionsSessionService(BaseSessionService):
         self, app_name: str, user_id: str, session_id: str, *, whole: bool
     ) -> OurSession[Any] | None:
         """The stored session if it is this app's and user's: whole, or its header only."""
-        if session_id.removeprefix(self._prefix).startswith(STATE_SESSION_PREFIX):
+        if _reserved(session_id, self._prefix):
             return None
         if whole:
             ours = await self._store.get(session_id)
         else:
             ours = await self._header(session_id)
-        if ours is None or ours.metadata.user_id != user_id:
-            return None
-        return ours if ours.metadata.properties.get(_APP) == app_name else None
+        return ours if ours is not None and _belongs(ours, app_name, user_id) else None
 
-    async def _read_newest(self, session_id: str, count: int) -> list[Any] | None:
+    async def _load(
+        self, app_name: str, user_id: str, session_id: str
+    ) -> tuple[OurSession[Any], list[Event]] | None:
+        """The stored session's header and its ADK events, if it is this app's and user's.
+
+        From a durable store, the rows are read once and only their ADK events are decoded.
+        """
+        if not isinstance(self._store, EventLogStore):
+            whole = await self._owned(app_name, user_id, session_id, whole=True)
+            return None if whole is None else (whole, _adk_events(whole.events))
+        if _reserved(session_id, self._prefix):
+            return None
+        log = await read_log(self._store, session_id)
+        if log is None or not _belongs(log.header, app_name, user_id):
+            return None
+        return log.header, adk_events_of_rows(log.rows, log.removed, log.location)
+
+    async def _newest(self, session_id: str, count: int) -> list[Event]:
+        if count == 0:
+            return []
         if isinstance(self._store, SessionStore):
             page = await self._store.read_events(session_id, limit=count, newest_first=True)
-            return None if page is None else page[::-1]
+            return [] if page is None else _adk_events(page[::-1])
         whole = await self._store.get(session_id)
-        return None if whole is None else list(whole.events)
+        return [] if whole is None else _adk_events(whole.events)
 
     async def _for_append(self, session: Session) -> OurSession[Any]:
         """The stored session to append to, once ``session`` is known to be current."""
@@ -431,3 +449,16 @@ class LLMSessionsSessionService(BaseSessionService):
             cursor = page.next_cursor
             if cursor is None:
                 return rows
+
+
+def _reserved(session_id: str, prefix: str) -> bool:
+    """Whether ``session_id`` is one of the sessions holding shared state."""
+    return session_id.removeprefix(prefix).startswith(STATE_SESSION_PREFIX)
+
+
+def _belongs(ours: OurSession[Any], app_name: str, user_id: str) -> bool:
+    return ours.metadata.user_id == user_id and ours.metadata.properties.get(_APP) == app_name
+
+
+def _adk_events(stored: list[Any]) -> list[Event]:
+    return [event for event in map(adk_event_of, stored) if event is not None]
