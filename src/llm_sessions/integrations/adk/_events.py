@@ -18,6 +18,7 @@ from typing import Any
 
 from google.adk.events import Event
 from pydantic import BaseModel, ConfigDict, Field, Json, TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from ...exceptions import InvalidInputError
 from ...models import EventSource, EventType, SessionEvent
@@ -47,6 +48,47 @@ def json_checked(field: str, value: Any) -> Any:
             field, _short(value), f"must be JSON (no NaN/infinity): {exc}"
         ) from exc
     return value
+
+
+def _whole(event: Event) -> str:
+    """The event as JSON, once it is known to read back as it is.
+
+    Pydantic writes what JSON cannot carry as something else (a set as a list, NaN as null)
+    or fails on it; either way the error names the field.
+    """
+    try:
+        text = event.model_dump_json(exclude_none=True)
+    except PydanticSerializationError as exc:
+        field, value = _field_of(event, None)
+        raise InvalidInputError(field, _short(value), f"must be JSON: {exc}") from exc
+    back = Event.model_validate_json(text)
+    if back != event:
+        field, value = _field_of(event, back)
+        reason = "must read back as it is: JSON cannot carry it exactly (a set, NaN, infinity)"
+        raise InvalidInputError(field, _short(value), reason)
+    return text
+
+
+def _field_of(event: Event, back: Event | None) -> tuple[str, Any]:
+    """The first field of ``event`` that does not survive JSON (differs in ``back``, or
+    cannot be written when there is no ``back``), and its value."""
+    for name in type(event).model_fields:
+        value = getattr(event, name)
+        kept = getattr(back, name) == value if back is not None else _writable(value)
+        if not kept:
+            return f"event.{name}", value
+    return "event", event
+
+
+def _writable(value: Any) -> bool:
+    try:
+        _ANY.dump_json(value)
+    except PydanticSerializationError:
+        return False
+    return True
+
+
+_ANY: TypeAdapter[Any] = TypeAdapter(Any)
 
 
 def _short(value: Any) -> str:
@@ -112,14 +154,14 @@ async def our_event(event: Event, model: str) -> SessionEvent[Any]:
     Raises:
         InvalidInputError: The event holds a value JSON cannot carry.
     """
-    whole = json_checked("event", event.model_dump(mode="json", exclude_none=True))
+    whole = _whole(event)
     source, kind = _kind(event)
     text = _text_of(event)
     named = event.model_version or model
     usage = _usage(event)
     is_input = source is not EventSource.LLM
     metadata: dict[str, Any] = {
-        ADK_EVENT_KEY: json.dumps(whole, ensure_ascii=False, separators=(",", ":")),
+        ADK_EVENT_KEY: whole,
         "adk_author": event.author,
     }
     if usage is not None:
