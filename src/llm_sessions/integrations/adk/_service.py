@@ -4,7 +4,8 @@ An ADK session is a session of ours with the same id: its user is ``user_id``, i
 its session-scoped state are properties (``adk_app``, ``adk_state``), so a listing is a
 ``find_sessions`` query over the session index and loads no session. ``app:`` and ``user:``
 state lives in one reserved session per app and one per app and user (ids starting with
-``adk-state:``), shared by every session of the app or user.
+``adk-state:``), shared by every session of the app or user, and changes with the event that
+makes the change, all or nothing (see ``_shared``).
 """
 
 from __future__ import annotations
