@@ -4,7 +4,7 @@ model, on SQLite, Redis and PostgreSQL."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 from adk_script import APP, comparable, converse, runner
 from google.adk.errors import StaleSessionError
 from google.adk.errors.already_exists_error import AlreadyExistsError
+from google.adk.errors.session_not_found_error import SessionNotFoundError
 from google.adk.events import Event, EventActions
 from google.adk.sessions import (
     BaseSessionService,
@@ -22,8 +23,8 @@ from google.adk.sessions import (
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.genai import types
 
-from llm_sessions.exceptions import InvalidInputError
-from llm_sessions.integrations.adk import LLMSessionsSessionService
+from llm_sessions.exceptions import InvalidInputError, StorageError
+from llm_sessions.integrations.adk import STATE_SESSION_PREFIX, LLMSessionsSessionService
 from llm_sessions.models import EventType
 from llm_sessions.server.tenancy import TenantStore
 from llm_sessions.storage import SessionStore
@@ -178,6 +179,87 @@ async def test_a_state_value_json_cannot_carry_is_refused_and_stores_nothing(
     assert await service.get_user_state(app_name=APP, user_id="ann") == {}
 
 
+def cut_writes(
+    monkeypatch: pytest.MonkeyPatch, store: SessionStore, where: Callable[[str], bool]
+) -> None:
+    """Make the store fail every write to a session ``where`` picks, as a process that stops
+    there would leave it."""
+    write = store._write  # type: ignore[attr-defined]
+
+    async def cut_short(batch: Any) -> None:
+        if where(batch.session_id):
+            raise StorageError(f"stopped before writing {batch.session_id!r}")
+        await write(batch)
+
+    monkeypatch.setattr(store, "_write", cut_short)
+
+
+SHARED_DELTA = {"app:lookups": 1, "user:city": "Oslo", "plan": "pro", "temp:t": 0}
+
+
+@pytest.mark.parametrize("written", [1, 2], ids=["before-user-state", "before-app-state"])
+async def test_shared_state_cut_short_after_its_event_is_finished_by_the_next_reader(
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch, written: int
+) -> None:
+    service = LLMSessionsSessionService(store=store)
+    ann = await service.create_session(app_name=APP, user_id="ann", session_id="s1")
+    await service.create_session(app_name=APP, user_id="bob", session_id="s2")
+    state_writes = []
+
+    def after_the_event(name: str) -> bool:
+        if name.startswith(STATE_SESSION_PREFIX):
+            state_writes.append(name)
+        return len(state_writes) > written  # the first is the note before the event
+
+    cut_writes(monkeypatch, store, after_the_event)
+    event = Event(author="user", actions=EventActions(state_delta=dict(SHARED_DELTA)))
+    with pytest.raises(StorageError, match="stopped before"):
+        await service.append_event(ann, event)
+    monkeypatch.undo()
+    again = LLMSessionsSessionService(store=store)
+    bob = await again.get_session(app_name=APP, user_id="bob", session_id="s2")
+    assert bob is not None and bob.state == {"app:lookups": 1}
+    read = await again.get_session(app_name=APP, user_id="ann", session_id="s1")
+    assert read is not None and [e.id for e in read.events] == [event.id]
+    assert read.state == {"plan": "pro", "app:lookups": 1, "user:city": "Oslo"}
+    assert await again.get_user_state(app_name=APP, user_id="ann") == {"city": "Oslo"}
+    stored = await store.get("s1")
+    assert stored is not None and "adk_pending" not in stored.metadata.properties
+
+
+async def test_an_event_whose_write_fails_changes_no_shared_state(
+    store: SessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = LLMSessionsSessionService(store=store)
+    ann = await service.create_session(app_name=APP, user_id="ann", session_id="s1")
+    cut_writes(monkeypatch, store, lambda name: name == "s1")
+    event = Event(author="user", actions=EventActions(state_delta=dict(SHARED_DELTA)))
+    with pytest.raises(StorageError, match="stopped before"):
+        await service.append_event(ann, event)
+    monkeypatch.undo()
+    read = await service.get_session(app_name=APP, user_id="ann", session_id="s1")
+    assert read is not None and read.events == [] and read.state == {}
+    assert await service.get_user_state(app_name=APP, user_id="ann") == {}
+    assert [s.state for s in (await service.list_sessions(app_name=APP)).sessions] == [{}]
+
+
+@pytest.mark.parametrize("bad", [{1, 2}, object(), float("nan")], ids=["set", "object", "nan"])
+async def test_an_event_json_cannot_carry_exactly_is_refused_and_stores_nothing(
+    store: SessionStore, bad: Any
+) -> None:
+    service = LLMSessionsSessionService(store=store)
+    session = await service.create_session(app_name=APP, user_id="ann", session_id="s1")
+    event = Event(
+        author="user", custom_metadata={"x": bad}, actions=EventActions(state_delta={"app:a": 1})
+    )
+    with pytest.raises(InvalidInputError, match=r"event\.custom_metadata"):
+        await service.append_event(session, event)
+    now = await service.get_session(app_name=APP, user_id="ann", session_id="s1")
+    assert now is not None and now.events == [] and now.state == {}
+    stored = await store.get("s1")
+    assert stored is not None and stored.events == []
+
+
 async def test_another_tenants_session_id_is_refused_and_nothing_is_stored() -> None:
     shared = InMemorySessionStore()
     service = LLMSessionsSessionService(store=TenantStore(shared, "acme"))
@@ -192,6 +274,11 @@ async def test_another_tenants_session_id_is_refused_and_nothing_is_stored() -> 
     assert [s.id for s in (await service.list_sessions(app_name=APP)).sessions] == [made.id]
     assert (await other.list_sessions(app_name=APP)).sessions[0].state == {"app:x": 2}
     assert await service.get_session(app_name=APP, user_id="ann", session_id=theirs.id) is None
+    with pytest.raises(SessionNotFoundError):
+        await service.append_event(theirs, Event(author="user", content=None))
+    await service.delete_session(app_name=APP, user_id="ann", session_id=theirs.id)
+    kept = await other.get_session(app_name=APP, user_id="ann", session_id=theirs.id)
+    assert kept is not None and kept.events == [] and kept.state == {"app:x": 2}
 
 
 async def test_create_refuses_a_taken_id_and_delete_removes_the_session(

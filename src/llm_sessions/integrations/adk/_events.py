@@ -9,15 +9,23 @@ cheaply. Source, type, tokens and cost come from what the event holds (``usage_m
 
 from __future__ import annotations
 
+import gc
 import json
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from google.adk.events import Event
+from pydantic import BaseModel, ConfigDict, Field, Json, TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from ...exceptions import InvalidInputError
 from ...models import EventSource, EventType, SessionEvent
 
-__all__ = ["ADK_EVENT_KEY", "adk_event_of", "json_checked", "our_event"]
+__all__ = ["ADK_EVENT_KEY", "adk_event_of", "adk_events_of_rows", "json_checked", "our_event"]
+
+logger = logging.getLogger("llm_sessions.integrations.adk")
 
 ADK_EVENT_KEY = "adk_event"
 """Event metadata key holding the ADK event, whole, as JSON (what marks an event as ADK's)."""
@@ -40,6 +48,47 @@ def json_checked(field: str, value: Any) -> Any:
             field, _short(value), f"must be JSON (no NaN/infinity): {exc}"
         ) from exc
     return value
+
+
+def _whole(event: Event) -> str:
+    """The event as JSON, once it is known to read back as it is.
+
+    Pydantic writes what JSON cannot carry as something else (a set as a list, NaN as null)
+    or fails on it; either way the error names the field.
+    """
+    try:
+        text = event.model_dump_json(exclude_none=True)
+    except PydanticSerializationError as exc:
+        field, value = _field_of(event, None)
+        raise InvalidInputError(field, _short(value), f"must be JSON: {exc}") from exc
+    back = Event.model_validate_json(text)
+    if back != event:
+        field, value = _field_of(event, back)
+        reason = "must read back as it is: JSON cannot carry it exactly (a set, NaN, infinity)"
+        raise InvalidInputError(field, _short(value), reason)
+    return text
+
+
+def _field_of(event: Event, back: Event | None) -> tuple[str, Any]:
+    """The first field of ``event`` that does not survive JSON (differs in ``back``, or
+    cannot be written when there is no ``back``), and its value."""
+    for name in type(event).model_fields:
+        value = getattr(event, name)
+        kept = getattr(back, name) == value if back is not None else _writable(value)
+        if not kept:
+            return f"event.{name}", value
+    return "event", event
+
+
+def _writable(value: Any) -> bool:
+    try:
+        _ANY.dump_json(value)
+    except PydanticSerializationError:
+        return False
+    return True
+
+
+_ANY: TypeAdapter[Any] = TypeAdapter(Any)
 
 
 def _short(value: Any) -> str:
@@ -105,14 +154,14 @@ async def our_event(event: Event, model: str) -> SessionEvent[Any]:
     Raises:
         InvalidInputError: The event holds a value JSON cannot carry.
     """
-    whole = json_checked("event", event.model_dump(mode="json", exclude_none=True))
+    whole = _whole(event)
     source, kind = _kind(event)
     text = _text_of(event)
     named = event.model_version or model
     usage = _usage(event)
     is_input = source is not EventSource.LLM
     metadata: dict[str, Any] = {
-        ADK_EVENT_KEY: json.dumps(whole, ensure_ascii=False, separators=(",", ":")),
+        ADK_EVENT_KEY: whole,
         "adk_author": event.author,
     }
     if usage is not None:
@@ -133,3 +182,70 @@ def adk_event_of(event: SessionEvent[Any]) -> Event | None:
     """The ADK event an event of ours holds, or None for an event that is not ADK's."""
     whole = event.metadata.get(ADK_EVENT_KEY) if isinstance(event.metadata, dict) else None
     return Event.model_validate_json(whole) if isinstance(whole, str) else None
+
+
+class _StoredMetadata(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    adk_event: Json[Event] | None = None
+
+
+class _StoredRow(BaseModel):
+    """What a load needs of a stored event row: its id and the ADK event it holds."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    metadata: _StoredMetadata = Field(default_factory=_StoredMetadata)
+
+
+_ROWS = TypeAdapter(list[_StoredRow])
+
+
+def adk_events_of_rows(
+    rows: Sequence[str | bytes], removed: set[str], location: str
+) -> list[Event]:
+    """The ADK events that stored event rows hold, in order, in one validation call.
+
+    Our typed events are not built: only each row's id and ADK event are read. Rows that are
+    not ADK's, and rows whose ids ``removed`` names, are left out; an unreadable row is logged
+    at WARNING with its location and skipped, as a full load skips it.
+    """
+    if not rows:
+        return []
+    found: list[_StoredRow | None]
+    with _collector_paused():
+        try:
+            found = list(_ROWS.validate_json(_joined(rows)))
+        except ValidationError:
+            found = [_one_row(row, n, location) for n, row in enumerate(rows)]
+    return [
+        row.metadata.adk_event
+        for row in found
+        if row is not None and row.metadata.adk_event is not None and row.id not in removed
+    ]
+
+
+def _one_row(raw: str | bytes, index: int, location: str) -> _StoredRow | None:
+    try:
+        return _StoredRow.model_validate_json(raw)
+    except ValidationError as exc:
+        logger.warning("Skipping unreadable ADK event #%d at %s: %s", index, location, exc)
+        return None
+
+
+def _joined(rows: Sequence[str | bytes]) -> str | bytes:
+    if all(isinstance(row, bytes) for row in rows):
+        return b"[" + b",".join(rows) + b"]"  # type: ignore[arg-type]
+    return "[" + ",".join(row.decode() if isinstance(row, bytes) else row for row in rows) + "]"
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # Validating thousands of events allocates many objects and no cycles: collections
+    # triggered meanwhile would scan every object alive in the process, for nothing.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -4,7 +4,8 @@ An ADK session is a session of ours with the same id: its user is ``user_id``, i
 its session-scoped state are properties (``adk_app``, ``adk_state``), so a listing is a
 ``find_sessions`` query over the session index and loads no session. ``app:`` and ``user:``
 state lives in one reserved session per app and one per app and user (ids starting with
-``adk-state:``), shared by every session of the app or user.
+``adk-state:``), shared by every session of the app or user, and changes with the event that
+makes the change, all or nothing (see ``_shared``).
 """
 
 from __future__ import annotations
@@ -18,62 +19,36 @@ from google.adk.errors import StaleSessionError
 from google.adk.errors.already_exists_error import AlreadyExistsError
 from google.adk.errors.session_not_found_error import SessionNotFoundError
 from google.adk.events import Event
-from google.adk.sessions import BaseSessionService, Session, State
+from google.adk.sessions import BaseSessionService, Session
 from google.adk.sessions.base_session_service import GetSessionConfig, ListSessionsResponse
 from typing_extensions import override
 
 from ...exceptions import InvalidInputError
 from ...models import Session as OurSession
 from ...storage import (
+    EventLogStore,
     SessionStore,
     SessionStoreInterface,
     SessionStoreProvider,
     open_store,
 )
+from ...storage._raw_log import read_log
 from ...validation import validate_id
-from ._events import adk_event_of, json_checked, our_event
+from ._events import adk_event_of, adk_events_of_rows, our_event
+from ._shared import (
+    REVISION,
+    STATE,
+    STATE_APP,
+    STATE_SESSION_PREFIX,
+    SharedState,
+    find_all,
+    merged,
+    split_delta,
+)
 
 __all__ = ["STATE_SESSION_PREFIX", "LLMSessionsSessionService"]
 
-STATE_SESSION_PREFIX = "adk-state:"
-"""Ids of the reserved sessions holding ``app:`` and ``user:`` state start with this."""
-
-_APP, _STATE, _TIME, _REVISION, _LAST = (
-    "adk_app",
-    "adk_state",
-    "adk_update_time",
-    "adk_revision",
-    "adk_last_event",
-)
-_STATE_APP = "adk_state_app"
-_PAGE = 1000
-
-
-def split_delta(delta: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """A state delta's ``app:``, ``user:`` and session keys (prefixes dropped), ``temp:`` left
-    out; every value checked to be JSON."""
-    app: dict[str, Any] = {}
-    user: dict[str, Any] = {}
-    own: dict[str, Any] = {}
-    for key, value in delta.items():
-        if key.startswith(State.TEMP_PREFIX):
-            continue
-        json_checked(f"state[{key!r}]", value)
-        if key.startswith(State.APP_PREFIX):
-            app[key.removeprefix(State.APP_PREFIX)] = value
-        elif key.startswith(State.USER_PREFIX):
-            user[key.removeprefix(State.USER_PREFIX)] = value
-        else:
-            own[key] = value
-    return app, user, own
-
-
-def merged(app: dict[str, Any], user: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
-    """The state an ADK session shows: its own keys, then ``app:`` and ``user:`` keys."""
-    state = dict(own)
-    state.update({State.APP_PREFIX + key: value for key, value in app.items()})
-    state.update({State.USER_PREFIX + key: value for key, value in user.items()})
-    return state
+_APP, _TIME, _LAST = ("adk_app", "adk_update_time", "adk_last_event")
 
 
 class LLMSessionsSessionService(BaseSessionService):
@@ -102,6 +77,7 @@ class LLMSessionsSessionService(BaseSessionService):
         self._clock = clock
         # A tenant's view of a store keeps every id under its prefix, the reserved ones too.
         self._prefix = str(getattr(self._store, "prefix", "") or "")
+        self._shared = SharedState(self._store, self._prefix)
 
     @property
     def store(self) -> SessionStoreInterface:
@@ -142,7 +118,7 @@ class LLMSessionsSessionService(BaseSessionService):
         session_id = session_id if session_id is not None else self._new_id()
         validate_id(session_id, "session_id")
         validate_id(user_id, "user_id")
-        if session_id.removeprefix(self._prefix).startswith(STATE_SESSION_PREFIX):
+        if self._shared.is_reserved(session_id):
             reason = f"must not start with {STATE_SESSION_PREFIX!r} (reserved for shared state)"
             raise InvalidInputError("session_id", session_id, reason)
         app, user, own = split_delta(dict(state or {}))
@@ -151,12 +127,13 @@ class LLMSessionsSessionService(BaseSessionService):
         now = self._clock()
         ours: OurSession[Any] = OurSession(id=session_id)
         ours.metadata.user_id = user_id
-        ours.metadata.properties = {_APP: app_name, _STATE: own, _TIME: now, _REVISION: 0}
-        app_state = await self._update_shared(self._app_id(app_name), app_name, None, app)
-        user_state = await self._update_shared(
-            self._user_id(app_name, user_id), app_name, user_id, user
-        )
+        ours.metadata.properties = {_APP: app_name, STATE: own, _TIME: now, REVISION: 0}
+        await self._shared.settle(app_name)
+        await self._shared.begin(ours, app_name, app, user)
         await self._store.save(ours)
+        await self._shared.finish(ours)
+        app_state = await self._shared.read(self._shared.app_id(app_name))
+        user_state = await self._shared.read(self._shared.user_id(app_name, user_id))
         session = Session(
             id=session_id,
             app_name=app_name,
@@ -191,19 +168,16 @@ class LLMSessionsSessionService(BaseSessionService):
         """
         recent = config.num_recent_events if config else None
         after = config.after_timestamp if config else None
-        ours = await self._owned(
-            app_name, user_id, session_id, whole=recent is None or after is not None
-        )
-        if ours is None:
-            return None
-        if after is not None or recent is None:
-            stored = ours.events
-        elif recent == 0:
-            stored = []
+        if recent is not None and after is None:
+            ours = await self._owned(app_name, user_id, session_id, whole=False)
+            if ours is None:
+                return None
+            events = await self._newest(session_id, recent)
         else:
-            page = await self._read_newest(session_id, recent)
-            stored = page if page is not None else []
-        events = [event for event in map(adk_event_of, stored) if event is not None]
+            loaded = await self._load(app_name, user_id, session_id)
+            if loaded is None:
+                return None
+            ours, events = loaded
         if after:
             events = [event for event in events if event.timestamp >= after]
         if recent is not None:
@@ -227,15 +201,16 @@ class LLMSessionsSessionService(BaseSessionService):
         where: dict[str, Any] = {_APP: app_name}
         if user_id is not None:
             where["user_id"] = user_id
-        rows = await self._find(where)
-        shared = await self._find({_STATE_APP: app_name})
+        await self._shared.settle(app_name)
+        rows = await find_all(self._store, where)
+        shared = await find_all(self._store, {STATE_APP: app_name})
         app_state: dict[str, Any] = {}
         user_states: dict[str, dict[str, Any]] = {}
         for row in shared:
             if row.user_id is None:
-                app_state = row.properties.get(_STATE, {})
+                app_state = row.properties.get(STATE, {})
             else:
-                user_states[row.user_id] = row.properties.get(_STATE, {})
+                user_states[row.user_id] = row.properties.get(STATE, {})
         sessions = [
             Session(
                 id=row.id,
@@ -244,7 +219,7 @@ class LLMSessionsSessionService(BaseSessionService):
                 state=merged(
                     app_state,
                     user_states.get(row.user_id or "", {}),
-                    row.properties.get(_STATE, {}),
+                    row.properties.get(STATE, {}),
                 ),
                 last_update_time=float(row.properties.get(_TIME, 0.0)),
             )
@@ -263,6 +238,7 @@ class LLMSessionsSessionService(BaseSessionService):
             session_id: The session's id.
         """
         if await self._owned(app_name, user_id, session_id, whole=False) is not None:
+            await self._shared.settle(app_name)
             await self._store.delete(session_id)
 
     @override
@@ -276,15 +252,17 @@ class LLMSessionsSessionService(BaseSessionService):
         Returns:
             The state (empty when none is stored).
         """
-        return await self._shared_state(self._user_id(app_name, user_id))
+        await self._shared.settle(app_name)
+        return await self._shared.read(self._shared.user_id(app_name, user_id))
 
     @override
     async def append_event(self, session: Session, event: Event) -> Event:
         """Store the event and its state delta; update ``session`` as ADK's services do.
 
-        The event and the session's own state keys are written in one save; ``app:`` and
-        ``user:`` keys are written to the shared state just before it, once every value is
-        checked, so bad input stores nothing.
+        The event, the session's own state keys and the ``app:`` and ``user:`` keys are
+        stored all or nothing: the event's save records the shared keys, which are then
+        written to the shared state; if that is cut short, the next read or write of the
+        app's state finishes it. Every value is checked first, so bad input stores nothing.
 
         Args:
             session: The session, as this service returned it.
@@ -306,15 +284,16 @@ class LLMSessionsSessionService(BaseSessionService):
         stored_event = await our_event(event, self.model)
         ours = await self._for_append(session)
         props = ours.metadata.properties
-        revision = int(props.get(_REVISION, 0)) + 1
-        name, user_id = session.app_name, session.user_id
-        await self._update_shared(self._app_id(name), name, None, app)
-        await self._update_shared(self._user_id(name, user_id), name, user_id, user)
-        props = {**props, _STATE: {**props.get(_STATE, {}), **own}}
-        props.update({_TIME: event.timestamp, _REVISION: revision, _LAST: event.id})
+        revision = int(props.get(REVISION, 0)) + 1
+        if app or user:  # older shared deltas land before this one
+            await self._shared.settle(session.app_name)
+        props = {**props, STATE: {**props.get(STATE, {}), **own}}
+        props.update({_TIME: event.timestamp, REVISION: revision, _LAST: event.id})
         ours.metadata.properties = props
+        await self._shared.begin(ours, session.app_name, app, user)
         await ours.add_event(stored_event)
         await self._store.save(ours)
+        await self._shared.finish(ours)
         session.last_update_time = event.timestamp
         session._storage_update_marker = str(revision)
         return self._commit_event_to_session(session, event)
@@ -324,65 +303,43 @@ class LLMSessionsSessionService(BaseSessionService):
     def _new_id(self) -> str:
         return f"{self._prefix}{uuid.uuid4()}"
 
-    def _app_id(self, app_name: str) -> str:
-        return validate_id(
-            f"{self._prefix}{STATE_SESSION_PREFIX}app:{app_name}", "app_name (state session id)"
-        )
-
-    def _user_id(self, app_name: str, user_id: str) -> str:
-        # The app name's length keeps ("a:b", "c") and ("a", "b:c") apart.
-        name = f"{self._prefix}{STATE_SESSION_PREFIX}user:{len(app_name)}:{app_name}:{user_id}"
-        return validate_id(name, "user_id (state session id)")
-
-    async def _header(self, session_id: str) -> OurSession[Any] | None:
-        """The stored session's header (a durable store reads none of its events)."""
-        if isinstance(self._store, SessionStore):
-            return await self._store.session_for_append(session_id)
-        return await self._store.get(session_id)
-
-    async def _shared_state(self, state_id: str) -> dict[str, Any]:
-        stored = await self._header(state_id)
-        if stored is None:
-            return {}
-        return dict(stored.metadata.properties.get(_STATE, {}))
-
-    async def _update_shared(
-        self, state_id: str, app_name: str, user_id: str | None, delta: dict[str, Any]
-    ) -> dict[str, Any]:
-        """The shared state of ``state_id`` with ``delta`` written into it (saved only when
-        ``delta`` changes something)."""
-        stored = await self._header(state_id)
-        state = {} if stored is None else dict(stored.metadata.properties.get(_STATE, {}))
-        if not delta:
-            return state
-        state.update(delta)
-        if stored is None:
-            stored = OurSession(id=state_id)
-            stored.metadata.user_id = user_id
-        stored.metadata.properties = {_STATE_APP: app_name, _STATE: state}
-        await self._store.save(stored)
-        return state
-
     async def _owned(
         self, app_name: str, user_id: str, session_id: str, *, whole: bool
     ) -> OurSession[Any] | None:
         """The stored session if it is this app's and user's: whole, or its header only."""
-        if session_id.removeprefix(self._prefix).startswith(STATE_SESSION_PREFIX):
+        if self._shared.is_reserved(session_id):
             return None
         if whole:
             ours = await self._store.get(session_id)
         else:
-            ours = await self._header(session_id)
-        if ours is None or ours.metadata.user_id != user_id:
-            return None
-        return ours if ours.metadata.properties.get(_APP) == app_name else None
+            ours = await self._shared.header(session_id)
+        return ours if ours is not None and _belongs(ours, app_name, user_id) else None
 
-    async def _read_newest(self, session_id: str, count: int) -> list[Any] | None:
+    async def _load(
+        self, app_name: str, user_id: str, session_id: str
+    ) -> tuple[OurSession[Any], list[Event]] | None:
+        """The stored session's header and its ADK events, if it is this app's and user's.
+
+        From a durable store, the rows are read once and only their ADK events are decoded.
+        """
+        if not isinstance(self._store, EventLogStore):
+            whole = await self._owned(app_name, user_id, session_id, whole=True)
+            return None if whole is None else (whole, _adk_events(whole.events))
+        if self._shared.is_reserved(session_id):
+            return None
+        log = await read_log(self._store, session_id)
+        if log is None or not _belongs(log.header, app_name, user_id):
+            return None
+        return log.header, adk_events_of_rows(log.rows, log.removed, log.location)
+
+    async def _newest(self, session_id: str, count: int) -> list[Event]:
+        if count == 0:
+            return []
         if isinstance(self._store, SessionStore):
             page = await self._store.read_events(session_id, limit=count, newest_first=True)
-            return None if page is None else page[::-1]
+            return [] if page is None else _adk_events(page[::-1])
         whole = await self._store.get(session_id)
-        return None if whole is None else list(whole.events)
+        return [] if whole is None else _adk_events(whole.events)
 
     async def _for_append(self, session: Session) -> OurSession[Any]:
         """The stored session to append to, once ``session`` is known to be current."""
@@ -392,7 +349,7 @@ class LLMSessionsSessionService(BaseSessionService):
         props = ours.metadata.properties
         marker = session._storage_update_marker
         if marker is not None:
-            stale = marker != str(props.get(_REVISION, 0))
+            stale = marker != str(props.get(REVISION, 0))
         else:
             last = session.events[-1].id if session.events else None
             stale = last != props.get(_LAST)
@@ -407,27 +364,23 @@ class LLMSessionsSessionService(BaseSessionService):
         props = ours.metadata.properties
         app_name = str(props[_APP])
         user_id = ours.metadata.user_id or ""
-        app_state = await self._shared_state(self._app_id(app_name))
-        user_state = await self._shared_state(self._user_id(app_name, user_id))
+        app_state = await self._shared.settle(app_name)
+        user_state = await self._shared.read(self._shared.user_id(app_name, user_id))
         session = Session(
             id=ours.id,
             app_name=app_name,
             user_id=user_id,
-            state=merged(app_state, user_state, props.get(_STATE, {})),
+            state=merged(app_state, user_state, props.get(STATE, {})),
             events=events,
             last_update_time=float(props.get(_TIME, 0.0)),
         )
-        session._storage_update_marker = str(props.get(_REVISION, 0))
+        session._storage_update_marker = str(props.get(REVISION, 0))
         return session
 
-    async def _find(self, where: dict[str, Any]) -> list[Any]:
-        rows: list[Any] = []
-        cursor = None
-        while True:
-            page = await self._store.find_sessions(  # type: ignore[attr-defined]
-                where=where, order="updated_at", limit=_PAGE, cursor=cursor
-            )
-            rows.extend(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                return rows
+
+def _belongs(ours: OurSession[Any], app_name: str, user_id: str) -> bool:
+    return ours.metadata.user_id == user_id and ours.metadata.properties.get(_APP) == app_name
+
+
+def _adk_events(stored: list[Any]) -> list[Event]:
+    return [event for event in map(adk_event_of, stored) if event is not None]
