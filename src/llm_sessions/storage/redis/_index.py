@@ -36,6 +36,7 @@ __all__ = [
     "INDEX_LUA",
     "INDEX_SCRIPT",
     "RANGE_SCRIPT",
+    "READ_SCRIPT",
     "UNINDEX_SCRIPT",
     "index_base",
     "index_values",
@@ -148,6 +149,19 @@ for _, id in ipairs(ARGV) do index_drop(base, id) end
 return #ARGV
 """
 )
+
+# One server only (it names the sessions' keys itself). ARGV: the key prefix, session ids.
+# Returns per session its meta, props and summary hashes, each a flat field/value list.
+READ_SCRIPT = """
+local out = {}
+for j = 2, #ARGV do
+  local base = ARGV[1] .. '{' .. ARGV[j] .. '}:'
+  out[#out + 1] = redis.call('HGETALL', base .. 'meta')
+  out[#out + 1] = redis.call('HGETALL', base .. 'props')
+  out[#out + 1] = redis.call('HGETALL', base .. 'summary')
+end
+return out
+"""
 
 # KEYS: a zset. ARGV: "1" for descending, the bound to start from (inclusive unless it starts
 # with "("), the score and member of the last entry read ("" for none), how many to read.

@@ -16,7 +16,7 @@ from ...models._session_metadata import RESERVED_PROPERTIES
 from .._event_log import EventLogStore
 from .._summaries import SessionSummary, root_ids, summary_of
 from ._client import _text
-from ._index import INDEX_SCRIPT, UNINDEX_SCRIPT, index_base, index_values
+from ._index import INDEX_SCRIPT, READ_SCRIPT, UNINDEX_SCRIPT, index_base, index_values
 from ._summary import RECOUNT_SCRIPT, recount_args, stored_summary
 
 __all__ = ["RedisSummaries", "Rows"]
@@ -68,10 +68,28 @@ class RedisSummaries(EventLogStore):
         if self._cluster and self._keeps_summary_rows():
             await self._read_rows([session_id], reindex=True)
 
-    async def _unindex(self, pipe: Any, session_ids: list[str]) -> None:
-        """Queue taking ``session_ids`` out of the index on ``pipe``."""
+    async def _unindex(self, session_ids: list[str], pipe: Any = None) -> None:
+        """Take ``session_ids`` out of the index: queued on ``pipe`` if given, else now."""
         script = self.client.register_script(UNINDEX_SCRIPT)
-        await script(keys=[self._index_key("entries")], args=session_ids, client=pipe)
+        call = script(keys=[self._index_key("entries")], args=session_ids, client=pipe)
+        if pipe is not None:
+            await call
+        else:
+            await self._call("unindex sessions under", self.key_prefix, call)
+
+    async def _delete_session(self, session_id: str) -> bool:
+        """Delete the session's keys and its index entries (in one transaction on one
+        server; on a Cluster the entries are another slot's, taken out right after)."""
+        keys = self._keys(session_id)
+        pipe = self._pipeline()
+        pipe.exists(keys[0])
+        pipe.delete(*keys)
+        if not self._cluster:  # a Cluster pipeline loads no scripts
+            await self._unindex([session_id], pipe)
+        existed, *_ = await self._call("delete", session_id, pipe.execute())
+        if self._cluster:
+            await self._unindex([session_id])
+        return bool(existed)
 
     async def _index(self, entries: list[str]) -> None:
         """Write index entries (``index_values`` of each session, concatenated)."""
@@ -103,17 +121,8 @@ class RedisSummaries(EventLogStore):
         entries: list[str] = []
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
-            pipe = self._pipeline()
-            for session_id in chunk:
-                keys = self._keys(session_id)
-                for key in (keys[0], keys[6], keys[10]):
-                    pipe.hgetall(key)
-            replies = await self._call("list summaries of", self.key_prefix, pipe.execute())
-            for n, session_id in enumerate(chunk):
-                meta, props, counts = (
-                    {_text(k): _text(v) for k, v in reply.items()}
-                    for reply in replies[n * _PARTS : (n + 1) * _PARTS]
-                )
+            hashes = await self._read_hashes(chunk)
+            for session_id, (meta, props, counts) in zip(chunk, hashes, strict=True):
                 found = await self._summary_of(session_id, meta, props, counts) if meta else None
                 if found is None:  # deleted or expired since it was indexed
                     gone.append(session_id)
@@ -126,11 +135,30 @@ class RedisSummaries(EventLogStore):
                     entries += index_values(summary, revision, stale=False)
         await self._index(entries)
         if gone:
-            pipe = self._pipeline()
-            await self._unindex(pipe, gone)
-            await self._call("unindex sessions under", self.key_prefix, pipe.execute())
+            await self._unindex(gone)
         await self._find_roots(rows, loose)
         return rows
+
+    async def _read_hashes(self, chunk: list[str]) -> list[tuple[dict[str, str], ...]]:
+        """The meta, props and summary hashes of each session of ``chunk`` (empty if gone):
+        one script on one server, a pipeline on a Cluster (the sessions' slots differ)."""
+        if self._cluster:
+            pipe = self.client.pipeline(transaction=False)
+            for session_id in chunk:
+                keys = self._keys(session_id)
+                for key in (keys[0], keys[6], keys[10]):
+                    pipe.hgetall(key)
+            flat = [
+                list(reply.items())
+                for reply in await self._call("list summaries of", self.key_prefix, pipe.execute())
+            ]
+        else:
+            script = self.client.register_script(READ_SCRIPT)
+            call = script(args=[self.key_prefix, *chunk])
+            replies = await self._call("list summaries of", self.key_prefix, call)
+            flat = [list(zip(reply[::2], reply[1::2], strict=True)) for reply in replies]
+        hashes = [{_text(k): _text(v) for k, v in pairs} for pairs in flat]
+        return [tuple(hashes[n : n + _PARTS]) for n in range(0, len(hashes), _PARTS)]
 
     async def _summary_of(
         self, session_id: str, meta: dict[str, str], props: dict[str, str], counts: dict[str, str]

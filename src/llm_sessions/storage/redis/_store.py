@@ -153,13 +153,7 @@ class RedisSessionStore(RedisIndexQueries):
     async def delete(self, session_id: str) -> bool:
         validate_id(session_id)
         self._ensure_open()
-        keys = self._keys(session_id)
-        pipe = self._pipeline()
-        pipe.exists(keys[0])
-        pipe.delete(*keys)
-        await self._unindex(pipe, [session_id])
-        existed, *_ = await self._call("delete", session_id, pipe.execute())
-        return bool(existed)
+        return await self._delete_session(session_id)
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
         check_prefix(prefix)
