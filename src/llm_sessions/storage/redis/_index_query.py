@@ -29,7 +29,6 @@ from ._listing import RedisSummaries
 
 __all__ = ["RedisIndexQueries"]
 
-_FIRST_STEP = 64
 _MAX_STEP = 1000
 _RECOUNT_ROUNDS = 3
 _BUILT = "1"
@@ -125,7 +124,7 @@ class RedisIndexQueries(RedisSummaries):
                     last = None
                 else:
                     return SessionPage()
-        wanted, step = query.limit + 1, _FIRST_STEP
+        wanted = step = query.limit + 1
         found: list[SessionSummary] = []
         while len(found) < wanted:
             start = high if query.descending else low

@@ -217,7 +217,8 @@ class RedisSummaries(EventLogStore):
         roots = root_ids(parents, known)
         for session_id in loose:
             row, revision = rows[session_id]
-            rows[session_id] = (row.model_copy(update={"root_id": roots[session_id]}), revision)
+            if row.root_id != roots[session_id]:
+                rows[session_id] = (row.model_copy(update={"root_id": roots[session_id]}), revision)
 
 
 def _root_of(stored: str, session_id: str) -> str:

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from ...exceptions import (
     CorruptSessionData,
+    EncryptionKeyError,
     InvalidInputError,
     SessionAlreadyExists,
     SessionNotFound,
@@ -237,7 +239,8 @@ class RedisSessionStore(RedisIndexQueries):
                 logger.warning("Moved %d unreadable event rows of %s", len(bad), stored.location)
                 affected += 1
         if self._keeps_summary_rows():
-            await self.rebuild_index()
+            with suppress(EncryptionKeyError):  # sealed sessions: listings without the key refuse
+                await self.rebuild_index()
         return affected
 
     async def close(self) -> None:
