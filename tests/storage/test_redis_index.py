@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from test_redis_removals import client, store
 from test_sqlite_summaries import chat, full_load, listed
 
+from llm_sessions.exceptions import EncryptionKeyError
 from llm_sessions.models import Session
 from llm_sessions.storage.providers.redis import RedisSessionStore
 
@@ -134,8 +135,16 @@ async def test_pages_walk_ties_by_id_exactly_once(store: RedisSessionStore) -> N
         assert len(ids) == 7
 
 
-async def test_an_encrypted_store_keeps_no_index(client: Redis, store: RedisSessionStore) -> None:
+async def test_a_sealed_session_is_only_marked_and_a_listing_without_the_key_refuses_it(
+    client: Redis, store: RedisSessionStore
+) -> None:
+    await chat(store, "alice", 1)
+    await store.find_sessions()  # the index is built before the sealed session is written
     sealed = RedisSessionStore(client, key_prefix=store.key_prefix, encryption_key=b"k" * 32)
-    await chat(sealed, "alice", 1)
-    assert await index_keys(store, client) == set()
-    assert len((await sealed.find_sessions()).items) == 1
+    secret = await chat(sealed, "bob", 1)
+    assert await client.smembers(index_key(store, "stale")) == {secret.session_id}
+    assert await client.hget(index_key(store, "entries"), secret.session_id) is None
+    assert not {key async for key in client.scan_iter(match=index_key(store, "u:bob"))}
+    with pytest.raises(EncryptionKeyError):
+        await store.find_sessions()
+    assert len((await sealed.find_sessions()).items) == 2

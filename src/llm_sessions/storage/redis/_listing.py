@@ -57,16 +57,23 @@ class RedisSummaries(EventLogStore):
         return index_base(self.key_prefix) + name
 
     def _index_arg(self) -> str:
-        """What the write script is told of the index: its base when the script keeps it (one
-        server or Sentinel, summaries kept), else ""."""
-        if self._cluster or not self._keeps_summary_rows():
+        """What the write script is told of the index (one server or Sentinel): its base when
+        the script keeps it, "!" and the base when the session is sealed (it is only marked
+        for a recount, which a listing without the key refuses), "" for nothing."""
+        if self._cluster or not self._summary_rows:
             return ""
-        return index_base(self.key_prefix)
+        base = index_base(self.key_prefix)
+        return base if self._keeps_summary_rows() else "!" + base
 
     async def _after_write(self, session_id: str) -> None:
         """On a Cluster, index the session just written (the write script could not)."""
-        if self._cluster and self._keeps_summary_rows():
+        if not self._cluster or not self._summary_rows:
+            return
+        if self._keeps_summary_rows():
             await self._read_rows([session_id], reindex=True)
+        else:
+            call = self.client.sadd(self._index_key("stale"), session_id)
+            await self._call("index", session_id, call)
 
     async def _unindex(self, session_ids: list[str], pipe: Any = None) -> None:
         """Take ``session_ids`` out of the index: queued on ``pipe`` if given, else now."""
@@ -117,11 +124,11 @@ class RedisSummaries(EventLogStore):
         ids = list(session_ids)
         rows: Rows = {}
         loose: set[str] = set()
-        gone: list[str] = []
-        entries: list[str] = []
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
             hashes = await self._read_hashes(chunk)
+            gone: list[str] = []
+            entries: list[str] = []
             for session_id, (meta, props, counts) in zip(chunk, hashes, strict=True):
                 found = await self._summary_of(session_id, meta, props, counts) if meta else None
                 if found is None:  # deleted or expired since it was indexed
@@ -133,9 +140,10 @@ class RedisSummaries(EventLogStore):
                     loose.add(session_id)
                 if reindex or recounted:
                     entries += index_values(summary, revision, stale=False)
-        await self._index(entries)
-        if gone:
-            await self._unindex(gone)
+            # A chunk at a time: a script over the whole database would block the server.
+            await self._index(entries)
+            if gone:
+                await self._unindex(gone)
         await self._find_roots(rows, loose)
         return rows
 

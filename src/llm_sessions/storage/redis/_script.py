@@ -80,10 +80,10 @@ _META_SUFFIX = "}:meta"
 # (space-separated), then the sections' items: children added, children removed, tasks added,
 # tasks removed, runs upserted (pairs), runs removed, state set (pairs), state removed,
 # properties set (pairs), properties removed, events appended (pairs), events updated (pairs),
-# the summary delta (``summary_args``), the index's base, the session id and its created and
-# updated scores (``index_args``: "" = not indexed, see ``redis_index``), and last "existing"
-# (the writer saved or loaded the session before: return 0 if it is gone), "new" (return -1
-# if the id is taken) or "" (either).
+# the summary delta (``summary_args``), the index's base ("" = none, "!<base>" = only mark the
+# session for a recount, see ``redis_index``), the session id and its created and updated
+# scores, and last "existing" (the writer saved or loaded the session before: return 0 if it
+# is gone), "new" (return -1 if the id is taken) or "" (either).
 WRITE_SCRIPT = (
     _REMOVAL_MARKERS
     + """
@@ -214,7 +214,9 @@ for j = a, b, 2 do
 end
 keep_summary(b + 1, added, had_rows)
 local base = ARGV[#ARGV - 4]
-if base ~= '' then
+if string.sub(base, 1, 1) == '!' then
+  redis.call('SADD', string.sub(base, 2) .. 'stale', ARGV[#ARGV - 3])
+elseif base ~= '' then
   index_written(base, ARGV[#ARGV - 3], ARGV[#ARGV - 2], ARGV[#ARGV - 1], props, summary)
 end
 
