@@ -80,6 +80,6 @@ async def test_rows_vacuum_moves_aside_are_taken_out_of_the_counts(
     events = f"{store.key_prefix}{{{alice.session_id}}}:events"
     await client.lset(events, 1, "{not json")  # an unreadable row the summary counted
 
-    assert await store.vacuum() == 1
-    assert await client.hget(summary_key(store, alice.session_id), "stale") == "1"
+    assert await store.vacuum() == 1  # its rebuild of the index recounts the session
+    assert await client.hget(summary_key(store, alice.session_id), "stale") == "0"
     assert await listed(store) == await full_load(store)

@@ -39,6 +39,7 @@ from datetime import datetime
 from .._removals import REMOVAL_ID_PREFIX, REMOVAL_ROW_PREFIX
 from .._reseal import SealedSwap
 from .._sync import WriteBatch
+from ._index import INDEX_LUA, micros
 from ._summary import SUMMARY_LUA, summary_args
 
 
@@ -79,9 +80,10 @@ _META_SUFFIX = "}:meta"
 # (space-separated), then the sections' items: children added, children removed, tasks added,
 # tasks removed, runs upserted (pairs), runs removed, state set (pairs), state removed,
 # properties set (pairs), properties removed, events appended (pairs), events updated (pairs),
-# the summary delta (``summary_args``), and last "existing" (the writer saved or loaded the
-# session before: return 0 if it is gone),
-# "new" (return -1 if the id is taken) or "" (either).
+# the summary delta (``summary_args``), the index's base ("" = none, "!<base>" = only mark the
+# session for a recount, see ``redis_index``), the session id and its created and updated
+# scores, and last "existing" (the writer saved or loaded the session before: return 0 if it
+# is gone), "new" (return -1 if the id is taken) or "" (either).
 WRITE_SCRIPT = (
     _REMOVAL_MARKERS
     + """
@@ -91,6 +93,7 @@ local counts = {}
 for n in string.gmatch(ARGV[5], '%d+') do counts[#counts + 1] = tonumber(n) end
 """
     + SUMMARY_LUA
+    + INDEX_LUA
     + """
 local pos, which = 6, 0
 local function section(width)
@@ -210,6 +213,12 @@ for j = a, b, 2 do
   if at then redis.call('LSET', events, at, ARGV[j + 1]) end
 end
 keep_summary(b + 1, added, had_rows)
+local base = ARGV[#ARGV - 4]
+if string.sub(base, 1, 1) == '!' then
+  redis.call('SADD', string.sub(base, 2) .. 'stale', ARGV[#ARGV - 3])
+elseif base ~= '' then
+  index_written(base, ARGV[#ARGV - 3], ARGV[#ARGV - 2], ARGV[#ARGV - 1], props, summary)
+end
 
 local ttl = tonumber(ARGV[4])
 if not ttl then
@@ -367,8 +376,9 @@ def any_key_pattern(key_prefix: str) -> str:
     return _glob_escape(key_prefix) + "{*}:*"
 
 
-def script_args(batch: WriteBatch, ttl_ms: str) -> list[str]:
-    """``WRITE_SCRIPT``'s arguments for a batch; ``ttl_ms`` is "" to keep the session's TTL."""
+def script_args(batch: WriteBatch, ttl_ms: str, index: str) -> list[str]:
+    """``WRITE_SCRIPT``'s arguments for a batch; ``ttl_ms`` is "" to keep the session's TTL,
+    ``index`` the index's base ("" for a write that indexes nothing)."""
     header = batch.header
     sections: list[list[str]] = [
         header.children_added,
@@ -395,6 +405,12 @@ def script_args(batch: WriteBatch, ttl_ms: str) -> list[str]:
     for items in sections:
         args += items
     args += summary_args(batch.summary)
+    args += [
+        index,
+        batch.session_id,
+        str(micros(header.created_at)),
+        str(micros(header.updated_at)),
+    ]
     args.append({True: "existing", False: "new", None: ""}[batch.must_exist])
     return args
 

@@ -6,8 +6,8 @@ Every key of one session carries the session id as a Cluster hash tag (``P{id}:m
 hash tag and put all sessions in one Cluster slot.
 
 A save is one ``EVALSHA`` of a registered Lua script that applies the whole batch atomically;
-a load is one ``MULTI`` of reads. ``list_sessions`` scans for ``P{*}:meta`` keys, so there is no
-index to keep in step with expiry and deletes (its cost grows with the size of the database).
+a load is one ``MULTI`` of reads. ``list_sessions`` scans for ``P{*}:meta`` keys;
+``find_sessions`` and ``usage`` read the index of sorted sets (see ``redis_index``).
 
 ``redis`` is an optional dependency (``pip install "llm-sessions[redis]"``), imported only when
 a store is created.
@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 from ...exceptions import (
     CorruptSessionData,
+    EncryptionKeyError,
     InvalidInputError,
     SessionAlreadyExists,
     SessionNotFound,
@@ -48,7 +50,7 @@ from ._client import (
     client_for_url,
     stored_header,
 )
-from ._listing import RedisSummaries
+from ._index_query import RedisIndexQueries
 from ._script import (
     CORRUPT_REPLY,
     PAGE_SCRIPT,
@@ -77,7 +79,7 @@ _T = TypeVar("_T")
 logger = logging.getLogger("llm_sessions.storage")
 
 
-class RedisSessionStore(RedisSummaries):
+class RedisSessionStore(RedisIndexQueries):
     """Sessions in Redis, one hash-tagged group of keys per session (see ``redis_script``).
 
     ``redis_client`` is a ``redis.asyncio.Redis``; the store never closes an injected client
@@ -153,12 +155,7 @@ class RedisSessionStore(RedisSummaries):
     async def delete(self, session_id: str) -> bool:
         validate_id(session_id)
         self._ensure_open()
-        keys = self._keys(session_id)
-        pipe = self._pipeline()
-        pipe.exists(keys[0])
-        pipe.delete(*keys)
-        existed, _ = await self._call("delete", session_id, pipe.execute())
-        return bool(existed)
+        return await self._delete_session(session_id)
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
         check_prefix(prefix)
@@ -216,8 +213,8 @@ class RedisSessionStore(RedisSummaries):
         return await self._call("drop the sessions under", self.key_prefix, drop())
 
     async def vacuum(self) -> int:
-        """Move unreadable data aside (see ``redis_vacuum``); returns how many sessions were
-        affected."""
+        """Move unreadable data aside (see ``redis_vacuum``) and rebuild the index of
+        sessions (see ``redis_index``); returns how many sessions were affected."""
         self._ensure_open()
         affected = 0
         for session_id in await self.list_sessions():
@@ -241,6 +238,9 @@ class RedisSessionStore(RedisSummaries):
                 await self._call("quarantine events of", session_id, moving)
                 logger.warning("Moved %d unreadable event rows of %s", len(bad), stored.location)
                 affected += 1
+        if self._keeps_summary_rows():
+            with suppress(EncryptionKeyError):  # sealed sessions: listings without the key refuse
+                await self.rebuild_index()
         return affected
 
     async def close(self) -> None:
@@ -326,7 +326,7 @@ class RedisSessionStore(RedisSummaries):
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # the id names keys: never trust a forged one
-        args = script_args(batch, self._ttl_ms)
+        args = script_args(batch, self._ttl_ms, self._index_arg())
         keys = self._keys(batch.session_id)
         try:
             call = self._write_script(keys=keys, args=args)
@@ -342,6 +342,7 @@ class RedisSessionStore(RedisSummaries):
             raise SessionNotFound(batch.session_id)  # deleted by another writer: stays deleted
         if outcome == -1:
             raise SessionAlreadyExists(batch.session_id)  # a new object over a stored one
+        await self._after_write(batch.session_id)
 
     async def _swap_sealed(self, session_id: str, swaps: list[SealedSwap]) -> None:
         validate_id(session_id)

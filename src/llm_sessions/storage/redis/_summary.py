@@ -144,7 +144,9 @@ def stored_summary(
     models = {
         field[2:]: _model_totals(row) for field, row in counts.items() if field.startswith("m:")
     }
-    summary = SessionSummary(
+    # Every value is built with its field's type here: validating them again would double the
+    # cost of a listing that reads thousands of rows.
+    summary = SessionSummary.model_construct(
         id=session_id,
         parent_id=meta.get("parent_id"),
         root_id=owner["root_id"] or session_id,
@@ -166,7 +168,7 @@ def stored_summary(
 
 def _model_totals(row: str) -> ModelTotals:
     events, tokens, cost, priced = row.split(" ")
-    return ModelTotals(
+    return ModelTotals.model_construct(
         events=int(events), tokens=int(tokens), cost_usd=float(cost), priced=priced == "1"
     )
 
