@@ -23,7 +23,7 @@ Old path -> now (all under ``llm_sessions``):
 - ``storage.providers.redis_vacuum`` -> ``storage.redis._vacuum``
 - ``redis_urls`` -> ``storage.redis`` (``_urls``)
 - ``_redis_sentinel`` -> ``storage.redis._sentinel``
-- ``storage.base`` -> ``storage`` (``_base``, ``_provider``)
+- ``storage.base`` -> ``storage`` (``_base``, ``_event_page``, ``_provider``)
 - ``infinite_conversation`` -> ``conversations`` (``_infinite``)
 - ``summaries`` -> ``conversations`` (``_summaries``)
 - ``session_prompt_builder`` -> ``prompting`` (``_builder``)
@@ -116,7 +116,11 @@ MOVED: Mapping[str, str] = {
 """Old path -> the module it now is."""
 
 GATHERED: Mapping[str, tuple[str, ...]] = {
-    _P + "storage.base": (_P + "storage._base", _P + "storage._provider"),
+    _P + "storage.base": (
+        _P + "storage._base",
+        _P + "storage._event_page",
+        _P + "storage._provider",
+    ),
     _P + "api.simple_api": (_P + "api.manager", _P + "api.helpers"),
     _P + "session_aware_tool_processor": (_P + "tool_processing",),
     _P + "lifecycle.providers.memory": (

@@ -4,10 +4,11 @@ The modules here are private; this package's exports are its public API. Each st
 package of its own (``sqlite``, ``postgres``, ``redis``, ``file``) and ``memory``.
 """
 
-from ._base import EventPage, SessionStore, SessionStoreInterface, StoreState, refreshed
+from ._base import SessionStore, SessionStoreInterface, StoreState, refreshed
 from ._blob_collection import blob_area, collect_blobs
 from ._erasure import AuditRecord, ErasureReceipt
 from ._event_log import EventLogStore
+from ._event_page import EventPage
 from ._fleet_query import SessionPage, UsageRow
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from ._provider import STORE_ENV_VAR, SessionStoreProvider

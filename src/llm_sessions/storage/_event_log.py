@@ -11,9 +11,10 @@ from .. import telemetry
 from ..exceptions import InvalidInputError, SessionNotFound, StorageError
 from ..models._session import Session
 from ..validation import validate_id
-from ._base import EventPage, SessionStore
+from ._base import SessionStore
 from ._binding import binding_of, bound_sync, sync_state_for
 from ._encryption import KeyInput, cipher_for
+from ._event_page import EventPage
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from ._records import StoredPage, StoredSession, build_session, decode_events, event_id_of
 from ._redaction import redact_events

@@ -31,7 +31,8 @@ from ...exceptions import (
 )
 from ...models._session import Session
 from ...validation import validate_id, validate_seconds
-from .._base import EventPage, StoreState, check_prefix, unknown_event
+from .._base import StoreState, check_prefix
+from .._event_page import EventPage, unknown_event
 from .._faults import storage_error, within
 from .._options import StoreOptions, take_options
 from .._records import StoredPage, StoredSession, build_session, unreadable_rows

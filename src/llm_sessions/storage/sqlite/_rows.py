@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from .._base import unknown_event
+from .._event_page import unknown_event
 from .._reseal import SealedSwap, swap_into
 from .._sync import HeaderChanges
 from ._schema import _SESSION_TABLES
