@@ -8,6 +8,7 @@ from ._base import EventPage, SessionStore, SessionStoreInterface, StoreState, r
 from ._blob_collection import blob_area, collect_blobs
 from ._event_log import EventLogStore
 from ._fleet_query import SessionPage, UsageRow
+from ._messages import MessageLog, read_messages
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from ._provider import STORE_ENV_VAR, SessionStoreProvider
 from ._redaction import Redactor, redact_pii
@@ -26,6 +27,7 @@ __all__ = [
     "EventPage",
     "FileSessionStore",
     "InMemorySessionStore",
+    "MessageLog",
     "ModelTotals",
     "PostgresSessionStore",
     "Redactor",
@@ -44,6 +46,7 @@ __all__ = [
     "create_file_session_store",
     "create_redis_session_store",
     "open_store",
+    "read_messages",
     "redact_pii",
     "refreshed",
     "supported_schemes",
