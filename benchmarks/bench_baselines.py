@@ -6,37 +6,35 @@
 
 The same four workloads for each system on the same store: one append when the session holds ~40
 items and 10,000 items (median), a 2,000-turn conversation (4,000 appends, total), and loading a
-10,000-item session from a fresh store object. Our appends count tokens with the real tokenizer
-and price them; the others store the text only. A system that is not installed is skipped.
+10,000-item session from a fresh store object (best of 3). Our appends count tokens with the real
+tokenizer and price them; the others store the text only. A system that is not installed is
+skipped. Our Agents SDK session (``LLMSessionsSession``) runs openai-agents' own workload
+(``add_items`` of one item, ``get_items()`` on a fresh session object) on SQLite and Redis.
 ADK's ``DatabaseSessionService`` (sqlite+aiosqlite) and our ADK service on SQLite run the same
 ADK events through ``append_event``, and load with ``get_session`` on a fresh service object.
-After the table: what the parts of a load of our SQLite rows take at best, down to validating
-them into bare pydantic models with our events' fields and none of our checks.
+After the table: what the parts of a load of our SQLite and Redis rows take at best, down to
+validating them into bare pydantic models with our events' fields and none of our checks, and
+the ratios of ours to the others and to that floor, from this run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-import timeit
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel, TypeAdapter
-from pydantic_core import from_json
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import machine, table
+from _load_floor import redis_floor, sqlite_floor
 
 from llm_sessions import SessionManager
 from llm_sessions.storage import open_store
@@ -46,6 +44,8 @@ TEXT = "How do I compute the area of a circle of radius {i} cm? Please show the 
 Append = Callable[[int], Awaitable[None]]
 ADK_OURS = "llm-sessions LLMSessionsSessionService (ADK)"
 ADK_DATABASE = "google-adk DatabaseSessionService"
+AGENTS_OURS = "llm-sessions LLMSessionsSession (Agents SDK)"
+LOADS = 3
 
 
 class System(ABC):
@@ -71,6 +71,7 @@ class Ours(System):
         self.url = url
         self.store = open_store(url)
         self.session_id = ""
+        self.key_prefix = getattr(self.store, "key_prefix", "")
 
     async def new_session(self) -> Append:
         manager = SessionManager(store=self.store)
@@ -94,7 +95,46 @@ class Ours(System):
         return len(session.events) if session else 0
 
     async def close(self) -> None:
-        await self.store.close()
+        await _drop(self.store)
+
+
+async def _drop(store: Any) -> None:
+    """Close ``store``, removing first what the benchmark wrote to a server."""
+    if hasattr(store, "drop_all"):
+        await store.drop_all()
+    await store.close()
+
+
+class OursAgents(System):
+    """Our Agents SDK session on one of our stores, run as openai-agents' sessions are."""
+
+    def __init__(self, label: str, url: str) -> None:
+        from llm_sessions.integrations.openai_agents import LLMSessionsSession
+
+        self.name = f"{AGENTS_OURS}, {label}"
+        self.cls = LLMSessionsSession
+        self.url = url
+        self.store = open_store(url)
+        self.session_id = ""
+
+    async def new_session(self) -> Append:
+        self.session_id = uuid.uuid4().hex
+        session = self.cls(self.session_id, store=self.store)
+
+        async def append(i: int) -> None:
+            role = "assistant" if i % 2 else "user"
+            await session.add_items([{"role": role, "content": TEXT.format(i=i)}])
+
+        return append
+
+    async def load(self) -> int:
+        fresh = open_store(self.url)
+        items = await self.cls(self.session_id, store=fresh).get_items()
+        await fresh.close()
+        return len(items)
+
+    async def close(self) -> None:
+        await _drop(self.store)
 
 
 class AgentsSQLite(System):
@@ -131,10 +171,12 @@ class AgentsRedis(System):
         self.url = url
         self.session_id = ""
         self.prefix = f"bench-{uuid.uuid4().hex[:8]}"
+        self.sessions: list[Any] = []
 
     async def new_session(self) -> Append:
         self.session_id = uuid.uuid4().hex
         session = self.cls.from_url(self.session_id, url=self.url, key_prefix=self.prefix)
+        self.sessions.append(session)
 
         async def append(i: int) -> None:
             role = "assistant" if i % 2 else "user"
@@ -144,7 +186,14 @@ class AgentsRedis(System):
 
     async def load(self) -> int:
         session = self.cls.from_url(self.session_id, url=self.url, key_prefix=self.prefix)
-        return len(await session.get_items())
+        items = await session.get_items()
+        await session.close()
+        return len(items)
+
+    async def close(self) -> None:
+        for session in self.sessions:
+            await session.clear_session()
+            await session.close()
 
 
 class Adk(System):
@@ -218,56 +267,6 @@ class AdkSQLite(Adk):
         return self.factory(self.path)
 
 
-class PlainUsage(BaseModel):
-    """Our stored token usage's fields, with no checks of ours."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-    model: str = ""
-    estimated_cost_usd: float | None = None
-    count_method: str = "reported"
-
-
-class PlainEvent(BaseModel):
-    """Our stored event's fields as a bare pydantic model: what any typed event costs."""
-
-    id: str
-    message: Any
-    timestamp: datetime
-    source: str = "llm"
-    type: str = "message"
-    metadata: dict[str, Any] = {}
-    parent_event_id: str | None = None
-    task_id: str | None = None
-    token_usage: PlainUsage | None = None
-
-
-async def load_floor(path: str, session_id: str, repeat: int = 5) -> list[list[Any]]:
-    """How long the parts of a load of our SQLite rows take at best (ms, best of ``repeat``):
-    the driver's read, parsing the JSON, and validating it into bare pydantic models."""
-    database = sqlite3.connect(path)
-
-    def read() -> list[str]:
-        sql = "SELECT body FROM events WHERE session_id = ? ORDER BY seq"
-        return [body for (body,) in database.execute(sql, (session_id,))]
-
-    rows = read()
-    joined = "[" + ",".join(rows) + "]"
-    plain = TypeAdapter(list[PlainEvent])
-    steps: list[tuple[str, Callable[[], object]]] = [
-        ("read the rows (sqlite3)", read),
-        ("parse them as plain JSON (pydantic_core.from_json)", lambda: from_json(joined)),
-        ("parse them into bare pydantic models", lambda: plain.validate_json(joined)),
-    ]
-    found = []
-    for name, step in steps:
-        best = min(timeit.repeat(step, number=1, repeat=repeat))
-        found.append([name, best * 1000, len(rows), sum(len(row) for row in rows) // len(rows)])
-    database.close()
-    return found
-
-
 async def measure(system: System, turns: int, big: int) -> list[Any]:
     async def append_median(size: int, repeat: int) -> float:
         append = await system.new_session()
@@ -290,10 +289,12 @@ async def measure(system: System, turns: int, big: int) -> list[Any]:
     append = await system.new_session()
     for i in range(big):
         await append(i)
-    start = time.perf_counter()
-    loaded = await system.load()
-    load_ms = (time.perf_counter() - start) * 1000
-    return [system.name, at_40, at_big, conversation, load_ms, loaded]
+    loads = []
+    for _ in range(LOADS):
+        start = time.perf_counter()
+        loaded = await system.load()
+        loads.append(time.perf_counter() - start)
+    return [system.name, at_40, at_big, conversation, min(loads) * 1000, loaded]
 
 
 def systems(tmp: str, redis_url: str | None) -> list[tuple[str, Callable[[], System]]]:
@@ -302,6 +303,7 @@ def systems(tmp: str, redis_url: str | None) -> list[tuple[str, Callable[[], Sys
         ("memory", AdkMemory),
         ("sqlite", lambda: Ours("SQLite", f"sqlite:///{tmp}/ours.db")),
         ("sqlite", lambda: AgentsSQLite(f"{tmp}/agents.db")),
+        ("sqlite", lambda: OursAgents("SQLite", f"sqlite:///{tmp}/ours_agents.db")),
         ("sqlite", lambda: AdkSQLite(ADK_OURS, f"{tmp}/adk_ours.db", adk_ours)),
         ("sqlite", lambda: AdkSQLite(ADK_DATABASE, f"{tmp}/adk_theirs.db", adk_database)),
     ]
@@ -312,7 +314,61 @@ def systems(tmp: str, redis_url: str | None) -> list[tuple[str, Callable[[], Sys
                 lambda: Ours("Redis", f"{redis_url}?key_prefix=bench-{uuid.uuid4().hex[:8]}:"),
             ),
             ("redis", lambda: AgentsRedis(redis_url)),
+            (
+                "redis",
+                lambda: OursAgents(
+                    "Redis", f"{redis_url}?key_prefix=bench-{uuid.uuid4().hex[:8]}:"
+                ),
+            ),
         ]
+    return found
+
+
+async def floor_of(system: System, store: str, redis_url: str | None, tmp: str) -> Any:
+    """The floor of a typed load of ``system``'s last session, if it is ours on SQLite or
+    Redis (None otherwise)."""
+    if not isinstance(system, Ours):
+        return None
+    if store == "sqlite":
+        return await sqlite_floor(f"{tmp}/ours.db", system.session_id)
+    if store == "redis" and redis_url:
+        key = f"{system.key_prefix}{{{system.session_id}}}:events"
+        return await redis_floor(redis_url, key)
+    return None
+
+
+def ratios(rows: list[list[Any]], floors: dict[str, list[list[Any]]]) -> list[list[Any]]:
+    """Ours against the others and against the floor, store by store, from this run."""
+    found: list[list[Any]] = []
+    by_name = {(row[0], row[1]): row for row in rows}
+    for store in ("sqlite", "redis"):
+        theirs = next((r for (s, n), r in by_name.items() if s == store and "openai" in n), None)
+        agents = next((r for (s, n), r in by_name.items() if s == store and AGENTS_OURS in n), None)
+        if theirs and agents:
+            for label, column in (("append@40", 2), ("append@big", 3), ("conversation", 4)):
+                found.append(
+                    [
+                        store,
+                        f"Agents SDK {label}, ours / openai-agents",
+                        agents[column] / theirs[column],
+                    ]
+                )
+            found.append(
+                [store, "Agents SDK get_items(), ours / openai-agents", agents[5] / theirs[5]]
+            )
+        typed = next(
+            (r for (s, n), r in by_name.items() if s == store and n.startswith("llm-sessions (")),
+            None,
+        )
+        if typed and store in floors:
+            least = floors[store][0][1] + floors[store][-1][1]
+            found.append(
+                [
+                    store,
+                    "typed load (store.get), ours / floor (read + bare models)",
+                    typed[5] / least,
+                ]
+            )
     return found
 
 
@@ -328,12 +384,13 @@ async def main() -> None:
         help="run only the systems whose name contains one of these comma-separated words",
     )
     args = parser.parse_args()
+    redis_url = None if args.no_redis else args.redis_url
     count_text("warm up", "gpt-4o-mini")
     print(f"machine: {machine()}")
     rows = []
-    floor: list[list[Any]] = []
+    floors: dict[str, list[list[Any]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for store, make in systems(tmp, None if args.no_redis else args.redis_url):
+        for store, make in systems(tmp, redis_url):
             try:
                 system = make()
             except ImportError as exc:
@@ -343,13 +400,15 @@ async def main() -> None:
                 await system.close()
                 continue
             rows.append([store, *await measure(system, args.turns, args.items)])
-            if isinstance(system, Ours) and store == "sqlite":
-                floor = await load_floor(f"{tmp}/ours.db", system.session_id)
+            floor = await floor_of(system, store, redis_url, tmp)
+            if floor:
+                floors[store] = floor
             await system.close()
     print(
         table(
             f"append one item at ~40 and at {args.items:,} items (median ms), "
-            f"{args.turns:,}-turn conversation (s), load {args.items:,} items (ms)",
+            f"{args.turns:,}-turn conversation (s), load {args.items:,} items (ms, best of "
+            f"{LOADS})",
             [
                 "store",
                 "system",
@@ -362,13 +421,22 @@ async def main() -> None:
             rows,
         )
     )
-    if floor:
+    for store, floor in floors.items():
         print(
             table(
-                f"\nthe least a typed load of our {args.items:,} SQLite rows can cost "
-                "(each step alone, best of 5; a typed load is at least the first plus the last)",
+                f"\nthe least a typed load of our {args.items:,} {store} rows can cost (each "
+                "step alone, best of 5; a typed load is at least the first plus the last)",
                 ["step", "ms", "rows", "bytes/row"],
                 floor,
+            )
+        )
+    found = ratios(rows, floors)
+    if found:
+        print(
+            table(
+                "\nratios from this run (below 1: ours is faster)",
+                ["store", "what", "ratio"],
+                found,
             )
         )
 

@@ -345,3 +345,23 @@ def test_a_summary_of_usages_equals_adding_them_in_turn(usages: list[TokenUsage 
     assert set(summary.unpriced_models) == unpriced
     for model, usage in summary.usage_by_model.items():
         assert usage.total_tokens == sum(u.total_tokens for u in present if u.model == model)
+
+
+_USAGES = st.builds(
+    TokenUsage,
+    prompt_tokens=st.integers(0, 5000),
+    completion_tokens=st.integers(0, 5000),
+    model=st.sampled_from(["gpt-4o", "gpt-4o-mini", "", "no-such-model-in-sums"]),
+    count_method=st.sampled_from(list(CountMethod)),
+)
+
+
+@given(st.lists(st.one_of(st.none(), _USAGES), max_size=30))
+def test_a_summary_of_many_usages_is_the_usages_added_one_by_one(
+    usages: list[TokenUsage | None],
+) -> None:
+    one_by_one = TokenSummary()
+    for usage in usages:
+        if usage is not None:
+            one_by_one.add(usage)
+    assert TokenSummary.of(usages).model_dump() == one_by_one.model_dump()

@@ -12,9 +12,10 @@ the runner hands the session its run's usage, one entry per response, priced as 
 ``hooks=session.hooks`` passed to the runner, each response's own model (the agent's) is
 recorded too. Items without reported usage (input, tool output, or a model that reports none)
 are counted with the tokenizer of ``model``: input as prompt tokens, output as completion
-tokens. ``get_items`` returns the items as they were added; once
-this object holds the conversation (after its first read or write) it reads only the items
-stored since it last looked, so the runner's read of the history on every turn stays cheap;
+tokens. ``get_items`` returns the items as they were added, read from the stored events'
+JSON as plain dicts (no typed events are built); once this object holds the conversation
+(after its first read) it reads only the rows stored since it last looked, so the runner's
+read of the history on every turn stays cheap. Appending reads only the session's header.
 ``pop_item`` and ``clear_session`` remove events through ``Session.remove_events``, so every
 reader of the store agrees.
 """
@@ -41,7 +42,7 @@ from ..storage import (
     SessionStoreInterface,
     SessionStoreProvider,
     open_store,
-    refreshed,
+    read_messages,
 )
 from ..tokens import count_text
 from ..validation import validate_id
@@ -146,6 +147,9 @@ class LLMSessionsSession:
         else:
             self._store = store
         self._session: Session[Any] | None = None
+        self._items: dict[str, Any] | None = None  # event id -> item, once read
+        self._read_through: str | None = None
+        self._removed: set[str] = set()
         self._replies: deque[_Reply] = deque()
         self._hooked = False
         self._run_usage: Any = None
@@ -181,8 +185,10 @@ class LLMSessionsSession:
         limit = resolve_session_limit(limit, self.session_settings)
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
-        events = await self._read(limit)
-        items = [await restore_parts(event.message, self._store) for event in events]
+        items = await self._read(limit)
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and isinstance(item.get("content"), list):  # stored parts?
+                items[index] = await restore_parts(item, self._store)
         after = None if self.compaction is None else self.compaction.trim_tool_results_after_turns
         return items if after is None else _trimmed_outputs(items, after, self.model)
 
@@ -258,19 +264,34 @@ class LLMSessionsSession:
 
     # -- reading and writing ----------------------------------------------------------------
 
-    async def _read(self, limit: int | None) -> list[SessionEvent[Any]]:
-        if self._session is not None:
-            # The runner reads the history on every turn: a session this object holds is
-            # brought up to date by reading only what was stored since it last looked.
-            self._session = await refreshed(self._store, self._session)
-            events = [] if self._session is None else self._session.events
-        elif limit is not None and isinstance(self._store, SessionStore):
+    async def _read(self, limit: int | None) -> list[Any]:
+        if self._items is None and limit is not None and isinstance(self._store, SessionStore):
             page = await self._store.read_events(self.session_id, limit=limit, newest_first=True)
-            return [] if page is None else page[::-1]
-        else:
-            session = await self._fresh()
-            events = [] if session is None else session.events
-        return events if limit is None else events[len(events) - limit :]
+            return [] if page is None else [event.message for event in page[::-1]]
+        items = list((await self._caught_up()).values())
+        return items if limit is None else items[len(items) - limit :]
+
+    async def _caught_up(self) -> dict[str, Any]:
+        """The items as the store holds them now: the rows stored since the last read are
+        read and applied (the runner reads the history on every turn), all of them at first."""
+        after = None if self._items is None else self._read_through
+        try:
+            log = await read_messages(self._store, self.session_id, after=after)
+        except InvalidInputError:  # the row read last is gone: read it all again
+            after, log = None, await read_messages(self._store, self.session_id)
+        if log is None:
+            self._items, self._read_through, self._removed = None, None, set()
+            return {}
+        if after is None or self._items is None:
+            self._items, self._removed = {}, set()
+        self._removed |= log.removed
+        for event_id in log.removed:
+            self._items.pop(event_id, None)
+        for event_id, item in log.messages:
+            if event_id not in self._removed:
+                self._items[event_id] = item
+        self._read_through = log.read_through
+        return self._items
 
     async def _fresh(self) -> Session[Any] | None:
         """The session as the store holds it now (other writers' items included)."""
@@ -278,9 +299,15 @@ class LLMSessionsSession:
         return self._session
 
     async def _current(self) -> Session[Any]:
-        """The session to append to: the one this object holds, else the stored one, else new."""
+        """The session to append to: the one this object holds, else the stored one (its
+        header: appending needs none of its events), else new."""
         if self._session is None:
-            self._session = await self._fresh() or self._new_session()
+            stored = (
+                await self._store.session_for_append(self.session_id)
+                if isinstance(self._store, SessionStore)
+                else await self._store.get(self.session_id)
+            )
+            self._session = stored or self._new_session()
         return self._session
 
     def _new_session(self) -> Session[Any]:

@@ -228,6 +228,15 @@ class TokenUsage(BaseModel):
             data["count_method"] = CountMethod.ESTIMATE
 
 
+_SUMMED = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "estimated_cost_usd",
+    "count_method",
+)
+
+
 class TokenSummary(BaseModel):
     """Token totals over many usages, with a per-model breakdown.
 
@@ -253,9 +262,7 @@ class TokenSummary(BaseModel):
             The totals, by model and in all.
         """
         summary = cls()
-        for usage in usages:
-            if usage is not None:
-                summary.add(usage)
+        _sum_into(summary.__dict__, usages)
         return summary
 
     async def add_usage(self, usage: TokenUsage) -> None:
@@ -285,3 +292,58 @@ class TokenSummary(BaseModel):
             data["usage_by_model"][added["model"]] = usage.model_copy()
         else:
             existing._absorb(usage)
+
+
+def _sum_into(data: dict[str, Any], usages: Iterable[TokenUsage | None]) -> None:
+    """Add ``usages`` into a new summary's fields in one pass, with running sums per model:
+    what ``TokenSummary.add`` does usage by usage (a load sums every event of a session)."""
+    prompt = completion = total = 0
+    cost = 0.0
+    by_model: dict[str, list[Any]] = {}
+    unpriced: list[str] = data["unpriced_models"]
+    for usage in usages:
+        if usage is None:
+            continue
+        added = usage.__dict__
+        tokens, price, model = (
+            added["total_tokens"],
+            added["estimated_cost_usd"],
+            added["model"],
+        )
+        prompt += added["prompt_tokens"]
+        completion += added["completion_tokens"]
+        total += tokens
+        if price is not None:
+            cost += price
+        elif tokens and model not in unpriced:
+            unpriced.append(model)
+        sums = by_model.get(model)
+        if sums is None:
+            by_model[model] = [
+                usage,
+                added["prompt_tokens"],
+                added["completion_tokens"],
+                tokens,
+                price,
+                added["count_method"],
+            ]
+            continue
+        sums[1] += added["prompt_tokens"]
+        sums[2] += added["completion_tokens"]
+        sums[3] += tokens
+        if price is not None and sums[4] is not None:
+            sums[4] += price
+        elif tokens:  # unknown is not zero: tokens without a price stay unpriced
+            sums[4] = None
+        if added["count_method"] is not sums[5]:
+            sums[5] = CountMethod.ESTIMATE
+    data.update(
+        total_prompt_tokens=prompt,
+        total_completion_tokens=completion,
+        total_tokens=total,
+        total_estimated_cost_usd=cost,
+    )
+    for model, (first, *sums) in by_model.items():
+        copy = first.model_copy()
+        copy.__dict__.update(zip(_SUMMED, sums, strict=True))
+        data["usage_by_model"][model] = copy

@@ -10,6 +10,7 @@ from ._erasure import AuditRecord, ErasureReceipt
 from ._event_log import EventLogStore
 from ._event_page import EventPage
 from ._fleet_query import SessionPage, UsageRow
+from ._messages import MessageLog, read_messages
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from ._provider import STORE_ENV_VAR, SessionStoreProvider
 from ._redaction import Redactor, redact_pii
@@ -31,6 +32,7 @@ __all__ = [
     "EventPage",
     "FileSessionStore",
     "InMemorySessionStore",
+    "MessageLog",
     "ModelTotals",
     "PostgresSessionStore",
     "Redactor",
@@ -51,6 +53,7 @@ __all__ = [
     "create_file_session_store",
     "create_redis_session_store",
     "open_store",
+    "read_messages",
     "redact_pii",
     "refreshed",
     "supported_schemes",

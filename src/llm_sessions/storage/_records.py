@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -20,6 +20,7 @@ from ..models._event_list import EventList
 from ..models._session import Session
 from ..models._session_metadata import split_reserved
 from ..models._session_run import SessionRun
+from ..models._stored_events import stored_events
 from ._binding import binding_of
 from ._removals import is_removal_row, split_removals
 from ._sync import HeaderReading, HeaderSnapshot, SyncState, copy_json, run_marks
@@ -118,6 +119,11 @@ def _events_adapter(session_class: type[Session[Any]]) -> TypeAdapter[list[Any]]
     return TypeAdapter(event_type)
 
 
+def _event_class(session_class: type[Session[Any]]) -> type[Any] | None:
+    found = get_args(session_class.model_fields["events"].annotation)
+    return found[0] if len(found) == 1 else None
+
+
 def _as_text(raw: str | bytes) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
@@ -143,10 +149,14 @@ def decode_rows(
     adapter = _events_adapter(session_class)
     if not rows:
         return []
+    event_class = _event_class(session_class)
+    joined = _joined(rows)
     try:
-        # One validation call for the whole log is several times faster than one per row.
+        # One call for the whole log is several times faster than one per row.
         with _collector_paused():
-            decoded = adapter.validate_json(_joined(rows), context=STORED_DATA)
+            decoded = None if event_class is None else stored_events(event_class, joined)
+            if decoded is None:
+                decoded = adapter.validate_json(joined, context=STORED_DATA)
         if len(decoded) == len(rows):  # else an empty row vanished or one row held two
             return decoded
     except (ValidationError, ValueError):
@@ -168,9 +178,12 @@ def decode_rows(
 
 def _joined(rows: Sequence[str | bytes]) -> str | bytes:
     """The rows as one JSON array; rows read as bytes (Redis) are joined without decoding."""
-    if all(isinstance(row, bytes) for row in rows):
-        return b"[" + b",".join(rows) + b"]"  # type: ignore[arg-type]
-    return "[" + ",".join(_as_text(row) for row in rows) + "]"
+    try:  # all text or all bytes, as each store reads them: joined without a call per row
+        if rows and isinstance(rows[0], bytes):
+            return b"[" + b",".join(rows) + b"]"  # type: ignore[arg-type]
+        return "[" + ",".join(rows) + "]"  # type: ignore[arg-type]
+    except TypeError:  # text and bytes mixed (opened encrypted rows among stored bytes)
+        return "[" + ",".join(_as_text(row) for row in rows) + "]"
 
 
 SEALED_MARK = '","enc":"'
