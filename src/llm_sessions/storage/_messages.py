@@ -15,8 +15,9 @@ from typing import Any
 from pydantic_core import from_json
 
 from ..validation import validate_id
-from ._base import EventPage, SessionStoreInterface
+from ._base import SessionStoreInterface
 from ._event_log import EventLogStore
+from ._event_page import EventPage
 from ._records import _as_text, _collector_paused, _joined, last_row_id
 from ._removals import split_removals
 
