@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ._search import SEARCH_SCHEMA
 
-__all__ = ["SCHEMA_VERSION"]
+__all__ = ["SCHEMA_VERSION", "use_wal"]
 
 SCHEMA_VERSION = 4
 """The schema this code writes, kept in ``PRAGMA user_version``. Version 2 added
@@ -143,3 +146,28 @@ _UPSERT_SESSION = """
 def _stamp(moment: datetime) -> str:
     # A fixed-width UTC form, so that text order is time order (for max(updated_at, ?)).
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def use_wal(
+    connection: sqlite3.Connection,
+    timeout: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Put the database in WAL mode, waiting up to ``timeout`` seconds for other connections.
+
+    Changing the journal mode needs the file to itself for a moment, and while another
+    connection creates or migrates the database SQLite can answer "database is locked" at once
+    instead of through its busy handler: so the change is retried, with a growing pause.
+    """
+    deadline = clock() + timeout
+    pause = 0.005
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or clock() >= deadline:
+                raise
+        sleep(pause)
+        pause = min(pause * 2, 0.1)

@@ -53,6 +53,7 @@ from ._schema import (
     _UPSERT_SESSION,
     SCHEMA_VERSION,
     _stamp,
+    use_wal,
 )
 from ._search import (
     FLUSH_ROWS,
@@ -192,7 +193,7 @@ class SQLiteSessionStore(SQLiteMaintenance):
         if self._connection is None:
             connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
             try:
-                connection.execute("PRAGMA journal_mode = WAL")
+                use_wal(connection, self.timeout)
                 connection.execute(f"PRAGMA synchronous = {self.synchronous}")
                 self._migrate(connection)
             except BaseException:
