@@ -75,7 +75,7 @@ async def raw_bytes(case: StoreCase, store: SessionStore) -> bytes:
         return _sqlite_bytes(Path(case.url.removeprefix("sqlite:///")))
     if case.kind == "file":
         return _folder_bytes(Path(case.url.removeprefix("file://")))
-    if case.kind == "redis":
+    if case.kind.startswith("redis"):  # one server, a Cluster or a Sentinel's primary
         return await _redis_bytes(store)
     return await _postgres_bytes(store)
 
