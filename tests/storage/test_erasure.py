@@ -188,4 +188,5 @@ async def test_a_session_that_names_a_blob_takes_it_unless_another_names_it(
         assert len(set(await area.touched())) == len(before) - 1
         assert await area.get_many(list(before)) != {}
     finally:
+        await store.erase(where={}, all=True)  # bob's session and the blob only it names
         await forget_erasures(store)
