@@ -141,16 +141,17 @@ def _charted(series: list[Series]) -> list[Series]:
 
 
 def _nice(largest: float) -> float:
-    """The top of a chart's scale: 1, 2 or 5 times a power of ten, at least ``largest``."""
+    """The top of a chart's scale: 1, 2, 2.5 or 5 times a power of ten, at least ``largest``."""
     if largest <= 0:
         return 1.0
     power = 10.0 ** math.floor(math.log10(largest))
-    return next(step * power for step in (1, 2, 5, 10) if step * power >= largest)
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= largest)
 
 
 def _amount(value: float, unit: str) -> str:
     if unit == "USD":
-        return f"${value:.6f}" if value < 0.01 else f"${value:,.2f}"
+        # Three significant digits below a dollar: a tick at 0.0125 must not read 0.01.
+        return "$0" if value == 0 else f"${value:.3g}" if value < 1 else f"${value:,.2f}"
     return f"{round(value):,}"
 
 
