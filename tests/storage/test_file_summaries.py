@@ -17,7 +17,7 @@ from llm_sessions.models import Session, SessionEvent
 from llm_sessions.storage import FileSessionStore
 from llm_sessions.storage.encryption import generate_key
 from llm_sessions.storage.file import _index
-from llm_sessions.storage.file._index_rows import SummaryUpkeep
+from llm_sessions.storage.file._index_rows import SummaryUpkeep, stale_row
 
 
 def rows(folder: Path) -> list[dict[str, Any]]:
@@ -77,6 +77,25 @@ async def test_a_crash_between_the_events_and_the_row_is_recounted(
     [row] = (await reader.find_sessions()).items
     assert row.event_count == 3
     assert await listed(reader) == await full_load(reader)
+
+
+async def test_a_session_written_again_during_its_recount_stays_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, other_process = FileSessionStore(tmp_path), FileSessionStore(tmp_path)
+    manager = await chat(store, "alice", 2)
+    await manager.pop_last_turn()  # stale: the next listing recounts it
+    recount = store._recount
+
+    def recount_then_another_write_begins(session_id: str) -> Any:
+        counted = recount(session_id)
+        other_process._add_rows(stale_row(session_id))  # a write's first step, elsewhere
+        return counted
+
+    monkeypatch.setattr(store, "_recount", recount_then_another_write_begins)
+    [row] = (await store.find_sessions(where={"user_id": "alice"})).items
+    assert (row.id, row.event_count) == (manager.session_id, 2)
+    assert newest(tmp_path, manager.session_id) == {"id": manager.session_id, "stale": 1}
 
 
 async def test_writes_by_two_store_objects_to_one_session_add_up(tmp_path: Path) -> None:

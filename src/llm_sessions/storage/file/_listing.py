@@ -36,6 +36,7 @@ from ._index_rows import (
     full_row,
     gone_row,
     stale_row,
+    summary_of_row,
 )
 from ._io import Files, header_files, locked, write_atomically
 from ._vacuum import quarantine_files, quarantine_path, vacuum_events
@@ -88,9 +89,7 @@ class FileSummaries(EventLogStore):
         self._ensure_open()
         found, stale = await self._run(self._indexed)
         if stale:
-            for session_id in stale:
-                await self._run(self._recount, session_id)
-            found, _ = await self._run(self._index.summaries, time.time())
+            found = await self._with_recounts(stale)
         if not self._pending and self._rooted is not None and self._rooted[0] is found:
             return list(self._rooted[1])  # nothing changed since the last listing
         self._orders = {}
@@ -102,6 +101,25 @@ class FileSummaries(EventLogStore):
         rooted = with_roots([row for row, _ in rows], {row.id for row, loose in rows if loose})
         self._rooted = None if self._pending else (found, rooted)
         return list(rooted)
+
+    async def _with_recounts(self, stale: list[str]) -> list[tuple[SessionSummary, bool]]:
+        """The summaries once the ``stale`` sessions are recounted. A session another
+        process writes meanwhile may be stale again in the second read: its recount (made
+        under its lock, so a whole write's worth) stands in for it rather than leaving it out."""
+        counted = {}
+        for session_id in stale:
+            counted[session_id] = await self._run(self._recount, session_id)
+        found, still = await self._run(self._index.summaries, time.time())
+        if not still:
+            return found
+        found = list(found)
+        for session_id in still:
+            row = counted.get(session_id) or await self._run(self._recount, session_id)
+            try:
+                found.append(summary_of_row(row or {}))
+            except (KeyError, TypeError, ValueError):
+                continue  # gone, unreadable or kept encrypted: not listed
+        return found
 
     async def _find(self, query: SessionQuery) -> SessionPage:
         """The page, walked from the cursor's place in the summaries sorted by the query's
@@ -166,31 +184,35 @@ class FileSummaries(EventLogStore):
             self._recount_files(Files.at(self._folder, stem), None, strict)
         self._mark_complete()
 
-    def _recount(self, session_id: str) -> None:
+    def _recount(self, session_id: str) -> dict[str, Any] | None:
         try:
             files = self._files(session_id)
         except InvalidSessionId:
-            return  # not a row we wrote
-        self._recount_files(files, session_id, strict=True)
+            return None  # not a row we wrote
+        return self._recount_files(files, session_id, strict=True)
 
-    def _recount_files(self, files: Files, session_id: str | None, strict: bool) -> None:
+    def _recount_files(
+        self, files: Files, session_id: str | None, strict: bool
+    ) -> dict[str, Any] | None:
         """Count one session from its files into the index, under its lock (shared), so no
         write lands between the count and the row. ``strict``: a session this store cannot
-        open raises ``EncryptionKeyError`` (else it keeps a stale row)."""
+        open raises ``EncryptionKeyError`` (else it keeps a stale row). Returns the row
+        added, if any."""
         if not os.path.exists(files.header):
             self._add_rows(*([] if session_id is None else [gone_row(session_id)]))
-            return
+            return None
         with locked(files.lock, exclusive=False, timeout=self.timeout):
             try:
                 doc = read_header(files.header)
             except CorruptSessionData:
-                return  # vacuum() moves it aside; counted once readable
+                return None  # vacuum() moves it aside; counted once readable
             if doc is None or expired(doc, time.time()):
                 self._add_rows(*([] if session_id is None else [gone_row(session_id)]))
-                return
+                return None
             row = self._counted_row(files, doc, strict)
             if row is not None:
                 self._add_rows(row)
+            return row
 
     def _counted_row(
         self, files: Files, doc: dict[str, Any], strict: bool
