@@ -95,7 +95,7 @@ class PromptReading(ConversationBase):
         policy = self._compaction
         if policy is not None and policy.summarize_at_tokens is not None:
             await self._compact_if_over(session, model, policy.summarize_at_tokens)
-        recalled = await self._recalled(session)
+        recalled = await self._recalled(session) if self._recall is not None else []
         # From here on nothing awaits: the events cannot change while the prompt is made.
         history, system, budget = with_system_prompt(
             self._prompts, session.events, max_tokens, model
