@@ -147,3 +147,23 @@ async def test_a_fork_keeps_the_recall_policy() -> None:
     assert prompt[0]["content"].startswith(RECALL_HEADER)
     assert "the kettle whistles" in prompt[0]["content"]
     assert prompt[1:] == [{"role": "user", "content": "kettle noise?"}]
+
+
+async def test_earlier_segments_are_recalled_unless_their_summary_holds_the_text() -> None:
+    store = InMemorySessionStore()
+    options: dict[str, Any] = {"infinite_context": True, "max_turns_per_segment": 2}
+    sm = SessionManager(store=store, user_id="alice", recall=Recall(), **options)
+    texts = ["my kettle is the blue one", "weather", "more weather", "lunch", "dinner"]
+    for text in [*texts, "which kettle do I own?"]:
+        await sm.user_says(text)
+        await sm.ai_responds("ok", model="gpt-4o-mini")
+    assert len(await sm.get_session_chain()) == 3
+    prompt = await sm.get_messages_for_llm()
+    assert "my kettle is the blue one" in prompt[0]["content"]  # the summary of segment 1
+    assert not any(m["content"].startswith(RECALL_HEADER) for m in prompt)
+    await sm.ai_responds("You own the blue one, and the kettle descaler arrived.")
+    await sm.user_says("kettle descaler?")
+    fresh = SessionManager(store=store, user_id="alice", recall=Recall())
+    await fresh.user_says("the descaler for my kettle")
+    recalled = (await fresh.get_messages_for_llm())[0]["content"]
+    assert recalled.startswith(RECALL_HEADER) and "kettle descaler arrived" in recalled
