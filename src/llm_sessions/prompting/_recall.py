@@ -158,7 +158,7 @@ async def find_recalled(
     found: list[RecalledHit] = []
     seen: set[str] = set()
     for hit in page.items:
-        if hit.session_id == session_id or hit.user_id not in (user_id, None):
+        if hit.session_id == session_id or hit.user_id != user_id:
             continue
         text = " ".join(_MARKER.sub("", hit.snippet).split())
         key = _normal(text)
