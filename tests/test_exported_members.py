@@ -13,6 +13,7 @@ import llm_sessions
 TOP_LEVEL = {
     "Compaction",
     "CompactionReport",
+    "Recall",
     "Attachment",
     "SessionManager",
     "track_conversation",
@@ -304,6 +305,7 @@ PACKAGE_FACES = {
         "Compaction",
         "EventRenderer",
         "PromptStrategy",
+        "Recall",
         "build_prompt_from_session",
         "build_prompt_from_store",
         "is_compaction_event",

@@ -24,7 +24,7 @@ from .models import (
     TokenSummary,
     TokenUsage,
 )
-from .prompting import Compaction
+from .prompting import Compaction, Recall
 from .storage import SearchHit, SearchPage, SessionPage, SessionSummary, UsageRow
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "CompactionReport",
     "EventSource",
     "EventType",
+    "Recall",
     "RunStatus",
     "SearchHit",
     "SearchPage",

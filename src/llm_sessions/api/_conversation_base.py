@@ -16,6 +16,7 @@ from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFoun
 from ..models._session import Session
 from ..models._session_metadata import SessionMetadata
 from ..prompting._compaction import Compaction
+from ..prompting._recall import Recall
 from ..storage import SessionStore, SessionStoreInterface, refreshed
 from ..storage._provider import SessionStoreProvider
 from ..tool_processing import SessionAwareToolProcessor
@@ -49,9 +50,12 @@ class ConversationBase:
         compaction: Compaction | None = None,
         user_id: str | None = None,
         properties: Mapping[str, Any] | None = None,
+        recall: Recall | None = None,
     ) -> None:
         if compaction is not None and not isinstance(compaction, Compaction):
             raise InvalidInputError("compaction", compaction, "must be a Compaction or None")
+        if recall is not None and not isinstance(recall, Recall):
+            raise InvalidInputError("recall", recall, "must be a Recall or None")
         self._owner = _owner(user_id, properties)
         self._is_new = session_id is None
         self._session_id = validate_id(session_id) if session_id is not None else str(uuid4())
@@ -77,6 +81,7 @@ class ConversationBase:
         self._tool_options = dict(tool_options or {})
         self._tools: SessionAwareToolProcessor | None = None
         self._compaction = compaction
+        self._recall = recall
         # Per session id: (events counted, history tokens, model, id of the last one counted).
         self._history_tokens: dict[str, tuple[int, int, str, str]] = {}
 

@@ -18,6 +18,7 @@ from ..prompting._builder import (
     prompt_from_events,
 )
 from ..prompting._incomplete import check_incomplete_mode, with_incomplete_replies
+from ..prompting._recall import RecalledHit, find_recalled, prompt_with_recall, recall_query
 from ..storage._blob_collection import blob_area
 from ._conversation_base import ConversationBase
 from ._system_prompt import with_system_prompt
@@ -62,6 +63,11 @@ class PromptReading(ConversationBase):
         passes ``summarize_at_tokens``, its oldest part is summarised first (see ``compact``).
         A recorded compaction summary always stands in for the events it summarised.
 
+        With a ``recall`` policy, one search of the user's other sessions for the newest user
+        message's words adds their best matches (not the current session's, nor text the
+        prompt holds already) as one system message right after the system prompt, within
+        the policy's ``max_tokens`` and counted in ``max_tokens``.
+
         Args:
             max_tokens: The budget, counted by ``model``'s tokenizer; None for no limit.
             model: The model the prompt is for (default: the manager's).
@@ -75,26 +81,43 @@ class PromptReading(ConversationBase):
         Raises:
             InvalidInputError: A bad argument, naming it.
             TokenLimitExceeded: The newest user message alone is over ``max_tokens``.
+            InvalidSessionOperation: With ``recall``, the store cannot search (an encrypted
+                store without a plaintext index, a store with its index off, a custom store).
             Exception: The summarizer's own error, when compaction needed it (nothing is
                 recorded then).
         """
         model = model or self._model
         check_prompt_arguments(max_tokens, model)
         check_incomplete_mode(incomplete)
-        if max_tokens is not None or self._compaction is not None:
+        if max_tokens is not None or self._compaction is not None or self._recall is not None:
             await load_tokenizer(model)
         session = await self._refreshed_session()
         policy = self._compaction
         if policy is not None and policy.summarize_at_tokens is not None:
             await self._compact_if_over(session, model, policy.summarize_at_tokens)
+        recalled = await self._recalled(session) if self._recall is not None else []
         # From here on nothing awaits: the events cannot change while the prompt is made.
         history, system, budget = with_system_prompt(
             self._prompts, session.events, max_tokens, model
         )
         visible = compaction_view(with_incomplete_replies(history, incomplete), policy, model)
-        messages = prompt_from_events(visible, PromptStrategy.CONVERSATION, budget, model)
+        if self._recall is not None and recalled:
+            messages = prompt_with_recall(visible, budget, model, recalled, self._recall, system)
+        else:
+            messages = prompt_from_events(visible, PromptStrategy.CONVERSATION, budget, model)
         messages = messages if system is None else [system, *messages]
         return await resolve_attachments(messages, blob_area(self.store).get_many)
+
+    async def _recalled(self, session: Session[Any]) -> list[RecalledHit]:
+        """What the recall policy finds for the newest user message: one search of the
+        user's other sessions (nothing without a policy, a user or a query)."""
+        recall, user_id = self._recall, session.metadata.user_id
+        if recall is None or user_id is None:
+            return []
+        query = recall_query(session.events)
+        if query is None:
+            return []
+        return await find_recalled(self.store, recall, user_id, session.id, query)
 
     async def compact(self, *, force: bool = False, model: str | None = None) -> CompactionReport:
         """Run the compaction policy on the current session (segment) now.

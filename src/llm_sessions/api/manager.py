@@ -84,6 +84,8 @@ class SessionManager(StreamingConversation, PromptReading):
         user_id: Who the session this manager creates belongs to; its segments and forks
             keep it. A session that exists already keeps its own.
         properties: Top-level properties (JSON values) of the session this manager creates.
+        recall: Add the best matching messages of the user's other sessions to each prompt
+            (a ``Recall``; see ``get_messages_for_llm``).
     """
 
     async def set_system_prompt(self, system_prompt: str) -> None:
@@ -341,6 +343,7 @@ class SessionManager(StreamingConversation, PromptReading):
             tool_options=self._tool_options,
             compaction=self._compaction,
             user_id=fork.metadata.user_id,
+            recall=self._recall,
         )
 
     async def delete(self) -> int:

@@ -10,6 +10,7 @@ The modules here are private; this package's exports are its public API.
 - ``_strategies``: what each ``PromptStrategy`` puts in a prompt.
 - ``_compaction``: the compaction policy; old tool results as stubs, compaction summaries.
 - ``_parents``: the context a session inherits from its parent sessions.
+- ``_recall``: the recall policy; the user's other sessions' best matches as one message.
 """
 
 from ._budget import prompt_tokens
@@ -23,11 +24,13 @@ from ._builder import (
     unregister_event_renderer,
 )
 from ._compaction import Compaction, is_compaction_event
+from ._recall import Recall
 
 __all__ = [
     "Compaction",
     "EventRenderer",
     "PromptStrategy",
+    "Recall",
     "build_prompt_from_session",
     "build_prompt_from_store",
     "is_compaction_event",

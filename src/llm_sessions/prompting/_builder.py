@@ -171,12 +171,17 @@ def prompt_from_events(
     model: str,
     current_query: str | None = None,
     context: Candidate | None = None,
+    recalled: Candidate | None = None,
 ) -> list[dict[str, Any]]:
     """The prompt ``build_prompt_from_session`` makes, from checked arguments and the events
-    themselves (any sequence: a session's list, a view of it, a tail read from a store)."""
+    themselves (any sequence: a session's list, a view of it, a tail read from a store).
+    ``context`` (parent context) comes first among the candidates the budget favours,
+    ``recalled`` (a recall message) last."""
     plan = plan_for(strategy, events, current_query)
     if context is not None:
         plan.priority.insert(0, context)
+    if recalled is not None:
+        plan.priority.append(recalled)
     return fit_plan(plan, max_tokens, model)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from urllib.parse import quote, urlencode
@@ -22,6 +23,7 @@ __all__ = [
     "error_page",
     "login_page",
     "page",
+    "search_form",
     "session_href",
     "session_page",
     "sessions_page",
@@ -96,9 +98,36 @@ def sessions_page(
     order = listing.order if listing is not None else wanted.get("order", "") or DEFAULT_ORDER
     table = _sessions_table(listing.rows, wanted, order) if listing is not None else ""
     pager = _pager(listing, wanted) if listing is not None else ""
-    links = '<p class="links"><a href="/usage">Usage by day: cost and tokens</a></p>'
-    body = f"<h1>Sessions</h1>{links}{_filter_form(wanted, order)}{message}{table}{pager}"
+    links = (
+        '<p class="links"><a href="/usage">Usage by day: cost and tokens</a> · '
+        '<a href="/search">Search events</a></p>'
+    )
+    search = search_form({}, with_user=False)
+    body = f"<h1>Sessions</h1>{links}{search}{_filter_form(wanted, order)}{message}{table}{pager}"
     return page("Sessions", body, signed_in=signed_in, main_attributes=' id="sessions"')
+
+
+def search_form(wanted: Mapping[str, str], *, with_user: bool = True) -> str:
+    """The search form: words and (``with_user``) a user; the sessions page shows the words
+    only."""
+    query = text(_valid(wanted.get("q", "")))
+    user = text(_valid(wanted.get("user", "")))
+    user_field = f'<label>user <input type="text" name="user" value="{user}"></label>'
+    return (
+        '<form method="get" action="/search" class="search" role="search">'
+        '<label>search events <input type="search" name="q" '
+        f'value="{query}" placeholder="words or &quot;a phrase&quot;"></label>'
+        f"{user_field if with_user else ''}"
+        '<button type="submit">Search</button></form>'
+    )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid(value: str) -> str:
+    """``value`` with any lone surrogate (which no page can encode) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value)
 
 
 _ORDER_NAMES = {

@@ -121,6 +121,7 @@
       const event = node.event;
       const item = el("li", `node kind-${cssName(node.kind)}`);
       item.dataset.id = node.id;
+      item.id = `event-${node.id}`;
       if (event.parent_event_id) item.dataset.parent = event.parent_event_id;
       if (node.status) item.classList.add(`status-${node.status}`);
       const row = el("div", "row");
@@ -259,6 +260,7 @@
       // When the newest events are on the page and respond (read by the benchmark).
       this.main.dataset.readyMs = String(Math.round(performance.now()));
       this.main.dataset.ready = "true";
+      await this.showTarget();
       this.follow();
       this.olderButton.addEventListener("click", () => this.loadOlder());
       // The page scrolls, not the events: scrolling up to their top loads older ones.
@@ -299,7 +301,7 @@
       }
     }
 
-    async loadOlder() {
+    async loadOlder(limit = PAGE_SIZE) {
       const paging = this.paging;
       if (paging.busy || (!paging.more && !this.previousSegment())) return;
       paging.busy = true;
@@ -310,7 +312,7 @@
           paging.session = this.previousSegment();
           paging.before = null;
         }
-        const query = `limit=${PAGE_SIZE}` +
+        const query = `limit=${limit}` +
           (paging.before ? `&before=${encodeURIComponent(paging.before)}` : "");
         const page = await getJson(this.eventsUrl(paging.session, query));
         // Keep the events in view where they are as older ones go in above them.
@@ -329,6 +331,35 @@
       } finally {
         paging.busy = false;
       }
+    }
+
+    /** The event the address names (``#event-<id>``, a search hit's link): older pages are
+     * loaded until it is on the page; then it is marked and scrolled into view. */
+    async showTarget() {
+      const hash = window.location.hash;
+      if (!hash.startsWith("#event-")) return;
+      let wanted;
+      try {
+        wanted = decodeURIComponent(hash.slice("#event-".length));
+      } catch (error) {
+        return;
+      }
+      while (!this.tree.items.has(wanted) && this.paging.more) {
+        const before = this.paging.before;
+        await this.loadOlder(1000);
+        if (this.paging.before === before) break; // the page did not load
+      }
+      const item = this.tree.items.get(wanted);
+      if (!item) {
+        this.box.prepend(el("p", "problem", `Event ${wanted} is not in this session.`));
+        return;
+      }
+      for (const shown of document.querySelectorAll("li.node.highlighted")) {
+        shown.classList.remove("highlighted");
+      }
+      item.classList.add("highlighted");
+      item.querySelector(":scope > .row").setAttribute("aria-current", "true");
+      item.scrollIntoView({ block: "center" });
     }
 
     previousSegment() {
