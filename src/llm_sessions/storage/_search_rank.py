@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -58,36 +58,39 @@ class Document:
 
 @dataclass(frozen=True)
 class Ranked:
-    """A matching document, its BM25 score, and its snippet with matches in ``[]``."""
+    """A matching document and its BM25 score; ``snippet`` marks its matches in ``[]``."""
 
     document: Document
     score: float
-    snippet: str
+    _marked: frozenset[int]
+    """The positions of the matched words among the document's words."""
+
+    @property
+    def snippet(self) -> str:
+        """About ``_SNIPPET_WORDS`` words around the first match, each matched word in ``[]``
+        (built when asked: a page needs the snippets of its own hits only)."""
+        return _snippet(self.document.text, self._marked)
 
 
-@dataclass
-class _Tokens:
-    spans: list[tuple[int, int]]
-    stems: list[str]
+def _stems(text: str) -> list[str]:
+    return [stem(word.lower()) for word in _TOKEN.findall(text)]
 
 
-def _tokens(text: str) -> _Tokens:
-    spans, stems = [], []
-    for match in _TOKEN.finditer(text):
-        spans.append(match.span())
-        stems.append(stem(match.group().lower()))
-    return _Tokens(spans, stems)
-
-
-def _occurrences(stems: Sequence[str], clause: Sequence[str]) -> list[int]:
-    """Where ``clause`` (stems in order) starts in ``stems``."""
-    first, rest = clause[0], clause[1:]
-    found = []
+def _occurrences(
+    stems: Sequence[str], clauses: Sequence[Sequence[str]], firsts: Mapping[str, list[int]]
+) -> list[list[int]]:
+    """Where each clause (stems in order) starts in ``stems``, in one pass over them
+    (``firsts``: the clauses each stem begins)."""
+    found: list[list[int]] = [[] for _ in clauses]
+    size = len(stems)
     for n, value in enumerate(stems):
-        if value == first and all(
-            n + k + 1 < len(stems) and stems[n + k + 1] == word for k, word in enumerate(rest)
-        ):
-            found.append(n)
+        for c in firsts.get(value, ()):
+            clause = clauses[c]
+            if len(clause) == 1 or (
+                n + len(clause) <= size
+                and all(stems[n + k] == word for k, word in enumerate(clause) if k)
+            ):
+                found[c].append(n)
     return found
 
 
@@ -102,47 +105,53 @@ def rank(documents: Iterable[Document], clauses: Sequence[Sequence[str]]) -> lis
         The matching documents, unordered.
     """
     stemmed = [tuple(stem(word) for word in clause) for clause in clauses]
+    firsts: dict[str, list[int]] = {}
+    for n, clause in enumerate(stemmed):
+        firsts.setdefault(clause[0], []).append(n)
     total, length_sum = 0, 0
-    held: list[tuple[Document, _Tokens, list[list[int]]]] = []
+    held: list[tuple[Document, int, list[list[int]]]] = []
     frequency = [0] * len(stemmed)
     for document in documents:
-        tokens = _tokens(document.text)
+        stems = _stems(document.text)
         total += 1
-        length_sum += len(tokens.stems)
-        found = [_occurrences(tokens.stems, clause) for clause in stemmed]
+        length_sum += len(stems)
+        if firsts.keys().isdisjoint(stems):
+            continue
+        found = _occurrences(stems, stemmed, firsts)
         if any(found):
-            held.append((document, tokens, found))
+            held.append((document, len(stems), found))
             for n, places in enumerate(found):
                 frequency[n] += bool(places)
     average = length_sum / total if total else 0.0
     ranked = []
-    for document, tokens, found in held:
+    for document, length, found in held:
         score = 0.0
-        norm = _K1 * (1 - _B + _B * len(tokens.stems) / average) if average else _K1
+        norm = _K1 * (1 - _B + _B * length / average) if average else _K1
         for n, places in enumerate(found):
             if places:
                 idf = math.log(1 + (total - frequency[n] + 0.5) / (frequency[n] + 0.5))
                 score += idf * len(places) * (_K1 + 1) / (len(places) + norm)
-        marked = {
+        marked = frozenset(
             p + k for n, places in enumerate(found) for p in places for k in range(len(stemmed[n]))
-        }
-        ranked.append(Ranked(document, score, _snippet(document.text, tokens, marked)))
+        )
+        ranked.append(Ranked(document, score, marked))
     return ranked
 
 
-def _snippet(text: str, tokens: _Tokens, marked: set[int]) -> str:
+def _snippet(text: str, marked: frozenset[int]) -> str:
     """About ``_SNIPPET_WORDS`` words around the first match, each matched word in ``[]``."""
+    spans = [match.span() for match in _TOKEN.finditer(text)]
     first = min(marked)
     start = max(0, first - _SNIPPET_WORDS // 3)
-    end = min(len(tokens.spans), start + _SNIPPET_WORDS)
+    end = min(len(spans), start + _SNIPPET_WORDS)
     pieces = ["… "] if start > 0 else []
-    cursor = tokens.spans[start][0]
+    cursor = spans[start][0]
     for n in range(start, end):
-        begin, finish = tokens.spans[n]
+        begin, finish = spans[n]
         pieces.append(text[cursor:begin])
         word = text[begin:finish]
         pieces.append(f"[{word}]" if n in marked else word)
         cursor = finish
-    if end < len(tokens.spans):
+    if end < len(spans):
         pieces.append(" …")
     return " ".join("".join(pieces).split())
