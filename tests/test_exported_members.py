@@ -32,6 +32,7 @@ TOP_LEVEL = {
     "UsageRow",
     "SearchHit",
     "SearchPage",
+    "Retention",
 }
 
 # Names each package's ``__all__`` must contain (the spec's list; a package may export more).
@@ -254,6 +255,8 @@ PACKAGE_FACES = {
         "PostgresSessionStore",
         "Redactor",
         "RedisSessionStore",
+        "Retention",
+        "RetentionReport",
         "SQLiteSessionStore",
         "STORE_ENV_VAR",
         "SearchHit",
@@ -265,6 +268,7 @@ PACKAGE_FACES = {
         "SessionSummary",
         "StoreOptions",
         "StoreState",
+        "TrimmedSession",
         "UsageRow",
         "blob_area",
         "collect_blobs",
@@ -307,6 +311,7 @@ PACKAGE_FACES = {
         "build_prompt_from_session",
         "build_prompt_from_store",
         "is_compaction_event",
+        "is_retention_stub",
         "prompt_tokens",
         "register_event_renderer",
         "truncate_prompt_to_token_limit",

@@ -25,7 +25,7 @@ from .models import (
     TokenUsage,
 )
 from .prompting import Compaction
-from .storage import SearchHit, SearchPage, SessionPage, SessionSummary, UsageRow
+from .storage import Retention, SearchHit, SearchPage, SessionPage, SessionSummary, UsageRow
 
 __all__ = [
     "Attachment",
@@ -33,6 +33,7 @@ __all__ = [
     "CompactionReport",
     "EventSource",
     "EventType",
+    "Retention",
     "RunStatus",
     "SearchHit",
     "SearchPage",

@@ -10,6 +10,7 @@ The modules here are private; this package's exports are its public API.
 - ``_strategies``: what each ``PromptStrategy`` puts in a prompt.
 - ``_compaction``: the compaction policy; old tool results as stubs, compaction summaries.
 - ``_parents``: the context a session inherits from its parent sessions.
+- ``_retention_trim``: what a retention policy removes from a session, and its stub.
 """
 
 from ._budget import prompt_tokens
@@ -23,6 +24,7 @@ from ._builder import (
     unregister_event_renderer,
 )
 from ._compaction import Compaction, is_compaction_event
+from ._retention_trim import is_retention_stub
 
 __all__ = [
     "Compaction",
@@ -31,6 +33,7 @@ __all__ = [
     "build_prompt_from_session",
     "build_prompt_from_store",
     "is_compaction_event",
+    "is_retention_stub",
     "prompt_tokens",
     "register_event_renderer",
     "truncate_prompt_to_token_limit",

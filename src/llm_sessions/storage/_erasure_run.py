@@ -22,7 +22,16 @@ from ._erasure import AuditRecord, ChainRow, ErasurePlan, ErasureReceipt, Erasur
 from ._side_records import SideRecords, side_records_for
 from ._summaries import SessionSummary, summary_of
 
-__all__ = ["DERIVED_KINDS", "DerivedKind", "Erasable", "audit_records", "erase", "rows_where"]
+__all__ = [
+    "DERIVED_KINDS",
+    "DerivedKind",
+    "Erasable",
+    "audit_records",
+    "erase",
+    "rows_where",
+    "summaries_in",
+    "with_derived",
+]
 
 PLAN_PREFIX = "erasure:plan:"
 AUDIT_PREFIX = "erasure:audit:"
@@ -132,7 +141,7 @@ async def _carry_out(store: Erasable, records: SideRecords, plan: ErasurePlan) -
 
 async def _plan(store: Erasable, request: ErasureRequest) -> ErasurePlan:
     started = datetime.now(UTC)
-    erased = await _with_derived(store, await _matched(store, request), request.prefix)
+    erased = await with_derived(store, await _matched(store, request), request.prefix)
     ids = sorted(erased)
     return ErasurePlan(
         erasure_id=uuid.uuid4().hex,
@@ -156,7 +165,7 @@ async def _matched(store: Erasable, request: ErasureRequest) -> dict[str, ChainR
         return found
     where = request.where or {}
     if not where:  # everything (all=True)
-        return {row.id: _row(row) async for row in _summaries(store, {}, request.prefix)}
+        return {row.id: _row(row) async for row in summaries_in(store, {}, request.prefix)}
     key, *rest = sorted(where)
     rows = await store._rows_where(key, [where[key]], request.prefix)
     return {row.id: row for row in rows if all(getattr(row, k) == where[k] for k in rest)}
@@ -168,7 +177,7 @@ def _row(summary: SessionSummary) -> ChainRow:
     )
 
 
-async def _with_derived(
+async def with_derived(
     store: Erasable, matched: Mapping[str, ChainRow], prefix: str
 ) -> dict[str, ChainRow]:
     """``matched`` and every session derived from them: children, later segments and forks,
@@ -201,13 +210,13 @@ async def rows_where(
     listing for one value, else one pass over every summary (see
     ``SessionStore._rows_where``)."""
     if len(values) == 1:
-        return [_row(row) async for row in _summaries(store, {key: values[0]}, prefix)]
+        return [_row(row) async for row in summaries_in(store, {key: values[0]}, prefix)]
     wanted = set(values)
-    rows = _summaries(store, {}, prefix)
+    rows = summaries_in(store, {}, prefix)
     return [_row(row) async for row in rows if getattr(row, key) in wanted]
 
 
-async def _summaries(
+async def summaries_in(
     store: Erasable, where: Mapping[str, str], prefix: str
 ) -> AsyncIterator[SessionSummary]:
     cursor = None
