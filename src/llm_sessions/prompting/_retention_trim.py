@@ -4,6 +4,7 @@
 is one) until at least that many events are kept, and removes everything older;
 ``trim_tool_results_after`` removes the tool events older than that. Either way a prompt
 never sees half a tool call: a reply whose tool events went is sent without those calls.
+The session's opening system messages and its newest system prompt are never removed.
 
 The stub is a compaction SUMMARY event (``strategy: "retention"``), so a conversation's
 prompt shows it first, as a short system note naming how many events and tokens went; its
@@ -33,6 +34,8 @@ RETENTION_KEY = "retention"
 """Metadata key of a retention stub: ``events``, ``tool_events``, ``tokens`` (all trims so
 far) and ``event_ids`` (the newest ``_MAX_IDS`` of the ids removed)."""
 _MAX_IDS = 1000
+SYSTEM_PROMPT_KEY = "system_prompt"
+"""Marks ``SessionManager``'s system prompt events (its ``SYSTEM_PROMPT_KEY``)."""
 _MODEL = "gpt-4o-mini"
 
 
@@ -63,7 +66,8 @@ def plan_trim(events: Sequence[SessionEvent[Any]], policy: Retention, now: datet
         an empty plan when nothing goes.
     """
     stubs = [event for event in events if is_retention_stub(event)]
-    rest = [event for event in events if not is_retention_stub(event)]
+    kept_always = _system_prompts(events)
+    rest = [e for e in events if not is_retention_stub(e) and e.id not in kept_always]
     gone: set[str] = set()
     if policy.keep_last_events is not None:
         gone |= _older_than_newest(rest, policy.keep_last_events)
@@ -79,6 +83,21 @@ def plan_trim(events: Sequence[SessionEvent[Any]], policy: Retention, now: datet
     tokens = sum(count_text(search_text(event), _MODEL).tokens for event in removed)
     stub = _stub(removed, kept, stubs, tools, tokens, max(e.timestamp for e in events))
     return TrimPlan(removed, stub, tools, tokens, replaced=[stub.id for stub in stubs])
+
+
+def _system_prompts(events: Sequence[SessionEvent[Any]]) -> set[str]:
+    """Ids of what trimming never removes: the session's opening system messages and its
+    newest system prompt event (``SessionManager``'s)."""
+    kept = set()
+    for event in events:
+        if event.type is not EventType.MESSAGE or event.source is not EventSource.SYSTEM:
+            break
+        kept.add(event.id)
+    for event in reversed(events):
+        if event.metadata.get(SYSTEM_PROMPT_KEY) is True:
+            kept.add(event.id)
+            break
+    return kept
 
 
 def _older_than_newest(events: Sequence[SessionEvent[Any]], keep: int) -> set[str]:
