@@ -213,3 +213,20 @@ async def test_bad_arguments_delete_nothing(dated: SessionStore) -> None:
         with pytest.raises(InvalidInputError):
             await dated.apply_retention(**arguments)
     assert set(await dated.list_sessions()) == EXPIRED | KEPT
+
+
+def test_a_policy_reads_from_text_and_bad_text_names_the_pair() -> None:
+    parsed = Retention.parse("max_age=90d, max-idle=12h,keep_last_events=200")
+    assert parsed == Retention(max_age="90d", max_idle="12h", keep_last_events=200)
+    assert parsed.describe() == {"max_age": "90d", "max_idle": "12h", "keep_last_events": 200}
+    for text, field in (
+        ("max_age=90d,max_age=80d", "retention"),
+        ("ttl=3d", "retention"),
+        ("max_age", "retention"),
+        ("", "retention"),
+        ("keep_last_events=many", "keep_last_events"),
+        ("trim_tool_results_after=2y", "trim_tool_results_after"),
+    ):
+        with pytest.raises(InvalidInputError) as raised:
+            Retention.parse(text)
+        assert raised.value.field == field

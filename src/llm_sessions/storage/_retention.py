@@ -119,6 +119,33 @@ class Retention:
                 "trim_tool_results_after",
             )
 
+    @classmethod
+    def parse(cls, text: object) -> Retention:
+        """A policy from text such as ``"max_age=90d,max_idle=30d,keep_last_events=200"``
+        (``llm-sessions serve --retention``): ``name=value`` pairs separated by commas.
+
+        Args:
+            text: The pairs.
+
+        Returns:
+            The policy.
+
+        Raises:
+            InvalidInputError: Not such text, an unknown name, or a bad value (named).
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInputError("retention", text, f"must be name=value pairs of {_NAMES}")
+        given: dict[str, Any] = {}
+        for pair in text.split(","):
+            name, equals, value = (part.strip() for part in pair.partition("="))
+            name = name.replace("-", "_")
+            if not equals or name not in _NAMES or name in given:
+                raise InvalidInputError(
+                    "retention", pair.strip(), f"must be one name=value each of {_NAMES}"
+                )
+            given[name] = _parsed_count(name, value) if name == "keep_last_events" else value
+        return cls(**given)
+
     def describe(self) -> dict[str, Any]:
         """The limits given, as JSON (durations as text such as ``"90d"``)."""
         described: dict[str, Any] = {}
@@ -190,3 +217,13 @@ def check_retention(value: object, field: str = "retention") -> Retention | None
     if value is not None and not isinstance(value, Retention):
         raise InvalidInputError(field, value, "must be a Retention(...) or None")
     return value
+
+
+_NAMES = ("max_age", "max_idle", "keep_last_events", "trim_tool_results_after")
+
+
+def _parsed_count(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInputError(name, value, "must be an integer >= 1") from None
