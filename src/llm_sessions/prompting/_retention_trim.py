@@ -14,6 +14,7 @@ one that adds up both.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -147,7 +148,11 @@ def _stub(
     compacted = any(is_compaction_event(event) for event in kept)
     kept_ids = [event.id for event in compacted_history(kept)] if compacted else []
     text = stub_text(events, tokens, tools)
+    # Named by what it stands for: two passes that trim the same events write one stub.
+    named = sorted([*(event.id for event in removed), *(stub.id for stub in stubs)])
+    digest = hashlib.sha256("\n".join(named).encode()).hexdigest()[:32]
     return SessionEvent(
+        id=f"retention-{digest}",
         message=text,
         source=EventSource.SYSTEM,
         type=EventType.SUMMARY,
