@@ -102,15 +102,14 @@ def create_app(
         metrics_key: A Bearer key that reads ``/metrics`` besides the API keys.
         metrics_public: ``/metrics`` needs no key (for a port only this machine can reach); it
             needs none either when the app has no key at all.
-        retention: A policy applied to the whole store while the app runs, as it starts and
-            then hourly (a ``Retention``), or on a ``RetentionSchedule`` of your own.
+        retention: A ``Retention`` applied at start, then hourly; or a ``RetentionSchedule``.
 
     Returns:
         The app, ready for any ASGI server.
 
     Raises:
         InvalidInputError: ``max_body_bytes`` is not a whole number >= 1, ``keys`` holds a
-            malformed or repeated key, or ``retention`` is neither kind of policy.
+            malformed or repeated key, or ``retention`` is not a policy.
     """
     if (
         isinstance(max_body_bytes, bool)
@@ -119,9 +118,7 @@ def create_app(
     ):
         raise InvalidInputError("max_body_bytes", max_body_bytes, "must be a whole number >= 1")
     state = ServerState(
-        store_source=store
-        if store is not None
-        else os.environ.get("LLM_SESSIONS_STORE", DEFAULT_STORE),
+        store_source=os.environ.get(STORE_ENV, DEFAULT_STORE) if store is None else store,
         keys=keys if isinstance(keys, ApiKeys) else ApiKeys(keys or {}),
         max_body_bytes=max_body_bytes,
         tail_limits=tail_limits or TailLimits(),
