@@ -8,12 +8,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from prompt_factories import assert_tool_pairs_whole
 from test_compaction_properties import MODEL, budgets, record, steps
 
-from llm_sessions import Retention, SessionManager
+from llm_sessions import Compaction, Retention, SessionManager
 from llm_sessions.exceptions import TokenLimitExceeded
 from llm_sessions.prompting import build_prompt_from_session, is_retention_stub
 from llm_sessions.storage import InMemorySessionStore
@@ -29,10 +29,15 @@ policies = st.builds(
 ).filter(lambda policy: policy.trims)
 
 
-async def _trimmed(history: list[tuple[str, Any]], policy: Retention) -> tuple[Any, Any]:
+async def _trimmed(
+    history: list[tuple[str, Any]], policy: Retention, compacted: bool = False
+) -> tuple[Any, Any]:
     store = InMemorySessionStore()
-    sm = SessionManager(store=store, system_prompt="system")
+    compaction = Compaction(keep_recent_tokens=60) if compacted else None
+    sm = SessionManager(store=store, system_prompt="system", compaction=compaction)
     await record(sm, history)
+    if compacted:  # a compaction summary the trim may keep or remove
+        await sm.compact(force=True)
     held = await store.get(sm.session_id)
     assert held is not None
     before = list(held.events)  # the memory store hands out the object it keeps
@@ -44,15 +49,16 @@ async def _trimmed(history: list[tuple[str, Any]], policy: Retention) -> tuple[A
 
 
 @SETTINGS
-@given(steps, policies, st.lists(budgets, min_size=1, max_size=4))
+@given(steps, policies, st.lists(budgets, min_size=1, max_size=4), st.booleans())
 def test_every_prompt_of_a_trimmed_session_is_valid(
-    history: list[tuple[str, Any]], policy: Retention, limits: list[int | None]
+    history: list[tuple[str, Any]], policy: Retention, limits: list[int | None], compacted: bool
 ) -> None:
     async def run() -> None:
-        sm, (before, after) = await _trimmed(history, policy)
+        sm, (before, after) = await _trimmed(history, policy, compacted)
         stubs = [event for event in after.events if is_retention_stub(event)]
         kept = [event for event in after.events if not is_retention_stub(event)]
         assert len(stubs) <= 1
+        event(f"trimmed={bool(stubs)}, compacted={compacted}")
         assert before[0].metadata.get("system_prompt") is True
         assert after.events[0].id == before[0].id  # the system prompt stays
         if policy.keep_last_events is not None and policy.trim_tool_results_after is None:

@@ -4,6 +4,7 @@ records and a stub, and bad input deletes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -230,3 +231,21 @@ def test_a_policy_reads_from_text_and_bad_text_names_the_pair() -> None:
         with pytest.raises(InvalidInputError) as raised:
             Retention.parse(text)
         assert raised.value.field == field
+
+
+async def test_two_passes_at_once_write_one_stub(durable_case: StoreCase) -> None:
+    writer = durable_case.open()
+    await agent_session(writer, 4)
+    policy = Retention(keep_last_events=3)
+    first, second = durable_case.open(), durable_case.open()
+    # They may both read the session before either writes: the stub and the removal record are
+    # named by what they remove, so a second save adds nothing.
+    plans = await asyncio.gather(
+        first.apply_retention(policy, now=NOW), second.apply_retention(policy, now=NOW)
+    )
+    stub_ids = {done.stub_event_id for report in plans for done in report.trimmed}
+    assert len(stub_ids) == 1
+    session = await durable_case.open().get("agent")
+    assert session is not None
+    assert [event.id for event in session.events if is_retention_stub(event)] == list(stub_ids)
+    assert len(session.events) == 3 + 1  # the newest reply with its tool, the answer; the stub
