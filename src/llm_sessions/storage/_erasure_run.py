@@ -83,12 +83,17 @@ data adds its kind when imported (the package imports them all)."""
 
 
 async def erase(
-    store: Erasable, request: ErasureRequest, *, dry_run: bool = False
+    store: Erasable,
+    request: ErasureRequest,
+    *,
+    dry_run: bool = False,
+    matched: Mapping[str, ChainRow] | None = None,
 ) -> ErasureReceipt:
     """Finish any interrupted erasure of ``store``, then carry out ``request`` (see
-    ``SessionStore.erase``); with ``dry_run``, only the receipt it would give."""
+    ``SessionStore.erase``); with ``dry_run``, only the receipt it would give. ``matched``:
+    the rows of the sessions ``request`` names, when the caller has them already."""
     if dry_run:
-        plan = await _plan(store, request)
+        plan = await _plan(store, request, matched)
         counts = {"sessions": len(plan.session_ids), "events": plan.events}
         counts.update({kind: len(items) for kind, items in plan.derived.items()})
         audit = plan.audit(counts, plan.started_at)
@@ -99,7 +104,7 @@ async def erase(
         for pending in await _pending_plans(records):
             await _carry_out(store, records, pending)
             resumed.append(pending.erasure_id)
-        plan = await _plan(store, request)
+        plan = await _plan(store, request, matched)
         await records.put(PLAN_PREFIX + plan.erasure_id, plan.model_dump(mode="json"), _until())
         audit = await _carry_out(store, records, plan)
     finally:
@@ -139,9 +144,12 @@ async def _carry_out(store: Erasable, records: SideRecords, plan: ErasurePlan) -
     return audit
 
 
-async def _plan(store: Erasable, request: ErasureRequest) -> ErasurePlan:
+async def _plan(
+    store: Erasable, request: ErasureRequest, matched: Mapping[str, ChainRow] | None
+) -> ErasurePlan:
     started = datetime.now(UTC)
-    erased = await with_derived(store, await _matched(store, request), request.prefix)
+    found = await _matched(store, request) if matched is None else matched
+    erased = await with_derived(store, found, request.prefix)
     ids = sorted(erased)
     return ErasurePlan(
         erasure_id=uuid.uuid4().hex,

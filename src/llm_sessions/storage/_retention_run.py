@@ -113,7 +113,8 @@ async def apply_retention(
                 prefix,
                 described={"retention": policy.describe(), "now": now.isoformat()},
             )
-            erased = await erase(store, request, dry_run=dry_run)
+            rows = {session_id: expired[session_id] for session_id in doomed}
+            erased = await erase(store, request, dry_run=dry_run, matched=rows)
     trimmed: list[TrimmedSession] = []
     if policy.trims:
         gone = set() if erased is None else set(erased.session_ids)
