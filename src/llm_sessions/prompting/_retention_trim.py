@@ -26,6 +26,7 @@ from ..models._session_event import SessionEvent
 from ..storage._retention import Retention
 from ..storage._retention_run import TRIM_PLANNERS, TrimPlan
 from ..tokens import count_text
+from ._builder import load_tokenizer
 from ._compaction import COMPACTION_KEY, compacted_history, is_compaction_event
 from ._groups import walk_groups
 
@@ -54,7 +55,9 @@ def stub_text(events: int, tokens: int, tool_events: int) -> str:
     )
 
 
-def plan_trim(events: Sequence[SessionEvent[Any]], policy: Retention, now: datetime) -> TrimPlan:
+async def plan_trim(
+    events: Sequence[SessionEvent[Any]], policy: Retention, now: datetime
+) -> TrimPlan:
     """What ``policy`` removes from ``events`` (a session's, oldest first) at ``now``.
 
     Args:
@@ -78,6 +81,7 @@ def plan_trim(events: Sequence[SessionEvent[Any]], policy: Retention, now: datet
         gone |= {e.id for e in rest if e.type is EventType.TOOL_CALL and e.timestamp < before}
     if not gone:
         return TrimPlan([], None)
+    await load_tokenizer(_MODEL)  # the first time off the event loop (a server's, say)
     removed = [event for event in rest if event.id in gone]
     kept = [event for event in rest if event.id not in gone]
     tools = sum(1 for event in removed if event.type is EventType.TOOL_CALL)

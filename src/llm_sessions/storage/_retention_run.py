@@ -13,7 +13,7 @@ calls and results) is the prompt layer's knowledge: it registers the ``TrimPlann
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -55,7 +55,7 @@ class TrimPlan:
     replaced: list[str] = field(default_factory=list)
 
 
-TrimPlanner = Callable[[Sequence["SessionEvent[Any]"], Retention, datetime], TrimPlan]
+TrimPlanner = Callable[[Sequence["SessionEvent[Any]"], Retention, datetime], Awaitable[TrimPlan]]
 """``(events, policy, now) -> TrimPlan`` for one session's events, oldest first."""
 
 TRIM_PLANNERS: list[TrimPlanner] = []
@@ -197,7 +197,7 @@ async def _trim(
     session: Session[Any] | None = await store.get(session_id)
     if session is None:  # deleted since it was listed
         return None
-    plan = TRIM_PLANNERS[-1](session.events, policy, now)
+    plan = await TRIM_PLANNERS[-1](session.events, policy, now)
     if plan.stub is None or not plan.removed:
         return None
     ids = [event.id for event in plan.removed]
