@@ -384,7 +384,7 @@ class SessionStore(ABC):
         """
         from ._retention_run import run_retention
 
-        return await run_retention(self, policy or self.retention, now, prefix, dry_run)
+        return await run_retention(self, policy, now, prefix, dry_run)
 
     async def compact(self) -> None:
         """Clear what deletes left in the store's storage (free pages, old row versions), so

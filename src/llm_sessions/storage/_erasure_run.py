@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -226,7 +226,7 @@ async def rows_where(
 
 async def summaries_in(
     store: Erasable, where: Mapping[str, str], prefix: str
-) -> AsyncIterator[SessionSummary]:
+) -> AsyncGenerator[SessionSummary, None]:
     cursor = None
     while True:
         page = await store.find_sessions(

@@ -14,6 +14,7 @@ calls and results) is the prompt layer's knowledge: it registers the ``TrimPlann
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -76,9 +77,9 @@ async def run_retention(
     store: Any, policy: object, now: object, prefix: object, dry_run: object
 ) -> RetentionReport:
     """``store.apply_retention(...)``: the arguments checked (nothing changes when one is
-    bad), then ``apply_retention``."""
+    bad; no ``policy`` is the store's own), then ``apply_retention``."""
     store._ensure_open()
-    chosen = check_retention(policy, "policy")
+    chosen = check_retention(store.retention if policy is None else policy, "policy")
     if chosen is None:
         raise InvalidInputError("policy", None, "give a Retention, or open the store with one")
     if not isinstance(prefix, str):
@@ -135,10 +136,11 @@ async def _expired(
     max_age, max_idle = policy.span("max_age"), policy.span("max_idle")
     if max_age is not None:
         born_before = now - max_age
-        async for summary in summaries_in(store, {}, prefix):  # oldest created first
-            if summary.created_at >= born_before:
-                break
-            found[summary.id] = _row(summary)
+        async with aclosing(summaries_in(store, {}, prefix)) as oldest_first:
+            async for summary in oldest_first:
+                if summary.created_at >= born_before:
+                    break
+                found[summary.id] = _row(summary)
     if max_idle is not None:
         cursor = None
         while True:
