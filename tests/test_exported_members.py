@@ -33,6 +33,7 @@ TOP_LEVEL = {
     "UsageRow",
     "SearchHit",
     "SearchPage",
+    "Retention",
 }
 
 # Names each package's ``__all__`` must contain (the spec's list; a package may export more).
@@ -255,6 +256,8 @@ PACKAGE_FACES = {
         "PostgresSessionStore",
         "Redactor",
         "RedisSessionStore",
+        "Retention",
+        "RetentionReport",
         "SQLiteSessionStore",
         "STORE_ENV_VAR",
         "SearchHit",
@@ -266,6 +269,7 @@ PACKAGE_FACES = {
         "SessionSummary",
         "StoreOptions",
         "StoreState",
+        "TrimmedSession",
         "UsageRow",
         "blob_area",
         "collect_blobs",
@@ -309,6 +313,7 @@ PACKAGE_FACES = {
         "build_prompt_from_session",
         "build_prompt_from_store",
         "is_compaction_event",
+        "is_retention_stub",
         "prompt_tokens",
         "register_event_renderer",
         "truncate_prompt_to_token_limit",

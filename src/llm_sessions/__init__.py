@@ -25,7 +25,7 @@ from .models import (
     TokenUsage,
 )
 from .prompting import Compaction, Recall
-from .storage import SearchHit, SearchPage, SessionPage, SessionSummary, UsageRow
+from .storage import Retention, SearchHit, SearchPage, SessionPage, SessionSummary, UsageRow
 
 __all__ = [
     "Attachment",
@@ -34,6 +34,7 @@ __all__ = [
     "EventSource",
     "EventType",
     "Recall",
+    "Retention",
     "RunStatus",
     "SearchHit",
     "SearchPage",

@@ -81,6 +81,7 @@ def test_serve_says_where_it_listens_the_store_workers_and_keys(
         "  workers       2",
         "  API keys      2 API keys, 2 tenants",
         "  access log    on (--no-access-log turns it off)",
+        "  retention     none (--retention sets a policy)",
     ]
     [run] = uvicorn_runs
     assert (run["port"], run["workers"], run["access_log"]) == (8123, 2, True)

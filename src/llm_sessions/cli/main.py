@@ -20,6 +20,7 @@ from .export_command import export
 from .interop_commands import copy, import_file, keygen
 from .list_command import list_sessions
 from .notes import show_library_logs, stop_library_logs
+from .prune_command import prune
 from .search_command import search
 from .serve_command import serve
 from .show_command import show
@@ -83,6 +84,7 @@ app.command(cls=TerminalCommand)(export)
 app.command(cls=TerminalCommand)(delete)
 app.command(cls=TerminalCommand)(erase)
 app.command(cls=TerminalCommand)(audit)
+app.command(cls=TerminalCommand)(prune)
 app.command(cls=TerminalCommand)(serve)
 app.command("import", cls=TerminalCommand)(import_file)
 app.command(cls=TerminalCommand)(copy)

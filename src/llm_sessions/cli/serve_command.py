@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import typer
 
+from ..storage._retention import format_duration
 from ..storage.redis import redact_url
 from . import serve_limits as limits
 from .common import DEFAULT_STORE, CliError, StoreOption, console, run_on_store
@@ -53,7 +54,13 @@ def shown_store_url(url: str) -> str:
 
 
 def startup_lines(
-    host: str, port: int, store: str, workers: int, keys: ApiKeys, access_log: bool
+    host: str,
+    port: int,
+    store: str,
+    workers: int,
+    keys: ApiKeys,
+    access_log: bool,
+    retention: str | None = None,
 ) -> list[str]:
     """What ``serve`` prints before it binds: where it listens, the store, workers and keys.
 
@@ -64,6 +71,7 @@ def startup_lines(
         workers: How many worker processes.
         keys: The server's ``ApiKeys``.
         access_log: Whether requests are logged.
+        retention: The retention policy applied and how often, as text (None: none).
 
     Returns:
         The lines, in order.
@@ -84,6 +92,7 @@ def startup_lines(
         f"  workers       {workers}",
         f"  API keys      {key_text}",
         f"  access log    {'on (--no-access-log turns it off)' if access_log else 'off'}",
+        f"  retention     {retention or 'none (--retention sets a policy)'}",
     ]
 
 
@@ -116,6 +125,20 @@ MaxBodyOption = Annotated[
         show_default="4 MiB = 4194304",
     ),
 ]
+RetentionOption = Annotated[
+    str | None,
+    typer.Option(
+        help=(
+            "Apply a retention policy as the server starts and every --retention-interval: "
+            "name=value pairs such as max_age=90d,max_idle=30d,keep_last_events=200 "
+            "(also LLM_SESSIONS_RETENTION)."
+        ),
+        show_default="none",
+    ),
+]
+RetentionIntervalOption = Annotated[
+    str, typer.Option(help="How often --retention is applied (a duration such as 1h, 30m).")
+]
 AccessLogOption = Annotated[
     bool,
     typer.Option("--access-log/--no-access-log", help="Log each request, in uvicorn's format."),
@@ -139,6 +162,8 @@ def serve(
     write_timeout: limits.WriteTimeout = 30.0,
     keep_alive_timeout: limits.KeepAliveTimeout = 5,
     limit_concurrency: limits.LimitConcurrency = 512,
+    retention: RetentionOption = None,
+    retention_interval: RetentionIntervalOption = "1h",
 ) -> None:
     """Serve the sessions of a store over HTTP, with the web inspector at http://HOST:PORT/.
 
@@ -162,6 +187,8 @@ def serve(
         settings["keys_file"] = str(keys_file)
     if max_body_bytes is not None:
         settings["max_body_bytes"] = str(max_body_bytes)
+    if retention is not None:
+        settings.update(retention=retention, retention_interval=retention_interval)
     _start(store, host, port, workers, access_log, settings, uvicorn_limits)
 
 
@@ -181,20 +208,33 @@ def _start(
         from ..server.app import KEYS_FILE_ENV, MAX_BODY_ENV, STORE_ENV, app_from_environment
         from ..server.health import probe_store
         from ..server.inspector.logins import SESSION_SECRET_ENV
+        from ..server.retention_task import RETENTION_ENV, RETENTION_INTERVAL_ENV
     except ImportError as exc:
         raise CliError(f'{exc}. Install the server: pip install "llm-sessions[server]"') from exc
-    names = {"keys_file": KEYS_FILE_ENV, "max_body_bytes": MAX_BODY_ENV}
+    names = {
+        "keys_file": KEYS_FILE_ENV,
+        "max_body_bytes": MAX_BODY_ENV,
+        "retention": RETENTION_ENV,
+        "retention_interval": RETENTION_INTERVAL_ENV,
+    }
     env = {names.get(name, name): value for name, value in settings.items()}
     env[STORE_ENV] = store
     # Checked here, before binding; the workers read the same settings from the environment.
-    keys = app_from_environment({**os.environ, **env}).state.llm_sessions.keys
+    state = app_from_environment({**os.environ, **env}).state.llm_sessions
+    keys = state.keys
     if not keys and not is_loopback(host):
         raise CliError(
             f"refusing to serve on {host} without API keys: set LLM_SESSIONS_API_KEYS or "
             "--keys-file, or bind to 127.0.0.1"
         )
     run_on_store(store, probe_store, create=True)
-    for line in startup_lines(host, port, store, workers, keys, access_log):
+    schedule = state.retention
+    shown_retention = None
+    if schedule is not None:
+        described = ",".join(f"{k}={v}" for k, v in schedule.policy.describe().items())
+        shown_retention = f"{described} every {format_duration(schedule.period)}"
+    lines = startup_lines(host, port, store, workers, keys, access_log, shown_retention)
+    for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     os.environ.update(env)
     # One secret for every worker, so a login token signed by one is valid at all of them.

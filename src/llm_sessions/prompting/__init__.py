@@ -11,6 +11,7 @@ The modules here are private; this package's exports are its public API.
 - ``_compaction``: the compaction policy; old tool results as stubs, compaction summaries.
 - ``_parents``: the context a session inherits from its parent sessions.
 - ``_recall``: the recall policy; the user's other sessions' best matches as one message.
+- ``_retention_trim``: what a retention policy removes from a session, and its stub.
 """
 
 from ._budget import prompt_tokens
@@ -25,6 +26,7 @@ from ._builder import (
 )
 from ._compaction import Compaction, is_compaction_event
 from ._recall import Recall
+from ._retention_trim import is_retention_stub
 
 __all__ = [
     "Compaction",
@@ -34,6 +36,7 @@ __all__ = [
     "build_prompt_from_session",
     "build_prompt_from_store",
     "is_compaction_event",
+    "is_retention_stub",
     "prompt_tokens",
     "register_event_renderer",
     "truncate_prompt_to_token_limit",

@@ -15,6 +15,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from .app import app_from_environment, create_app
 from .auth import ApiKeys
+from .retention_task import RetentionSchedule
 from .tenancy import TenantStore
 
-__all__ = ["ApiKeys", "TenantStore", "app_from_environment", "create_app"]
+__all__ = ["ApiKeys", "RetentionSchedule", "TenantStore", "app_from_environment", "create_app"]

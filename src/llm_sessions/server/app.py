@@ -17,7 +17,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from ..exceptions import InvalidInputError
-from ..storage import SessionStore
+from ..storage import Retention, SessionStore
 from ..storage._url import DEFAULT_STORE
 from . import (
     api_docs,
@@ -40,6 +40,13 @@ from .inspector.logins import SESSION_SECRET_ENV, Logins, SessionTokens
 from .memory import unmap_large_buffers
 from .middleware import RequestMiddleware
 from .response_headers import ResponseHeadersMiddleware
+from .retention_task import (
+    DEFAULT_INTERVAL,
+    RETENTION_ENV,
+    RETENTION_INTERVAL_ENV,
+    RetentionSchedule,
+    retention_running,
+)
 from .state import DEFAULT_MAX_BODY_BYTES, ServerState
 from .tail_limits import TailLimits
 
@@ -74,6 +81,7 @@ def create_app(
     tail_limits: TailLimits | None = None,
     metrics_key: str | None = None,
     metrics_public: bool = False,
+    retention: Retention | RetentionSchedule | None = None,
 ) -> FastAPI:
     """The HTTP API and the inspector over a store, as a FastAPI (ASGI) app.
 
@@ -94,13 +102,14 @@ def create_app(
         metrics_key: A Bearer key that reads ``/metrics`` besides the API keys.
         metrics_public: ``/metrics`` needs no key (for a port only this machine can reach); it
             needs none either when the app has no key at all.
+        retention: A ``Retention`` applied at start, then hourly; or a ``RetentionSchedule``.
 
     Returns:
         The app, ready for any ASGI server.
 
     Raises:
-        InvalidInputError: ``max_body_bytes`` is not a whole number >= 1, or ``keys`` holds a
-            malformed or repeated key.
+        InvalidInputError: ``max_body_bytes`` is not a whole number >= 1, ``keys`` holds a
+            malformed or repeated key, or ``retention`` is not a policy.
     """
     if (
         isinstance(max_body_bytes, bool)
@@ -109,14 +118,13 @@ def create_app(
     ):
         raise InvalidInputError("max_body_bytes", max_body_bytes, "must be a whole number >= 1")
     state = ServerState(
-        store_source=store
-        if store is not None
-        else os.environ.get("LLM_SESSIONS_STORE", DEFAULT_STORE),
+        store_source=os.environ.get(STORE_ENV, DEFAULT_STORE) if store is None else store,
         keys=keys if isinstance(keys, ApiKeys) else ApiKeys(keys or {}),
         max_body_bytes=max_body_bytes,
         tail_limits=tail_limits or TailLimits(),
         metrics_key=metrics_key or None,
         metrics_public=metrics_public,
+        retention=_checked_schedule(retention),
     )
     secret = session_secret or os.environ.get(SESSION_SECRET_ENV)
     if secret:
@@ -129,7 +137,8 @@ def _app_over(state: ServerState, routers: Iterable[APIRouter]) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with retention_running(state.retention, state.store):
+            yield
         await state.close()
 
     app = FastAPI(
@@ -170,8 +179,9 @@ def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
     (``key=tenant,...``), ``LLM_SESSIONS_API_KEYS_FILE`` (one ``key=tenant`` a line),
     ``LLM_SESSIONS_MAX_BODY_BYTES``, ``LLM_SESSIONS_SESSION_SECRET`` (signs the inspector's
     login tokens), ``LLM_SESSIONS_MAX_TAILS_PER_KEY``, ``LLM_SESSIONS_MAX_TAILS``,
-    ``LLM_SESSIONS_METRICS_KEY`` and ``LLM_SESSIONS_METRICS_PUBLIC`` (``1``: no key for
-    ``/metrics``).
+    ``LLM_SESSIONS_METRICS_KEY``, ``LLM_SESSIONS_METRICS_PUBLIC`` (``1``: no key for
+    ``/metrics``), ``LLM_SESSIONS_RETENTION`` (a policy such as ``max_age=90d``) and
+    ``LLM_SESSIONS_RETENTION_INTERVAL`` (how often it is applied, default ``1h``).
 
     Args:
         environ: The variables to read (default: the process environment).
@@ -206,7 +216,24 @@ def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
         tail_limits=tails,
         metrics_key=env.get(METRICS_KEY_ENV),
         metrics_public=env.get(METRICS_PUBLIC_ENV) == "1",
+        retention=_schedule(env),
     )
+
+
+def _checked_schedule(retention: object) -> RetentionSchedule | None:
+    if isinstance(retention, Retention):
+        return RetentionSchedule(retention)
+    if retention is not None and not isinstance(retention, RetentionSchedule):
+        raise InvalidInputError("retention", retention, "must be a Retention or RetentionSchedule")
+    return retention
+
+
+def _schedule(env: Mapping[str, str]) -> RetentionSchedule | None:
+    policy = env.get(RETENTION_ENV)
+    if not policy:
+        return None
+    interval = env.get(RETENTION_INTERVAL_ENV) or DEFAULT_INTERVAL
+    return RetentionSchedule(Retention.parse(policy), interval)
 
 
 def _whole(env: Mapping[str, str], name: str, default: int) -> int:

@@ -16,6 +16,7 @@ from .auth import ApiKeys
 from .idempotency import Idempotency
 from .inspector.logins import Logins, SessionTokens
 from .metrics import Metrics
+from .retention_task import RetentionSchedule
 from .tail_limits import TailLimits, TailSlots
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TAIL_POLL_SECONDS", "ServerState", "server_state"]
@@ -42,6 +43,7 @@ class ServerState:
     tail_limits: TailLimits = field(default_factory=TailLimits)
     metrics_key: str | None = None
     metrics_public: bool = False
+    retention: RetentionSchedule | None = None
     tails: TailSlots = field(init=False)
     _store: SessionStore | None = None
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from ..exceptions import InvalidInputError
-from ..storage import AuditRecord, ErasureReceipt, SessionStore
+from ..storage import AuditRecord, ErasureReceipt, Retention, RetentionReport, SessionStore
 from ..storage._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
 from ..storage._search_models import SearchPage
 from ..storage._search_query import SearchQuery
@@ -21,6 +21,7 @@ from .errors import not_found
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from datetime import datetime
 
     from ..models._session import Session
     from ..models._session_event import SessionEvent
@@ -341,6 +342,34 @@ class TenantStore(SessionStore):
         return await self.inner.erase(
             where, session_ids, all=all, actor=actor, prefix=within, dry_run=dry_run
         )
+
+    async def apply_retention(
+        self,
+        policy: Retention | None = None,
+        now: datetime | None = None,
+        *,
+        prefix: str = "",
+        dry_run: bool = False,
+    ) -> RetentionReport:
+        """Apply a retention policy to this tenant's sessions only (see
+        ``SessionStore.apply_retention``).
+
+        Args:
+            policy: The ``Retention`` (None: the shared store's own).
+            now: The time the limits count back from (None: now).
+            prefix: Only ids that start with it (a full id prefix, inside the tenant's).
+            dry_run: Only work out what would go.
+
+        Returns:
+            The report.
+
+        Raises:
+            InvalidInputError: No policy, a bad argument, or a prefix outside this tenant's.
+        """
+        within = self._within(prefix) if isinstance(prefix, str) else None
+        if within is None:
+            raise InvalidInputError("prefix", prefix, f"must be within {self.prefix!r}")
+        return await self.inner.apply_retention(policy, now, prefix=within, dry_run=dry_run)
 
     async def audit_log(self, prefix: str = "") -> list[AuditRecord]:
         """The audit records of this tenant's erasures (see ``SessionStore.audit_log``).

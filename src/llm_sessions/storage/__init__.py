@@ -14,6 +14,7 @@ from ._messages import MessageLog, read_messages
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from ._provider import STORE_ENV_VAR, SessionStoreProvider
 from ._redaction import Redactor, redact_pii
+from ._retention import Retention, RetentionReport, TrimmedSession
 from ._search_models import SearchHit, SearchPage
 from ._summaries import ModelTotals, SessionSummary
 from ._url import open_store, supported_schemes
@@ -37,6 +38,8 @@ __all__ = [
     "PostgresSessionStore",
     "Redactor",
     "RedisSessionStore",
+    "Retention",
+    "RetentionReport",
     "SQLiteSessionStore",
     "SearchHit",
     "SearchPage",
@@ -47,6 +50,7 @@ __all__ = [
     "SessionSummary",
     "StoreOptions",
     "StoreState",
+    "TrimmedSession",
     "UsageRow",
     "blob_area",
     "collect_blobs",

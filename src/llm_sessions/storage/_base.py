@@ -12,10 +12,13 @@ from ..exceptions import InvalidInputError, InvalidSessionOperation
 from ._event_page import EventPage, page_of_events
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ..models._session import Session
     from ..models._session_event import SessionEvent
     from ._erasure import AuditRecord, ChainRow, ErasureReceipt
     from ._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
+    from ._retention import Retention, RetentionReport
     from ._search_models import SearchPage
     from ._search_query import SearchQuery
     from ._summaries import SessionSummary
@@ -353,6 +356,36 @@ class SessionStore(ABC):
         self._ensure_open()
         return await audit_records(self, check_prefix(prefix))
 
+    retention: Retention | None = None  # open_store(url, retention=...)'s, the default policy
+
+    async def apply_retention(
+        self,
+        policy: Retention | None = None,
+        now: datetime | None = None,
+        *,
+        prefix: str = "",
+        dry_run: bool = False,
+    ) -> RetentionReport:
+        """Erase the sessions ``policy`` finds expired (as ``erase`` does, actor ``"retention"``;
+        not one a live session derives from), then shorten those it keeps through removal
+        records and a stub event saying what went (one save each).
+
+        Args:
+            policy: The ``Retention``; None for the one the store was opened with.
+            now: The time limits count back from (None: now); for tests and backfills.
+            prefix: Only sessions whose id starts with this (a tenant's namespace).
+            dry_run: Only work out what would go; nothing is changed or recorded.
+
+        Returns:
+            The ``RetentionReport``: the erasure's receipt and the sessions shortened.
+
+        Raises:
+            InvalidInputError: No policy, or a bad ``now`` or ``prefix`` (nothing deleted).
+        """
+        from ._retention_run import run_retention
+
+        return await run_retention(self, policy, now, prefix, dry_run)
+
     async def compact(self) -> None:
         """Clear what deletes left in the store's storage (free pages, old row versions), so
         erased data is not in its bytes. This default has nothing to clear."""
@@ -363,22 +396,20 @@ class SessionStore(ABC):
         return sum([await self.delete(session_id) for session_id in session_ids])
 
     async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
-        """The sessions (within ``prefix``) whose ``key`` (``user_id`` or ``root_id``) is one
-        of ``values``: a ``find_sessions`` per value here; stores that index them answer in
-        one query per batch of values."""
+        """The sessions (within ``prefix``) whose ``key`` (``user_id``, ``root_id``) is one of
+        ``values``: a ``find_sessions`` per value here; indexed stores answer in one query."""
         from ._erasure_run import rows_where
 
         return await rows_where(self, key, values, prefix)
 
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         """Make the session expire ``seconds`` from now (None: never); True if it exists."""
-        raise InvalidSessionOperation(
-            "set an expiration", f"{type(self).__name__} does not support expiry"
-        )
+        refusal = f"{type(self).__name__} does not support expiry"
+        raise InvalidSessionOperation("set an expiration", refusal)
 
     async def clear_cache(self) -> None:
-        """Forget what this store object cached of stored data; the next read goes to the
-        store. The same coroutine on every store (most keep no cache: then it does nothing)."""
+        """Forget what this store object cached; the next read goes to the store (most stores
+        keep no cache: then it does nothing)."""
         self._ensure_open()
 
     async def close(self) -> None:

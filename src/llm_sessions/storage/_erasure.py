@@ -115,6 +115,8 @@ class ErasureRequest:
     everything: bool
     actor: str | None
     prefix: str
+    described: dict[str, Any] | None = None
+    """What the audit log keeps as the filter instead of the ids (retention's policy)."""
 
     @classmethod
     def checked(
@@ -149,7 +151,9 @@ class ErasureRequest:
     def filter(self) -> dict[str, Any]:
         """The filter as the audit log keeps it."""
         chosen: dict[str, Any] = (
-            {"session_ids": list(self.session_ids)}
+            dict(self.described)
+            if self.described is not None
+            else {"session_ids": list(self.session_ids)}
             if self.session_ids is not None
             else {"where": dict(self.where or {}), "all": self.everything}
         )

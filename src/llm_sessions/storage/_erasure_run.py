@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -22,7 +22,16 @@ from ._erasure import AuditRecord, ChainRow, ErasurePlan, ErasureReceipt, Erasur
 from ._side_records import SideRecords, side_records_for
 from ._summaries import SessionSummary, summary_of
 
-__all__ = ["DERIVED_KINDS", "DerivedKind", "Erasable", "audit_records", "erase", "rows_where"]
+__all__ = [
+    "DERIVED_KINDS",
+    "DerivedKind",
+    "Erasable",
+    "audit_records",
+    "erase",
+    "rows_where",
+    "summaries_in",
+    "with_derived",
+]
 
 PLAN_PREFIX = "erasure:plan:"
 AUDIT_PREFIX = "erasure:audit:"
@@ -74,12 +83,17 @@ data adds its kind when imported (the package imports them all)."""
 
 
 async def erase(
-    store: Erasable, request: ErasureRequest, *, dry_run: bool = False
+    store: Erasable,
+    request: ErasureRequest,
+    *,
+    dry_run: bool = False,
+    matched: Mapping[str, ChainRow] | None = None,
 ) -> ErasureReceipt:
     """Finish any interrupted erasure of ``store``, then carry out ``request`` (see
-    ``SessionStore.erase``); with ``dry_run``, only the receipt it would give."""
+    ``SessionStore.erase``); with ``dry_run``, only the receipt it would give. ``matched``:
+    the rows of the sessions ``request`` names, when the caller has them already."""
     if dry_run:
-        plan = await _plan(store, request)
+        plan = await _plan(store, request, matched)
         counts = {"sessions": len(plan.session_ids), "events": plan.events}
         counts.update({kind: len(items) for kind, items in plan.derived.items()})
         audit = plan.audit(counts, plan.started_at)
@@ -90,7 +104,7 @@ async def erase(
         for pending in await _pending_plans(records):
             await _carry_out(store, records, pending)
             resumed.append(pending.erasure_id)
-        plan = await _plan(store, request)
+        plan = await _plan(store, request, matched)
         await records.put(PLAN_PREFIX + plan.erasure_id, plan.model_dump(mode="json"), _until())
         audit = await _carry_out(store, records, plan)
     finally:
@@ -130,9 +144,12 @@ async def _carry_out(store: Erasable, records: SideRecords, plan: ErasurePlan) -
     return audit
 
 
-async def _plan(store: Erasable, request: ErasureRequest) -> ErasurePlan:
+async def _plan(
+    store: Erasable, request: ErasureRequest, matched: Mapping[str, ChainRow] | None
+) -> ErasurePlan:
     started = datetime.now(UTC)
-    erased = await _with_derived(store, await _matched(store, request), request.prefix)
+    found = await _matched(store, request) if matched is None else matched
+    erased = await with_derived(store, found, request.prefix)
     ids = sorted(erased)
     return ErasurePlan(
         erasure_id=uuid.uuid4().hex,
@@ -156,7 +173,7 @@ async def _matched(store: Erasable, request: ErasureRequest) -> dict[str, ChainR
         return found
     where = request.where or {}
     if not where:  # everything (all=True)
-        return {row.id: _row(row) async for row in _summaries(store, {}, request.prefix)}
+        return {row.id: _row(row) async for row in summaries_in(store, {}, request.prefix)}
     key, *rest = sorted(where)
     rows = await store._rows_where(key, [where[key]], request.prefix)
     return {row.id: row for row in rows if all(getattr(row, k) == where[k] for k in rest)}
@@ -168,7 +185,7 @@ def _row(summary: SessionSummary) -> ChainRow:
     )
 
 
-async def _with_derived(
+async def with_derived(
     store: Erasable, matched: Mapping[str, ChainRow], prefix: str
 ) -> dict[str, ChainRow]:
     """``matched`` and every session derived from them: children, later segments and forks,
@@ -201,15 +218,15 @@ async def rows_where(
     listing for one value, else one pass over every summary (see
     ``SessionStore._rows_where``)."""
     if len(values) == 1:
-        return [_row(row) async for row in _summaries(store, {key: values[0]}, prefix)]
+        return [_row(row) async for row in summaries_in(store, {key: values[0]}, prefix)]
     wanted = set(values)
-    rows = _summaries(store, {}, prefix)
+    rows = summaries_in(store, {}, prefix)
     return [_row(row) async for row in rows if getattr(row, key) in wanted]
 
 
-async def _summaries(
+async def summaries_in(
     store: Erasable, where: Mapping[str, str], prefix: str
-) -> AsyncIterator[SessionSummary]:
+) -> AsyncGenerator[SessionSummary, None]:
     cursor = None
     while True:
         page = await store.find_sessions(

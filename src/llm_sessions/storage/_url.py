@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from ..exceptions import InvalidInputError
 from ._base import SessionStore
+from ._retention import check_retention
 from ._url_parts import (
     check_network_url,
     local_path,
@@ -60,7 +61,9 @@ def open_store(url: str, **options: Any) -> SessionStore:
     Args:
         url: The store's URL; its query may set store options (``?timeout=``,
             ``?key_prefix=`` for Redis, ``?schema=`` for PostgreSQL).
-        **options: Keyword arguments for the store's constructor.
+        **options: Keyword arguments for the store's constructor; ``retention=`` (a
+            ``Retention``) is kept as ``store.retention``, what ``apply_retention()`` and
+            ``llm-sessions serve`` apply.
 
     Returns:
         The store, not yet connected; close it with ``await store.close()`` or ``async with``.
@@ -71,6 +74,7 @@ def open_store(url: str, **options: Any) -> SessionStore:
     """
     if not isinstance(url, str) or "://" not in url:
         raise InvalidInputError("url", url, f"must be a store URL such as {_EXAMPLES}")
+    retention = check_retention(options.pop("retention", None))
     _load_builtin_schemes()
     scheme = url.split("://", 1)[0].lower()
     opener = _openers.get(scheme)
@@ -78,7 +82,9 @@ def open_store(url: str, **options: Any) -> SessionStore:
         raise InvalidInputError(
             "url", url, f"scheme {scheme!r} is not one of {', '.join(sorted(_openers))}"
         )
-    return opener(url, options)
+    store = opener(url, options)
+    store.retention = retention
+    return store
 
 
 _EXAMPLES = "memory://, file:///path, sqlite:///path.db, redis://host:6379/0, postgresql://host/db"

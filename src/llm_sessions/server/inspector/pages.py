@@ -1,5 +1,5 @@
 """The inspector's pages: sign in, the sessions page at ``/``, a session at ``/sessions/<id>``,
-usage at ``/usage`` and event search at ``/search``.
+usage at ``/usage``, event search at ``/search`` and the audit log at ``/audit``.
 
 With keys configured, a page without a valid login cookie redirects to ``/login``; without keys
 (loopback only) every page opens directly and sees the whole store. Every response here carries
@@ -23,6 +23,7 @@ from ..dependencies import State, signed_in, signed_out_key, tenant_of
 from ..errors import ApiError
 from ..state import ServerState
 from ..tenancy import TenantStore
+from ._audit import audit_page
 from ._search import run_search, search_page
 from ._usage import UsageWindow, usage_page, usage_totals
 from .key_cookie import COOKIE_NAME, clear_key_cookie, set_key_cookie
@@ -140,6 +141,15 @@ async def search(
     outcome = await run_search(store, q, user, after)
     wanted = {"q": q or "", "user": user}
     return _html(search_page(outcome, wanted, signed_in=bool(state.keys)), outcome.status)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit(request: Request, state: State) -> Response:
+    """The erasures done within the caller's namespace, newest first (read only)."""
+    store = await _viewer(request, state)
+    if store is None:
+        return _to_login(request)
+    return _html(audit_page(await store.audit_log(), signed_in=bool(state.keys)))
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)

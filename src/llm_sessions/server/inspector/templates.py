@@ -45,8 +45,24 @@ def session_href(session_id: str) -> str:
     return f"/sessions/{quote(session_id, safe='')}"
 
 
-def page(title: str, body: str, *, signed_in: bool, main_attributes: str = "") -> str:
-    """A whole page: ``body`` (already HTML) under the inspector's header."""
+_SECTIONS = (
+    ("/", "Sessions"),
+    ("/search", "Search"),
+    ("/usage", "Usage"),
+    ("/audit", "Audit log"),
+)
+
+
+def page(
+    title: str, body: str, *, signed_in: bool, main_attributes: str = "", nav: bool = True
+) -> str:
+    """A whole page: ``body`` (already HTML) under the inspector's header (with the links to
+    the other pages unless ``nav`` is False)."""
+    current = ' aria-current="page"'
+    links = "".join(
+        f'<a href="{href}"{current if name == title else ""}>{name}</a>' for href, name in _SECTIONS
+    )
+    sections = f'<nav class="sections" aria-label="pages">{links}</nav>' if nav else ""
     logout = (
         '<form method="post" action="/logout" class="logout">'
         '<button type="submit">Log out</button></form>'
@@ -62,7 +78,8 @@ def page(title: str, body: str, *, signed_in: bool, main_attributes: str = "") -
         f'<link rel="stylesheet" href="{ASSET_PREFIX}/inspector.css">'
         f'<script src="{ASSET_PREFIX}/inspector.js" defer></script>'
         "</head><body>"
-        f'<header class="top"><a href="/" class="brand">llm-sessions</a>{logout}</header>'
+        f'<header class="top"><a href="/" class="brand">llm-sessions</a>{sections}{logout}'
+        "</header>"
         f"<main{main_attributes}>{body}</main></body></html>"
     )
 
@@ -80,7 +97,7 @@ def login_page(next_path: str, problem: str = "") -> str:
         "required autofocus></label>"
         '<button type="submit">Open the inspector</button></form>'
     )
-    return page("Sign in", body, signed_in=False)
+    return page("Sign in", body, signed_in=False, nav=False)
 
 
 def error_page(title: str, message: str, *, signed_in: bool) -> str:
