@@ -1,6 +1,7 @@
 """After ``erase`` and ``compact``, the erased user's text is nowhere in the store's raw bytes:
-the SQLite file and its log, the file store's folder, every Redis key and value under the
-prefix, every row of the PostgreSQL schema's tables. Another user's text is still there."""
+the SQLite file and its log, the file store's folder (its quarantine too), every Redis key and
+value under the prefix, every row of the PostgreSQL schema's tables. Another user's text is
+still there."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from erasure_data import ALICE_TEXT, BOB_TEXT, forget_erasures, write_people
 
-from llm_sessions.storage import SessionStore
+from llm_sessions.storage import FileSessionStore, SessionStore
+from llm_sessions.storage.file._vacuum import drop_quarantined, quarantine_path
 
 if TYPE_CHECKING:
     from conftest import StoreCase
@@ -94,3 +96,43 @@ async def test_no_erased_text_is_left_in_the_store_s_bytes(durable_case: StoreCa
         assert BOB_TEXT.encode() in after
     finally:
         await forget_erasures(store)
+
+
+async def test_the_file_store_s_quarantine_keeps_nothing_of_an_erased_session(
+    tmp_path: Path,
+) -> None:
+    store = FileSessionStore(tmp_path)
+    try:
+        people = await write_people(store)
+        with (tmp_path / f"{people.root}.events.jsonl").open("a") as log:
+            log.write(f'{{"id": "unreadable", "message": "{ALICE_TEXT}\n')  # a bad line
+        with (tmp_path / f"{people.child}.events.jsonl").open("a") as log:
+            log.write(f'{{"id": "torn", "message": "{ALICE_TEXT}')  # a torn tail
+        with (tmp_path / "bob-root.events.jsonl").open("a") as log:
+            log.write(f'{{"id": "unreadable", "message": "{BOB_TEXT}\n')
+        assert await store.vacuum() == 2  # the bad lines; the torn tail goes as it is read
+        index = tmp_path / "summaries.jsonl"
+        index.write_bytes(b"not an index\n" + index.read_bytes())
+        await FileSessionStore(tmp_path).find_sessions()  # moves the unreadable index aside
+        quarantined = _folder_bytes(tmp_path / "quarantine")
+        assert ALICE_TEXT.encode() in quarantined and b"alice-gc" in quarantined
+
+        await store.erase(where={"user_id": "alice"})
+        await store.compact()
+
+        after = _folder_bytes(tmp_path)
+        assert ALICE_TEXT.encode() not in after and b"alice-gc" not in after
+        assert BOB_TEXT.encode() in _folder_bytes(tmp_path / "quarantine")  # bob's stays
+    finally:
+        await forget_erasures(store)
+
+
+def test_a_session_s_quarantined_files_are_told_from_those_of_an_id_that_begins_with_it(
+    tmp_path: Path,
+) -> None:
+    others = [quarantine_path(tmp_path, name) for name in ("a.json.json", "a.jsonl.json")]
+    mine = [quarantine_path(tmp_path, name) for name in ("a.json", "a.events.jsonl.torn-12")]
+    for path in others + mine:
+        path.write_text("x")
+    assert drop_quarantined(tmp_path, ["a"]) == 2
+    assert [path.exists() for path in others + mine] == [True, True, False, False]
