@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from erasure_data import write_people
 from expiry_control import time_passes
 from store_cases import StoreCase
 from waiting import LOCK_TIMEOUT, assert_pending_while_the_loop_turns
@@ -259,4 +260,15 @@ async def test_waiting_for_another_writer_does_not_block_the_event_loop(tmp_path
     loaded = await fresh.get("busy")
     assert loaded is not None and [e.message for e in loaded.events] == ["waited"]
     await fresh.close()
+    await store.close()
+
+
+async def test_an_erasure_leaves_the_connection_as_synchronous_as_it_was(tmp_path: Path) -> None:
+    # Its batches sync less (the plan on record makes the erasure last), then it is restored.
+    store = SQLiteSessionStore(tmp_path / "s.db", synchronous="extra")
+    await write_people(store)
+    receipt = await store.erase(where={"user_id": "alice"})
+    assert receipt.counts["sessions"] == 6
+    setting = await store._run(lambda: store._conn().execute("PRAGMA synchronous").fetchone())
+    assert setting == (3,)  # extra
     await store.close()
