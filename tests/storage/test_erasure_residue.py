@@ -5,13 +5,16 @@ still there."""
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from erasure_data import ALICE_TEXT, BOB_TEXT, forget_erasures, write_people
 
-from llm_sessions.storage import FileSessionStore, SessionStore
+from llm_sessions.storage import FileSessionStore, SessionStore, open_store
 from llm_sessions.storage.file._vacuum import drop_quarantined, quarantine_path
 
 if TYPE_CHECKING:
@@ -136,3 +139,38 @@ def test_a_session_s_quarantined_files_are_told_from_those_of_an_id_that_begins_
         path.write_text("x")
     assert drop_quarantined(tmp_path, ["a"]) == 2
     assert [path.exists() for path in others + mine] == [True, True, False, False]
+
+
+async def _unreadable_postgres_row(store: Any, session_id: str, text: str) -> None:
+    sql = (
+        f'INSERT INTO "{store.schema}".events (session_id, event_id, body)'
+        " VALUES ($1, 'unreadable', $2)"
+    )
+    await store._run("damage", session_id, lambda c: c.execute(sql, session_id, json.dumps(text)))
+
+
+async def _postgres_quarantined(store: Any, text: str) -> int:
+    sql = f'SELECT count(*) FROM "{store.schema}".quarantine WHERE row::text LIKE $1'
+    return int(await store._run("count", text, lambda c: c.fetchval(sql, f"%{text}%")))
+
+
+@pytest.mark.postgres
+async def test_postgres_rows_that_vacuum_quarantined_go_with_their_erased_session(
+    postgres_url: str,
+) -> None:
+    store: Any = open_store(f"{postgres_url}?schema=test_{uuid.uuid4().hex[:12]}")
+    try:
+        people = await write_people(store)
+        await _unreadable_postgres_row(store, people.root, ALICE_TEXT)
+        await _unreadable_postgres_row(store, "bob-root", BOB_TEXT)
+        assert await store.vacuum() == 2
+        assert await _postgres_quarantined(store, ALICE_TEXT) == 1
+
+        await store.erase(where={"user_id": "alice"})
+
+        assert await _postgres_quarantined(store, ALICE_TEXT) == 0
+        assert await _postgres_quarantined(store, BOB_TEXT) == 1
+    finally:
+        await forget_erasures(store)
+        await store.drop_all()
+        await store.close()
