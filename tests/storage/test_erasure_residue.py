@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from erasure_data import ALICE_TEXT, BOB_TEXT, forget_erasures, write_people
 
-from llm_sessions.storage import FileSessionStore, SessionStore, open_store
+from llm_sessions.storage import FileSessionStore, SessionStore, SQLiteSessionStore, open_store
 from llm_sessions.storage.file._vacuum import drop_quarantined, quarantine_path
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def _folder_bytes(root: Path) -> bytes:
 def _sqlite_bytes(path: Path) -> bytes:
     return b"".join(
         Path(f"{path}{suffix}").read_bytes()
-        for suffix in ("", "-wal", "-journal")
+        for suffix in ("", "-wal", "-journal", ".quarantine.jsonl")
         if Path(f"{path}{suffix}").exists()
     )
 
@@ -174,3 +175,38 @@ async def test_postgres_rows_that_vacuum_quarantined_go_with_their_erased_sessio
         await forget_erasures(store)
         await store.drop_all()
         await store.close()
+
+
+def _file_bytes(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def _unreadable_sqlite_row(path: Path, session_id: str, text: str) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            connection.execute(
+                "INSERT INTO events (session_id, event_id, body) VALUES (?, 'unreadable', ?)",
+                (session_id, json.dumps(text)),
+            )
+    finally:
+        connection.close()
+
+
+async def test_sqlite_rows_that_vacuum_quarantined_go_with_their_erased_session(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    people = await write_people(store)
+    _unreadable_sqlite_row(path, people.root, ALICE_TEXT)
+    _unreadable_sqlite_row(path, "bob-root", BOB_TEXT)
+    assert await store.vacuum() == 2
+    quarantine = Path(f"{path}.quarantine.jsonl")
+    assert ALICE_TEXT.encode() in _file_bytes(quarantine)
+
+    await store.erase(where={"user_id": "alice"})
+
+    assert ALICE_TEXT.encode() not in _file_bytes(quarantine)
+    assert BOB_TEXT.encode() in _file_bytes(quarantine)
+    await store.close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Sequence
 
 from .._erasure import ChainRow
+from ._corruption import drop_quarantined
 from ._listing import SQLiteListing
 from ._rows import _transaction
 from ._schema import _SESSION_TABLES
@@ -47,6 +49,7 @@ def next_batch(size: int, held: float) -> int:
 class SQLiteMaintenance(SQLiteListing):
     """``erase`` in short transactions (see ``_BATCH``), and ``compact``."""
 
+    path: str
     synchronous: str
 
     async def compact(self) -> None:
@@ -62,7 +65,16 @@ class SQLiteMaintenance(SQLiteListing):
             live, held = await self._run(self._erase_sync, chunk)
             erased, start, size = erased + live, start + len(chunk), next_batch(size, held)
             await asyncio.sleep(held * _PAUSE)
+        await self._run(self._drop_quarantined_sync, set(session_ids))
         return erased
+
+    def _drop_quarantined_sync(self, session_ids: set[str]) -> None:
+        # The rows ``vacuum`` moved aside go too (it appends them holding the write lock).
+        quarantine = f"{self.path}.quarantine.jsonl"
+        if os.path.exists(quarantine):
+            conn = self._conn()
+            with _transaction(conn, "BEGIN IMMEDIATE"):
+                drop_quarantined(quarantine, session_ids)
 
     async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
         if not self._keeps_summary_rows() or key not in _KEYS:
