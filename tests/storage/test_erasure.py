@@ -13,6 +13,8 @@ from llm_sessions.exceptions import InvalidInputError, SessionNotFound
 from llm_sessions.models import Session, SessionEvent
 from llm_sessions.server.tenancy import TenantStore
 from llm_sessions.storage import ErasureReceipt, SessionStore
+from llm_sessions.storage.postgres import _maintenance as postgres_maintenance
+from llm_sessions.storage.sqlite import _maintenance as sqlite_maintenance
 
 if TYPE_CHECKING:
     from conftest import StoreCase
@@ -51,6 +53,18 @@ async def test_erasing_a_user_removes_her_chains_forks_and_children(
     for session_id in people.bob:
         bob = await fresh.get(session_id)
         assert bob is not None and len(bob.events) == 2
+
+
+async def test_an_erasure_in_batches_of_two_erases_the_same(
+    written: tuple[SessionStore, People], store_case: StoreCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite deletes one batch after another; PostgreSQL two batches at once.
+    monkeypatch.setattr(sqlite_maintenance, "_BATCH", 2)
+    monkeypatch.setattr(postgres_maintenance, "_BATCH", 2)
+    store, people = written
+    receipt = await store.erase(where={"user_id": "alice"})
+    assert receipt.counts["sessions"] == len(people.alice)
+    assert await remaining(store_case.reader(store), people) == people.bob
 
 
 async def test_the_audit_log_keeps_who_when_the_filter_and_counts_never_content(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from erasure_data import write_people
 from expiry_control import time_passes
 from store_cases import StoreCase
 from waiting import LOCK_TIMEOUT, assert_pending_while_the_loop_turns
@@ -17,6 +18,7 @@ from llm_sessions.exceptions import InvalidInputError, StorageError
 from llm_sessions.models import Session, SessionEvent
 from llm_sessions.storage import SQLiteSessionStore, open_store
 from llm_sessions.storage.providers.sqlite import SCHEMA_VERSION
+from llm_sessions.storage.sqlite._maintenance import next_batch
 
 
 def query(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -260,3 +262,22 @@ async def test_waiting_for_another_writer_does_not_block_the_event_loop(tmp_path
     assert loaded is not None and [e.message for e in loaded.events] == ["waited"]
     await fresh.close()
     await store.close()
+
+
+async def test_an_erasure_leaves_the_connection_as_synchronous_as_it_was(tmp_path: Path) -> None:
+    # Its batches sync less (the plan on record makes the erasure last), then it is restored.
+    store = SQLiteSessionStore(tmp_path / "s.db", synchronous="extra")
+    await write_people(store)
+    receipt = await store.erase(where={"user_id": "alice"})
+    assert receipt.counts["sessions"] == 6
+    setting = await store._run(lambda: store._conn().execute("PRAGMA synchronous").fetchone())
+    assert setting == (3,)  # extra
+    await store.close()
+
+
+def test_an_erasure_sizes_each_transaction_by_the_pace_of_the_last() -> None:
+    assert next_batch(100, 0.1) == 50  # twice the time aimed at: half as many
+    assert next_batch(100, 0.04) == 125
+    assert next_batch(100, 0.001) == next_batch(100, 0.0) == 200  # at most twice the last
+    assert next_batch(100, 30.0) == 10  # never fewer
+    assert next_batch(900, 0.001) == 1000  # nor more

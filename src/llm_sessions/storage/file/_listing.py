@@ -10,7 +10,7 @@ import os
 import time
 from abc import abstractmethod
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -38,8 +38,8 @@ from ._index_rows import (
     stale_row,
     summary_of_row,
 )
-from ._io import Files, header_files, locked, write_atomically
-from ._vacuum import quarantine_files, quarantine_path, vacuum_events
+from ._io import Files, file_stem, header_files, locked, write_atomically
+from ._vacuum import drop_quarantined, quarantine_files, quarantine_path, vacuum_events
 
 __all__ = ["FileSummaries"]
 
@@ -284,11 +284,19 @@ class FileSummaries(EventLogStore):
                 index.add(gone_row(session_id))
 
     async def compact(self) -> None:
-        """Rewrite the summary index without the rows of deleted sessions, so an erased
-        session's id and properties are not in the folder's bytes (its files are already
-        removed by the delete)."""
+        """Rewrite the summary index without the rows of deleted sessions, and delete the
+        unreadable copies of it that were quarantined (derived data, rebuilt since), so an
+        erased session's id and properties are not in the folder's bytes (its files, in the
+        quarantine too, are already removed by the erasure)."""
         self._ensure_open()
         await self._run(self._index.compact, True)
+        await self._run(drop_quarantined, self.directory, (), (INDEX_NAME,))
+
+    async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
+        erased = await super()._erase_sessions(session_ids)
+        stems = [file_stem(session_id) for session_id in session_ids]
+        await self._run(drop_quarantined, self.directory, stems)
+        return erased
 
     # -- vacuum --------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -16,9 +17,15 @@ from .._records import is_sealed_row
 from .._removals import is_removal_row
 from ._io import write_atomically
 
-__all__ = ["quarantine_files", "quarantine_path", "vacuum_events"]
+__all__ = ["drop_quarantined", "quarantine_files", "quarantine_path", "vacuum_events"]
 
 logger = logging.getLogger("llm_sessions.storage")
+
+
+_MOVED = re.compile(r"(?P<name>.+)\.\d{8}T\d{6}-[0-9a-f]{8}")
+"""A quarantined file's name: the name it had, then when it was moved and a random tag."""
+_PARTS = re.compile(r"\.json|\.events\.jsonl(\.bad|\.torn-\d+)?")
+"""What follows a session's file stem in the names its quarantined files had."""
 
 
 def quarantine_path(directory: Path, name: str) -> Path:
@@ -26,6 +33,37 @@ def quarantine_path(directory: Path, name: str) -> Path:
     folder = directory / "quarantine"
     folder.mkdir(exist_ok=True)
     return folder / f"{name}.{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def drop_quarantined(directory: Path, stems: Iterable[str], names: Iterable[str] = ()) -> int:
+    """Delete the quarantined files of the sessions whose file stems are ``stems`` (their
+    headers, logs, unreadable lines and torn tails) and those once called one of ``names``;
+    returns how many went."""
+    folder = directory / "quarantine"
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    wanted, exact = set(stems), set(names)
+    dropped = 0
+    for entry in entries:
+        moved = _MOVED.fullmatch(entry.name)
+        if moved is None or not entry.is_file():
+            continue
+        name = moved["name"]
+        if name in exact or any(_is_part(name, stem) for stem in _stems_in(name, wanted)):
+            os.unlink(entry.path)
+            dropped += 1
+    return dropped
+
+
+def _stems_in(name: str, stems: set[str]) -> Iterable[str]:
+    # The stems ``name`` could begin with: cut at each "." (a stem may hold dots too).
+    return (name[:at] for at, char in enumerate(name) if char == "." and name[:at] in stems)
+
+
+def _is_part(name: str, stem: str) -> bool:
+    return _PARTS.fullmatch(name, len(stem)) is not None
 
 
 def quarantine_files(directory: Path, paths: Iterable[str]) -> int:

@@ -3,6 +3,7 @@ schema's tables so that the space erased rows took is reclaimed."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,11 +15,15 @@ __all__ = ["PostgresMaintenance"]
 
 _BATCH = 1000
 """Sessions deleted (or roots read) per statement by an erasure."""
+_WORKERS = 2
+"""Batches an erasure deletes at once, each on a connection of its own (they touch disjoint
+rows, so they never wait for each other; nor do other sessions' writers wait for them)."""
 _KEYS = ("user_id", "root_id")
 """The summary columns an erasure matches on (indexed)."""
 _PARTS = ("summary_models", "events", "state", "properties", "runs", "tasks", "children")
-"""The tables holding a session's rows besides ``sessions`` and ``summaries`` (which goes
-with its session through ``ON DELETE CASCADE``)."""
+"""The tables holding a session's rows besides ``sessions`` and ``summaries`` and
+``search_docs`` (which go with their session through ``ON DELETE CASCADE``); the rows
+``vacuum`` moved to ``quarantine`` go too."""
 
 
 class PostgresMaintenance(PostgresListing):
@@ -62,18 +67,21 @@ class PostgresMaintenance(PostgresListing):
         # Each table's rows in one set-based statement (faster than the per-row cascades),
         # all in one transaction per batch, the sessions' rows last.
         q = f'"{self.schema}"'
-        parts = [f"DELETE FROM {q}.{table} WHERE session_id = ANY($1::text[])" for table in _PARTS]
+        tables = (*_PARTS, "quarantine")
+        parts = [f"DELETE FROM {q}.{table} WHERE session_id = ANY($1::text[])" for table in tables]
         last = f"DELETE FROM {q}.sessions WHERE id = ANY($1::text[]) RETURNING {LIVE}"
-        erased = 0
-        for start in range(0, len(session_ids), _BATCH):
-            chunk = list(session_ids[start : start + _BATCH])
+        gate = asyncio.Semaphore(_WORKERS)
 
-            async def delete(connection: Any, chunk: list[str] = chunk) -> list[Any]:
-                async with connection.transaction():
-                    for sql in parts:
-                        await connection.execute(sql, chunk)
-                    return list(await connection.fetch(last, chunk))
+        async def delete(connection: Any, chunk: list[str]) -> list[Any]:
+            async with connection.transaction():
+                for sql in parts:
+                    await connection.execute(sql, chunk)
+                return list(await connection.fetch(last, chunk))
 
-            rows = await self._run("erase", chunk[0], delete)
-            erased += sum(1 for row in rows if row[0])
-        return erased
+        async def batch(chunk: list[str]) -> int:
+            async with gate:
+                rows = await self._run("erase", chunk[0], lambda c: delete(c, chunk))
+            return sum(1 for row in rows if row[0])
+
+        chunks = [list(session_ids[at : at + _BATCH]) for at in range(0, len(session_ids), _BATCH)]
+        return sum(await asyncio.gather(*(batch(chunk) for chunk in chunks)))

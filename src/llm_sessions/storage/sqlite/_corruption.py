@@ -15,14 +15,14 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
 from ...exceptions import CorruptSessionData
 from .._records import unreadable_rows
 
-__all__ = ["check_row", "expired", "is_time", "vacuum_database"]
+__all__ = ["check_row", "drop_quarantined", "expired", "is_time", "vacuum_database"]
 
 logger = logging.getLogger("llm_sessions.storage")
 
@@ -135,6 +135,34 @@ def _append(path: str, records: list[dict[str, Any]]) -> None:
         os.fsync(fd)  # the copy is safe on disk before the rows are deleted
     finally:
         os.close(fd)
+
+
+def drop_quarantined(path: str, session_ids: Collection[str]) -> int:
+    """Rewrite the quarantine file at ``path`` without the records of ``session_ids`` (an
+    erasure's); returns how many went. Call it holding the write lock: ``vacuum`` appends under
+    it."""
+    try:
+        with open(path, "rb") as file:
+            lines = file.readlines()
+    except FileNotFoundError:
+        return 0
+    kept = [line for line in lines if _session_of(line) not in session_ids]
+    if len(kept) < len(lines):
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "wb") as file:
+            file.writelines(kept)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    return len(lines) - len(kept)
+
+
+def _session_of(line: bytes) -> object:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None  # not one of ours: kept
+    return record.get("session_id") if isinstance(record, dict) else None
 
 
 def _text(value: object) -> str:

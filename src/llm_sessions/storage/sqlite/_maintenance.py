@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Sequence
 
 from .._erasure import ChainRow
+from ._corruption import drop_quarantined
 from ._listing import SQLiteListing
 from ._rows import _transaction
 from ._schema import _SESSION_TABLES
@@ -18,18 +20,37 @@ from ._search import delete_sessions_index
 __all__ = ["SQLiteMaintenance"]
 
 _BATCH = 100
-"""Sessions deleted per transaction by an erasure (and values matched per query): short
-transactions, so other writers wait little."""
+"""Sessions deleted by an erasure's first transaction; each next one is sized to hold the
+write lock about ``_HOLD`` seconds at the pace of the last (between ``_MIN_BATCH`` and
+``_MAX_BATCH``, at most twice the last): short transactions, so other writers wait little,
+and no more of them than that needs."""
+_HOLD = 0.05
+_MIN_BATCH = 10
+_MAX_BATCH = 1000
+_MATCH_BATCH = 5000
+"""Values matched per query by an erasure's reads (no lock: WAL readers wait for no one)."""
 _PAUSE = 0.5
 """Between two of an erasure's transactions it pauses this fraction of the last one's time:
 writers waiting for the lock (SQLite's busy handler polls them) get it in between."""
 _IDS = "SELECT value FROM json_each(?)"
+_SYNCED = ("full", "extra")
+"""The ``synchronous`` settings that sync the log at every commit."""
 _KEYS = ("user_id", "root_id")
 """The summary columns an erasure matches on (indexed)."""
 
 
+def next_batch(size: int, held: float) -> int:
+    """How many sessions the next transaction of an erasure deletes, after one of ``size``
+    held the write lock ``held`` seconds."""
+    paced = int(size * _HOLD / held) if held > 0 else _MAX_BATCH
+    return max(_MIN_BATCH, min(_MAX_BATCH, 2 * size, paced))
+
+
 class SQLiteMaintenance(SQLiteListing):
-    """``erase`` in transactions of ``_BATCH`` sessions, and ``compact``."""
+    """``erase`` in short transactions (see ``_BATCH``), and ``compact``."""
+
+    path: str
+    synchronous: str
 
     async def compact(self) -> None:
         """Rewrite the database without the space deletes freed (``VACUUM``, with
@@ -38,20 +59,29 @@ class SQLiteMaintenance(SQLiteListing):
         await self._run(self._compact_sync)
 
     async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
-        erased = 0
-        for start in range(0, len(session_ids), _BATCH):
-            chunk = list(session_ids[start : start + _BATCH])
-            began = time.monotonic()
-            erased += await self._run(self._erase_sync, chunk)
-            await asyncio.sleep((time.monotonic() - began) * _PAUSE)
+        erased, start, size = 0, 0, _BATCH
+        while start < len(session_ids):
+            chunk = list(session_ids[start : start + size])
+            live, held = await self._run(self._erase_sync, chunk)
+            erased, start, size = erased + live, start + len(chunk), next_batch(size, held)
+            await asyncio.sleep(held * _PAUSE)
+        await self._run(self._drop_quarantined_sync, set(session_ids))
         return erased
+
+    def _drop_quarantined_sync(self, session_ids: set[str]) -> None:
+        # The rows ``vacuum`` moved aside go too (it appends them holding the write lock).
+        quarantine = f"{self.path}.quarantine.jsonl"
+        if os.path.exists(quarantine):
+            conn = self._conn()
+            with _transaction(conn, "BEGIN IMMEDIATE"):
+                drop_quarantined(quarantine, session_ids)
 
     async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
         if not self._keeps_summary_rows() or key not in _KEYS:
             return await super()._rows_where(key, values, prefix)
         found: list[ChainRow] = []
-        for start in range(0, len(values), _BATCH):
-            chunk = json.dumps(list(values[start : start + _BATCH]))
+        for start in range(0, len(values), _MATCH_BATCH):
+            chunk = json.dumps(list(values[start : start + _MATCH_BATCH]))
             found.extend(await self._run(self._rows_sync, key, chunk, prefix))
         return found
 
@@ -64,11 +94,26 @@ class SQLiteMaintenance(SQLiteListing):
         )
         return [ChainRow(*row) for row in rows]
 
-    def _erase_sync(self, session_ids: list[str]) -> int:
+    def _erase_sync(self, session_ids: list[str]) -> tuple[int, float]:
         conn = self._conn()
-        ids = json.dumps(session_ids)
         conn.execute("PRAGMA secure_delete = ON")
+        # Without a sync of the log per batch (the plan on record, kept with a sync, is what
+        # makes the erasure last: a batch lost to a power cut is done again by the rerun; the
+        # sync that removes the plan makes every earlier batch durable with it).
+        lighter = self.synchronous in _SYNCED
+        if lighter:
+            conn.execute("PRAGMA synchronous = normal")
+        try:
+            return self._erase_batch(conn, json.dumps(session_ids))
+        finally:
+            if lighter:
+                conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+
+    def _erase_batch(self, conn: sqlite3.Connection, ids: str) -> tuple[int, float]:
+        """Delete the sessions ``ids`` lists (JSON) in one transaction: how many were live,
+        and how long it held the write lock (seconds)."""
         with _transaction(conn, "BEGIN IMMEDIATE"):
+            began = time.monotonic()
             (live,) = conn.execute(
                 f"SELECT count(*) FROM sessions WHERE id IN ({_IDS})"
                 " AND (expires_at IS NULL OR expires_at > ?)",
@@ -79,7 +124,7 @@ class SQLiteMaintenance(SQLiteListing):
                 conn.execute(f"DELETE FROM {table} WHERE session_id IN ({_IDS})", (ids,))
             conn.execute(f"DELETE FROM summaries WHERE id IN ({_IDS})", (ids,))
             conn.execute(f"DELETE FROM sessions WHERE id IN ({_IDS})", (ids,))
-        return int(live)
+        return int(live), time.monotonic() - began
 
     def _compact_sync(self) -> None:
         conn: sqlite3.Connection = self._conn()

@@ -62,10 +62,12 @@ SEARCH_SCHEMA = [
 ]
 """The index's tables (schema version 4)."""
 
-# FTS5 forgets an external-content row through a 'delete' of the text it indexed.
+# FTS5 forgets an external-content row through a 'delete' of the text it indexed. In rowid
+# order: a rowid below the last one it took makes FTS5 flush its pending terms to a new
+# segment first, so an unordered batch writes (and then merges) a segment per row.
 _FORGET = (
     "INSERT INTO search_text (search_text, rowid, text)"
-    " SELECT 'delete', id, text FROM search_docs WHERE pending = 0 AND {where}"
+    " SELECT 'delete', id, text FROM search_docs WHERE pending = 0 AND {where} ORDER BY id"
 )
 _DROP = "DELETE FROM search_docs WHERE {where}"
 
