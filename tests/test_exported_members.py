@@ -249,6 +249,7 @@ PACKAGE_FACES = {
         "EventPage",
         "FileSessionStore",
         "InMemorySessionStore",
+        "IndexStatus",
         "MessageLog",
         "ModelTotals",
         "PostgresSessionStore",

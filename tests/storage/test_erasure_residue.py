@@ -94,3 +94,26 @@ async def test_no_erased_text_is_left_in_the_store_s_bytes(durable_case: StoreCa
         assert BOB_TEXT.encode() in after
     finally:
         await forget_erasures(store)
+
+
+async def test_no_erased_session_s_vectors_are_left(durable_case: StoreCase) -> None:
+    from test_semantic_search import bag_of_words
+
+    from llm_sessions.storage._vector_stores import vector_backend_for
+
+    store = durable_case.open(embedder=bag_of_words)
+    try:
+        people = await write_people(store)
+        await store.flush_index()
+        assert b"alice-gc" in await raw_bytes(durable_case, store)
+        receipt = await store.erase(where={"user_id": "alice"})
+        assert receipt.counts["vectors"] == len(people.alice)
+        await store.compact()
+        assert b"alice-gc" not in await raw_bytes(durable_case, store)
+        backend = vector_backend_for(store)
+        assert sorted(await backend.holding(sorted(people.alice | people.bob))) == sorted(
+            people.bob
+        )
+        await backend.close()
+    finally:
+        await forget_erasures(store)

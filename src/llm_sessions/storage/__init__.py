@@ -4,6 +4,7 @@ The modules here are private; this package's exports are its public API. Each st
 package of its own (``sqlite``, ``postgres``, ``redis``, ``file``) and ``memory``.
 """
 
+from . import _vector_stores  # noqa: F401 - registers the erasure of vectors
 from ._base import SessionStore, SessionStoreInterface, StoreState, refreshed
 from ._blob_collection import blob_area, collect_blobs
 from ._erasure import AuditRecord, ErasureReceipt
@@ -17,6 +18,7 @@ from ._redaction import Redactor, redact_pii
 from ._search_models import SearchHit, SearchPage
 from ._summaries import ModelTotals, SessionSummary
 from ._url import open_store, supported_schemes
+from ._vectors_index import IndexStatus
 from .file import FileSessionStore, create_file_session_store
 from .memory import InMemorySessionStore
 from .postgres import PostgresSessionStore
@@ -32,6 +34,7 @@ __all__ = [
     "EventPage",
     "FileSessionStore",
     "InMemorySessionStore",
+    "IndexStatus",
     "MessageLog",
     "ModelTotals",
     "PostgresSessionStore",

@@ -60,7 +60,9 @@ def open_store(url: str, **options: Any) -> SessionStore:
     Args:
         url: The store's URL; its query may set store options (``?timeout=``,
             ``?key_prefix=`` for Redis, ``?schema=`` for PostgreSQL).
-        **options: Keyword arguments for the store's constructor.
+        **options: Keyword arguments for the store's constructor, and ``embedder``: a
+            function of a list of texts to vectors, for semantic search (see
+            ``SessionStore.use_embedder``).
 
     Returns:
         The store, not yet connected; close it with ``await store.close()`` or ``async with``.
@@ -78,7 +80,11 @@ def open_store(url: str, **options: Any) -> SessionStore:
         raise InvalidInputError(
             "url", url, f"scheme {scheme!r} is not one of {', '.join(sorted(_openers))}"
         )
-    return opener(url, options)
+    embedder = options.pop("embedder", None)
+    store = opener(url, options)
+    if embedder is not None:
+        store.use_embedder(embedder)
+    return store
 
 
 _EXAMPLES = "memory://, file:///path, sqlite:///path.db, redis://host:6379/0, postgresql://host/db"

@@ -1,0 +1,89 @@
+"""Event vectors of a PostgreSQL store: the table ``llm_sessions_vectors`` of its schema.
+
+The table is created on first use (a schema written by an older version gets it then) and
+is read through the store's pool. Vectors are ``bytea`` (float32) compared with numpy; a
+server with the ``vector`` extension could index them instead (not used here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .._vectors import Loaded, VectorBackend, VectorRow, stack
+
+__all__ = ["PostgresVectors"]
+
+_TABLE = (
+    'CREATE TABLE IF NOT EXISTS {t} (session_id text COLLATE "C" NOT NULL, '
+    "event_id text NOT NULL, model text NOT NULL, dim integer NOT NULL, vector bytea NOT NULL, "
+    "PRIMARY KEY (session_id, event_id))"
+)
+
+
+class PostgresVectors(VectorBackend):
+    """The vectors of ``store`` (a ``PostgresSessionStore``), through its pool."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.table = f'"{store.schema}".llm_sessions_vectors'
+        self._made = False
+
+    async def _pool(self) -> Any:
+        pool = await self.store._ready()
+        if not self._made:
+            await pool.execute(_TABLE.format(t=self.table))
+            self._made = True
+        return pool
+
+    async def put(self, session_id: str, rows: Sequence[VectorRow]) -> None:
+        pool = await self._pool()
+        await pool.executemany(
+            f"INSERT INTO {self.table} VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
+            "(session_id, event_id) DO UPDATE SET model = EXCLUDED.model, dim = EXCLUDED.dim, "
+            "vector = EXCLUDED.vector",
+            [(session_id, r.event_id, r.model, r.dim, r.data) for r in rows],
+        )
+
+    async def drop(self, session_id: str, event_ids: Sequence[str] | None = None) -> int:
+        pool = await self._pool()
+        if event_ids is None:
+            status = await pool.execute(
+                f"DELETE FROM {self.table} WHERE session_id = $1", session_id
+            )
+        else:
+            status = await pool.execute(
+                f"DELETE FROM {self.table} WHERE session_id = $1 AND event_id = ANY($2::text[])",
+                session_id,
+                list(event_ids),
+            )
+        return int(status.split()[-1])
+
+    async def event_ids(self, session_id: str, model: str | None = None) -> set[str]:
+        pool = await self._pool()
+        rows = await pool.fetch(
+            f"SELECT event_id FROM {self.table} WHERE session_id = $1 "
+            "AND ($2::text IS NULL OR model = $2)",
+            session_id,
+            model,
+        )
+        return {row[0] for row in rows}
+
+    async def load(self, session_ids: Sequence[str], model: str, dim: int) -> Loaded:
+        pool = await self._pool()
+        rows = await pool.fetch(
+            f"SELECT session_id, event_id, vector FROM {self.table} "
+            "WHERE session_id = ANY($1::text[]) AND model = $2 AND dim = $3",
+            list(session_ids),
+            model,
+            dim,
+        )
+        return stack([(r[0], r[1]) for r in rows], [r[2] for r in rows], dim)
+
+    async def holding(self, session_ids: Sequence[str]) -> list[str]:
+        pool = await self._pool()
+        rows = await pool.fetch(
+            f"SELECT DISTINCT session_id FROM {self.table} WHERE session_id = ANY($1::text[])",
+            list(session_ids),
+        )
+        return sorted(row[0] for row in rows)

@@ -1,0 +1,91 @@
+"""Event vectors in the table ``llm_sessions_vectors`` of a SQLite store's file.
+
+The table is created on first use (a file written by an older version gets it then), and is
+read and written through a connection of its own per call, in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from .._vectors import Loaded, VectorBackend, VectorRow, stack
+
+__all__ = ["SQLiteVectors"]
+
+_T = TypeVar("_T")
+_TABLE = (
+    "CREATE TABLE IF NOT EXISTS llm_sessions_vectors (session_id TEXT NOT NULL, "
+    "event_id TEXT NOT NULL, model TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL, "
+    "PRIMARY KEY (session_id, event_id)) WITHOUT ROWID"
+)
+_CHUNK = 500
+
+
+class SQLiteVectors(VectorBackend):
+    """The vectors of the SQLite store at ``path``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def _run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            connection.execute(_TABLE)
+            connection.execute("BEGIN IMMEDIATE")
+            result = work(connection)
+            connection.execute("COMMIT")
+            return result
+        finally:
+            connection.close()
+
+    async def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        return await asyncio.to_thread(self._run, work)
+
+    async def put(self, session_id: str, rows: Sequence[VectorRow]) -> None:
+        values = [(session_id, r.event_id, r.model, r.dim, r.data) for r in rows]
+        sql = "INSERT OR REPLACE INTO llm_sessions_vectors VALUES (?, ?, ?, ?, ?)"
+        await self._call(lambda c: c.executemany(sql, values))
+
+    async def drop(self, session_id: str, event_ids: Sequence[str] | None = None) -> int:
+        def work(connection: sqlite3.Connection) -> int:
+            if event_ids is None:
+                sql = "DELETE FROM llm_sessions_vectors WHERE session_id = ?"
+                return connection.execute(sql, (session_id,)).rowcount
+            sql = "DELETE FROM llm_sessions_vectors WHERE session_id = ? AND event_id = ?"
+            return sum(connection.execute(sql, (session_id, e)).rowcount for e in event_ids)
+
+        return await self._call(work)
+
+    async def event_ids(self, session_id: str, model: str | None = None) -> set[str]:
+        sql = "SELECT event_id, model FROM llm_sessions_vectors WHERE session_id = ?"
+        rows = await self._call(lambda c: c.execute(sql, (session_id,)).fetchall())
+        return {event_id for event_id, made_by in rows if model is None or made_by == model}
+
+    async def load(self, session_ids: Sequence[str], model: str, dim: int) -> Loaded:
+        def work(connection: sqlite3.Connection) -> list[Any]:
+            found: list[Any] = []
+            for start in range(0, len(session_ids), _CHUNK):
+                chunk = list(session_ids[start : start + _CHUNK])
+                marks = ", ".join("?" * len(chunk))
+                found.extend(
+                    connection.execute(
+                        "SELECT session_id, event_id, vector FROM llm_sessions_vectors "
+                        f"WHERE session_id IN ({marks}) AND model = ? AND dim = ?",
+                        (*chunk, model, dim),
+                    )
+                )
+            return found
+
+        rows = await self._call(work)
+        return stack([(s, e) for s, e, _ in rows], [blob for _, _, blob in rows], dim)
+
+    async def holding(self, session_ids: Sequence[str]) -> list[str]:
+        sql = "SELECT 1 FROM llm_sessions_vectors WHERE session_id = ? LIMIT 1"
+
+        def work(connection: sqlite3.Connection) -> list[str]:
+            return [s for s in session_ids if connection.execute(sql, (s,)).fetchone()]
+
+        return await self._call(work)
