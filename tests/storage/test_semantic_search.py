@@ -7,13 +7,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import sqlite3
+import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 import pytest
 
 from llm_sessions.exceptions import InvalidInputError, InvalidSessionOperation
 from llm_sessions.models import EventSource, Session, SessionEvent
-from llm_sessions.storage import IndexStatus, SessionStore
+from llm_sessions.storage import IndexStatus, SessionStore, SQLiteSessionStore, open_store
 from llm_sessions.storage._vector_stores import vector_backend_for
 from llm_sessions.storage.encryption import generate_key
 
@@ -279,8 +283,6 @@ async def test_reindex_embeds_earlier_events_and_rebuilds_for_a_new_model(
     ],
 )
 async def test_bad_modes_are_refused_by_name(options: dict[str, Any], name: str) -> None:
-    from llm_sessions.storage import open_store
-
     store = open_store("memory://", embedder=bag_of_words)
     with pytest.raises(InvalidInputError, match=name):
         await store.search("refund", **options)
@@ -288,8 +290,6 @@ async def test_bad_modes_are_refused_by_name(options: dict[str, Any], name: str)
 
 
 async def test_bad_embedders_are_refused_or_reported() -> None:
-    from llm_sessions.storage import open_store
-
     with pytest.raises(InvalidInputError, match="embedder"):
         open_store("memory://", embedder="text-embedding-3-small")
     store = open_store("memory://")
@@ -311,4 +311,74 @@ async def test_bad_embedders_are_refused_or_reported() -> None:
     assert (status.failures, status.pending, status.indexed) == (1, 2, 0)
     assert "one vector" in (status.last_error or "")
     assert await store.get(session.id) is session  # the events are kept
+    await store.close()
+
+
+async def test_a_sqlite_file_from_before_vectors_gets_them_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    async with SQLiteSessionStore(path) as store:
+        session = await saved(store, "refund please", "lunch at noon")
+    with sqlite3.connect(path) as conn:
+        version = conn.execute("PRAGMA user_version").fetchone()
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert "llm_sessions_vectors" not in tables
+    async with open_store(f"sqlite:///{path}", embedder=bag_of_words) as upgraded:
+        assert await upgraded.reindex() == 1
+        page = await upgraded.search("repayment", mode="semantic", limit=1)
+        assert [hit.event_id for hit in page.items] == [session.events[0].id]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == version  # no new version
+        assert conn.execute("SELECT count(*) FROM llm_sessions_vectors").fetchone() == (2,)
+
+
+@pytest.mark.postgres
+async def test_a_postgres_schema_from_before_vectors_gets_them_in_place(
+    postgres_url: str,
+) -> None:
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    url = f"{postgres_url}?schema={schema}"
+    try:
+        async with open_store(url) as store:
+            session = await saved(store, "refund please", "lunch at noon")
+        async with open_store(url, embedder=bag_of_words) as upgraded:
+            assert await upgraded.reindex() == 1
+            page = await upgraded.search("repayment", mode="semantic", limit=1)
+            assert [hit.event_id for hit in page.items] == [session.events[0].id]
+        connection = await asyncpg.connect(postgres_url)
+        count = await connection.fetchval(f'SELECT count(*) FROM "{schema}".llm_sessions_vectors')
+        await connection.close()
+        assert count == 2
+    finally:
+        connection = await asyncpg.connect(postgres_url)
+        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await connection.close()
+
+
+@pytest.mark.parametrize("cache_bytes", [0, 2**20])
+async def test_a_reader_keeping_vectors_sees_what_other_writers_add(
+    durable_case: StoreCase, cache_bytes: int
+) -> None:
+    writer = durable_case.open(embedder=bag_of_words)
+    first = await saved(writer, "refund one", *FILLER)
+    await writer.flush_index()
+    reader = durable_case.open()
+    reader.use_embedder(bag_of_words, cache_bytes=cache_bytes)
+    page = await reader.search("repayment", mode="semantic", limit=1)
+    assert [hit.event_id for hit in page.items] == [first.events[0].id]
+    await first.add_event(SessionEvent(message="refund refund", source=EventSource.USER))
+    await writer.save(first)
+    later = await saved(writer, "a refund for the kitten")
+    await writer.flush_index()
+    page = await reader.search("repayment", mode="semantic", limit=3)
+    assert {hit.event_id for hit in page.items} == {
+        first.events[0].id,
+        first.events[-1].id,
+        later.events[0].id,
+    }
+
+
+async def test_bad_cache_sizes_are_refused_by_name() -> None:
+    store = open_store("memory://")
+    with pytest.raises(InvalidInputError, match="cache_bytes"):
+        store.use_embedder(bag_of_words, cache_bytes=-1)
     await store.close()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +87,11 @@ class VectorBackend(ABC):
     async def holding(self, session_ids: Sequence[str]) -> list[str]:
         """Which of ``session_ids`` have vectors."""
 
+    @abstractmethod
+    async def versions(self, session_ids: Sequence[str]) -> dict[str, Hashable]:
+        """A fingerprint of the vectors of each of ``session_ids`` that has any, which
+        changes whenever one of them is written or dropped (by any process)."""
+
     async def close(self) -> None:  # noqa: B027 - most kinds hold nothing to close
         """Release what the backend holds (the store itself stays open)."""
 
@@ -94,20 +99,30 @@ class VectorBackend(ABC):
 _MEMORY: weakref.WeakKeyDictionary[object, dict[str, dict[str, VectorRow]]] = (
     weakref.WeakKeyDictionary()
 )
+_WRITES: weakref.WeakKeyDictionary[object, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
 class MemoryVectors(VectorBackend):
     def __init__(self, store: object) -> None:
         self.sessions = _MEMORY.setdefault(store, {})
+        self.writes = _WRITES.setdefault(store, {})
+
+    def _wrote(self, session_id: str) -> None:
+        self.writes[session_id] = self.writes.get(session_id, 0) + 1
 
     async def put(self, session_id: str, rows: Sequence[VectorRow]) -> None:
         self.sessions.setdefault(session_id, {}).update({row.event_id: row for row in rows})
+        self._wrote(session_id)
 
     async def drop(self, session_id: str, event_ids: Sequence[str] | None = None) -> int:
+        self._wrote(session_id)
         if event_ids is None:
             return len(self.sessions.pop(session_id, {}))
         held = self.sessions.get(session_id, {})
         return sum(held.pop(event_id, None) is not None for event_id in event_ids)
+
+    async def versions(self, session_ids: Sequence[str]) -> dict[str, Hashable]:
+        return {s: self.writes.get(s, 0) for s in session_ids if self.sessions.get(s)}
 
     async def event_ids(self, session_id: str, model: str | None = None) -> set[str]:
         held = self.sessions.get(session_id, {})

@@ -26,6 +26,7 @@ class VectorIndexing:
         name: str | None = None,
         max_pending: int = 10_000,
         sleep: Sleep | None = None,
+        cache_bytes: int = 2 * 1024**3,
     ) -> None:
         """Embed every event this store object saves from now on, for ``search(mode=...)``.
 
@@ -42,6 +43,8 @@ class VectorIndexing:
             max_pending: the most events queued before whole sessions are queued instead.
             sleep: the pause between retries of a failing embedder (``asyncio.sleep``; a
                 test passes its own).
+            cache_bytes: the most bytes of vectors this store object keeps read between
+                searches (re-read only where they changed); 0 reads them for every search.
 
         Raises:
             InvalidInputError: ``embedder`` is not callable, or an option is not valid.
@@ -56,7 +59,8 @@ class VectorIndexing:
         if refusal is not None:
             raise InvalidSessionOperation("index vectors", refusal)
         made = Embedder(embedder, name)
-        index = VectorIndexer(self, made, vector_backend_for(self), max_pending, sleep)
+        backend = vector_backend_for(self)
+        index = VectorIndexer(self, made, backend, max_pending, sleep, cache_bytes)
         self._vector_index = index
 
     async def flush_index(self) -> None:

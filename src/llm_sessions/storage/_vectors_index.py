@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import InvalidInputError
 from ._search_index import index_row
 from ._vectors import VectorBackend, VectorRow, numpy
+from ._vectors_cache import DEFAULT_CACHE_BYTES, VectorCache
 
 if TYPE_CHECKING:
     import numpy as np
@@ -120,9 +121,15 @@ class VectorIndexer:
         backend: VectorBackend,
         max_pending: int = 10_000,
         sleep: Sleep | None = None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
-        if isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1:
-            raise InvalidInputError("max_pending", max_pending, "must be a whole number > 0")
+        for name, value, least in (
+            ("max_pending", max_pending, 1),
+            ("cache_bytes", cache_bytes, 0),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise InvalidInputError(name, value, f"must be a whole number >= {least}")
+        self.cache = VectorCache(cache_bytes)
         self.store = store
         self.embedder = embedder
         self.backend = backend

@@ -1,8 +1,9 @@
 """``search(mode="semantic" | "hybrid")``: nearest vectors within the query's scope.
 
 The scope is the sessions ``where`` selects (or every session of the prefix); their vectors
-of the current embedder are loaded and compared with the query's exactly (a matrix product
-with numpy: unit vectors, so the score is the cosine similarity). Candidates are then checked
+of the current embedder (read through the store object's ``VectorCache``) are compared with
+the query's exactly (a matrix product with numpy: unit vectors, so the score is the cosine
+similarity). Candidates are then checked
 against the live sessions, best first: an event removed, a session deleted or erased, or an
 event outside ``types``/``since``/``until`` is skipped, so a stale vector never shows.
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from ._search_query import SearchQuery
     from ._vectors_index import VectorIndexer
 
-__all__ = ["FUSION_DEPTH", "nearest", "vector_search"]
+__all__ = ["FUSION_DEPTH", "best_first", "vector_search"]
 
 FUSION_DEPTH = MAX_SEARCH_LIMIT
 """How many of each ranking hybrid search fuses."""
@@ -59,25 +60,20 @@ async def vector_search(store: Any, query: SearchQuery) -> SearchPage:
     return page_of_hits(query, _fused(query, texts, meanings))
 
 
-def nearest(matrix: np.ndarray[Any, Any], vector: np.ndarray[Any, Any], first: int) -> Any:
-    """The scores of ``matrix``'s rows (dot products with ``vector``) and an iterator of row
-    indexes, best first: the best ``first`` sorted at once, the rest only if asked for."""
+def best_first(scores: np.ndarray[Any, Any], first: int) -> Iterator[int]:
+    """Indexes of ``scores``, highest first: the best ``first`` sorted at once, the rest only
+    if asked for (most searches stop within the first)."""
     np = numpy()
-    scores = matrix @ vector
-
-    def order() -> Iterator[int]:
-        if len(scores) <= 2 * first:
-            yield from np.argsort(-scores, kind="stable").tolist()
-            return
-        top = np.argpartition(-scores, first)[:first]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        yield from top.tolist()
-        rest = np.ones(len(scores), dtype=bool)
-        rest[top] = False
-        others = np.flatnonzero(rest)
-        yield from others[np.argsort(-scores[others], kind="stable")].tolist()
-
-    return scores, order()
+    if len(scores) <= 2 * first:
+        yield from np.argsort(-scores, kind="stable").tolist()
+        return
+    top = np.argpartition(-scores, first)[:first]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    yield from top.tolist()
+    rest = np.ones(len(scores), dtype=bool)
+    rest[top] = False
+    others = np.flatnonzero(rest)
+    yield from others[np.argsort(-scores[others], kind="stable")].tolist()
 
 
 async def _semantic(
@@ -87,17 +83,17 @@ async def _semantic(
     if ids is None:
         ids = await store.list_sessions(query.prefix)
     vector = (await index.embedder.embed([query.text]))[0]
-    loaded = await index.backend.load(ids, index.embedder.name, int(vector.shape[0]))
-    if not loaded.keys:
+    keys, scores = await index.cache.scores(index.backend, ids, index.embedder.name, vector)
+    if not keys:
         return []
-    scores, order = nearest(loaded.matrix, vector, max(_FIRST_SORTED, 4 * wanted))
+    order = best_first(scores, max(_FIRST_SORTED, 4 * wanted))
     sessions: dict[str, tuple[Session[Any], dict[str, SessionEvent[Any]]] | None] = {}
     hits: list[SearchHit] = []
     for row in order:
         score = float(scores[row])
         if len(hits) >= wanted and score < hits[-1].score:
             break  # ties with the last hit are all taken: the cursor orders them by id
-        session_id, event_id = loaded.keys[row]
+        session_id, event_id = keys[row]
         if not query.follows(score, session_id, event_id):
             continue
         if session_id not in sessions:

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,4 +87,17 @@ class FileVectors(VectorBackend):
         return await asyncio.to_thread(self._load, session_ids, model, dim)
 
     async def holding(self, session_ids: Sequence[str]) -> list[str]:
-        return [s for s in session_ids if self._path(s).exists()]
+        return list(await self.versions(session_ids))
+
+    def _versions(self, session_ids: Sequence[str]) -> dict[str, Hashable]:
+        found: dict[str, Hashable] = {}
+        for session_id in session_ids:
+            try:
+                stat = self._path(session_id).stat()
+            except FileNotFoundError:
+                continue
+            found[session_id] = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        return found
+
+    async def versions(self, session_ids: Sequence[str]) -> dict[str, Hashable]:
+        return await asyncio.to_thread(self._versions, session_ids)

@@ -7,7 +7,7 @@ server with the ``vector`` extension could index them instead (not used here).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from .._vectors import Loaded, VectorBackend, VectorRow, stack
@@ -81,9 +81,14 @@ class PostgresVectors(VectorBackend):
         return stack([(r[0], r[1]) for r in rows], [r[2] for r in rows], dim)
 
     async def holding(self, session_ids: Sequence[str]) -> list[str]:
+        return sorted(await self.versions(session_ids))
+
+    async def versions(self, session_ids: Sequence[str]) -> dict[str, Hashable]:
+        # An updated row is a new row version (a new xmin); a deleted one lowers the count.
         pool = await self._pool()
         rows = await pool.fetch(
-            f"SELECT DISTINCT session_id FROM {self.table} WHERE session_id = ANY($1::text[])",
+            f"SELECT session_id, count(*), max(xmin::text::bigint) FROM {self.table} "
+            "WHERE session_id = ANY($1::text[]) GROUP BY session_id",
             list(session_ids),
         )
-        return sorted(row[0] for row in rows)
+        return {row[0]: (row[1], row[2]) for row in rows}

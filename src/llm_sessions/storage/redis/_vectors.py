@@ -1,14 +1,15 @@
 """Event vectors of a Redis store: the hash ``<key_prefix>{<session id>}:vectors``.
 
 Each field is an event id; its value is ``model<TAB>dim<TAB>base64 of the float32 bytes``
-(text, so a client opened with ``decode_responses`` reads it too). The key shares the
+(text, so a client opened with ``decode_responses`` reads it too); the field ``/version``
+(no event id holds a ``/``) counts the writes, for readers that keep vectors. The key shares the
 session's hash tag, so a Cluster keeps it in the session's slot, and ``drop_all`` removes it.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from .._vectors import Loaded, VectorBackend, VectorRow, stack
@@ -16,6 +17,7 @@ from .._vectors import Loaded, VectorBackend, VectorRow, stack
 __all__ = ["RedisVectors"]
 
 _PIPELINE = 200
+_VERSION = "/version"
 
 
 def _text(value: Any) -> str:
@@ -37,22 +39,29 @@ class RedisVectors(VectorBackend):
             r.event_id: f"{r.model}\t{r.dim}\t{base64.b64encode(r.data).decode()}" for r in rows
         }
         if mapping:
-            await self.client.hset(self._key(session_id), mapping=mapping)
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.hset(self._key(session_id), mapping=mapping)
+                pipe.hincrby(self._key(session_id), _VERSION, 1)
+                await pipe.execute()
 
     async def drop(self, session_id: str, event_ids: Sequence[str] | None = None) -> int:
         if event_ids is None:
-            held = await self.client.hlen(self._key(session_id))
+            held = len(await self.event_ids(session_id))
             await self.client.delete(self._key(session_id))
-            return int(held)
+            return held
         if not event_ids:
             return 0
-        return int(await self.client.hdel(self._key(session_id), *event_ids))
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._key(session_id), *event_ids)
+            pipe.hincrby(self._key(session_id), _VERSION, 1)
+            gone, _ = await pipe.execute()
+        return int(gone)
 
     async def event_ids(self, session_id: str, model: str | None = None) -> set[str]:
         held = await self.client.hgetall(self._key(session_id))
-        return {
-            _text(eid) for eid, value in held.items() if model is None or _model_of(value) == model
-        }
+        found = {_text(eid): value for eid, value in held.items()}
+        found.pop(_VERSION, None)
+        return {eid for eid, value in found.items() if model is None or _model_of(value) == model}
 
     async def load(self, session_ids: Sequence[str], model: str, dim: int) -> Loaded:
         keys: list[tuple[str, str]] = []
@@ -73,7 +82,22 @@ class RedisVectors(VectorBackend):
         return stack(keys, blobs, dim)
 
     async def holding(self, session_ids: Sequence[str]) -> list[str]:
-        return [s for s in session_ids if await self.client.exists(self._key(s))]
+        return list(await self.versions(session_ids))
+
+    async def versions(self, session_ids: Sequence[str]) -> dict[str, Hashable]:
+        found: dict[str, Hashable] = {}
+        for start in range(0, len(session_ids), _PIPELINE):
+            chunk = session_ids[start : start + _PIPELINE]
+            async with self.client.pipeline(transaction=False) as pipe:
+                for session_id in chunk:
+                    pipe.hget(self._key(session_id), _VERSION)
+                    pipe.hlen(self._key(session_id))
+                answers = await pipe.execute()
+            for n, session_id in enumerate(chunk):
+                version, size = answers[2 * n], answers[2 * n + 1]
+                if version is not None and int(size) > 1:
+                    found[session_id] = int(version)
+        return found
 
 
 def _model_of(value: Any) -> str:

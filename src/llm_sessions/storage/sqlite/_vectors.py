@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from .._vectors import Loaded, VectorBackend, VectorRow, stack
@@ -19,7 +19,7 @@ _T = TypeVar("_T")
 _TABLE = (
     "CREATE TABLE IF NOT EXISTS llm_sessions_vectors (session_id TEXT NOT NULL, "
     "event_id TEXT NOT NULL, model TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL, "
-    "PRIMARY KEY (session_id, event_id)) WITHOUT ROWID"
+    "UNIQUE (session_id, event_id))"
 )
 _CHUNK = 500
 
@@ -83,9 +83,21 @@ class SQLiteVectors(VectorBackend):
         return stack([(s, e) for s, e, _ in rows], [blob for _, _, blob in rows], dim)
 
     async def holding(self, session_ids: Sequence[str]) -> list[str]:
-        sql = "SELECT 1 FROM llm_sessions_vectors WHERE session_id = ? LIMIT 1"
+        return list(await self.versions(session_ids))
 
-        def work(connection: sqlite3.Connection) -> list[str]:
-            return [s for s in session_ids if connection.execute(sql, (s,)).fetchone()]
+    async def versions(self, session_ids: Sequence[str]) -> dict[str, Hashable]:
+        # A replaced row gets a new rowid and a dropped one lowers the count.
+        def work(connection: sqlite3.Connection) -> dict[str, Hashable]:
+            found: dict[str, Hashable] = {}
+            for start in range(0, len(session_ids), _CHUNK):
+                chunk = list(session_ids[start : start + _CHUNK])
+                marks = ", ".join("?" * len(chunk))
+                for session_id, count, newest in connection.execute(
+                    "SELECT session_id, count(*), max(rowid) FROM llm_sessions_vectors "
+                    f"WHERE session_id IN ({marks}) GROUP BY session_id",
+                    chunk,
+                ):
+                    found[session_id] = (count, newest)
+            return found
 
         return await self._call(work)
