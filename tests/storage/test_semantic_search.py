@@ -382,3 +382,22 @@ async def test_bad_cache_sizes_are_refused_by_name() -> None:
     with pytest.raises(InvalidInputError, match="cache_bytes"):
         store.use_embedder(bag_of_words, cache_bytes=-1)
     await store.close()
+
+
+async def test_events_written_while_the_index_was_off_are_found_after_reindex(
+    durable_case: StoreCase,
+) -> None:
+    off = durable_case.open(search_index="off")
+    session = await saved(off, "refund while off", *FILLER, user="gina")
+    await session.remove_events([session.events[1].id])
+    await off.save(session)
+    store = durable_case.open(embedder=bag_of_words)
+    assert await store.reindex() == 1
+    assert store.index_status().indexed == len(FILLER)
+    page = await store.search("repayment", mode="semantic", limit=1, where={"user_id": "gina"})
+    hit = page.items[0]
+    assert (hit.event_id, hit.user_id, hit.snippet) == (
+        session.events[0].id,
+        "gina",
+        "refund while off",
+    )

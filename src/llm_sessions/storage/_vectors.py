@@ -20,12 +20,21 @@ import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Loaded", "MemoryVectors", "VectorBackend", "VectorRow", "numpy", "stack"]
+__all__ = [
+    "EventFacts",
+    "Loaded",
+    "MemoryVectors",
+    "VectorBackend",
+    "VectorRow",
+    "numpy",
+    "stack",
+]
 
 
 def numpy() -> Any:
@@ -47,6 +56,19 @@ class VectorRow:
     model: str
     dim: int
     data: bytes
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What a hit shows of a live event: its type, time, owner and text."""
+
+    event_type: str
+    created_at: datetime
+    user_id: str | None
+    text: str
+
+
+Key = tuple[str, str]
 
 
 @dataclass
@@ -91,6 +113,12 @@ class VectorBackend(ABC):
     async def versions(self, session_ids: Sequence[str]) -> dict[str, Hashable]:
         """A fingerprint of the vectors of each of ``session_ids`` that has any, which
         changes whenever one of them is written or dropped (by any process)."""
+
+    async def facts(self, keys: Sequence[Key]) -> dict[Key, EventFacts]:
+        """The facts of those of ``keys`` (session id, event id) the store's text index holds
+        (a live event, as of the last commit); this default knows none (the caller then
+        reads the sessions)."""
+        return {}
 
     async def close(self) -> None:  # noqa: B027 - most kinds hold nothing to close
         """Release what the backend holds (the store itself stays open)."""

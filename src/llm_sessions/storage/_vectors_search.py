@@ -13,6 +13,7 @@ reciprocal rank fusion: an event scores ``sum(1 / (60 + rank))`` over the rankin
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from ..models._event_text import search_text
 from ._search_models import SearchHit, SearchPage
 from ._search_query import MAX_SEARCH_LIMIT
 from ._search_scan import page_of_hits, scope_ids
-from ._vectors import numpy
+from ._vectors import EventFacts, Key, numpy
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,57 +88,87 @@ async def _semantic(
     if not keys:
         return []
     order = best_first(scores, max(_FIRST_SORTED, 4 * wanted))
-    sessions: dict[str, tuple[Session[Any], dict[str, SessionEvent[Any]]] | None] = {}
+    known: dict[Key, EventFacts | None] = {}
     hits: list[SearchHit] = []
-    for row in order:
-        score = float(scores[row])
-        if len(hits) >= wanted and score < hits[-1].score:
-            break  # ties with the last hit are all taken: the cursor orders them by id
-        session_id, event_id = keys[row]
-        if not query.follows(score, session_id, event_id):
-            continue
-        if session_id not in sessions:
-            sessions[session_id] = _by_id(await store.get(session_id))
-        live = sessions[session_id]
-        found = None if live is None else _wanted(live[1].get(event_id), query)
-        if live is not None and found is not None:
-            hits.append(_hit(session_id, found, live[0], score))
+    while batch := _next_batch(order, scores, keys, query, wanted):
+        await _look_up(store, index, [key for _, key in batch], known)
+        for score, key in batch:
+            if len(hits) >= wanted and score < hits[-1].score:
+                break  # ties with the last hit are all taken: the cursor orders them by id
+            facts = known[key]
+            if facts is not None and _wanted(facts, query):
+                hits.append(_hit(key, facts, score))
+        if len(hits) >= wanted and batch[-1][0] < hits[-1].score:
+            break
     hits.sort(key=lambda hit: (-hit.score, hit.session_id, hit.event_id))
     return hits[:wanted]
 
 
-def _by_id(
-    session: Session[Any] | None,
-) -> tuple[Session[Any], dict[str, SessionEvent[Any]]] | None:
-    if session is None:  # deleted, expired or erased since its vectors were written
-        return None
-    return session, {event.id: event for event in session.events}
+def _next_batch(
+    order: Iterator[int],
+    scores: np.ndarray[Any, Any],
+    keys: list[Key],
+    query: SearchQuery,
+    size: int,
+) -> list[tuple[float, Key]]:
+    """The next ``size`` candidates after the cursor, best first (looked up together)."""
+    batch = []
+    for row in order:
+        score = float(scores[row])
+        if query.follows(score, *keys[row]):
+            batch.append((score, keys[row]))
+            if len(batch) >= size:
+                break
+    return batch
 
 
-def _wanted(event: SessionEvent[Any] | None, query: SearchQuery) -> SessionEvent[Any] | None:
-    """``event`` unless it is gone (removed) or outside the query's types and times."""
-    if event is None:
-        return None
+async def _look_up(
+    store: Any, index: VectorIndexer, keys: list[Key], known: dict[Key, EventFacts | None]
+) -> None:
+    """Add to ``known`` the facts of each of ``keys``, or None for an event that is gone:
+    from the store's text index where it holds them, else from the live session."""
+    asked = [key for key in dict.fromkeys(keys) if key not in known]
+    found = await index.backend.facts(asked)
+    known.update(found)
+    rest = [key for key in asked if key not in found]
+    session_ids = list(dict.fromkeys(session_id for session_id, _ in rest))
+    sessions = dict(
+        zip(session_ids, await asyncio.gather(*map(store.get, session_ids)), strict=True)
+    )
+    events = {
+        (session.id, event.id): (event, session)
+        for session in sessions.values()
+        if session is not None  # deleted, expired or erased since its vectors were written
+        for event in session.events
+    }
+    for key in rest:
+        event, session = events.get(key, (None, None))
+        known[key] = None if event is None else _facts_of(event, session)
+
+
+def _facts_of(event: SessionEvent[Any], session: Session[Any]) -> EventFacts:
     kind = event.type.value if hasattr(event.type, "value") else str(event.type)
-    if query.types is not None and kind not in query.types:
-        return None
-    if query.since is not None and event.timestamp < query.since:
-        return None
-    if query.until is not None and event.timestamp >= query.until:
-        return None
-    return event
+    return EventFacts(kind, event.timestamp, session.metadata.user_id, search_text(event))
 
 
-def _hit(session_id: str, event: SessionEvent[Any], session: Any, score: float) -> SearchHit:
-    kind = event.type.value if hasattr(event.type, "value") else str(event.type)
-    text = " ".join(search_text(event).split())
+def _wanted(facts: EventFacts, query: SearchQuery) -> bool:
+    """Whether an event is of the query's types and times."""
+    if query.types is not None and facts.event_type not in query.types:
+        return False
+    if query.since is not None and facts.created_at < query.since:
+        return False
+    return query.until is None or facts.created_at < query.until
+
+
+def _hit(key: Key, facts: EventFacts, score: float) -> SearchHit:
+    text = " ".join(facts.text.split())
     snippet = text if len(text) <= _SNIPPET_CHARS else text[: _SNIPPET_CHARS - 1] + "…"
     return SearchHit(
-        session_id=session_id,
-        event_id=event.id,
-        event_type=kind,
-        created_at=event.timestamp,
-        user_id=session.metadata.user_id,
+        session_id=key[0],
+        event_id=key[1],
+        event_type=facts.event_type,
+        created_at=facts.created_at,
+        user_id=facts.user_id,
         score=score,
         snippet=snippet,
     )

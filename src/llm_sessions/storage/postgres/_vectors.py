@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from .._vectors import Loaded, VectorBackend, VectorRow, stack
+from .._vectors import EventFacts, Key, Loaded, VectorBackend, VectorRow, stack
 
 __all__ = ["PostgresVectors"]
 
@@ -92,3 +92,14 @@ class PostgresVectors(VectorBackend):
             list(session_ids),
         )
         return {row[0]: (row[1], row[2]) for row in rows}
+
+    async def facts(self, keys: Sequence[Key]) -> dict[Key, EventFacts]:
+        pool = await self._pool()
+        rows = await pool.fetch(
+            "SELECT d.session_id, d.event_id, event_type, created_at, user_id, body "
+            f'FROM "{self.store.schema}".search_docs d JOIN unnest($1::text[], $2::text[]) '
+            "AS k (session_id, event_id) USING (session_id, event_id)",
+            [key[0] for key in keys],
+            [key[1] for key in keys],
+        )
+        return {(r[0], r[1]): EventFacts(r[2], r[3], r[4], r[5]) for r in rows}

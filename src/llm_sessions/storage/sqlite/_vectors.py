@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable, Hashable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
-from .._vectors import Loaded, VectorBackend, VectorRow, stack
+from .._vectors import EventFacts, Key, Loaded, VectorBackend, VectorRow, stack
 
 __all__ = ["SQLiteVectors"]
 
@@ -101,3 +102,23 @@ class SQLiteVectors(VectorBackend):
             return found
 
         return await self._call(work)
+
+    async def facts(self, keys: Sequence[Key]) -> dict[Key, EventFacts]:
+        sql = (
+            "SELECT event_type, created_at, user_id, text FROM search_docs "
+            "WHERE session_id = ? AND event_id = ?"
+        )
+
+        def work(connection: sqlite3.Connection) -> dict[Key, EventFacts]:
+            found = {}
+            for key in keys:
+                row = connection.execute(sql, key).fetchone()
+                if row is not None:
+                    kind, at, user_id, text = row
+                    found[key] = EventFacts(kind, datetime.fromisoformat(at), user_id, text)
+            return found
+
+        try:
+            return await self._call(work)
+        except sqlite3.OperationalError:  # a file without the text index
+            return {}
