@@ -1,13 +1,14 @@
 """Event vectors in the table ``llm_sessions_vectors`` of a SQLite store's file.
 
 The table is created on first use (a file written by an older version gets it then), and is
-read and written through a connection of its own per call, in a thread.
+read and written through a connection of its own, in a thread (reads take no lock).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -26,29 +27,47 @@ _CHUNK = 500
 
 
 class SQLiteVectors(VectorBackend):
-    """The vectors of the SQLite store at ``path``."""
+    """The vectors of the SQLite store at ``path``, through a connection of their own."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
 
-    def _run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            connection.execute(_TABLE)
+    def _run(self, work: Callable[[sqlite3.Connection], _T], write: bool) -> _T:
+        with self._lock:
+            if self._connection is None:
+                connection = sqlite3.connect(
+                    self.path, timeout=10, isolation_level=None, check_same_thread=False
+                )
+                connection.execute(_TABLE)
+                self._connection = connection
+            connection = self._connection
+            if not write:
+                return work(connection)  # one read transaction per statement
             connection.execute("BEGIN IMMEDIATE")
-            result = work(connection)
+            try:
+                result = work(connection)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
             connection.execute("COMMIT")
             return result
-        finally:
-            connection.close()
 
-    async def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        return await asyncio.to_thread(self._run, work)
+    async def _call(self, work: Callable[[sqlite3.Connection], _T], write: bool = False) -> _T:
+        return await asyncio.to_thread(self._run, work, write)
+
+    async def close(self) -> None:
+        """Close the connection (the store keeps its own)."""
+        with self._lock:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
     async def put(self, session_id: str, rows: Sequence[VectorRow]) -> None:
         values = [(session_id, r.event_id, r.model, r.dim, r.data) for r in rows]
         sql = "INSERT OR REPLACE INTO llm_sessions_vectors VALUES (?, ?, ?, ?, ?)"
-        await self._call(lambda c: c.executemany(sql, values))
+        await self._call(lambda c: c.executemany(sql, values), write=True)
 
     async def drop(self, session_id: str, event_ids: Sequence[str] | None = None) -> int:
         def work(connection: sqlite3.Connection) -> int:
@@ -58,7 +77,7 @@ class SQLiteVectors(VectorBackend):
             sql = "DELETE FROM llm_sessions_vectors WHERE session_id = ? AND event_id = ?"
             return sum(connection.execute(sql, (session_id, e)).rowcount for e in event_ids)
 
-        return await self._call(work)
+        return await self._call(work, write=True)
 
     async def event_ids(self, session_id: str, model: str | None = None) -> set[str]:
         sql = "SELECT event_id, model FROM llm_sessions_vectors WHERE session_id = ?"
