@@ -67,7 +67,11 @@ class SQLiteVectors(VectorBackend):
     async def put(self, session_id: str, rows: Sequence[VectorRow]) -> None:
         values = [(session_id, r.event_id, r.model, r.dim, r.data) for r in rows]
         sql = "INSERT OR REPLACE INTO llm_sessions_vectors VALUES (?, ?, ?, ?, ?)"
-        await self._call(lambda c: c.executemany(sql, values), write=True)
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.executemany(sql, values).close()  # no cursor outlives the lock
+
+        await self._call(work, write=True)
 
     async def drop(self, session_id: str, event_ids: Sequence[str] | None = None) -> int:
         def work(connection: sqlite3.Connection) -> int:
