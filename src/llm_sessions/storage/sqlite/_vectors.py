@@ -1,7 +1,9 @@
 """Event vectors in the table ``llm_sessions_vectors`` of a SQLite store's file.
 
-The table is created on first use (a file written by an older version gets it then), and is
-read and written through a connection of its own, in a thread (reads take no lock).
+Beside it, ``llm_sessions_vector_versions`` holds a number per session that every write of
+its vectors bumps in the same transaction (what a reader keeping vectors checks). Both are
+created on first use (a file written by an older version gets them then), and are read and
+written through a connection of their own, in a thread (reads take no lock).
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ _TABLE = (
     "event_id TEXT NOT NULL, model TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL, "
     "UNIQUE (session_id, event_id))"
 )
+_VERSIONS = (
+    "CREATE TABLE IF NOT EXISTS llm_sessions_vector_versions "
+    "(session_id TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+)
+_BUMP = (
+    "INSERT INTO llm_sessions_vector_versions VALUES (?, 1) "
+    "ON CONFLICT (session_id) DO UPDATE SET version = version + 1"
+)
 _CHUNK = 500
 
 
@@ -41,6 +51,7 @@ class SQLiteVectors(VectorBackend):
                     self.path, timeout=10, isolation_level=None, check_same_thread=False
                 )
                 connection.execute(_TABLE)
+                connection.execute(_VERSIONS)
                 self._connection = connection
             connection = self._connection
             if not write:
@@ -70,14 +81,18 @@ class SQLiteVectors(VectorBackend):
 
         def work(connection: sqlite3.Connection) -> None:
             connection.executemany(sql, values).close()  # no cursor outlives the lock
+            connection.execute(_BUMP, (session_id,)).close()
 
         await self._call(work, write=True)
 
     async def drop(self, session_id: str, event_ids: Sequence[str] | None = None) -> int:
         def work(connection: sqlite3.Connection) -> int:
             if event_ids is None:
+                sql = "DELETE FROM llm_sessions_vector_versions WHERE session_id = ?"
+                connection.execute(sql, (session_id,)).close()
                 sql = "DELETE FROM llm_sessions_vectors WHERE session_id = ?"
                 return connection.execute(sql, (session_id,)).rowcount
+            connection.execute(_BUMP, (session_id,)).close()
             sql = "DELETE FROM llm_sessions_vectors WHERE session_id = ? AND event_id = ?"
             return sum(connection.execute(sql, (session_id, e)).rowcount for e in event_ids)
 
@@ -110,18 +125,19 @@ class SQLiteVectors(VectorBackend):
         return list(await self.versions(session_ids))
 
     async def versions(self, session_ids: Sequence[str]) -> dict[str, Hashable]:
-        # A replaced row gets a new rowid and a dropped one lowers the count.
+        # Every write bumps its session's row, in its transaction.
         def work(connection: sqlite3.Connection) -> dict[str, Hashable]:
             found: dict[str, Hashable] = {}
             for start in range(0, len(session_ids), _CHUNK):
                 chunk = list(session_ids[start : start + _CHUNK])
                 marks = ", ".join("?" * len(chunk))
-                for session_id, count, newest in connection.execute(
-                    "SELECT session_id, count(*), max(rowid) FROM llm_sessions_vectors "
-                    f"WHERE session_id IN ({marks}) GROUP BY session_id",
-                    chunk,
-                ):
-                    found[session_id] = (count, newest)
+                found.update(
+                    connection.execute(
+                        "SELECT session_id, version FROM llm_sessions_vector_versions "
+                        f"WHERE session_id IN ({marks})",
+                        chunk,
+                    )
+                )
             return found
 
         return await self._call(work)
