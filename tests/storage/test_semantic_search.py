@@ -401,3 +401,25 @@ async def test_events_written_while_the_index_was_off_are_found_after_reindex(
         "gina",
         "refund while off",
     )
+
+
+async def test_an_erasure_while_its_events_are_being_embedded_leaves_no_vectors(
+    store_case: StoreCase,
+) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hanging(texts: list[str]) -> list[list[float]]:
+        entered.set()
+        await release.wait()
+        return bag_of_words(texts)
+
+    store = store_case.open(embedder=hanging)
+    session = await saved(store, "refund to erase", user="hank")
+    await entered.wait()  # its text is with the embedder
+    receipt = await store.erase(where={"user_id": "hank"})
+    assert receipt.counts["vectors"] == 1
+    release.set()
+    await store.flush_index()
+    backend = vector_backend_for(store)
+    assert await backend.holding([session.id]) == []
+    await backend.close()

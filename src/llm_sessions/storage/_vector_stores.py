@@ -50,9 +50,15 @@ def vector_backend_for(store: object) -> VectorBackend:
 
 
 async def _with_vectors(store: Any, session_ids: list[str]) -> list[str]:
-    backend = vector_backend_for(store)
+    """The sessions with vectors, or with events queued to be embedded by ``store``."""
     try:
-        return await backend.holding(session_ids)
+        backend = vector_backend_for(store)
+    except InvalidInputError:  # a kind of store of its own: it keeps no vectors
+        return []
+    index = getattr(store, "_vector_index", None)
+    queued = set() if index is None else index.queued() & set(session_ids)
+    try:
+        return sorted({*await backend.holding(session_ids), *queued})
     finally:
         await backend.close()
 
@@ -61,6 +67,8 @@ async def _drop_vectors(store: Any, session_ids: list[str], started: float) -> i
     index = getattr(store, "_vector_index", None)
     if index is not None:
         index.forget(session_ids)  # a queued embedding must not write them back
+    if not session_ids:
+        return 0
     backend = vector_backend_for(store)
     try:
         for session_id in session_ids:

@@ -136,6 +136,8 @@ class VectorIndexer:
         self.max_pending = max_pending
         self._sleep: Sleep = sleep or asyncio.sleep
         self._jobs: dict[str, _Job] = {}
+        self._erased: set[str] = set()
+        self._embedding: set[str] = set()
         self._seen: dict[str, int] = {}
         self._busy = False
         self._task: asyncio.Task[None] | None = None
@@ -157,6 +159,7 @@ class VectorIndexer:
         """Queue a save's changes: (event id, text) to embed, event ids to drop. Never waits."""
         if not rows and not dropped:
             return
+        self._erased.discard(session_id)  # saved again: a new session of that id
         job = self._jobs.setdefault(session_id, _Job())
         for event_id in dropped:
             job.rows.pop(event_id, None)
@@ -189,10 +192,16 @@ class VectorIndexer:
         self._start()
 
     def forget(self, session_ids: Sequence[str]) -> None:
-        """Drop what is queued for ``session_ids`` (they are being erased)."""
+        """Drop what is queued for ``session_ids`` (they are being erased), and any vector
+        being embedded for them now."""
         for session_id in session_ids:
             self._jobs.pop(session_id, None)
             self._seen.pop(session_id, None)
+            self._erased.add(session_id)
+
+    def queued(self) -> set[str]:
+        """The sessions with events waiting or being embedded."""
+        return {*self._jobs, *self._embedding}
 
     async def flush(self) -> None:
         """Wait until every queued event is embedded and written (while the embedder fails,
@@ -233,6 +242,7 @@ class VectorIndexer:
             session_id = next(iter(self._jobs))
             job = self._jobs.pop(session_id)
             self._busy = True
+            self._embedding = {session_id}
             try:
                 await self._embed(session_id, job)
             except Exception as exc:  # any provider's error: retried and reported
@@ -243,6 +253,7 @@ class VectorIndexer:
                 continue
             finally:
                 self._busy = False
+                self._embedding = set()
             pause = _FIRST_PAUSE
             self._last_error = None
         self._drained().set()
@@ -273,6 +284,8 @@ class VectorIndexer:
         for start in range(0, len(rows), _BATCH):
             chunk = rows[start : start + _BATCH]
             matrix = await self.embedder.embed([text for _, text in chunk])
+            if session_id in self._erased:
+                return  # erased while its text was being embedded
             dim = int(matrix.shape[1])
             made = [
                 VectorRow(event_id, self.embedder.name, dim, vector.astype("<f4").tobytes())
