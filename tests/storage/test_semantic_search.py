@@ -213,6 +213,9 @@ async def test_a_failing_embedder_is_retried_and_reported_never_losing_events(
 
     async def no_wait(seconds: float) -> None:
         pauses.append(seconds)
+        if len(pauses) == 1:  # saved again while the embedder fails
+            await session.add_event(SessionEvent(message="kitten", source=EventSource.USER))
+            await store.save(session)
 
     store = store_case.open()
     store.use_embedder(flaky, name="flaky", sleep=no_wait)
@@ -222,9 +225,11 @@ async def test_a_failing_embedder_is_retried_and_reported_never_losing_events(
     assert pauses == [0.5, 1.0, 2.0]
     assert sum("provider unavailable" in r.getMessage() for r in caplog.records) == 3
     status = store.index_status()
-    assert (status.failures, status.pending, status.indexed, status.last_error) == (3, 0, 1, None)
+    assert (status.failures, status.pending, status.indexed, status.last_error) == (3, 0, 2, None)
     page = await store.search("repayment", mode="semantic")
-    assert [hit.event_id for hit in page.items] == [session.events[0].id]
+    assert [hit.event_id for hit in page.items] == [e.id for e in session.events]
+    page = await store.search("cats", mode="semantic")
+    assert [hit.event_id for hit in page.items] == [e.id for e in reversed(session.events)]
 
 
 async def test_a_hanging_embedder_never_holds_up_appends(store_case: StoreCase) -> None:

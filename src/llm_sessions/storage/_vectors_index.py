@@ -270,6 +270,8 @@ class VectorIndexer:
         later = self._jobs.pop(session_id, None)
         if later is not None:  # saved again meanwhile: keep both, the newer text last
             job.rows.update(later.rows)
+            for event_id in later.dropped:
+                job.rows.pop(event_id, None)
             job.dropped |= later.dropped
             job.whole = job.whole or later.whole
             job.fresh = job.fresh or later.fresh
