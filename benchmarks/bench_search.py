@@ -10,6 +10,10 @@ Last, the cost of an append with the index on vs off (``search_index="off"``): t
 one-event ``add_event_and_save`` calls on one session, as a ratio.
 
     python benchmarks/bench_search.py --stores sqlite,postgres --events 1000000 --sessions 10000
+    python benchmarks/bench_search.py --stores "" --semantic 100000,1000000 --dim 384
+
+``--semantic`` times semantic search (exact numpy nearest neighbours) with that many vectors
+in one user's scope, on the memory, SQLite and PostgreSQL stores (see ``_semantic``).
 
 SQLite is filled with ``synchronous=off`` (the fill is not what is measured); the append
 comparison uses ``synchronous=normal`` on both sides. PostgreSQL uses a schema of its own,
@@ -36,9 +40,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import asyncpg
 from _common import machine, table
+from _semantic import fill as fill_vectors
+from _semantic import measure as measure_vectors
 
 from llm_sessions.models import EventSource, Session, SessionEvent
-from llm_sessions.storage import PostgresSessionStore, SessionStore, SQLiteSessionStore
+from llm_sessions.storage import (
+    PostgresSessionStore,
+    SessionStore,
+    SQLiteSessionStore,
+    open_store,
+)
 
 POSTGRES_URL = os.environ.get(
     "LLM_SESSIONS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -202,18 +213,54 @@ async def run_store(name: str, events: int, sessions: int, appends: int) -> list
         await remote.close()
 
 
+async def run_semantic(name: str, vectors: int, dim: int) -> list[Any]:
+    """Semantic query times with ``vectors`` in one user's scope (see ``_semantic``)."""
+    from _semantic import embedder
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = {
+            "memory": "memory://",
+            "sqlite": f"sqlite:///{folder}/vectors.db",
+            "postgres": f"{POSTGRES_URL}?schema=bench_vectors_{uuid.uuid4().hex[:8]}",
+        }[name]
+        store = open_store(url, embedder=embedder(dim))
+        try:
+            texts, seconds = await fill_vectors(store, vectors, dim)
+            return [name, vectors, dim, seconds, *await measure_vectors(store, texts, dim)]
+        finally:
+            if name == "postgres":
+                await store.drop_all()  # type: ignore[attr-defined]
+            await store.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--appends", type=int, default=300, help="appends per median")
+    parser.add_argument(
+        "--semantic", default="", help="vectors in one scope, e.g. 100000,1000000 (semantic)"
+    )
+    parser.add_argument("--dim", type=int, default=384, help="dimensions of the vectors")
+    parser.add_argument("--semantic-stores", default="memory,sqlite,postgres")
     args = parser.parse_args()
     rows = []
-    for name in args.stores.split(","):
+    if args.semantic:
+        semantic = []
+        for size in (int(n) for n in args.semantic.split(",")):
+            for name in args.semantic_stores.split(","):
+                print(f"running semantic {name} {size} ...", file=sys.stderr)
+                semantic.append(await run_semantic(name, size, args.dim))
+                print(f"{name}: {semantic[-1]}", file=sys.stderr)
+        header = ["store", "vectors", "dim", "fill s", "first", "p50", "p99", "versions"]
+        print(table(f"bench_search --semantic, ms ({machine()})", header, semantic))
+    for name in args.stores.split(",") if args.stores else []:
         print(f"running {name} ...", file=sys.stderr)
         rows.append(await run_store(name, args.events, args.sessions, args.appends))
         print(f"{name}: {rows[-1]}", file=sys.stderr)  # kept if a later store fails
+    if not rows:
+        return
     header = ["store", "events", "fill s"]
     for kind in ("1 word", "2 words", "phrase"):
         for scope in ("", " +user"):

@@ -251,6 +251,7 @@ PACKAGE_FACES = {
         "EventPage",
         "FileSessionStore",
         "InMemorySessionStore",
+        "IndexStatus",
         "MessageLog",
         "ModelTotals",
         "PostgresSessionStore",

@@ -69,12 +69,12 @@ def test_erase_asks_then_erases_and_the_audit_log_says_so(store_url: str) -> Non
     assert stored_ids(store_url) == people.alice | people.bob
     result = invoke("erase", "--store", store_url, "--user", "alice", input="y\n")
     assert result.exit_code == 0, result.output
-    assert "erased 6 sessions, 11 events, 0 blobs of user 'alice'" in result.stdout
+    assert "erased 6 sessions, 11 events, 0 vectors, 0 blobs of user 'alice'" in result.stdout
     assert stored_ids(store_url) == people.bob
     audit = invoke("audit", "--store", store_url, "--json")
     [record] = json.loads(audit.stdout)
     assert record["filter"] == {"where": {"user_id": "alice"}, "all": False}
-    assert record["counts"] == {"sessions": 6, "events": 11, "blobs": 0}
+    assert record["counts"] == {"sessions": 6, "events": 11, "blobs": 0, "vectors": 0}
     table = invoke("audit", "--store", store_url, columns=200)
     assert "user_id" in table.stdout and "alice" in table.stdout
 

@@ -55,6 +55,7 @@ async def test_search_finds_this_keys_events_best_first_with_pages(
         ({"q": "*** ()"}, "q"),
         ({"q": "refund", "after": "forged"}, "after"),
         ({"q": "refund", "since": "yesterday"}, "since"),
+        ({"q": "refund", "mode": "fuzzy"}, "mode"),
     ],
 )
 async def test_bad_searches_are_named(
@@ -80,3 +81,32 @@ async def test_syntax_in_a_query_is_searched_literally(
 
     assert response.status_code == 200
     assert len(response.json()["data"]) == 1
+
+
+def two_words(texts: list[str]) -> list[list[float]]:
+    """A toy embedder: whether a text speaks of money, and whether of food."""
+    money, food = ("refund", "reimbursement"), ("lunch", "meal")
+    return [
+        [float(any(w in t for w in money)), float(any(w in t for w in food)), 0.1] for t in texts
+    ]
+
+
+async def test_semantic_and_hybrid_modes_search_only_this_keys_vectors(
+    client: httpx.AsyncClient, client_b: httpx.AsyncClient, memory_store: InMemorySessionStore
+) -> None:
+    refused = await client.get("/v1/search", params={"q": "refund", "mode": "semantic"})
+    assert refused.status_code == 409 and "embedder" in refused.text
+    memory_store.use_embedder(two_words)
+    await put(memory_store, "alpha.s1", "alice", "the refund failed", "lunch at noon")
+    await put(memory_store, "beta.s3", "alice", "a refund for beta")
+    await memory_store.flush_index()
+
+    params = {"q": "reimbursement", "mode": "semantic", "limit": 1}
+    mine = (await client.get("/v1/search", params=params)).json()
+    other = (await client_b.get("/v1/search", params=params)).json()
+    hybrid = (await client.get("/v1/search", params={"q": "refund", "mode": "hybrid"})).json()
+
+    assert [hit["snippet"] for hit in mine["data"]] == ["the refund failed"]
+    assert [hit["session_id"] for hit in other["data"]] == ["beta.s3"]
+    assert hybrid["data"][0]["snippet"] == "the [refund] failed"
+    assert {hit["session_id"] for hit in hybrid["data"]} == {"alpha.s1"}

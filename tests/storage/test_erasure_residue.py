@@ -210,3 +210,26 @@ async def test_sqlite_rows_that_vacuum_quarantined_go_with_their_erased_session(
     assert ALICE_TEXT.encode() not in _file_bytes(quarantine)
     assert BOB_TEXT.encode() in _file_bytes(quarantine)
     await store.close()
+
+
+async def test_no_erased_session_s_vectors_are_left(durable_case: StoreCase) -> None:
+    from test_semantic_search import bag_of_words
+
+    from llm_sessions.storage._vector_stores import vector_backend_for
+
+    store = durable_case.open(embedder=bag_of_words)
+    try:
+        people = await write_people(store)
+        await store.flush_index()
+        assert b"alice-gc" in await raw_bytes(durable_case, store)
+        receipt = await store.erase(where={"user_id": "alice"})
+        assert receipt.counts["vectors"] == len(people.alice)
+        await store.compact()
+        assert b"alice-gc" not in await raw_bytes(durable_case, store)
+        backend = vector_backend_for(store)
+        assert sorted(await backend.holding(sorted(people.alice | people.bob))) == sorted(
+            people.bob
+        )
+        await backend.close()
+    finally:
+        await forget_erasures(store)

@@ -49,13 +49,15 @@ async def search(
     until: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT)] = 20,
     after: Annotated[str | None, Query(max_length=2048)] = None,
+    mode: Annotated[str, Query(max_length=16)] = "text",
 ) -> SearchList:
-    """Events whose text matches ``q``, best first, in this key's sessions."""
+    """Events whose text matches ``q``, best first, in this key's sessions (``mode``:
+    ``text``, or ``semantic``/``hybrid`` on a store given an embedder)."""
     where = where_of(request, user_id)
     with checked_params():
         try:
             page = await store.search(
-                q, where or None, since=since, until=until, limit=limit, cursor=after
+                q, where or None, since=since, until=until, limit=limit, cursor=after, mode=mode
             )
         except InvalidInputError as exc:
             exc.field = _PARAMS.get(exc.field, exc.field)  # named as the request names it

@@ -229,6 +229,7 @@ class TenantStore(SessionStore):
         limit: int = 20,
         cursor: str | None = None,
         prefix: str = "",
+        mode: str = "text",
     ) -> SearchPage:
         """Events of this tenant's sessions that match ``query`` (see ``SessionStore.search``).
 
@@ -241,6 +242,7 @@ class TenantStore(SessionStore):
             limit: The page size.
             cursor: The previous page's ``next_cursor``.
             prefix: Only ids that start with it (a full id prefix).
+            mode: ``text``, ``semantic`` or ``hybrid`` (the inner store's embedder).
 
         Returns:
             The page: only hits in this tenant's sessions.
@@ -250,9 +252,11 @@ class TenantStore(SessionStore):
         """
         within = self._within(prefix)
         if within is None:
-            SearchQuery.checked(query, where, since, until, types, limit, cursor)
+            SearchQuery.checked(query, where, since, until, types, limit, cursor, "", mode)
             return SearchPage()
-        return await self.inner.search(query, where, since, until, types, limit, cursor, within)
+        return await self.inner.search(
+            query, where, since, until, types, limit, cursor, within, mode
+        )
 
     async def usage(
         self,

@@ -4,6 +4,7 @@ The modules here are private; this package's exports are its public API. Each st
 package of its own (``sqlite``, ``postgres``, ``redis``, ``file``) and ``memory``.
 """
 
+from . import _vector_stores  # noqa: F401 - registers the erasure of vectors
 from ._base import SessionStore, SessionStoreInterface, StoreState, refreshed
 from ._blob_collection import blob_area, collect_blobs
 from ._erasure import AuditRecord, ErasureReceipt
@@ -18,6 +19,7 @@ from ._retention import Retention, RetentionReport, TrimmedSession
 from ._search_models import SearchHit, SearchPage
 from ._summaries import ModelTotals, SessionSummary
 from ._url import open_store, supported_schemes
+from ._vectors_index import IndexStatus
 from .file import FileSessionStore, create_file_session_store
 from .memory import InMemorySessionStore
 from .postgres import PostgresSessionStore
@@ -33,6 +35,7 @@ __all__ = [
     "EventPage",
     "FileSessionStore",
     "InMemorySessionStore",
+    "IndexStatus",
     "MessageLog",
     "ModelTotals",
     "PostgresSessionStore",

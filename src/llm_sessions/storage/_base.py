@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 from ..exceptions import InvalidInputError, InvalidSessionOperation
 from ._event_page import EventPage, page_of_events
+from ._vectors_api import VectorIndexing
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -59,7 +60,7 @@ class StoreState(Enum):
     CLOSED = "closed"
 
 
-class SessionStore(ABC):
+class SessionStore(VectorIndexing, ABC):
     """Base of llm_sessions' own stores: the contract plus expiry and an explicit lifecycle.
 
     Use a store as an async context manager, or call ``close()`` when done. Operations on a
@@ -210,6 +211,7 @@ class SessionStore(ABC):
         limit: int = 20,
         cursor: str | None = None,
         prefix: str = "",
+        mode: str = "text",
     ) -> SearchPage:
         """Events whose text matches ``query``, best match first.
 
@@ -231,6 +233,8 @@ class SessionStore(ABC):
             limit: the page size, 1 to 100.
             cursor: the previous page's ``next_cursor`` (same arguments), None for page 1.
             prefix: only sessions whose id starts with this (a tenant's namespace).
+            mode: ``"text"`` (words), ``"semantic"`` (nearest vectors of the store's
+                embedder, see ``use_embedder``) or ``"hybrid"`` (both, fused by rank).
 
         Returns:
             A ``SearchPage`` of ``SearchHit``: ``items`` and ``next_cursor`` (None on the
@@ -240,16 +244,22 @@ class SessionStore(ABC):
             InvalidInputError: an argument is not valid (it is named, with the rule), or a
                 store that reads events would read more than ``max_scan_events`` for a
                 search without ``where``.
-            InvalidSessionOperation: the store is encrypted and was not opened with
-                ``search_index="plaintext"``, or its index is turned off.
+            InvalidSessionOperation: the store keeps no index (encrypted without
+                ``search_index="plaintext"``, or ``"off"``), or no embedder for ``mode``.
         """
         from ._search_query import SearchQuery
 
         self._ensure_open()
-        checked = SearchQuery.checked(query, where, since, until, types, limit, cursor, prefix)
+        checked = SearchQuery.checked(
+            query, where, since, until, types, limit, cursor, prefix, mode
+        )
         refusal = self._search_refusal()
         if refusal is not None:
             raise InvalidSessionOperation("search", refusal)
+        if checked.mode != "text":
+            from ._vectors_search import vector_search
+
+            return await vector_search(self, checked)
         return await self._search(checked)
 
     max_scan_events: int = 100_000
@@ -415,6 +425,7 @@ class SessionStore(ABC):
     async def close(self) -> None:
         """Release connections and files. Idempotent; the store cannot be used afterwards."""
         self.state = StoreState.CLOSED
+        await self._stop_vectors()
 
     def _ensure_open(self) -> None:
         if self.state is StoreState.CLOSED:

@@ -229,6 +229,10 @@ class EventLogStore(SessionStore):
                 batch.summary = delta_of([], True)
             if self._text_index and self._indexes_text():
                 batch.search = index_changes(session, sync.events_written, batch)
+            vectors = self._vector_index
+            changes = None
+            if vectors is not None:
+                changes = batch.search or index_changes(session, sync.events_written, batch)
             self._check_sizes(batch)
             batch = self._cipher.seal_batch(batch)
             async with telemetry.store_span("save", self, session.id, _batch_attributes(batch)):
@@ -239,6 +243,9 @@ class EventLogStore(SessionStore):
                         sync.stored = None  # it may have landed: a retry may find it there
                     raise
             sync.commit(batch, session)
+            if vectors is not None and changes is not None:
+                rows = [(row.event_id, row.text) for row in changes.rows]
+                vectors.note(session.id, rows, changes.dropped)
         binding_of(session).store = self
 
     def _search_refusal(self) -> str | None:

@@ -26,6 +26,7 @@ from ._fleet_checks import check_id_prefix, check_time_range, check_where
 __all__ = [
     "MAX_QUERY_CHARS",
     "MAX_SEARCH_LIMIT",
+    "SEARCH_MODES",
     "SearchAfter",
     "SearchQuery",
     "words_of",
@@ -35,6 +36,8 @@ MAX_QUERY_CHARS = 1000
 """The longest query ``search`` takes, in characters."""
 MAX_SEARCH_LIMIT = 100
 """The largest page ``search`` returns."""
+SEARCH_MODES = ("text", "semantic", "hybrid")
+"""What ``search`` ranks by: words, meaning (vectors), or both fused."""
 _MAX_CLAUSES = 32
 _WORD = re.compile(r"[^\W_]+")
 _CURSOR_SALT = b"llm-sessions/search-cursor/1:"
@@ -62,6 +65,7 @@ class SearchQuery:
     limit: int
     after: SearchAfter | None
     prefix: str
+    mode: str = "text"
 
     @classmethod
     def checked(
@@ -74,8 +78,11 @@ class SearchQuery:
         limit: object = 20,
         cursor: object = None,
         prefix: object = "",
+        mode: object = "text",
     ) -> SearchQuery:
         """The query, or ``InvalidInputError`` naming the first argument that is not valid."""
+        if mode not in SEARCH_MODES:
+            raise InvalidInputError("mode", mode, f"must be one of {', '.join(SEARCH_MODES)}")
         clauses = _clauses(_check_text(query))
         start, end = check_time_range(since, until)
         if (
@@ -96,6 +103,7 @@ class SearchQuery:
             limit,
             None,
             check_id_prefix(prefix),
+            str(mode),
         )
         after = _decode_cursor(cursor, made.fingerprint())
         return made if after is None else cls(**{**made.__dict__, "after": after})
@@ -108,6 +116,8 @@ class SearchQuery:
     def fingerprint(self) -> str:
         """What a cursor is tied to: everything but the cursor and the page size."""
         parts = [self.clauses, self.where, self.since, self.until, self.types, self.prefix]
+        if self.mode != "text":
+            parts.append(self.mode)
         text = json.dumps(
             parts,
             sort_keys=True,

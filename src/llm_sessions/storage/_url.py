@@ -61,9 +61,11 @@ def open_store(url: str, **options: Any) -> SessionStore:
     Args:
         url: The store's URL; its query may set store options (``?timeout=``,
             ``?key_prefix=`` for Redis, ``?schema=`` for PostgreSQL).
-        **options: Keyword arguments for the store's constructor; ``retention=`` (a
-            ``Retention``) is kept as ``store.retention``, what ``apply_retention()`` and
-            ``llm-sessions serve`` apply.
+        **options: Keyword arguments for the store's constructor, and two of the store's
+            own: ``retention=`` (a ``Retention``), kept as ``store.retention``, what
+            ``apply_retention()`` and ``llm-sessions serve`` apply; ``embedder=``, a function
+            of a list of texts to vectors, for semantic search (see
+            ``SessionStore.use_embedder``).
 
     Returns:
         The store, not yet connected; close it with ``await store.close()`` or ``async with``.
@@ -82,8 +84,11 @@ def open_store(url: str, **options: Any) -> SessionStore:
         raise InvalidInputError(
             "url", url, f"scheme {scheme!r} is not one of {', '.join(sorted(_openers))}"
         )
+    embedder = options.pop("embedder", None)
     store = opener(url, options)
     store.retention = retention
+    if embedder is not None:
+        store.use_embedder(embedder)
     return store
 
 

@@ -70,6 +70,8 @@ class InMemorySessionStore(SessionStore):
         async with telemetry.store_span("save", self, session.id):
             self._sessions[session.id] = session
             self._summarise(session)
+        if self._vector_index is not None:
+            self._vector_index.note_session(session)
         binding_of(session).store = self
 
     def _summarise(self, session: Session[Any]) -> None:

@@ -1,0 +1,81 @@
+"""Which ``VectorBackend`` a store keeps its vectors in, and their erasure.
+
+An erasure deletes the vectors of the sessions it erases: the ``vectors`` kind of
+``DERIVED_KINDS`` (the receipt counts the sessions whose vectors went).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..exceptions import InvalidInputError
+from ._erasure_run import DERIVED_KINDS, DerivedKind
+from ._vectors import MemoryVectors, VectorBackend
+
+__all__ = ["vector_backend_for"]
+
+
+def vector_backend_for(store: object) -> VectorBackend:
+    """Where ``store`` keeps its vectors (see the module's docstring).
+
+    Args:
+        store: a memory, file, SQLite, Redis or PostgreSQL store.
+
+    Returns:
+        Its ``VectorBackend``.
+
+    Raises:
+        InvalidInputError: for another kind of store.
+    """
+    kind = type(store).__name__
+    if kind == "InMemorySessionStore":
+        return MemoryVectors(store)
+    if kind == "FileSessionStore":
+        from .file._vectors import FileVectors
+
+        return FileVectors(store.directory)  # type: ignore[attr-defined]
+    if kind == "SQLiteSessionStore":
+        from .sqlite._vectors import SQLiteVectors
+
+        return SQLiteVectors(store.path)  # type: ignore[attr-defined]
+    if kind == "RedisSessionStore":
+        from .redis._vectors import RedisVectors
+
+        return RedisVectors(store.client, store.key_prefix)  # type: ignore[attr-defined]
+    if kind == "PostgresSessionStore":
+        from .postgres._vectors import PostgresVectors
+
+        return PostgresVectors(store)
+    raise InvalidInputError("store", kind, "keeps no vectors")
+
+
+async def _with_vectors(store: Any, session_ids: list[str]) -> list[str]:
+    """The sessions with vectors, or with events queued to be embedded by ``store``."""
+    try:
+        backend = vector_backend_for(store)
+    except InvalidInputError:  # a kind of store of its own: it keeps no vectors
+        return []
+    index = getattr(store, "_vector_index", None)
+    queued = set() if index is None else index.queued() & set(session_ids)
+    try:
+        return sorted({*await backend.holding(session_ids), *queued})
+    finally:
+        await backend.close()
+
+
+async def _drop_vectors(store: Any, session_ids: list[str], started: float) -> int:
+    index = getattr(store, "_vector_index", None)
+    if index is not None:
+        index.forget(session_ids)  # a queued embedding must not write them back
+    if not session_ids:
+        return 0
+    backend = vector_backend_for(store)
+    try:
+        for session_id in session_ids:
+            await backend.drop(session_id)
+    finally:
+        await backend.close()
+    return len(session_ids)
+
+
+DERIVED_KINDS.append(DerivedKind("vectors", _with_vectors, _drop_vectors))
