@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
-from ..exceptions import InvalidInputError, InvalidSessionOperation
+from ..exceptions import InvalidSessionOperation
+from ._erasure_api import ErasureMethods
 from ._event_page import EventPage, page_of_events
 from ._vectors_api import VectorIndexing
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from ..models._session import Session
     from ..models._session_event import SessionEvent
-    from ._erasure import AuditRecord, ChainRow, ErasureReceipt
     from ._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
-    from ._retention import Retention, RetentionReport
     from ._search_models import SearchPage
     from ._search_query import SearchQuery
     from ._summaries import SessionSummary
@@ -28,7 +25,6 @@ __all__ = [
     "SessionStore",
     "SessionStoreInterface",
     "StoreState",
-    "check_prefix",
 ]
 
 
@@ -60,7 +56,7 @@ class StoreState(Enum):
     CLOSED = "closed"
 
 
-class SessionStore(VectorIndexing, ABC):
+class SessionStore(VectorIndexing, ErasureMethods, ABC):
     """Base of llm_sessions' own stores: the contract plus expiry and an explicit lifecycle.
 
     Use a store as an async context manager, or call ``close()`` when done. Operations on a
@@ -308,110 +304,6 @@ class SessionStore(VectorIndexing, ABC):
                     loose.add(session.id)
         return with_roots(rows, loose)
 
-    async def erase(
-        self,
-        where: Mapping[str, Any] | None = None,
-        session_ids: Sequence[str] | None = None,
-        *,
-        all: bool = False,
-        actor: str | None = None,
-        prefix: str = "",
-        dry_run: bool = False,
-    ) -> ErasureReceipt:
-        """Delete the matching sessions and everything derived from them, for good.
-
-        Derived: children, later segments and forks (at any depth), their summary rows,
-        removal records and cached copies, and the blobs no other session names. An erasure
-        is recorded before anything is deleted: one interrupted (the process killed) is
-        finished by the next ``erase`` on the store. Each session goes in one atomic delete,
-        so a writer appending to it meanwhile either lands before (and is erased with it) or
-        gets ``SessionNotFound``. ``compact()`` afterwards clears the bytes from disk.
-
-        Args:
-            where: ``{"user_id": ...}`` and/or ``{"root_id": ...}``; empty only with ``all``.
-            session_ids: The sessions to erase (instead of ``where``).
-            all: True with an empty ``where``: erase every session (within ``prefix``).
-            actor: Who asked, for the audit record.
-            prefix: Only sessions whose id starts with this (a tenant's namespace); an id
-                outside it is refused.
-            dry_run: Only work out what would be erased (``blobs`` counts those named);
-                nothing is deleted or recorded.
-
-        Returns:
-            The ``ErasureReceipt``: counts per kind of data and the ids erased.
-
-        Raises:
-            InvalidInputError: no filter, an empty one without ``all``, an unknown key, both
-                ``where`` and ``session_ids``, or an id outside ``prefix`` (nothing deleted).
-        """
-        from ._erasure import ErasureRequest
-        from ._erasure_run import erase
-
-        self._ensure_open()
-        request = ErasureRequest.checked(where, session_ids, all, actor, prefix)
-        return await erase(self, request, dry_run=bool(dry_run))
-
-    async def audit_log(self, prefix: str = "") -> list[AuditRecord]:
-        """The records of the erasures carried out on this store, oldest first: who, when,
-        the filter and the counts, never content.
-
-        Args:
-            prefix: Only erasures asked within this namespace (a tenant's).
-
-        Returns:
-            The ``AuditRecord`` list.
-        """
-        from ._erasure_run import audit_records
-
-        self._ensure_open()
-        return await audit_records(self, check_prefix(prefix))
-
-    retention: Retention | None = None  # open_store(url, retention=...)'s, the default policy
-
-    async def apply_retention(
-        self,
-        policy: Retention | None = None,
-        now: datetime | None = None,
-        *,
-        prefix: str = "",
-        dry_run: bool = False,
-    ) -> RetentionReport:
-        """Erase the sessions ``policy`` finds expired (as ``erase`` does, actor ``"retention"``;
-        not one a live session derives from), then shorten those it keeps through removal
-        records and a stub event saying what went (one save each).
-
-        Args:
-            policy: The ``Retention``; None for the one the store was opened with.
-            now: The time limits count back from (None: now); for tests and backfills.
-            prefix: Only sessions whose id starts with this (a tenant's namespace).
-            dry_run: Only work out what would go; nothing is changed or recorded.
-
-        Returns:
-            The ``RetentionReport``: the erasure's receipt and the sessions shortened.
-
-        Raises:
-            InvalidInputError: No policy, or a bad ``now`` or ``prefix`` (nothing deleted).
-        """
-        from ._retention_run import run_retention
-
-        return await run_retention(self, policy, now, prefix, dry_run)
-
-    async def compact(self) -> None:
-        """Clear what deletes left in the store's storage (free pages, old row versions), so
-        erased data is not in its bytes. This default has nothing to clear."""
-        self._ensure_open()
-
-    async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
-        """Delete ``session_ids`` (each atomically); how many existed. Stores may batch."""
-        return sum([await self.delete(session_id) for session_id in session_ids])
-
-    async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
-        """The sessions (within ``prefix``) whose ``key`` (``user_id``, ``root_id``) is one of
-        ``values``: a ``find_sessions`` per value here; indexed stores answer in one query."""
-        from ._erasure_run import rows_where
-
-        return await rows_where(self, key, values, prefix)
-
     async def set_expiration(self, session_id: str, seconds: float | None) -> bool:
         """Make the session expire ``seconds`` from now (None: never); True if it exists."""
         refusal = f"{type(self).__name__} does not support expiry"
@@ -452,10 +344,3 @@ async def refreshed(store: SessionStoreInterface, session: Session[Any]) -> Sess
     if isinstance(store, SessionStore):
         return await store.refresh(session)
     return await store.get(session.id)
-
-
-def check_prefix(prefix: object) -> str:
-    """The ``list_sessions`` prefix, refused unless it is a string."""
-    if not isinstance(prefix, str):
-        raise InvalidInputError("prefix", prefix, "must be a string ('' lists every session)")
-    return prefix

@@ -8,9 +8,10 @@ from .. import telemetry
 from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..models._session import Session
 from ..validation import validate_id
-from ._base import SessionStore, check_prefix
+from ._base import SessionStore
 from ._binding import binding_of
 from ._options import DEFAULT_MAX_SCAN_EVENTS
+from ._prefix import check_prefix
 from ._redaction import Redactor, check_redactor, redact_events
 from ._summaries import SessionSummary, SummaryScan, default_root
 

@@ -37,9 +37,10 @@ from ...exceptions import (
 )
 from ...models._session import Session
 from ...validation import validate_id, validate_seconds
-from .._base import StoreState, check_prefix
+from .._base import StoreState
 from .._event_page import EventPage
 from .._options import StoreOptionArgs, StoreOptions
+from .._prefix import check_prefix
 from .._records import StoredPage, StoredSession
 from .._reseal import SealedSwap, swap_into
 from .._sync import WriteBatch

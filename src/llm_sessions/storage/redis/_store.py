@@ -31,10 +31,11 @@ from ...exceptions import (
 )
 from ...models._session import Session
 from ...validation import validate_id, validate_seconds
-from .._base import StoreState, check_prefix
+from .._base import StoreState
 from .._event_page import EventPage, unknown_event
 from .._faults import DEFAULT_TIMEOUT, check_timeout, storage_error, within
 from .._options import StoreOptionArgs, StoreOptions
+from .._prefix import check_prefix
 from .._records import StoredPage, StoredSession, build_session, unreadable_rows
 from .._reseal import SealedSwap
 from .._sync import WriteBatch

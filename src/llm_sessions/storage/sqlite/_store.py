@@ -32,10 +32,10 @@ from ...exceptions import (
 )
 from ...models._session import Session
 from ...validation import validate_id, validate_seconds
-from .._base import check_prefix
 from .._event_log import NEWEST_ROW, newest_event_of
 from .._event_page import EventPage
 from .._options import StoreOptionArgs, StoreOptions
+from .._prefix import check_prefix
 from .._records import StoredHeader, StoredPage, StoredSession, build_session
 from .._removals import REMOVAL_ID_PREFIX
 from .._reseal import SealedSwap
