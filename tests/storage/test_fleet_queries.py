@@ -12,7 +12,13 @@ from llm_sessions import SessionManager, SessionSummary
 from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models import EventSource, Session, SessionEvent, SessionMetadata, TokenUsage
 from llm_sessions.storage import SessionStore
-from llm_sessions.storage._fleet_query import SessionQuery, find_in
+from llm_sessions.storage._fleet_query import (
+    SessionQuery,
+    UsageQuery,
+    UsageRow,
+    find_in,
+    usage_in,
+)
 
 if TYPE_CHECKING:
     from conftest import StoreCase
@@ -61,6 +67,26 @@ async def assert_matches_a_full_load(store: SessionStore, fresh: SessionStore) -
         assert total[0].cost_usd == pytest.approx(
             sum(row.total_cost_usd for row in expected.values()), rel=1e-12
         )
+        for grouping, where in GROUPINGS:
+            query = UsageQuery.checked(group_by=grouping, where=where)
+            wanted = usage_in(expected.values(), query)
+            got = await reader.usage(group_by=grouping, where=where)
+            assert [_counts(row) for row in got] == [_counts(row) for row in wanted]
+            assert [row.cost_usd for row in got] == pytest.approx(
+                [row.cost_usd for row in wanted], rel=1e-12
+            )
+
+
+GROUPINGS: list[tuple[tuple[str, ...], dict[str, Any] | None]] = [
+    (("model", "day"), None),
+    (("user_id", "model", "month"), None),
+    (("day",), {"user_id": "alice"}),
+    (("model",), {"user_id": None}),
+]
+
+
+def _counts(row: UsageRow) -> tuple[Any, ...]:
+    return (row.key, row.sessions, row.events, row.tokens, row.unpriced_models)
 
 
 async def conversation(store: SessionStore, user: str, model: str) -> SessionManager:

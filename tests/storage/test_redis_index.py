@@ -148,3 +148,27 @@ async def test_a_sealed_session_is_only_marked_and_a_listing_without_the_key_ref
     with pytest.raises(EncryptionKeyError):
         await store.find_sessions()
     assert len((await sealed.find_sessions()).items) == 2
+
+
+async def test_usage_leaves_out_and_unindexes_an_expired_session(
+    store: RedisSessionStore, client: Redis
+) -> None:
+    kept, expired = [await chat(store, user, 1) for user in ("a", "c")]
+    async for name in client.scan_iter(match=f"{store.key_prefix}{{{expired.session_id}}}:*"):
+        await client.pexpireat(name, 1)
+    rows = await store.usage(group_by=("user_id", "model"))
+    assert [(row.key["user_id"], row.sessions) for row in rows] == [("a", 1)]
+    assert await client.zscore(index_key(store, "o:updated_at"), expired.session_id) is None
+    assert kept.session_id in await client.zrange(index_key(store, "o:updated_at"), 0, -1)
+
+
+async def test_usage_recounts_a_summary_hash_marked_stale(
+    store: RedisSessionStore, client: Redis
+) -> None:
+    alice = await chat(store, "alice", 2)
+    summary = f"{store.key_prefix}{{{alice.session_id}}}:summary"
+    await client.hset(summary, mapping={"tokens": "1", "stale": "1"})  # counts to redo
+    rows = await store.usage(group_by=("user_id", "day"))
+    assert [row.tokens for row in rows] == [(await full_load(store))[alice.session_id].total_tokens]
+    assert rows[0].tokens > 1
+    assert await client.hget(summary, "stale") == "0"
