@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from expiry_control import time_passes
 
 from llm_sessions import SessionManager, SessionSummary
 from llm_sessions.exceptions import InvalidInputError
@@ -384,3 +385,19 @@ def test_the_reference_pages_in_order_with_ties_broken_by_id() -> None:
 
     assert [row.id for row in first.items] == ["s3", "s2"]
     assert [row.id for row in rest.items] == ["s1"] and rest.next_cursor is None
+
+
+async def test_usage_leaves_out_expired_sessions(durable_case: StoreCase) -> None:
+    store = durable_case.open()
+    sessions = [await dated_session(store, user, 0, 10) for user in ("alice", "bob", "carol")]
+    assert await store.set_expiration(sessions[1].id, 1) is True
+    await time_passes(durable_case, 1.2, [session.id for session in sessions])
+
+    for reader in (store, durable_case.open()):
+        by_user = await reader.usage(group_by=("user_id", "day"))
+        by_model = await reader.usage(group_by="model", where={"user_id": "bob"})
+        assert [(row.key["user_id"], row.sessions) for row in by_user] == [
+            ("alice", 1),
+            ("carol", 1),
+        ]
+        assert by_model == []

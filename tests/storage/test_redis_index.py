@@ -3,6 +3,7 @@ written without it, rebuilt by ``vacuum()``, and never listing a session that is
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,8 +12,10 @@ from test_redis_removals import client, store
 from test_sqlite_summaries import chat, full_load, listed
 
 from llm_sessions.exceptions import EncryptionKeyError
-from llm_sessions.models import Session
+from llm_sessions.models import Session, SessionMetadata
+from llm_sessions.storage._fleet_query import UsageQuery, usage_in
 from llm_sessions.storage.providers.redis import RedisSessionStore
+from llm_sessions.storage.redis import _index_query
 
 pytestmark = pytest.mark.redis
 __all__ = ["client", "store"]  # the fixtures this module uses
@@ -172,3 +175,20 @@ async def test_usage_recounts_a_summary_hash_marked_stale(
     assert [row.tokens for row in rows] == [(await full_load(store))[alice.session_id].total_tokens]
     assert rows[0].tokens > 1
     assert await client.hget(summary, "stale") == "0"
+
+
+async def test_usage_read_in_small_batches_counts_ties_and_bounds_once(
+    store: RedisSessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_index_query, "_TALLY_BATCH", 2)
+    start = datetime(2026, 3, 1, 23, tzinfo=UTC)
+    for n in range(9):  # three sessions per moment; the last three on the next day
+        moment = start + timedelta(minutes=30 * (n // 3))
+        metadata = SessionMetadata(created_at=moment, updated_at=moment, user_id=f"u{n % 2}")
+        await store.save(Session(id=f"s{n}", metadata=metadata))
+    loaded = list((await full_load(store)).values())
+    for limits in ({}, {"until": start + timedelta(hours=1)}, {"since": start.isoformat()}):
+        query = UsageQuery.checked(group_by=("day", "user_id"), **limits)
+        got = await store.usage(group_by=("day", "user_id"), **limits)
+        assert got == usage_in(loaded, query)
+        assert sum(row.sessions for row in got) == (6 if "until" in limits else 9)

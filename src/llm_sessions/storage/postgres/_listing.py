@@ -69,7 +69,7 @@ class PostgresListing(SummaryListing):
 
     def _where(self, query_filter: Any, args: _Args) -> list[str]:
         q = f'"{self.schema}"'
-        where = ["(x.expires_at IS NULL OR x.expires_at > now())"]
+        where = ["(x.expires_at IS NULL OR x.expires_at > now())"]  # first (see _usage_sql)
         if query_filter.since is not None:
             where.append(f"s.updated_at >= {args(query_filter.since, 'timestamptz')}")
         if query_filter.until is not None:
@@ -179,7 +179,9 @@ class PostgresListing(SummaryListing):
             for name in query.group_by
         ]
         where = self._where(query.filter, args)
-        source = f"{q}.summaries s JOIN {q}.sessions x ON x.id = s.id"
+        # Expired sessions (few, and indexed) are looked up once, not each row's session.
+        where[0] = f"s.id NOT IN (SELECT id FROM {q}.sessions WHERE expires_at <= now())"
+        source = f"{q}.summaries s"
         counted = (
             f"(SELECT coalesce(sum(events), 0) FROM {q}.summary_models WHERE session_id = s.id)"
         )
