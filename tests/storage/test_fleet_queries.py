@@ -108,6 +108,9 @@ async def test_totals_equal_a_full_load_through_every_change(store_case: StoreCa
     fresh = store_case.reader(store)
     alice = await conversation(store, "alice", "gpt-4o-mini")
     bob = await conversation(store, "bob", "model-without-a-price")
+    plain: Session[Any] = Session()  # no user, no model: only events without token usage
+    await plain.add_event(SessionEvent(message="note", source=EventSource.USER))
+    await store.save(plain)
     await assert_matches_a_full_load(store, fresh)
 
     await alice.pop_last_turn()

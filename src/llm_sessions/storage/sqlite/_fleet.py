@@ -236,18 +236,18 @@ def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[
             source = f"{summaries} JOIN summary_models m ON m.session_id = s.id"
         elif part == "rest":
             # Events without token usage, and sessions with no model at all (as usage_in):
-            # each session's models added up once, then the sessions with a rest kept.
+            # each session's models added up once (NULL: it has none), in a subquery that
+            # an OFFSET keeps from being flattened (which would add them up again per use).
             named = "".join(f"{key} AS k{n}, " for n, key in enumerate(keys))
             inner = (
-                f"SELECT {named}s.event_count - coalesce(sum(m.events), 0) AS rest,"
-                f" count(m.session_id) AS models FROM {summaries}"
-                " LEFT JOIN summary_models m ON m.session_id = s.id"
-                f" WHERE {' AND '.join(where)} GROUP BY s.id"
+                f"SELECT {named}s.event_count AS events, (SELECT sum(events) FROM summary_models"
+                f" WHERE session_id = s.id) AS counted FROM {summaries}"
+                f" WHERE {' AND '.join(where)} LIMIT -1 OFFSET 0"
             )
             outer = "".join(f"k{n}, " for n in range(len(keys)))
             sql = (
-                f"SELECT {outer}count(*), sum(rest), 0, 0.0, NULL FROM ({inner})"
-                f" WHERE rest > 0 OR models = 0{grouped}"
+                f"SELECT {outer}count(*), sum(events - coalesce(counted, 0)), 0, 0.0, NULL"
+                f" FROM ({inner}) WHERE counted IS NULL OR events > counted{grouped}"
             )
             queries.append((sql, group_args + where_args))
             continue
