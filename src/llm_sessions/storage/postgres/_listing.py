@@ -182,9 +182,6 @@ class PostgresListing(SummaryListing):
         # Expired sessions (few, and indexed) are looked up once, not each row's session.
         where[0] = f"s.id NOT IN (SELECT id FROM {q}.sessions WHERE expires_at <= now())"
         source = f"{q}.summaries s"
-        counted = (
-            f"(SELECT coalesce(sum(events), 0) FROM {q}.summary_models WHERE session_id = s.id)"
-        )
         if part == "models":
             source += f" JOIN {q}.summary_models m ON m.session_id = s.id"
             measures = (
@@ -192,11 +189,22 @@ class PostgresListing(SummaryListing):
                 " array_agg(m.model) FILTER (WHERE NOT m.priced)"
             )
         elif part == "rest":
-            measures = f"count(*), sum(s.event_count - {counted}), 0, 0.0, NULL::text[]"
-            where.append(
-                f"(s.event_count > {counted} OR NOT EXISTS"
-                f" (SELECT FROM {q}.summary_models WHERE session_id = s.id))"
+            # Each session's models added up once (NULL: it has none), behind an OFFSET 0
+            # that keeps the planner from adding them up again per use.
+            named = "".join(f"{key} AS k{n}, " for n, key in enumerate(keys))
+            inner = (
+                f"SELECT {named}s.event_count AS events, (SELECT sum(events)"
+                f" FROM {q}.summary_models WHERE session_id = s.id) AS counted"
+                f" FROM {source} WHERE {' AND '.join(where)} OFFSET 0"
             )
+            outer = "".join(f"k{n}, " for n in range(len(keys)))
+            keys_at = range(len(keys))
+            grouped = f" GROUP BY {', '.join(str(n + 1) for n in keys_at)}" if keys else ""
+            sql = (
+                f"SELECT {outer}count(*), sum(events - coalesce(counted, 0)), 0, 0.0,"
+                f" NULL::text[] FROM ({inner}) t WHERE counted IS NULL OR events > counted{grouped}"
+            )
+            return sql, args
         else:
             measures = (
                 "count(*), sum(s.event_count), sum(s.total_tokens), sum(s.total_cost_usd),"
