@@ -6,6 +6,7 @@ calls: the first page of 50 (newest first), the 100th page (its cursor found fir
 filtered to one user, and a usage rollup by user over one day.
 
     python benchmarks/bench_fleet.py --stores sqlite,postgres,redis,file --sessions 10000
+    python benchmarks/bench_fleet.py --stores sqlite --sessions 10000 --adk   # beside google-adk
 
 SQLite is filled with ``synchronous=off`` and the file store with ``fsync=False`` (the fill is
 not what is measured). PostgreSQL uses a schema of its own and Redis a key prefix of its own
@@ -28,6 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import machine, median_ms, table
+from _fleet_adk import adk_rows
 
 from llm_sessions.models import EventSource, Session, SessionEvent, TokenUsage
 from llm_sessions.storage import (
@@ -93,7 +95,7 @@ async def measure(store: SessionStore, count: int, repeat: int) -> list[Any]:
     return [first, hundredth, one_user, rollup]
 
 
-async def run_store(name: str, count: int, repeat: int) -> list[Any]:
+async def run_store(name: str, count: int, repeat: int, adk: list[Any] | None) -> list[Any]:
     if name in ("sqlite", "file"):
         with tempfile.TemporaryDirectory() as folder:
             store: SessionStore = (
@@ -103,6 +105,8 @@ async def run_store(name: str, count: int, repeat: int) -> list[Any]:
             )
             seconds = await fill(store, count, 64)
             row = [name, count, seconds, *await measure(store, count, repeat)]
+            if name == "sqlite" and adk is not None:
+                adk += await adk_rows(store, count, repeat, MODELS, START.timestamp())
             await store.close()
             return row
     tag = f"bench_fleet_{uuid.uuid4().hex[:8]}"
@@ -124,11 +128,17 @@ async def main() -> None:
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=7, help="calls per median")
+    parser.add_argument(
+        "--adk",
+        action="store_true",
+        help="with sqlite: google-adk's DatabaseSessionService filled alike, one user listed",
+    )
     args = parser.parse_args()
     rows = []
+    adk: list[Any] = []
     for name in args.stores.split(","):
         print(f"running {name} ...", file=sys.stderr)
-        rows.append(await run_store(name, args.sessions, args.repeat))
+        rows.append(await run_store(name, args.sessions, args.repeat, adk if args.adk else None))
     header = [
         "store",
         "sessions",
@@ -139,6 +149,9 @@ async def main() -> None:
         "1-day usage ms",
     ]
     print(table(f"bench_fleet ({machine()})", header, rows))
+    if adk:
+        header = ["one user's sessions", "sessions", "fill s", "listed", "ms"]
+        print(table("the same sessions, one user (SQLite files)", header, adk))
 
 
 if __name__ == "__main__":

@@ -207,3 +207,22 @@ async def test_an_encrypted_store_keeps_only_stale_rows_with_nothing_in_clear(
     }
     assert await listed(store) == await full_load(store)
     assert "alice" not in (tmp_path / "summaries.jsonl").read_text()
+
+
+async def test_a_users_pages_and_totals_follow_writes(tmp_path: Path) -> None:
+    store = FileSessionStore(tmp_path / "s", fsync=False)
+    first = await chat(store, "alice", 1)
+    await chat(store, "bob", 1)
+    assert [row.id for row in (await store.find_sessions(where={"user_id": "alice"})).items] == [
+        first.session_id
+    ]
+    second = await chat(store, "alice", 2)
+    moved = await store.get(first.session_id)
+    assert moved is not None
+    moved.metadata.user_id = "bob"
+    await store.save(moved)
+
+    page = await store.find_sessions(where={"user_id": "alice"}, order="created_at")
+    totals = await store.usage(group_by="user_id", where={"user_id": "bob"})
+    assert [row.id for row in page.items] == [second.session_id]
+    assert [(row.key, row.sessions) for row in totals] == [({"user_id": "bob"}, 2)]

@@ -7,12 +7,19 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from expiry_control import time_passes
 
 from llm_sessions import SessionManager, SessionSummary
 from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models import EventSource, Session, SessionEvent, SessionMetadata, TokenUsage
 from llm_sessions.storage import SessionStore
-from llm_sessions.storage._fleet_query import SessionQuery, find_in
+from llm_sessions.storage._fleet_query import (
+    SessionQuery,
+    UsageQuery,
+    UsageRow,
+    find_in,
+    usage_in,
+)
 
 if TYPE_CHECKING:
     from conftest import StoreCase
@@ -61,6 +68,26 @@ async def assert_matches_a_full_load(store: SessionStore, fresh: SessionStore) -
         assert total[0].cost_usd == pytest.approx(
             sum(row.total_cost_usd for row in expected.values()), rel=1e-12
         )
+        for grouping, where in GROUPINGS:
+            query = UsageQuery.checked(group_by=grouping, where=where)
+            wanted = usage_in(expected.values(), query)
+            got = await reader.usage(group_by=grouping, where=where)
+            assert [_counts(row) for row in got] == [_counts(row) for row in wanted]
+            assert [row.cost_usd for row in got] == pytest.approx(
+                [row.cost_usd for row in wanted], rel=1e-12
+            )
+
+
+GROUPINGS: list[tuple[tuple[str, ...], dict[str, Any] | None]] = [
+    (("model", "day"), None),
+    (("user_id", "model", "month"), None),
+    (("day",), {"user_id": "alice"}),
+    (("model",), {"user_id": None}),
+]
+
+
+def _counts(row: UsageRow) -> tuple[Any, ...]:
+    return (row.key, row.sessions, row.events, row.tokens, row.unpriced_models)
 
 
 async def conversation(store: SessionStore, user: str, model: str) -> SessionManager:
@@ -81,6 +108,9 @@ async def test_totals_equal_a_full_load_through_every_change(store_case: StoreCa
     fresh = store_case.reader(store)
     alice = await conversation(store, "alice", "gpt-4o-mini")
     bob = await conversation(store, "bob", "model-without-a-price")
+    plain: Session[Any] = Session()  # no user, no model: only events without token usage
+    await plain.add_event(SessionEvent(message="note", source=EventSource.USER))
+    await store.save(plain)
     await assert_matches_a_full_load(store, fresh)
 
     await alice.pop_last_turn()
@@ -358,3 +388,19 @@ def test_the_reference_pages_in_order_with_ties_broken_by_id() -> None:
 
     assert [row.id for row in first.items] == ["s3", "s2"]
     assert [row.id for row in rest.items] == ["s1"] and rest.next_cursor is None
+
+
+async def test_usage_leaves_out_expired_sessions(durable_case: StoreCase) -> None:
+    store = durable_case.open()
+    sessions = [await dated_session(store, user, 0, 10) for user in ("alice", "bob", "carol")]
+    assert await store.set_expiration(sessions[1].id, 1) is True
+    await time_passes(durable_case, 1.2, [session.id for session in sessions])
+
+    for reader in (store, durable_case.open()):
+        by_user = await reader.usage(group_by=("user_id", "day"))
+        by_model = await reader.usage(group_by="model", where={"user_id": "bob"})
+        assert [(row.key["user_id"], row.sessions) for row in by_user] == [
+            ("alice", 1),
+            ("carol", 1),
+        ]
+        assert by_model == []

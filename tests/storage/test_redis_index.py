@@ -3,6 +3,7 @@ written without it, rebuilt by ``vacuum()``, and never listing a session that is
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,8 +12,10 @@ from test_redis_removals import client, store
 from test_sqlite_summaries import chat, full_load, listed
 
 from llm_sessions.exceptions import EncryptionKeyError
-from llm_sessions.models import Session
+from llm_sessions.models import Session, SessionMetadata
+from llm_sessions.storage._fleet_query import UsageQuery, usage_in
 from llm_sessions.storage.providers.redis import RedisSessionStore
+from llm_sessions.storage.redis import _index_query
 
 pytestmark = pytest.mark.redis
 __all__ = ["client", "store"]  # the fixtures this module uses
@@ -148,3 +151,44 @@ async def test_a_sealed_session_is_only_marked_and_a_listing_without_the_key_ref
     with pytest.raises(EncryptionKeyError):
         await store.find_sessions()
     assert len((await sealed.find_sessions()).items) == 2
+
+
+async def test_usage_leaves_out_and_unindexes_an_expired_session(
+    store: RedisSessionStore, client: Redis
+) -> None:
+    kept, expired = [await chat(store, user, 1) for user in ("a", "c")]
+    async for name in client.scan_iter(match=f"{store.key_prefix}{{{expired.session_id}}}:*"):
+        await client.pexpireat(name, 1)
+    rows = await store.usage(group_by=("user_id", "model"))
+    assert [(row.key["user_id"], row.sessions) for row in rows] == [("a", 1)]
+    assert await client.zscore(index_key(store, "o:updated_at"), expired.session_id) is None
+    assert kept.session_id in await client.zrange(index_key(store, "o:updated_at"), 0, -1)
+
+
+async def test_usage_recounts_a_summary_hash_marked_stale(
+    store: RedisSessionStore, client: Redis
+) -> None:
+    alice = await chat(store, "alice", 2)
+    summary = f"{store.key_prefix}{{{alice.session_id}}}:summary"
+    await client.hset(summary, mapping={"tokens": "1", "stale": "1"})  # counts to redo
+    rows = await store.usage(group_by=("user_id", "day"))
+    assert [row.tokens for row in rows] == [(await full_load(store))[alice.session_id].total_tokens]
+    assert rows[0].tokens > 1
+    assert await client.hget(summary, "stale") == "0"
+
+
+async def test_usage_read_in_small_batches_counts_ties_and_bounds_once(
+    store: RedisSessionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_index_query, "_TALLY_BATCH", 2)
+    start = datetime(2026, 3, 1, 23, tzinfo=UTC)
+    for n in range(9):  # three sessions per moment; the last three on the next day
+        moment = start + timedelta(minutes=30 * (n // 3))
+        metadata = SessionMetadata(created_at=moment, updated_at=moment, user_id=f"u{n % 2}")
+        await store.save(Session(id=f"s{n}", metadata=metadata))
+    loaded = list((await full_load(store)).values())
+    for limits in ({}, {"until": start + timedelta(hours=1)}, {"since": start.isoformat()}):
+        query = UsageQuery.checked(group_by=("day", "user_id"), **limits)
+        got = await store.usage(group_by=("day", "user_id"), **limits)
+        assert got == usage_in(loaded, query)
+        assert sum(row.sessions for row in got) == (6 if "until" in limits else 9)

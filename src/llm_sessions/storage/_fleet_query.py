@@ -264,6 +264,14 @@ def _group_value(row: SessionSummary, name: str, model: str | None) -> Any:
     return row.properties.get(name)
 
 
+def _ident(value: Any) -> Any:
+    """A hashable stand-in for a group value that tells apart what JSON tells apart (a text
+    is itself; anything else its JSON text, so true is not 1 and 1 is not 1.0)."""
+    if value is None or type(value) is str:
+        return value
+    return (json.dumps(value, sort_keys=True, default=str),)
+
+
 def _sort_key(values: tuple[Any, ...]) -> tuple[tuple[int, str], ...]:
     return tuple((0, "") if v is None else (1, json.dumps(v, sort_keys=True)) for v in values)
 
@@ -278,20 +286,32 @@ def usage_in(rows: Iterable[SessionSummary], query: UsageQuery) -> list[UsageRow
     Returns:
         The rows (none when no session matches).
     """
+    if _plain(query):
+        return _plain_usage(rows, query)
+    return _grouped_usage(rows, query)
+
+
+def _grouped_usage(rows: Iterable[SessionSummary], query: UsageQuery) -> list[UsageRow]:
+    """``usage_in`` for any query: each row's shares into the groups of its values."""
     by_model = "model" in query.group_by
-    groups: dict[str, tuple[tuple[Any, ...], _Totals]] = {}
+    names = query.group_by
+    groups: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Totals]] = {}
     for row in rows:
         if not query.filter.matches(row):
             continue
         for model, share in _shares(row, by_model):
-            values = tuple(_group_value(row, name, model) for name in query.group_by)
-            ident = json.dumps(values, sort_keys=True, default=str)
-            _, totals = groups.setdefault(ident, (values, _Totals()))
+            values = tuple(_group_value(row, name, model) for name in names)
+            ident = tuple(_ident(value) for value in values)
+            held = groups.get(ident)
+            if held is None:
+                held = groups[ident] = (values, _Totals())
+            totals = held[1]
             totals.sessions += share.sessions
             totals.events += share.events
             totals.tokens += share.tokens
             totals.cost_usd += share.cost_usd
-            totals.unpriced |= share.unpriced
+            if share.unpriced:
+                totals.unpriced |= share.unpriced
     ordered = sorted(groups.values(), key=lambda group: _sort_key(group[0]))
     return [
         UsageRow(
@@ -304,6 +324,70 @@ def usage_in(rows: Iterable[SessionSummary], query: UsageQuery) -> list[UsageRow
         )
         for values, totals in ordered
     ]
+
+
+_PLAIN_GROUPS = frozenset({"user_id", "day", "month", "model"})
+
+
+def _plain(query: UsageQuery) -> bool:
+    """Whether ``query`` groups and filters by summary columns only (no property)."""
+    chosen = query.filter
+    return (
+        set(query.group_by) <= _PLAIN_GROUPS
+        and set(chosen.where) <= {"user_id"}
+        and chosen.model is None
+        and chosen.min_cost is None
+    )
+
+
+def _plain_usage(rows: Iterable[SessionSummary], query: UsageQuery) -> list[UsageRow]:
+    """``usage_in`` for a ``_plain`` query: the same totals, without the general grouping's
+    per-row work (its keys are texts or None, so they are their own identity)."""
+    chosen, names = query.filter, query.group_by
+    by_user = "user_id" in chosen.where
+    user = chosen.where.get("user_id")
+    if by_user and user is not None and not isinstance(user, str):
+        return []  # a user id is a text or None: nothing equals anything else
+    by_model = "model" in names
+    days: dict[Any, str] = {}
+    totals: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        updated = row.updated_at
+        if (
+            (by_user and row.user_id != user)
+            or (chosen.since is not None and updated < chosen.since)
+            or (chosen.until is not None and updated >= chosen.until)
+            or not row.id.startswith(chosen.prefix)
+        ):
+            continue
+        moment = updated.date()
+        day = days.get(moment) or days.setdefault(moment, moment.isoformat())
+        values = {"user_id": row.user_id, "day": day, "month": day[:7], "model": None}
+        if not by_model:
+            held = totals.setdefault(tuple(values[n] for n in names), [0, 0, 0, 0.0, set()])
+            held[0] += 1
+            held[1] += row.event_count
+            held[2] += row.total_tokens
+            held[3] += row.total_cost_usd
+            held[4].update(row.unpriced_models)
+            continue
+        counted = 0
+        for name, model in row.model_usage.items():
+            values["model"] = name
+            held = totals.setdefault(tuple(values[n] for n in names), [0, 0, 0, 0.0, set()])
+            held[0] += 1
+            held[1] += model.events
+            held[2] += model.tokens
+            held[3] += model.cost_usd
+            if not model.priced:
+                held[4].add(name)
+            counted += model.events
+        if counted < row.event_count or not row.model_usage:
+            values["model"] = None
+            held = totals.setdefault(tuple(values[n] for n in names), [0, 0, 0, 0.0, set()])
+            held[0] += 1
+            held[1] += row.event_count - counted
+    return usage_rows_from(names, totals)
 
 
 def usage_rows_from(

@@ -65,6 +65,8 @@ class FileSummaries(EventLogStore):
     _rooted: tuple[list[tuple[SessionSummary, bool]], list[SessionSummary]] | None = None
     _orders: dict[str, list[SessionSummary]]
     """Every summary sorted by each order asked for since the index last changed."""
+    _user_orders: dict[str, dict[str, list[SessionSummary]]]
+    """The same, split by user (for the orders a query by user asked for)."""
 
     @abstractmethod
     async def _run(self, work: Callable[..., _T], *args: Any) -> _T:
@@ -93,6 +95,7 @@ class FileSummaries(EventLogStore):
         if not self._pending and self._rooted is not None and self._rooted[0] is found:
             return list(self._rooted[1])  # nothing changed since the last listing
         self._orders = {}
+        self._user_orders = {}
         rows = [pair for pair in found if pair[0].id not in self._pending]
         for session_id in list(self._pending):  # saves buffered by auto_save=False
             session = await self.get(session_id)
@@ -123,10 +126,14 @@ class FileSummaries(EventLogStore):
 
     async def _find(self, query: SessionQuery) -> SessionPage:
         """The page, walked from the cursor's place in the summaries sorted by the query's
-        order (sorted once per change of the index, not per page)."""
+        order (sorted once per change of the index, not per page), or in the user's own
+        sessions so sorted when the query names a user."""
         ordered = await self._ordered(query.key)
         if ordered is None:
             return await super()._find(query)
+        user = query.filter.where.get("user_id")
+        if isinstance(user, str):
+            ordered = self._by_user(query.key, ordered).get(user, [])
         keyset = query.keyset
         if query.descending:
             end = (
@@ -146,10 +153,23 @@ class FileSummaries(EventLogStore):
         ordered = await self._ordered("updated_at")
         if ordered is None:
             return await super()._usage(query)
+        user = query.filter.where.get("user_id")
+        if isinstance(user, str):
+            ordered = self._by_user("updated_at", ordered).get(user, [])
         since, until = query.filter.since, query.filter.until
         start = 0 if since is None else bisect_left(ordered, (since, ""), key=_by_update)
         end = len(ordered) if until is None else bisect_left(ordered, (until, ""), key=_by_update)
         return usage_in(ordered[start:end], query)
+
+    def _by_user(self, key: str, ordered: list[SessionSummary]) -> dict[str, list[SessionSummary]]:
+        """Each user's summaries in ``ordered``'s order (split once per change of the index)."""
+        split = self._user_orders.get(key)
+        if split is None:
+            split = self._user_orders[key] = {}
+            for row in ordered:
+                if row.user_id is not None:
+                    split.setdefault(row.user_id, []).append(row)
+        return split
 
     async def _ordered(self, key: str) -> list[SessionSummary] | None:
         """Every summary in ascending ``key`` order (then id); None when saves are buffered

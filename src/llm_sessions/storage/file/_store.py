@@ -103,6 +103,7 @@ class FileSessionStore(FileSummaries):
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._index = SummaryIndex(self._folder, self.timeout)
         self._orders = {}
+        self._user_orders = {}
 
     # -- public API ----------------------------------------------------------------------------
 

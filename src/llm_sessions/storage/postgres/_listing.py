@@ -69,7 +69,7 @@ class PostgresListing(SummaryListing):
 
     def _where(self, query_filter: Any, args: _Args) -> list[str]:
         q = f'"{self.schema}"'
-        where = ["(x.expires_at IS NULL OR x.expires_at > now())"]
+        where = ["(x.expires_at IS NULL OR x.expires_at > now())"]  # first (see _usage_sql)
         if query_filter.since is not None:
             where.append(f"s.updated_at >= {args(query_filter.since, 'timestamptz')}")
         if query_filter.until is not None:
@@ -154,6 +154,9 @@ class PostgresListing(SummaryListing):
 
         async def read(connection: Any) -> list[list[Any]]:
             async with connection.transaction(readonly=True, isolation="repeatable_read"):
+                # The estimate of a rollup's per-group lookups passes the JIT threshold, and
+                # compiling (tens of ms) costs more than the few thousand rows it reads.
+                await connection.execute("SET LOCAL jit = off")
                 return [await connection.fetch(sql, *args) for sql, args in statements]
 
         results = await self._run("total sessions in", self.schema, read)
@@ -179,10 +182,9 @@ class PostgresListing(SummaryListing):
             for name in query.group_by
         ]
         where = self._where(query.filter, args)
-        source = f"{q}.summaries s JOIN {q}.sessions x ON x.id = s.id"
-        counted = (
-            f"(SELECT coalesce(sum(events), 0) FROM {q}.summary_models WHERE session_id = s.id)"
-        )
+        # Expired sessions (few, and indexed) are looked up once, not each row's session.
+        where[0] = f"s.id NOT IN (SELECT id FROM {q}.sessions WHERE expires_at <= now())"
+        source = f"{q}.summaries s"
         if part == "models":
             source += f" JOIN {q}.summary_models m ON m.session_id = s.id"
             measures = (
@@ -190,11 +192,22 @@ class PostgresListing(SummaryListing):
                 " array_agg(m.model) FILTER (WHERE NOT m.priced)"
             )
         elif part == "rest":
-            measures = f"count(*), sum(s.event_count - {counted}), 0, 0.0, NULL::text[]"
-            where.append(
-                f"(s.event_count > {counted} OR NOT EXISTS"
-                f" (SELECT FROM {q}.summary_models WHERE session_id = s.id))"
+            # Each session's models added up once (NULL: it has none), behind an OFFSET 0
+            # that keeps the planner from adding them up again per use.
+            named = "".join(f"{key} AS k{n}, " for n, key in enumerate(keys))
+            inner = (
+                f"SELECT {named}s.event_count AS events, (SELECT sum(events)"
+                f" FROM {q}.summary_models WHERE session_id = s.id) AS counted"
+                f" FROM {source} WHERE {' AND '.join(where)} OFFSET 0"
             )
+            outer = "".join(f"k{n}, " for n in range(len(keys)))
+            keys_at = range(len(keys))
+            grouped = f" GROUP BY {', '.join(str(n + 1) for n in keys_at)}" if keys else ""
+            sql = (
+                f"SELECT {outer}count(*), sum(events - coalesce(counted, 0)), 0, 0.0,"
+                f" NULL::text[] FROM ({inner}) t WHERE counted IS NULL OR events > counted{grouped}"
+            )
+            return sql, args
         else:
             measures = (
                 "count(*), sum(s.event_count), sum(s.total_tokens), sum(s.total_cost_usd),"

@@ -26,10 +26,13 @@ from .._summaries import SessionSummary
 from ._client import _text
 from ._index import RANGE_SCRIPT, index_values, micros, sort_score
 from ._listing import RedisSummaries
+from ._usage import USAGE_SCRIPT, UsageTally, tally_answers, tally_user
 
 __all__ = ["RedisIndexQueries"]
 
 _MAX_STEP = 1000
+_TALLY_BATCH = 2000
+"""Sessions a usage script adds up per call (a longer script would hold up the server)."""
 _RECOUNT_ROUNDS = 3
 _BUILT = "1"
 
@@ -66,11 +69,36 @@ class RedisIndexQueries(RedisSummaries):
         user = query.filter.where.get("user_id")
         key = self._index_key("u:" + user if isinstance(user, str) else "o:updated_at")
         low, high = _window(query.filter.since, query.filter.until)
+        wanted = None if self._cluster else tally_user(query)
+        if wanted is not None:
+            found = await self._tally(key, low, high, query, wanted)
+            if found is not None:
+                return found
         members = await self._call(
             "total sessions under", self.key_prefix, self.client.zrangebyscore(key, low, high)
         )
         rows = await self._read_rows(_text(member) for member in members)
         return usage_in((row for row, _ in rows.values()), query)
+
+    async def _tally(
+        self, key: str, low: str, high: str, query: UsageQuery, wanted: str
+    ) -> list[UsageRow] | None:
+        """The totals ``USAGE_SCRIPT`` adds up over the set ``key`` from ``low`` to ``high``,
+        a batch at a time; None when a session must be counted the slow way."""
+        script = self.client.register_script(USAGE_SCRIPT)
+        tally = UsageTally(query)
+        split = "1" if "model" in query.group_by else ""
+        after: tuple[str, str] | None = ("", "")
+        while after is not None:
+            args = [self.key_prefix, split, wanted, query.filter.prefix, low, high, *after]
+            call = script(keys=[key], args=[*args, str(_TALLY_BATCH)])
+            reply = await self._call("total sessions under", self.key_prefix, call)
+            gone, slow, after = tally_answers(reply, tally)
+            if gone:
+                await self._unindex(gone)
+            if slow:
+                return None
+        return tally.rows()
 
     async def rebuild_index(self) -> int:
         """Build the index of sorted sets afresh from the sessions' summary hashes (``vacuum``

@@ -221,6 +221,10 @@ def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[
             for name in query.group_by
         ]
         where, where_args = _conditions(query.filter, now)
+        summaries = _FROM
+        if _columns_only(query):  # no property read: expired sessions are looked up once
+            where[0] = "s.id NOT IN (SELECT id FROM sessions WHERE expires_at <= ?)"
+            summaries = "summaries s"
         listed = ", ".join(keys) + ", " if keys else ""
         # By position: a key's parameters are bound once, in the select list.
         grouped = f" GROUP BY {', '.join(str(n + 1) for n in range(len(keys)))}" if keys else ""
@@ -229,18 +233,24 @@ def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[
                 "count(*), sum(m.events), sum(m.tokens), sum(m.cost_usd),"
                 " group_concat(CASE WHEN m.priced THEN NULL ELSE m.model END, char(31))"
             )
-            source = f"{_FROM} JOIN summary_models m ON m.session_id = s.id"
+            source = f"{summaries} JOIN summary_models m ON m.session_id = s.id"
         elif part == "rest":
-            # Events without token usage, and sessions with no model at all (as usage_in).
-            counted = (
-                "(SELECT coalesce(sum(events), 0) FROM summary_models WHERE session_id = s.id)"
+            # Events without token usage, and sessions with no model at all (as usage_in):
+            # each session's models added up once (NULL: it has none), in a subquery that
+            # an OFFSET keeps from being flattened (which would add them up again per use).
+            named = "".join(f"{key} AS k{n}, " for n, key in enumerate(keys))
+            inner = (
+                f"SELECT {named}s.event_count AS events, (SELECT sum(events) FROM summary_models"
+                f" WHERE session_id = s.id) AS counted FROM {summaries}"
+                f" WHERE {' AND '.join(where)} LIMIT -1 OFFSET 0"
             )
-            measures = f"count(*), sum(s.event_count - {counted}), 0, 0.0, NULL"
-            source = _FROM
-            where.append(
-                f"(s.event_count > {counted} OR NOT EXISTS"
-                " (SELECT 1 FROM summary_models WHERE session_id = s.id))"
+            outer = "".join(f"k{n}, " for n in range(len(keys)))
+            sql = (
+                f"SELECT {outer}count(*), sum(events - coalesce(counted, 0)), 0, 0.0, NULL"
+                f" FROM ({inner}) WHERE counted IS NULL OR events > counted{grouped}"
             )
+            queries.append((sql, group_args + where_args))
+            continue
         else:
             unpriced = (
                 "(SELECT group_concat(model, char(31)) FROM summary_models"
@@ -250,7 +260,13 @@ def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[
                 "count(*), sum(s.event_count), sum(s.total_tokens), sum(s.total_cost_usd),"
                 f" group_concat({unpriced}, char(31))"
             )
-            source = _FROM
+            source = summaries
         sql = f"SELECT {listed}{measures} FROM {source} WHERE {' AND '.join(where)}{grouped}"
         queries.append((sql, group_args + where_args))
     return queries
+
+
+def _columns_only(query: UsageQuery) -> bool:
+    """Whether ``query`` groups and filters by summary columns only (no property)."""
+    columns = {"user_id", "root_id", "day", "month", "model"}
+    return set(query.group_by) <= columns and set(query.filter.where) <= columns
