@@ -96,3 +96,19 @@ async def test_plain_and_sealed_rows_of_one_session_read_in_order(durable_case: 
     assert [m["content"][:9] for m in log.messages] == [f"message {n}" for n in range(3)]
     assert log.messages == await _typed_messages(reader_store, "mixed")
     assert log.ids == [event.id for event in (await reader_store.get("mixed")).events]  # type: ignore[union-attr]
+
+
+async def test_a_held_reader_restores_an_image_added_after_its_first_read(
+    durable_case: StoreCase,
+) -> None:
+    image = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
+    picture = {"role": "user", "content": [{"type": "input_image", "image_url": image}]}
+    reader = LLMSessionsSession("pictures", store=durable_case.open())
+    writer = LLMSessionsSession("pictures", store=durable_case.open())
+    await writer.add_items([_said(0)])
+    assert len(await reader.get_items()) == 1
+    await writer.add_items([picture])
+    stored = await _typed_messages(durable_case.open(), "pictures")
+    assert image not in str(stored[1])  # kept by reference: the read must restore it
+    items = await reader.get_items()
+    assert items[1]["content"][0]["image_url"] == image

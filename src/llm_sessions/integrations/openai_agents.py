@@ -148,6 +148,7 @@ class LLMSessionsSession:
         self._session: Session[Any] | None = None
         self._ids: list[str] | None = None  # the items' event ids, once read
         self._items: list[Any] = []
+        self._holds_parts = False  # whether an item read may hold stored parts
         self._read_through: str | None = None
         self._removed: set[str] = set()
         self._replies: deque[_Reply] = deque()
@@ -186,7 +187,8 @@ class LLMSessionsSession:
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
         items = await self._read(limit)
-        for index, item in enumerate(items) if may_hold_parts(items) else ():
+        held = self._holds_parts if self._ids is not None else may_hold_parts(items)
+        for index, item in enumerate(items) if held else ():
             if isinstance(item, dict) and isinstance(item.get("content"), list):  # stored parts?
                 items[index] = await restore_parts(item, self._store)
         after = None if self.compaction is None else self.compaction.trim_tool_results_after_turns
@@ -283,7 +285,7 @@ class LLMSessionsSession:
             self._ids, self._items, self._read_through, self._removed = None, [], None, set()
             return self._items
         if after is None or self._ids is None:
-            self._ids, self._items, self._removed = [], [], set()
+            self._ids, self._items, self._removed, self._holds_parts = [], [], set(), False
         if log.removed:
             self._removed |= log.removed
             self._forget(log.removed)
@@ -293,6 +295,7 @@ class LLMSessionsSession:
             ids, items = [ids[n] for n in kept], [items[n] for n in kept]
         self._ids.extend(ids)
         self._items.extend(items)
+        self._holds_parts = self._holds_parts or may_hold_parts(items)
         self._read_through = log.read_through
         return self._items
 
