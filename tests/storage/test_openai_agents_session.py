@@ -167,3 +167,37 @@ async def test_a_store_url_is_opened_and_closed_by_the_session(tmp_path: Any) ->
 def test_an_invalid_session_id_is_refused() -> None:
     with pytest.raises(InvalidSessionId, match="session_id"):
         LLMSessionsSession("../x", store="memory://")
+
+
+async def _play(session: Any) -> list[Any]:
+    """One script of the Session protocol's calls; what each call gave back."""
+    said: list[Any] = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"type": "function_call", "call_id": "c1", "name": "weather", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": "21C"},
+        {
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "21C", "annotations": []}],
+        },
+    ]
+    seen: list[Any] = [await session.get_items()]
+    await session.add_items(said[:2])
+    await session.add_items(said[2:])
+    seen += [await session.get_items(), await session.get_items(limit=3)]
+    seen += [await session.pop_item(), await session.get_items()]
+    await session.clear_session()
+    seen += [await session.get_items(), await session.pop_item()]
+    await session.add_items([{"role": "user", "content": "again"}])
+    return [*seen, await session.get_items()]
+
+
+async def test_the_protocol_calls_give_what_the_sdk_sqlite_session_gives(
+    store_case: StoreCase,
+) -> None:
+    reference = SQLiteSession("script")
+    expected = await _play(reference)
+    reference.close()
+    store = store_case.open()
+    assert await _play(LLMSessionsSession("script", store=store)) == expected
+    reread = LLMSessionsSession("script", store=_opener(store_case, store))
+    assert await reread.get_items() == expected[-1]

@@ -22,7 +22,6 @@ reader of the store agrees.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,8 +43,8 @@ from ..storage import (
     open_store,
     read_messages,
 )
-from ..tokens import count_text
 from ..validation import validate_id
+from ._agents_items import item_text, may_hold_parts, trimmed_outputs
 
 try:
     from agents.lifecycle import RunHooks
@@ -147,7 +146,9 @@ class LLMSessionsSession:
         else:
             self._store = store
         self._session: Session[Any] | None = None
-        self._items: dict[str, Any] | None = None  # event id -> item, once read
+        self._ids: list[str] | None = None  # the items' event ids, once read
+        self._items: list[Any] = []
+        self._holds_parts = False  # whether an item read may hold stored parts
         self._read_through: str | None = None
         self._removed: set[str] = set()
         self._replies: deque[_Reply] = deque()
@@ -186,11 +187,12 @@ class LLMSessionsSession:
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise InvalidInputError("limit", limit, "must be a whole number >= 0 or None")
         items = await self._read(limit)
-        for index, item in enumerate(items):
+        held = self._holds_parts if self._ids is not None else may_hold_parts(items)
+        for index, item in enumerate(items) if held else ():
             if isinstance(item, dict) and isinstance(item.get("content"), list):  # stored parts?
                 items[index] = await restore_parts(item, self._store)
         after = None if self.compaction is None else self.compaction.trim_tool_results_after_turns
-        return items if after is None else _trimmed_outputs(items, after, self.model)
+        return items if after is None else trimmed_outputs(items, after, self.model)
 
     async def add_items(self, items: list[Any], wrapper: Any = None) -> None:
         """Append items, one event each, in one save (creating the session on the first).
@@ -265,33 +267,46 @@ class LLMSessionsSession:
     # -- reading and writing ----------------------------------------------------------------
 
     async def _read(self, limit: int | None) -> list[Any]:
-        if self._items is None and limit is not None and isinstance(self._store, SessionStore):
+        if self._ids is None and limit is not None and isinstance(self._store, SessionStore):
             page = await self._store.read_events(self.session_id, limit=limit, newest_first=True)
             return [] if page is None else [event.message for event in page[::-1]]
-        items = list((await self._caught_up()).values())
-        return items if limit is None else items[len(items) - limit :]
+        items = await self._caught_up()
+        return list(items) if limit is None else items[len(items) - limit :]
 
-    async def _caught_up(self) -> dict[str, Any]:
+    async def _caught_up(self) -> list[Any]:
         """The items as the store holds them now: the rows stored since the last read are
         read and applied (the runner reads the history on every turn), all of them at first."""
-        after = None if self._items is None else self._read_through
+        after = None if self._ids is None else self._read_through
         try:
             log = await read_messages(self._store, self.session_id, after=after)
         except InvalidInputError:  # the row read last is gone: read it all again
             after, log = None, await read_messages(self._store, self.session_id)
         if log is None:
-            self._items, self._read_through, self._removed = None, None, set()
-            return {}
-        if after is None or self._items is None:
-            self._items, self._removed = {}, set()
-        self._removed |= log.removed
-        for event_id in log.removed:
-            self._items.pop(event_id, None)
-        for event_id, item in log.messages:
-            if event_id not in self._removed:
-                self._items[event_id] = item
+            self._ids, self._items, self._read_through, self._removed = None, [], None, set()
+            return self._items
+        if after is None or self._ids is None:
+            self._ids, self._items, self._removed, self._holds_parts = [], [], set(), False
+        if log.removed:
+            self._removed |= log.removed
+            self._forget(log.removed)
+        ids, items = log.ids, log.messages
+        if self._removed and not self._removed.isdisjoint(ids):  # removed before it was read
+            kept = [n for n, event_id in enumerate(ids) if event_id not in self._removed]
+            ids, items = [ids[n] for n in kept], [items[n] for n in kept]
+        self._ids.extend(ids)
+        self._items.extend(items)
+        self._holds_parts = self._holds_parts or may_hold_parts(items)
         self._read_through = log.read_through
         return self._items
+
+    def _forget(self, removed: set[str]) -> None:
+        """Leave out the items read earlier that ``removed`` names."""
+        ids = self._ids or []
+        if not any(event_id in removed for event_id in ids):
+            return
+        kept = [pair for pair in zip(ids, self._items, strict=True) if pair[0] not in removed]
+        self._ids = [event_id for event_id, _ in kept]
+        self._items = [item for _, item in kept]
 
     async def _fresh(self) -> Session[Any] | None:
         """The session as the store holds it now (other writers' items included)."""
@@ -360,7 +375,7 @@ class LLMSessionsSession:
     ) -> SessionEvent[Any]:
         """The item's event: with ``reply``, the usage that response reported (on its first
         output item only); without, counted from the item's text."""
-        text = _item_text(item)
+        text = item_text(item)
         is_input = source is not EventSource.LLM
         metadata: dict[str, Any] = {ITEM_TYPE_KEY: kind}
         if reply is not None:
@@ -392,50 +407,3 @@ def _kind_and_source(item: Any) -> tuple[str, EventSource]:
     if kind == "function_call_output":
         source = EventSource.SYSTEM
     return str(kind), source
-
-
-def _item_text(item: Any) -> str:
-    """The text an item carries: message content, call arguments or a tool's output."""
-    if not isinstance(item, Mapping):
-        return json.dumps(item)
-    for key in ("content", "arguments", "output"):
-        value = item.get(key)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, list):
-            texts = [part.get("text") for part in value if isinstance(part, Mapping)]
-            return "".join(text for text in texts if isinstance(text, str))
-    return json.dumps(item, ensure_ascii=False)
-
-
-def _trimmed_outputs(items: list[Any], after_turns: int, model: str) -> list[Any]:
-    """``items`` with each tool output older than ``after_turns`` turns as a stub (a copy)."""
-    seen = 0
-    cutoff = 0
-    for index in range(len(items) - 1, -1, -1):
-        item = items[index]
-        if isinstance(item, Mapping) and item.get("role") == "user":
-            seen += 1
-            if seen == after_turns + 1:
-                cutoff = index
-                break
-    names = {
-        item.get("call_id"): item.get("name")
-        for item in items[:cutoff]
-        if isinstance(item, Mapping) and item.get("type") == "function_call"
-    }
-    return [
-        _output_stub(item, names, model) if index < cutoff else item
-        for index, item in enumerate(items)
-    ]
-
-
-def _output_stub(item: Any, names: Mapping[Any, Any], model: str) -> Any:
-    if not isinstance(item, Mapping) or item.get("type") != "function_call_output":
-        return item
-    call_id = item.get("call_id")
-    tokens = count_text(_item_text(item), model).tokens
-    name = names.get(call_id) or "unknown_tool"
-    stub = f"[tool result trimmed: {name}, call {call_id}, {{saved}} tokens saved]"
-    saved = tokens - count_text(stub.format(saved=tokens), model).tokens
-    return {**item, "output": stub.format(saved=saved)} if saved > 0 else item

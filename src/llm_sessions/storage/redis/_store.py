@@ -314,6 +314,13 @@ class RedisSessionStore(RedisIndexQueries):
         return rows
 
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
+        if page == EventPage():  # the whole log, without a script copying every row
+            keys = self._keys(session_id)
+            pipe = self._pipeline()
+            pipe.exists(keys[0])
+            pipe.lrange(keys[7], 0, -1)
+            found, rows = await self._call("read", session_id, pipe.execute())
+            return StoredPage(rows, self._location(keys[7])) if found else None
         args = page_args(page.after, page.before, page.limit, page.newest_first)
         call = self._page_script(keys=page_keys(self.key_prefix, session_id), args=args)
         reply = await self._call("read", session_id, call)
