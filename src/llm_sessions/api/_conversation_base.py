@@ -15,7 +15,9 @@ from ..conversations._summaries import LLMCallback, SummarizationStrategy
 from ..exceptions import InvalidInputError, SessionAlreadyExists, SessionNotFound
 from ..models._session import Session
 from ..models._session_metadata import SessionMetadata
-from ..prompting._compaction import Compaction
+from ..prompting._appended_index import AppendedIndex
+from ..prompting._compaction import Compaction, is_compaction_event
+from ..prompting._incomplete import is_incomplete
 from ..prompting._recall import Recall
 from ..storage import SessionStore, SessionStoreInterface, refreshed
 from ..storage._provider import SessionStoreProvider
@@ -63,6 +65,9 @@ class ConversationBase:
         self._system_prompt = check_system_prompt(system_prompt)
         self._session: Session[Any] | None = None
         self._prompts = SystemPromptIndex()
+        # Where compaction summaries and cut replies are: a prompt reads only what is new.
+        self._compactions = AppendedIndex(is_compaction_event)
+        self._cut_replies = AppendedIndex(is_incomplete)
         # A URL opens no connection until first use, so a bad argument below leaks nothing.
         self._store = as_store(store)
         self._owns_store = isinstance(store, str)

@@ -100,7 +100,8 @@ class PromptReading(ConversationBase):
         history, system, budget = with_system_prompt(
             self._prompts, session.events, max_tokens, model
         )
-        visible = compaction_view(with_incomplete_replies(history, incomplete), policy, model)
+        shown = with_incomplete_replies(history, incomplete, self._cut_replies)
+        visible = compaction_view(shown, policy, model, self._compactions)
         if self._recall is not None and recalled:
             messages = prompt_with_recall(visible, budget, model, recalled, self._recall, system)
         else:

@@ -16,6 +16,7 @@ from ..models._event_source import EventSource
 from ..models._event_type import EventType
 from ..models._session import Session
 from ..models._session_event import SessionEvent
+from ..prompting._appended_index import AppendedIndex
 from ..prompting._budget import message_cache
 from ..prompting._event_view import EventView
 
@@ -71,42 +72,24 @@ async def system_prompt_event(text: str, model: str) -> SessionEvent[Any]:
 
 
 class SystemPromptIndex:
-    """Where a conversation's system prompt events are, kept up to date by reading only the
-    events added since the last look, so finding the current prompt does not grow with the
-    conversation.
-
-    The index remembers the last event it scanned (by identity): when the list no longer holds
-    that event at that place (events were removed, or it is another session's list), it scans
-    again from the start.
-    """
+    """Where a conversation's system prompt events are (an ``AppendedIndex``), so finding the
+    current prompt does not grow with the conversation."""
 
     def __init__(self) -> None:
-        self._scanned = 0
-        self._last: SessionEvent[Any] | None = None
-        self._positions: list[int] = []
-
-    def _update(self, events: Sequence[SessionEvent[Any]]) -> None:
-        scanned = self._scanned
-        if scanned > len(events) or (scanned and events[scanned - 1] is not self._last):
-            scanned, self._positions = 0, []
-        for index in range(scanned, len(events)):
-            if is_system_prompt(events[index]):
-                self._positions.append(index)
-        self._scanned = len(events)
-        self._last = events[-1] if events else None
+        self._index = AppendedIndex(is_system_prompt)
 
     def current(self, events: Sequence[SessionEvent[Any]]) -> str | None:
         """The newest system prompt among ``events``, or None."""
-        self._update(events)
-        if not self._positions:
+        positions = self._index.positions(events)
+        if not positions:
             return None
-        text: str = events[self._positions[-1]].message
+        text: str = events[positions[-1]].message
         return text
 
     def history(self, events: Sequence[SessionEvent[Any]]) -> Sequence[SessionEvent[Any]]:
         """``events`` without the system prompt events (a view, not a copy)."""
-        self._update(events)
-        return _Without(events, tuple(self._positions)) if self._positions else events
+        positions = self._index.positions(events)
+        return _Without(events, tuple(positions)) if positions else events
 
 
 class _Without(EventView):

@@ -17,6 +17,7 @@ from ..models._event_source import EventSource
 from ..models._event_type import EventType
 from ..models._session import Session
 from ..models._session_event import SessionEvent
+from ..prompting._appended_index import AppendedIndex
 from ..prompting._budget import message_cache
 from ..prompting._compaction import (
     COMPACTION_KEY,
@@ -63,11 +64,14 @@ class CompactionReport:
 
 
 def compaction_view(
-    history: Sequence[SessionEvent[Any]], policy: Compaction | None, model: str
+    history: Sequence[SessionEvent[Any]],
+    policy: Compaction | None,
+    model: str,
+    found: AppendedIndex | None = None,
 ) -> Sequence[SessionEvent[Any]]:
-    """``history`` as the prompt sees it: after the newest compaction event, stage 1 applied
-    when ``policy`` asks for it."""
-    visible = compacted_history(history)
+    """``history`` as the prompt sees it: after the newest compaction event (``found``: an
+    index of them kept over ``history``), stage 1 applied when ``policy`` asks for it."""
+    visible = compacted_history(history, found)
     after = None if policy is None else policy.trim_tool_results_after_turns
     return trimmed_tool_results(visible, after, model)
 

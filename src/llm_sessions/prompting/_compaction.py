@@ -22,6 +22,7 @@ from ..models._event_text import as_text
 from ..models._event_type import EventType
 from ..models._session_event import SessionEvent
 from ..tokens import count_text
+from ._appended_index import AppendedIndex
 from ._event_view import EventView
 from ._render import derived_call_id
 
@@ -92,17 +93,27 @@ def is_compaction_event(event: SessionEvent[Any]) -> bool:
     return event.type is EventType.SUMMARY and COMPACTION_KEY in event.metadata
 
 
-def compacted_history(events: Sequence[SessionEvent[Any]]) -> Sequence[SessionEvent[Any]]:
+def compacted_history(
+    events: Sequence[SessionEvent[Any]], found: AppendedIndex | None = None
+) -> Sequence[SessionEvent[Any]]:
     """``events`` as a prompt sees them after the newest compaction: its summary, the events
     it kept, then everything after it. Without a compaction event, ``events`` themselves.
+    ``found``, an ``AppendedIndex`` of ``is_compaction_event`` kept over these events from one
+    prompt to the next, spares reading the history back to its newest compaction.
 
     Events another writer added while the summary was being made land between the span and
     the compaction event, named by neither: they are kept too."""
-    for index in range(len(events) - 1, -1, -1):
-        if is_compaction_event(events[index]):
-            break
+    if found is not None:
+        positions = found.positions(events)
+        if not positions:
+            return events
+        index = positions[-1]
     else:
-        return events
+        for index in range(len(events) - 1, -1, -1):
+            if is_compaction_event(events[index]):
+                break
+        else:
+            return events
     summary = events[index]
     record = summary.metadata[COMPACTION_KEY]
     kept_ids = set(record.get("kept_event_ids") or ())

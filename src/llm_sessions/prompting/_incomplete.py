@@ -12,6 +12,7 @@ from typing import Any
 
 from ..exceptions import InvalidInputError
 from ..models._session_event import SessionEvent
+from ._appended_index import AppendedIndex
 
 __all__ = ["CUT_OFF_NOTE", "INCOMPLETE_MODES", "check_incomplete_mode", "with_incomplete_replies"]
 
@@ -38,18 +39,24 @@ def is_incomplete(event: SessionEvent[Any]) -> bool:
 
 
 def with_incomplete_replies(
-    events: Sequence[SessionEvent[Any]], mode: str
+    events: Sequence[SessionEvent[Any]], mode: str, index: AppendedIndex | None = None
 ) -> Sequence[SessionEvent[Any]]:
     """``events`` with the cut replies marked (``"include"``) or left out (``"drop"``).
 
     Args:
         events: The events of the prompt, oldest first.
         mode: ``"include"`` or ``"drop"``.
+        index: An ``AppendedIndex`` of ``is_incomplete`` kept over these events from one
+            prompt to the next, so only the events added since are read (a reply is marked
+            when it is appended, and the mark may only go).
 
     Returns:
         ``events`` itself when none was cut, else a new list.
     """
-    if not any(is_incomplete(event) for event in events):
+    if index is not None:
+        if not any(is_incomplete(events[n]) for n in index.positions(events)):
+            return events
+    elif not any(is_incomplete(event) for event in events):
         return events
     if mode == "drop":
         return [event for event in events if not is_incomplete(event)]
