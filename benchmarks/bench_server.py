@@ -195,6 +195,39 @@ async def measure(
             return await drive(base_url, pid, kind, clients, appends, conversations)
 
 
+async def _idle_tails(base_url: str, session_id: str, count: int) -> list[asyncio.StreamWriter]:
+    """``count`` live tails of ``session_id`` that nothing is written to, on raw sockets."""
+    host, port = base_url.removeprefix("http://").split(":")
+    writers = []
+    for _ in range(count):
+        reader, writer = await asyncio.open_connection(host, int(port))
+        path = f"/v1/sessions/{session_id}/events/stream"
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        await reader.readuntil(b": tailing\n\n")
+        writers.append(writer)
+    return writers
+
+
+async def measure_tails(
+    kind: str, clients: int, appends: int, conversations: int, tails: int
+) -> list[list[object]]:
+    """Appends on one worker without, then with, ``tails`` idle live tails open."""
+    rows = []
+    limits = ["--max-tails", str(tails), "--max-tails-per-key", str(tails)]
+    limits += ["--limit-concurrency", str(tails + 2 * clients)]
+    for count in (0, tails):
+        async with store_url_for(kind) as url:
+            with _serving_process(url, 1, limits) as (base_url, pid):
+                async with httpx.AsyncClient(base_url=base_url) as http:
+                    idle = (await http.post("/v1/conversations", json={})).json()["id"]
+                writers = await _idle_tails(base_url, idle, count)
+                result = await drive(base_url, pid, kind, clients, appends, conversations)
+                for writer in writers:
+                    writer.close()
+        rows.append([f"{kind}, {count} idle tails", *result.row()[1:]])
+    return rows
+
+
 async def measure_both(
     kind: str, clients: int, appends: int, conversations: int, workers: int
 ) -> list[tuple[str, Result, PageResult]]:
@@ -220,6 +253,9 @@ async def main() -> None:
     parser.add_argument(
         "--baseline", action="store_true", help="also run a bare Starlette app doing the writes"
     )
+    parser.add_argument(
+        "--idle-tails", type=int, default=0, help="compare appends with this many idle tails"
+    )
     options = parser.parse_args()
     kinds = [options.only] if options.only else ["sqlite", "redis", "postgres"]
     print(machine(), f"load average {os.getloadavg()[0]:.2f}")
@@ -228,6 +264,14 @@ async def main() -> None:
         f"conversations, {options.workers} server worker(s), one loopback client process"
     )
     sizes = (options.clients, options.appends, options.conversations, options.workers)
+    if options.idle_tails:
+        sizes3 = (options.clients, options.appends, options.conversations)
+        rows = [r for k in kinds for r in await measure_tails(k, *sizes3, options.idle_tails)]
+        header = ["store", "appends", "appends/s", "p50 ms", "p99 ms", "CPU ms/append"]
+        header += ["lost", "duplicated", "misordered"]
+        print(table("appends with idle tails", header, rows))
+        print(f"load average {os.getloadavg()[0]:.2f}")
+        return
     if options.baseline:
         runs = [run for kind in kinds for run in await measure_both(kind, *sizes)]
         print(compare_table(runs))

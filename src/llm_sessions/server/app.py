@@ -152,11 +152,12 @@ def _app_over(state: ServerState, routers: Iterable[APIRouter]) -> FastAPI:
     app.state.llm_sessions = state
     install_error_handlers(app)
     # conversation_streams first: its route takes the streamed appends of conversations' path.
+    # The hot routes come before the rest: routing tries the routes in this order.
     core = [
-        health,
-        metrics_route,
         conversation_streams,
         conversations,
+        health,
+        metrics_route,
         sessions,
         fleet_routes,
         search_routes,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..api._system_prompt import SystemPromptIndex
 from ..conversations import compact_history
+from ..exceptions import SessionNotFound
 from ..models import Session
 from ..prompting import Compaction
 from ..prompting._builder import check_prompt_arguments, load_tokenizer
@@ -37,9 +38,13 @@ from .conversation_schema import (
 )
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES, not_found
+from .fast_json import model_response
+from .fast_routes import NOT_PLAIN, FastRoute, Standard, bearer_tenant, fast_path, plain_json
 from .fleet_routes import bracketed
-from .idempotency import IdempotencyKey, idempotent, written_session
+from .idempotency import IDEMPOTENCY_HEADER, IdempotencyKey, idempotent, written_session
 from .paging import Order, read_one, read_page, read_written
+from .state import ServerState
+from .tenancy import TenantStore
 
 __all__ = ["router"]
 
@@ -47,6 +52,7 @@ router = APIRouter(
     prefix="/v1/conversations",
     tags=["conversations (OpenAI-compatible)"],
     responses=ERROR_RESPONSES,
+    route_class=FastRoute,
 )
 
 
@@ -119,7 +125,26 @@ async def delete_conversation(conversation_id: str, store: Scoped) -> Conversati
     return ConversationDeleted(id=conversation_id, deleted=True)
 
 
+async def _append_fast(request: Request, standard: Standard) -> Response:
+    """``create_items`` for the plain request (see ``fast_routes``): one model parse, the
+    key check, the write and the response, without FastAPI's dependency solving."""
+    state: ServerState = request.app.state.llm_sessions
+    tenant = bearer_tenant(state, request)
+    if tenant is NOT_PLAIN or not plain_json(request) or IDEMPOTENCY_HEADER in request.headers:
+        return await standard(request)
+    try:
+        body = ItemsCreate.model_validate_json(await request.body())
+    except ValueError:
+        return await standard(request)  # its error, in FastAPI's words
+    request.state.tenant = tenant
+    owner = tenant if isinstance(tenant, str) else None
+    store = TenantStore(await state.store(), owner, state.wakeups.notify)
+    conversation_id = request.path_params["conversation_id"]
+    return model_response(await _append(store, state, conversation_id, body))
+
+
 @router.post("/{conversation_id}/items", response_model=ItemList)
+@fast_path(_append_fast)
 async def create_items(
     request: Request,
     conversation_id: str,
@@ -127,39 +152,84 @@ async def create_items(
     store: Scoped,
     state: State,
     idempotency_key: IdempotencyKey = None,
-) -> ItemList | Response:
+) -> Response:
     """Append up to 20 items, in order."""
 
     async def write() -> ItemList:
-        session = await store.require_for_append(conversation_id, "conversation")
-        stored = await store_item_attachments(body.items, store)
-        events = [
-            event_from_item(item, store.new_event_id, _of(stored, index))
-            for index, item in enumerate(body.items)
-        ]
-        for event in events:
-            await session.add_event(event)
-        await store.save(session)
-        state.metrics.events_written += len(events)
-        return _page([item_of(event) for event in events], has_more=False)
+        return await _append(store, state, conversation_id, body)
 
     async def written() -> ItemList | None:
         planned = [event_from_item(item, store.new_event_id).id for item in body.items]
         found = await read_written(store, conversation_id, planned)
         return None if found is None else _page([item_of(e) for e in found], has_more=False)
 
-    return await idempotent(request, idempotency_key, store, write, written)
+    return model_response(await idempotent(request, idempotency_key, store, write, written))
+
+
+async def _append(
+    store: TenantStore, state: ServerState, conversation_id: str, body: ItemsCreate
+) -> ItemList:
+    """Write ``body``'s items as events (one store write where the store allows it: no read
+    of the conversation first) and answer with them as items."""
+    session = await store.for_append(conversation_id, "conversation")
+    stored = await store_item_attachments(body.items, store)
+    events = [
+        event_from_item(item, store.new_event_id, _of(stored, index))
+        for index, item in enumerate(body.items)
+    ]
+    for event in events:
+        await session.add_event(event)
+    try:
+        await store.save(session)
+    except SessionNotFound as exc:
+        raise not_found("conversation", conversation_id) from exc
+    state.metrics.events_written += len(events)
+    return _page([item_of(event) for event in events], has_more=False)
+
+
+async def _list_fast(request: Request, standard: Standard) -> Response:
+    """``list_items`` for the plain request (see ``fast_routes``): ``after``, ``limit`` and
+    ``order`` given at most once each, with values the route takes."""
+    state: ServerState = request.app.state.llm_sessions
+    tenant = bearer_tenant(state, request)
+    query = request.query_params
+    given = query.multi_items()
+    limit = query.get("limit", "20")
+    if (
+        tenant is NOT_PLAIN
+        or len(given) != len(query)
+        or not set(query) <= {"after", "limit", "order"}
+        or not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 100)
+        or query.get("order", "desc") not in ("asc", "desc")
+        or query.get("after") == ""
+    ):
+        return await standard(request)
+    request.state.tenant = tenant
+    owner = tenant if isinstance(tenant, str) else None
+    store = TenantStore(await state.store(), owner, state.wakeups.notify)
+    order: Order = "asc" if query.get("order") == "asc" else "desc"
+    conversation_id = request.path_params["conversation_id"]
+    return model_response(
+        await _list(store, conversation_id, query.get("after"), int(limit), order)
+    )
 
 
 @router.get("/{conversation_id}/items", response_model=ItemList)
+@fast_path(_list_fast)
 async def list_items(
     conversation_id: str,
     store: Scoped,
     after: Annotated[str | None, Query(description="List items after this item id")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     order: Order = "desc",
-) -> ItemList:
+) -> Response:
     """A page of items; ``after`` is the ``last_id`` of the previous page."""
+    return model_response(await _list(store, conversation_id, after, limit, order))
+
+
+async def _list(
+    store: TenantStore, conversation_id: str, after: str | None, limit: int, order: Order
+) -> ItemList:
     events, has_more = await read_page(
         store, conversation_id, after=after, limit=limit, order=order, what="conversation"
     )

@@ -76,7 +76,7 @@ async def tenant_store(
     claims = None if credentials is not None else await signed_in(state, request)
     tenant = tenant_of(state, credentials, claims)
     request.state.tenant = tenant
-    return TenantStore(await state.store(), tenant)
+    return TenantStore(await state.store(), tenant, state.wakeups.notify)
 
 
 Scoped = Annotated[TenantStore, Depends(tenant_store)]

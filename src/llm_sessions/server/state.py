@@ -18,15 +18,26 @@ from .inspector.logins import Logins, SessionTokens
 from .metrics import Metrics
 from .retention_task import RetentionSchedule
 from .tail_limits import TailLimits, TailSlots
+from .tail_wakeups import TailWakeups
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TAIL_POLL_SECONDS", "ServerState", "server_state"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_TAIL_IDLE_POLL_SECONDS",
+    "DEFAULT_TAIL_POLL_SECONDS",
+    "ServerState",
+    "server_state",
+]
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 """Largest request body accepted by default (bytes); larger ones get 413."""
 
 
 DEFAULT_TAIL_POLL_SECONDS = 0.25
-"""How often a live tail reads the store for new events."""
+"""How often a live tail reads the store for new events while they come."""
+DEFAULT_TAIL_IDLE_POLL_SECONDS = 2.0
+"""How often, at the least, an idle tail reads the store (the wait doubles from
+``DEFAULT_TAIL_POLL_SECONDS`` up to this while no event comes; a write through this process
+wakes it at once)."""
 
 
 @dataclass
@@ -38,6 +49,8 @@ class ServerState:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     metrics: Metrics = field(default_factory=Metrics)
     tail_poll_seconds: float = DEFAULT_TAIL_POLL_SECONDS
+    tail_idle_poll_seconds: float = DEFAULT_TAIL_IDLE_POLL_SECONDS
+    wakeups: TailWakeups = field(default_factory=TailWakeups)
     idempotency: Idempotency = field(default_factory=Idempotency)
     logins: Logins = field(default_factory=lambda: Logins(SessionTokens(secrets.token_bytes(32))))
     tail_limits: TailLimits = field(default_factory=TailLimits)

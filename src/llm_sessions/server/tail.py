@@ -1,8 +1,11 @@
 """The live tail: a session's new events as Server-Sent Events.
 
-The stream reads the store (one ``read_events`` after the last event sent, every
-``tail_poll_seconds``), never a process-local queue, so events written through any process or
-machine over the same store reach every tail. Each message carries the event id as its SSE
+The stream reads the store (one ``read_events`` after the last event sent), never a
+process-local queue, so events written through any process or machine over the same store
+reach every tail. It reads every ``tail_poll_seconds`` while events come; idle, the reads thin
+out, the wait doubling up to ``tail_idle_poll_seconds``, and a save made through this process
+ends the wait at once (see ``tail_wakeups``): so a thousand idle tails cost a few hundred small
+reads a second, not thousands. Each message carries the event id as its SSE
 ``id``; a client that reconnects with ``Last-Event-ID`` (or ``?after=``) resumes after it.
 
 A tail holds little while its client is slow: it reads the next page only once the previous
@@ -21,7 +24,6 @@ has been sent.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 from collections.abc import AsyncIterator, Callable
@@ -40,13 +42,13 @@ from .session_schema import event_out
 from .state import ServerState
 from .tenancy import TenantStore
 
-__all__ = ["HEARTBEAT_EVERY", "PAGE_SIZE", "router"]
+__all__ = ["HEARTBEAT_SECONDS", "PAGE_SIZE", "router"]
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERROR_RESPONSES)
 
 PAGE_SIZE = 100
-HEARTBEAT_EVERY = 60
-"""Empty polls between two keep-alive comments."""
+HEARTBEAT_SECONDS = 15.0
+"""Quiet seconds (waited between reads) before a keep-alive comment."""
 
 
 @router.get(
@@ -85,8 +87,7 @@ async def tail(
     growing = await _GrowingReply.at(store, session_id, cursor)
     caller = _caller(request, state)
     state.tails.take(caller)
-    budget = state.tail_limits.buffer_bytes
-    messages = _follow(store, session_id, cursor, request, state.tail_poll_seconds, budget, growing)
+    messages = _follow(store, session_id, cursor, request, state, growing)
 
     def release() -> None:
         state.tails.give_back(caller)
@@ -133,12 +134,12 @@ async def _follow(
     session_id: str,
     cursor: str | None,
     request: Request,
-    poll: float,
-    budget: int,
+    state: ServerState,
     growing: _GrowingReply | None,
 ) -> AsyncIterator[bytes]:
     yield b": tailing\n\n"
-    idle = 0
+    quiet = 0.0  # seconds since the last message
+    wait = state.tail_poll_seconds
     limit = 1
     largest = 1
     while not await request.is_disconnected():
@@ -151,6 +152,8 @@ async def _follow(
             yield _message("session.deleted", {"id": session_id})
             return
         full = len(events) == limit
+        if events or growing is not None:
+            quiet, wait = 0.0, state.tail_poll_seconds  # busy: read again soon
         events.reverse()
         while events:
             # Popped before it is sent, so a sent event is not kept while the next one waits.
@@ -164,18 +167,20 @@ async def _follow(
             largest = max(largest, len(message))
             yield message
             del message
-        limit = max(1, min(PAGE_SIZE, budget // largest))
+        limit = max(1, min(PAGE_SIZE, state.tail_limits.buffer_bytes // largest))
         if full:
             continue
         if growing is not None:
             update, growing = await growing.poll(store, session_id)
             if update is not None:
                 yield update
-        idle = idle + 1 if not events else 0
-        if idle >= HEARTBEAT_EVERY:
-            idle = 0
+        if quiet >= HEARTBEAT_SECONDS:
+            quiet = 0.0
             yield b": keep-alive\n\n"
-        await asyncio.sleep(poll)
+        # Idle, the reads thin out (to tail_idle_poll_seconds); a write here wakes it at once.
+        await state.wakeups.wait(session_id, wait)
+        quiet += wait
+        wait = min(wait * 2, max(state.tail_idle_poll_seconds, state.tail_poll_seconds))
 
 
 def _growing(data: dict[str, Any]) -> bool:

@@ -20,7 +20,7 @@ from ..storage._search_query import SearchQuery
 from .errors import not_found
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
     from ..models._session import Session
@@ -32,9 +32,16 @@ __all__ = ["TenantStore"]
 class TenantStore(SessionStore):
     """``inner`` restricted to the ids that start with ``prefix``."""
 
-    def __init__(self, inner: SessionStore, tenant: str | None) -> None:
+    def __init__(
+        self,
+        inner: SessionStore,
+        tenant: str | None,
+        on_save: Callable[[str], None] | None = None,
+    ) -> None:
         self.inner = inner
         self.tenant = tenant
+        self.on_save = on_save
+        """Called with the session's id after each save through this view."""
         self.prefix = f"{tenant}." if tenant else ""
         self._id_seed: str | None = None
         self._ids_made = 0
@@ -135,6 +142,26 @@ class TenantStore(SessionStore):
             raise not_found(what, session_id)
         return session
 
+    async def for_append(self, session_id: str, what: str = "session") -> Session[Any]:
+        """The session to add events to and save: without a read where the store allows it
+        (``unread_session_for_append``: then a save raises ``SessionNotFound`` for a session
+        that is absent), else as ``require_for_append`` gives it.
+
+        Args:
+            session_id: The session's id.
+            what: What the 404 calls it.
+
+        Returns:
+            The session, ready to take events.
+
+        Raises:
+            ApiError: A 404 (``not_found``): another tenant's, or found absent by a read.
+        """
+        if not self.owns(session_id):
+            raise not_found(what, session_id)
+        unread = self.inner.unread_session_for_append(session_id)
+        return unread if unread is not None else await self.require_for_append(session_id, what)
+
     async def save(self, session: Session[Any]) -> None:
         """Save a session of this tenant's; an id outside its namespace is refused.
 
@@ -148,6 +175,8 @@ class TenantStore(SessionStore):
             reason = f"must start with {self.prefix!r}, the prefix of this key's sessions"
             raise InvalidInputError("session_id", session.id, reason)
         await self.inner.save(session)
+        if self.on_save is not None:
+            self.on_save(session.id)
 
     async def delete(self, session_id: str) -> bool:
         """Delete the session if it is this tenant's; True if it existed.

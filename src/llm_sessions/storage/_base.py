@@ -125,6 +125,22 @@ class SessionStore(VectorIndexing, ErasureMethods, ABC):
         """
         return await self.get(session_id)
 
+    def unread_session_for_append(self, session_id: str) -> Session[Any] | None:
+        """A session object to add events to and save without reading the store first (one
+        round trip per append), or None when this store must read the session first (then
+        use ``session_for_append``).
+
+        The object holds no header and no events; its save appends the events added and
+        raises ``SessionNotFound`` when the store does not hold the session.
+
+        Args:
+            session_id: The session's id.
+
+        Returns:
+            The session object, or None (this default: every store reads first).
+        """
+        return None
+
     async def find_sessions(
         self,
         where: Mapping[str, Any] | None = None,

@@ -192,6 +192,27 @@ class EventLogStore(SessionStore):
         found, sync.read_through = await self._newest_event_id(session_id)
         return await self.refresh(session) if found else None
 
+    def _appends_unread(self) -> bool:
+        """Whether a save can append to a session whose header it has not read (see
+        ``unread_session_for_append``): where the store indexes text, its write must find
+        the session's owner itself."""
+        return False
+
+    def unread_session_for_append(self, session_id: str) -> Session[Any] | None:
+        """A session with no header and no events, synced as stored: its save appends the
+        events added, in one write, and raises ``SessionNotFound`` when the session is gone.
+        None where this store must read the session first."""
+        if not self._appends_unread():
+            return None
+        validate_id(session_id)
+        self._ensure_open()
+        session: Session[Any] = self.session_class(id=session_id)
+        sync = SyncState(self, 0, HeaderSnapshot(), stored=True)
+        sync.header_unread = True
+        binding_of(session).sync = sync
+        binding_of(session).store = self
+        return session
+
     async def _read_newest(self, session_id: str) -> tuple[str | None, StoredSession | None]:
         """The id of the log's newest row when it is an event (no removal record can follow
         the event it removes, so it is not removed), with the stored header and the events

@@ -188,6 +188,9 @@ class WriteBatch:
     search: Any = None
     """What the save changes in the store's text index (an ``IndexChanges``), for stores
     that keep one; None when it keeps none or writes none."""
+    header_unread: bool = False
+    """The session object never read the stored header (``unread_session_for_append``):
+    the batch changes no header part, and index rows leave the owner for the store to fill."""
 
 
 def _dumps(value: Any) -> str:
@@ -286,6 +289,8 @@ class SyncState:
         a refresh that finds the same header keeps the session's header as it is."""
         self.edited_events: dict[str, SessionEvent[Any]] = {}
         self.lock = asyncio.Lock()
+        self.header_unread = False
+        """Made without reading the stored header (see ``WriteBatch.header_unread``)."""
 
     def note_edit(self, event: SessionEvent[Any]) -> None:
         """Record that ``event`` changed; the next save rewrites it if it is already written."""
@@ -330,6 +335,7 @@ class SyncState:
             snapshot,
             self.removals_written + len(removals),
             must_exist=self.stored,
+            header_unread=self.header_unread,
         )
 
     def commit(self, batch: WriteBatch, session: Session[Any]) -> None:

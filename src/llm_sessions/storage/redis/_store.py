@@ -255,6 +255,9 @@ class RedisSessionStore(RedisIndexQueries):
 
     # -- the event log -----------------------------------------------------------------------
 
+    def _appends_unread(self) -> bool:
+        return True  # no text index: the write script merges an empty header
+
     async def _read(self, session_id: str) -> StoredSession | None:
         return await self._read_since(session_id, None)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ...models._session_metadata import USER_ID_PROPERTY
@@ -105,15 +106,27 @@ def _add_rows(conn: sqlite3.Connection, session_id: str, rows: list[IndexRow]) -
     )
 
 
-def write_index(conn: sqlite3.Connection, session_id: str, changes: IndexChanges | None) -> int:
-    """Apply one save's index changes (in the save's transaction); returns the rows added."""
+def write_index(
+    conn: sqlite3.Connection,
+    session_id: str,
+    changes: IndexChanges | None,
+    stored_properties: str | None = None,
+) -> int:
+    """Apply one save's index changes (in the save's transaction); returns the rows added.
+    ``stored_properties`` (the session row's, for a save that never read its header) gives
+    the rows their owner."""
     if changes is None:
         return 0
     if changes.dropped:
         _drop(conn, "session_id = ? AND event_id = ?", [(session_id, e) for e in changes.dropped])
-    if changes.rows:
-        _add_rows(conn, session_id, changes.rows)
-    return len(changes.rows)
+    rows = changes.rows
+    if rows and stored_properties is not None:
+        user_id = json.loads(stored_properties).get(USER_ID_PROPERTY)
+        owner = user_id if isinstance(user_id, str) else None
+        rows = [replace(row, user_id=owner) for row in rows]
+    if rows:
+        _add_rows(conn, session_id, rows)
+    return len(rows)
 
 
 def has_pending(conn: sqlite3.Connection) -> bool:

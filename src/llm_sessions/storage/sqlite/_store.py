@@ -164,6 +164,10 @@ class SQLiteSessionStore(SQLiteMaintenance):
         removals = self._removal_rows_sync(session_id)
         return removals, None if removals is None else self._read_page_sync(session_id, page)
 
+    def _appends_unread(self) -> bool:
+        # The write reads the owner for the index rows (from plaintext properties only).
+        return self._cipher.current_id is None or not self._indexes_text()
+
     async def _read_newest(self, session_id: str) -> tuple[str | None, StoredSession | None]:
         return await self._run(self._read_newest_sync, session_id)
 
@@ -390,7 +394,8 @@ class SQLiteSessionStore(SQLiteMaintenance):
                     [(session_id, event_id, body) for event_id, body in batch.appended],
                 )
                 complete = inserted.rowcount == len(batch.appended)
-            self._unflushed += write_index(conn, session_id, batch.search)
+            owner = row[2] if batch.header_unread and row is not None else None
+            self._unflushed += write_index(conn, session_id, batch.search, owner)
             if self._unflushed >= FLUSH_ROWS:
                 flush_index(conn)
                 self._unflushed = 0
