@@ -31,7 +31,7 @@ async def test_an_unread_append_adds_events_and_keeps_the_header(
     store = durable_case.open()
     original = await _stored_session(store)
     held = store.unread_session_for_append("unread")
-    if durable_case.kind not in UNREAD_KINDS:
+    if durable_case.kind.split("-")[0] not in UNREAD_KINDS:  # redis-cluster: redis
         assert held is None
         return
     assert held is not None
@@ -56,7 +56,7 @@ async def test_an_unread_append_to_an_absent_session_writes_nothing(
 ) -> None:
     store = durable_case.open()
     held = store.unread_session_for_append("absent")
-    if durable_case.kind not in UNREAD_KINDS:
+    if durable_case.kind.split("-")[0] not in UNREAD_KINDS:  # redis-cluster: redis
         assert held is None
         return
     assert held is not None
