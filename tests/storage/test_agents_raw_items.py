@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from erasure_data import forget_erasures
+
 from llm_sessions.integrations.openai_agents import LLMSessionsSession
 from llm_sessions.storage import read_messages, redact_pii
 from llm_sessions.storage._encryption import generate_key
@@ -112,3 +114,6 @@ async def test_a_held_reader_restores_an_image_added_after_its_first_read(
     assert image not in str(stored[1])  # kept by reference: the read must restore it
     items = await reader.get_items()
     assert items[1]["content"][0]["image_url"] == image
+    cleaner = durable_case.open()
+    await cleaner.erase(session_ids=["pictures"])  # its blob too: drop_all keeps blobs
+    await forget_erasures(cleaner)

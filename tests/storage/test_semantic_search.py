@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
+from erasure_data import forget_erasures
 
 from llm_sessions.exceptions import InvalidInputError, InvalidSessionOperation
 from llm_sessions.models import EventSource, Session, SessionEvent
@@ -155,6 +156,7 @@ async def test_removed_edited_deleted_and_erased_events_never_appear(
     hybrid = await store.search("kitten", mode="hybrid")
     assert {hit.session_id for hit in hybrid.items}.isdisjoint({session.id, other.id})
     await backend.close()
+    await forget_erasures(store)  # the erasure's audit record
 
 
 async def test_an_edited_event_is_embedded_again(durable_case: StoreCase) -> None:
@@ -428,3 +430,4 @@ async def test_an_erasure_while_its_events_are_being_embedded_leaves_no_vectors(
     backend = vector_backend_for(store)
     assert await backend.holding([session.id]) == []
     await backend.close()
+    await forget_erasures(store)  # the erasure's audit record
