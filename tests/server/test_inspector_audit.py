@@ -64,7 +64,7 @@ async def test_each_tenant_sees_its_own_erasures_newest_first(
     rows = _rows(response.text)
     assert [row[1] for row in rows] == ["retention", "dpo@example.com"]
     assert '"retention": {"max_age": "90d"}' in rows[0][2] and '"prefix": "alpha."' in rows[0][2]
-    assert rows[0][3:] == ["1", "1", "0"]  # sessions, events, blobs
+    assert rows[0][3:] == ["1", "1", "0", "0"]  # sessions, events, vectors, blobs
     assert "beta" not in response.text
     assert "<form" not in response.text.split("</header>", 1)[1]  # read only
     await _sign_in(browser, KEY_B)

@@ -10,13 +10,13 @@ import json
 from collections.abc import Sequence
 
 from ...storage import AuditRecord
-from .templates import page, text
+from .templates import moment_text, page, text
 
 __all__ = ["MAX_SHOWN", "audit_page"]
 
 MAX_SHOWN = 500
 """The most records the page lists (the newest)."""
-_KINDS = ("sessions", "events", "blobs")
+_KINDS = ("sessions", "events", "vectors", "blobs")
 
 
 def audit_page(records: Sequence[AuditRecord], *, signed_in: bool) -> str:
@@ -40,13 +40,16 @@ def audit_page(records: Sequence[AuditRecord], *, signed_in: bool) -> str:
 
 
 def _row(record: AuditRecord) -> str:
-    finished = record.finished_at.isoformat(timespec="seconds")
+    finished = f"{moment_text(record.finished_at)} UTC"
     when = f'<time datetime="{text(record.finished_at.isoformat())}">{text(finished)}</time>'
     chosen = json.dumps(record.filter, ensure_ascii=False, sort_keys=True)
-    counts = "".join(f'<td class="num">{record.counts.get(kind, 0):,}</td>' for kind in _KINDS)
+    counts = "".join(
+        f'<td class="num" data-label="{kind}">{record.counts.get(kind, 0):,}</td>'
+        for kind in _KINDS
+    )
     return (
         f'<tr data-erasure="{text(record.erasure_id)}">'
-        f'<td class="when">{when}</td>'
-        f"<td>{text(record.actor or '')}</td>"
-        f'<td class="filter"><code>{text(chosen)}</code></td>{counts}</tr>'
+        f'<td class="when" data-label="finished">{when}</td>'
+        f'<td data-label="actor">{text(record.actor or "")}</td>'
+        f'<td class="filter" data-label="filter"><code>{text(chosen)}</code></td>{counts}</tr>'
     )

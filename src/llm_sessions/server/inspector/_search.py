@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 from ...exceptions import InvalidInputError, InvalidSessionOperation
 from ...storage import SearchHit, SearchPage
 from ..tenancy import TenantStore
-from .templates import page, search_form, session_href, text
+from .templates import moment_text, page, search_form, session_href, text
 
 __all__ = [
     "PAGE_SIZE",
@@ -97,7 +97,7 @@ def _hits(hits: list[SearchHit]) -> str:
 
 
 def _hit(hit: SearchHit) -> str:
-    when = hit.created_at.strftime("%Y-%m-%d %H:%M:%S")
+    when = moment_text(hit.created_at)
     user = f'<span class="hit-user">user {text(hit.user_id)}</span>' if hit.user_id else ""
     return (
         f'<li class="hit" data-event-id="{text(hit.event_id)}">'

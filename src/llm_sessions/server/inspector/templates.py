@@ -22,6 +22,7 @@ __all__ = [
     "ASSET_PREFIX",
     "error_page",
     "login_page",
+    "moment_text",
     "page",
     "search_form",
     "session_href",
@@ -238,8 +239,8 @@ def _row_html(row: SessionRow) -> str:
         f'<td class="id"><a href="{text(session_href(row.id))}">{identifier}</a> '
         f'<button type="button" class="copy" data-copy="{identifier}">copy</button>'
         f"{_segments(row.segments)}</td>"
-        f'<td class="created">{text(_moment(row.created))}</td>'
-        f'<td class="updated">{text(_moment(row.updated))}</td>'
+        f'<td class="created">{text(moment_text(row.created))}</td>'
+        f'<td class="updated">{text(moment_text(row.updated))}</td>'
         f'<td class="num event-count">{_count(row.events, "event")}</td>'
         f'<td class="num token-count">{_count(row.tokens, "token")}</td>'
         f'<td class="num cost">{text(cost)}</td>'
@@ -333,5 +334,6 @@ def _count(number: int, unit: str) -> str:
     return f'{number:,}<span class="unit"> {unit}{plural}</span>'
 
 
-def _moment(moment: datetime) -> str:
+def moment_text(moment: datetime) -> str:
+    """A time as every inspector page shows it (UTC, to the second)."""
     return moment.strftime("%Y-%m-%d %H:%M:%S")
