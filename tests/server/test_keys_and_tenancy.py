@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -11,9 +12,10 @@ from typer.testing import CliRunner
 
 from llm_sessions.cli.main import app as cli
 from llm_sessions.exceptions import InvalidInputError
+from llm_sessions.models import EventSource, SessionEvent
 from llm_sessions.models.session import Session
 from llm_sessions.server import ApiKeys, TenantStore, app_from_environment, create_app
-from llm_sessions.storage import InMemorySessionStore
+from llm_sessions.storage import InMemorySessionStore, Retention
 
 
 def test_keys_map_to_tenants_and_are_kept_only_as_hashes() -> None:
@@ -108,3 +110,51 @@ def test_key_file_configuration_errors_stop_serve_before_it_binds(tmp_path: Path
     result = CliRunner().invoke(cli, ["serve", "--store", "memory://", "--keys-file", str(path)])
     assert result.exit_code == 1
     assert "key" in result.output and "16 characters" in result.output
+
+
+async def _two_tenants() -> tuple[InMemorySessionStore, TenantStore]:
+    inner = InMemorySessionStore()
+    for session_id in ("alpha.a", "alpha.b", "beta.a"):
+        session: Session[str] = Session(id=session_id)
+        session.metadata.user_id = "ann"
+        session.events.append(SessionEvent(message="the refund", source=EventSource.USER))
+        await inner.save(session)
+    return inner, TenantStore(inner, "alpha")
+
+
+async def test_the_prefix_taking_methods_stay_within_the_tenant() -> None:
+    inner, alpha = await _two_tenants()
+    positional = await alpha.find_sessions(None, None, None, None, "created_at", 50, None, "")
+    assert sorted(row.id for row in positional.items) == ["alpha.a", "alpha.b"]
+    assert [row.id for row in (await alpha.find_sessions(prefix="alpha.b")).items] == ["alpha.b"]
+    assert (await alpha.find_sessions(prefix="beta.")).items == []
+    hits = await alpha.search("refund", prefix="al")
+    assert sorted(hit.session_id for hit in hits.items) == ["alpha.a", "alpha.b"]
+    assert [row.sessions for row in await alpha.usage(())] == [2]
+    assert await alpha.usage((), prefix="beta.") == []
+
+    receipt = await alpha.erase({"user_id": "ann"}, actor="ops")
+    assert sorted(receipt.session_ids) == ["alpha.a", "alpha.b"]
+    assert await inner.list_sessions() == ["beta.a"]
+    assert [record.actor for record in await alpha.audit_log()] == ["ops"]
+    assert await TenantStore(inner, "beta").audit_log() == []
+    assert await alpha.audit_log(prefix="beta.") == []
+
+
+async def test_a_tenant_view_refuses_a_foreign_prefix_and_still_names_bad_arguments() -> None:
+    inner, alpha = await _two_tenants()
+    calls: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("prefix", lambda: alpha.erase(all=True, prefix="beta.")),
+        ("session_ids", lambda: alpha.erase(session_ids=["beta.a"])),
+        ("prefix", lambda: alpha.apply_retention(Retention(max_age="1d"), prefix="beta.")),
+        ("limit", lambda: alpha.find_sessions(limit=0, prefix="beta.")),
+        ("mode", lambda: alpha.search("refund", mode="psychic", prefix="beta.")),
+        ("group_by", lambda: alpha.usage(("day", "day"), prefix="beta.")),
+        ("prefix", lambda: alpha.find_sessions(prefix=7)),  # type: ignore[arg-type]
+        ("prefix", lambda: alpha.erase(all=True, prefix=None)),  # type: ignore[arg-type]
+    ]
+    for field, call in calls:
+        with pytest.raises(InvalidInputError) as raised:
+            await call()
+        assert raised.value.field == field
+    assert sorted(await inner.list_sessions()) == ["alpha.a", "alpha.b", "beta.a"]

@@ -9,24 +9,82 @@ store, including sessions recorded by the library or the CLI.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec, TypeVar, cast
 from uuid import uuid4
 
 from ..exceptions import InvalidInputError
-from ..storage import AuditRecord, ErasureReceipt, Retention, RetentionReport, SessionStore
-from ..storage._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
+from ..storage import SessionStore
+from ..storage._fleet_query import SessionPage, SessionQuery, UsageQuery
 from ..storage._search_models import SearchPage
 from ..storage._search_query import SearchQuery
 from .errors import not_found
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
-    from datetime import datetime
-
     from ..models._session import Session
     from ..models._session_event import SessionEvent
 
 __all__ = ["TenantStore"]
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _scoped(
+    method: Callable[Concatenate[Any, _P], Awaitable[_R]],
+    outside: Callable[[TenantStore, dict[str, Any]], _R],
+) -> Callable[Concatenate[TenantStore, _P], Coroutine[Any, Any, _R]]:
+    """The view's ``method``: the inner store's, its ``prefix`` narrowed to the tenant's.
+
+    Args:
+        method: A ``SessionStore`` method with a ``prefix`` argument; the call goes to the
+            inner store's own (its override, if any).
+        outside: What answers, given the view and the arguments, for a ``prefix`` no id of
+            the tenant's can start with.
+
+    Returns:
+        The method, with ``method``'s parameters.
+    """
+    signature = inspect.signature(method)
+    signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+    name = method.__name__
+
+    async def scoped(view: TenantStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        within = view._within(bound.arguments["prefix"])
+        if within is None:
+            return outside(view, bound.arguments)
+        bound.arguments["prefix"] = within
+        return cast("_R", await getattr(view.inner, name)(*bound.args, **bound.kwargs))
+
+    scoped.__name__, scoped.__qualname__ = name, f"TenantStore.{name}"
+    scoped.__doc__ = method.__doc__
+    return scoped
+
+
+def _empty(
+    check: Callable[..., object], empty: Callable[[], _R]
+) -> Callable[[TenantStore, dict[str, Any]], _R]:
+    """The answer for a prefix outside the tenant: ``empty()``, once ``check`` has passed the
+    other arguments (so a bad one is still named)."""
+
+    def answer(view: TenantStore, arguments: dict[str, Any]) -> _R:
+        check(**{**arguments, "prefix": ""})
+        return empty()
+
+    return answer
+
+
+def _unchecked(**arguments: object) -> None:
+    """Nothing to check beyond the prefix."""
+
+
+def _refuse(view: TenantStore, arguments: dict[str, Any]) -> NoReturn:
+    """The answer of the methods that act: a prefix outside the tenant is refused."""
+    raise InvalidInputError("prefix", arguments["prefix"], f"must be within {view.prefix!r}")
 
 
 class TenantStore(SessionStore):
@@ -191,130 +249,13 @@ class TenantStore(SessionStore):
             return False
         return await self.inner.delete(session_id)
 
-    async def list_sessions(self, prefix: str = "") -> list[str]:
-        """This tenant's session ids that start with ``prefix`` (a full id prefix).
-
-        Args:
-            prefix: Keep the ids that start with it.
-
-        Returns:
-            The ids.
-        """
-        within = self._within(prefix)
-        return [] if within is None else await self.inner.list_sessions(within)
-
-    def _within(self, prefix: str) -> str | None:
+    def _within(self, prefix: object) -> str | None:
         """The id prefix that keeps ``prefix`` inside this tenant; None when none can."""
+        if not isinstance(prefix, str):
+            raise InvalidInputError("prefix", prefix, f"must be within {self.prefix!r}")
         if not prefix.startswith(self.prefix) and not self.prefix.startswith(prefix):
             return None
         return max(prefix, self.prefix, key=len)
-
-    async def find_sessions(
-        self,
-        where: Mapping[str, Any] | None = None,
-        model: str | None = None,
-        since: Any = None,
-        until: Any = None,
-        order: str = "-updated_at",
-        limit: int = 50,
-        cursor: str | None = None,
-        prefix: str = "",
-        min_cost: float | str | None = None,
-    ) -> SessionPage:
-        """A page of this tenant's session summaries (see ``SessionStore.find_sessions``).
-
-        Args:
-            where: Equality on ``user_id`` and top-level properties.
-            model: Only sessions that used this model.
-            since: Only sessions updated at or after this time.
-            until: Only sessions updated before this time.
-            order: The sort key, ``-`` first for descending.
-            limit: The page size.
-            cursor: The previous page's ``next_cursor``.
-            prefix: Only ids that start with it (a full id prefix).
-            min_cost: Only sessions whose priced cost (USD) is at least this.
-
-        Returns:
-            The page: only this tenant's sessions.
-
-        Raises:
-            InvalidInputError: An argument is not valid.
-        """
-        within = self._within(prefix)
-        if within is None:  # still check the other arguments: a bad one is named
-            SessionQuery.checked(where, model, since, until, order, limit, cursor, "", min_cost)
-            return SessionPage()
-        return await self.inner.find_sessions(
-            where, model, since, until, order, limit, cursor, within, min_cost
-        )
-
-    async def search(
-        self,
-        query: str,
-        where: Mapping[str, Any] | None = None,
-        since: Any = None,
-        until: Any = None,
-        types: Any = None,
-        limit: int = 20,
-        cursor: str | None = None,
-        prefix: str = "",
-        mode: str = "text",
-    ) -> SearchPage:
-        """Events of this tenant's sessions that match ``query`` (see ``SessionStore.search``).
-
-        Args:
-            query: Words and quoted phrases.
-            where: As for ``find_sessions``.
-            since: Only events at or after this time.
-            until: Only events before this time.
-            types: Only events of these types.
-            limit: The page size.
-            cursor: The previous page's ``next_cursor``.
-            prefix: Only ids that start with it (a full id prefix).
-            mode: ``text``, ``semantic`` or ``hybrid`` (the inner store's embedder).
-
-        Returns:
-            The page: only hits in this tenant's sessions.
-
-        Raises:
-            InvalidInputError: An argument is not valid.
-        """
-        within = self._within(prefix)
-        if within is None:
-            SearchQuery.checked(query, where, since, until, types, limit, cursor, "", mode)
-            return SearchPage()
-        return await self.inner.search(
-            query, where, since, until, types, limit, cursor, within, mode
-        )
-
-    async def usage(
-        self,
-        group_by: str | tuple[str, ...] | list[str] = ("user_id", "day"),
-        where: Mapping[str, Any] | None = None,
-        since: Any = None,
-        until: Any = None,
-        prefix: str = "",
-    ) -> list[UsageRow]:
-        """Totals of this tenant's sessions (see ``SessionStore.usage``).
-
-        Args:
-            group_by: What to group by.
-            where: As for ``find_sessions``.
-            since: As for ``find_sessions``.
-            until: As for ``find_sessions``.
-            prefix: As for ``find_sessions``.
-
-        Returns:
-            One row per group, counting only this tenant's sessions.
-
-        Raises:
-            InvalidInputError: An argument is not valid.
-        """
-        within = self._within(prefix)
-        if within is None:
-            UsageQuery.checked(group_by, where, since, until)
-            return []
-        return await self.inner.usage(group_by, where, since, until, within)
 
     async def read_events(
         self,
@@ -343,78 +284,42 @@ class TenantStore(SessionStore):
             session_id, after=after, before=before, limit=limit, newest_first=newest_first
         )
 
-    async def erase(
-        self,
-        where: Mapping[str, Any] | None = None,
-        session_ids: Sequence[str] | None = None,
-        *,
-        all: bool = False,
-        actor: str | None = None,
-        prefix: str = "",
-        dry_run: bool = False,
-    ) -> ErasureReceipt:
-        """Erase this tenant's matching sessions (see ``SessionStore.erase``).
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        """This tenant's session ids that start with ``prefix`` (a full id prefix).
 
         Args:
-            where: ``user_id`` and/or ``root_id``; empty only with ``all``.
-            session_ids: The sessions to erase; one of another tenant's is refused.
-            all: Erase every session of this tenant.
-            actor: Who asked, for the audit record.
-            prefix: Only ids that start with it (a full id prefix, inside the tenant's).
-            dry_run: Only work out what would be erased.
+            prefix: Keep the ids that start with it.
 
         Returns:
-            The receipt.
-
-        Raises:
-            InvalidInputError: A bad filter, or an id outside this tenant's namespace.
+            The ids.
         """
         within = self._within(prefix)
-        if within is None:
-            raise InvalidInputError("prefix", prefix, f"must be within {self.prefix!r}")
-        return await self.inner.erase(
-            where, session_ids, all=all, actor=actor, prefix=within, dry_run=dry_run
-        )
+        return [] if within is None else await self.inner.list_sessions(within)
 
-    async def apply_retention(
-        self,
-        policy: Retention | None = None,
-        now: datetime | None = None,
-        *,
-        prefix: str = "",
-        dry_run: bool = False,
-    ) -> RetentionReport:
-        """Apply a retention policy to this tenant's sessions only (see
-        ``SessionStore.apply_retention``).
+    # The methods that take an id prefix are the inner store's, the prefix narrowed by _scoped.
+    find_sessions = _scoped(SessionStore.find_sessions, _empty(SessionQuery.checked, SessionPage))
+    """A page of this tenant's session summaries (see ``SessionStore.find_sessions``); empty for
+    a ``prefix`` outside its namespace."""
 
-        Args:
-            policy: The ``Retention`` (None: the shared store's own).
-            now: The time the limits count back from (None: now).
-            prefix: Only ids that start with it (a full id prefix, inside the tenant's).
-            dry_run: Only work out what would go.
+    search = _scoped(SessionStore.search, _empty(SearchQuery.checked, SearchPage))
+    """Events of this tenant's sessions that match ``query`` (see ``SessionStore.search``);
+    empty for a ``prefix`` outside its namespace."""
 
-        Returns:
-            The report.
+    usage = _scoped(SessionStore.usage, _empty(UsageQuery.checked, list))
+    """Totals of this tenant's sessions (see ``SessionStore.usage``); no rows for a ``prefix``
+    outside its namespace."""
 
-        Raises:
-            InvalidInputError: No policy, a bad argument, or a prefix outside this tenant's.
-        """
-        within = self._within(prefix) if isinstance(prefix, str) else None
-        if within is None:
-            raise InvalidInputError("prefix", prefix, f"must be within {self.prefix!r}")
-        return await self.inner.apply_retention(policy, now, prefix=within, dry_run=dry_run)
+    erase = _scoped(SessionStore.erase, _refuse)
+    """Erase this tenant's matching sessions (see ``SessionStore.erase``); a ``prefix`` outside
+    its namespace, or an id of another tenant's, is refused (``InvalidInputError``)."""
 
-    async def audit_log(self, prefix: str = "") -> list[AuditRecord]:
-        """The audit records of this tenant's erasures (see ``SessionStore.audit_log``).
+    apply_retention = _scoped(SessionStore.apply_retention, _refuse)
+    """Apply a retention policy to this tenant's sessions only (see
+    ``SessionStore.apply_retention``); a ``prefix`` outside its namespace is refused."""
 
-        Args:
-            prefix: Only erasures asked within this (inside the tenant's namespace).
-
-        Returns:
-            The records, oldest first.
-        """
-        within = self._within(prefix)
-        return [] if within is None else await self.inner.audit_log(within)
+    audit_log = _scoped(SessionStore.audit_log, _empty(_unchecked, list))
+    """The audit records of this tenant's erasures (see ``SessionStore.audit_log``); none for a
+    ``prefix`` outside its namespace."""
 
     async def close(self) -> None:
         """Closing a view leaves the shared store open."""
