@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from llm_sessions.storage import SessionStore, open_store
+from llm_sessions.exceptions import InvalidInputError
+from llm_sessions.storage import SessionStore, SQLiteSessionStore, open_store
 from llm_sessions.storage._side_records import SideRecords, side_records_for
+from llm_sessions.storage._vector_stores import vector_backend_for
 
 NOW = 1_000_000.0
 
@@ -81,3 +83,28 @@ async def test_scan_finds_the_live_records_under_a_prefix(
     assert set(await kept.scan("scan:x[", NOW)) == {"scan:x[*]"}  # glob characters are literal
     assert await kept.scan("none:", NOW) == {}
     assert await kept.get("scan:1", NOW) == {"n": 1, "expires_at": NOW + 10}
+
+
+class _TaggedSQLiteStore(SQLiteSessionStore):
+    """A store subclass of an application's own."""
+
+
+async def test_a_store_subclass_keeps_what_its_kind_declared(tmp_path: Path) -> None:
+    path = tmp_path / "records.db"
+    async with _TaggedSQLiteStore(path) as tagged, SQLiteSessionStore(path) as plain:
+        mine, theirs = side_records_for(tagged), side_records_for(plain)
+        assert await mine.claim("k", {"n": 1}, NOW + 10, NOW) is None
+        assert await theirs.get("k", NOW) == {"n": 1, "expires_at": NOW + 10}
+        await mine.delete("k")
+        vectors = vector_backend_for(tagged)
+        try:
+            assert await vectors.holding(["s"]) == []
+        finally:
+            await vectors.close()
+
+
+def test_a_kind_of_store_that_declared_nothing_keeps_neither() -> None:
+    for lookup in (side_records_for, vector_backend_for):
+        with pytest.raises(InvalidInputError) as raised:
+            lookup(object())
+        assert (raised.value.field, raised.value.value) == ("store", "object")

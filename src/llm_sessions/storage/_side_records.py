@@ -28,9 +28,18 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import InvalidInputError
+from ._backends import StoreBackend
 
-__all__ = ["SideRecords", "side_records_for"]
+__all__ = [
+    "SIDE_RECORDS",
+    "FileRecords",
+    "MemoryRecords",
+    "PostgresRecords",
+    "RedisRecords",
+    "SQLiteRecords",
+    "SideRecords",
+    "side_records_for",
+]
 
 Record = dict[str, Any]
 _MEMORY: weakref.WeakKeyDictionary[object, dict[str, Record]] = weakref.WeakKeyDictionary()
@@ -67,6 +76,10 @@ class SideRecords(ABC):
         """Release what the records hold (the store itself stays open)."""
 
 
+SIDE_RECORDS: StoreBackend[SideRecords] = StoreBackend("side records (idempotency keys)")
+"""The ``SideRecords`` of each kind of store."""
+
+
 def _live(record: Record | None, now: float) -> Record | None:
     return record if record is not None and record.get("expires_at", 0) > now else None
 
@@ -75,7 +88,7 @@ def _stamped(value: Record, expires_at: float) -> Record:
     return {**value, "expires_at": expires_at}
 
 
-class _MemoryRecords(SideRecords):
+class MemoryRecords(SideRecords):
     def __init__(self, store: object) -> None:
         self.records = _MEMORY.setdefault(store, {})
 
@@ -99,7 +112,7 @@ class _MemoryRecords(SideRecords):
         return {k: v for k, v in found.items() if v is not None and k.startswith(prefix)}
 
 
-class _FileRecords(SideRecords):
+class FileRecords(SideRecords):
     """One file a record; a claim creates its file exclusively, so one process wins."""
 
     def __init__(self, directory: Path) -> None:
@@ -186,7 +199,7 @@ _SQLITE_TABLE = (
 )
 
 
-class _SQLiteRecords(SideRecords):
+class SQLiteRecords(SideRecords):
     """A table of the store's database file, through a connection of its own per call."""
 
     def __init__(self, path: str) -> None:
@@ -245,7 +258,7 @@ class _SQLiteRecords(SideRecords):
         return {key: dict(json.loads(value)) for key, value in rows}
 
 
-class _RedisRecords(SideRecords):
+class RedisRecords(SideRecords):
     """``SET NX`` with the record's time to live, on the store's own client."""
 
     def __init__(self, client: Any, key_prefix: str) -> None:
@@ -292,7 +305,7 @@ class _RedisRecords(SideRecords):
 _POOL_SIZE = 2
 
 
-class _PostgresRecords(SideRecords):
+class PostgresRecords(SideRecords):
     """Records of the PostgreSQL store at ``dsn``, in ``schema``."""
 
     def __init__(self, dsn: str, schema: str) -> None:
@@ -375,7 +388,7 @@ class _PostgresRecords(SideRecords):
 
 
 def side_records_for(store: object) -> SideRecords:
-    """The records kept beside ``store`` (see the module's docstring for where).
+    """The records kept beside ``store``: what its kind declared in ``SIDE_RECORDS``.
 
     Args:
         store: a memory, file, SQLite, Redis or PostgreSQL store.
@@ -386,15 +399,4 @@ def side_records_for(store: object) -> SideRecords:
     Raises:
         InvalidInputError: for another kind of store.
     """
-    kind = type(store).__name__
-    if kind == "InMemorySessionStore":
-        return _MemoryRecords(store)
-    if kind == "FileSessionStore":
-        return _FileRecords(Path(store.directory))  # type: ignore[attr-defined]
-    if kind == "SQLiteSessionStore":
-        return _SQLiteRecords(store.path)  # type: ignore[attr-defined]
-    if kind == "RedisSessionStore":
-        return _RedisRecords(store.client, store.key_prefix)  # type: ignore[attr-defined]
-    if kind == "PostgresSessionStore":
-        return _PostgresRecords(store.dsn, store.schema)  # type: ignore[attr-defined]
-    raise InvalidInputError("store", kind, "keeps no side records (idempotency keys)")
+    return SIDE_RECORDS.of(store)

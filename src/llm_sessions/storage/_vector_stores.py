@@ -10,13 +10,13 @@ from typing import Any
 
 from ..exceptions import InvalidInputError
 from ._erasure_run import DERIVED_KINDS, DerivedKind
-from ._vectors import MemoryVectors, VectorBackend
+from ._vectors import VECTORS, VectorBackend
 
 __all__ = ["vector_backend_for"]
 
 
 def vector_backend_for(store: object) -> VectorBackend:
-    """Where ``store`` keeps its vectors (see the module's docstring).
+    """Where ``store`` keeps its vectors: what its kind declared in ``VECTORS``.
 
     Args:
         store: a memory, file, SQLite, Redis or PostgreSQL store.
@@ -27,26 +27,7 @@ def vector_backend_for(store: object) -> VectorBackend:
     Raises:
         InvalidInputError: for another kind of store.
     """
-    kind = type(store).__name__
-    if kind == "InMemorySessionStore":
-        return MemoryVectors(store)
-    if kind == "FileSessionStore":
-        from .file._vectors import FileVectors
-
-        return FileVectors(store.directory)  # type: ignore[attr-defined]
-    if kind == "SQLiteSessionStore":
-        from .sqlite._vectors import SQLiteVectors
-
-        return SQLiteVectors(store.path)  # type: ignore[attr-defined]
-    if kind == "RedisSessionStore":
-        from .redis._vectors import RedisVectors
-
-        return RedisVectors(store.client, store.key_prefix)  # type: ignore[attr-defined]
-    if kind == "PostgresSessionStore":
-        from .postgres._vectors import PostgresVectors
-
-        return PostgresVectors(store)
-    raise InvalidInputError("store", kind, "keeps no vectors")
+    return VECTORS.of(store)
 
 
 async def _with_vectors(store: Any, session_ids: list[str]) -> list[str]:

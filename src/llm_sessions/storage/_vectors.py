@@ -11,7 +11,8 @@ Each kind of store keeps them where it keeps its sessions:
 - PostgreSQL: the table ``llm_sessions_vectors`` of the store's schema.
 
 Tables are created on first use, so a file or schema written by an older version needs no
-migration. ``vector_backend_for`` (in ``_vector_stores``) picks the kind for a store.
+migration. Each kind of store declares its backend in ``VECTORS``; ``vector_backend_for``
+(in ``_vector_stores``) asks it.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ._backends import StoreBackend
+
 if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "VECTORS",
     "EventFacts",
     "Loaded",
     "MemoryVectors",
@@ -123,6 +127,9 @@ class VectorBackend(ABC):
     async def close(self) -> None:  # noqa: B027 - most kinds hold nothing to close
         """Release what the backend holds (the store itself stays open)."""
 
+
+VECTORS: StoreBackend[VectorBackend] = StoreBackend("vectors")
+"""The ``VectorBackend`` of each kind of store."""
 
 _MEMORY: weakref.WeakKeyDictionary[object, dict[str, dict[str, VectorRow]]] = (
     weakref.WeakKeyDictionary()

@@ -13,7 +13,9 @@ from ._binding import binding_of
 from ._options import DEFAULT_MAX_SCAN_EVENTS
 from ._prefix import check_prefix
 from ._redaction import Redactor, check_redactor, redact_events
+from ._side_records import SIDE_RECORDS, MemoryRecords
 from ._summaries import SessionSummary, SummaryScan, default_root
+from ._vectors import VECTORS, MemoryVectors
 
 __all__ = ["InMemorySessionStore"]
 
@@ -147,3 +149,7 @@ class InMemorySessionStore(SessionStore):
         """Sessions whose state ``key`` equals ``value``."""
         self._ensure_open()
         return [s for s in self._sessions.values() if s.state.get(key) == value]
+
+
+VECTORS.declare(InMemorySessionStore, MemoryVectors)
+SIDE_RECORDS.declare(InMemorySessionStore, MemoryRecords)
