@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
 import pytest
 
 from llm_sessions import EventSource, EventType, Session, SessionEvent, TokenUsage
+from llm_sessions._collector import collector_paused
 from llm_sessions.models._base import STORED_DATA
 from llm_sessions.storage.records import decode_rows
 from llm_sessions.storage.sync import event_json
@@ -69,3 +71,16 @@ def test_stored_events_are_not_built_through_init(monkeypatch: pytest.MonkeyPatc
     assert calls == []
     SessionEvent(message="built directly")
     assert calls == [1]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_paused_during_a_decode_and_left_as_it_was(enabled: bool) -> None:
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with pytest.raises(ValueError), collector_paused():
+            assert not gc.isenabled()
+            raise ValueError("a decode that fails")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

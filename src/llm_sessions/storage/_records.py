@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -14,6 +12,7 @@ from typing import Any, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
+from .._collector import collector_paused
 from ..exceptions import CorruptSessionData
 from ..models._base import STORED_DATA
 from ..models._event_list import EventList
@@ -215,21 +214,7 @@ def unreadable_rows(session_class: type[Session[Any]], rows: Sequence[str | byte
     return bad
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a log is decoded.
-
-    Decoding allocates several objects per event and creates no cycles, but the allocations
-    trigger collections that scan every object alive in the process: in a process that already
-    holds large sessions this doubled the time of a load. The previous state is restored.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+_collector_paused = collector_paused  # the name _messages imports
 
 
 def _first_line(exc: Exception) -> str:

@@ -9,17 +9,16 @@ cheaply. Source, type, tokens and cost come from what the event holds (``usage_m
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from google.adk.events import Event
 from pydantic import BaseModel, ConfigDict, Field, Json, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
+from ..._collector import collector_paused
 from ...exceptions import InvalidInputError
 from ...models import EventSource, EventType, SessionEvent
 
@@ -212,7 +211,7 @@ def adk_events_of_rows(
     if not rows:
         return []
     found: list[_StoredRow | None]
-    with _collector_paused():
+    with collector_paused():
         try:
             found = list(_ROWS.validate_json(_joined(rows)))
         except ValidationError:
@@ -236,16 +235,3 @@ def _joined(rows: Sequence[str | bytes]) -> str | bytes:
     if all(isinstance(row, bytes) for row in rows):
         return b"[" + b",".join(rows) + b"]"  # type: ignore[arg-type]
     return "[" + ",".join(row.decode() if isinstance(row, bytes) else row for row in rows) + "]"
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    # Validating thousands of events allocates many objects and no cycles: collections
-    # triggered meanwhile would scan every object alive in the process, for nothing.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
