@@ -4,6 +4,8 @@ runner that can pretend the terminal is N columns wide."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from typer.testing import CliRunner, Result
 
@@ -11,7 +13,16 @@ from llm_sessions.cli.main import app
 from llm_sessions.models.event_source import EventSource
 from llm_sessions.models.session import Session
 from llm_sessions.models.session_event import SessionEvent
-from llm_sessions.storage import open_store
+from llm_sessions.storage import SessionStore, open_store
+
+_T = TypeVar("_T")
+
+
+class OnStore(Protocol):
+    """The ``on_store`` fixture: what ``work(store)`` returns, the test's store opened before
+    and closed after."""
+
+    def __call__(self, work: Callable[[SessionStore], Awaitable[_T]]) -> _T: ...
 
 
 def invoke(*args: str, columns: int = 100, input: str | None = None) -> Result:
