@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from llm_sessions.models import Session, SessionEvent, SessionMetadata
 from llm_sessions.server import RetentionSchedule, create_app
 from llm_sessions.server.app import app_from_environment
 from llm_sessions.storage import InMemorySessionStore, Retention, RetentionReport, SessionStore
+from llm_sessions.storage._erasure import ChainRow
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 POLICY = Retention(max_age="90d")
@@ -98,6 +100,41 @@ async def test_a_failed_pass_is_logged_and_the_next_runs(caplog: pytest.LogCaptu
             drive.next_pass()
             report = await drive.report()
     assert report.erased_session_ids == ["old"]
+
+
+class OverlappedStore(InMemorySessionStore):
+    """A memory store on which another worker's pass runs whole while this worker's pass has
+    found the expired sessions and not yet erased them (the passes of workers started together
+    overlap so)."""
+
+    other_pass: Callable[[], Awaitable[object]] | None = None
+
+    async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
+        if self.other_pass is not None:
+            other, self.other_pass = self.other_pass, None
+            await other()
+        return await super()._rows_where(key, values, prefix)
+
+
+async def test_overlapping_passes_of_two_workers_leave_one_audit_record() -> None:
+    store = OverlappedStore()
+    await born(store, "old", 0)
+    await born(store, "young", 95)
+    at_day_100 = T0 + timedelta(days=100)
+    first, second = (RetentionSchedule(POLICY, clock=lambda: at_day_100) for _ in range(2))
+    reports: list[RetentionReport] = []
+
+    async def first_worker() -> None:
+        reports.append(await first.run_once(store))
+
+    store.other_pass = first_worker
+    late = await second.run_once(store)
+
+    assert [report.erased_session_ids for report in reports] == [["old"]]
+    assert late.erased is None  # the first worker had erased "old": this pass erased nothing
+    [record] = await store.audit_log()
+    assert (record.actor, record.counts["sessions"]) == ("retention", 1)
+    assert await store.list_sessions() == ["young"]
 
 
 def test_the_environment_names_the_policy_and_bad_values_are_refused() -> None:

@@ -6,7 +6,8 @@ The first pass runs as the app starts, the next ``interval`` after a pass ends. 
 is logged and the next one runs on time. The clock and the wait are injectable, so a test
 drives passes without waiting on the wall clock. With several worker processes each runs the
 passes; overlapping passes are harmless (a trim's stub and removal record are named by what
-they remove, so a second writes nothing new, and a second erasure finds nothing).
+they remove, so a second writes nothing new, and a second erasure finds nothing, or finds the
+sessions erased meanwhile and leaves no audit record: one record per erasure that deleted).
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InvalidInputError, InvalidSessionOperation
 from ._erasure import ChainRow, ErasureReceipt, ErasureRequest
-from ._erasure_run import Erasable, erase, summaries_in, with_derived
+from ._erasure_run import AUDIT_PREFIX, Erasable, erase, summaries_in, with_derived
 from ._retention import Retention, RetentionReport, TrimmedSession, check_retention
+from ._side_records import side_records_for
 
 if TYPE_CHECKING:
     from ..models._session import Session
@@ -116,6 +117,9 @@ async def apply_retention(
             )
             rows = {session_id: expired[session_id] for session_id in doomed}
             erased = await erase(store, request, dry_run=dry_run, matched=rows)
+            if not dry_run and not erased.counts.get("sessions"):
+                await _forget_overtaken(store, erased)
+                erased = None
     trimmed: list[TrimmedSession] = []
     if policy.trims:
         gone = set() if erased is None else set(erased.session_ids)
@@ -127,6 +131,17 @@ async def apply_retention(
     return RetentionReport(
         now=now, policy=policy.describe(), dry_run=dry_run, erased=erased, trimmed=trimmed
     )
+
+
+async def _forget_overtaken(store: Erasable, receipt: ErasureReceipt) -> None:
+    """Forget the audit record of an erasure that found every session gone: another pass
+    (another worker's, started at the same time) erased them after this one found them
+    expired, and keeps the record of it, so each erasure that deleted something has one."""
+    records = side_records_for(store)
+    try:  # the key _erasure_run gave it
+        await records.delete(f"{AUDIT_PREFIX}{receipt.started_at.isoformat()}:{receipt.erasure_id}")
+    finally:
+        await records.close()
 
 
 async def _expired(
