@@ -48,17 +48,28 @@ def _scoped(
         The method, with ``method``'s parameters.
     """
     signature = inspect.signature(method)
-    signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+    parameters = list(signature.parameters.values())[1:]  # without self
+    signature = signature.replace(parameters=parameters)
+    at = [parameter.name for parameter in parameters].index("prefix")
+    by_position = parameters[at].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    default = parameters[at].default
     name = method.__name__
 
     async def scoped(view: TenantStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        within = view._within(bound.arguments["prefix"])
+        # The arguments are bound only for ``outside``: a call within pays no binding.
+        positional: tuple[Any, ...] = args
+        keywords: dict[str, Any] = kwargs
+        given = by_position and len(positional) > at
+        within = view._within(positional[at] if given else keywords.get("prefix", default))
         if within is None:
+            bound = signature.bind(*positional, **keywords)
+            bound.apply_defaults()
             return outside(view, bound.arguments)
-        bound.arguments["prefix"] = within
-        return cast("_R", await getattr(view.inner, name)(*bound.args, **bound.kwargs))
+        if given:
+            positional = (*positional[:at], within, *positional[at + 1 :])
+        else:
+            keywords = {**keywords, "prefix": within}
+        return cast("_R", await getattr(view.inner, name)(*positional, **keywords))
 
     scoped.__name__, scoped.__qualname__ = name, f"TenantStore.{name}"
     scoped.__doc__ = method.__doc__
