@@ -10,6 +10,7 @@ counts lost and duplicated items (both must be 0) and items out of their client'
 Run from the repository root (Redis and PostgreSQL must answer; not part of the test run)::
 
     .venv/bin/python benchmarks/bench_server.py [--only sqlite|redis|postgres] [--workers 2]
+        [--client-processes 2]   # the clients spread over processes (see _client_processes)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 
 import httpx
 from _bare_server_runs import PageResult, bare_serving, compare_table, read_page_100
+from _client_processes import append_from_processes
 from _common import machine, table
 from _processes import cpu_seconds, free_port, running
 
@@ -51,6 +53,7 @@ class Result:
     duplicated: int
     out_of_order: int
     cpu_seconds: float
+    client_cpu_seconds: float = 0.0
 
     def row(self) -> list[object]:
         ordered = sorted(self.latencies)
@@ -144,7 +147,13 @@ async def _read_back(http: httpx.AsyncClient, conversation: str) -> list[str]:
 
 
 async def drive(
-    base_url: str, pid: int, kind: str, clients: int, appends: int, conversations: int
+    base_url: str,
+    pid: int,
+    kind: str,
+    clients: int,
+    appends: int,
+    conversations: int,
+    processes: int = 1,
 ) -> Result:
     """The concurrent appends against the server at ``base_url`` (process ``pid``), checked."""
     # Idle connections are dropped well before the server's 5 s keep-alive timeout, so a
@@ -158,12 +167,17 @@ async def drive(
             (await http.post("/v1/conversations", json={})).json()["id"]
             for _ in range(conversations)
         ]
-        cpu_before = cpu_seconds(pid)
+        cpu_before, client_cpu = cpu_seconds(pid), time.process_time()
         started = time.perf_counter()
-        per_client = await asyncio.gather(
-            *(_client(http, n, ids[n % conversations], appends) for n in range(clients))
-        )
-        seconds = time.perf_counter() - started
+        if processes > 1:
+            run = await append_from_processes(base_url, ids, clients, appends, processes)
+            per_client, seconds, client_cpu = run.latencies, run.seconds, run.cpu_seconds
+        else:
+            per_client = await asyncio.gather(
+                *(_client(http, n, ids[n % conversations], appends) for n in range(clients))
+            )
+            seconds = time.perf_counter() - started
+            client_cpu = time.process_time() - client_cpu
         cpu = cpu_seconds(pid) - cpu_before
         stored = [text for conversation in ids for text in await _read_back(http, conversation)]
         order_broken = 0
@@ -184,15 +198,16 @@ async def drive(
         duplicated=sum(count - 1 for count in counts.values() if count > 1),
         out_of_order=order_broken,
         cpu_seconds=cpu,
+        client_cpu_seconds=client_cpu,
     )
 
 
 async def measure(
-    kind: str, clients: int, appends: int, conversations: int, workers: int
+    kind: str, clients: int, appends: int, conversations: int, workers: int, processes: int = 1
 ) -> Result:
     async with store_url_for(kind) as url:
         with _serving_process(url, workers) as (base_url, pid):
-            return await drive(base_url, pid, kind, clients, appends, conversations)
+            return await drive(base_url, pid, kind, clients, appends, conversations, processes)
 
 
 async def _idle_tails(base_url: str, session_id: str, count: int) -> list[asyncio.StreamWriter]:
@@ -256,12 +271,16 @@ async def main() -> None:
     parser.add_argument(
         "--idle-tails", type=int, default=0, help="compare appends with this many idle tails"
     )
+    parser.add_argument(
+        "--client-processes", type=int, default=1, help="spread the clients over N processes"
+    )
     options = parser.parse_args()
     kinds = [options.only] if options.only else ["sqlite", "redis", "postgres"]
     print(machine(), f"load average {os.getloadavg()[0]:.2f}")
     print(
         f"{options.clients} clients x {options.appends} appends over {options.conversations} "
-        f"conversations, {options.workers} server worker(s), one loopback client process"
+        f"conversations, {options.workers} server worker(s), "
+        f"{options.client_processes} loopback client process(es)"
     )
     sizes = (options.clients, options.appends, options.conversations, options.workers)
     if options.idle_tails:
@@ -277,10 +296,17 @@ async def main() -> None:
         print(compare_table(runs))
         print(f"load average {os.getloadavg()[0]:.2f}")
         return
-    rows = [(await measure(kind, *sizes)).row() for kind in kinds]
+    results = [await measure(kind, *sizes, options.client_processes) for kind in kinds]
     header = ["store", "appends", "appends/s", "p50 ms", "p99 ms", "CPU ms/append"]
     header += ["lost", "duplicated", "misordered"]
-    print(table("llm-sessions serve: concurrent appends", header, rows))
+    print(table("llm-sessions serve: concurrent appends", header, [r.row() for r in results]))
+    for result in results:  # who used the cores: the server (all workers) and the clients
+        busy = (result.cpu_seconds + result.client_cpu_seconds) / result.seconds
+        print(
+            f"{result.store}: {result.seconds:.2f} s, CPU s server {result.cpu_seconds:.2f}, "
+            f"clients {result.client_cpu_seconds:.2f} (cores busy {busy:.2f}); "
+            f"load average {os.getloadavg()[0]:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -84,3 +84,32 @@ def test_the_collector_is_paused_during_a_decode_and_left_as_it_was(enabled: boo
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_loaded_events_given_every_field_keep_their_fields_set_apart() -> None:
+    # Events decoded from complete rows share one set of field names; an edit of one event or
+    # usage must not change what the others report as set.
+    events = _events()
+    events[0].token_usage = TokenUsage(prompt_tokens=1, model="gpt-4o-mini")
+    decoded = decode_rows(Session, [event_json(event) for event in events], "here")
+    every_event_field, every_usage_field = (
+        set(SessionEvent.model_fields),
+        set(TokenUsage.model_fields),
+    )
+    assert all(event.model_fields_set == every_event_field for event in decoded)
+    first, second = decoded[0].token_usage, decoded[1].token_usage
+    assert first is not None and second is not None
+    assert second.model_fields_set == every_usage_field
+    first.total_tokens = 0  # re-runs TokenUsage's validator, which drops total_tokens
+    assert first.total_tokens == 1 and "total_tokens" not in first.model_fields_set
+    assert second.model_fields_set == every_usage_field
+    assert decoded[2].model_copy(update={"task_id": "t2"}).task_id == "t2"
+    assert decoded[3].model_fields_set == every_event_field
+
+
+def test_an_event_decoded_from_a_row_missing_fields_reports_only_the_fields_it_had() -> None:
+    row = '{"id": "e-1", "message": "hi", "timestamp": "2026-01-01T00:00:00Z"}'
+    (event,) = decode_rows(Session, [row], "here")
+    assert event.model_fields_set == {"id", "message", "timestamp"}
+    event.metadata["k"] = "v"
+    assert event.metadata == {"k": "v"}

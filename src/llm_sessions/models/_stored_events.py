@@ -47,9 +47,26 @@ def stored_events(event_class: type[Any], joined: str | bytes) -> list[Any] | No
     if validator is None:
         return None
     events: list[Any] = validator.validate_json(joined)
+    every_field = _every_field(event_class)  # type: ignore[arg-type]  # classes hash
+    every_usage_field = _every_field(TokenUsage)
     for event in events:
         event._track_contents()
+        if event.__pydantic_fields_set__ == every_field:
+            _set_slot(event, "__pydantic_fields_set__", every_field)
+        usage = event.__dict__["token_usage"]
+        if usage is not None and usage.__pydantic_fields_set__ == every_usage_field:
+            _set_slot(usage, "__pydantic_fields_set__", every_usage_field)
     return events
+
+
+_set_slot = object.__setattr__
+
+
+@lru_cache(maxsize=32)
+def _every_field(model_class: type[Any]) -> set[str]:
+    """The one set of field names the loaded models of ``model_class`` given every field share
+    (never changed: pydantic only adds names of fields to it, which it holds)."""
+    return set(model_class.model_fields)
 
 
 @lru_cache(maxsize=32)

@@ -71,8 +71,11 @@ class TokenUsage(BaseModel):
                 self.total_tokens,
                 f"must equal prompt_tokens + completion_tokens = {total}",
             )
-        # Checked once: later edits to the parts recompute the total instead of failing.
-        self.model_fields_set.discard("total_tokens")
+        # Checked once: later edits to the parts recompute the total instead of failing. A new
+        # set, not a discard: loaded models may share theirs (see ``models._stored_events``).
+        object.__setattr__(
+            self, "__pydantic_fields_set__", self.model_fields_set - {"total_tokens"}
+        )
         # __dict__ writes: assigning here would re-enter this validator.
         self.__dict__["total_tokens"] = total
         self._reprice()
