@@ -40,6 +40,7 @@ from .._records import StoredPage, StoredSession, build_session, unreadable_rows
 from .._reseal import SealedSwap
 from .._sync import WriteBatch
 from .._url_parts import parse_seconds, parse_timeout, split_query
+from ._driver import driver_errors, import_asyncpg
 from ._maintenance import PostgresMaintenance
 from ._schema import (
     LIVE,
@@ -56,7 +57,7 @@ from ._schema import (
     stored_header,
     write_args,
 )
-from ._search import WRITE, backfill_index, index_args
+from ._search import WRITE, WRITE_UNREAD, backfill_index, index_args
 from ._summary_schema import SUMMARY_TABLES, summary_args
 from ._vacuum import move_events, move_session
 
@@ -67,31 +68,6 @@ _T = TypeVar("_T")
 
 DEFAULT_SCHEMA = "llm_sessions"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-
-
-def _import_asyncpg() -> Any:
-    try:
-        import asyncpg
-    except ImportError as exc:
-        raise ImportError(
-            "The PostgreSQL session store needs the `asyncpg` package: "
-            'pip install "llm-sessions[postgres]"'
-        ) from exc
-    return asyncpg
-
-
-def _driver_errors(asyncpg: Any) -> tuple[type[BaseException], ...]:
-    # InternalClientError ("cannot switch to state ...") is what a connection whose backend
-    # was terminated mid-operation can raise; it derives from neither of the other two.
-    from asyncpg.exceptions import InternalClientError
-
-    return (
-        asyncpg.PostgresError,
-        asyncpg.InterfaceError,
-        InternalClientError,
-        OSError,
-        TimeoutError,
-    )
 
 
 # Where key rotation's swaps go: (place, table, key column, value column).
@@ -186,6 +162,7 @@ class PostgresSessionStore(PostgresMaintenance):
         self._sql_read = READ.format(s=q)
         self._sql_read_since = READ_SINCE.format(s=q)
         self._sql_write = WRITE.format(s=q)
+        self._sql_write_unread = WRITE_UNREAD.format(s=q)
         self._sql_removals = READ_REMOVALS.format(s=q, live=LIVE)
         self._sql_pages = {
             (newest, after, before): READ_PAGE.format(
@@ -299,6 +276,10 @@ class PostgresSessionStore(PostgresMaintenance):
 
     # -- the event log -----------------------------------------------------------------------
 
+    def _appends_unread(self) -> bool:
+        # The write reads the owner for the index rows (from plaintext properties only).
+        return self._cipher.current_id is None or not self._indexes_text()
+
     async def _read(self, session_id: str) -> StoredSession | None:
         return await self._read_since(session_id, None)
 
@@ -344,7 +325,7 @@ class PostgresSessionStore(PostgresMaintenance):
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # refuse a forged id as every other store does
         args = (*write_args(batch, self._ttl), *summary_args(batch), *index_args(batch.search))
-        sql = self._sql_write
+        sql = self._sql_write_unread if batch.header_unread else self._sql_write
         outcome = await self._run("write", batch.session_id, lambda c: c.fetchval(sql, *args))
         if outcome == 0:
             raise SessionNotFound(batch.session_id)  # deleted by another writer: stays deleted
@@ -419,8 +400,8 @@ class PostgresSessionStore(PostgresMaintenance):
         return self._pool
 
     async def _create_pool(self) -> Any:
-        asyncpg = _import_asyncpg()
-        self._errors = _driver_errors(asyncpg)
+        asyncpg = import_asyncpg()
+        self._errors = driver_errors(asyncpg)
         self._server_error = asyncpg.PostgresError
         return await asyncpg.create_pool(self.dsn, **self._pool_options)
 
