@@ -45,9 +45,9 @@ from ._maintenance import PostgresMaintenance
 from ._schema import (
     LIVE,
     NEW_TAG,
+    PAGE_REMOVALS,
     READ,
     READ_PAGE,
-    READ_REMOVALS,
     READ_SINCE,
     SCHEMA_VERSION,
     TABLES,
@@ -163,11 +163,15 @@ class PostgresSessionStore(PostgresMaintenance):
         self._sql_read_since = READ_SINCE.format(s=q)
         self._sql_write = WRITE.format(s=q)
         self._sql_write_unread = WRITE_UNREAD.format(s=q)
-        self._sql_removals = READ_REMOVALS.format(s=q, live=LIVE)
         self._sql_pages = {
-            (newest, after, before): READ_PAGE.format(
-                s=q, live=LIVE, order="DESC" if newest else "ASC", bounds=page_bounds(after, before)
+            (removals, newest, after, before): READ_PAGE.format(
+                s=q,
+                live=LIVE,
+                order="DESC" if newest else "ASC",
+                bounds=page_bounds(after, before),
+                removals=PAGE_REMOVALS.format(s=q) if removals else "",
             )
+            for removals in (False, True)
             for newest in (False, True)
             for after in (False, True)
             for before in (False, True)
@@ -299,28 +303,37 @@ class PostgresSessionStore(PostgresMaintenance):
         header, tag, unchanged = stored_header(rows[0][0], location)
         return StoredSession(header, [row[1] for row in rows[1:]], location, tag, unchanged)
 
-    async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
-        sql = self._sql_removals
-        rows = await self._run("read", session_id, lambda c: c.fetch(sql, session_id))
-        if not rows:
-            return None
-        return [row["body"] for row in rows if row["body"] is not None]
-
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
-        sql = self._sql_pages[page.newest_first, page.after is not None, page.before is not None]
+        return (await self._page_and_removals(session_id, page, False))[1]
+
+    async def _removals_and_page(
+        self, session_id: str, page: EventPage
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        return await self._page_and_removals(session_id, page, True)
+
+    async def _page_and_removals(
+        self, session_id: str, page: EventPage, removals: bool
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        """The session's removal records (none unless ``removals``) and the page's rows, in
+        one statement; (None, None) when the session is absent."""
+        key = (removals, page.newest_first, page.after is not None, page.before is not None)
+        sql = self._sql_pages[key]
         args = (session_id, page.after, page.before, page.limit)
         rows = await self._run("read", session_id, lambda c: c.fetch(sql, *args))
         status = next(row for row in rows if row["part"] == 0)
-        events = [row for row in rows if row["part"] == 1]
         if not status["live"]:
-            return None
+            return None, None
         for name, seq in (("after", "after_seq"), ("before", "before_seq")):
             event_id = getattr(page, name)
             if event_id is not None and status[seq] is None:
                 raise unknown_event(name, event_id, session_id)
         # UNION ALL keeps each branch's order in practice; sorting makes it certain.
-        events.sort(key=lambda row: row["seq"], reverse=page.newest_first)
-        return StoredPage([row["body"] for row in events], self._location(session_id))
+        events = sorted((r for r in rows if r["part"] == 1), key=lambda row: row["seq"])
+        if page.newest_first:
+            events.reverse()
+        records = sorted((r for r in rows if r["part"] == 2), key=lambda row: row["seq"])
+        stored = StoredPage([row["body"] for row in events], self._location(session_id))
+        return [row["body"] for row in records], stored
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # refuse a forged id as every other store does
