@@ -3,13 +3,14 @@
 For each store this builds the app (``create_app``) over private data, creates 10
 conversations and appends ``--appends`` single items round-robin through the app's ASGI
 interface (what uvicorn calls after parsing a request), then fills one conversation with 10,000
-items and reads its page 100 of 20 (ascending, after page 99's cursor) ``--reads`` times. It
+items (``--filled``) and reads its page 100 of 20 (ascending, after page 99's cursor) ``--reads`` times. It
 reports the process's CPU time (``time.process_time``) per append and per page read: the work
 that is the server's own, without uvicorn's HTTP parsing or the client's.
 
-``--profile`` prints the top of a cProfile of the appends instead. ``--source DIR`` (repeatable) runs
-the same against another checkout's ``src`` (a fresh interpreter per store and source, alternating,
-so both see the same machine load), to compare two versions in one run::
+``--profile`` prints the top of a cProfile of the appends instead (the event loop's thread).
+``--source DIR`` (repeatable) runs the same against another checkout's ``src``: a fresh
+interpreter per store and source, alternating, so all see the same machine load, to compare
+versions in one run (the table shows the best of ``--rounds``)::
 
     .venv/bin/python benchmarks/bench_server_inprocess.py [--only sqlite] [--source /tmp/old/src]
 
