@@ -2,10 +2,11 @@
 
 For each store this builds the app (``create_app``) over private data, creates 10
 conversations and appends ``--appends`` single items round-robin through the app's ASGI
-interface (what uvicorn calls after parsing a request), then fills one conversation with 10,000
-items (``--filled``) and reads its page 100 of 20 (ascending, after page 99's cursor)
-``--reads`` times. It reports the process's CPU time (``time.process_time``) per append and per page read: the work
-that is the server's own, without uvicorn's HTTP parsing or the client's.
+interface (what uvicorn calls after parsing a request), then fills one conversation with
+10,000 items (``--filled``) and reads its page 100 of 20 (ascending, after page 99's cursor)
+``--reads`` times. It reports the process's CPU time (``time.process_time``) per append and
+per page read: the work that is the server's own, without uvicorn's HTTP parsing or the
+client's.
 
 ``--profile`` prints the top of a cProfile of the appends instead (the event loop's thread).
 ``--source DIR`` (repeatable) runs the same against another checkout's ``src``: a fresh
