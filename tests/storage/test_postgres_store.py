@@ -477,9 +477,9 @@ async def test_a_read_from_a_cursor_starts_at_its_place_in_the_index_under_a_gen
     await store.save(session)
     statement = {
         "since": store._sql_read_since,
-        "page after": store._sql_pages[False, True, False],
-        "page before, newest first": store._sql_pages[True, False, True],
-        "page between": store._sql_pages[False, True, True],
+        "page after": store._sql_pages[True, False, True, False],
+        "page before, newest first": store._sql_pages[True, True, False, True],
+        "page between": store._sql_pages[True, False, True, True],
     }[read]
     await sql.execute("SET plan_cache_mode = force_generic_plan")
     await sql.execute(f"PREPARE cursor_read AS {statement}")

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
-from store_cases import StoreCase
+from store_cases import StoreCase, drop_case, url_for
 from stored import load
 
 from llm_sessions.exceptions import SessionNotFound
 from llm_sessions.models import Session, SessionEvent
 from llm_sessions.storage import open_store
 
-UNREAD_KINDS = {"sqlite", "redis"}
-"""The stores that append without a read (PostgreSQL's index write needs the owner first)."""
+UNREAD_KINDS = {"sqlite", "redis", "postgres"}
+"""The stores that append without a read (the file store reads its header first)."""
 
 
 async def _stored_session(store: Any) -> Session[Any]:
@@ -66,8 +67,18 @@ async def test_an_unread_append_to_an_absent_session_writes_nothing(
     assert await store.get("absent") is None
 
 
-async def test_sqlite_indexes_an_unread_append_under_the_stored_owner(tmp_path: Any) -> None:
-    store = open_store(f"sqlite:///{tmp_path}/unread.db")
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_an_unread_append_is_indexed_under_the_stored_owner(
+    kind: str, tmp_path: Any, request: pytest.FixtureRequest
+) -> None:
+    case = StoreCase(kind, url_for(kind, tmp_path, request))
+    try:
+        await _indexed_under_the_owner(case.open())
+    finally:
+        await drop_case(case)
+
+
+async def _indexed_under_the_owner(store: Any) -> None:
     await _stored_session(store)
     held = store.unread_session_for_append("unread")
     assert held is not None
@@ -80,3 +91,30 @@ async def test_sqlite_indexes_an_unread_append_under_the_stored_owner(tmp_path: 
 
 async def test_the_memory_store_reads_before_it_appends() -> None:
     assert open_store("memory://").unread_session_for_append("any") is None
+
+
+async def test_two_unread_writers_to_one_postgres_session_keep_order_and_lose_nothing(
+    tmp_path: Any, request: pytest.FixtureRequest
+) -> None:
+    case = StoreCase("postgres", url_for("postgres", tmp_path, request))
+    writers = [case.open(), case.open()]  # two pools: two connections write at once
+    try:
+        await _stored_session(writers[0])
+
+        async def append(store: Any, name: str) -> None:
+            for n in range(40):
+                held = store.unread_session_for_append("unread")
+                assert held is not None
+                await held.add_event(SessionEvent(id=f"{name}{n}", message=f"{name} {n}"))
+                await store.save(held)
+
+        await asyncio.gather(append(writers[0], "x"), append(writers[1], "y"))
+        found = await load(case.reader(writers[0]), "unread")
+        ids = [event.id for event in found.events]
+        assert sorted(ids) == sorted(["a", *(f"{w}{n}" for w in "xy" for n in range(40))])
+        for name in "xy":
+            assert [i for i in ids if i.startswith(name)] == [f"{name}{n}" for n in range(40)]
+        page = await writers[1].find_sessions(where={"user_id": "ann"})
+        assert [(row.id, row.event_count) for row in page.items] == [("unread", 81)]
+    finally:
+        await drop_case(case)

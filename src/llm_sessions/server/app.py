@@ -34,6 +34,7 @@ from . import (
 )
 from .auth import KEYS_ENV, ApiKeys, parse_key_pairs, read_keys_file
 from .errors import install_error_handlers
+from .hot_path import HotPathApp
 from .inspector import attachments as inspector_attachments
 from .inspector import event_nodes, pages
 from .inspector.logins import SESSION_SECRET_ENV, Logins, SessionTokens
@@ -141,7 +142,7 @@ def _app_over(state: ServerState, routers: Iterable[APIRouter]) -> FastAPI:
             yield
         await state.close()
 
-    app = FastAPI(
+    app = HotPathApp(
         title="llm-sessions",
         summary="Sessions of LLM applications over HTTP; OpenAI Conversations compatible.",
         lifespan=lifespan,
@@ -170,6 +171,7 @@ def _app_over(state: ServerState, routers: Iterable[APIRouter]) -> FastAPI:
         RequestMiddleware, metrics=state.metrics, max_body_bytes=state.max_body_bytes
     )
     app.add_middleware(ResponseHeadersMiddleware)
+    app.take_hot_paths()
     return app
 
 

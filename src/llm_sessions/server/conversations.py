@@ -39,14 +39,22 @@ from .conversation_schema import (
 from .dependencies import Scoped, State
 from .errors import ERROR_RESPONSES, not_found
 from .fast_json import model_response
-from .fast_routes import NOT_PLAIN, FastRoute, Standard, bearer_tenant, fast_path, plain_json
+from .fast_routes import (
+    NOT_PLAIN,
+    FastRoute,
+    Standard,
+    bearer_tenant,
+    fast_path,
+    plain_json,
+    plain_list_query,
+)
 from .fleet_routes import bracketed
 from .idempotency import IDEMPOTENCY_HEADER, IdempotencyKey, idempotent, written_session
 from .paging import Order, read_one, read_page, read_written
 from .state import ServerState
 from .tenancy import TenantStore
 
-__all__ = ["router"]
+__all__ = ["append_items", "items_page", "router"]
 
 router = APIRouter(
     prefix="/v1/conversations",
@@ -140,7 +148,7 @@ async def _append_fast(request: Request, standard: Standard) -> Response:
     owner = tenant if isinstance(tenant, str) else None
     store = TenantStore(await state.store(), owner, state.wakeups.notify)
     conversation_id = request.path_params["conversation_id"]
-    return model_response(await _append(store, state, conversation_id, body))
+    return model_response(await append_items(store, state, conversation_id, body))
 
 
 @router.post("/{conversation_id}/items", response_model=ItemList)
@@ -156,7 +164,7 @@ async def create_items(
     """Append up to 20 items, in order."""
 
     async def write() -> ItemList:
-        return await _append(store, state, conversation_id, body)
+        return await append_items(store, state, conversation_id, body)
 
     async def written() -> ItemList | None:
         planned = [event_from_item(item, store.new_event_id).id for item in body.items]
@@ -166,11 +174,24 @@ async def create_items(
     return model_response(await idempotent(request, idempotency_key, store, write, written))
 
 
-async def _append(
+async def append_items(
     store: TenantStore, state: ServerState, conversation_id: str, body: ItemsCreate
 ) -> ItemList:
     """Write ``body``'s items as events (one store write where the store allows it: no read
-    of the conversation first) and answer with them as items."""
+    of the conversation first) and answer with them as items.
+
+    Args:
+        store: The caller's view of the store.
+        state: The app's state (its metrics count the events).
+        conversation_id: The conversation's id.
+        body: The checked request body.
+
+    Returns:
+        The items written, as the route answers.
+
+    Raises:
+        ApiError: 404 when the conversation is absent or another tenant's.
+    """
     session = await store.for_append(conversation_id, "conversation")
     stored = await store_item_attachments(body.items, store)
     events = [
@@ -192,26 +213,14 @@ async def _list_fast(request: Request, standard: Standard) -> Response:
     ``order`` given at most once each, with values the route takes."""
     state: ServerState = request.app.state.llm_sessions
     tenant = bearer_tenant(state, request)
-    query = request.query_params
-    given = query.multi_items()
-    limit = query.get("limit", "20")
-    if (
-        tenant is NOT_PLAIN
-        or len(given) != len(query)
-        or not set(query) <= {"after", "limit", "order"}
-        or not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 100)
-        or query.get("order", "desc") not in ("asc", "desc")
-        or query.get("after") == ""
-    ):
+    query = plain_list_query(request.query_params)
+    if tenant is NOT_PLAIN or query is None:
         return await standard(request)
     request.state.tenant = tenant
     owner = tenant if isinstance(tenant, str) else None
     store = TenantStore(await state.store(), owner, state.wakeups.notify)
-    order: Order = "asc" if query.get("order") == "asc" else "desc"
     conversation_id = request.path_params["conversation_id"]
-    return model_response(
-        await _list(store, conversation_id, query.get("after"), int(limit), order)
-    )
+    return model_response(await items_page(store, conversation_id, *query))
 
 
 @router.get("/{conversation_id}/items", response_model=ItemList)
@@ -224,12 +233,27 @@ async def list_items(
     order: Order = "desc",
 ) -> Response:
     """A page of items; ``after`` is the ``last_id`` of the previous page."""
-    return model_response(await _list(store, conversation_id, after, limit, order))
+    return model_response(await items_page(store, conversation_id, after, limit, order))
 
 
-async def _list(
+async def items_page(
     store: TenantStore, conversation_id: str, after: str | None, limit: int, order: Order
 ) -> ItemList:
+    """A page of the conversation's items, as ``list_items`` answers.
+
+    Args:
+        store: The caller's view of the store.
+        conversation_id: The conversation's id.
+        after: The id of the item the page follows, or None for the first page.
+        limit: How many items at most.
+        order: ``asc`` (oldest first) or ``desc``.
+
+    Returns:
+        The page.
+
+    Raises:
+        ApiError: 404 when the conversation is absent; 422 when ``after`` is not its item.
+    """
     events, has_more = await read_page(
         store, conversation_id, after=after, limit=limit, order=order, what="conversation"
     )

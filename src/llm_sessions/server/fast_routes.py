@@ -14,9 +14,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi.routing import APIRoute
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .paging import Order
 from .state import ServerState
 
 __all__ = [
@@ -26,7 +28,10 @@ __all__ = [
     "Standard",
     "bearer_tenant",
     "fast_path",
+    "is_json_type",
     "plain_json",
+    "plain_list_query",
+    "tenant_of_authorization",
 ]
 
 Standard = Callable[[Request], Awaitable[Response]]
@@ -76,9 +81,13 @@ def bearer_tenant(state: ServerState, request: Request) -> object:
     """The caller's tenant as ``dependencies.tenant_store`` finds it, for the plain cases:
     None without keys, the tenant of a valid Bearer key; ``NOT_PLAIN`` otherwise (no key, a
     login cookie, an unknown key: the standard handler answers those)."""
+    return tenant_of_authorization(state, request.headers.get("authorization"))
+
+
+def tenant_of_authorization(state: ServerState, authorization: str | None) -> object:
+    """``bearer_tenant`` for the value of the request's ``Authorization`` header (None: none)."""
     if not state.keys:
         return None
-    authorization = request.headers.get("authorization")
     if not authorization:
         return NOT_PLAIN
     scheme, _, credentials = authorization.partition(" ")
@@ -91,5 +100,25 @@ def bearer_tenant(state: ServerState, request: Request) -> object:
 
 def plain_json(request: Request) -> bool:
     """Whether the request declares a JSON body (as FastAPI reads it: ``application/json``)."""
-    kind = request.headers.get("content-type", "")
-    return kind.split(";", 1)[0].strip().lower() == "application/json"
+    return is_json_type(request.headers.get("content-type", ""))
+
+
+def is_json_type(content_type: str) -> bool:
+    """Whether a ``Content-Type`` value is ``application/json`` (parameters aside)."""
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
+
+
+def plain_list_query(query: QueryParams) -> tuple[str | None, int, Order] | None:
+    """A page query's ``after``, ``limit`` and ``order`` when each is given at most once,
+    with a value the route takes and nothing else is given; None otherwise (the standard
+    handler answers, with its errors)."""
+    limit = query.get("limit", "20")
+    if (
+        len(query.multi_items()) != len(query)
+        or not set(query) <= {"after", "limit", "order"}
+        or not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 100)
+        or query.get("order", "desc") not in ("asc", "desc")
+        or query.get("after") == ""
+    ):
+        return None
+    return query.get("after"), int(limit), "asc" if query.get("order") == "asc" else "desc"

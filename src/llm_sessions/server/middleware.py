@@ -18,7 +18,7 @@ from .. import telemetry
 from .errors import ApiError, error_body
 from .metrics import Metrics, method_label
 
-__all__ = ["RequestMiddleware"]
+__all__ = ["RequestMiddleware", "is_streamed_body", "note_request"]
 
 
 class RequestMiddleware:
@@ -56,13 +56,7 @@ class RequestMiddleware:
             finally:
                 # An error the app did not answer still counts, as the 500 it becomes.
                 template = getattr(scope.get("route"), "path", "unmatched")
-                elapsed = time.perf_counter() - started
-                self.metrics.observe_request(method, template, status["code"], elapsed)
-                if current is not None:
-                    # Named by the route template once routing found it (low cardinality).
-                    current.update_name(f"{method} {template}")
-                    current.set_attribute("http.route", template)
-                    current.set_attribute("http.response.status_code", status["code"])
+                note_request(self.metrics, current, method, template, status["code"], started)
 
     async def _bounded_body(self, scope: Scope, receive: Receive) -> list[Message] | None:
         """The request's body messages, or None when the body is over the limit."""
@@ -81,6 +75,18 @@ class RequestMiddleware:
                 return None
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return messages
+
+
+def note_request(
+    metrics: Metrics, current: Any, method: str, template: str, status: int, started: float
+) -> None:
+    """Count a finished request in ``metrics`` and finish its span (``current``, None when
+    telemetry is off): named by the route template (low cardinality), with the status."""
+    metrics.observe_request(method, template, status, time.perf_counter() - started)
+    if current is not None:
+        current.update_name(f"{method} {template}")
+        current.set_attribute("http.route", template)
+        current.set_attribute("http.response.status_code", status)
 
 
 def is_streamed_body(scope: Scope) -> bool:

@@ -21,6 +21,8 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "SECURITY_HEADERS",
     "ResponseHeadersMiddleware",
+    "client_request_id",
+    "headers_for",
     "request_id_of",
 ]
 
@@ -58,9 +60,9 @@ class ResponseHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _client_request_id(scope) or uuid4().hex
+        request_id = client_request_id(scope) or uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        added = _headers_for(request_id)
+        added = headers_for(request_id)
         head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}
@@ -83,7 +85,8 @@ class ResponseHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _client_request_id(scope: Scope) -> str | None:
+def client_request_id(scope: Scope) -> str | None:
+    """The client's ``X-Request-Id``, when it sent a plausible one."""
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
             text = value.decode("latin-1")
@@ -91,6 +94,9 @@ def _client_request_id(scope: Scope) -> str | None:
     return None
 
 
-def _headers_for(request_id: str) -> list[tuple[bytes, bytes]]:
-    headers = {**SECURITY_HEADERS, REQUEST_ID_HEADER: request_id}
-    return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+_SECURITY = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+
+
+def headers_for(request_id: str) -> list[tuple[bytes, bytes]]:
+    """The headers added to the response of the request ``request_id`` (a fresh list)."""
+    return [*_SECURITY, (REQUEST_ID_HEADER.lower().encode(), request_id.encode())]

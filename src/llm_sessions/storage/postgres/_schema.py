@@ -293,21 +293,13 @@ CREATE INDEX IF NOT EXISTS events_removals ON {s}.events (session_id, seq)
     WHERE starts_with(event_id, '~removed~');
 """
 
-# The removal records of a live session (through ``events_removals``): a row with NULL body
-# says the session exists.
-READ_REMOVALS = """
-SELECT NULL::text AS body FROM {s}.sessions WHERE id = $1 AND {live}
-UNION ALL
-SELECT e.body::text FROM {s}.events AS e
-WHERE e.session_id = $1 AND starts_with(e.event_id, '~removed~')
-    AND EXISTS (SELECT FROM {s}.sessions WHERE id = $1 AND {live})
-"""
-
 # A page of the log in one statement: a first row telling whether the session is live and the
 # positions (seq) of the cursors ($2 after, $3 before), then the page's rows ($4 limit, NULL
 # for none). ``{order}`` is ASC, or DESC for a page read from the end; ``{bounds}`` holds the
 # conditions of the cursors given (see ``page_bounds``; as with ``READ_SINCE``, a generic plan
-# needs them spelt out to start at a cursor's position).
+# needs them spelt out to start at a cursor's position). ``{removals}`` is empty, or
+# ``PAGE_REMOVALS``: the session's removal records too (found through ``events_removals``),
+# in the same snapshot and round trip.
 READ_PAGE = """
 WITH cursors AS (
     SELECT EXISTS (SELECT FROM {s}.sessions WHERE id = $1 AND {live}) AS live,
@@ -319,8 +311,12 @@ FROM cursors
 UNION ALL
 (SELECT 1, e.seq, e.body::text, NULL, NULL, NULL FROM {s}.events AS e, cursors AS c
  WHERE c.live AND e.session_id = $1{bounds}
- ORDER BY e.seq {order} LIMIT $4)
+ ORDER BY e.seq {order} LIMIT $4){removals}
 """
+PAGE_REMOVALS = """
+UNION ALL
+SELECT 2, e.seq, e.body::text, NULL, NULL, NULL FROM {s}.events AS e, cursors AS c
+WHERE c.live AND e.session_id = $1 AND starts_with(e.event_id, '~removed~')"""
 
 
 def page_bounds(after: bool, before: bool) -> str:

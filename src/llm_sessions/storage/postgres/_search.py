@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "UPGRADE_V6",
     "WRITE",
+    "WRITE_UNREAD",
     "backfill_index",
     "delete_session_index",
     "index_args",
@@ -77,6 +78,14 @@ WRITE = (
     + (", $1, $32, $33, $34, $35, $36, $37)")
 )
 """One save: the events, the summary and the index in one statement."""
+
+WRITE_UNREAD = WRITE.replace(
+    "$36,",
+    "array_fill((SELECT value #>> '{{}}' FROM {s}.properties WHERE session_id = $1"
+    f" AND key = '{USER_ID_PROPERTY}'), ARRAY[cardinality($36::text[])]),",
+)
+"""``WRITE`` for a save that did not read the session (``WriteBatch.header_unread``): its
+index rows take the owner the session's stored properties name, as a read would have."""
 
 _INSERT = """
 INSERT INTO {s}.search_docs (session_id, event_id, event_type, created_at, user_id, body, tsv)

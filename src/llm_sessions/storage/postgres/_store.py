@@ -40,13 +40,14 @@ from .._records import StoredPage, StoredSession, build_session, unreadable_rows
 from .._reseal import SealedSwap
 from .._sync import WriteBatch
 from .._url_parts import parse_seconds, parse_timeout, split_query
+from ._driver import driver_errors, import_asyncpg
 from ._maintenance import PostgresMaintenance
 from ._schema import (
     LIVE,
     NEW_TAG,
+    PAGE_REMOVALS,
     READ,
     READ_PAGE,
-    READ_REMOVALS,
     READ_SINCE,
     SCHEMA_VERSION,
     TABLES,
@@ -56,7 +57,7 @@ from ._schema import (
     stored_header,
     write_args,
 )
-from ._search import WRITE, backfill_index, index_args
+from ._search import WRITE, WRITE_UNREAD, backfill_index, index_args
 from ._summary_schema import SUMMARY_TABLES, summary_args
 from ._vacuum import move_events, move_session
 
@@ -67,31 +68,6 @@ _T = TypeVar("_T")
 
 DEFAULT_SCHEMA = "llm_sessions"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-
-
-def _import_asyncpg() -> Any:
-    try:
-        import asyncpg
-    except ImportError as exc:
-        raise ImportError(
-            "The PostgreSQL session store needs the `asyncpg` package: "
-            'pip install "llm-sessions[postgres]"'
-        ) from exc
-    return asyncpg
-
-
-def _driver_errors(asyncpg: Any) -> tuple[type[BaseException], ...]:
-    # InternalClientError ("cannot switch to state ...") is what a connection whose backend
-    # was terminated mid-operation can raise; it derives from neither of the other two.
-    from asyncpg.exceptions import InternalClientError
-
-    return (
-        asyncpg.PostgresError,
-        asyncpg.InterfaceError,
-        InternalClientError,
-        OSError,
-        TimeoutError,
-    )
 
 
 # Where key rotation's swaps go: (place, table, key column, value column).
@@ -186,11 +162,16 @@ class PostgresSessionStore(PostgresMaintenance):
         self._sql_read = READ.format(s=q)
         self._sql_read_since = READ_SINCE.format(s=q)
         self._sql_write = WRITE.format(s=q)
-        self._sql_removals = READ_REMOVALS.format(s=q, live=LIVE)
+        self._sql_write_unread = WRITE_UNREAD.format(s=q)
         self._sql_pages = {
-            (newest, after, before): READ_PAGE.format(
-                s=q, live=LIVE, order="DESC" if newest else "ASC", bounds=page_bounds(after, before)
+            (removals, newest, after, before): READ_PAGE.format(
+                s=q,
+                live=LIVE,
+                order="DESC" if newest else "ASC",
+                bounds=page_bounds(after, before),
+                removals=PAGE_REMOVALS.format(s=q) if removals else "",
             )
+            for removals in (False, True)
             for newest in (False, True)
             for after in (False, True)
             for before in (False, True)
@@ -299,6 +280,10 @@ class PostgresSessionStore(PostgresMaintenance):
 
     # -- the event log -----------------------------------------------------------------------
 
+    def _appends_unread(self) -> bool:
+        # The write reads the owner for the index rows (from plaintext properties only).
+        return self._cipher.current_id is None or not self._indexes_text()
+
     async def _read(self, session_id: str) -> StoredSession | None:
         return await self._read_since(session_id, None)
 
@@ -318,33 +303,42 @@ class PostgresSessionStore(PostgresMaintenance):
         header, tag, unchanged = stored_header(rows[0][0], location)
         return StoredSession(header, [row[1] for row in rows[1:]], location, tag, unchanged)
 
-    async def _removal_rows(self, session_id: str) -> list[str | bytes] | None:
-        sql = self._sql_removals
-        rows = await self._run("read", session_id, lambda c: c.fetch(sql, session_id))
-        if not rows:
-            return None
-        return [row["body"] for row in rows if row["body"] is not None]
-
     async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None:
-        sql = self._sql_pages[page.newest_first, page.after is not None, page.before is not None]
+        return (await self._page_and_removals(session_id, page, False))[1]
+
+    async def _removals_and_page(
+        self, session_id: str, page: EventPage
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        return await self._page_and_removals(session_id, page, True)
+
+    async def _page_and_removals(
+        self, session_id: str, page: EventPage, removals: bool
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        """The session's removal records (none unless ``removals``) and the page's rows, in
+        one statement; (None, None) when the session is absent."""
+        key = (removals, page.newest_first, page.after is not None, page.before is not None)
+        sql = self._sql_pages[key]
         args = (session_id, page.after, page.before, page.limit)
         rows = await self._run("read", session_id, lambda c: c.fetch(sql, *args))
         status = next(row for row in rows if row["part"] == 0)
-        events = [row for row in rows if row["part"] == 1]
         if not status["live"]:
-            return None
+            return None, None
         for name, seq in (("after", "after_seq"), ("before", "before_seq")):
             event_id = getattr(page, name)
             if event_id is not None and status[seq] is None:
                 raise unknown_event(name, event_id, session_id)
         # UNION ALL keeps each branch's order in practice; sorting makes it certain.
-        events.sort(key=lambda row: row["seq"], reverse=page.newest_first)
-        return StoredPage([row["body"] for row in events], self._location(session_id))
+        events = sorted((r for r in rows if r["part"] == 1), key=lambda row: row["seq"])
+        if page.newest_first:
+            events.reverse()
+        records = sorted((r for r in rows if r["part"] == 2), key=lambda row: row["seq"])
+        stored = StoredPage([row["body"] for row in events], self._location(session_id))
+        return [row["body"] for row in records], stored
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # refuse a forged id as every other store does
         args = (*write_args(batch, self._ttl), *summary_args(batch), *index_args(batch.search))
-        sql = self._sql_write
+        sql = self._sql_write_unread if batch.header_unread else self._sql_write
         outcome = await self._run("write", batch.session_id, lambda c: c.fetchval(sql, *args))
         if outcome == 0:
             raise SessionNotFound(batch.session_id)  # deleted by another writer: stays deleted
@@ -419,8 +413,8 @@ class PostgresSessionStore(PostgresMaintenance):
         return self._pool
 
     async def _create_pool(self) -> Any:
-        asyncpg = _import_asyncpg()
-        self._errors = _driver_errors(asyncpg)
+        asyncpg = import_asyncpg()
+        self._errors = driver_errors(asyncpg)
         self._server_error = asyncpg.PostgresError
         return await asyncpg.create_pool(self.dsn, **self._pool_options)
 
