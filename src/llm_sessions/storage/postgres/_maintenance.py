@@ -20,10 +20,6 @@ _WORKERS = 2
 rows, so they never wait for each other; nor do other sessions' writers wait for them)."""
 _KEYS = ("user_id", "root_id")
 """The summary columns an erasure matches on (indexed)."""
-_PARTS = ("summary_models", "events", "state", "properties", "runs", "tasks", "children")
-"""The tables holding a session's rows besides ``sessions`` and ``summaries`` and
-``search_docs`` (which go with their session through ``ON DELETE CASCADE``); the rows
-``vacuum`` moved to ``quarantine`` go too."""
 
 
 class PostgresMaintenance(PostgresListing):
@@ -64,19 +60,18 @@ class PostgresMaintenance(PostgresListing):
         return found
 
     async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
-        # Each table's rows in one set-based statement (faster than the per-row cascades),
-        # all in one transaction per batch, the sessions' rows last.
+        # One statement per batch: the sessions' other rows go through the trigger on
+        # ``sessions`` (see ``_cascade``), set-based; the rows ``vacuum`` moved aside go too.
         q = f'"{self.schema}"'
-        tables = (*_PARTS, "quarantine")
-        parts = [f"DELETE FROM {q}.{table} WHERE session_id = ANY($1::text[])" for table in tables]
-        last = f"DELETE FROM {q}.sessions WHERE id = ANY($1::text[]) RETURNING {LIVE}"
+        quarantine = f"DELETE FROM {q}.quarantine WHERE session_id = ANY($1::text[])"
+        sessions = f"DELETE FROM {q}.sessions WHERE id = ANY($1::text[]) RETURNING {LIVE}"
         gate = asyncio.Semaphore(_WORKERS)
 
         async def delete(connection: Any, chunk: list[str]) -> list[Any]:
             async with connection.transaction():
-                for sql in parts:
-                    await connection.execute(sql, chunk)
-                return list(await connection.fetch(last, chunk))
+                rows = list(await connection.fetch(sessions, chunk))
+                await connection.execute(quarantine, chunk)
+                return rows
 
         async def batch(chunk: list[str]) -> int:
             async with gate:
