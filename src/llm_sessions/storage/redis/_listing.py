@@ -94,7 +94,7 @@ class RedisSummaries(EventLogStore):
     async def _drop_quarantined(self, session_ids: Sequence[str]) -> None:
         """Delete the keys ``vacuum`` moved the sessions' data to, as their records name
         them (so no scan of the keyspace), and the records."""
-        records = [quarantine_record(self.key_prefix, session_id) for session_id in session_ids]
+        records = [quarantine_record(self._keys(session_id)) for session_id in session_ids]
         reads = self.client.pipeline(transaction=False)
         for record in records:
             reads.smembers(record)

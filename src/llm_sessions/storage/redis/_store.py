@@ -70,7 +70,7 @@ from ._script import (
     session_keys,
     swap_keys_and_args,
 )
-from ._vacuum import MOVE_EVENTS_SCRIPT, MOVE_SESSION_SCRIPT, quarantine_keys, quarantine_record
+from ._vacuum import MOVE_EVENTS_SCRIPT, MOVE_SESSION_SCRIPT, quarantine_keys
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -221,22 +221,21 @@ class RedisSessionStore(RedisIndexQueries):
         affected = 0
         for session_id in await self.list_sessions():
             keys = self._keys(session_id)
-            record = quarantine_record(self.key_prefix, session_id)
             try:
                 stored = await self._read(session_id)
                 if stored is None:
                     continue
                 build_session(self.session_class, session_id, replace(stored, events=[]), self)
             except CorruptSessionData:
-                moving = self._move_session(keys=[*keys, *quarantine_keys(keys), record])
+                moving = self._move_session(keys=keys + quarantine_keys(keys))
                 await self._call("quarantine", session_id, moving)
                 affected += 1
                 continue
             bad = unreadable_rows(self.session_class, stored.events)
             if bad:
-                target = quarantine_keys(keys)[7]
+                moved = quarantine_keys(keys)
                 moving = self._move_events(
-                    keys=[keys[7], keys[8], target, keys[0], keys[10], record], args=bad
+                    keys=[keys[7], keys[8], moved[7], keys[0], keys[10], moved[-1]], args=bad
                 )
                 await self._call("quarantine events of", session_id, moving)
                 logger.warning("Moved %d unreadable event rows of %s", len(bad), stored.location)

@@ -85,14 +85,16 @@ return #removed
 
 
 def quarantine_keys(keys: list[str]) -> list[str]:
-    """Where each of a session's keys (``P{id}:<part>``) goes when it is quarantined."""
+    """Where each of a session's keys (``P{id}:<part>``) goes when it is quarantined, then
+    the session's record of its quarantined keys (see ``quarantine_record``)."""
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    return [_quarantined(key, stamp) for key in keys]
+    return [*(_quarantined(key, stamp) for key in keys), quarantine_record(keys)]
 
 
-def quarantine_record(key_prefix: str, session_id: str) -> str:
-    """The set naming the keys ``vacuum`` moved the session's data to."""
-    return f"{key_prefix}{{{session_id}}}:quarantine"
+def quarantine_record(keys: list[str]) -> str:
+    """The set naming the keys ``vacuum`` moved the data of the session whose ``keys`` these
+    are to (``P{id}:quarantine``)."""
+    return keys[0].rpartition(":")[0] + ":quarantine"
 
 
 def _quarantined(key: str, stamp: str) -> str:
