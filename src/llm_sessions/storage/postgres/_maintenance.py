@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from .._blobs import BLOB_PREFIX, SEALED_MARK, refs_in_rows
 from .._erasure import ChainRow
 from ._listing import PostgresListing
 from ._schema import LIVE
@@ -57,6 +58,33 @@ class PostgresMaintenance(PostgresListing):
                 return list(await connection.fetch(sql, chunk, prefix))
 
             found.extend(ChainRow(*row) for row in await self._run("erase", chunk[0], read))
+        return found
+
+    async def _blob_refs(self, session_ids: Sequence[str] | None) -> set[str] | None:
+        if self._cipher.current_id is not None:
+            return None
+        sql = (
+            f'SELECT body::text FROM "{self.schema}".events'
+            " WHERE (strpos(body::text, $1) > 0 OR strpos(body::text, $2) > 0)"
+        )
+        chunks = (
+            [None]
+            if session_ids is None
+            else [list(session_ids[at : at + _BATCH]) for at in range(0, len(session_ids), _BATCH)]
+        )
+        found: set[str] = set()
+        for chunk in chunks:
+
+            async def read(connection: Any, chunk: list[str] | None = chunk) -> list[Any]:
+                if chunk is None:
+                    return list(await connection.fetch(sql, BLOB_PREFIX, SEALED_MARK))
+                where = sql + " AND session_id = ANY($3::text[])"
+                return list(await connection.fetch(where, BLOB_PREFIX, SEALED_MARK, chunk))
+
+            named = refs_in_rows(row[0] for row in await self._run("read blobs of", "", read))
+            if named is None:
+                return None
+            found |= named
         return found
 
     async def _erase_sessions(self, session_ids: Sequence[str]) -> int:

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
+from .._blobs import BLOB_PREFIX, SEALED_MARK, refs_in_rows
 from .._erasure import ChainRow
 from ._corruption import drop_quarantined
 from ._listing import SQLiteListing
@@ -82,6 +83,27 @@ class SQLiteMaintenance(SQLiteListing):
             conn = self._conn()
             with _transaction(conn, "BEGIN IMMEDIATE"):
                 drop_quarantined(quarantine, session_ids)
+
+    async def _blob_refs(self, session_ids: Sequence[str] | None) -> set[str] | None:
+        if self._cipher.current_id is not None:
+            return None
+        if session_ids is None:
+            return await self._run(self._blob_refs_sync, "", ())
+        found: set[str] = set()
+        for start in range(0, len(session_ids), _MATCH_BATCH):
+            ids = json.dumps(list(session_ids[start : start + _MATCH_BATCH]))
+            named = await self._run(self._blob_refs_sync, f" AND session_id IN ({_IDS})", (ids,))
+            if named is None:
+                return None
+            found |= named
+        return found
+
+    def _blob_refs_sync(self, where: str, args: tuple[str, ...]) -> set[str] | None:
+        rows = self._conn().execute(
+            "SELECT body FROM events WHERE (instr(body, ?) > 0 OR instr(body, ?) > 0)" + where,
+            (BLOB_PREFIX, SEALED_MARK, *args),
+        )
+        return refs_in_rows(body for (body,) in rows)
 
     async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
         if not self._keeps_summary_rows() or key not in _KEYS:
