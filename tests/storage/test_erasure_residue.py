@@ -233,3 +233,31 @@ async def test_no_erased_session_s_vectors_are_left(durable_case: StoreCase) -> 
         await backend.close()
     finally:
         await forget_erasures(store)
+
+
+async def _unreadable_redis_row(store: Any, session_id: str, text: str) -> None:
+    await store.client.rpush(f"{store.key_prefix}{{{session_id}}}:events", f'{{"id": "{text}')
+
+
+@pytest.mark.redis
+async def test_redis_keys_that_vacuum_quarantined_go_with_their_erased_session(
+    redis_url: str,
+) -> None:
+    store: Any = open_store(f"{redis_url}?key_prefix=test-{uuid.uuid4().hex[:12]}:")
+    try:
+        people = await write_people(store)
+        await _unreadable_redis_row(store, people.root, ALICE_TEXT)
+        await _unreadable_redis_row(store, "bob-root", BOB_TEXT)
+        assert await store.vacuum() == 2
+        moved = await _redis_bytes(store)
+        assert f"{ALICE_TEXT}".encode() in moved and b"quarantined" in moved
+
+        await store.erase(where={"user_id": "alice"})
+
+        after = await _redis_bytes(store)
+        assert ALICE_TEXT.encode() not in after and b"alice-" not in after
+        assert BOB_TEXT.encode() in after and b"quarantined" in after  # bob's stays
+    finally:
+        await forget_erasures(store)
+        await store.drop_all()
+        await store.close()

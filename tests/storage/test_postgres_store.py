@@ -429,7 +429,7 @@ async def test_a_version_1_schema_is_upgraded_in_place(
         assert loaded is not None
         await loaded.add_event_and_save(SessionEvent(message="after"))
 
-    assert await sql.fetchval(f"SELECT version FROM {q}.schema_version") == SCHEMA_VERSION == 6
+    assert await sql.fetchval(f"SELECT version FROM {q}.schema_version") == SCHEMA_VERSION == 7
     assert await sql.fetchval(f"SELECT count(*) FROM {q}.quarantine") == 0
     tag = await sql.fetchval(f"SELECT header_tag FROM {q}.sessions WHERE id = 'kept'")
     assert isinstance(tag, str) and len(tag) == 32

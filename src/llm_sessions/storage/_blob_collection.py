@@ -10,6 +10,7 @@ from ..models._attachment import ATTACHMENT_PART, MAX_ATTACHMENT_BYTES
 from ..models._session_event import SessionEvent
 from ._blob_backends import PostgresBlobArea, RedisBlobArea, SQLiteBlobArea
 from ._blobs import BlobArea, Clock, FileBlobArea, MemoryBlobArea, held_area, remember_area
+from ._erasure_api import ErasureMethods
 from ._erasure_run import DERIVED_KINDS, DerivedKind
 from .file._store import FileSessionStore
 from .memory import InMemorySessionStore
@@ -143,10 +144,14 @@ async def remove_unnamed(store: Any, candidates: set[str], cutoff: float) -> int
     candidates = set(candidates)
     if not candidates:
         return 0
-    for session_id in await store.list_sessions():
-        session = await store.get(session_id)
-        if session is not None:
-            candidates.difference_update(blob_refs(session.events))
+    named = await store._blob_refs(None) if isinstance(store, ErasureMethods) else None
+    if named is not None:
+        candidates.difference_update(named)
+    else:
+        for session_id in await store.list_sessions():
+            session = await store.get(session_id)
+            if session is not None:
+                candidates.difference_update(blob_refs(session.events))
     removed = 0
     for ref in sorted(candidates):
         removed += await area.delete_if_untouched(ref, cutoff)
@@ -157,6 +162,10 @@ async def _named_by(store: Any, session_ids: list[str]) -> list[str]:
     """The blobs ``session_ids`` name; no session is read when the store holds no blobs."""
     if not session_ids or not await blob_area(store).touched():
         return []
+    if _unwrapped(store) is store and isinstance(store, ErasureMethods):
+        named = await store._blob_refs(session_ids)
+        if named is not None:
+            return sorted(named)
     refs: set[str] = set()
     for session_id in session_ids:
         session = await store.get(session_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import time
 import weakref
 from abc import ABC, abstractmethod
@@ -30,10 +31,14 @@ __all__ = [
     "blob_ref",
     "check_ref",
     "held_area",
+    "refs_in_rows",
     "remember_area",
 ]
 
 BLOB_PREFIX = "sha256:"
+_REF = re.compile(r"sha256:[0-9a-f]{64}")
+SEALED_MARK = '","enc":"'
+"""What an event row sealed by encryption at rest holds after its id (see ``_encryption``)."""
 _HEX = frozenset("0123456789abcdef")
 Clock = Callable[[], float]
 
@@ -48,6 +53,24 @@ def blob_ref(data: bytes) -> str:
         The reference.
     """
     return BLOB_PREFIX + hashlib.sha256(data).hexdigest()
+
+
+def refs_in_rows(bodies: Iterable[str]) -> set[str] | None:
+    """The blob references named in stored event rows (any reference-shaped text: a blob is
+    never taken for unnamed), or None if a row is sealed and could name any.
+
+    Args:
+        bodies: The rows' text, those that hold ``sha256:`` or ``SEALED_MARK`` at least.
+
+    Returns:
+        The references, or None.
+    """
+    found: set[str] = set()
+    for body in bodies:
+        if SEALED_MARK in body:
+            return None
+        found.update(_REF.findall(body))
+    return found
 
 
 def check_ref(ref: object) -> str:

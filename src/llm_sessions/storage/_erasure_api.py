@@ -128,6 +128,13 @@ class ErasureMethods(ABC):
         """Delete ``session_ids`` (each atomically); how many existed. Stores may batch."""
         return sum([await self.delete(session_id) for session_id in session_ids])
 
+    async def _blob_refs(self, session_ids: Sequence[str] | None) -> set[str] | None:
+        """The blob references the stored events of ``session_ids`` (None: of every session)
+        name, read without loading a session; None when the store cannot tell that way (here:
+        never), and the caller loads the sessions. Any reference-shaped text counts, so a
+        blob is never taken for unnamed; SQL stores answer with a query over stored JSON."""
+        return None
+
     async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
         """The sessions (within ``prefix``) whose ``key`` (``user_id``, ``root_id``) is one of
         ``values``: a ``find_sessions`` per value here; indexed stores answer in one query."""

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from .._blobs import BLOB_PREFIX, SEALED_MARK, refs_in_rows
 from .._erasure import ChainRow
 from ._listing import PostgresListing
 from ._schema import LIVE
@@ -20,10 +21,6 @@ _WORKERS = 2
 rows, so they never wait for each other; nor do other sessions' writers wait for them)."""
 _KEYS = ("user_id", "root_id")
 """The summary columns an erasure matches on (indexed)."""
-_PARTS = ("summary_models", "events", "state", "properties", "runs", "tasks", "children")
-"""The tables holding a session's rows besides ``sessions`` and ``summaries`` and
-``search_docs`` (which go with their session through ``ON DELETE CASCADE``); the rows
-``vacuum`` moved to ``quarantine`` go too."""
 
 
 class PostgresMaintenance(PostgresListing):
@@ -63,20 +60,46 @@ class PostgresMaintenance(PostgresListing):
             found.extend(ChainRow(*row) for row in await self._run("erase", chunk[0], read))
         return found
 
+    async def _blob_refs(self, session_ids: Sequence[str] | None) -> set[str] | None:
+        if self._cipher.current_id is not None:
+            return None
+        sql = (
+            f'SELECT body::text FROM "{self.schema}".events'
+            " WHERE (strpos(body::text, $1) > 0 OR strpos(body::text, $2) > 0)"
+        )
+        chunks = (
+            [None]
+            if session_ids is None
+            else [list(session_ids[at : at + _BATCH]) for at in range(0, len(session_ids), _BATCH)]
+        )
+        found: set[str] = set()
+        for chunk in chunks:
+
+            async def read(connection: Any, chunk: list[str] | None = chunk) -> list[Any]:
+                if chunk is None:
+                    return list(await connection.fetch(sql, BLOB_PREFIX, SEALED_MARK))
+                where = sql + " AND session_id = ANY($3::text[])"
+                return list(await connection.fetch(where, BLOB_PREFIX, SEALED_MARK, chunk))
+
+            named = refs_in_rows(row[0] for row in await self._run("read blobs of", "", read))
+            if named is None:
+                return None
+            found |= named
+        return found
+
     async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
-        # Each table's rows in one set-based statement (faster than the per-row cascades),
-        # all in one transaction per batch, the sessions' rows last.
+        # One statement per batch: the sessions' other rows go through the trigger on
+        # ``sessions`` (see ``_cascade``), set-based; the rows ``vacuum`` moved aside go too.
         q = f'"{self.schema}"'
-        tables = (*_PARTS, "quarantine")
-        parts = [f"DELETE FROM {q}.{table} WHERE session_id = ANY($1::text[])" for table in tables]
-        last = f"DELETE FROM {q}.sessions WHERE id = ANY($1::text[]) RETURNING {LIVE}"
+        quarantine = f"DELETE FROM {q}.quarantine WHERE session_id = ANY($1::text[])"
+        sessions = f"DELETE FROM {q}.sessions WHERE id = ANY($1::text[]) RETURNING {LIVE}"
         gate = asyncio.Semaphore(_WORKERS)
 
         async def delete(connection: Any, chunk: list[str]) -> list[Any]:
             async with connection.transaction():
-                for sql in parts:
-                    await connection.execute(sql, chunk)
-                return list(await connection.fetch(last, chunk))
+                rows = list(await connection.fetch(sessions, chunk))
+                await connection.execute(quarantine, chunk)
+                return rows
 
         async def batch(chunk: list[str]) -> int:
             async with gate:

@@ -31,14 +31,16 @@ from typing import Any
 from ...exceptions import CorruptSessionData
 from .._records import StoredHeader
 from .._sync import WriteBatch
+from ._cascade import UPGRADE_V7
 from ._search import UPGRADE_V6
 from ._summary_schema import UPGRADE_V5
 
 logger = logging.getLogger("llm_sessions.storage")
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The table layout this version of llm_sessions writes and reads (5 added the summary
-tables, see ``_summary_schema``; 6 the text index, see ``_search``)."""
+tables, see ``_summary_schema``; 6 the text index, see ``_search``; 7 replaced the foreign
+keys by one trigger, see ``_cascade``)."""
 
 TABLES = ("events", "state", "properties", "runs", "tasks", "children", "sessions")
 """The tables that hold sessions, each referencing ``sessions`` before it."""
@@ -368,6 +370,8 @@ async def migrate(connection: Any, schema: str, version: int) -> None:
         await connection.execute(UPGRADE_V5.format(s=q))
     if version < 6:
         await connection.execute(UPGRADE_V6.format(s=q))
+    if version < 7:
+        await connection.execute(UPGRADE_V7.format(s=q))
     await connection.execute(f"UPDATE {q}.schema_version SET version = $1", SCHEMA_VERSION)
 
 

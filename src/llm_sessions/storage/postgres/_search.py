@@ -3,9 +3,9 @@
 ``search_docs`` holds one row per indexed event: its session, id, type, time and user, its
 text and the text's ``tsvector`` (English configuration, so words match by their stem). A save
 writes its index changes in the statement that writes its events (``keep_index`` wraps
-``keep_summary`` and ``write_batch``, see ``WRITE``), so both commit together. Rows reference
-``sessions`` with ``ON DELETE CASCADE``: deleting, expiring-then-rewriting or pruning a session
-drops its rows (``delete_session_index`` drops them explicitly). A search ORs one
+``keep_summary`` and ``write_batch``, see ``WRITE``), so both commit together. Deleting,
+expiring-then-rewriting or pruning a session drops its rows (through ``sessions``' trigger, see
+``_cascade``; ``delete_session_index`` drops them explicitly). A search ORs one
 ``websearch_to_tsquery`` per word or quoted phrase, ranks with ``ts_rank_cd`` and marks the
 page's matches with ``ts_headline``.
 """

@@ -235,7 +235,8 @@ class PostgresSessionStore(PostgresMaintenance):
             names = ", ".join(f"public.{table}" for table in tables)
             sql = (
                 f"DROP TABLE IF EXISTS {names} CASCADE; DROP FUNCTION IF EXISTS public.write_batch;"
-                " DROP FUNCTION IF EXISTS public.keep_summary, public.keep_index"
+                " DROP FUNCTION IF EXISTS public.keep_summary, public.keep_index,"
+                " public.drop_session_rows"
             )
         else:
             sql = f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'

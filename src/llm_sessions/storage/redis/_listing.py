@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from ...exceptions import CorruptSessionData
@@ -18,6 +18,7 @@ from .._summaries import SessionSummary, root_ids, summary_of
 from ._client import _text
 from ._index import INDEX_SCRIPT, READ_SCRIPT, UNINDEX_SCRIPT, index_base, index_values
 from ._summary import RECOUNT_SCRIPT, recount_args, stored_summary
+from ._vacuum import quarantine_record
 
 __all__ = ["RedisSummaries", "Rows"]
 
@@ -83,6 +84,25 @@ class RedisSummaries(EventLogStore):
             await call
         else:
             await self._call("unindex sessions under", self.key_prefix, call)
+
+    async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
+        erased = await super()._erase_sessions(session_ids)
+        for start in range(0, len(session_ids), _BATCH):
+            await self._drop_quarantined(session_ids[start : start + _BATCH])
+        return erased
+
+    async def _drop_quarantined(self, session_ids: Sequence[str]) -> None:
+        """Delete the keys ``vacuum`` moved the sessions' data to, as their records name
+        them (so no scan of the keyspace), and the records."""
+        records = [quarantine_record(self._keys(session_id)) for session_id in session_ids]
+        reads = self.client.pipeline(transaction=False)
+        for record in records:
+            reads.smembers(record)
+        named = await self._call("read the quarantine of", records[0], reads.execute())
+        deletes = self.client.pipeline(transaction=False)
+        for record, keys in zip(records, named, strict=True):
+            deletes.delete(*keys, record)
+        await self._call("erase the quarantine of", records[0], deletes.execute())
 
     async def _delete_session(self, session_id: str) -> bool:
         """Delete the session's keys and its index entries (in one transaction on one

@@ -233,9 +233,9 @@ class RedisSessionStore(RedisIndexQueries):
                 continue
             bad = unreadable_rows(self.session_class, stored.events)
             if bad:
-                target = quarantine_keys(keys)[7]
+                moved = quarantine_keys(keys)
                 moving = self._move_events(
-                    keys=[keys[7], keys[8], target, keys[0], keys[10]], args=bad
+                    keys=[keys[7], keys[8], moved[7], keys[0], keys[10], moved[-1]], args=bad
                 )
                 await self._call("quarantine events of", session_id, moving)
                 logger.warning("Moved %d unreadable event rows of %s", len(bad), stored.location)

@@ -7,29 +7,41 @@ to ``P{id}:quarantined:<stamp>:events`` and removed from the log, and the event 
 shifted to the new positions, in one script; the positions having moved, the next write
 indexes the session's removal records afresh (see ``redis_script``), and the next listing
 recounts the session's summary (see ``redis_summary``).
+
+Both scripts add the names they move data to to the set ``P{id}:quarantine``, in the same step:
+an erasure of the session deletes what it names without scanning the keyspace for it.
 """
 
 from __future__ import annotations
 
 import time
 
-__all__ = ["MOVE_EVENTS_SCRIPT", "MOVE_SESSION_SCRIPT", "quarantine_keys"]
+__all__ = [
+    "MOVE_EVENTS_SCRIPT",
+    "MOVE_SESSION_SCRIPT",
+    "quarantine_keys",
+    "quarantine_record",
+]
 
-# KEYS: the session's keys, then the quarantine name of each. Renames the ones that exist.
+# KEYS: the session's keys, then the quarantine name of each, then the session's record of
+# quarantined keys. Renames the ones that exist and records their new names.
 MOVE_SESSION_SCRIPT = """
-local half = #KEYS / 2
+local half = (#KEYS - 1) / 2
+local record = KEYS[#KEYS]
 local moved = 0
 for i = 1, half do
   if redis.call('EXISTS', KEYS[i]) == 1 then
     redis.call('RENAME', KEYS[i], KEYS[half + i])
+    redis.call('SADD', record, KEYS[half + i])
     moved = moved + 1
   end
 end
 return moved
 """
 
-# KEYS: events, event_index, quarantine list, meta, summary. ARGV: positions of the bad rows,
-# ascending. The summary counted the moved rows: it is marked for a recount.
+# KEYS: events, event_index, quarantine list, meta, summary, the session's record of
+# quarantined keys. ARGV: positions of the bad rows, ascending. The summary counted the moved
+# rows: it is marked for a recount.
 MOVE_EVENTS_SCRIPT = """
 local events, index, quarantine, meta, summary = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local marker = 'llm-sessions:vacuumed:' .. redis.call('TIME')[1]
@@ -64,6 +76,7 @@ for j = 1, #fields, 2 do
   if shift > 0 then redis.call('HSET', index, fields[j], at - shift) end
 end
 if #removed > 0 then
+  redis.call('SADD', KEYS[6], quarantine)
   redis.call('HDEL', meta, 'removals_through')
   if redis.call('EXISTS', summary) == 1 then redis.call('HSET', summary, 'stale', '1') end
 end
@@ -72,9 +85,16 @@ return #removed
 
 
 def quarantine_keys(keys: list[str]) -> list[str]:
-    """Where each of a session's keys (``P{id}:<part>``) goes when it is quarantined."""
+    """Where each of a session's keys (``P{id}:<part>``) goes when it is quarantined, then
+    the session's record of its quarantined keys (see ``quarantine_record``)."""
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    return [_quarantined(key, stamp) for key in keys]
+    return [*(_quarantined(key, stamp) for key in keys), quarantine_record(keys)]
+
+
+def quarantine_record(keys: list[str]) -> str:
+    """The set naming the keys ``vacuum`` moved the data of the session whose ``keys`` these
+    are to (``P{id}:quarantine``)."""
+    return keys[0].rpartition(":")[0] + ":quarantine"
 
 
 def _quarantined(key: str, stamp: str) -> str:

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
+from .._blobs import BLOB_PREFIX, SEALED_MARK, refs_in_rows
 from .._erasure import ChainRow
 from ._corruption import drop_quarantined
 from ._listing import SQLiteListing
@@ -24,14 +25,19 @@ _BATCH = 100
 write lock about ``_HOLD`` seconds at the pace of the last (between ``_MIN_BATCH`` and
 ``_MAX_BATCH``, at most twice the last): short transactions, so other writers wait little,
 and no more of them than that needs."""
-_HOLD = 0.05
+_HOLD = 0.03
 _MIN_BATCH = 10
 _MAX_BATCH = 1000
 _MATCH_BATCH = 5000
 """Values matched per query by an erasure's reads (no lock: WAL readers wait for no one)."""
-_PAUSE = 0.5
-"""Between two of an erasure's transactions it pauses this fraction of the last one's time:
-writers waiting for the lock (SQLite's busy handler polls them) get it in between."""
+_GAP = 0.015
+"""How long the write lock stays free between two of an erasure's transactions (seconds).
+A writer refused the lock polls it again after sleeps that grow with its wait (SQLite's busy
+handler: 1, 2, 5, 10, 15, 20, 25 ms ...): with a hold of ``_HOLD`` and a gap at least as long
+as the sleeps of a writer's first 33 ms, a writer that arrived during one transaction gets
+the lock in the gap after it, before the next one. The erasure
+moves its pages from the log into the database meanwhile (a checkpoint needs no write lock),
+which otherwise a writer's commit would do in its place."""
 _IDS = "SELECT value FROM json_each(?)"
 _SYNCED = ("full", "extra")
 """The ``synchronous`` settings that sync the log at every commit."""
@@ -64,7 +70,9 @@ class SQLiteMaintenance(SQLiteListing):
             chunk = list(session_ids[start : start + size])
             live, held = await self._run(self._erase_sync, chunk)
             erased, start, size = erased + live, start + len(chunk), next_batch(size, held)
-            await asyncio.sleep(held * _PAUSE)
+            began = time.monotonic()
+            await self._run(self._checkpoint_sync)
+            await asyncio.sleep(max(0.0, _GAP - (time.monotonic() - began)))
         await self._run(self._drop_quarantined_sync, set(session_ids))
         return erased
 
@@ -75,6 +83,27 @@ class SQLiteMaintenance(SQLiteListing):
             conn = self._conn()
             with _transaction(conn, "BEGIN IMMEDIATE"):
                 drop_quarantined(quarantine, session_ids)
+
+    async def _blob_refs(self, session_ids: Sequence[str] | None) -> set[str] | None:
+        if self._cipher.current_id is not None:
+            return None
+        if session_ids is None:
+            return await self._run(self._blob_refs_sync, "", ())
+        found: set[str] = set()
+        for start in range(0, len(session_ids), _MATCH_BATCH):
+            ids = json.dumps(list(session_ids[start : start + _MATCH_BATCH]))
+            named = await self._run(self._blob_refs_sync, f" AND session_id IN ({_IDS})", (ids,))
+            if named is None:
+                return None
+            found |= named
+        return found
+
+    def _blob_refs_sync(self, where: str, args: tuple[str, ...]) -> set[str] | None:
+        rows = self._conn().execute(
+            "SELECT body FROM events WHERE (instr(body, ?) > 0 OR instr(body, ?) > 0)" + where,
+            (BLOB_PREFIX, SEALED_MARK, *args),
+        )
+        return refs_in_rows(body for (body,) in rows)
 
     async def _rows_where(self, key: str, values: Sequence[str], prefix: str) -> list[ChainRow]:
         if not self._keeps_summary_rows() or key not in _KEYS:
@@ -103,11 +132,18 @@ class SQLiteMaintenance(SQLiteListing):
         lighter = self.synchronous in _SYNCED
         if lighter:
             conn.execute("PRAGMA synchronous = normal")
+        # The commit leaves the checkpoint to the gap after it (``_checkpoint_sync``).
+        (pages,) = conn.execute("PRAGMA wal_autocheckpoint").fetchone()
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
         try:
             return self._erase_batch(conn, json.dumps(session_ids))
         finally:
+            conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
             if lighter:
                 conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+
+    def _checkpoint_sync(self) -> None:
+        self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _erase_batch(self, conn: sqlite3.Connection, ids: str) -> tuple[int, float]:
         """Delete the sessions ``ids`` lists (JSON) in one transaction: how many were live,
