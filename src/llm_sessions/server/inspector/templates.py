@@ -244,10 +244,14 @@ def _row_html(row: SessionRow) -> str:
         f'<td class="num event-count">{_count(row.events, "event")}</td>'
         f'<td class="num token-count">{_count(row.tokens, "token")}</td>'
         f'<td class="num cost">{text(cost)}</td>'
-        f'<td class="models">{text(", ".join(row.models))}</td>'
+        f'<td class="models">{", ".join(_model(name) for name in row.models)}</td>'
         f'<td class="user">{text(row.user_id or "")}</td>'
         f'<td class="properties">{_properties(row)}</td></tr>'
     )
+
+
+def _model(name: str) -> str:
+    return f'<span class="model">{text(name)}</span>'
 
 
 def _properties(row: SessionRow) -> str:
