@@ -6,9 +6,10 @@ id and its times moved on by ``k * block``: the same events, the same totals. ``
 writes exactly that, in SQL: every row of the first ``block`` sessions, in every table of the
 store's schema, once for each ``k``, with each session id (``id``, ``session_id``,
 ``root_id``) renamed and each session's ``created_at``/``updated_at`` moved (an event's own
-time is left as it is, as a save of the later session would write a time of its own). Then
-``ANALYZE``, as autovacuum would after so many rows. ``bench_fleet`` checks the outcome on a
-sample from the copies against the same sessions saved one by one.
+time is left as it is, as a save of the later session would write a time of its own).
+``bench_fleet`` checks the outcome on a sample from the copies against the same sessions saved
+one by one. ``analyze`` gathers the planner's statistics, as autovacuum would after so many
+new rows (a minute or so later on a quiet server).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from llm_sessions.storage import PostgresSessionStore
 
-__all__ = ["copy_blocks"]
+__all__ = ["analyze", "copy_blocks"]
 
 _RENAMED = ("id", "session_id", "root_id")
 _MOVED = {"sessions", "summaries"}
@@ -54,6 +55,7 @@ async def copy_blocks(store: PostgresSessionStore, block: int, count: int) -> No
                 del tables[table]  # not a session's row
         first = ["sessions", "summaries"]  # the rows the others refer to
         order = first + sorted(set(tables) - set(first))
+        await connection.execute("SET statement_timeout = 0")  # the store's is 10 s
         async with connection.transaction():
             for table in order:
                 names = tables[table]
@@ -63,9 +65,21 @@ async def copy_blocks(store: PostgresSessionStore, block: int, count: int) -> No
                     f" SELECT {values} FROM {q}.{table} t,"
                     f" generate_series(1, {count // block - 1}) AS k"
                 )
-        for table in order:
-            await connection.execute(f"ANALYZE {q}.{table}")
+        await connection.execute("RESET statement_timeout")
 
     pool = await store._ready(True)  # not through the store's guard: its timeout is 10 s
     async with pool.acquire() as connection:
         await copy(connection)
+
+
+async def analyze(store: PostgresSessionStore) -> None:
+    """``ANALYZE`` every table of the store's schema."""
+    pool = await store._ready(True)
+    async with pool.acquire() as connection:
+        await connection.execute("SET statement_timeout = 0")
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = $1", store.schema
+        )
+        for (table,) in tables:
+            await connection.execute(f'ANALYZE "{store.schema}".{table}')
+        await connection.execute("RESET statement_timeout")

@@ -37,10 +37,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import machine, median_ms, table
-from _fleet_copies import copy_blocks
-from _fleet_fill import batched_fill, same_answers
+from _common import machine, table
 from _fleet_adk import adk_rows
+from _fleet_copies import analyze, copy_blocks
+from _fleet_cpu import server_pids, wall_and_cpu
+from _fleet_fill import batched_fill, same_answers
 
 from llm_sessions.models import EventSource, Session, SessionEvent, TokenUsage
 from llm_sessions.storage import (
@@ -77,8 +78,6 @@ def fleet_session(n: int, pairs: int = 5) -> Session[Any]:
     return session
 
 
-
-
 async def fill(store: SessionStore, count: int, pairs: int = 5, per_trip: int = 2000) -> float:
     """Save ``count`` sessions of ``pairs`` turns (batched, ``per_trip`` at a time, but for
     the file store); returns the seconds taken."""
@@ -93,6 +92,8 @@ async def fill(store: SessionStore, count: int, pairs: int = 5, per_trip: int = 
     else:
         sessions = (fleet_session(n, pairs) for n in range(count))
         await batched_fill(store, sessions, per_trip)
+    if isinstance(store, PostgresSessionStore):
+        await analyze(store)
     return time.perf_counter() - began
 
 
@@ -108,23 +109,27 @@ async def check_sample(store: SessionStore, reference: SessionStore, options: An
 
 
 async def measure(store: SessionStore, count: int, repeat: int) -> list[Any]:
-    """The four timings, in milliseconds."""
+    """The four timings: median wall ms (mean CPU ms)."""
     # Warms the connection; on Redis it also builds the index of the sessions the fill wrote
     # (a database is indexed once, on its first listing), which is not what is measured.
     await store.find_sessions(limit=1)
-    first = await median_ms(lambda: store.find_sessions(limit=50), repeat)
+    pids = server_pids(store)
+    first = await wall_and_cpu(lambda: store.find_sessions(limit=50), repeat, pids)
     cursor = None
     for _ in range(99):
         cursor = (await store.find_sessions(limit=50, cursor=cursor)).next_cursor
-    hundredth = await median_ms(lambda: store.find_sessions(limit=50, cursor=cursor), repeat)
-    one_user = await median_ms(
-        lambda: store.find_sessions(where={"user_id": "user-7"}, limit=50), repeat
+    hundredth = await wall_and_cpu(
+        lambda: store.find_sessions(limit=50, cursor=cursor), repeat, pids
+    )
+    one_user = await wall_and_cpu(
+        lambda: store.find_sessions(where={"user_id": "user-7"}, limit=50), repeat, pids
     )
     day = START + timedelta(minutes=count // 2)
     since = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    rollup = await median_ms(
+    rollup = await wall_and_cpu(
         lambda: store.usage(group_by="user_id", since=since, until=since + timedelta(days=1)),
         repeat,
+        pids,
     )
     return [first, hundredth, one_user, rollup]
 
@@ -196,10 +201,10 @@ async def main() -> None:
         "sessions",
         "events",
         "fill s",
-        "page 1 ms",
-        "page 100 ms",
-        "1 user ms",
-        "1-day usage ms",
+        "page 1 ms (cpu)",
+        "page 100 ms (cpu)",
+        "1 user ms (cpu)",
+        "1-day usage ms (cpu)",
     ]
     print(table(f"bench_fleet ({machine()}; load {os.getloadavg()[0]:.2f})", header, rows))
     if adk:
