@@ -77,6 +77,14 @@ def _shot(page: Any, path: Path, width: int) -> None:
     assert colours > 20, path
 
 
+ONE_LINE = """elements => elements.every(element => {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  return new Set([...range.getClientRects()].map(box => Math.round(box.top))).size === 1;
+})"""
+"""Whether each element's text is on one line (a wrapped text has boxes at two heights)."""
+
+
 def _ready(page: Any, page_id: str = "sessions") -> None:
     waiting_expect()(page.locator(f"#{page_id}[data-ready=true]")).to_have_count(1)
 
@@ -110,6 +118,9 @@ def test_the_sessions_page_lists_filters_sorts_and_pages(
     assert all(user.startswith("user-") for user in users)
     assert all("team=" in one and "tier=" in one for one in _column(page, "properties"))
     assert page.evaluate(FITS)
+    assert page.locator("tr.session td.models .model").count() >= 50
+    for words in ("tr.session td.user", "tr.session td.models .model"):
+        assert page.locator(words).evaluate_all(ONE_LINE), words
     _shot(page, tmp_path / "sessions-wide.png", WIDE["width"])
 
     page.fill("input[name=user]", "user-07")

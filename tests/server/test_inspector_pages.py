@@ -206,8 +206,8 @@ async def test_the_list_is_newest_first_with_tokens_cost_and_models(
     page = (await browser.get("/")).text
     assert _ids_listed(page) == ["alpha.new", "alpha.mid", "alpha.old"]
     rows = re.findall(r'<tr class="session">(.*?)</tr>', page)
-    assert f"0.000000 + unpriced ({UNPRICED_MODEL})" in rows[0]
-    assert f'<td class="models">{UNPRICED_MODEL}</td>' in rows[0]
+    assert f'0.000000 + unpriced<span class="unpriced"> ({UNPRICED_MODEL})</span>' in rows[0]
+    assert f'<td class="models"><span class="model">{UNPRICED_MODEL}</span></td>' in rows[0]
     assert re.search(r'<td class="num cost">0\.0000\d\d</td>', rows[1])
     assert "unpriced" not in rows[1] and "gpt-4o-mini" in rows[1]
 

@@ -24,12 +24,14 @@ class SummaryListing(EventLogStore):
     _summary_rows = True
 
     @abstractmethod
-    async def _summary_page(self, query: SessionQuery) -> SessionPage:
-        """The page ``query`` asks for, read from the summary rows."""
+    async def _summary_page(self, query: SessionQuery, if_fresh: bool) -> SessionPage | None:
+        """The page ``query`` asks for, read from the summary rows; None when ``if_fresh``
+        and some row awaits a recount (found in the same read: one trip in the usual case)."""
 
     @abstractmethod
-    async def _summary_totals(self, query: UsageQuery) -> list[UsageRow]:
-        """The totals ``query`` asks for, added up from the summary rows."""
+    async def _summary_totals(self, query: UsageQuery, if_fresh: bool) -> list[UsageRow] | None:
+        """The totals ``query`` asks for, added up from the summary rows; None when
+        ``if_fresh`` and some row awaits a recount."""
 
     @abstractmethod
     async def _stale_summaries(self, limit: int) -> list[tuple[str, int]]:
@@ -45,15 +47,23 @@ class SummaryListing(EventLogStore):
         if not self._keeps_summary_rows():
             return await super()._find(query)
         self._ensure_open()
-        await self._recount_stale()
-        return await self._summary_page(query)
+        page = await self._summary_page(query, True)
+        if page is None:
+            await self._recount_stale()
+            page = await self._summary_page(query, False)
+        assert page is not None  # read without the check
+        return page
 
     async def _usage(self, query: UsageQuery) -> list[UsageRow]:
         if not self._keeps_summary_rows():
             return await super()._usage(query)
         self._ensure_open()
-        await self._recount_stale()
-        return await self._summary_totals(query)
+        rows = await self._summary_totals(query, True)
+        if rows is None:
+            await self._recount_stale()
+            rows = await self._summary_totals(query, False)
+        assert rows is not None  # read without the check
+        return rows
 
     async def _recount_stale(self) -> None:
         """Recount the rows saves marked stale, each from a full load. A row saved again

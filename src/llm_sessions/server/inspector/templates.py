@@ -231,9 +231,9 @@ def _sessions_table(rows: Iterable[SessionRow], wanted: Mapping[str, str], order
 
 def _row_html(row: SessionRow) -> str:
     identifier = text(row.id)
-    cost = cost_text(row.priced_cost_usd, row.unpriced_models)
-    if row.unpriced_models:
-        cost += f" ({', '.join(row.unpriced_models)})"
+    cost = text(cost_text(row.priced_cost_usd, row.unpriced_models))
+    if row.unpriced_models:  # the names may wrap, the figure not
+        cost += f'<span class="unpriced"> ({text(", ".join(row.unpriced_models))})</span>'
     return (
         '<tr class="session">'
         f'<td class="id"><a href="{text(session_href(row.id))}">{identifier}</a> '
@@ -243,11 +243,15 @@ def _row_html(row: SessionRow) -> str:
         f'<td class="updated">{text(moment_text(row.updated))}</td>'
         f'<td class="num event-count">{_count(row.events, "event")}</td>'
         f'<td class="num token-count">{_count(row.tokens, "token")}</td>'
-        f'<td class="num cost">{text(cost)}</td>'
-        f'<td class="models">{text(", ".join(row.models))}</td>'
+        f'<td class="num cost">{cost}</td>'
+        f'<td class="models">{", ".join(_model(name) for name in row.models)}</td>'
         f'<td class="user">{text(row.user_id or "")}</td>'
         f'<td class="properties">{_properties(row)}</td></tr>'
     )
+
+
+def _model(name: str) -> str:
+    return f'<span class="model">{text(name)}</span>'
 
 
 def _properties(row: SessionRow) -> str:

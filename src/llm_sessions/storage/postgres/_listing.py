@@ -106,7 +106,17 @@ class PostgresListing(SummaryListing):
                 )
         return where
 
-    async def _summary_page(self, query: SessionQuery) -> SessionPage:
+    def _stale_sql(self) -> str:
+        """SQL for "some live session's row awaits a recount". The stale rows (the partial
+        index on ``stale``, usually empty) lead, each looking its session up: as a join, a
+        table without statistics yet was scanned whole and probed per session."""
+        q = f'"{self.schema}"'
+        return (
+            f"EXISTS (SELECT FROM {q}.summaries t WHERE t.stale AND (SELECT y.expires_at IS NULL"
+            f" OR y.expires_at > now() FROM {q}.sessions y WHERE y.id = t.id))"
+        )
+
+    async def _summary_page(self, query: SessionQuery, if_fresh: bool) -> SessionPage | None:
         q = f'"{self.schema}"'
         args = _Args()
         where = self._where(query.filter, args)
@@ -116,50 +126,52 @@ class PostgresListing(SummaryListing):
             value, after_id = query.after
             compare = "<" if query.descending else ">"
             where.append(f"({column}, s.id) {compare} ({args(value, cast)}, {args(after_id)})")
+        # One statement, one trip: the page, each row's properties and models, and whether a
+        # row awaits a recount (an InitPlan, evaluated once).
         sql = (
             "SELECT s.id, s.parent_id, s.root_id, s.user_id, s.created_at, s.updated_at,"
             " s.event_count, s.total_tokens, s.total_cost_usd, s.has_errors,"
             f" (SELECT json_object_agg(key, value) FROM {q}.properties p"
-            f"   WHERE p.session_id = s.id AND p.key NOT IN ({_RESERVED}))::text"
+            f"   WHERE p.session_id = s.id AND p.key NOT IN ({_RESERVED}))::text,"
+            " (SELECT json_agg(json_build_array(m.model, m.events, m.tokens, m.cost_usd,"
+            f"   m.priced)) FROM {q}.summary_models m WHERE m.session_id = s.id)::text,"
+            f" {'(SELECT ' + self._stale_sql() + ')' if if_fresh else 'false'}"
             f" FROM {q}.summaries s JOIN {q}.sessions x ON x.id = s.id"
             f" WHERE {' AND '.join(where)}"
             f" ORDER BY {column} {direction}, s.id {direction} LIMIT {args(query.limit + 1)}"
         )
-        models_sql = (
-            f"SELECT session_id, model, events, tokens, cost_usd, priced FROM {q}.summary_models"
-            " WHERE session_id = ANY($1::text[])"
-        )
-
-        async def read(connection: Any) -> tuple[list[Any], list[Any]]:
-            async with connection.transaction(readonly=True, isolation="repeatable_read"):
-                rows = await connection.fetch(sql, *args)
-                models = await connection.fetch(models_sql, [row[0] for row in rows])
-            return rows, models
-
-        rows, model_rows = await self._run("list sessions in", self.schema, read)
-        models: dict[str, dict[str, ModelTotals]] = {row[0]: {} for row in rows}
-        for session_id, model, events, tokens, cost, priced in model_rows:
-            models[session_id][model] = ModelTotals(
-                events=events, tokens=tokens, cost_usd=cost, priced=priced
-            )
-        items = [_summary(row, models[row[0]]) for row in rows]
+        rows = await self._run("list sessions in", self.schema, lambda c: c.fetch(sql, *args))
+        if if_fresh and (rows[0][12] if rows else await self._any_stale()):
+            return None
+        items = [_summary(row, _models(row[11])) for row in rows]
         if len(items) <= query.limit:
             return SessionPage(items=items)
         items = items[: query.limit]
         cursor = encode_cursor(query.order, query.keyset(items[-1]))
         return SessionPage(items=items, next_cursor=cursor)
 
-    async def _summary_totals(self, query: UsageQuery) -> list[UsageRow]:
-        statements = [self._usage_sql(query, part) for part in _parts(query)]
+    async def _any_stale(self) -> bool:
+        sql = f"SELECT {self._stale_sql()}"
+        found = await self._run("find stale summaries in", self.schema, lambda c: c.fetchval(sql))
+        return bool(found)
 
-        async def read(connection: Any) -> list[list[Any]]:
+    async def _summary_totals(self, query: UsageQuery, if_fresh: bool) -> list[UsageRow] | None:
+        statements = [self._usage_sql(query, part) for part in _parts(query)]
+        # SET LOCAL jit = off, and whether a row awaits a recount, in one trip.
+        stale = self._stale_sql() if if_fresh else "false"
+        setup = f"SELECT set_config('jit', 'off', true), {stale}"
+
+        async def read(connection: Any) -> list[list[Any]] | None:
             async with connection.transaction(readonly=True, isolation="repeatable_read"):
                 # The estimate of a rollup's per-group lookups passes the JIT threshold, and
                 # compiling (tens of ms) costs more than the few thousand rows it reads.
-                await connection.execute("SET LOCAL jit = off")
+                if (await connection.fetchrow(setup))[1]:
+                    return None
                 return [await connection.fetch(sql, *args) for sql, args in statements]
 
         results = await self._run("total sessions in", self.schema, read)
+        if results is None:
+            return None
         names = query.group_by
         totals: dict[tuple[Any, ...], list[Any]] = {}
         for rows in results:
@@ -289,6 +301,14 @@ def _key_value(name: str, value: Any) -> Any:
     if value is None or name in ("user_id", "day", "month", "model"):
         return value
     return json.loads(value)
+
+
+def _models(text: str | None) -> dict[str, ModelTotals]:
+    """A row's models, from the JSON array of ``[model, events, tokens, cost, priced]``."""
+    found: dict[str, ModelTotals] = {}
+    for model, events, tokens, cost, priced in json.loads(text) if text else ():
+        found[model] = ModelTotals(events=events, tokens=tokens, cost_usd=cost, priced=priced)
+    return found
 
 
 def _summary(row: Any, models: dict[str, ModelTotals]) -> SessionSummary:

@@ -38,11 +38,23 @@ class SQLiteListing(SummaryListing):
     def _conn(self) -> sqlite3.Connection:
         """The connection (on its thread)."""
 
-    async def _summary_page(self, query: SessionQuery) -> SessionPage:
-        return await self._run(lambda: find_page(self._conn(), query, time.time()))
+    async def _summary_page(self, query: SessionQuery, if_fresh: bool) -> SessionPage | None:
+        def read() -> SessionPage | None:
+            conn, now = self._conn(), time.time()
+            if if_fresh and stale_rows(conn, 1, now):
+                return None
+            return find_page(conn, query, now)
 
-    async def _summary_totals(self, query: UsageQuery) -> list[UsageRow]:
-        return await self._run(lambda: usage_rows(self._conn(), query, time.time()))
+        return await self._run(read)
+
+    async def _summary_totals(self, query: UsageQuery, if_fresh: bool) -> list[UsageRow] | None:
+        def read() -> list[UsageRow] | None:
+            conn, now = self._conn(), time.time()
+            if if_fresh and stale_rows(conn, 1, now):
+                return None
+            return usage_rows(conn, query, now)
+
+        return await self._run(read)
 
     async def _stale_summaries(self, limit: int) -> list[tuple[str, int]]:
         return await self._run(lambda: stale_rows(self._conn(), limit, time.time()))
