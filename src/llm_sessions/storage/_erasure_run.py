@@ -88,10 +88,12 @@ async def erase(
     *,
     dry_run: bool = False,
     matched: Mapping[str, ChainRow] | None = None,
+    audit_when_empty: bool = True,
 ) -> ErasureReceipt:
     """Finish any interrupted erasure of ``store``, then carry out ``request`` (see
     ``SessionStore.erase``); with ``dry_run``, only the receipt it would give. ``matched``:
-    the rows of the sessions ``request`` names, when the caller has them already."""
+    the rows of the sessions ``request`` names, when the caller has them already. Without
+    ``audit_when_empty``, an erasure that deleted no session leaves no audit record."""
     if dry_run:
         plan = await _plan(store, request, matched)
         counts = {"sessions": len(plan.session_ids), "events": plan.events}
@@ -106,7 +108,7 @@ async def erase(
             resumed.append(pending.erasure_id)
         plan = await _plan(store, request, matched)
         await records.put(PLAN_PREFIX + plan.erasure_id, plan.model_dump(mode="json"), _until())
-        audit = await _carry_out(store, records, plan)
+        audit = await _carry_out(store, records, plan, audit_when_empty)
     finally:
         await records.close()
     return ErasureReceipt(**audit.model_dump(), session_ids=plan.session_ids, resumed=resumed)
@@ -130,7 +132,9 @@ async def _pending_plans(records: SideRecords) -> list[ErasurePlan]:
     return sorted(plans, key=lambda plan: plan.started_at)
 
 
-async def _carry_out(store: Erasable, records: SideRecords, plan: ErasurePlan) -> AuditRecord:
+async def _carry_out(
+    store: Erasable, records: SideRecords, plan: ErasurePlan, audit_when_empty: bool = True
+) -> AuditRecord:
     # Each session goes in one atomic delete: its header, its whole log (removal records
     # included), its summary row and its cached copy; a writer holding it is refused after.
     counts = {"sessions": await store._erase_sessions(plan.session_ids), "events": plan.events}
@@ -138,8 +142,9 @@ async def _carry_out(store: Erasable, records: SideRecords, plan: ErasurePlan) -
         items = plan.derived.get(kind.name, [])
         counts[kind.name] = await kind.delete(store, items, plan.started_at.timestamp())
     audit = plan.audit(counts, datetime.now(UTC))
-    key = f"{AUDIT_PREFIX}{plan.started_at.isoformat()}:{plan.erasure_id}"
-    await records.put(key, audit.model_dump(mode="json"), _until())
+    if counts["sessions"] or audit_when_empty:
+        key = f"{AUDIT_PREFIX}{plan.started_at.isoformat()}:{plan.erasure_id}"
+        await records.put(key, audit.model_dump(mode="json"), _until())
     await records.delete(PLAN_PREFIX + plan.erasure_id)
     return audit
 

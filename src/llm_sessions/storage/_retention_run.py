@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InvalidInputError, InvalidSessionOperation
 from ._erasure import ChainRow, ErasureReceipt, ErasureRequest
-from ._erasure_run import AUDIT_PREFIX, Erasable, erase, summaries_in, with_derived
+from ._erasure_run import Erasable, erase, summaries_in, with_derived
 from ._retention import Retention, RetentionReport, TrimmedSession, check_retention
-from ._side_records import side_records_for
 
 if TYPE_CHECKING:
     from ..models._session import Session
@@ -116,9 +115,11 @@ async def apply_retention(
                 described={"retention": policy.describe(), "now": now.isoformat()},
             )
             rows = {session_id: expired[session_id] for session_id in doomed}
-            erased = await erase(store, request, dry_run=dry_run, matched=rows)
+            # Another worker's pass may have erased them since: then no record, and no receipt.
+            erased = await erase(
+                store, request, dry_run=dry_run, matched=rows, audit_when_empty=False
+            )
             if not dry_run and not erased.counts.get("sessions"):
-                await _forget_overtaken(store, erased)
                 erased = None
     trimmed: list[TrimmedSession] = []
     if policy.trims:
@@ -131,17 +132,6 @@ async def apply_retention(
     return RetentionReport(
         now=now, policy=policy.describe(), dry_run=dry_run, erased=erased, trimmed=trimmed
     )
-
-
-async def _forget_overtaken(store: Erasable, receipt: ErasureReceipt) -> None:
-    """Forget the audit record of an erasure that found every session gone: another pass
-    (another worker's, started at the same time) erased them after this one found them
-    expired, and keeps the record of it, so each erasure that deleted something has one."""
-    records = side_records_for(store)
-    try:  # the key _erasure_run gave it
-        await records.delete(f"{AUDIT_PREFIX}{receipt.started_at.isoformat()}:{receipt.erasure_id}")
-    finally:
-        await records.close()
 
 
 async def _expired(
