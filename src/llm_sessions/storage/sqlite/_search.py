@@ -30,15 +30,20 @@ if TYPE_CHECKING:
 __all__ = [
     "FLUSH_ROWS",
     "SEARCH_SCHEMA",
+    "Scope",
     "backfill_index",
     "delete_expired_index",
     "delete_session_index",
     "delete_sessions_index",
     "flush_index",
     "has_pending",
+    "ids_scope",
     "search_rows",
     "write_index",
 ]
+
+Scope = tuple[str, list[Any]]
+"""A subquery listing the ids of the sessions a search keeps to, and its arguments."""
 
 FLUSH_ROWS = 256
 """How many index rows a store object writes before it moves them into FTS5 (in the
@@ -169,15 +174,25 @@ def _match(query: SearchQuery) -> str:
     return " OR ".join('"' + " ".join(clause) + '"' for clause in query.clauses)
 
 
-def _filters(query: SearchQuery, scope: list[str] | None, now: float) -> tuple[str, list[Any]]:
-    where = ["search_text MATCH ?", "(s.expires_at IS NULL OR s.expires_at > ?)"]
+def ids_scope(session_ids: list[str]) -> Scope:
+    """The scope of the sessions ``session_ids`` lists."""
+    return "SELECT value FROM json_each(?)", [json.dumps(session_ids)]
+
+
+def _filters(query: SearchQuery, scope: Scope | None, now: float) -> tuple[str, list[Any]]:
+    # Expired sessions (few, and indexed) are looked up once, not each hit's session: every
+    # index row has its session's row (both go in one transaction).
+    where = [
+        "search_text MATCH ?",
+        "d.session_id NOT IN (SELECT id FROM sessions WHERE expires_at <= ?)",
+    ]
     args: list[Any] = [_match(query), now]
     if query.prefix:
         where.append("substr(d.session_id, 1, ?) = ?")
         args += [len(query.prefix), query.prefix]
     if scope is not None:
-        where.append("d.session_id IN (SELECT value FROM json_each(?))")
-        args.append(json.dumps(scope))
+        where.append(f"d.session_id IN ({scope[0]})")
+        args += scope[1]
     if query.since is not None:
         where.append("d.created_at >= ?")
         args.append(stamp(query.since))
@@ -191,14 +206,15 @@ def _filters(query: SearchQuery, scope: list[str] | None, now: float) -> tuple[s
 
 
 def search_rows(
-    conn: sqlite3.Connection, query: SearchQuery, scope: list[str] | None, now: float
+    conn: sqlite3.Connection, query: SearchQuery, scope: Scope | None, now: float
 ) -> list[SearchHit]:
     """Up to ``query.limit + 1`` hits, best first, after the query's cursor.
 
     Args:
         conn: the connection (on its thread).
         query: the checked query.
-        scope: the ids of the sessions ``where`` selects, or None for no ``where``.
+        scope: the sessions ``where`` selects (a subquery of their ids, see ``ids_scope``),
+            or None for no ``where``.
         now: the time expired sessions are left out at.
 
     Returns:
@@ -213,7 +229,7 @@ def search_rows(
     found = conn.execute(
         "SELECT * FROM (SELECT d.id, d.session_id, d.event_id, d.event_type, d.created_at,"
         " d.user_id, -bm25(search_text) AS score FROM search_text"
-        " JOIN search_docs d ON d.id = search_text.rowid JOIN sessions s ON s.id = d.session_id"
+        " JOIN search_docs d ON d.id = search_text.rowid"
         f" WHERE {where}) {page} ORDER BY score DESC, session_id, event_id LIMIT ?",
         [*args, query.limit + 1],
     ).fetchall()
