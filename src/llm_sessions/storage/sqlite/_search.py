@@ -4,7 +4,9 @@
 written by the save that writes the event; ``search_text`` is an FTS5 table with the Porter
 stemmer whose content is ``search_docs``. Rows reach FTS5 in batches (``flush_index``): when a
 store object has written ``FLUSH_ROWS`` of them, and before every search, which therefore
-sees every committed event. One FTS5 write per batch instead of one per save keeps an append
+sees every committed event. The rows waiting are those above the highest id FTS5 holds (a new
+row's id is above every row's; a batch moves all of them), so an append writes no mark of its
+own. One FTS5 write per batch instead of one per save keeps an append
 almost as cheap as without the index. A save replaces the rows of events it edits and drops
 those its removal records remove; deleting or pruning a session drops its rows
 (``delete_session_index``). Hits are ranked by FTS5's ``bm25()``, and ``snippet()`` marks
@@ -58,29 +60,32 @@ SEARCH_SCHEMA = [
         created_at TEXT NOT NULL,
         user_id TEXT,
         text TEXT NOT NULL,
-        pending INTEGER NOT NULL DEFAULT 1,
         UNIQUE (session_id, event_id)
     )""",
-    "CREATE INDEX IF NOT EXISTS search_docs_pending ON search_docs (id) WHERE pending = 1",
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(
         text, content = 'search_docs', content_rowid = 'id', tokenize = 'porter unicode61'
     )""",
 ]
-"""The index's tables (schema version 4)."""
+"""The index's tables (schema version 5; a file of version 4 also has a ``pending`` column,
+no longer read)."""
+
+_FLUSHED = "SELECT coalesce(max(id), 0) FROM search_text_docsize"
+"""The highest id FTS5 holds (its table of document sizes has a row per document)."""
 
 # FTS5 forgets an external-content row through a 'delete' of the text it indexed. In rowid
 # order: a rowid below the last one it took makes FTS5 flush its pending terms to a new
 # segment first, so an unordered batch writes (and then merges) a segment per row.
 _FORGET = (
     "INSERT INTO search_text (search_text, rowid, text)"
-    " SELECT 'delete', id, text FROM search_docs WHERE pending = 0 AND {where} ORDER BY id"
+    " SELECT 'delete', id, text FROM search_docs WHERE id <= ? AND {where} ORDER BY id"
 )
 _DROP = "DELETE FROM search_docs WHERE {where}"
 
 
 def _drop(conn: sqlite3.Connection, where: str, args: list[tuple[Any, ...]]) -> None:
-    for statement in (_FORGET, _DROP):
-        conn.executemany(statement.format(where=where), args)
+    (flushed,) = conn.execute(_FLUSHED).fetchone()  # only rows FTS5 holds are forgotten
+    conn.executemany(_FORGET.format(where=where), [(flushed, *values) for values in args])
+    conn.executemany(_DROP.format(where=where), args)
 
 
 def delete_session_index(conn: sqlite3.Connection, session_id: str) -> None:
@@ -136,16 +141,18 @@ def write_index(
 
 def has_pending(conn: sqlite3.Connection) -> bool:
     """Whether rows wait to be moved into FTS5."""
-    found = conn.execute("SELECT EXISTS (SELECT 1 FROM search_docs WHERE pending = 1)")
+    found = conn.execute(f"SELECT EXISTS (SELECT 1 FROM search_docs WHERE id > ({_FLUSHED}))")
     return bool(found.fetchone()[0])
 
 
 def flush_index(conn: sqlite3.Connection) -> None:
     """Move the waiting rows into FTS5 (in the caller's write transaction)."""
+    (flushed,) = conn.execute(_FLUSHED).fetchone()
     conn.execute(
-        "INSERT INTO search_text (rowid, text) SELECT id, text FROM search_docs WHERE pending = 1"
+        "INSERT INTO search_text (rowid, text)"
+        " SELECT id, text FROM search_docs WHERE id > ? ORDER BY id",
+        (flushed,),
     )
-    conn.execute("UPDATE search_docs SET pending = 0 WHERE pending = 1")
 
 
 def backfill_index(
