@@ -194,7 +194,9 @@ async def run_store(name: str, events: int, sessions: int, appends: int) -> list
         seconds = await fill(remote, sessions, per_session, 16)
         # Fresh tables have no statistics until autovacuum runs: gather them now, as it would.
         connection = await asyncpg.connect(POSTGRES_URL)
-        await connection.execute(f'ANALYZE "{tag}".search_docs, "{tag}".sessions')
+        await connection.execute(
+            f'ANALYZE "{tag}".search_docs, "{tag}".sessions, "{tag}".summaries'
+        )
         await connection.close()
         row = [name, events, seconds, *await measure(remote)]
 

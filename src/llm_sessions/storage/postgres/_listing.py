@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ...models._session_metadata import RESERVED_PROPERTIES
 from .._fleet_checks import encode_cursor
 from .._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow, usage_rows_from
-from .._search_models import SearchPage
+from .._search_models import SearchHit, SearchPage
 from .._search_query import SearchQuery
 from .._search_scan import page_of_hits, scope_ids
 from .._summaries import ModelTotals, SessionSummary
@@ -48,13 +48,44 @@ class PostgresListing(SummaryListing):
     _text_index = True
 
     async def _search(self, query: SearchQuery) -> SearchPage:
-        scope = await scope_ids(self, query)
-        if scope == []:
-            return SearchPage()
-        hits = await self._run(
-            "search", self.schema, lambda c: search_rows(c, self.schema, query, scope)
+        if query.scoped and not self._keeps_summary_rows():
+            scope = await scope_ids(self, query)
+            if not scope:
+                return SearchPage()
+            found = await self._run(
+                "search", self.schema, lambda c: search_rows(c, self.schema, query, scope)
+            )
+            return page_of_hits(query, found)
+        hits = await self._run("search", self.schema, lambda c: self._search_on(c, query, True))
+        if hits is None:  # summary rows wait for a recount (as ``find_sessions`` does)
+            await self._recount_stale()
+            hits = await self._run(
+                "search", self.schema, lambda c: self._search_on(c, query, False)
+            )
+        return page_of_hits(query, hits or [])
+
+    async def _search_on(
+        self, connection: Any, query: SearchQuery, unless_stale: bool
+    ) -> list[SearchHit] | None:
+        """The hits, on one connection: the sessions a ``where`` selects are read from the
+        summary rows first (None when ``unless_stale`` and some wait for a recount)."""
+        if not query.scoped:
+            return await search_rows(connection, self.schema, query, None)
+        q = f'"{self.schema}"'
+        args = _Args()
+        sessions = SessionQuery.checked(where=query.where, prefix=query.prefix)
+        where = " AND ".join(self._where(sessions.filter, args))
+        stale, scope = await connection.fetchrow(
+            # From the (partial) index of stale rows, whatever the statistics say.
+            f"SELECT EXISTS (SELECT FROM {q}.summaries s WHERE s.stale AND s.id NOT IN"
+            f"  (SELECT id FROM {q}.sessions WHERE expires_at <= now())),"
+            f" ARRAY (SELECT s.id FROM {q}.summaries s JOIN {q}.sessions x ON x.id = s.id"
+            f"  WHERE {where})",
+            *args,
         )
-        return page_of_hits(query, hits)
+        if unless_stale and stale:
+            return None
+        return await search_rows(connection, self.schema, query, scope) if scope else []
 
     @abstractmethod
     async def _run(

@@ -18,7 +18,7 @@ from .._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow, usag
 from .._summaries import ModelTotals, SessionSummary
 from ._schema import _stamp
 
-__all__ = ["find_page", "usage_rows"]
+__all__ = ["find_page", "session_ids_sql", "usage_rows"]
 
 _SORT_COLUMNS = {
     "updated_at": "s.updated_at",
@@ -132,6 +132,13 @@ def _models_of(conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, 
                 events=events, tokens=tokens, cost_usd=cost, priced=bool(priced)
             )
     return found
+
+
+def session_ids_sql(query_filter: Any, now: float) -> tuple[str, list[Any]]:
+    """A subquery of the ids of the sessions ``find_page`` lists for ``query_filter`` (as a
+    search's scope), and its arguments."""
+    where, args = _conditions(query_filter, now)
+    return f"SELECT s.id FROM {_FROM} WHERE {' AND '.join(where)}", args
 
 
 def find_page(conn: sqlite3.Connection, query: SessionQuery, now: float) -> SessionPage:

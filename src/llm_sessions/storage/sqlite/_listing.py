@@ -14,9 +14,9 @@ from .._search_query import SearchQuery
 from .._search_scan import page_of_hits, scope_ids
 from .._summaries import SessionSummary
 from .._summary_listing import SummaryListing
-from ._fleet import find_page, usage_rows
+from ._fleet import find_page, session_ids_sql, usage_rows
 from ._rows import _transaction
-from ._search import flush_index, has_pending, search_rows
+from ._search import Scope, flush_index, has_pending, ids_scope, search_rows
 from ._summary import stale_rows, write_recount
 
 __all__ = ["SQLiteListing"]
@@ -70,17 +70,31 @@ class SQLiteListing(SummaryListing):
         return await self._run(recount)
 
     async def _search(self, query: SearchQuery) -> SearchPage:
-        scope = await scope_ids(self, query)
-        if scope == []:
-            return SearchPage()
-        now = time.time()
-        hits = await self._run(lambda: self._search_sync(query, scope, now))
-        return page_of_hits(query, hits)
+        hits: list[SearchHit] | None
+        if query.scoped and not self._keeps_summary_rows():
+            session_ids = await scope_ids(self, query)
+            if not session_ids:
+                return SearchPage()
+            hits = await self._run(self._search_sync, query, ids_scope(session_ids), False)
+        else:
+            hits = await self._run(self._search_sync, query, None, True)
+            if hits is None:  # summary rows wait for a recount (as ``find_sessions`` does)
+                await self._recount_stale()
+                hits = await self._run(self._search_sync, query, None, False)
+        return page_of_hits(query, hits or [])
 
     def _search_sync(
-        self, query: SearchQuery, scope: list[str] | None, now: float
-    ) -> list[SearchHit]:
+        self, query: SearchQuery, scope: Scope | None, unless_stale: bool
+    ) -> list[SearchHit] | None:
+        """The hits. A ``where`` without a ``scope`` is a subquery of the summary rows, in
+        this call: None when ``unless_stale`` and some of them wait for a recount."""
         conn = self._conn()
+        now = time.time()
+        if query.scoped and scope is None:
+            if unless_stale and stale_rows(conn, 1, now):
+                return None
+            sessions = SessionQuery.checked(where=query.where, prefix=query.prefix)
+            scope = session_ids_sql(sessions.filter, now)
         if has_pending(conn):  # what saves wrote since the last batch, into FTS5 first
             with _transaction(conn, "BEGIN IMMEDIATE"):
                 flush_index(conn)

@@ -11,7 +11,7 @@ from ._search import SEARCH_SCHEMA
 
 __all__ = ["SCHEMA_VERSION", "use_wal"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema this code writes, kept in ``PRAGMA user_version``. Version 2 added
 ``sessions.header_tag``: triggers give it a new random value whenever a row of a header part
 changes (children, tasks, runs, state, or the session's parent or properties), whichever code
@@ -19,7 +19,8 @@ writes it, so a refresh reads those tables only when they moved. Version 3 added
 tables (``summaries``, ``summary_models``), kept by every save; an upgraded file's sessions
 start as stale rows, counted from their logs before the first listing. Version 4 added the
 text index (``search_docs``, ``search_text``, see ``_search``); the upgrade indexes every
-stored event."""
+stored event. Version 5 finds the index rows waiting for FTS5 by their ids instead of a
+``pending`` mark and its index (which an append wrote)."""
 
 _SCHEMA = [
     """CREATE TABLE sessions (
@@ -128,6 +129,7 @@ _UPGRADES = {
         SELECT id, parent_id, coalesce(parent_id, id), created_at, updated_at, 1 FROM sessions""",
     ],
     4: SEARCH_SCHEMA,  # the store then indexes the stored events (``backfill_index``)
+    5: ["DROP INDEX IF EXISTS search_docs_pending"],
 }
 """The statements that bring a file from the version before each key to that version."""
 _SESSION_TABLES = ("events", "children", "tasks", "runs", "state", "summary_models")

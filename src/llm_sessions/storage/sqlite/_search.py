@@ -4,7 +4,9 @@
 written by the save that writes the event; ``search_text`` is an FTS5 table with the Porter
 stemmer whose content is ``search_docs``. Rows reach FTS5 in batches (``flush_index``): when a
 store object has written ``FLUSH_ROWS`` of them, and before every search, which therefore
-sees every committed event. One FTS5 write per batch instead of one per save keeps an append
+sees every committed event. The rows waiting are those above the highest id FTS5 holds (a new
+row's id is above every row's; a batch moves all of them), so an append writes no mark of its
+own. One FTS5 write per batch instead of one per save keeps an append
 almost as cheap as without the index. A save replaces the rows of events it edits and drops
 those its removal records remove; deleting or pruning a session drops its rows
 (``delete_session_index``). Hits are ranked by FTS5's ``bm25()``, and ``snippet()`` marks
@@ -30,15 +32,20 @@ if TYPE_CHECKING:
 __all__ = [
     "FLUSH_ROWS",
     "SEARCH_SCHEMA",
+    "Scope",
     "backfill_index",
     "delete_expired_index",
     "delete_session_index",
     "delete_sessions_index",
     "flush_index",
     "has_pending",
+    "ids_scope",
     "search_rows",
     "write_index",
 ]
+
+Scope = tuple[str, list[Any]]
+"""A subquery listing the ids of the sessions a search keeps to, and its arguments."""
 
 FLUSH_ROWS = 256
 """How many index rows a store object writes before it moves them into FTS5 (in the
@@ -53,29 +60,32 @@ SEARCH_SCHEMA = [
         created_at TEXT NOT NULL,
         user_id TEXT,
         text TEXT NOT NULL,
-        pending INTEGER NOT NULL DEFAULT 1,
         UNIQUE (session_id, event_id)
     )""",
-    "CREATE INDEX IF NOT EXISTS search_docs_pending ON search_docs (id) WHERE pending = 1",
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(
         text, content = 'search_docs', content_rowid = 'id', tokenize = 'porter unicode61'
     )""",
 ]
-"""The index's tables (schema version 4)."""
+"""The index's tables (schema version 5; a file of version 4 also has a ``pending`` column,
+no longer read)."""
+
+_FLUSHED = "SELECT coalesce(max(id), 0) FROM search_text_docsize"
+"""The highest id FTS5 holds (its table of document sizes has a row per document)."""
 
 # FTS5 forgets an external-content row through a 'delete' of the text it indexed. In rowid
 # order: a rowid below the last one it took makes FTS5 flush its pending terms to a new
 # segment first, so an unordered batch writes (and then merges) a segment per row.
 _FORGET = (
     "INSERT INTO search_text (search_text, rowid, text)"
-    " SELECT 'delete', id, text FROM search_docs WHERE pending = 0 AND {where} ORDER BY id"
+    " SELECT 'delete', id, text FROM search_docs WHERE id <= ? AND {where} ORDER BY id"
 )
 _DROP = "DELETE FROM search_docs WHERE {where}"
 
 
 def _drop(conn: sqlite3.Connection, where: str, args: list[tuple[Any, ...]]) -> None:
-    for statement in (_FORGET, _DROP):
-        conn.executemany(statement.format(where=where), args)
+    (flushed,) = conn.execute(_FLUSHED).fetchone()  # only rows FTS5 holds are forgotten
+    conn.executemany(_FORGET.format(where=where), [(flushed, *values) for values in args])
+    conn.executemany(_DROP.format(where=where), args)
 
 
 def delete_session_index(conn: sqlite3.Connection, session_id: str) -> None:
@@ -131,16 +141,18 @@ def write_index(
 
 def has_pending(conn: sqlite3.Connection) -> bool:
     """Whether rows wait to be moved into FTS5."""
-    found = conn.execute("SELECT EXISTS (SELECT 1 FROM search_docs WHERE pending = 1)")
+    found = conn.execute(f"SELECT EXISTS (SELECT 1 FROM search_docs WHERE id > ({_FLUSHED}))")
     return bool(found.fetchone()[0])
 
 
 def flush_index(conn: sqlite3.Connection) -> None:
     """Move the waiting rows into FTS5 (in the caller's write transaction)."""
+    (flushed,) = conn.execute(_FLUSHED).fetchone()
     conn.execute(
-        "INSERT INTO search_text (rowid, text) SELECT id, text FROM search_docs WHERE pending = 1"
+        "INSERT INTO search_text (rowid, text)"
+        " SELECT id, text FROM search_docs WHERE id > ? ORDER BY id",
+        (flushed,),
     )
-    conn.execute("UPDATE search_docs SET pending = 0 WHERE pending = 1")
 
 
 def backfill_index(
@@ -169,15 +181,25 @@ def _match(query: SearchQuery) -> str:
     return " OR ".join('"' + " ".join(clause) + '"' for clause in query.clauses)
 
 
-def _filters(query: SearchQuery, scope: list[str] | None, now: float) -> tuple[str, list[Any]]:
-    where = ["search_text MATCH ?", "(s.expires_at IS NULL OR s.expires_at > ?)"]
+def ids_scope(session_ids: list[str]) -> Scope:
+    """The scope of the sessions ``session_ids`` lists."""
+    return "SELECT value FROM json_each(?)", [json.dumps(session_ids)]
+
+
+def _filters(query: SearchQuery, scope: Scope | None, now: float) -> tuple[str, list[Any]]:
+    # Expired sessions (few, and indexed) are looked up once, not each hit's session: every
+    # index row has its session's row (both go in one transaction).
+    where = [
+        "search_text MATCH ?",
+        "d.session_id NOT IN (SELECT id FROM sessions WHERE expires_at <= ?)",
+    ]
     args: list[Any] = [_match(query), now]
     if query.prefix:
         where.append("substr(d.session_id, 1, ?) = ?")
         args += [len(query.prefix), query.prefix]
     if scope is not None:
-        where.append("d.session_id IN (SELECT value FROM json_each(?))")
-        args.append(json.dumps(scope))
+        where.append(f"d.session_id IN ({scope[0]})")
+        args += scope[1]
     if query.since is not None:
         where.append("d.created_at >= ?")
         args.append(stamp(query.since))
@@ -191,14 +213,15 @@ def _filters(query: SearchQuery, scope: list[str] | None, now: float) -> tuple[s
 
 
 def search_rows(
-    conn: sqlite3.Connection, query: SearchQuery, scope: list[str] | None, now: float
+    conn: sqlite3.Connection, query: SearchQuery, scope: Scope | None, now: float
 ) -> list[SearchHit]:
     """Up to ``query.limit + 1`` hits, best first, after the query's cursor.
 
     Args:
         conn: the connection (on its thread).
         query: the checked query.
-        scope: the ids of the sessions ``where`` selects, or None for no ``where``.
+        scope: the sessions ``where`` selects (a subquery of their ids, see ``ids_scope``),
+            or None for no ``where``.
         now: the time expired sessions are left out at.
 
     Returns:
@@ -213,7 +236,7 @@ def search_rows(
     found = conn.execute(
         "SELECT * FROM (SELECT d.id, d.session_id, d.event_id, d.event_type, d.created_at,"
         " d.user_id, -bm25(search_text) AS score FROM search_text"
-        " JOIN search_docs d ON d.id = search_text.rowid JOIN sessions s ON s.id = d.session_id"
+        " JOIN search_docs d ON d.id = search_text.rowid"
         f" WHERE {where}) {page} ORDER BY score DESC, session_id, event_id LIMIT ?",
         [*args, query.limit + 1],
     ).fetchall()
