@@ -276,8 +276,8 @@ async def test_an_erasure_leaves_the_connection_as_synchronous_as_it_was(tmp_pat
 
 
 def test_an_erasure_sizes_each_transaction_by_the_pace_of_the_last() -> None:
-    assert next_batch(100, 0.06) == 50  # twice the time aimed at: half as many
-    assert next_batch(100, 0.024) == 125
+    assert next_batch(100, 0.02) == 50  # twice the time aimed at: half as many
+    assert next_batch(100, 0.008) == 125
     assert next_batch(100, 0.001) == next_batch(100, 0.0) == 200  # at most twice the last
     assert next_batch(100, 30.0) == 10  # never fewer
     assert next_batch(900, 0.001) == 1000  # nor more
