@@ -7,9 +7,11 @@ how it is opened and dropped lives in ``store_cases``, which tests import.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from store_cases import (
     ALL_KINDS,
@@ -60,3 +62,13 @@ async def framework_case(
     case = StoreCase(request.param, url_for(request.param, tmp_path, request))
     yield case
     await drop_case(case)
+
+
+@pytest.fixture
+async def schema(postgres_url: str) -> AsyncIterator[str]:
+    """A fresh PostgreSQL schema name, dropped (with all it holds) after the test."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    yield name
+    connection = await asyncpg.connect(postgres_url)
+    await connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    await connection.close()

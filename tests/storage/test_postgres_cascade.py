@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -16,15 +14,6 @@ from llm_sessions.storage.postgres._cascade import CASCADED
 from llm_sessions.storage.providers.postgres import SCHEMA_VERSION, PostgresSessionStore
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def schema(postgres_url: str) -> AsyncIterator[str]:
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    yield name
-    connection = await asyncpg.connect(postgres_url)
-    await connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    await connection.close()
 
 
 async def _write(store: PostgresSessionStore, session_id: str) -> None:

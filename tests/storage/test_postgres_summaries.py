@@ -3,8 +3,6 @@ a session, recounted after removals, and added to a schema of layout 4."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -17,15 +15,6 @@ from llm_sessions.storage.encryption import generate_key
 from llm_sessions.storage.postgres import SCHEMA_VERSION
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def schema(postgres_url: str) -> AsyncIterator[str]:
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    yield name
-    connection = await asyncpg.connect(postgres_url)
-    await connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    await connection.close()
 
 
 async def fetch(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:

@@ -4,8 +4,6 @@ without ``where`` on a store that reads events stops at ``max_scan_events``."""
 from __future__ import annotations
 
 import sqlite3
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,15 +46,6 @@ async def test_a_sqlite_file_from_before_the_index_is_indexed_in_place(tmp_path:
         assert len((await upgraded.search("otter")).items) == 1
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (SQLITE_VERSION,)
-
-
-@pytest.fixture
-async def schema(postgres_url: str) -> AsyncIterator[str]:
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    yield name
-    connection = await asyncpg.connect(postgres_url)
-    await connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    await connection.close()
 
 
 @pytest.mark.postgres

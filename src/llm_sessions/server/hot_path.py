@@ -36,7 +36,7 @@ from .conversation_schema import ItemsCreate
 from .conversations import append_items, items_page
 from .fast_routes import NOT_PLAIN, is_json_type, plain_list_query, tenant_of_authorization
 from .idempotency import IDEMPOTENCY_HEADER
-from .middleware import is_streamed_body, note_request
+from .middleware import is_streamed_body, note_request, replay_body
 from .response_headers import client_request_id, headers_for
 from .state import ServerState
 from .tenancy import TenantStore
@@ -107,7 +107,7 @@ class HotPathApp(FastAPI):
             except ValueError:
                 body = None  # its error in FastAPI's words, below
         if body is None:
-            await super().__call__(scope, _replay(messages, receive), send)
+            await super().__call__(scope, replay_body(messages, receive), send)
             return
         items = body
 
@@ -241,15 +241,3 @@ async def _bounded_body(receive: Receive, limit: int) -> tuple[list[Message], bo
             return messages, False
         if not message.get("more_body", False):
             return messages, True
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """A ``receive`` that hands back the messages read, then the client's own."""
-    pending = list(messages)
-
-    async def replaying() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replaying

@@ -52,7 +52,7 @@ class RequestMiddleware:
                 if body is None:
                     await _too_large(send_and_note, self.max_body_bytes)
                 else:
-                    await self.app(scope, _replay(body, receive), send_and_note)
+                    await self.app(scope, replay_body(body, receive), send_and_note)
             finally:
                 # An error the app did not answer still counts, as the 500 it becomes.
                 template = getattr(scope.get("route"), "path", "unmatched")
@@ -113,7 +113,7 @@ def _counted(receive: Receive, limit: int) -> Receive:
     return counting
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
+def replay_body(messages: list[Message], receive: Receive) -> Receive:
     """A ``receive`` that hands back the buffered body, then the client's own messages."""
     pending = list(messages)
 

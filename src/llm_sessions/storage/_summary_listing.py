@@ -4,11 +4,16 @@ PostgreSQL): the recount of stale rows, and the hooks each store answers in its 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from ..exceptions import CorruptSessionData
 from ._event_log import EventLogStore
 from ._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
 from ._summaries import SessionSummary, summary_of
+
+Q = TypeVar("Q")
+R = TypeVar("R")
 
 __all__ = ["SummaryListing"]
 
@@ -47,23 +52,22 @@ class SummaryListing(EventLogStore):
         if not self._keeps_summary_rows():
             return await super()._find(query)
         self._ensure_open()
-        page = await self._summary_page(query, True)
-        if page is None:
-            await self._recount_stale()
-            page = await self._summary_page(query, False)
-        assert page is not None  # read without the check
-        return page
+        return await self._after_recount(self._summary_page, query)
 
     async def _usage(self, query: UsageQuery) -> list[UsageRow]:
         if not self._keeps_summary_rows():
             return await super()._usage(query)
         self._ensure_open()
-        rows = await self._summary_totals(query, True)
-        if rows is None:
+        return await self._after_recount(self._summary_totals, query)
+
+    async def _after_recount(self, read: Callable[[Q, bool], Awaitable[R | None]], query: Q) -> R:
+        # ``read(query, True)`` answers None when stale rows wait: recount them, read again.
+        found = await read(query, True)
+        if found is None:
             await self._recount_stale()
-            rows = await self._summary_totals(query, False)
-        assert rows is not None  # read without the check
-        return rows
+            found = await read(query, False)
+        assert found is not None  # read without the check
+        return found
 
     async def _recount_stale(self) -> None:
         """Recount the rows saves marked stale, each from a full load. A row saved again
