@@ -22,11 +22,12 @@ from typing import Any
 
 from pydantic_core import from_json
 
+from .._collector import collector_paused
 from ..validation import validate_id
 from ._base import SessionStoreInterface
 from ._event_log import EventLogStore
 from ._event_page import EventPage
-from ._records import StoredPage, _as_text, _collector_paused, _joined, last_row_id
+from ._records import StoredPage, _as_text, _joined, last_row_id
 from ._removals import is_removal_row, split_removals
 
 __all__ = ["MessageLog", "read_messages"]
@@ -85,7 +86,7 @@ async def read_messages(
     page = await store._read_page(session_id, EventPage(after=after))
     if page is None:
         return None
-    with _collector_paused():  # many objects, no cycles
+    with collector_paused():  # many objects, no cycles
         ids, messages, removed = _read_rows(store, page)
         if removed:
             kept = [n for n, event_id in enumerate(ids) if event_id not in removed]

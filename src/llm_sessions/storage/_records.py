@@ -152,7 +152,7 @@ def decode_rows(
     joined = _joined(rows)
     try:
         # One call for the whole log is several times faster than one per row.
-        with _collector_paused():
+        with collector_paused():
             decoded = None if event_class is None else stored_events(event_class, joined)
             if decoded is None:
                 decoded = adapter.validate_json(joined, context=STORED_DATA)
@@ -214,9 +214,6 @@ def unreadable_rows(session_class: type[Session[Any]], rows: Sequence[str | byte
     return bad
 
 
-_collector_paused = collector_paused  # the name _messages imports
-
-
 def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
@@ -233,7 +230,7 @@ def build_session(
     left as it is); an unreadable header raises ``CorruptSessionData``.
     """
     session = header_session(session_class, session_id, stored)
-    with _collector_paused():  # the events and their totals: many objects, no cycles
+    with collector_paused():  # the events and their totals: many objects, no cycles
         events = decode_events(session_class, stored.events, stored.location)
         install_events(session, events)
         session.rebuild_token_summary()
