@@ -59,18 +59,30 @@ class _Recorder:
         return 1
 
 
+async def _saved_with(
+    store: SessionStore, name: str, stand_in: Any, sessions: list[Session[Any]]
+) -> None:
+    """Run the store's own ``save`` on each session with its attribute ``name`` replaced by
+    ``stand_in`` (which keeps what would have been sent), then put the attribute back."""
+    own = store.__dict__.get(name)
+    setattr(store, name, stand_in)
+    try:
+        for session in sessions:
+            await store.save(session)
+    finally:
+        if own is None:
+            delattr(store, name)
+        else:
+            setattr(store, name, own)
+
+
 async def _sqlite(store: SQLiteSessionStore, sessions: list[Session[Any]]) -> Awaitable[Any]:
     batches: list[Any] = []
 
     async def keep(batch: Any) -> None:
         batches.append(batch)
 
-    store._write = keep  # type: ignore[method-assign]
-    try:
-        for session in sessions:
-            await store.save(session)
-    finally:
-        del store._write
+    await _saved_with(store, "_write", keep, sessions)
 
     def write_all() -> None:
         real = store._conn()
@@ -96,12 +108,7 @@ async def _postgres(store: PostgresSessionStore, sessions: list[Session[Any]]) -
             return await run(action, subject, operation, **_)
         return await operation(recorder)
 
-    store._run = record  # type: ignore[method-assign]
-    try:
-        for session in sessions:
-            await store.save(session)
-    finally:
-        del store._run
+    await _saved_with(store, "_run", record, sessions)
 
     async def write_all() -> None:
         pool = await store._ready(True)  # not through the store's guard: its timeout is 10 s
@@ -122,12 +129,7 @@ async def _redis(store: RedisSessionStore, sessions: list[Session[Any]]) -> Awai
         calls.append((keys, args))
         return one()
 
-    store._write_script = record  # type: ignore[assignment]
-    try:
-        for session in sessions:
-            await store.save(session)
-    finally:
-        store._write_script = script
+    await _saved_with(store, "_write_script", record, sessions)
 
     async def write_all() -> None:
         pipe = store.client.pipeline(transaction=False)
