@@ -22,7 +22,8 @@ sessions page (a page of 50 rows, read from the summaries) and the usage page, a
   page (``performance.now()``, set on the page's ``main`` as ``data-ready-ms``);
 - server: the time of the server's answer alone (an HTTP client, no browser).
 
-The pages: the first, the next one (its cursor from the first page), one user's sessions,
+The pages: the first, the next one (its cursor from the first page; also reached by clicking
+its link on the first page, in the same tab), one user's sessions,
 sorted by cost (highest first), and the usage page (by day, model and user) over the last 7 days
 of the sessions (its default window) and over 30 days.
 
@@ -155,11 +156,32 @@ def _interactive_ms(browser: Any, url: str, repeat: int) -> float:
     return statistics.median(samples)
 
 
+def _clicked_next_ms(browser: Any, base_url: str, repeat: int) -> float:
+    """The next page reached by its link from the first, in the same tab (the browser keeps
+    the page's stylesheet and script from the first page)."""
+    samples = []
+    for _ in range(repeat):
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(base_url + "/", wait_until="commit")
+        page.locator("main[data-ready=true]").wait_for()
+        with page.expect_navigation(wait_until="commit"):
+            page.click('a[rel="next"]')
+        main = page.locator("main[data-ready=true]")
+        main.wait_for()
+        samples.append(float(main.get_attribute("data-ready-ms") or "nan"))
+        page.close()
+    return statistics.median(samples)
+
+
 def _time_pages(browser: Any, base_url: str, sessions: int, repeat: int) -> list[list[Any]]:
     rows = []
     for label, path in _pages(sessions):
         if path == "next":
             path = _next_page(base_url)
+            clicked = _clicked_next_ms(browser, base_url, repeat)
+            server = _server_ms(base_url, path, repeat)
+            rows.append(["sessions: next page, its link clicked", clicked, server])
         interactive = _interactive_ms(browser, base_url + path, repeat)
         rows.append([label, interactive, _server_ms(base_url, path, repeat)])
     return rows
