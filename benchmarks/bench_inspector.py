@@ -22,14 +22,19 @@ sessions page (a page of 50 rows, read from the summaries) and the usage page, a
   page (``performance.now()``, set on the page's ``main`` as ``data-ready-ms``);
 - server: the time of the server's answer alone (an HTTP client, no browser).
 
-The pages: the first, the next one (its cursor from the first page), one user's sessions,
+The pages: the first, the next one (its cursor from the first page; also reached by clicking
+its link on the first page, in the same tab), one user's sessions,
 sorted by cost (highest first), and the usage page (by day, model and user) over the last 7 days
 of the sessions (its default window) and over 30 days.
+
+``--keep FILE`` fills ``FILE`` and keeps it, or reuses it when it exists (filling 100,000
+sessions takes minutes); ``--listing-only`` skips the session pages.
 
 Run from the repository root (not part of the test run)::
 
     .venv/bin/python benchmarks/bench_inspector.py [--repeat 7] [--sessions 100000]
                                                    [--chromium /usr/bin/chromium]
+                                                   [--keep FILE] [--listing-only]
 """
 
 from __future__ import annotations
@@ -151,11 +156,32 @@ def _interactive_ms(browser: Any, url: str, repeat: int) -> float:
     return statistics.median(samples)
 
 
+def _clicked_next_ms(browser: Any, base_url: str, repeat: int) -> float:
+    """The next page reached by its link from the first, in the same tab (the browser keeps
+    the page's stylesheet and script from the first page)."""
+    samples = []
+    for _ in range(repeat):
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(base_url + "/", wait_until="commit")
+        page.locator("main[data-ready=true]").wait_for()
+        with page.expect_navigation(wait_until="commit"):
+            page.click('a[rel="next"]')
+        main = page.locator("main[data-ready=true]")
+        main.wait_for()
+        samples.append(float(main.get_attribute("data-ready-ms") or "nan"))
+        page.close()
+    return statistics.median(samples)
+
+
 def _time_pages(browser: Any, base_url: str, sessions: int, repeat: int) -> list[list[Any]]:
     rows = []
     for label, path in _pages(sessions):
         if path == "next":
             path = _next_page(base_url)
+            clicked = _clicked_next_ms(browser, base_url, repeat)
+            server = _server_ms(base_url, path, repeat)
+            rows.append(["sessions: next page, its link clicked", clicked, server])
         interactive = _interactive_ms(browser, base_url + path, repeat)
         rows.append([label, interactive, _server_ms(base_url, path, repeat)])
     return rows
@@ -189,41 +215,57 @@ def _measure(browser: Any, base_url: str, session_id: str) -> tuple[float, ...]:
     return ready, expand, panels, older
 
 
+def _session_rows(browser: Any, base_url: str, repeat: int) -> list[list[Any]]:
+    _measure(browser, base_url, f"bench-{SIZES[0]}")  # warm up server and browser
+    rows = []
+    for size in SIZES:
+        samples = [_measure(browser, base_url, f"bench-{size}") for _ in range(repeat)]
+        medians = [statistics.median(column) for column in zip(*samples, strict=True)]
+        rows.append([f"{size:,}", *medians])
+    return rows
+
+
+def _run(path: Path, args: argparse.Namespace) -> tuple[list[list[Any]], list[list[Any]]]:
+    from playwright.sync_api import sync_playwright
+
+    with serving(f"sqlite:///{path}", 1) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        rows = [] if args.listing_only else _session_rows(browser, base_url, args.repeat)
+        _interactive_ms(browser, base_url + "/", 1)  # warm up the listing's queries
+        listing = _time_pages(browser, base_url, args.sessions, args.repeat)
+        browser.close()
+    return rows, listing
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--keep", type=Path, help="fill this file and keep it, or reuse it")
+    parser.add_argument("--listing-only", action="store_true", help="skip the session pages")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "inspector.db"
-        filled = asyncio.run(_seed(path, args.sessions))
-        with serving(f"sqlite:///{path}", 1) as base_url, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            _measure(browser, base_url, f"bench-{SIZES[0]}")  # warm up server and browser
-            rows = []
-            for size in SIZES:
-                samples = [_measure(browser, base_url, f"bench-{size}") for _ in range(args.repeat)]
-                medians = [statistics.median(column) for column in zip(*samples, strict=True)]
-                rows.append([f"{size:,}", *medians])
-            _interactive_ms(browser, base_url + "/", 1)  # warm up the listing's queries
-            listing = _time_pages(browser, base_url, args.sessions, args.repeat)
-            browser.close()
+        path = args.keep or Path(folder) / "inspector.db"
+        filled: float | None = None
+        if not path.exists():
+            filled = asyncio.run(_seed(path, args.sessions))
+        rows, listing = _run(path, args)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"{machine()}; load average {load} (1, 5, 15 min) at the end")
-    print(
-        table(
-            f"Inspector session page, median of {args.repeat} loads (ms)",
-            ["events", "ready", "expand an event", "runs+cost shown", "load 100 older"],
-            rows,
+    if rows:
+        print(
+            table(
+                f"Inspector session page, median of {args.repeat} loads (ms)",
+                ["events", "ready", "expand an event", "runs+cost shown", "load 100 older"],
+                rows,
+            )
         )
-    )
+    how = "a kept file" if filled is None else f"filled in {filled:.0f} s"
     print(
         table(
-            f"Sessions and usage pages over {args.sessions + len(SIZES):,} sessions (filled in "
-            f"{filled:.0f} s), median of {args.repeat} (ms)",
+            f"Sessions and usage pages over {args.sessions + len(SIZES):,} sessions ({how}),"
+            f" median of {args.repeat} (ms)",
             ["page", "interactive", "server"],
             listing,
         )

@@ -41,7 +41,7 @@ def test_the_project_names_its_urls_and_python_versions() -> None:
     assert f"Programming Language :: Python :: {minimum}" in PROJECT["classifiers"]
 
 
-INSPECTOR_ASSETS = ("inspector.js", "inspector.css", "favicon.ico")
+INSPECTOR_ASSETS = ("pages.js", "inspector.js", "inspector.css", "favicon.ico")
 
 
 def test_the_inspector_assets_are_installed_with_the_package() -> None:

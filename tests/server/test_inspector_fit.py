@@ -94,8 +94,13 @@ def test_at_desktop_width_the_list_stays_a_table(page: Any, keyed: str) -> None:
     expect(page.locator("table.sessions thead")).to_be_visible()
     row = page.locator("tr.session").first
     assert row.evaluate("row => getComputedStyle(row).display") == "table-row"
+    screenshot(page, "fit-wide-sessions")  # before the checks: to look at when one fails
     assert page.evaluate(FITS)
-    screenshot(page, "fit-wide-sessions")
+    # A whole id on one line (an inline box broken over lines has one rectangle per line).
+    long_id = page.locator("td.id > a", has_text=LONG_ID)
+    assert long_id.evaluate("link => link.getClientRects().length") == 1
+    for empty in ("th.col-user", "th.col-properties"):  # no session here has any
+        expect(page.locator(empty)).to_have_count(0)
     page.goto(f"{keyed}/sessions/{LONG_ID}")
     expect(page.locator("#runs tr.run")).to_have_count(1)
     screenshot(page, "fit-wide-session")

@@ -113,6 +113,24 @@ async def test_the_page_shows_users_and_takes_the_filters_in_its_form() -> None:
     await store.close()
 
 
+async def test_a_column_no_row_of_the_page_fills_is_left_out() -> None:
+    store = InMemorySessionStore()
+    await put(store, "a1", 0, "alice")
+    await store.save(Session(id="n1", metadata=SessionMetadata(created_at=DAY, updated_at=DAY)))
+    app: FastAPI = create_app(store)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        bare = (await http.get("/", params={"prefix": "n"})).text
+        with_user = (await http.get("/")).text
+
+    for gone in ("col-user", "col-properties", 'class="user"', 'class="properties"'):
+        assert gone not in bare, gone
+    assert '<th class="col-models">' in bare and '<td class="models">' in bare
+    assert '<th class="col-user">' in with_user and '<td class="user"></td>' in with_user
+    assert "col-properties" not in with_user
+    await store.close()
+
+
 async def _walk(view: TenantStore, order: str) -> tuple[list[list[str]], list[list[str]]]:
     """Every page forward (by ``after``), then every page back again (by ``before``)."""
     forward: list[list[str]] = []

@@ -15,6 +15,7 @@ from server_helpers import KEY_A, KEY_B
 
 from llm_sessions.cli.demo import run_demo
 from llm_sessions.server import create_app
+from llm_sessions.server.inspector.assets import asset_url
 from llm_sessions.server.inspector.key_cookie import COOKIE_NAME, CSRF_HEADER, CSRF_VALUE
 from llm_sessions.server.inspector.listing import PAGE_SIZE
 from llm_sessions.server.inspector.pages import SECURITY_HEADERS
@@ -169,10 +170,18 @@ async def test_pages_have_no_inline_script_or_style(
 ) -> None:
     await record_conversation(memory_store, "alpha.chat")
     await _sign_in(browser, KEY_A)
-    for path in ("/", "/sessions/alpha.chat", "/login"):
+    pages_js = f' src="{asset_url("pages.js")}" defer'
+    for path, wanted in (
+        ("/", [(pages_js, "")]),
+        ("/login", [(pages_js, "")]),
+        (
+            "/sessions/alpha.chat",
+            [(pages_js, ""), (f' src="{asset_url("inspector.js")}" defer', "")],
+        ),
+    ):
         page = (await browser.get(path)).text
         scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.DOTALL)
-        assert scripts == [(' src="/inspector/assets/inspector.js" defer', "")]
+        assert scripts == wanted, path
         assert "style=" not in page and "<style" not in page and " on" not in page.lower()
 
 
@@ -185,6 +194,20 @@ async def test_the_assets_are_served_with_their_types(browser: httpx.AsyncClient
     css = await browser.get("/inspector/assets/inspector.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert (await browser.get("/inspector/assets/app.py")).status_code == 404
+    pages_js = await browser.get("/inspector/assets/pages.js")
+    assert "button.copy" in pages_js.text and "innerHTML" not in pages_js.text
+
+
+async def test_an_asset_asked_for_by_its_version_may_be_kept(browser: httpx.AsyncClient) -> None:
+    url = asset_url("inspector.css")
+    assert "?v=" in url
+    kept = await browser.get(url)
+    assert kept.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert kept.headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+    for stale in ("/inspector/assets/inspector.css", "/inspector/assets/inspector.css?v=old"):
+        response = await browser.get(stale)
+        assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+        assert response.content == kept.content
 
 
 async def test_the_icon_is_served_to_a_browser_not_signed_in(browser: httpx.AsyncClient) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Annotated
 from urllib.parse import parse_qs, quote
 
@@ -26,6 +25,7 @@ from ..tenancy import TenantStore
 from ._audit import audit_page
 from ._search import run_search, search_page
 from ._usage import UsageWindow, usage_page, usage_totals
+from .assets import asset
 from .key_cookie import COOKIE_NAME, clear_key_cookie, set_key_cookie
 from .listing import SessionFilter, list_page
 from .logins import same_origin
@@ -38,11 +38,8 @@ router = APIRouter(include_in_schema=False)
 SECURITY_HEADERS = {**response_headers.SECURITY_HEADERS, "Cache-Control": "no-store"}
 """Sent with every inspector page and asset: no inline or foreign script, style or frame."""
 
-_ASSETS = {
-    "inspector.js": "text/javascript",
-    "inspector.css": "text/css",
-    "favicon.ico": "image/x-icon",
-}
+_KEPT_ASSET_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=31536000, immutable"}
+"""A static file asked for by its current version: its URL changes with its content."""
 _SearchText = Annotated[str, Query(max_length=256)]
 _CursorText = Annotated[str | None, Query(max_length=1024)]
 
@@ -216,7 +213,7 @@ async def logout(request: Request, state: State) -> Response:
 @router.get("/favicon.ico")
 async def favicon() -> Response:
     """The inspector's icon, where browsers look for it."""
-    return await asset("favicon.ico")
+    return await asset_file("favicon.ico")
 
 
 def _cross_site(action: str) -> Response:
@@ -225,10 +222,11 @@ def _cross_site(action: str) -> Response:
 
 
 @router.get("/inspector/assets/{name}")
-async def asset(name: str) -> Response:
-    """The inspector's script, stylesheet and icon, from the installed package."""
-    media_type = _ASSETS.get(name)
-    if media_type is None:
+async def asset_file(name: str, v: Annotated[str, Query(max_length=64)] = "") -> Response:
+    """The inspector's scripts, stylesheet and icon, from the installed package; kept by the
+    browser when asked for by their current version ``v``."""
+    found = asset(name)
+    if found is None:
         return Response("not found", status_code=404, headers=SECURITY_HEADERS)
-    content = resources.files(__package__).joinpath("static", name).read_bytes()
-    return Response(content, media_type=media_type, headers=SECURITY_HEADERS)
+    headers = _KEPT_ASSET_HEADERS if v == found.version else SECURITY_HEADERS
+    return Response(found.content, media_type=found.media_type, headers=headers)

@@ -2,7 +2,8 @@
 
 There is no template engine among the server's dependencies, and the pages are few and plain;
 ``text`` escapes ``& < > " '`` so a value is safe in element content and in quoted attributes.
-Pages carry no inline script or style: behaviour lives in ``static/inspector.js``.
+Pages carry no inline script or style: behaviour lives in ``static/pages.js`` (every page) and
+``static/inspector.js`` (a session's page).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import quote, urlencode
 
 from ...prompting import PromptStrategy
 from ...tokens.pricing import cost_text
+from .assets import ASSET_PREFIX, asset_url
 from .listing import DEFAULT_ORDER, SessionPage, SessionRow
 
 __all__ = [
@@ -31,7 +33,6 @@ __all__ = [
     "text",
 ]
 
-ASSET_PREFIX = "/inspector/assets"
 _NEXT = "next"
 """The prompt form's default choice: what ``get_messages_for_llm`` sends (no strategy)."""
 
@@ -55,10 +56,16 @@ _SECTIONS = (
 
 
 def page(
-    title: str, body: str, *, signed_in: bool, main_attributes: str = "", nav: bool = True
+    title: str,
+    body: str,
+    *,
+    signed_in: bool,
+    main_attributes: str = "",
+    nav: bool = True,
+    scripts: tuple[str, ...] = ("pages.js",),
 ) -> str:
     """A whole page: ``body`` (already HTML) under the inspector's header (with the links to
-    the other pages unless ``nav`` is False)."""
+    the other pages unless ``nav`` is False), with the static ``scripts`` (deferred, in order)."""
     current = ' aria-current="page"'
     links = "".join(
         f'<a href="{href}"{current if name == title else ""}>{name}</a>' for href, name in _SECTIONS
@@ -76,9 +83,9 @@ def page(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{text(title)} · llm-sessions</title>"
         '<link rel="icon" href="/favicon.ico" type="image/x-icon">'
-        f'<link rel="stylesheet" href="{ASSET_PREFIX}/inspector.css">'
-        f'<script src="{ASSET_PREFIX}/inspector.js" defer></script>'
-        "</head><body>"
+        f'<link rel="stylesheet" href="{asset_url("inspector.css")}">'
+        + "".join(f'<script src="{asset_url(name)}" defer></script>' for name in scripts)
+        + "</head><body>"
         f'<header class="top"><a href="/" class="brand">llm-sessions</a>{sections}{logout}'
         "</header>"
         f"<main{main_attributes}>{body}</main></body></html>"
@@ -194,12 +201,15 @@ _COLUMNS = (
 )
 
 
-def _head(wanted: Mapping[str, str], order: str) -> str:
-    """The column heads; a sortable one links to its order, the other way round when the
-    page is already sorted by it (highest or newest first otherwise)."""
+def _head(wanted: Mapping[str, str], order: str, columns: Iterable[str]) -> str:
+    """The heads of ``columns``; a sortable one links to its order, the other way round when
+    the page is already sorted by it (highest or newest first otherwise)."""
     kept = {k: v for k, v in wanted.items() if v and k not in ("order", "after", "before")}
     cells = []
+    shown = set(columns)
     for name, label, key in _COLUMNS:
+        if name not in shown:
+            continue
         if key is None:
             cells.append(f'<th class="col-{name}">{label}</th>')
             continue
@@ -220,16 +230,21 @@ def _head(wanted: Mapping[str, str], order: str) -> str:
 
 
 def _sessions_table(rows: Iterable[SessionRow], wanted: Mapping[str, str], order: str) -> str:
-    lines = [_row_html(row) for row in rows]
-    if not lines:
+    listed = list(rows)
+    if not listed:
         return '<p class="empty">No sessions.</p>'
+    # A column no row of the page fills is left out: its room goes to the others.
+    optional = {"user": any(row.user_id for row in listed)}
+    optional["properties"] = any(row.properties for row in listed)
+    columns = [name for name, _, _ in _COLUMNS if optional.get(name, True)]
+    lines = "".join(_row_html(row, optional["user"], optional["properties"]) for row in listed)
     return (
-        f'<table class="sessions"><thead><tr>{_head(wanted, order)}</tr></thead>'
-        f"<tbody>{''.join(lines)}</tbody></table>"
+        f'<table class="sessions"><thead><tr>{_head(wanted, order, columns)}</tr></thead>'
+        f"<tbody>{lines}</tbody></table>"
     )
 
 
-def _row_html(row: SessionRow) -> str:
+def _row_html(row: SessionRow, user: bool, properties: bool) -> str:
     identifier = text(row.id)
     cost = text(cost_text(row.priced_cost_usd, row.unpriced_models))
     if row.unpriced_models:  # the names may wrap, the figure not
@@ -245,8 +260,9 @@ def _row_html(row: SessionRow) -> str:
         f'<td class="num token-count">{_count(row.tokens, "token")}</td>'
         f'<td class="num cost">{cost}</td>'
         f'<td class="models">{", ".join(_model(name) for name in row.models)}</td>'
-        f'<td class="user">{text(row.user_id or "")}</td>'
-        f'<td class="properties">{_properties(row)}</td></tr>'
+        + (f'<td class="user">{text(row.user_id or "")}</td>' if user else "")
+        + (f'<td class="properties">{_properties(row)}</td>' if properties else "")
+        + "</tr>"
     )
 
 
@@ -329,6 +345,7 @@ def session_page(session_id: str, *, signed_in: bool) -> str:
         body,
         signed_in=signed_in,
         main_attributes=f' id="session" data-session-id="{identifier}"',
+        scripts=("pages.js", "inspector.js"),
     )
 
 

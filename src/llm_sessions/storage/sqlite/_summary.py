@@ -1,9 +1,13 @@
 """The SQLite store's summary rows: kept by each save, recounted when marked stale.
 
 Each save adds its ``SummaryDelta`` to the session's ``summaries`` row and its
-``summary_models`` rows inside the save's transaction. A save that removes or edits events,
-or that finds some of its events already stored (a retry), cannot add a delta: it marks the
-row ``stale``, and the store recounts it from a full load before it next answers a listing.
+``summary_models`` rows inside the save's transaction: as increments in one ``UPDATE`` that
+sets only the columns the delta changes (SQLite moves an index entry only when the ``UPDATE``
+sets one of the index's columns), and one upsert per model. A save that creates the row or may
+change its owner (parent, ``user_id``, root) reads and writes the whole row instead. A save
+that removes or edits events, or that finds some of its events already stored (a retry),
+cannot add a delta: it marks the row ``stale``, and the store recounts it from a full load
+before it next answers a listing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from ...models._session_metadata import RESERVED_PROPERTIES
 from .._summaries import ModelCount, SessionSummary
 from .._summary_delta import SummaryDelta, Totals, add_delta
+from ._summary_increments import add_in_place
 
 __all__ = ["keep_summary", "stale_rows", "write_recount"]
 
@@ -80,6 +85,9 @@ def keep_summary(
         owner_changed: the save may have changed the parent or the reserved properties.
         complete: every appended event was new (none was stored already).
     """
+    stale = delta.recount or not complete
+    if not owner_changed and add_in_place(conn, session_id, delta, stale):
+        return
     row = conn.execute(
         "SELECT event_count, total_tokens, total_cost_usd, has_errors, stale, user_id, root_id"
         " FROM summaries WHERE id = ?",
@@ -95,7 +103,7 @@ def keep_summary(
     totals = Totals() if row is None else Totals(row[0], row[1], row[2], bool(row[3]))
     models = _model_rows(conn, session_id, {model for model, _, _ in delta.usages})
     add_delta(totals, models, delta)
-    stale = delta.recount or not complete or (row is not None and bool(row[4]))
+    stale = stale or (row is not None and bool(row[4]))
     conn.execute(
         _UPSERT,
         (

@@ -1,4 +1,5 @@
-// The llm-sessions inspector: fills a session's page from the JSON API and follows it live.
+// The llm-sessions inspector: fills a session's page from the JSON API and follows it live
+// (after pages.js, which every page loads).
 // Every piece of session data is put into the page as text (textContent), never as HTML.
 "use strict";
 
@@ -54,27 +55,6 @@
 
   function cssName(kind) {
     return String(kind).replace(/[^a-z0-9_-]/gi, "-");
-  }
-
-  function wireCopyButtons() {
-    document.addEventListener("click", (event) => {
-      const button = event.target.closest("button.copy");
-      if (!button) return;
-      if (!navigator.clipboard) {
-        // Not a secure context (plain http off loopback): select the id for the reader to copy.
-        const range = document.createRange();
-        range.selectNodeContents(button.previousElementSibling);
-        window.getSelection().removeAllRanges();
-        window.getSelection().addRange(range);
-        return;
-      }
-      navigator.clipboard.writeText(button.dataset.copy).then(() => {
-        button.textContent = "copied";
-        setTimeout(() => {
-          button.textContent = "copy";
-        }, 1500);
-      }, () => {});
-    });
   }
 
   // ---- the event tree --------------------------------------------------------------------
@@ -635,17 +615,6 @@
     }
   }
 
-  // ---- the sessions and usage pages ------------------------------------------------------
-
-  /** Pages drawn on the server: the page marks when it responds (read by the benchmark). */
-  function startServerPage(main) {
-    main.dataset.readyMs = String(Math.round(performance.now()));
-    main.dataset.ready = "true";
-  }
-
-  wireCopyButtons();
   const main = document.getElementById("session");
   if (main) new SessionPage(main).start();
-  const listed = document.getElementById("sessions") || document.getElementById("usage-page");
-  if (listed) startServerPage(listed);
 })();
