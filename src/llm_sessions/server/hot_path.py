@@ -50,7 +50,7 @@ _IDEMPOTENCY = IDEMPOTENCY_HEADER.lower().encode()
 _WANTED = {b"authorization", b"content-type", b"content-length", _IDEMPOTENCY}
 _JSON_TYPE = (b"content-type", b"application/json")
 
-Work = Callable[[], Awaitable[BaseModel]]
+Work = Callable[[], Awaitable[BaseModel | bytes]]
 
 
 class HotPathApp(FastAPI):
@@ -126,7 +126,7 @@ class HotPathApp(FastAPI):
             await super().__call__(scope, receive, send)
             return
 
-        async def work() -> BaseModel:
+        async def work() -> BaseModel | bytes:
             store = TenantStore(await state.store(), _owner(tenant), state.wakeups.notify)
             return await items_page(store, conversation, *query)
 
@@ -151,7 +151,11 @@ class HotPathApp(FastAPI):
                 except Exception as exc:
                     status = await self._answer_error(scope, receive, send, request_id, exc)
                     return
-                body = result.__pydantic_serializer__.to_json(result)
+                body = (
+                    result
+                    if isinstance(result, bytes)
+                    else result.__pydantic_serializer__.to_json(result)
+                )
                 head = [(b"content-length", str(len(body)).encode()), _JSON_TYPE]
                 start = {"type": "http.response.start", "status": 200}
                 await send({**start, "headers": [*head, *headers_for(request_id)]})
