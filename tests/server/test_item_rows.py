@@ -76,6 +76,9 @@ def test_library_events_and_annotations_and_unreadable_rows_give_none() -> None:
     assert page_json([event_json(annotated)], 20) is None
     assert page_json(["not json"], 20) is None
     assert page_json(['{"id": 1, "message": {}}'], 20) is None
+    odd = '{"id": "e1", "message": {"type": "message", "role": [], "content": []}}'
+    assert page_json([odd], 20) is None
+    assert page_json([odd.replace('"role": []', '"role": "user", "status": {}')], 20) is None
 
 
 @pytest.fixture

@@ -145,7 +145,6 @@ async def _append_fast(request: Request, standard: Standard) -> Response:
         body = ItemsCreate.model_validate_json(await request.body())
     except ValueError:
         return await standard(request)  # its error, in FastAPI's words
-    request.state.tenant = tenant
     owner = tenant if isinstance(tenant, str) else None
     store = TenantStore(await state.store(), owner, state.wakeups.notify)
     conversation_id = request.path_params["conversation_id"]
@@ -217,7 +216,6 @@ async def _list_fast(request: Request, standard: Standard) -> Response:
     query = plain_list_query(request.query_params)
     if tenant is NOT_PLAIN or query is None:
         return await standard(request)
-    request.state.tenant = tenant
     owner = tenant if isinstance(tenant, str) else None
     store = TenantStore(await state.store(), owner, state.wakeups.notify)
     conversation_id = request.path_params["conversation_id"]

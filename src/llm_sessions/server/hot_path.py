@@ -115,7 +115,7 @@ class HotPathApp(FastAPI):
             store = TenantStore(await state.store(), _owner(tenant), state.wakeups.notify)
             return await append_items(store, state, conversation, items)
 
-        await self._answer(scope, receive, send, tenant, work)
+        await self._answer(scope, receive, send, work)
 
     async def _list(self, scope: Scope, receive: Receive, send: Send, conversation: str) -> None:
         state: ServerState = self.state.llm_sessions
@@ -130,16 +130,14 @@ class HotPathApp(FastAPI):
             store = TenantStore(await state.store(), _owner(tenant), state.wakeups.notify)
             return await items_page(store, conversation, *query)
 
-        await self._answer(scope, receive, send, tenant, work)
+        await self._answer(scope, receive, send, work)
 
-    async def _answer(
-        self, scope: Scope, receive: Receive, send: Send, tenant: object, work: Work
-    ) -> None:
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, work: Work) -> None:
         """Run ``work`` and send its answer, doing the middleware's part around it."""
         state: ServerState = self.state.llm_sessions
         started = time.perf_counter()
         request_id = client_request_id(scope) or uuid4().hex
-        scope.setdefault("state", {}).update(request_id=request_id, tenant=tenant)
+        scope.setdefault("state", {})["request_id"] = request_id
         scope["app"] = self
         method = scope["method"]
         status = 500

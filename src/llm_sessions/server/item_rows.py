@@ -17,12 +17,13 @@ from typing import Any
 
 __all__ = ["page_json"]
 
-_ROLES = frozenset({"user", "assistant", "system", "developer", "tool", "unknown"})
+# Tuples, not sets: a stored value may be a list, which a set cannot be asked about.
+_ROLES = ("user", "assistant", "system", "developer", "tool", "unknown")
 _MESSAGE_KEYS = frozenset({"type", "role", "content", "status", "phase"})
-_PART_TYPES = frozenset({"input_text", "output_text", "text"})
+_PART_TYPES = ("input_text", "output_text", "text")
 _PART_KEYS = frozenset({"type", "text", "annotations"})
-_STATUSES = frozenset({"completed", "incomplete"})
-_PHASES = frozenset({None, "commentary", "final_answer"})
+_STATUSES = ("completed", "incomplete")
+_PHASES = (None, "commentary", "final_answer")
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -38,9 +39,12 @@ def page_json(rows: Sequence[str | bytes], limit: int) -> bytes | None:
     Returns:
         The page's JSON, or None.
     """
+    events = _parsed(rows[:limit])
+    if events is None:
+        return None
     items = []
-    for row in rows[:limit]:
-        item = _plain_item(row)
+    for event in events:
+        item = _plain_item(event)
         if item is None:
             return None
         items.append(item)
@@ -57,51 +61,43 @@ def page_json(rows: Sequence[str | bytes], limit: int) -> bytes | None:
         return None
 
 
-def _plain_item(row: str | bytes) -> dict[str, Any] | None:
-    """The item of a stored plain text message row, as ``MessageOut`` dumps it; else None."""
+def _parsed(rows: Sequence[str | bytes]) -> list[Any] | None:
+    """The rows parsed in one call (one JSON array), or None if they are not one value each."""
     try:
-        event = json.loads(row)
-    except ValueError:
+        text = "[" + ",".join(r if isinstance(r, str) else r.decode() for r in rows) + "]"
+        events = json.loads(text)
+    except ValueError:  # bad JSON or UTF-8
         return None
-    message = event.get("message") if isinstance(event, dict) else None
-    event_id = event.get("id") if isinstance(event, dict) else None
-    if not isinstance(message, dict) or not isinstance(event_id, str):
+    return events if len(events) == len(rows) else None
+
+
+def _plain_item(event: Any) -> dict[str, Any] | None:
+    """The item of a stored plain text message (parsed JSON, so of exact types), as
+    ``MessageOut`` dumps it; else None."""
+    try:
+        event_id, message = event["id"], event["message"]
+        role, content = message["role"], message["content"]
+        plain = message["type"] == "message" and message.keys() <= _MESSAGE_KEYS
+    except (KeyError, TypeError):  # not an object, or a field missing
         return None
     status = message.get("status", "completed")
     phase = message.get("phase")
-    content = message.get("content")
     if (
-        message.get("type") != "message"
-        or not message.keys() <= _MESSAGE_KEYS
-        or message.get("role") not in _ROLES
+        not plain
+        or type(event_id) is not str
+        or type(content) is not list
+        or role not in _ROLES
         or status not in _STATUSES
         or phase not in _PHASES
-        or not isinstance(content, list)
     ):
         return None
     parts = []
     for part in content:
-        if not _plain_part(part):
+        if type(part) is not dict or not part.keys() <= _PART_KEYS:
             return None
-        parts.append(
-            {"type": part["type"], "text": part["text"], "annotations": part.get("annotations")}
-        )
-    return {
-        "id": event_id,
-        "type": "message",
-        "role": message["role"],
-        "status": status,
-        "content": parts,
-        "phase": phase,
-    }
-
-
-def _plain_part(part: Any) -> bool:
-    """A text part whose annotations (if any) are an empty list or null."""
-    return (
-        isinstance(part, dict)
-        and part.keys() <= _PART_KEYS
-        and part.get("type") in _PART_TYPES
-        and isinstance(part.get("text"), str)
-        and part.get("annotations") in (None, [])
-    )
+        kind, text, annotations = part.get("type"), part.get("text"), part.get("annotations")
+        if kind not in _PART_TYPES or type(text) is not str or annotations not in (None, []):
+            return None
+        parts.append({"type": kind, "text": text, "annotations": annotations})
+    item = {"id": event_id, "type": "message", "role": role, "status": status}
+    return {**item, "content": parts, "phase": phase}

@@ -60,7 +60,7 @@ async def page_of(
         stored = store._cipher.open_page(stored)
         rows = [row for row in stored.events if not is_removal_row(row)]
         found = decode(rows, stored.location)
-        kept = [event for event in found if id_of(event) not in removed]
+        kept = [event for event in found if id_of(event) not in removed] if removed else found
         events.extend(kept)
         last = event_id_of(stored.events[-1]) if stored.events else None
         if page.limit is None or len(stored.events) < page.limit or last is None:

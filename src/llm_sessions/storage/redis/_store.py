@@ -331,7 +331,8 @@ class RedisSessionStore(RedisIndexQueries):
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # the id names keys: never trust a forged one
-        args = script_args(batch, self._ttl_ms, self._index_arg())
+        # Encoded here in one pass: redis-py would test each argument's type on the way.
+        args = [arg.encode() for arg in script_args(batch, self._ttl_ms, self._index_arg())]
         keys = self._keys(batch.session_id)
         try:
             call = self._write_script(keys=keys, args=args)
