@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..validation import validate_id
 from ._event_page import EventPage
@@ -13,11 +13,26 @@ from ._removals import is_removal_row, split_removals
 
 if TYPE_CHECKING:
     from ..models._session_event import SessionEvent
-    from ._event_log import EventLogStore
+    from ._encryption import RecordCipher
+    from ._records import StoredPage
 
-__all__ = ["event_id_of_event", "page_of"]
+__all__ = ["PagedStore", "event_id_of_event", "page_of"]
 
 _Row = TypeVar("_Row")
+
+
+class PagedStore(Protocol):
+    """What ``page_of`` uses of an ``EventLogStore``."""
+
+    _cipher: RecordCipher
+
+    def _ensure_open(self) -> None: ...
+
+    async def _removals_and_page(
+        self, session_id: str, page: EventPage
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]: ...
+
+    async def _read_page(self, session_id: str, page: EventPage) -> StoredPage | None: ...
 
 
 def event_id_of_event(event: SessionEvent[Any]) -> str:
@@ -26,7 +41,7 @@ def event_id_of_event(event: SessionEvent[Any]) -> str:
 
 
 async def page_of(
-    store: EventLogStore,
+    store: PagedStore,
     session_id: str,
     page: EventPage,
     decode: Callable[[list[str | bytes], str], list[_Row]],
