@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
+import json
 import statistics
 import sys
 import tempfile
@@ -15,14 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from _common import table
+from _load_client import Connection, get, post, timed
+from _private_stores import POSTGRES_URL, REDIS_URL
 from _processes import cpu_seconds, free_port, running
 
-REDIS_URL = os.environ.get("LLM_SESSIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-POSTGRES_URL = os.environ.get(
-    "LLM_SESSIONS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 CONVERSATION_ITEMS = 10_000
 PAGE = 100
 READERS = 10
@@ -86,53 +83,51 @@ async def _drop(kind: str, prefix: str) -> None:
 async def read_page_100(base_url: str, pid: int) -> PageResult:
     """Fill a conversation with ``CONVERSATION_ITEMS`` items, then read its page ``PAGE`` of 20
     (ascending, after the cursor of page ``PAGE - 1``) from ``READERS`` clients at once."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
-        conversation = (await http.post("/v1/conversations", json={})).json()["id"]
-        path = f"/v1/conversations/{conversation}/items"
+    connections = [await Connection.open(base_url) for _ in range(READERS)]
+    first = connections[0]
+    conversation = (await first.json(post("/v1/conversations", b"{}")))["id"]  # type: ignore[index]
+    path = f"/v1/conversations/{conversation}/items"
 
-        async def fill(first: int) -> None:
-            for start in range(first, CONVERSATION_ITEMS, 20 * READERS):
-                items = [
-                    {"type": "message", "role": "user", "content": f"item {n}"}
-                    for n in range(start, start + 20)
-                ]
-                (await http.post(path, json={"items": items})).raise_for_status()
+    async def fill(connection: Connection, first: int) -> None:
+        for start in range(first, CONVERSATION_ITEMS, 20 * READERS):
+            items = [
+                {"type": "message", "role": "user", "content": f"item {n}"}
+                for n in range(start, start + 20)
+            ]
+            await connection.json(post(path, json.dumps({"items": items}).encode()))
 
-        await asyncio.gather(*(fill(n * 20) for n in range(READERS)))
-        cursor = await _cursor_before(http, path, (PAGE - 1) * 20)
-        params = {"limit": 20, "order": "asc", "after": cursor}
-
-        async def reader() -> list[float]:
-            latencies = []
-            for _ in range(READS_PER_READER):
-                started = time.perf_counter()
-                response = await http.get(path, params=params)
-                latencies.append(time.perf_counter() - started)
-                assert len(response.json()["data"]) == 20
-            return latencies
-
-        cpu_before = cpu_seconds(pid)
-        started = time.perf_counter()
-        per_reader = await asyncio.gather(*(reader() for _ in range(READERS)))
-        seconds = time.perf_counter() - started
-        cpu = cpu_seconds(pid) - cpu_before
+    await asyncio.gather(*(fill(c, n * 20) for n, c in enumerate(connections)))
+    cursor = await _cursor_before(first, path, (PAGE - 1) * 20)
+    for connection in connections:  # fresh ones: those idle while the cursor was read
+        await connection.close()
+    connections = [await Connection.open(base_url) for _ in range(READERS)]
+    request = get(path, f"limit=20&order=asc&after={cursor}")
+    page = await connections[0].json(request)
+    assert len(page["data"]) == 20  # type: ignore[index]
+    cpu_before = cpu_seconds(pid)
+    started = time.perf_counter()
+    per_reader = await asyncio.gather(
+        *(timed(c, [request] * READS_PER_READER) for c in connections)
+    )
+    seconds = time.perf_counter() - started
+    cpu = cpu_seconds(pid) - cpu_before
+    for connection in connections:
+        await connection.close()
     latencies = [value for each in per_reader for value in each]
     return PageResult(seconds=seconds, latencies=latencies, cpu_seconds=cpu)
 
 
-async def _cursor_before(http: httpx.AsyncClient, path: str, position: int) -> str:
+async def _cursor_before(connection: Connection, path: str, position: int) -> str:
     """The id of the item at ``position`` (from 1), read 100 at a time from the start."""
-    after = None
+    after = ""
     seen = 0
     while True:
-        params: dict[str, Any] = {"limit": 100, "order": "asc"}
-        if after is not None:
-            params["after"] = after
-        data = (await http.get(path, params=params)).json()["data"]
+        page: Any = await connection.json(get(path, f"limit=100&order=asc{after}"))
+        data = page["data"]
         if seen + len(data) >= position:
             return str(data[position - seen - 1]["id"])
         seen += len(data)
-        after = data[-1]["id"]
+        after = f"&after={data[-1]['id']}"
 
 
 def _p(latencies: Sequence[float], share: float) -> float:

@@ -10,7 +10,11 @@ counts lost and duplicated items (both must be 0) and items out of their client'
 Run from the repository root (Redis and PostgreSQL must answer; not part of the test run)::
 
     .venv/bin/python benchmarks/bench_server.py [--only sqlite|redis|postgres] [--workers 2]
-        [--client-processes 2]   # the clients spread over processes (see _client_processes)
+        [--client-processes 2]   # the clients spread over processes (see _load_client)
+
+The clients are ``_load_client``'s lean HTTP/1.1 connections, so that they cost a small
+fraction of the server's CPU; the run prints the CPU seconds of the server (all its workers)
+and of the clients.
 """
 
 from __future__ import annotations
@@ -20,27 +24,16 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
-import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
 from _bare_server_runs import PageResult, bare_serving, compare_table, read_page_100
-from _client_processes import append_from_processes
 from _common import machine, table
+from _load_client import Connection, append_text, get, post, run_appends
+from _private_stores import KINDS, private_store
 from _processes import cpu_seconds, free_port, running
-
-from llm_sessions.storage import open_store
-
-REDIS_URL = os.environ.get("LLM_SESSIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-POSTGRES_URL = os.environ.get(
-    "LLM_SESSIONS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-STARTUP_SECONDS = 60
 
 
 @dataclass
@@ -99,51 +92,21 @@ def _serving_process(
         yield started
 
 
-@asynccontextmanager
-async def store_url_for(kind: str) -> AsyncIterator[str]:
-    """A store URL on data private to this run, removed afterwards."""
-    token = uuid.uuid4().hex[:12]
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.db"
-        return
-    if kind == "redis":
-        url = f"{REDIS_URL}?key_prefix=bench-server-{token}:"
-    else:
-        url = f"{POSTGRES_URL}?schema=bench_server_{token}"
-    try:
-        yield url
-    finally:
-        cleaner = open_store(url)
-        await cleaner.drop_all()  # type: ignore[attr-defined]
-        await cleaner.close()
-
-
-async def _client(
-    http: httpx.AsyncClient, number: int, conversation: str, appends: int
-) -> list[float]:
-    latencies = []
-    for n in range(appends):
-        item = {"type": "message", "role": "user", "content": f"c{number}-{n}"}
-        started = time.perf_counter()
-        response = await http.post(
-            f"/v1/conversations/{conversation}/items", json={"items": [item]}
-        )
-        latencies.append(time.perf_counter() - started)
-        response.raise_for_status()
-    return latencies
-
-
-async def _read_back(http: httpx.AsyncClient, conversation: str) -> list[str]:
+async def _read_back(connection: Connection, conversation: str) -> list[str]:
     texts: list[str] = []
-    after = None
+    after = ""
     while True:
-        params = {"limit": 100, "order": "asc", **({"after": after} if after else {})}
-        page = (await http.get(f"/v1/conversations/{conversation}/items", params=params)).json()
-        texts += [item["content"][0]["text"] for item in page["data"]]
-        if not page["has_more"]:
+        query = f"limit=100&order=asc{after}"
+        page = await connection.json(get(f"/v1/conversations/{conversation}/items", query))
+        texts += [item["content"][0]["text"] for item in page["data"]]  # type: ignore[index]
+        if not page["has_more"]:  # type: ignore[index]
             return texts
-        after = page["last_id"]
+        after = f"&after={page['last_id']}"  # type: ignore[index]
+
+
+async def new_conversation(connection: Connection) -> str:
+    """A new conversation's id."""
+    return str((await connection.json(post("/v1/conversations", b"{}")))["id"])  # type: ignore[index]
 
 
 async def drive(
@@ -156,56 +119,42 @@ async def drive(
     processes: int = 1,
 ) -> Result:
     """The concurrent appends against the server at ``base_url`` (process ``pid``), checked."""
-    # Idle connections are dropped well before the server's 5 s keep-alive timeout, so a
-    # request never goes out on a connection the server is closing (no retries here: a
-    # retried append could be counted twice).
-    limits = httpx.Limits(
-        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=1
-    )
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as http:
-        ids = [
-            (await http.post("/v1/conversations", json={})).json()["id"]
-            for _ in range(conversations)
-        ]
-        cpu_before, client_cpu = cpu_seconds(pid), time.process_time()
-        started = time.perf_counter()
-        if processes > 1:
-            run = await append_from_processes(base_url, ids, clients, appends, processes)
-            per_client, seconds, client_cpu = run.latencies, run.seconds, run.cpu_seconds
-        else:
-            per_client = await asyncio.gather(
-                *(_client(http, n, ids[n % conversations], appends) for n in range(clients))
-            )
-            seconds = time.perf_counter() - started
-            client_cpu = time.process_time() - client_cpu
-        cpu = cpu_seconds(pid) - cpu_before
-        stored = [text for conversation in ids for text in await _read_back(http, conversation)]
-        order_broken = 0
-        for conversation in ids:
-            last: dict[str, int] = {}
-            for text in await _read_back(http, conversation):
-                client, n = text.split("-")
-                order_broken += int(n) < last.get(client, -1)
-                last[client] = int(n)
-    expected = {f"c{n}-{i}" for n in range(clients) for i in range(appends)}
+    connection = await Connection.open(base_url)
+    ids = [await new_conversation(connection) for _ in range(conversations)]
+    await connection.close()
+    cpu_before = cpu_seconds(pid)
+    run = await run_appends(base_url, ids, clients, appends, processes)
+    cpu = cpu_seconds(pid) - cpu_before
+    connection = await Connection.open(base_url)  # the first one idled past the keep-alive
+    stored: list[str] = []
+    order_broken = 0
+    for conversation in ids:
+        last: dict[str, int] = {}
+        for text in await _read_back(connection, conversation):
+            stored.append(text)
+            client, n = text.split("-")
+            order_broken += int(n) < last.get(client, -1)
+            last[client] = int(n)
+    await connection.close()
+    expected = {append_text(n, i) for n in range(clients) for i in range(appends)}
     counts = Counter(stored)
     return Result(
         store=kind,
         appends=clients * appends,
-        seconds=seconds,
-        latencies=[value for latencies in per_client for value in latencies],
+        seconds=run.seconds,
+        latencies=[value for latencies in run.latencies for value in latencies],
         lost=len(expected - set(counts)),
         duplicated=sum(count - 1 for count in counts.values() if count > 1),
         out_of_order=order_broken,
         cpu_seconds=cpu,
-        client_cpu_seconds=client_cpu,
+        client_cpu_seconds=run.cpu_seconds,
     )
 
 
 async def measure(
     kind: str, clients: int, appends: int, conversations: int, workers: int, processes: int = 1
 ) -> Result:
-    async with store_url_for(kind) as url:
+    async with private_store(kind) as url:
         with _serving_process(url, workers) as (base_url, pid):
             return await drive(base_url, pid, kind, clients, appends, conversations, processes)
 
@@ -231,10 +180,11 @@ async def measure_tails(
     limits = ["--max-tails", str(tails), "--max-tails-per-key", str(tails)]
     limits += ["--limit-concurrency", str(tails + 2 * clients)]
     for count in (0, tails):
-        async with store_url_for(kind) as url:
+        async with private_store(kind) as url:
             with _serving_process(url, 1, limits) as (base_url, pid):
-                async with httpx.AsyncClient(base_url=base_url) as http:
-                    idle = (await http.post("/v1/conversations", json={})).json()["id"]
+                connection = await Connection.open(base_url)
+                idle = await new_conversation(connection)
+                await connection.close()
                 writers = await _idle_tails(base_url, idle, count)
                 result = await drive(base_url, pid, kind, clients, appends, conversations)
                 for writer in writers:
@@ -244,16 +194,17 @@ async def measure_tails(
 
 
 async def measure_both(
-    kind: str, clients: int, appends: int, conversations: int, workers: int
+    kind: str, clients: int, appends: int, conversations: int, workers: int, processes: int = 1
 ) -> list[tuple[str, Result, PageResult]]:
     """Ours and the bare app's appends and page reads on ``kind``, one after the other."""
     runs = []
-    async with store_url_for(kind) as url:
+    sizes = (clients, appends, conversations, processes)
+    async with private_store(kind) as url:
         with _serving_process(url, workers) as (base_url, pid):
-            appended = await drive(base_url, pid, kind, clients, appends, conversations)
+            appended = await drive(base_url, pid, kind, *sizes)
             runs.append(("llm-sessions", appended, await read_page_100(base_url, pid)))
     async with bare_serving(kind, workers) as (base_url, pid):
-        appended = await drive(base_url, pid, kind, clients, appends, conversations)
+        appended = await drive(base_url, pid, kind, *sizes)
         runs.append(("bare", appended, await read_page_100(base_url, pid)))
     return runs
 
@@ -275,7 +226,7 @@ async def main() -> None:
         "--client-processes", type=int, default=1, help="spread the clients over N processes"
     )
     options = parser.parse_args()
-    kinds = [options.only] if options.only else ["sqlite", "redis", "postgres"]
+    kinds = [options.only] if options.only else list(KINDS)
     print(machine(), f"load average {os.getloadavg()[0]:.2f}")
     print(
         f"{options.clients} clients x {options.appends} appends over {options.conversations} "
@@ -292,21 +243,28 @@ async def main() -> None:
         print(f"load average {os.getloadavg()[0]:.2f}")
         return
     if options.baseline:
-        runs = [run for kind in kinds for run in await measure_both(kind, *sizes)]
+        both = [await measure_both(k, *sizes, options.client_processes) for k in kinds]
+        runs = [run for runs_of_kind in both for run in runs_of_kind]
         print(compare_table(runs))
-        print(f"load average {os.getloadavg()[0]:.2f}")
+        for name, result, _ in runs:
+            print(f"{name}, {_cores_used(result)}")
         return
     results = [await measure(kind, *sizes, options.client_processes) for kind in kinds]
     header = ["store", "appends", "appends/s", "p50 ms", "p99 ms", "CPU ms/append"]
     header += ["lost", "duplicated", "misordered"]
     print(table("llm-sessions serve: concurrent appends", header, [r.row() for r in results]))
-    for result in results:  # who used the cores: the server (all workers) and the clients
-        busy = (result.cpu_seconds + result.client_cpu_seconds) / result.seconds
-        print(
-            f"{result.store}: {result.seconds:.2f} s, CPU s server {result.cpu_seconds:.2f}, "
-            f"clients {result.client_cpu_seconds:.2f} (cores busy {busy:.2f}); "
-            f"load average {os.getloadavg()[0]:.2f}"
-        )
+    for result in results:
+        print(_cores_used(result))
+
+
+def _cores_used(result: Result) -> str:
+    """Who used the cores during the appends: the server (all workers) and the clients."""
+    busy = (result.cpu_seconds + result.client_cpu_seconds) / result.seconds
+    return (
+        f"{result.store}: {result.seconds:.2f} s, CPU s server {result.cpu_seconds:.2f}, "
+        f"clients {result.client_cpu_seconds:.2f} (cores busy {busy:.2f}); "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

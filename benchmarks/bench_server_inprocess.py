@@ -28,45 +28,16 @@ import os
 import pstats
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from _common import machine, table
+from _private_stores import KINDS, private_store
 
-REDIS_URL = os.environ.get("LLM_SESSIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-POSTGRES_URL = os.environ.get(
-    "LLM_SESSIONS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-KINDS = ("sqlite", "redis", "postgres")
 PAGE = 100
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
-
-
-@asynccontextmanager
-async def private_store(kind: str) -> AsyncIterator[str]:
-    """A store URL on data of this run only, dropped afterwards."""
-    from llm_sessions.storage import open_store
-
-    token = uuid.uuid4().hex[:12]
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.db"
-        return
-    if kind == "redis":
-        url = f"{REDIS_URL}?key_prefix=bench-inproc-{token}:"
-    else:
-        url = f"{POSTGRES_URL}?schema=bench_inproc_{token}"
-    try:
-        yield url
-    finally:
-        cleaner = open_store(url)
-        await cleaner.drop_all()  # type: ignore[attr-defined]
-        await cleaner.close()
 
 
 async def call(app: App, method: str, path: str, body: bytes = b"", query: str = "") -> Any:
@@ -116,7 +87,7 @@ async def run_one(
     """CPU ms per append and per page read on ``kind`` (or the appends' profile)."""
     from llm_sessions.server import create_app
 
-    async with private_store(kind) as url:
+    async with private_store(kind, "bench-inproc") as url:
         app = create_app(url)
         async with app.router.lifespan_context(app):
             ids = [(await call(app, "POST", "/v1/conversations", b"{}"))["id"] for _ in range(10)]

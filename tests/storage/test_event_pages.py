@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -90,3 +91,28 @@ async def test_a_cursor_that_is_not_an_id_is_refused(store_case: StoreCase, fiel
     store = store_case.open()
     with pytest.raises(InvalidInputError, match=field):
         await store.read_events("any", **{field: 5})  # type: ignore[arg-type]
+
+
+async def test_rows_of_a_page_are_its_events_as_stored(store_case: StoreCase) -> None:
+    order = await interleaved_session(store_case, 12)
+    store = store_case.open() if store_case.durable else store_case.opened[0]
+    reader = getattr(store, "read_event_rows", None)
+    if reader is None:
+        pytest.skip("this store has no read of rows")
+    session = await store.get("pages")
+    assert session is not None
+    await session.remove_events([order[3], order[4]])
+    pages = [
+        {"after": order[1], "limit": 4},
+        {"before": order[9], "limit": 5, "newest_first": True},
+    ]
+    for page in pages:
+        events = await store.read_events("pages", **page)
+        rows = await reader("pages", **page)
+        assert events is not None and rows is not None
+        assert [json.loads(row)["id"] for row in rows] == [event.id for event in events]
+        assert [json.loads(row)["message"] for row in rows] == [e.message for e in events]
+        assert len(rows) == page["limit"] and order[3] not in [event.id for event in events]
+    assert await reader("absent", limit=3) is None
+    with pytest.raises(InvalidInputError, match="after"):
+        await reader("pages", after="e999", limit=3)

@@ -50,7 +50,8 @@ from .fast_routes import (
 )
 from .fleet_routes import bracketed
 from .idempotency import IDEMPOTENCY_HEADER, IdempotencyKey, idempotent, written_session
-from .paging import Order, read_one, read_page, read_written
+from .item_rows import page_json
+from .paging import Order, read_one, read_one_more, read_page, read_written
 from .state import ServerState
 from .tenancy import TenantStore
 
@@ -144,7 +145,6 @@ async def _append_fast(request: Request, standard: Standard) -> Response:
         body = ItemsCreate.model_validate_json(await request.body())
     except ValueError:
         return await standard(request)  # its error, in FastAPI's words
-    request.state.tenant = tenant
     owner = tenant if isinstance(tenant, str) else None
     store = TenantStore(await state.store(), owner, state.wakeups.notify)
     conversation_id = request.path_params["conversation_id"]
@@ -216,7 +216,6 @@ async def _list_fast(request: Request, standard: Standard) -> Response:
     query = plain_list_query(request.query_params)
     if tenant is NOT_PLAIN or query is None:
         return await standard(request)
-    request.state.tenant = tenant
     owner = tenant if isinstance(tenant, str) else None
     store = TenantStore(await state.store(), owner, state.wakeups.notify)
     conversation_id = request.path_params["conversation_id"]
@@ -238,8 +237,9 @@ async def list_items(
 
 async def items_page(
     store: TenantStore, conversation_id: str, after: str | None, limit: int, order: Order
-) -> ItemList:
-    """A page of the conversation's items, as ``list_items`` answers.
+) -> ItemList | bytes:
+    """A page of the conversation's items, as ``list_items`` answers: its JSON written from
+    the stored rows when they are plain text messages (see ``item_rows``), else the model.
 
     Args:
         store: The caller's view of the store.
@@ -249,11 +249,19 @@ async def items_page(
         order: ``asc`` (oldest first) or ``desc``.
 
     Returns:
-        The page.
+        The page, or its JSON.
 
     Raises:
         ApiError: 404 when the conversation is absent; 422 when ``after`` is not its item.
     """
+    rows_reader = store.rows_reader()
+    if rows_reader is not None:
+        rows = await read_one_more(
+            rows_reader, conversation_id, after, limit, order, "conversation"
+        )
+        written = page_json(rows, limit)
+        if written is not None:
+            return written
     events, has_more = await read_page(
         store, conversation_id, after=after, limit=limit, order=order, what="conversation"
     )

@@ -75,7 +75,6 @@ async def tenant_store(
     """The caller's view of the store: only its own sessions exist there."""
     claims = None if credentials is not None else await signed_in(state, request)
     tenant = tenant_of(state, credentials, claims)
-    request.state.tenant = tenant
     return TenantStore(await state.store(), tenant, state.wakeups.notify)
 
 

@@ -18,15 +18,19 @@ __all__ = ["model_response"]
 _Other = TypeVar("_Other", bound=Response)
 
 
-def model_response(result: BaseModel | _Other) -> Response:
-    """``result`` as a JSON response: a model serialised once; a response as it is.
+def model_response(result: BaseModel | bytes | _Other) -> Response:
+    """``result`` as a JSON response: a model serialised once; JSON bytes or a response as
+    they are.
 
     Args:
-        result: The route's model, or a response it already made (a replayed one, say).
+        result: The route's model, its JSON, or a response it already made (a replayed one,
+            say).
 
     Returns:
         The response.
     """
     if isinstance(result, Response):
         return result
+    if isinstance(result, bytes):
+        return Response(result, media_type="application/json")
     return Response(result.model_dump_json(), media_type="application/json")

@@ -50,7 +50,7 @@ _IDEMPOTENCY = IDEMPOTENCY_HEADER.lower().encode()
 _WANTED = {b"authorization", b"content-type", b"content-length", _IDEMPOTENCY}
 _JSON_TYPE = (b"content-type", b"application/json")
 
-Work = Callable[[], Awaitable[BaseModel]]
+Work = Callable[[], Awaitable[BaseModel | bytes]]
 
 
 class HotPathApp(FastAPI):
@@ -115,7 +115,7 @@ class HotPathApp(FastAPI):
             store = TenantStore(await state.store(), _owner(tenant), state.wakeups.notify)
             return await append_items(store, state, conversation, items)
 
-        await self._answer(scope, receive, send, tenant, work)
+        await self._answer(scope, receive, send, work)
 
     async def _list(self, scope: Scope, receive: Receive, send: Send, conversation: str) -> None:
         state: ServerState = self.state.llm_sessions
@@ -126,20 +126,18 @@ class HotPathApp(FastAPI):
             await super().__call__(scope, receive, send)
             return
 
-        async def work() -> BaseModel:
+        async def work() -> BaseModel | bytes:
             store = TenantStore(await state.store(), _owner(tenant), state.wakeups.notify)
             return await items_page(store, conversation, *query)
 
-        await self._answer(scope, receive, send, tenant, work)
+        await self._answer(scope, receive, send, work)
 
-    async def _answer(
-        self, scope: Scope, receive: Receive, send: Send, tenant: object, work: Work
-    ) -> None:
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, work: Work) -> None:
         """Run ``work`` and send its answer, doing the middleware's part around it."""
         state: ServerState = self.state.llm_sessions
         started = time.perf_counter()
         request_id = client_request_id(scope) or uuid4().hex
-        scope.setdefault("state", {}).update(request_id=request_id, tenant=tenant)
+        scope.setdefault("state", {})["request_id"] = request_id
         scope["app"] = self
         method = scope["method"]
         status = 500
@@ -151,7 +149,11 @@ class HotPathApp(FastAPI):
                 except Exception as exc:
                     status = await self._answer_error(scope, receive, send, request_id, exc)
                     return
-                body = result.__pydantic_serializer__.to_json(result)
+                body = (
+                    result
+                    if isinstance(result, bytes)
+                    else result.__pydantic_serializer__.to_json(result)
+                )
                 head = [(b"content-length", str(len(body)).encode()), _JSON_TYPE]
                 start = {"type": "http.response.start", "status": 200}
                 await send({**start, "headers": [*head, *headers_for(request_id)]})

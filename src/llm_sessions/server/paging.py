@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, TypeVar
 
 from ..exceptions import InvalidInputError
 from ..models import SessionEvent
 from .errors import ApiError, not_found
 from .tenancy import TenantStore
 
-__all__ = ["Order", "read_one", "read_page", "read_written"]
+__all__ = ["Order", "read_one", "read_one_more", "read_page", "read_written"]
 
 Order = Literal["asc", "desc"]
+_Row = TypeVar("_Row")
 
 
 async def read_page(
@@ -29,10 +31,43 @@ async def read_page(
     404 names ``what`` when the session is absent; 422 names the cursor (``cursor_name``: the
     query parameter it came from) when it is not an event of the session.
     """
+    events = await read_one_more(
+        store.read_events, session_id, after, limit, order, what, cursor_name
+    )
+    return events[:limit], len(events) > limit
+
+
+async def read_one_more(
+    reader: Callable[..., Awaitable[list[_Row] | None]],
+    session_id: str,
+    after: str | None,
+    limit: int,
+    order: Order,
+    what: str = "session",
+    cursor_name: str = "after",
+) -> list[_Row]:
+    """``read_page``'s read of ``limit + 1`` events through ``reader`` (``read_events`` or a
+    reader of rows), with its errors.
+
+    Args:
+        reader: The read, with ``read_events``'s arguments.
+        session_id: The session's id.
+        after: The cursor.
+        limit: The page's size.
+        order: ``asc`` or ``desc``.
+        what: What a 404 calls the session.
+        cursor_name: What a 422 calls the cursor.
+
+    Returns:
+        Up to ``limit + 1`` events.
+
+    Raises:
+        ApiError: 404 when the session is absent, 422 when the cursor is not its event.
+    """
     newest_first = order == "desc"
     # Walking back from the newest event, "after" in list order is "before" in store order.
     try:
-        events = await store.read_events(
+        events = await reader(
             session_id,
             after=None if newest_first else after,
             before=after if newest_first else None,
@@ -46,7 +81,7 @@ async def read_page(
         raise ApiError(422, "invalid_value", message, cursor_name) from exc
     if events is None:
         raise not_found(what, session_id)
-    return events[:limit], len(events) > limit
+    return events
 
 
 async def read_one(

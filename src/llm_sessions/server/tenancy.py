@@ -295,6 +295,25 @@ class TenantStore(SessionStore):
             session_id, after=after, before=before, limit=limit, newest_first=newest_first
         )
 
+    def rows_reader(self) -> Callable[..., Awaitable[list[str | bytes] | None]] | None:
+        """``read_events`` giving the stored JSON rows of the events instead (a store of an
+        event log has it: ``read_event_rows``); None when the store has no such read.
+
+        Returns:
+            The reader (same arguments as ``read_events``), or None.
+        """
+        reader = getattr(self.inner, "read_event_rows", None)
+        if reader is None:
+            return None
+
+        async def read(session_id: str, **page: Any) -> list[str | bytes] | None:
+            rows: list[str | bytes] | None = None
+            if self.owns(session_id):
+                rows = await reader(session_id, **page)
+            return rows
+
+        return read
+
     async def list_sessions(self, prefix: str = "") -> list[str]:
         """This tenant's session ids that start with ``prefix`` (a full id prefix).
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
@@ -15,11 +14,12 @@ from ._base import SessionStore
 from ._binding import binding_of, bound_sync, sync_state_for
 from ._encryption import KeyInput, cipher_for
 from ._event_page import EventPage
+from ._event_pages import event_id_of_event, page_of
 from ._options import DEFAULT_MAX_EVENT_BYTES, StoreOptions
 from ._records import StoredPage, StoredSession, build_session, decode_events, event_id_of
 from ._redaction import redact_events
 from ._refresh import apply_refresh
-from ._removals import is_removal_row, split_removals
+from ._removals import is_removal_row
 from ._reseal import SealedSwap, header_swaps
 from ._search_index import index_changes
 from ._summary_delta import delta_of
@@ -92,36 +92,37 @@ class EventLogStore(SessionStore):
     ) -> list[SessionEvent[Any]] | None:
         """A page of the session's events (see ``SessionStore.read_events``), reading only
         the page from the store."""
-        validate_id(session_id)
-        self._ensure_open()
         page = EventPage.checked(after, before, limit, newest_first)
-        removals, stored = await self._removals_and_page(session_id, page)
-        if removals is None:
-            return None
-        removed = split_removals(removals, session_id)[1]
-        events: list[SessionEvent[Any]] = []
-        while True:
-            if stored is None:
-                stored = await self._read_page(session_id, page)
-            if stored is None:
-                return None
-            stored = self._cipher.open_page(stored)
-            rows = [row for row in stored.events if not is_removal_row(row)]
-            found = decode_events(self.session_class, rows, stored.location)
-            kept = [event for event in found if event.id not in removed]
-            events.extend(kept)
-            last = event_id_of(stored.events[-1]) if stored.events else None
-            if page.limit is None or len(stored.events) < page.limit or last is None:
-                return events
-            wanted = page.limit - len(kept)
-            if wanted <= 0:
-                return events
-            # Removed events and removal records took places in the page: read on past them.
-            if page.newest_first:
-                page = replace(page, before=last, limit=wanted)
-            else:
-                page = replace(page, after=last, limit=wanted)
-            stored = None
+
+        def decode(rows: list[str | bytes], location: str) -> list[SessionEvent[Any]]:
+            return decode_events(self.session_class, rows, location)
+
+        return await page_of(self, session_id, page, decode, event_id_of_event)
+
+    async def read_event_rows(
+        self,
+        session_id: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[str | bytes] | None:
+        """``read_events``'s page (same arguments) as the stored JSON rows of its events,
+        opened when encrypted, for a reader that serves them without building events.
+
+        Returns:
+            The rows, in the order asked for; None when the session is absent.
+
+        Raises:
+            InvalidInputError: ``after`` or ``before`` is not an event of the session.
+        """
+        page = EventPage.checked(after, before, limit, newest_first)
+
+        def readable(rows: list[str | bytes], location: str) -> list[str | bytes]:
+            return [row for row in rows if event_id_of(row) is not None]
+
+        return await page_of(self, session_id, page, readable, event_id_of)
 
     async def _removals_and_page(
         self, session_id: str, page: EventPage

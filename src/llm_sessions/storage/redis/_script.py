@@ -26,9 +26,8 @@ Keep braces out of the key prefix: a ``{`` there would become every key's hash t
 sessions in one Cluster slot.
 
 ``WRITE_SCRIPT`` applies a whole batch atomically, given ``session_keys`` as its keys and
-``script_args`` as its arguments. ``PAGE_SCRIPT`` reads a page of the event list by the
-positions ``event_index`` holds, given ``page_keys`` and ``page_args``; ``SINCE_SCRIPT`` reads
-the header and the rows after a known event for a refresh.
+``script_args`` as its arguments (the page scripts are in ``_page_script``); ``SINCE_SCRIPT``
+reads the header and the rows after a known event for a refresh.
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ def _lua_pattern(text: str) -> str:
 
 # Prepended to the scripts that look for removal records: how their ids and stored rows start
 # (a row's capture is the record's id). Neither constant holds a quote or a backslash.
-_REMOVAL_MARKERS = (
+REMOVAL_MARKERS = (
     f"local removal_id_prefix = '{REMOVAL_ID_PREFIX}'\n"
     "local removal_row = '^"
     + _lua_pattern(REMOVAL_ROW_PREFIX[: -len(REMOVAL_ID_PREFIX)])
@@ -85,7 +84,7 @@ _META_SUFFIX = "}:meta"
 # scores, and last "existing" (the writer saved or loaded the session before: return 0 if it
 # is gone), "new" (return -1 if the id is taken) or "" (either).
 WRITE_SCRIPT = (
-    _REMOVAL_MARKERS
+    REMOVAL_MARKERS
     + """
 local meta, children, tasks, runs, run_order, state, props, events, index, removals, summary =
   unpack(KEYS)
@@ -231,13 +230,9 @@ return 1
 """
 )
 
-# KEYS: meta, events, event_index, removals. Returns nil when the session is absent, else the
-# rows of its removal records: the indexed ones, then any in the rows past removals_through.
-REMOVALS_SCRIPT = (
-    _REMOVAL_MARKERS
-    + """
-local meta, events, index, removals = unpack(KEYS)
-if redis.call('EXISTS', meta) == 0 then return false end
+# Collects the rows of the session's removal records into ``rows``: the indexed ones, then any
+# in the rows past removals_through.
+REMOVAL_ROWS_LUA = """
 local rows = {}
 for _, id in ipairs(redis.call('SMEMBERS', removals)) do
   local at = redis.call('HGET', index, id)
@@ -250,9 +245,15 @@ if through > length then through = 0 end
 for _, row in ipairs(redis.call('LRANGE', events, through, -1)) do
   if string.match(row, removal_row) then rows[#rows + 1] = row end
 end
-return rows
 """
-)
+FOUR_KEYS = """
+local meta, events, index, removals = unpack(KEYS)
+if redis.call('EXISTS', meta) == 0 then return false end
+"""
+
+# KEYS: meta, events, event_index, removals. Returns nil when the session is absent, else the
+# rows of its removal records.
+REMOVALS_SCRIPT = REMOVAL_MARKERS + FOUR_KEYS + REMOVAL_ROWS_LUA + "return rows\n"
 
 # KEYS: the session's keys (``session_keys``). ARGV: an event id. Returns nil when the session
 # is absent, {"after"} when the id is not one of its events, else "" followed by the header's
@@ -270,37 +271,6 @@ return {
   redis.call('HGETALL', state), redis.call('HGETALL', props),
   redis.call('LRANGE', events, tonumber(at) + 1, -1)
 }
-"""
-
-# KEYS: meta, events, event_index. ARGV: after id, before id ("" = none), limit ("" = none),
-# "1" to read from the end. Returns nil when the session is absent, else a status ("" = found,
-# or the name of the cursor that is not an event) followed by the rows in list order.
-PAGE_SCRIPT = """
-local meta, events, index = unpack(KEYS)
-if redis.call('EXISTS', meta) == 0 then return false end
-local first, stop = 0, redis.call('LLEN', events)
-if ARGV[1] ~= '' then
-  local at = redis.call('HGET', index, ARGV[1])
-  if not at then return {'after'} end
-  first = tonumber(at) + 1
-end
-if ARGV[2] ~= '' then
-  local at = redis.call('HGET', index, ARGV[2])
-  if not at then return {'before'} end
-  stop = tonumber(at)
-end
-local limit = tonumber(ARGV[3])
-if limit then
-  if ARGV[4] == '1' then
-    first = math.max(first, stop - limit)
-  else
-    stop = math.min(stop, first + limit)
-  end
-end
-if stop <= first then return {''} end
-local rows = redis.call('LRANGE', events, first, stop - 1)
-table.insert(rows, 1, '')
-return rows
 """
 
 CORRUPT_REPLY = "CORRUPT "
@@ -342,21 +312,10 @@ def session_keys(key_prefix: str, session_id: str) -> list[str]:
     return [base + suffix for suffix in _SUFFIXES]
 
 
-def page_keys(key_prefix: str, session_id: str) -> list[str]:
-    """``PAGE_SCRIPT``'s keys for the session."""
-    keys = session_keys(key_prefix, session_id)
-    return [keys[0], keys[7], keys[8]]
-
-
 def removals_keys(key_prefix: str, session_id: str) -> list[str]:
     """``REMOVALS_SCRIPT``'s keys for the session."""
     keys = session_keys(key_prefix, session_id)
     return [keys[0], keys[7], keys[8], keys[9]]
-
-
-def page_args(after: str | None, before: str | None, limit: int | None, newest: bool) -> list[str]:
-    """``PAGE_SCRIPT``'s arguments."""
-    return [after or "", before or "", "" if limit is None else str(limit), "1" if newest else ""]
 
 
 def meta_key_pattern(key_prefix: str, id_prefix: str) -> str:

@@ -53,24 +53,22 @@ from ._client import (
     stored_header,
 )
 from ._index_query import RedisIndexQueries
+from ._page_script import PAGE_SCRIPT, REMOVALS_AND_PAGE_SCRIPT, page_args, page_keys, page_reply
 from ._script import (
     CORRUPT_REPLY,
-    PAGE_SCRIPT,
     REMOVALS_SCRIPT,
     SINCE_SCRIPT,
     SWAP_SCRIPT,
     WRITE_SCRIPT,
     any_key_pattern,
     meta_key_pattern,
-    page_args,
-    page_keys,
     removals_keys,
     script_args,
     session_id_of,
     session_keys,
     swap_keys_and_args,
 )
-from ._vacuum import MOVE_EVENTS_SCRIPT, MOVE_SESSION_SCRIPT, quarantine_keys
+from ._vacuum import MOVE_EVENTS_SCRIPT, MOVE_SESSION_SCRIPT, quarantine_keys, unlink_matching
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -121,6 +119,7 @@ class RedisSessionStore(RedisIndexQueries):
         self._page_script = redis_client.register_script(PAGE_SCRIPT)
         self._since_script = redis_client.register_script(SINCE_SCRIPT)
         self._removals_script = redis_client.register_script(REMOVALS_SCRIPT)
+        self._both_script = redis_client.register_script(REMOVALS_AND_PAGE_SCRIPT)
         self._move_session = redis_client.register_script(MOVE_SESSION_SCRIPT)
         self._move_events = redis_client.register_script(MOVE_EVENTS_SCRIPT)
         self._swap_script = redis_client.register_script(SWAP_SCRIPT)
@@ -198,21 +197,8 @@ class RedisSessionStore(RedisIndexQueries):
         Only keys shaped like ``{prefix}{<id>}:<part>`` are touched.
         """
         self._ensure_open()
-        pattern = any_key_pattern(self.key_prefix)
-
-        async def drop() -> int:
-            removed = 0
-            batch: list[Any] = []
-            async for key in self.client.scan_iter(match=pattern, count=1000):
-                batch.append(key)
-                if len(batch) >= 500:
-                    removed += await self.client.unlink(*batch)
-                    batch = []
-            if batch:
-                removed += await self.client.unlink(*batch)
-            return removed
-
-        return await self._call("drop the sessions under", self.key_prefix, drop())
+        drop = unlink_matching(self.client, any_key_pattern(self.key_prefix))
+        return await self._call("drop the sessions under", self.key_prefix, drop)
 
     async def vacuum(self) -> int:
         """Move unreadable data aside (see ``redis_vacuum``) and rebuild the index of
@@ -324,21 +310,29 @@ class RedisSessionStore(RedisIndexQueries):
             pipe.lrange(keys[7], 0, -1)
             found, rows = await self._call("read", session_id, pipe.execute())
             return StoredPage(rows, self._location(keys[7])) if found else None
+        return (await self._page(session_id, page, False))[1]
+
+    async def _removals_and_page(
+        self, session_id: str, page: EventPage
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        if page == EventPage():
+            return await super()._removals_and_page(session_id, page)
+        return await self._page(session_id, page, True)
+
+    async def _page(
+        self, session_id: str, page: EventPage, removals: bool
+    ) -> tuple[list[str | bytes] | None, StoredPage | None]:
+        """A page script's answer: the removal records too when ``removals``, in one call."""
+        keys = page_keys(self.key_prefix, session_id)
+        script = self._both_script if removals else self._page_script
         args = page_args(page.after, page.before, page.limit, page.newest_first)
-        call = self._page_script(keys=page_keys(self.key_prefix, session_id), args=args)
-        reply = await self._call("read", session_id, call)
-        if reply is None:
-            return None
-        status, rows = _text(reply[0]), reply[1:]
-        if status:
-            raise unknown_event(status, getattr(page, status), session_id)
-        if page.newest_first:
-            rows.reverse()
-        return StoredPage(rows, self._location(self._keys(session_id)[7]))
+        reply = await self._call("read", session_id, script(keys=keys, args=args))
+        return page_reply(reply, page, session_id, self._location(keys[1]), removals)
 
     async def _write(self, batch: WriteBatch) -> None:
         validate_id(batch.session_id)  # the id names keys: never trust a forged one
-        args = script_args(batch, self._ttl_ms, self._index_arg())
+        # Encoded here in one pass: redis-py would test each argument's type on the way.
+        args = [arg.encode() for arg in script_args(batch, self._ttl_ms, self._index_arg())]
         keys = self._keys(batch.session_id)
         try:
             call = self._write_script(keys=keys, args=args)

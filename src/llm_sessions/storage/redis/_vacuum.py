@@ -15,12 +15,14 @@ an erasure of the session deletes what it names without scanning the keyspace fo
 from __future__ import annotations
 
 import time
+from typing import Any
 
 __all__ = [
     "MOVE_EVENTS_SCRIPT",
     "MOVE_SESSION_SCRIPT",
     "quarantine_keys",
     "quarantine_record",
+    "unlink_matching",
 ]
 
 # KEYS: the session's keys, then the quarantine name of each, then the session's record of
@@ -100,3 +102,25 @@ def quarantine_record(keys: list[str]) -> str:
 def _quarantined(key: str, stamp: str) -> str:
     base, _, part = key.rpartition(":")
     return f"{base}:quarantined:{stamp}:{part}"
+
+
+async def unlink_matching(client: Any, pattern: str) -> int:
+    """Unlink every key matching ``pattern`` (a ``SCAN`` pattern), 500 at a time.
+
+    Args:
+        client: A ``redis.asyncio`` client.
+        pattern: The pattern.
+
+    Returns:
+        How many keys went.
+    """
+    removed = 0
+    batch: list[Any] = []
+    async for key in client.scan_iter(match=pattern, count=1000):
+        batch.append(key)
+        if len(batch) >= 500:
+            removed += await client.unlink(*batch)
+            batch = []
+    if batch:
+        removed += await client.unlink(*batch)
+    return removed
