@@ -84,3 +84,35 @@ async def test_a_version_4_file_keeps_its_waiting_rows(tmp_path: Path) -> None:
     indexes = "SELECT name FROM sqlite_master WHERE name = 'search_docs_pending'"
     assert query(path, indexes) == []
     assert query(path, "INSERT INTO search_text (search_text) VALUES ('integrity-check')") == []
+
+
+async def scores(store: SQLiteSessionStore, word: str) -> dict[str, float]:
+    return {hit.event_id: hit.score for hit in (await store.search(word, limit=100)).items}
+
+
+async def test_rows_dropped_before_they_reached_fts5_are_not_forgotten_by_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.db"
+    async with SQLiteSessionStore(path) as store:
+        # Other rows, so that "walrus" is rare: BM25 then weighs it by the count of rows.
+        held = await saved(store, "a walrus", *(f"the sea is cold on day {n}" for n in range(8)))
+        assert len(await found(store, "walrus")) == 1  # FTS5 holds this session's rows
+        gone = await saved(store, "a deleted walrus", "another deleted walrus")
+        popped = SessionEvent(message="a removed walrus", source=EventSource.USER)
+        await held.add_event(popped)
+        await store.save(held)
+        assert len(held_by_fts(path)) == 9  # the rows above are still waiting
+        await store.delete(gone.id)
+        await held.remove_events([popped.id])
+        await store.save(held)
+        later = await saved(store, "a later walrus", "a later seal")  # takes the freed ids
+        before = await scores(store, "walrus")
+        assert sorted(before) == sorted([held.events[0].id, later.events[0].id])
+    assert query(path, "INSERT INTO search_text (search_text) VALUES ('integrity-check')") == []
+    assert held_by_fts(path) == query(path, "SELECT id FROM search_docs ORDER BY id")
+    # A rebuilt index counts the documents afresh: the same scores if FTS5 forgot nothing
+    # it never held (a forgotten row lowers its count of documents, so every score moves).
+    query(path, "INSERT INTO search_text (search_text) VALUES ('rebuild')")
+    async with SQLiteSessionStore(path) as store:
+        assert await scores(store, "walrus") == before

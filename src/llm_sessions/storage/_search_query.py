@@ -29,6 +29,7 @@ __all__ = [
     "SEARCH_MODES",
     "SearchAfter",
     "SearchQuery",
+    "TieKey",
     "words_of",
 ]
 
@@ -42,8 +43,11 @@ _MAX_CLAUSES = 32
 _WORD = re.compile(r"[^\W_]+")
 _CURSOR_SALT = b"llm-sessions/search-cursor/1:"
 
-SearchAfter = tuple[float, str, str]
-"""Where a page of hits ends: the last hit's score, session id and event id."""
+TieKey = tuple[str, str] | tuple[int]
+"""What orders hits of equal score: (session id, event id) on the stores that scan events,
+the index row's id (newest first) on SQLite."""
+SearchAfter = tuple[float, TieKey]
+"""Where a page of hits ends: the last hit's score and tie key."""
 
 
 def words_of(text: str) -> list[str]:
@@ -125,20 +129,37 @@ class SearchQuery:
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def cursor_after(self, score: float, session_id: str, event_id: str) -> str:
-        """The cursor of the page that follows a hit."""
-        payload = json.dumps(
-            [self.fingerprint(), score, session_id, event_id], separators=(",", ":")
-        ).encode()
+    def cursor_after(self, score: float, *key: str | int) -> str:
+        """The cursor of the page that follows a hit: its score and tie key (see ``TieKey``)."""
+        payload = json.dumps([self.fingerprint(), score, *key], separators=(",", ":")).encode()
         body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
         return f"{body}.{_checksum(payload)}"
 
     def follows(self, score: float, session_id: str, event_id: str) -> bool:
         """Whether a hit comes after the cursor (every hit without one): best score first,
-        then by session id and event id."""
+        then by session id and event id.
+
+        Raises:
+            InvalidInputError: the cursor holds another store's tie key.
+        """
         if self.after is None:
             return True
-        return (-score, session_id, event_id) > (-self.after[0], self.after[1], self.after[2])
+        return (-score, session_id, event_id) > (-self.after[0], *self.tie_key(str))
+
+    def tie_key(self, kind: type[str] | type[int]) -> TieKey:
+        """The cursor's tie key, checked to be of the store's ``kind`` (two strings, or an
+        integer).
+
+        Raises:
+            InvalidInputError: no cursor, or one holding another kind of tie key (made by
+                another store, or by a release that ordered ties otherwise).
+        """
+        key = () if self.after is None else self.after[1]
+        if len(key) == (2 if kind is str else 1) and all(type(k) is kind for k in key):
+            return key
+        raise InvalidInputError(
+            "cursor", self.text, "is not a cursor of this store (ask for the first page again)"
+        )
 
 
 def _check_text(query: object) -> str:
@@ -214,13 +235,13 @@ def _decode_cursor(cursor: object, fingerprint: str) -> SearchAfter | None:
     if _checksum(payload) != checksum:
         raise InvalidInputError("cursor", cursor, "was changed or cut (its checksum is wrong)")
     try:
-        made_for, score, session_id, event_id = json.loads(payload)
+        made_for, score, *key = json.loads(payload)
     except (ValueError, TypeError):
         raise bad from None
     if made_for != fingerprint:
         raise InvalidInputError("cursor", cursor, "was made for another query or other filters")
-    if not (
-        isinstance(score, int | float) and isinstance(session_id, str) and isinstance(event_id, str)
-    ):
+    strings = len(key) == 2 and all(isinstance(k, str) for k in key)
+    number = len(key) == 1 and type(key[0]) is int
+    if isinstance(score, bool) or not isinstance(score, int | float) or not (strings or number):
         raise bad
-    return float(score), session_id, event_id
+    return float(score), tuple(key)  # type: ignore[return-value]

@@ -201,8 +201,9 @@ async def search_rows(
     where = _filters(query, scope, args, q)
     page = ""
     if query.after is not None:
-        score, session_id, event_id = query.after
-        s, i, e = args(score, "float8"), args(session_id, "text"), args(event_id, "text")
+        session_id, event_id = query.tie_key(str)
+        s = args(query.after[0], "float8")
+        i, e = args(session_id, "text"), args(event_id, "text")
         page = f"WHERE score < {s} OR (score = {s} AND (session_id, event_id) > ({i}, {e}))"
     limit = args(query.limit + 1, "integer")
     sql = f"""
