@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +70,8 @@ class SearchQuery:
     after: SearchAfter | None
     prefix: str
     mode: str = "text"
+    cursor: str | None = None
+    """The cursor as given (``after`` is what it holds), for errors."""
 
     @classmethod
     def checked(
@@ -110,7 +112,7 @@ class SearchQuery:
             str(mode),
         )
         after = _decode_cursor(cursor, made.fingerprint())
-        return made if after is None else cls(**{**made.__dict__, "after": after})
+        return made if after is None else replace(made, after=after, cursor=str(cursor))
 
     @property
     def scoped(self) -> bool:
@@ -144,21 +146,37 @@ class SearchQuery:
         """
         if self.after is None:
             return True
-        return (-score, session_id, event_id) > (-self.after[0], *self.tie_key(str))
+        return (-score, session_id, event_id) > (-self.after[0], *self.tie_ids())
 
-    def tie_key(self, kind: type[str] | type[int]) -> TieKey:
-        """The cursor's tie key, checked to be of the store's ``kind`` (two strings, or an
-        integer).
+    def tie_ids(self) -> tuple[str, str]:
+        """The cursor's session id and event id (the scanning stores' and PostgreSQL's tie key).
 
         Raises:
-            InvalidInputError: no cursor, or one holding another kind of tie key (made by
-                another store, or by a release that ordered ties otherwise).
+            InvalidInputError: no cursor, or one holding another store's tie key.
         """
-        key = () if self.after is None else self.after[1]
-        if len(key) == (2 if kind is str else 1) and all(type(k) is kind for k in key):
-            return key
-        raise InvalidInputError(
-            "cursor", self.text, "is not a cursor of this store (ask for the first page again)"
+        key = self._tie_key()
+        if len(key) == 2 and isinstance(key[0], str) and isinstance(key[1], str):
+            return key[0], key[1]
+        raise self._foreign_cursor()
+
+    def tie_row(self) -> int:
+        """The cursor's index row id (SQLite's tie key).
+
+        Raises:
+            InvalidInputError: no cursor, or one holding another store's tie key (or made by
+                a release that ordered ties by session and event id).
+        """
+        key = self._tie_key()
+        if len(key) == 1 and isinstance(key[0], int):
+            return key[0]
+        raise self._foreign_cursor()
+
+    def _tie_key(self) -> TieKey | tuple[()]:
+        return () if self.after is None else self.after[1]
+
+    def _foreign_cursor(self) -> InvalidInputError:
+        return InvalidInputError(
+            "cursor", self.cursor, "is not a cursor of this store (ask for the first page again)"
         )
 
 
@@ -244,4 +262,4 @@ def _decode_cursor(cursor: object, fingerprint: str) -> SearchAfter | None:
     number = len(key) == 1 and type(key[0]) is int
     if isinstance(score, bool) or not isinstance(score, int | float) or not (strings or number):
         raise bad
-    return float(score), tuple(key)  # type: ignore[return-value]
+    return float(score), (key[0], key[1]) if strings else (key[0],)

@@ -267,7 +267,7 @@ def search_rows(
     as_set = scope is not None and _scope_as_set(conn, query, scope)
     where, args = _filters(query, scope, as_set, now)
     if query.after is not None:
-        (after_id,) = query.tie_key(int)
+        after_id = query.tie_row()
         # bm25() again here costs a second call per match, but only on the pages after the
         # first; comparing the alias would be the same call.
         where += " AND (-bm25(search_text) < ? OR (-bm25(search_text) = ? AND rowid < ?))"
