@@ -192,6 +192,8 @@ async def run_store(name: str, events: int, sessions: int, appends: int, keep: s
     per_session = events // sessions
     if name == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
+            if keep:
+                os.makedirs(keep, exist_ok=True)
             path = f"{keep}/search-{events}-{sessions}.db" if keep else f"{folder}/search.db"
             store = SQLiteSessionStore(path, synchronous="off")
             seconds = await fill_once(store, sessions, per_session, 32)

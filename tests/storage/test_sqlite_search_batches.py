@@ -116,3 +116,26 @@ async def test_rows_dropped_before_they_reached_fts5_are_not_forgotten_by_it(
     query(path, "INSERT INTO search_text (search_text) VALUES ('rebuild')")
     async with SQLiteSessionStore(path) as store:
         assert await scores(store, "walrus") == before
+
+
+async def test_a_scope_is_read_as_a_set_or_match_by_match_with_the_same_hits(
+    tmp_path: Path,
+) -> None:
+    """A scope holding fewer than 5 events per match is read as a set of rows (bob's: 10
+    events, 11 matches), a larger one match by match (alice's: 61 events)."""
+    async with SQLiteSessionStore(tmp_path / "s.db") as store:
+        mine: dict[str, list[str]] = {}
+        for user, texts in (
+            ("alice", ["a walrus", *(f"filler {n}" for n in range(60))]),
+            ("bob", [f"walrus {n}" for n in range(10)]),
+        ):
+            session: Session[Any] = Session()
+            session.metadata.user_id = user
+            for text in texts:
+                await session.add_event(SessionEvent(message=text, source=EventSource.USER))
+            await store.save(session)
+            mine[user] = sorted(e.id for e in session.events if "walrus" in str(e.message))
+        for user, ids in mine.items():
+            page = await store.search("walrus", where={"user_id": user}, limit=100)
+            assert sorted(hit.event_id for hit in page.items) == ids
+            assert {hit.user_id for hit in page.items} == {user}
