@@ -1,5 +1,6 @@
 """The SQLite store's index rows reach FTS5 in batches: the rows waiting are those above the
-highest id FTS5 holds, whatever was deleted, edited or upgraded before."""
+highest id FTS5 holds, whatever was deleted, edited or upgraded before, and FTS5 never forgets
+one it did not take. A ``where`` scope gives the same hits whichever way it is applied."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from llm_sessions.models import EventSource, Session, SessionEvent
 from llm_sessions.storage import SQLiteSessionStore
 from llm_sessions.storage.sqlite import SCHEMA_VERSION
+from llm_sessions.storage.sqlite import _search as sqlite_search
 
 
 def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -118,11 +122,14 @@ async def test_rows_dropped_before_they_reached_fts5_are_not_forgotten_by_it(
         assert await scores(store, "walrus") == before
 
 
+@pytest.mark.parametrize("few_matches", [0, 500])
 async def test_a_scope_is_read_as_a_set_or_match_by_match_with_the_same_hits(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few_matches: int
 ) -> None:
-    """A scope holding fewer than 5 events per match is read as a set of rows (bob's: 10
-    events, 11 matches), a larger one match by match (alice's: 61 events)."""
+    """Past ``_FEW_MATCHES`` matches (0 here, so that the rule below is what decides), a
+    scope holding fewer than 5 events per match is read as a set of rows (bob's: 10 events,
+    11 matches), a larger one match by match (alice's: 61 events); under it, match by match."""
+    monkeypatch.setattr(sqlite_search, "_FEW_MATCHES", few_matches)
     async with SQLiteSessionStore(tmp_path / "s.db") as store:
         mine: dict[str, list[str]] = {}
         for user, texts in (
