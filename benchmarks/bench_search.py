@@ -17,7 +17,10 @@ in one user's scope, on the memory, SQLite and PostgreSQL stores (see ``_semanti
 
 SQLite is filled with ``synchronous=off`` (the fill is not what is measured); the append
 comparison uses ``synchronous=normal`` on both sides. PostgreSQL uses a schema of its own,
-analysed after the fill (as autovacuum would) and dropped at the end. Not part of the test run.
+analysed after the fill (as autovacuum would) and dropped at the end. ``--keep FOLDER`` keeps
+the filled SQLite file (in FOLDER) and PostgreSQL schema (``bench_search_keep_<events>_<sessions>``,
+drop it with ``PostgresSessionStore(url, schema=...).drop_all()``) and reuses them on the next
+run of the same size (its fill time is then 0). Not part of the test run.
 """
 
 from __future__ import annotations
@@ -109,6 +112,17 @@ async def fill(store: SessionStore, sessions: int, per_session: int, concurrency
     return time.perf_counter() - began
 
 
+async def fill_once(
+    store: SessionStore, sessions: int, per_session: int, concurrency: int
+) -> float:
+    """``fill``, unless the store holds the sessions already (a kept store, see ``--keep``):
+    then 0 seconds."""
+    last = f"s{sessions - 1:08d}"
+    if await store.get(last) is not None:
+        return 0.0
+    return await fill(store, sessions, per_session, concurrency)
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
@@ -174,12 +188,15 @@ async def append_ratio(make: Callable[[str | None], SessionStore], appends: int)
     return [on, off, on / off]
 
 
-async def run_store(name: str, events: int, sessions: int, appends: int) -> list[Any]:
+async def run_store(name: str, events: int, sessions: int, appends: int, keep: str) -> list[Any]:
     per_session = events // sessions
     if name == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
-            store = SQLiteSessionStore(f"{folder}/search.db", synchronous="off")
-            seconds = await fill(store, sessions, per_session, 32)
+            if keep:
+                os.makedirs(keep, exist_ok=True)
+            path = f"{keep}/search-{events}-{sessions}.db" if keep else f"{folder}/search.db"
+            store = SQLiteSessionStore(path, synchronous="off")
+            seconds = await fill_once(store, sessions, per_session, 32)
             row = [name, events, seconds, *await measure(store)]
             await store.close()
 
@@ -188,10 +205,11 @@ async def run_store(name: str, events: int, sessions: int, appends: int) -> list
                 return SQLiteSessionStore(path, synchronous="normal", search_index=mode)
 
             return [*row, *await append_ratio(make, appends)]
-    tag = f"bench_search_{uuid.uuid4().hex[:8]}"
+    kept = f"bench_search_keep_{events}_{sessions}"
+    tag = kept if keep else f"bench_search_{uuid.uuid4().hex[:8]}"
     remote = PostgresSessionStore(POSTGRES_URL, schema=tag)
     try:
-        seconds = await fill(remote, sessions, per_session, 16)
+        seconds = await fill_once(remote, sessions, per_session, 16)
         # Fresh tables have no statistics until autovacuum runs: gather them now, as it would.
         connection = await asyncpg.connect(POSTGRES_URL)
         await connection.execute(
@@ -211,7 +229,8 @@ async def run_store(name: str, events: int, sessions: int, appends: int) -> list
                 await cleaner.drop_all()
                 await cleaner.close()
     finally:
-        await remote.drop_all()
+        if not keep:
+            await remote.drop_all()
         await remote.close()
 
 
@@ -246,6 +265,12 @@ async def main() -> None:
     )
     parser.add_argument("--dim", type=int, default=384, help="dimensions of the vectors")
     parser.add_argument("--semantic-stores", default="memory,sqlite,postgres")
+    parser.add_argument(
+        "--keep",
+        default="",
+        help="a folder: fill the SQLite file there and the PostgreSQL schema"
+        " bench_search_keep_<events>_<sessions> once, keep them, and reuse them on later runs",
+    )
     args = parser.parse_args()
     rows = []
     if args.semantic:
@@ -259,7 +284,7 @@ async def main() -> None:
         print(table(f"bench_search --semantic, ms ({machine()})", header, semantic))
     for name in args.stores.split(",") if args.stores else []:
         print(f"running {name} ...", file=sys.stderr)
-        rows.append(await run_store(name, args.events, args.sessions, args.appends))
+        rows.append(await run_store(name, args.events, args.sessions, args.appends, args.keep))
         print(f"{name}: {rows[-1]}", file=sys.stderr)  # kept if a later store fails
     if not rows:
         return

@@ -4,6 +4,7 @@ removed and deleted content, tenants, encryption, redaction and bad queries."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from llm_sessions import SearchHit, SearchPage
 from llm_sessions.exceptions import InvalidInputError, InvalidSessionOperation
 from llm_sessions.models import EventSource, EventType, Session, SessionEvent
-from llm_sessions.storage import SessionStore
+from llm_sessions.storage import SessionStore, open_store
 from llm_sessions.storage.encryption import generate_key
 from llm_sessions.storage.redaction import redact_pii
 
@@ -280,3 +281,21 @@ async def test_query_syntax_is_searched_literally(store_case: StoreCase, query: 
     one = await saved(store, event("the refund failed"))
     page = await store.search(query)
     assert one.events[0].id in {hit.event_id for hit in page.items}
+
+
+async def test_a_cursor_of_another_store_is_refused_by_name(tmp_path: Path) -> None:
+    """SQLite orders ties by its index rows, the scanning stores by session and event id:
+    a cursor of one is refused by the other (same query, so the same fingerprint)."""
+    memory, sqlite = open_store("memory://"), open_store(f"sqlite:///{tmp_path}/s.db")
+    try:
+        for store in (memory, sqlite):
+            await saved(store, *(event(f"ticket {n}", n) for n in range(3)), sid="same")
+        for first, other in ((memory, sqlite), (sqlite, memory)):
+            cursor = (await first.search("ticket", limit=1)).next_cursor
+            assert cursor is not None
+            with pytest.raises(InvalidInputError, match="not a cursor of this store") as caught:
+                await other.search("ticket", limit=1, cursor=cursor)
+            assert caught.value.field == "cursor"  # type: ignore[attr-defined]
+            assert cursor[:40] in str(caught.value)  # the value, shortened
+    finally:
+        await sqlite.close()

@@ -1,5 +1,6 @@
 """The SQLite store's index rows reach FTS5 in batches: the rows waiting are those above the
-highest id FTS5 holds, whatever was deleted, edited or upgraded before."""
+highest id FTS5 holds, whatever was deleted, edited or upgraded before, and FTS5 never forgets
+one it did not take. A ``where`` scope gives the same hits whichever way it is applied."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from llm_sessions.models import EventSource, Session, SessionEvent
 from llm_sessions.storage import SQLiteSessionStore
 from llm_sessions.storage.sqlite import SCHEMA_VERSION
+from llm_sessions.storage.sqlite import _search as sqlite_search
 
 
 def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -84,3 +88,61 @@ async def test_a_version_4_file_keeps_its_waiting_rows(tmp_path: Path) -> None:
     indexes = "SELECT name FROM sqlite_master WHERE name = 'search_docs_pending'"
     assert query(path, indexes) == []
     assert query(path, "INSERT INTO search_text (search_text) VALUES ('integrity-check')") == []
+
+
+async def scores(store: SQLiteSessionStore, word: str) -> dict[str, float]:
+    return {hit.event_id: hit.score for hit in (await store.search(word, limit=100)).items}
+
+
+async def test_rows_dropped_before_they_reached_fts5_are_not_forgotten_by_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.db"
+    async with SQLiteSessionStore(path) as store:
+        # Other rows, so that "walrus" is rare: BM25 then weighs it by the count of rows.
+        held = await saved(store, "a walrus", *(f"the sea is cold on day {n}" for n in range(8)))
+        assert len(await found(store, "walrus")) == 1  # FTS5 holds this session's rows
+        gone = await saved(store, "a deleted walrus", "another deleted walrus")
+        popped = SessionEvent(message="a removed walrus", source=EventSource.USER)
+        await held.add_event(popped)
+        await store.save(held)
+        assert len(held_by_fts(path)) == 9  # the rows above are still waiting
+        await store.delete(gone.id)
+        await held.remove_events([popped.id])
+        await store.save(held)
+        later = await saved(store, "a later walrus", "a later seal")  # takes the freed ids
+        before = await scores(store, "walrus")
+        assert sorted(before) == sorted([held.events[0].id, later.events[0].id])
+    assert query(path, "INSERT INTO search_text (search_text) VALUES ('integrity-check')") == []
+    assert held_by_fts(path) == query(path, "SELECT id FROM search_docs ORDER BY id")
+    # A rebuilt index counts the documents afresh: the same scores if FTS5 forgot nothing
+    # it never held (a forgotten row lowers its count of documents, so every score moves).
+    query(path, "INSERT INTO search_text (search_text) VALUES ('rebuild')")
+    async with SQLiteSessionStore(path) as store:
+        assert await scores(store, "walrus") == before
+
+
+@pytest.mark.parametrize("few_matches", [0, 500])
+async def test_a_scope_is_read_as_a_set_or_match_by_match_with_the_same_hits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few_matches: int
+) -> None:
+    """Past ``_FEW_MATCHES`` matches (0 here, so that the rule below is what decides), a
+    scope holding fewer than 5 events per match is read as a set of rows (bob's: 10 events,
+    11 matches), a larger one match by match (alice's: 61 events); under it, match by match."""
+    monkeypatch.setattr(sqlite_search, "_FEW_MATCHES", few_matches)
+    async with SQLiteSessionStore(tmp_path / "s.db") as store:
+        mine: dict[str, list[str]] = {}
+        for user, texts in (
+            ("alice", ["a walrus", *(f"filler {n}" for n in range(60))]),
+            ("bob", [f"walrus {n}" for n in range(10)]),
+        ):
+            session: Session[Any] = Session()
+            session.metadata.user_id = user
+            for text in texts:
+                await session.add_event(SessionEvent(message=text, source=EventSource.USER))
+            await store.save(session)
+            mine[user] = sorted(e.id for e in session.events if "walrus" in str(e.message))
+        for user, ids in mine.items():
+            page = await store.search("walrus", where={"user_id": user}, limit=100)
+            assert sorted(hit.event_id for hit in page.items) == ids
+            assert {hit.user_id for hit in page.items} == {user}

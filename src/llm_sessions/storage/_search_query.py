@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ __all__ = [
     "SEARCH_MODES",
     "SearchAfter",
     "SearchQuery",
+    "TieKey",
     "words_of",
 ]
 
@@ -42,8 +43,11 @@ _MAX_CLAUSES = 32
 _WORD = re.compile(r"[^\W_]+")
 _CURSOR_SALT = b"llm-sessions/search-cursor/1:"
 
-SearchAfter = tuple[float, str, str]
-"""Where a page of hits ends: the last hit's score, session id and event id."""
+TieKey = tuple[str, str] | tuple[int]
+"""What orders hits of equal score: (session id, event id) on the stores that scan events,
+the index row's id (newest first) on SQLite."""
+SearchAfter = tuple[float, TieKey]
+"""Where a page of hits ends: the last hit's score and tie key."""
 
 
 def words_of(text: str) -> list[str]:
@@ -66,6 +70,8 @@ class SearchQuery:
     after: SearchAfter | None
     prefix: str
     mode: str = "text"
+    cursor: str | None = None
+    """The cursor as given (``after`` is what it holds), for errors."""
 
     @classmethod
     def checked(
@@ -106,7 +112,7 @@ class SearchQuery:
             str(mode),
         )
         after = _decode_cursor(cursor, made.fingerprint())
-        return made if after is None else cls(**{**made.__dict__, "after": after})
+        return made if after is None else replace(made, after=after, cursor=str(cursor))
 
     @property
     def scoped(self) -> bool:
@@ -125,20 +131,53 @@ class SearchQuery:
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def cursor_after(self, score: float, session_id: str, event_id: str) -> str:
-        """The cursor of the page that follows a hit."""
-        payload = json.dumps(
-            [self.fingerprint(), score, session_id, event_id], separators=(",", ":")
-        ).encode()
+    def cursor_after(self, score: float, *key: str | int) -> str:
+        """The cursor of the page that follows a hit: its score and tie key (see ``TieKey``)."""
+        payload = json.dumps([self.fingerprint(), score, *key], separators=(",", ":")).encode()
         body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
         return f"{body}.{_checksum(payload)}"
 
     def follows(self, score: float, session_id: str, event_id: str) -> bool:
         """Whether a hit comes after the cursor (every hit without one): best score first,
-        then by session id and event id."""
+        then by session id and event id.
+
+        Raises:
+            InvalidInputError: the cursor holds another store's tie key.
+        """
         if self.after is None:
             return True
-        return (-score, session_id, event_id) > (-self.after[0], self.after[1], self.after[2])
+        return (-score, session_id, event_id) > (-self.after[0], *self.tie_ids())
+
+    def tie_ids(self) -> tuple[str, str]:
+        """The cursor's session id and event id (the scanning stores' and PostgreSQL's tie key).
+
+        Raises:
+            InvalidInputError: no cursor, or one holding another store's tie key.
+        """
+        key = self._tie_key()
+        if len(key) == 2 and isinstance(key[0], str) and isinstance(key[1], str):
+            return key[0], key[1]
+        raise self._foreign_cursor()
+
+    def tie_row(self) -> int:
+        """The cursor's index row id (SQLite's tie key).
+
+        Raises:
+            InvalidInputError: no cursor, or one holding another store's tie key (or made by
+                a release that ordered ties by session and event id).
+        """
+        key = self._tie_key()
+        if len(key) == 1 and isinstance(key[0], int):
+            return key[0]
+        raise self._foreign_cursor()
+
+    def _tie_key(self) -> TieKey | tuple[()]:
+        return () if self.after is None else self.after[1]
+
+    def _foreign_cursor(self) -> InvalidInputError:
+        return InvalidInputError(
+            "cursor", self.cursor, "is not a cursor of this store (ask for the first page again)"
+        )
 
 
 def _check_text(query: object) -> str:
@@ -214,13 +253,13 @@ def _decode_cursor(cursor: object, fingerprint: str) -> SearchAfter | None:
     if _checksum(payload) != checksum:
         raise InvalidInputError("cursor", cursor, "was changed or cut (its checksum is wrong)")
     try:
-        made_for, score, session_id, event_id = json.loads(payload)
+        made_for, score, *key = json.loads(payload)
     except (ValueError, TypeError):
         raise bad from None
     if made_for != fingerprint:
         raise InvalidInputError("cursor", cursor, "was made for another query or other filters")
-    if not (
-        isinstance(score, int | float) and isinstance(session_id, str) and isinstance(event_id, str)
-    ):
+    strings = len(key) == 2 and all(isinstance(k, str) for k in key)
+    number = len(key) == 1 and type(key[0]) is int
+    if isinstance(score, bool) or not isinstance(score, int | float) or not (strings or number):
         raise bad
-    return float(score), session_id, event_id
+    return float(score), (key[0], key[1]) if strings else (key[0],)

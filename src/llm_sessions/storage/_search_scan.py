@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..models._session import Session
     from ..models._session_event import SessionEvent
     from ._fleet_query import SessionPage
-    from ._search_query import SearchQuery
+    from ._search_query import SearchQuery, TieKey
 
 __all__ = ["Scannable", "page_of_hits", "scan_search", "scope_ids"]
 
@@ -148,13 +148,15 @@ async def scope_ids(store: Scannable, query: SearchQuery) -> list[str] | None:
     return [session_id async for session_id, _ in _scope(store, query)]
 
 
-def page_of_hits(query: SearchQuery, hits: list[SearchHit]) -> SearchPage:
+def page_of_hits(
+    query: SearchQuery, hits: list[SearchHit], keys: list[TieKey] | None = None
+) -> SearchPage:
     """The page of ``hits`` (best first, after the cursor, ``limit`` + 1 at most): a next
-    cursor only when a hit is left over."""
+    cursor only when a hit is left over. ``keys`` are the hits' tie keys when they are not
+    (session id, event id)."""
     if len(hits) <= query.limit:
         return SearchPage(items=hits)
     items = hits[: query.limit]
     last = items[-1]
-    return SearchPage(
-        items=items, next_cursor=query.cursor_after(last.score, last.session_id, last.event_id)
-    )
+    key = (last.session_id, last.event_id) if keys is None else keys[query.limit - 1]
+    return SearchPage(items=items, next_cursor=query.cursor_after(last.score, *key))

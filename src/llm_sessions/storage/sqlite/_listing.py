@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from .._fleet_query import SessionPage, SessionQuery, UsageQuery, UsageRow
 from .._search_models import SearchHit, SearchPage
-from .._search_query import SearchQuery
+from .._search_query import SearchQuery, TieKey
 from .._search_scan import page_of_hits, scope_ids
 from .._summaries import SessionSummary
 from .._summary_listing import SummaryListing
@@ -70,7 +70,7 @@ class SQLiteListing(SummaryListing):
         return await self._run(recount)
 
     async def _search(self, query: SearchQuery) -> SearchPage:
-        hits: list[SearchHit] | None
+        hits: tuple[list[SearchHit], list[TieKey]] | None
         if query.scoped and not self._keeps_summary_rows():
             session_ids = await scope_ids(self, query)
             if not session_ids:
@@ -81,13 +81,14 @@ class SQLiteListing(SummaryListing):
             if hits is None:  # summary rows wait for a recount (as ``find_sessions`` does)
                 await self._recount_stale()
                 hits = await self._run(self._search_sync, query, None, False)
-        return page_of_hits(query, hits or [])
+        return page_of_hits(query, *(hits or ([], [])))
 
     def _search_sync(
         self, query: SearchQuery, scope: Scope | None, unless_stale: bool
-    ) -> list[SearchHit] | None:
-        """The hits. A ``where`` without a ``scope`` is a subquery of the summary rows, in
-        this call: None when ``unless_stale`` and some of them wait for a recount."""
+    ) -> tuple[list[SearchHit], list[TieKey]] | None:
+        """The hits and their tie keys. A ``where`` without a ``scope`` is a subquery of the
+        summary rows, in this call: None when ``unless_stale`` and some of them wait for a
+        recount."""
         conn = self._conn()
         now = time.time()
         if query.scoped and scope is None:
