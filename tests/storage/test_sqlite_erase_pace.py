@@ -1,0 +1,101 @@
+"""The SQLite erasure's pacing (batch sizes, pauses, checkpoints) and the write lock taken by
+trying every millisecond. Clocks and sleeps are injected: nothing here waits."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from llm_sessions.storage.sqlite._erase_pace import GAP, QUIET, ErasePace, pause_over
+from llm_sessions.storage.sqlite._write_lock import POLL, begin_immediate
+
+
+def test_checkpoints_come_after_as_many_transactions_as_fill_the_log_to_its_target() -> None:
+    pace = ErasePace()
+    assert pace.checkpoint_due() is False
+    pace.deleted(0.01)
+    assert pace.checkpoint_due()  # the first one comes after one transaction
+    pace.checkpoint_started()
+    assert pace.checkpoint_due() is False
+    pace.log_held(100)  # 100 pages a transaction: the next after five
+    assert pace.every == 5
+    pace.log_held(5000)  # far more than aimed at: after every transaction
+    assert pace.every == 1
+    pace.log_held(1)
+    assert pace.every == 16  # never rarer than that
+    pace.log_held(0)
+    assert pace.every == 16
+
+
+def test_the_next_batch_follows_the_time_the_last_held_the_lock() -> None:
+    pace = ErasePace(size=100)
+    pace.deleted(0.02)
+    assert pace.size == 50
+    pace.deleted(0.0)
+    assert pace.size == 100  # at most twice the last
+
+
+def test_a_pause_lasts_while_other_connections_commit_up_to_its_longest() -> None:
+    released = 0.0
+    assert not pause_over(released, released, released + QUIET / 2)
+    assert pause_over(released, released, released + QUIET)  # nobody committed
+    commit = released + QUIET / 2
+    assert not pause_over(released, commit, released + QUIET)  # a writer went in
+    assert pause_over(released, commit, commit + QUIET)
+    late = released + GAP - QUIET / 2
+    assert pause_over(released, late, released + GAP)  # however busy, at most GAP
+
+
+def _holder(path: Path) -> sqlite3.Connection:
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")
+    holder.execute("CREATE TABLE IF NOT EXISTS t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_waiting_writer_tries_again_every_millisecond(tmp_path: Path) -> None:
+    holder = _holder(tmp_path / "s.db")
+    connection = sqlite3.connect(tmp_path / "s.db", timeout=5, isolation_level=None)
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 3:
+            holder.execute("COMMIT")
+
+    try:
+        begin_immediate(connection, clock=lambda: 0.0, sleep=sleep)
+        assert connection.in_transaction
+        connection.execute("INSERT INTO t VALUES (1)")
+        connection.execute("COMMIT")
+        assert pauses == [POLL] * 3
+        assert connection.execute("PRAGMA busy_timeout").fetchone() == (5000,)
+    finally:
+        connection.close()
+        holder.close()
+
+
+def test_a_waiting_writer_gives_up_after_the_busy_timeout(tmp_path: Path) -> None:
+    holder = _holder(tmp_path / "s.db")
+    connection = sqlite3.connect(tmp_path / "s.db", timeout=2, isolation_level=None)
+    now = [0.0]
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        now[0] += 0.1
+
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            begin_immediate(connection, clock=lambda: now[0], sleep=sleep)
+        assert not connection.in_transaction
+        assert len(pauses) == 20
+        assert pauses[:3] == [POLL] * 3 and pauses[-1] > POLL  # slower after a while
+        assert connection.execute("PRAGMA busy_timeout").fetchone() == (2000,)
+    finally:
+        connection.close()
+        holder.execute("ROLLBACK")
+        holder.close()
