@@ -115,9 +115,11 @@ class SQLiteMaintenance(SQLiteListing):
         return found
 
     def _rows_sync(self, key: str, values: str, prefix: str) -> list[ChainRow]:
+        # A summary without its session row is a session ``vacuum`` set aside whole (its
+        # header unreadable): still its user's, and its quarantined rows go with it.
         rows = self._conn().execute(
             "SELECT s.id, s.parent_id, s.root_id, s.user_id, s.event_count FROM summaries s"
-            f" JOIN sessions x ON x.id = s.id WHERE s.{key} IN ({_IDS})"
+            f" LEFT JOIN sessions x ON x.id = s.id WHERE s.{key} IN ({_IDS})"
             " AND substr(s.id, 1, ?) = ? AND (x.expires_at IS NULL OR x.expires_at > ?)",
             (values, len(prefix), prefix, time.time()),
         )
