@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_sessions.storage.sqlite._erase_pace import GAP, QUIET, ErasePace, pause_over
+from llm_sessions.storage.sqlite._erase_pace import GAP, QUIET, ErasePace
 from llm_sessions.storage.sqlite._write_lock import POLL, begin_immediate
 
 
@@ -38,6 +38,7 @@ def test_the_next_batch_follows_the_time_the_last_held_the_lock() -> None:
 
 
 def test_a_pause_lasts_while_other_connections_commit_up_to_its_longest() -> None:
+    pause_over = ErasePace().pause_over
     released = 0.0
     assert not pause_over(released, released, released + QUIET / 2)
     assert pause_over(released, released, released + QUIET)  # nobody committed
@@ -99,3 +100,18 @@ def test_a_waiting_writer_gives_up_after_the_busy_timeout(tmp_path: Path) -> Non
         connection.close()
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_a_pause_waits_longer_where_wake_ups_come_late() -> None:
+    pace = ErasePace()
+    assert pace.pause_over(0.0, 0.0, QUIET)
+    for _ in range(30):
+        pace.woke(0.003, 0.001)  # every sleep 2 ms late
+    assert abs(pace.late - 0.002) < 1e-4
+    assert not pace.pause_over(0.0, 0.0, QUIET)
+    assert not pace.pause_over(0.0, 0.0, QUIET + 0.0079)
+    assert pace.pause_over(0.0, 0.0, QUIET + 0.0081)  # four times that lateness more
+    for _ in range(30):
+        pace.woke(0.5, 0.001)
+    assert not pace.pause_over(0.0, 0.0, GAP - 0.001)
+    assert pace.pause_over(0.0, 0.0, GAP)  # never longer than GAP

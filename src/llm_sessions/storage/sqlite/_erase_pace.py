@@ -3,7 +3,7 @@ the write lock stays free between two, and how often the write-ahead log is chec
 
 Each transaction holds the write lock about ``_HOLD`` seconds (its size paced by the last one).
 Between two, the lock stays free until no other connection has committed for ``QUIET``
-seconds, and at most ``GAP``: writers of this store try the lock every millisecond
+seconds (more on a busy machine, where a sleeping thread wakes late), and at most ``GAP``: writers of this store try the lock every millisecond
 (``_write_lock``), so one waiting takes it within about a millisecond of its release, and
 while writers keep committing the erasure lets them (up to ``GAP``). With no writer the pause
 is ``QUIET``. A writer through SQLite's own busy handler (another program) sleeps 1 to 25 ms
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["GAP", "QUIET", "ErasePace", "next_batch", "pause_over"]
+__all__ = ["GAP", "QUIET", "ErasePace", "next_batch"]
 
 _BATCH = 100
 """Sessions deleted by an erasure's first transaction."""
@@ -33,6 +33,7 @@ GAP = 0.02
 """The longest pause between two transactions, however often other connections commit."""
 _FRAMES = 500
 _MAX_EVERY = 16
+_LATE_WEIGHT = 0.2
 
 
 def next_batch(size: int, held: float) -> int:
@@ -53,6 +54,9 @@ class ErasePace:
     """Transactions between two checkpoints."""
     since: int = 0
     """Transactions since the last checkpoint."""
+    late: float = 0.0
+    """How late a wake-up here comes (seconds, a moving average): on a busy machine a waiting
+    writer's thread wakes that late too, and the pause waits for it."""
 
     def deleted(self, held: float) -> None:
         """Record a transaction that held the write lock ``held`` seconds."""
@@ -73,9 +77,14 @@ class ErasePace:
         paced = int(self.every * _FRAMES / frames) if frames > 0 else _MAX_EVERY
         self.every = max(1, min(_MAX_EVERY, paced))
 
+    def woke(self, slept: float, asked: float) -> None:
+        """Record a sleep of ``asked`` seconds that lasted ``slept``."""
+        self.late += (max(0.0, slept - asked) - self.late) * _LATE_WEIGHT
 
-def pause_over(released: float, last_commit: float, now: float) -> bool:
-    """Whether the pause that began when the erasure released the lock (``released``) is over
-    at ``now``, another connection having last committed at ``last_commit`` (or
-    ``released``)."""
-    return now - released >= GAP or now - max(released, last_commit) >= QUIET
+    def pause_over(self, released: float, last_commit: float, now: float) -> bool:
+        """Whether the pause that began when the erasure released the lock (``released``) is
+        over at ``now``, another connection having last committed at ``last_commit`` (or
+        ``released``): quiet for ``QUIET`` seconds plus four times how late wake-ups come,
+        or ``GAP`` seconds long."""
+        quiet = min(GAP, QUIET + 4 * self.late)
+        return now - released >= GAP or now - max(released, last_commit) >= quiet

@@ -14,7 +14,7 @@ from .._blobs import BLOB_PREFIX, SEALED_MARK, refs_in_rows
 from .._erasure import ChainRow
 from ._checkpointer import Checkpointer
 from ._corruption import drop_quarantined
-from ._erase_pace import ErasePace, pause_over
+from ._erase_pace import ErasePace
 from ._listing import SQLiteListing
 from ._rows import _transaction
 from ._schema import _SESSION_TABLES
@@ -70,8 +70,9 @@ class SQLiteMaintenance(SQLiteListing):
             pace.log_held(frames)
         if pace.checkpoint_due() and checkpoints.start():
             pace.checkpoint_started()
-        while not pause_over(released, last_commit, time.monotonic()):
+        while not pace.pause_over(released, last_commit, began := time.monotonic()):
             await asyncio.sleep(POLL)
+            pace.woke(time.monotonic() - began, POLL)
             seen = await self._run(self._version_sync)
             if seen != version:  # another connection committed
                 version, last_commit = seen, time.monotonic()
