@@ -3,11 +3,12 @@ the write lock stays free between two, and how often the write-ahead log is chec
 
 Each transaction holds the write lock about ``_HOLD`` seconds (its size paced by the last one).
 Between two, the lock stays free until no other connection has committed for ``QUIET``
-seconds (more on a busy machine, where a sleeping thread wakes late), and at most ``GAP``: writers of this store try the lock every millisecond
-(``_write_lock``), so one waiting takes it within about a millisecond of its release, and
-while writers keep committing the erasure lets them (up to ``GAP``). With no writer the pause
-is ``QUIET``. A writer through SQLite's own busy handler (another program) sleeps 1 to 25 ms
-between tries, and may wait for several transactions.
+seconds (more on a busy machine, where a sleeping thread wakes late), and at most ``GAP``:
+writers of this store try the lock every millisecond (``_write_lock``), so one waiting takes
+it within about a millisecond of its release, and while writers keep committing the erasure
+lets them (up to ``GAP``). With no writer the pause is about ``QUIET``. A writer through
+SQLite's own busy handler (another program) sleeps 1 to 25 ms between tries, and may wait for
+several transactions.
 
 The erasure's commits leave the checkpoint to it (``Checkpointer``: beside the next
 transaction), once the log holds about ``_FRAMES`` pages: not after every transaction (each
