@@ -3,13 +3,17 @@ trying every millisecond. Clocks and sleeps are injected: nothing here waits."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from llm_sessions.storage.sqlite._checkpointer import Checkpointer
 from llm_sessions.storage.sqlite._erase_pace import GAP, QUIET, ErasePace
 from llm_sessions.storage.sqlite._write_lock import POLL, begin_immediate
+
+NO_HANG = 15.0  # far above a checkpoint of a few pages: only a hang reaches it
 
 
 def test_checkpoints_come_after_as_many_transactions_as_fill_the_log_to_its_target() -> None:
@@ -115,3 +119,25 @@ def test_a_pause_waits_longer_where_wake_ups_come_late() -> None:
         pace.woke(0.5, 0.001)
     assert not pace.pause_over(0.0, 0.0, GAP - 0.001)
     assert pace.pause_over(0.0, 0.0, GAP)  # never longer than GAP
+
+
+async def test_a_checkpoint_runs_on_its_own_connection_one_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA wal_autocheckpoint = 0")
+    connection.execute("CREATE TABLE t (x)")
+    connection.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(100)])
+    checkpoints = Checkpointer(str(path), "normal", 5.0)
+    try:
+        assert checkpoints.finished() is None
+        assert checkpoints.start()
+        assert not checkpoints.start()  # the first is still running
+        frames = await asyncio.wait_for(checkpoints.wait(), NO_HANG)
+        assert frames is not None and frames > 0
+        assert checkpoints.finished() is None  # told once
+        (_, in_log, copied) = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert in_log == copied
+    finally:
+        await checkpoints.close()
+        connection.close()

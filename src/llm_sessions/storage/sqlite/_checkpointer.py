@@ -23,12 +23,14 @@ class Checkpointer:
         self._worker = WorkerThread("llm-sessions-sqlite-checkpoint")
         self._connection: sqlite3.Connection | None = None
         self._running: asyncio.Future[int] | None = None
+        self._used = False
 
     def start(self) -> bool:
         """Start a checkpoint unless one is running; whether one started."""
         if self._running is not None and not self._running.done():
             return False
         self._running = asyncio.ensure_future(self._worker.run(self._checkpoint_sync))
+        self._used = True
         return True
 
     def finished(self) -> int | None:
@@ -40,8 +42,16 @@ class Checkpointer:
         frames = running.result()
         return frames if frames >= 0 else None
 
+    async def wait(self) -> int | None:
+        """Wait for the running checkpoint, if any; then as ``finished``."""
+        if self._running is not None:
+            await asyncio.wait([self._running])
+        return self.finished()
+
     async def close(self) -> None:
         """Wait for the running checkpoint, then close the connection and end the thread."""
+        if not self._used:
+            return
         try:
             if self._running is not None:
                 await self._running
