@@ -14,7 +14,7 @@ from llm_sessions.models import Session, SessionEvent
 from llm_sessions.server.tenancy import TenantStore
 from llm_sessions.storage import ErasureReceipt, SessionStore
 from llm_sessions.storage.postgres import _maintenance as postgres_maintenance
-from llm_sessions.storage.sqlite import _maintenance as sqlite_maintenance
+from llm_sessions.storage.sqlite import _erase_pace as sqlite_pace
 
 if TYPE_CHECKING:
     from conftest import StoreCase
@@ -59,7 +59,7 @@ async def test_an_erasure_in_batches_of_two_erases_the_same(
     written: tuple[SessionStore, People], store_case: StoreCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # SQLite deletes one batch after another; PostgreSQL two batches at once.
-    monkeypatch.setattr(sqlite_maintenance, "_BATCH", 2)
+    monkeypatch.setattr(sqlite_pace, "_BATCH", 2)
     monkeypatch.setattr(postgres_maintenance, "_BATCH", 2)
     store, people = written
     receipt = await store.erase(where={"user_id": "alice"})

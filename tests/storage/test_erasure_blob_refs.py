@@ -1,6 +1,7 @@
 """SQLite and PostgreSQL tell which blobs the stored events name with a query over the stored
-rows: neither an erasure nor ``collect_blobs`` loads a session for it, and a blob another
-session names is still never removed. A store sealing its events at rest loads them."""
+rows, the file store by reading its event logs as text: neither an erasure nor
+``collect_blobs`` loads a session for it, and a blob another session names is still never
+removed. A store sealing its events at rest loads them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from llm_sessions.storage import SessionStore, blob_area, collect_blobs
 from llm_sessions.storage.encryption import generate_key
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", "file", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def sql_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreCase]:
     case = StoreCase(request.param, url_for(request.param, tmp_path, request))
     yield case

@@ -18,7 +18,7 @@ from llm_sessions.exceptions import InvalidInputError, StorageError
 from llm_sessions.models import Session, SessionEvent
 from llm_sessions.storage import SQLiteSessionStore, open_store
 from llm_sessions.storage.providers.sqlite import SCHEMA_VERSION
-from llm_sessions.storage.sqlite._maintenance import next_batch
+from llm_sessions.storage.sqlite._erase_pace import next_batch
 
 
 def query(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:

@@ -27,6 +27,7 @@ from .._records import build_session
 from .._summaries import SessionSummary, summary_of, with_roots
 from .._summary_delta import SummaryDelta
 from .._sync import WriteBatch
+from ._blob_refs import log_refs
 from ._format import Log, expired, read_header, stored, updated_at
 from ._index import INDEX_NAME, IndexState, SummaryIndex
 from ._index_rows import (
@@ -75,6 +76,13 @@ class FileSummaries(EventLogStore):
     @abstractmethod
     def _files(self, session_id: str) -> Files:
         """The session's paths."""
+
+    async def _blob_refs(self, session_ids: Sequence[str] | None) -> set[str] | None:
+        # The logs' lines, as text (see ``SessionStore._blob_refs``); sealed ones need a key.
+        if self._cipher.current_id is not None:
+            return None
+        stems = None if session_ids is None else [file_stem(sid) for sid in session_ids]
+        return await self._run(log_refs, self._folder, stems)
 
     @abstractmethod
     def _refresh(self, files: Files, generation: str, log: Log | None, repair: bool) -> Log:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from ...models._session_metadata import USER_ID_PROPERTY
 from .._blobs import BLOB_PREFIX, SEALED_MARK, refs_in_rows
 from .._erasure import ChainRow
 from ._listing import PostgresListing
@@ -60,7 +61,24 @@ class PostgresMaintenance(PostgresListing):
                 return list(await connection.fetch(sql, chunk, prefix))
 
             found.extend(ChainRow(*row) for row in await self._run("erase", chunk[0], read))
+        if key == "user_id":
+            found.extend(await self._quarantined_of(list(values), prefix))
         return found
+
+    async def _quarantined_of(self, users: list[str], prefix: str) -> list[ChainRow]:
+        """The sessions ``vacuum`` set aside whole (header unreadable) whose moved
+        ``properties`` rows name one of ``users``: their summary went with their session row,
+        their quarantined rows still hold their owner."""
+        sql = (
+            "SELECT session_id, row->>'value' FROM"
+            f" \"{self.schema}\".quarantine WHERE source = 'properties'"
+            " AND row->>'key' = $1 AND row->>'value' = ANY($2::text[])"
+            " AND left(session_id, length($3)) = $3"
+        )
+        rows = await self._run(
+            "erase", users[0], lambda c: c.fetch(sql, USER_ID_PROPERTY, users, prefix)
+        )
+        return [ChainRow(sid, None, sid, user, 0) for sid, user in dict(rows).items()]
 
     async def _blob_refs(self, session_ids: Sequence[str] | None) -> set[str] | None:
         if self._cipher.current_id is not None:

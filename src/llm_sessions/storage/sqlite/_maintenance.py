@@ -12,33 +12,19 @@ from collections.abc import Sequence
 
 from .._blobs import BLOB_PREFIX, SEALED_MARK, refs_in_rows
 from .._erasure import ChainRow
+from ._checkpointer import Checkpointer
 from ._corruption import drop_quarantined
+from ._erase_pace import ErasePace
 from ._listing import SQLiteListing
 from ._rows import _transaction
 from ._schema import _SESSION_TABLES
 from ._search import delete_sessions_index
+from ._write_lock import POLL
 
 __all__ = ["SQLiteMaintenance"]
 
-_BATCH = 100
-"""Sessions deleted by an erasure's first transaction; each next one is sized to hold the
-write lock about ``_HOLD`` seconds at the pace of the last (between ``_MIN_BATCH`` and
-``_MAX_BATCH``, at most twice the last): short transactions, so other writers wait little,
-and no more of them than that needs."""
-_HOLD = 0.01
-_MIN_BATCH = 10
-_MAX_BATCH = 1000
 _MATCH_BATCH = 5000
 """Values matched per query by an erasure's reads (no lock: WAL readers wait for no one)."""
-_GAP = 0.02
-"""How long the write lock stays free between two of an erasure's transactions (seconds).
-A writer refused the lock polls it again after sleeps that grow with its wait (SQLite's busy
-handler: 1, 2, 5, 10, 15, 20, 25 ms ...): with a hold of ``_HOLD`` and a gap longer than the
-sleeps of a writer's first 18 ms, a writer that arrived during one transaction gets the lock
-in the gap after it, before the next one (``bench_erase.py``: other users' append p99 1.5×
-its value without the erasure, against 6× with 30 ms holds and 15 ms gaps). The erasure
-moves its pages from the log into the database meanwhile (a checkpoint needs no write lock),
-which otherwise a writer's commit would do in its place."""
 _IDS = "SELECT value FROM json_each(?)"
 _SYNCED = ("full", "extra")
 """The ``synchronous`` settings that sync the log at every commit."""
@@ -46,18 +32,13 @@ _KEYS = ("user_id", "root_id")
 """The summary columns an erasure matches on (indexed)."""
 
 
-def next_batch(size: int, held: float) -> int:
-    """How many sessions the next transaction of an erasure deletes, after one of ``size``
-    held the write lock ``held`` seconds."""
-    paced = int(size * _HOLD / held) if held > 0 else _MAX_BATCH
-    return max(_MIN_BATCH, min(_MAX_BATCH, 2 * size, paced))
-
-
 class SQLiteMaintenance(SQLiteListing):
-    """``erase`` in short transactions (see ``_BATCH``), and ``compact``."""
+    """``erase`` in short transactions with pauses between them (see ``_erase_pace``), and
+    ``compact``."""
 
     path: str
     synchronous: str
+    timeout: float
 
     async def compact(self) -> None:
         """Rewrite the database without the space deletes freed (``VACUUM``, with
@@ -66,16 +47,35 @@ class SQLiteMaintenance(SQLiteListing):
         await self._run(self._compact_sync)
 
     async def _erase_sessions(self, session_ids: Sequence[str]) -> int:
-        erased, start, size = 0, 0, _BATCH
-        while start < len(session_ids):
-            chunk = list(session_ids[start : start + size])
-            live, held = await self._run(self._erase_sync, chunk)
-            erased, start, size = erased + live, start + len(chunk), next_batch(size, held)
-            began = time.monotonic()
-            await self._run(self._checkpoint_sync)
-            await asyncio.sleep(max(0.0, _GAP - (time.monotonic() - began)))
+        erased, start, pace = 0, 0, ErasePace()
+        checkpoints = Checkpointer(self.path, self.synchronous, self.timeout)
+        try:
+            while start < len(session_ids):
+                chunk = list(session_ids[start : start + pace.size])
+                live, held, version = await self._run(self._erase_sync, chunk)
+                erased, start = erased + live, start + len(chunk)
+                pace.deleted(held)
+                if start < len(session_ids):
+                    await self._pause(pace, checkpoints, version)
+        finally:
+            await checkpoints.close()
         await self._run(self._drop_quarantined_sync, set(session_ids))
         return erased
+
+    async def _pause(self, pace: ErasePace, checkpoints: Checkpointer, version: int) -> None:
+        """Leave the write lock free between two transactions (see ``_erase_pace``);
+        ``version`` is the database's ``data_version`` when the last one committed."""
+        released = last_commit = time.monotonic()
+        if (frames := checkpoints.finished()) is not None:
+            pace.log_held(frames)
+        if pace.checkpoint_due() and checkpoints.start():
+            pace.checkpoint_started()
+        while not pace.pause_over(released, last_commit, began := time.monotonic()):
+            await asyncio.sleep(POLL)
+            pace.woke(time.monotonic() - began, POLL)
+            seen = await self._run(self._version_sync)
+            if seen != version:  # another connection committed
+                version, last_commit = seen, time.monotonic()
 
     def _drop_quarantined_sync(self, session_ids: set[str]) -> None:
         # The rows ``vacuum`` moved aside go too (it appends them holding the write lock).
@@ -116,15 +116,17 @@ class SQLiteMaintenance(SQLiteListing):
         return found
 
     def _rows_sync(self, key: str, values: str, prefix: str) -> list[ChainRow]:
+        # A summary without its session row is a session ``vacuum`` set aside whole (its
+        # header unreadable): still its user's, and its quarantined rows go with it.
         rows = self._conn().execute(
             "SELECT s.id, s.parent_id, s.root_id, s.user_id, s.event_count FROM summaries s"
-            f" JOIN sessions x ON x.id = s.id WHERE s.{key} IN ({_IDS})"
+            f" LEFT JOIN sessions x ON x.id = s.id WHERE s.{key} IN ({_IDS})"
             " AND substr(s.id, 1, ?) = ? AND (x.expires_at IS NULL OR x.expires_at > ?)",
             (values, len(prefix), prefix, time.time()),
         )
         return [ChainRow(*row) for row in rows]
 
-    def _erase_sync(self, session_ids: list[str]) -> tuple[int, float]:
+    def _erase_sync(self, session_ids: list[str]) -> tuple[int, float, int]:
         conn = self._conn()
         conn.execute("PRAGMA secure_delete = ON")
         # Without a sync of the log per batch (the plan on record, kept with a sync, is what
@@ -133,18 +135,20 @@ class SQLiteMaintenance(SQLiteListing):
         lighter = self.synchronous in _SYNCED
         if lighter:
             conn.execute("PRAGMA synchronous = normal")
-        # The commit leaves the checkpoint to the gap after it (``_checkpoint_sync``).
+        # The commit leaves the checkpoint to a pause after it (``_erase_pace``).
         (pages,) = conn.execute("PRAGMA wal_autocheckpoint").fetchone()
         conn.execute("PRAGMA wal_autocheckpoint = 0")
         try:
-            return self._erase_batch(conn, json.dumps(session_ids))
+            live, held = self._erase_batch(conn, json.dumps(session_ids))
+            return live, held, self._version_sync()
         finally:
             conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
             if lighter:
                 conn.execute(f"PRAGMA synchronous = {self.synchronous}")
 
-    def _checkpoint_sync(self) -> None:
-        self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)")
+    def _version_sync(self) -> int:
+        """``PRAGMA data_version``: changes when another connection commits."""
+        return int(self._conn().execute("PRAGMA data_version").fetchone()[0])
 
     def _erase_batch(self, conn: sqlite3.Connection, ids: str) -> tuple[int, float]:
         """Delete the sessions ``ids`` lists (JSON) in one transaction: how many were live,

@@ -12,17 +12,22 @@ from .._reseal import SealedSwap, swap_into
 from .._sync import HeaderChanges
 from ._schema import _SESSION_TABLES
 from ._search import delete_session_index
+from ._write_lock import begin_immediate
 
 
 class _transaction:
-    """``with _transaction(conn, "BEGIN IMMEDIATE"):`` commits, or rolls back on error."""
+    """``with _transaction(conn, "BEGIN IMMEDIATE"):`` commits, or rolls back on error (a
+    ``BEGIN IMMEDIATE`` waits for the write lock as ``begin_immediate`` does)."""
 
     def __init__(self, connection: sqlite3.Connection, begin: str) -> None:
         self.connection = connection
         self.begin = begin
 
     def __enter__(self) -> None:
-        self.connection.execute(self.begin)
+        if self.begin == "BEGIN IMMEDIATE":
+            begin_immediate(self.connection)
+        else:
+            self.connection.execute(self.begin)
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         if exc_type is None:
