@@ -27,7 +27,7 @@ from ..validation import validate_id
 from ._base import SessionStoreInterface
 from ._event_log import EventLogStore
 from ._event_page import EventPage
-from ._records import StoredPage, _as_text, _joined, last_row_id
+from ._records import StoredPage, _as_text, joined_rows, last_row_id
 from ._removals import is_removal_row, split_removals
 
 __all__ = ["MessageLog", "read_messages"]
@@ -165,7 +165,7 @@ def _parsed(rows: Sequence[str | bytes], location: str, first: int = 0) -> list[
     if not rows:
         return []
     try:
-        values = from_json(_joined(rows))
+        values = from_json(joined_rows(rows))
         pairs = [(value["id"], value["message"]) for value in values]
         if len(pairs) == len(rows) and all(type(event_id) is str for event_id, _ in pairs):
             return pairs

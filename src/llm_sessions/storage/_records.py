@@ -35,6 +35,7 @@ __all__ = [
     "header_parts",
     "header_session",
     "install_events",
+    "joined_rows",
     "last_row_id",
     "note_header_read",
     "snapshot_of",
@@ -149,7 +150,7 @@ def decode_rows(
     if not rows:
         return []
     event_class = _event_class(session_class)
-    joined = _joined(rows)
+    joined = joined_rows(rows)
     try:
         # One call for the whole log is several times faster than one per row.
         with collector_paused():
@@ -175,7 +176,7 @@ def decode_rows(
     return events
 
 
-def _joined(rows: Sequence[str | bytes]) -> str | bytes:
+def joined_rows(rows: Sequence[str | bytes]) -> str | bytes:
     """The rows as one JSON array; rows read as bytes (Redis) are joined without decoding."""
     try:  # all text or all bytes, as each store reads them: joined without a call per row
         if rows and isinstance(rows[0], bytes):

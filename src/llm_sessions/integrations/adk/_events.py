@@ -21,6 +21,7 @@ from pydantic_core import PydanticSerializationError
 from ..._collector import collector_paused
 from ...exceptions import InvalidInputError
 from ...models import EventSource, EventType, SessionEvent
+from ...storage._records import joined_rows
 
 __all__ = ["ADK_EVENT_KEY", "adk_event_of", "adk_events_of_rows", "json_checked", "our_event"]
 
@@ -213,7 +214,7 @@ def adk_events_of_rows(
     found: list[_StoredRow | None]
     with collector_paused():
         try:
-            found = list(_ROWS.validate_json(_joined(rows)))
+            found = list(_ROWS.validate_json(joined_rows(rows)))
         except ValidationError:
             found = [_one_row(row, n, location) for n, row in enumerate(rows)]
     return [
@@ -229,9 +230,3 @@ def _one_row(raw: str | bytes, index: int, location: str) -> _StoredRow | None:
     except ValidationError as exc:
         logger.warning("Skipping unreadable ADK event #%d at %s: %s", index, location, exc)
         return None
-
-
-def _joined(rows: Sequence[str | bytes]) -> str | bytes:
-    if all(isinstance(row, bytes) for row in rows):
-        return b"[" + b",".join(rows) + b"]"  # type: ignore[arg-type]
-    return "[" + ",".join(row.decode() if isinstance(row, bytes) else row for row in rows) + "]"
