@@ -95,4 +95,3 @@ async def test_a_stopped_worker_ends_its_thread_when_enough_threads_are_parked(
         assert second is not first and second.is_alive()
     finally:
         worker.stop()
-

@@ -66,9 +66,9 @@ def _take_thread(name: str) -> tuple[threading.Thread, _Jobs]:
     """A parked thread and its queue, else a new thread started on a new queue."""
     with _parked_lock:
         if _parked:
-            thread, jobs = _parked.pop()
-            thread.name = name
-            return thread, jobs
+            parked, parked_jobs = _parked.pop()
+            parked.name = name
+            return parked, parked_jobs
     jobs: _Jobs = queue.SimpleQueue()
     thread = threading.Thread(target=_serve, args=(jobs,), name=name, daemon=True)
     thread.start()
