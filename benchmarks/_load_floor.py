@@ -44,23 +44,27 @@ class PlainEvent(BaseModel):
     token_usage: PlainUsage | None = None
 
 
-async def _best_ms(step: Callable[[], Any], repeat: int) -> float:
+async def _best_ms(step: Callable[[], Any], repeat: int, clock: Callable[[], float]) -> float:
     best = float("inf")
     for _ in range(repeat):
         gc.disable()
         try:
-            start = time.perf_counter()
+            start = clock()
             done = step()
             if inspect.isawaitable(done):
                 await done
-            best = min(best, time.perf_counter() - start)
+            best = min(best, clock() - start)
         finally:
             gc.enable()
     return best * 1000
 
 
 async def _steps(
-    read_name: str, read: Callable[[], Any], rows: list[Any], repeat: int
+    read_name: str,
+    read: Callable[[], Any],
+    rows: list[Any],
+    repeat: int,
+    clock: Callable[[], float],
 ) -> list[list[Any]]:
     """The floor's steps over ``rows`` (text or bytes): [step, ms, rows, bytes/row] each."""
     joined: str | bytes = (
@@ -75,11 +79,13 @@ async def _steps(
         ("parse them into bare pydantic models", lambda: plain.validate_json(joined)),
     ]
     size = sum(len(row) for row in rows) // max(len(rows), 1)
-    return [[name, await _best_ms(step, repeat), len(rows), size] for name, step in steps]
+    return [[name, await _best_ms(step, repeat, clock), len(rows), size] for name, step in steps]
 
 
-async def sqlite_floor(path: str, session_id: str, repeat: int = 5) -> list[list[Any]]:
-    """The floor of a load of our SQLite rows (ms, best of ``repeat``)."""
+async def sqlite_floor(
+    path: str, session_id: str, repeat: int = 5, clock: Callable[[], float] = time.perf_counter
+) -> list[list[Any]]:
+    """The floor of a load of our SQLite rows (ms of ``clock``, best of ``repeat``)."""
     database = sqlite3.connect(path)
 
     def read() -> list[str]:
@@ -87,14 +93,16 @@ async def sqlite_floor(path: str, session_id: str, repeat: int = 5) -> list[list
         return [body for (body,) in database.execute(sql, (session_id,))]
 
     try:
-        return await _steps("read the rows (sqlite3)", read, read(), repeat)
+        return await _steps("read the rows (sqlite3)", read, read(), repeat, clock)
     finally:
         database.close()
 
 
-async def redis_floor(url: str, key: str, repeat: int = 5) -> list[list[Any]]:
-    """The floor of a load of our Redis rows, the event list at ``key`` (ms, best of
-    ``repeat``)."""
+async def redis_floor(
+    url: str, key: str, repeat: int = 5, clock: Callable[[], float] = time.perf_counter
+) -> list[list[Any]]:
+    """The floor of a load of our Redis rows, the event list at ``key`` (ms of ``clock``,
+    best of ``repeat``)."""
     from redis.asyncio import Redis
 
     client = Redis.from_url(url)
@@ -104,6 +112,7 @@ async def redis_floor(url: str, key: str, repeat: int = 5) -> list[list[Any]]:
         return rows
 
     try:
-        return await _steps("read the rows (redis-py LRANGE)", read, await read(), repeat)
+        rows = await read()
+        return await _steps("read the rows (redis-py LRANGE)", read, rows, repeat, clock)
     finally:
         await client.aclose()

@@ -107,6 +107,22 @@ def test_loaded_events_given_every_field_keep_their_fields_set_apart() -> None:
     assert decoded[3].model_fields_set == every_event_field
 
 
+def test_a_row_with_unknown_keys_gives_an_event_with_only_its_fields_set() -> None:
+    # Loaded events share the full set when theirs is as long: that holds while neither model
+    # keeps keys that are not fields, which this row would show.
+    assert SessionEvent.model_config.get("extra", "ignore") == "ignore"
+    assert TokenUsage.model_config.get("extra", "ignore") == "ignore"
+    row = (
+        '{"id": "e-1", "message": "hi", "timestamp": "2026-01-01T00:00:00Z", "a": 1, "b": 2,'
+        ' "c": 3, "d": 4, "e": 5, "f": 6, "token_usage": {"prompt_tokens": 1, "x": 1, "y": 2,'
+        ' "z": 3, "w": 4, "v": 5}}'
+    )
+    (event,) = decode_rows(Session, [row], "here")
+    assert event.model_fields_set == {"id", "message", "timestamp", "token_usage"}
+    assert event.token_usage is not None
+    assert event.token_usage.model_fields_set == {"prompt_tokens"}
+
+
 def test_an_event_decoded_from_a_row_missing_fields_reports_only_the_fields_it_had() -> None:
     row = '{"id": "e-1", "message": "hi", "timestamp": "2026-01-01T00:00:00Z"}'
     (event,) = decode_rows(Session, [row], "here")

@@ -155,6 +155,28 @@ async def test_a_held_conversation_reads_only_what_was_stored_since_it_last_look
     assert [item["content"] for item in await runner_side.get_items(limit=2)] == ["m4", "kept"]
 
 
+async def test_a_batch_of_items_is_one_write_of_all_its_events(store_case: StoreCase) -> None:
+    if not store_case.durable:
+        pytest.skip("the memory store keeps the objects themselves: it writes no rows")
+    store = store_case.open()
+    session = LLMSessionsSession("batched", store=store)
+    await session.add_items([{"role": "user", "content": "first"}])  # creates the session
+    written: list[int] = []
+    real_write = store._write  # type: ignore[attr-defined]
+
+    async def counted(batch: Any) -> None:
+        written.append(len(batch.appended))
+        await real_write(batch)
+
+    store._write = counted  # type: ignore[attr-defined]
+    await session.add_items([{"role": "user", "content": f"m{n}"} for n in range(5)])
+    assert written == [5]
+    reader = LLMSessionsSession("batched", store=store_case.reader(store))
+    assert [item["content"] for item in await reader.get_items()][-5:] == [
+        f"m{n}" for n in range(5)
+    ]
+
+
 async def test_a_store_url_is_opened_and_closed_by_the_session(tmp_path: Any) -> None:
     session = LLMSessionsSession("by-url", store=f"sqlite:///{tmp_path / 'agents.db'}")
     await session.add_items([{"role": "user", "content": "hi"}])

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from llm_sessions.storage import _worker_thread as worker_threads
 from llm_sessions.storage.worker_thread import WorkerThread
 
 
@@ -63,7 +64,27 @@ async def test_a_call_cancelled_while_waiting_for_the_thread_never_runs() -> Non
     assert ran == ["next call"]
 
 
-async def test_a_stopped_worker_ends_its_thread_and_starts_a_new_one_when_used_again() -> None:
+async def test_a_stopped_worker_parks_its_thread_for_the_next_worker_to_take() -> None:
+    first_worker = WorkerThread("test-worker")
+    first = await first_worker.run(threading.current_thread)
+    first_worker.stop()
+    for _ in range(3000):  # the thread parks itself once it has read the stop
+        if (first, first_worker._jobs) in worker_threads._parked:
+            break
+        await asyncio.sleep(0.01)
+    second_worker = WorkerThread("next-worker")
+    try:
+        second = await second_worker.run(threading.current_thread)
+        assert second is first and second.name == "next-worker"
+        assert await second_worker.run(len, "abcd") == 4
+    finally:
+        second_worker.stop()
+
+
+async def test_a_stopped_worker_ends_its_thread_when_enough_threads_are_parked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(worker_threads, "IDLE_THREADS", 0)
     worker = WorkerThread("test-worker")
     first = await worker.run(threading.current_thread)
     worker.stop()

@@ -101,6 +101,8 @@ class HeaderChanges:
 
     def serialised(self) -> HeaderChanges:
         """These changes with runs and values as the JSON texts the stores write."""
+        if not (self.runs_upserted or self.state_set or self.properties_set):
+            return self  # nothing to serialise (an append): no copy
         return replace(
             self,
             runs_upserted={key: run.model_dump_json() for key, run in self.runs_upserted.items()},

@@ -48,7 +48,7 @@ def check_row(row: tuple[Any, ...], location: str) -> None:
     _, created_at, properties = row
     try:
         datetime.fromisoformat(created_at)
-        if not isinstance(json.loads(properties), dict):
+        if properties != "{}" and not isinstance(json.loads(properties), dict):
             raise ValueError("properties is not a JSON object")
     except (TypeError, ValueError) as exc:
         raise _corrupt(location, str(exc)) from exc

@@ -61,6 +61,8 @@ def _delete_rows(conn: sqlite3.Connection, session_id: str) -> None:
 
 def _merge_header(conn: sqlite3.Connection, session_id: str, changes: HeaderChanges) -> None:
     """Apply the merge operations of a batch's header (set union, upsert, per-key writes)."""
+    if changes.unchanged():  # an append: no header part to merge
+        return
     for table, column, added, removed in (
         ("children", "child_id", changes.children_added, changes.children_removed),
         ("tasks", "task_id", changes.tasks_added, changes.tasks_removed),

@@ -37,6 +37,11 @@ _UPSERT = """
         total_cost_usd = excluded.total_cost_usd, has_errors = excluded.has_errors,
         stale = excluded.stale, revision = summaries.revision + 1
 """
+_HEAD_AND_SUMMARY = (
+    "SELECT x.parent_id, x.created_at, x.updated_at, s.event_count, s.total_tokens,"
+    " s.total_cost_usd, s.has_errors, s.stale, s.user_id, s.root_id"
+    " FROM sessions x LEFT JOIN summaries s ON s.id = x.id WHERE x.id = ?"
+)
 _UPSERT_MODEL = """
     INSERT INTO summary_models VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (session_id, model) DO UPDATE SET events = excluded.events,
@@ -88,14 +93,12 @@ def keep_summary(
     stale = delta.recount or not complete
     if not owner_changed and add_in_place(conn, session_id, delta, stale):
         return
-    row = conn.execute(
-        "SELECT event_count, total_tokens, total_cost_usd, has_errors, stale, user_id, root_id"
-        " FROM summaries WHERE id = ?",
-        (session_id,),
+    # One statement for the session's row and its summary row (event_count is never NULL
+    # in a summary row: NULL here means there is none yet).
+    parent_id, created_at, updated_at, *found = conn.execute(
+        _HEAD_AND_SUMMARY, (session_id,)
     ).fetchone()
-    parent_id, created_at, updated_at = conn.execute(
-        "SELECT parent_id, created_at, updated_at FROM sessions WHERE id = ?", (session_id,)
-    ).fetchone()
+    row = None if found[0] is None else found
     if row is None or owner_changed:
         user_id, root_id = _owner(conn, session_id, parent_id)
     else:
