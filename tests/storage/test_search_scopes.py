@@ -91,18 +91,21 @@ async def sql_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 async def run_sql(case: StoreCase, sql: str) -> list[tuple[Any, ...]]:
-    """Run ``sql`` on the case's data (``{s}``: its PostgreSQL schema, nothing on SQLite)."""
+    """Run ``sql`` on the case's data (``{summaries}``: the table of its summary rows, which
+    on SQLite are columns of ``sessions``)."""
     if case.kind == "sqlite":
         connection = sqlite3.connect(urlsplit(case.url).path)
         try:
             with connection:
-                return connection.execute(sql.format(s="")).fetchall()
+                return connection.execute(sql.format(summaries="sessions")).fetchall()
         finally:
             connection.close()
     schema = parse_qs(urlsplit(case.url).query)["schema"][0]
     remote = await asyncpg.connect(case.url.split("?")[0])
     try:
-        return [tuple(row) for row in await remote.fetch(sql.format(s=f'"{schema}".'))]
+        return [
+            tuple(row) for row in await remote.fetch(sql.format(summaries=f'"{schema}".summaries'))
+        ]
     finally:
         await remote.close()
 
@@ -115,10 +118,10 @@ async def test_rows_waiting_for_a_recount_are_recounted_before_a_where(
     await saved(store, "theirs", "bob", "the otter sleeps")
     # What an upgrade leaves: a row to recount, its owner not yet known.
     stale = "true" if sql_case.kind == "postgres" else "1"
-    await run_sql(sql_case, f"UPDATE {{s}}summaries SET stale = {stale}, user_id = NULL")
+    await run_sql(sql_case, f"UPDATE {{summaries}} SET stale = {stale}, user_id = NULL")
     reader = sql_case.open()
     assert await hit_sessions(reader, "otter", where={"user_id": "alice"}) == {mine.id}
-    assert await run_sql(sql_case, "SELECT id, user_id FROM {s}summaries ORDER BY id") == [
+    assert await run_sql(sql_case, "SELECT id, user_id FROM {summaries} ORDER BY id") == [
         ("mine", "alice"),
         ("theirs", "bob"),
     ]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
+from sqlite_layouts import back_to_version_5
 
 from llm_sessions.exceptions import InvalidInputError
 from llm_sessions.models import EventSource, Session, SessionEvent
@@ -36,6 +37,7 @@ async def test_a_sqlite_file_from_before_the_index_is_indexed_in_place(tmp_path:
     path = tmp_path / "old.db"
     async with SQLiteSessionStore(path) as store:
         kept, _ = await write_history(store)
+    back_to_version_5(path)
     with sqlite3.connect(path) as conn:
         conn.executescript(
             "DROP TABLE search_text; DROP TABLE search_docs; PRAGMA user_version = 3"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlite_layouts import back_to_version_5
 
 from llm_sessions.models import EventSource, Session, SessionEvent
 from llm_sessions.storage import SQLiteSessionStore
@@ -73,6 +74,7 @@ async def test_a_version_4_file_keeps_its_waiting_rows(tmp_path: Path) -> None:
         assert len(await found(store, "heron")) == 1
         waiting = await saved(store, "a waiting heron")  # not yet in FTS5: no search since
     assert len(held_by_fts(path)) == 1
+    back_to_version_5(path)
     # Version 4 marked the waiting rows, with an index of the marks.
     query(path, "ALTER TABLE search_docs ADD COLUMN pending INTEGER NOT NULL DEFAULT 1")
     query(
@@ -84,7 +86,7 @@ async def test_a_version_4_file_keeps_its_waiting_rows(tmp_path: Path) -> None:
         assert await found(upgraded, "heron") == sorted([first.events[0].id, waiting.events[0].id])
         await upgraded.delete(first.id)
         assert await found(upgraded, "heron") == [waiting.events[0].id]
-    assert query(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(5,)]
+    assert query(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(6,)]
     indexes = "SELECT name FROM sqlite_master WHERE name = 'search_docs_pending'"
     assert query(path, indexes) == []
     assert query(path, "INSERT INTO search_text (search_text) VALUES ('integrity-check')") == []

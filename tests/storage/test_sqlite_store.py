@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from erasure_data import write_people
 from expiry_control import time_passes
+from sqlite_layouts import back_to_version_5
 from store_cases import StoreCase
 from waiting import LOCK_TIMEOUT, assert_pending_while_the_loop_turns
 
@@ -86,6 +87,7 @@ async def save_one(path: Path, session_id: str, message: str) -> None:
 async def test_a_version_1_file_gets_header_tags_and_keeps_its_sessions(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     await save_one(path, "old", "before the upgrade")
+    back_to_version_5(path)
     for (trigger,) in query(path, "SELECT name FROM sqlite_master WHERE type = 'trigger'"):
         query(path, f"DROP TRIGGER {trigger}")  # back to the version-1 layout
     query(path, "ALTER TABLE sessions DROP COLUMN header_tag")

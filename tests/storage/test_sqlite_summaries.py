@@ -73,10 +73,10 @@ async def test_a_removal_marks_the_row_for_a_recount(tmp_path: Path) -> None:
     store = SQLiteSessionStore(path)
     manager = await chat(store, "alice", 2)
     await manager.pop_last_turn()
-    assert query(path, "SELECT event_count, stale FROM summaries") == [(4, 1)]
+    assert query(path, "SELECT event_count, stale FROM sessions") == [(4, 1)]
 
     assert await listed(store) == await full_load(store)
-    assert query(path, "SELECT event_count, stale FROM summaries") == [(2, 0)]
+    assert query(path, "SELECT event_count, stale FROM sessions") == [(2, 0)]
     await store.close()
 
 
@@ -95,7 +95,7 @@ async def test_a_file_from_before_the_summary_tables_is_upgraded_and_counted(
     assert rows["old-child"].root_id == "old-0"
     assert rows["old-0"].has_errors and rows["old-1"].unpriced_models == ["model-without-a-price"]
     assert set(await listed(store, team="blue")) == {"old-1"}
-    assert query(path, "SELECT count(*) FROM summaries WHERE stale = 1") == [(0,)]
+    assert query(path, "SELECT count(*) FROM sessions WHERE stale = 1") == [(0,)]
 
     old = await store.get("old-0")
     assert old is not None
@@ -113,7 +113,7 @@ async def test_an_encrypted_store_keeps_only_a_stale_row_with_nothing_in_clear(
     path = tmp_path / "sealed.db"
     store = SQLiteSessionStore(path, encryption_key=generate_key())
     await chat(store, "alice", 1)
-    rows = "SELECT stale, event_count, total_tokens, user_id IS NULL FROM summaries"
+    rows = "SELECT stale, event_count, total_tokens, user_id IS NULL FROM sessions"
     assert query(path, rows) == [(1, 0, 0, 1)]
     rows = await listed(store, user_id="alice")
     assert rows == await full_load(store) and len(rows) == 1

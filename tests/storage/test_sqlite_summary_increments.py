@@ -1,6 +1,6 @@
-"""The SQLite store adds a save's delta to the summary rows as increments, without reading
-them: the totals stay those of a full load (costs added in session order, bit for bit), and an
-append sets only the columns it changes."""
+"""The SQLite store adds a save's delta to the summary columns as increments, in the statement
+that writes the session's row, without reading them: the totals stay those of a full load
+(costs added in session order, bit for bit), and an append sets only the columns it changes."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from test_sqlite_summaries import full_load, listed
 
 from llm_sessions.models import Session, SessionEvent, TokenUsage
 from llm_sessions.storage import SQLiteSessionStore
-from llm_sessions.storage._summary_delta import delta_of
-from llm_sessions.storage.sqlite._summary_increments import MAX_COSTS, add_in_place
+from llm_sessions.storage.sqlite._summary_increments import MAX_COSTS
 
 # Costs whose sum depends on the order of the additions: 0.1 + 0.2 + 0.3 != 0.1 + (0.2 + 0.3).
 COSTS = (0.1, 0.2, 0.3, 1e-17, 0.7, 3.3)
@@ -51,33 +50,52 @@ async def test_increments_equal_a_full_load_whatever_the_batch(tmp_path: Path) -
     await store.close()
 
 
+def _row(path: Path, session_id: str) -> tuple[Any, ...]:
+    connection = sqlite3.connect(path)
+    try:
+        return tuple(
+            connection.execute(
+                "SELECT event_count, total_cost_usd, stale, revision FROM sessions WHERE id = ?",
+                (session_id,),
+            ).fetchone()
+        )
+    finally:
+        connection.close()
+
+
 async def test_an_append_sets_only_the_columns_it_changes(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     store = SQLiteSessionStore(path)
-    await store.save(Session(id="one", events=[_reply(0, cost=0.5)]))
-    await store.close()
+    session: Session[Any] = Session(id="one", events=[_reply(0, cost=0.5)])
+    await store.save(session)
     statements: list[str] = []
-    connection = sqlite3.connect(path)
-    try:
-        connection.set_trace_callback(statements.append)
-        plain = delta_of([SessionEvent(message="no usage")], recount=False)
-        assert add_in_place(connection, "one", plain, stale=False)
-        assert add_in_place(connection, "missing", plain, stale=False) is False
-        [update, _] = [sql for sql in statements if sql.startswith("UPDATE summaries")]
-        for column in ("total_tokens", "total_cost_usd", "has_errors", "stale", "user_id"):
-            assert column not in update, column
-        row = connection.execute(
-            "SELECT event_count, total_cost_usd, stale, revision FROM summaries WHERE id = 'one'"
-        ).fetchone()
-        assert row == (2, 0.5, 0, 1)
-        priced = delta_of([_reply(1, cost=0.25)], recount=False)
-        assert add_in_place(connection, "one", priced, stale=True)
-        row = connection.execute(
-            "SELECT event_count, total_cost_usd, stale FROM summaries WHERE id = 'one'"
-        ).fetchone()
-        assert row == (3, 0.75, 1)
-        too_many = delta_of([_reply(n, cost=0.1) for n in range(MAX_COSTS + 1)], recount=False)
-        assert add_in_place(connection, "one", too_many, stale=False) is False
-        connection.rollback()
-    finally:
-        connection.close()
+    await store._run(lambda: store._conn().set_trace_callback(statements.append))
+
+    def counters() -> str:
+        """The SET list of the save's statement that wrote the session's row."""
+        [upsert, *_] = [
+            sql for sql in statements if sql.lstrip().startswith("INSERT INTO sessions")
+        ]
+        statements.clear()
+        return upsert.split("DO UPDATE SET")[1]
+
+    await session.add_event_and_save(SessionEvent(message="no usage"))
+    assert not [sql for sql in statements if sql.startswith("UPDATE sessions")]
+    plain = counters()
+    assert "event_count = event_count + 1" in plain
+    for column in ("total_tokens", "total_cost_usd", "has_errors", "stale", "user_id", "root_id"):
+        assert column not in plain, column
+    assert _row(path, "one") == (2, 0.5, 0, 2)
+
+    await session.add_event_and_save(_reply(1, cost=0.25))
+    priced = counters()
+    assert "total_cost_usd = total_cost_usd + 0.25" in priced
+    assert "stale" not in priced
+    assert _row(path, "one") == (3, 0.75, 0, 3)
+
+    for number in range(MAX_COSTS + 1):  # more than the increments take: the row is rewritten
+        await session.add_event(_reply(number + 2, cost=0.1))
+    await store.save(session)
+    assert "total_cost_usd" not in counters()
+    assert await listed(store) == await full_load(store)
+    await store.close()

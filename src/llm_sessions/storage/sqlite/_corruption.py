@@ -83,7 +83,7 @@ def vacuum_database(
         with transaction(conn, "BEGIN IMMEDIATE"):
             if _move_bad_events(conn, quarantine, session_id, session_class):
                 # Its summary counted the events moved out: recounted before the next listing.
-                conn.execute("UPDATE summaries SET stale = 1 WHERE id = ?", (session_id,))
+                conn.execute("UPDATE sessions SET stale = 1 WHERE id = ?", (session_id,))
                 affected += 1
     return affected
 
@@ -96,6 +96,11 @@ def _move_session(conn: sqlite3.Connection, quarantine: str, session_id: str, wh
         records += [_record(session_id, table, dict(zip(names, row, strict=True)), why)
                     for row in cursor.fetchall()]  # fmt: skip
     _append(quarantine, records)
+    conn.execute(
+        "INSERT OR REPLACE INTO set_aside"
+        " SELECT id, parent_id, root_id, user_id, event_count FROM sessions WHERE id = ?",
+        (session_id,),
+    )
     for table, column in _TABLES.items():
         conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (session_id,))
     logger.warning("Moved unreadable session %r (%s) to %s", session_id, why, quarantine)

@@ -1,7 +1,7 @@
 """``find_sessions`` and ``usage`` in SQL over the SQLite store's summary rows.
 
 A page is one keyset query on an index of its order (``(sort value, id)``, compared as a row
-value), joined with ``sessions`` for expiry and properties; totals are ``GROUP BY`` queries.
+value) over the summary columns of ``sessions``; totals are ``GROUP BY`` queries.
 Both answer what ``_fleet_query.find_in`` / ``usage_in`` answer over a full load.
 """
 
@@ -28,9 +28,9 @@ _SORT_COLUMNS = {
 }
 _COLUMNS = (
     "s.id, s.parent_id, s.root_id, s.user_id, s.created_at, s.updated_at, s.event_count,"
-    " s.total_tokens, s.total_cost_usd, s.has_errors, x.properties"
+    " s.total_tokens, s.total_cost_usd, s.has_errors, s.properties"
 )
-_FROM = "summaries s JOIN sessions x ON x.id = s.id"
+_FROM = "sessions s"
 
 
 def _path(name: str) -> str:
@@ -47,7 +47,7 @@ def _equals(name: str, wanted: Any, args: list[Any]) -> str:
         args.append(wanted)
         return f"s.{name} = ?"
     path = _path(name)
-    kind = "json_type(x.properties, ?)"
+    kind = "json_type(s.properties, ?)"
     if wanted is None:
         args.append(path)
         return f"coalesce({kind}, 'null') = 'null'"
@@ -56,7 +56,7 @@ def _equals(name: str, wanted: Any, args: list[Any]) -> str:
         return f"{kind} = '{'true' if wanted else 'false'}'"
     types = "('integer', 'real')" if isinstance(wanted, int | float) else "('text')"
     args.extend([path, path, wanted])
-    return f"{kind} IN {types} AND json_extract(x.properties, ?) = ?"
+    return f"{kind} IN {types} AND json_extract(s.properties, ?) = ?"
 
 
 def _prefix_condition(prefix: str, args: list[Any]) -> str:
@@ -72,7 +72,7 @@ def _prefix_condition(prefix: str, args: list[Any]) -> str:
 
 
 def _conditions(query_filter: Any, now: float) -> tuple[list[str], list[Any]]:
-    where = ["(x.expires_at IS NULL OR x.expires_at > ?)"]
+    where = ["(s.expires_at IS NULL OR s.expires_at > ?)"]
     args: list[Any] = [now]
     if query_filter.since is not None:
         where.append("s.updated_at >= ?")
@@ -182,7 +182,7 @@ def _group_column(name: str, args: list[Any]) -> str:
     if name == "model":
         return "m.model"
     args.append(_path(name))
-    return "json_quote(x.properties -> ?)"
+    return "json_quote(s.properties -> ?)"
 
 
 def _key_value(name: str, value: Any) -> Any:
@@ -228,10 +228,6 @@ def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[
             for name in query.group_by
         ]
         where, where_args = _conditions(query.filter, now)
-        summaries = _FROM
-        if _columns_only(query):  # no property read: expired sessions are looked up once
-            where[0] = "s.id NOT IN (SELECT id FROM sessions WHERE expires_at <= ?)"
-            summaries = "summaries s"
         listed = ", ".join(keys) + ", " if keys else ""
         # By position: a key's parameters are bound once, in the select list.
         grouped = f" GROUP BY {', '.join(str(n + 1) for n in range(len(keys)))}" if keys else ""
@@ -240,7 +236,7 @@ def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[
                 "count(*), sum(m.events), sum(m.tokens), sum(m.cost_usd),"
                 " group_concat(CASE WHEN m.priced THEN NULL ELSE m.model END, char(31))"
             )
-            source = f"{summaries} JOIN summary_models m ON m.session_id = s.id"
+            source = f"{_FROM} JOIN summary_models m ON m.session_id = s.id"
         elif part == "rest":
             # Events without token usage, and sessions with no model at all (as usage_in):
             # each session's models added up once (NULL: it has none), in a subquery that
@@ -248,7 +244,7 @@ def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[
             named = "".join(f"{key} AS k{n}, " for n, key in enumerate(keys))
             inner = (
                 f"SELECT {named}s.event_count AS events, (SELECT sum(events) FROM summary_models"
-                f" WHERE session_id = s.id) AS counted FROM {summaries}"
+                f" WHERE session_id = s.id) AS counted FROM {_FROM}"
                 f" WHERE {' AND '.join(where)} LIMIT -1 OFFSET 0"
             )
             outer = "".join(f"k{n}, " for n in range(len(keys)))
@@ -267,13 +263,7 @@ def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[
                 "count(*), sum(s.event_count), sum(s.total_tokens), sum(s.total_cost_usd),"
                 f" group_concat({unpriced}, char(31))"
             )
-            source = summaries
+            source = _FROM
         sql = f"SELECT {listed}{measures} FROM {source} WHERE {' AND '.join(where)}{grouped}"
         queries.append((sql, group_args + where_args))
     return queries
-
-
-def _columns_only(query: UsageQuery) -> bool:
-    """Whether ``query`` groups and filters by summary columns only (no property)."""
-    columns = {"user_id", "root_id", "day", "month", "model"}
-    return set(query.group_by) <= columns and set(query.filter.where) <= columns

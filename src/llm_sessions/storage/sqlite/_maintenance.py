@@ -116,13 +116,15 @@ class SQLiteMaintenance(SQLiteListing):
         return found
 
     def _rows_sync(self, key: str, values: str, prefix: str) -> list[ChainRow]:
-        # A summary without its session row is a session ``vacuum`` set aside whole (its
-        # header unreadable): still its user's, and its quarantined rows go with it.
+        # A session ``vacuum`` set aside whole (its header unreadable) left its owner in
+        # ``set_aside``: still its user's, and its quarantined rows go with it.
         rows = self._conn().execute(
-            "SELECT s.id, s.parent_id, s.root_id, s.user_id, s.event_count FROM summaries s"
-            f" LEFT JOIN sessions x ON x.id = s.id WHERE s.{key} IN ({_IDS})"
-            " AND substr(s.id, 1, ?) = ? AND (x.expires_at IS NULL OR x.expires_at > ?)",
-            (values, len(prefix), prefix, time.time()),
+            "SELECT id, parent_id, root_id, user_id, event_count FROM sessions"
+            f" WHERE {key} IN ({_IDS}) AND substr(id, 1, ?) = ?"
+            " AND (expires_at IS NULL OR expires_at > ?)"
+            " UNION ALL SELECT id, parent_id, root_id, user_id, event_count FROM set_aside"
+            f" WHERE {key} IN ({_IDS}) AND substr(id, 1, ?) = ?",
+            (values, len(prefix), prefix, time.time(), values, len(prefix), prefix),
         )
         return [ChainRow(*row) for row in rows]
 
@@ -163,7 +165,7 @@ class SQLiteMaintenance(SQLiteListing):
             delete_sessions_index(conn, ids)
             for table in _SESSION_TABLES:
                 conn.execute(f"DELETE FROM {table} WHERE session_id IN ({_IDS})", (ids,))
-            conn.execute(f"DELETE FROM summaries WHERE id IN ({_IDS})", (ids,))
+            conn.execute(f"DELETE FROM set_aside WHERE id IN ({_IDS})", (ids,))
             conn.execute(f"DELETE FROM sessions WHERE id IN ({_IDS})", (ids,))
         return int(live), time.monotonic() - began
 

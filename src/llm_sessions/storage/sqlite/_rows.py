@@ -9,9 +9,10 @@ from typing import Any
 
 from .._event_page import unknown_event
 from .._reseal import SealedSwap, swap_into
-from .._sync import HeaderChanges
-from ._schema import _SESSION_TABLES
+from .._sync import HeaderChanges, WriteBatch
+from ._schema import _SESSION_TABLES, _UPSERT_SESSION, _stamp
 from ._search import delete_session_index
+from ._summary_increments import increments
 from ._write_lock import begin_immediate
 
 
@@ -55,7 +56,7 @@ def _delete_rows(conn: sqlite3.Connection, session_id: str) -> None:
     delete_session_index(conn, session_id)
     for table in _SESSION_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
-    conn.execute("DELETE FROM summaries WHERE id = ?", (session_id,))
+    conn.execute("DELETE FROM set_aside WHERE id = ?", (session_id,))
     conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
 
@@ -125,3 +126,37 @@ def swap_sealed(conn: sqlite3.Connection, session_id: str, swaps: list[SealedSwa
         held = found.fetchone()
         if held is not None and swap_into({swap.key: json.loads(held[0])}, swap):
             conn.execute(f"UPDATE {table} SET json = ?{where}", (swap.new, session_id, swap.key))
+
+
+def write_head(
+    conn: sqlite3.Connection, batch: WriteBatch, expires_at: float | None, counted: bool
+) -> bool:
+    """Write the session's row of a save (in its transaction).
+
+    Args:
+        conn: the connection.
+        batch: the save.
+        expires_at: the row's new expiry (seconds since the epoch), or None.
+        counted: the row holds a summary whose owner the save leaves as it is, so the same
+            statement can add the save's summary delta.
+
+    Returns:
+        Whether it added the delta (else ``keep_summary`` writes the whole summary).
+    """
+    changes = batch.header
+    args = [
+        batch.session_id,
+        changes.parent_id,
+        _stamp(changes.created_at),
+        _stamp(changes.updated_at),
+        expires_at,
+        changes.parent_changed,
+    ]
+    added = None
+    if counted and batch.summary is not None:
+        added = increments(batch.summary, _UPSERT_SESSION)
+    if added is None:
+        conn.execute(_UPSERT_SESSION, args)
+        return False
+    conn.execute(added[0], args + added[1])
+    return True

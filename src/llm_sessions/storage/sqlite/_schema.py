@@ -11,7 +11,7 @@ from ._search import SEARCH_SCHEMA
 
 __all__ = ["SCHEMA_VERSION", "use_wal"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The schema this code writes, kept in ``PRAGMA user_version``. Version 2 added
 ``sessions.header_tag``: triggers give it a new random value whenever a row of a header part
 changes (children, tasks, runs, state, or the session's parent or properties), whichever code
@@ -20,17 +20,35 @@ tables (``summaries``, ``summary_models``), kept by every save; an upgraded file
 start as stale rows, counted from their logs before the first listing. Version 4 added the
 text index (``search_docs``, ``search_text``, see ``_search``); the upgrade indexes every
 stored event. Version 5 finds the index rows waiting for FTS5 by their ids instead of a
-``pending`` mark and its index (which an append wrote)."""
+``pending`` mark and its index (which an append wrote). Version 6 moves each summary row into
+its session's row of ``sessions``: an append, which rewrites that row anyway, adds to the
+counters in the same statement instead of writing a second table (about 3% of an append)."""
+
+_SUMMARY_COLUMNS = (
+    "root_id TEXT",
+    "user_id TEXT",
+    "event_count INTEGER NOT NULL DEFAULT 0",
+    "total_tokens INTEGER NOT NULL DEFAULT 0",
+    "total_cost_usd REAL NOT NULL DEFAULT 0",
+    "has_errors INTEGER NOT NULL DEFAULT 0",
+    "stale INTEGER NOT NULL DEFAULT 0",
+    "revision INTEGER NOT NULL DEFAULT 0",
+)
+"""A session's summary, in its own row of ``sessions`` (so that an append, which rewrites that
+row anyway, adds to its counters in the same statement). ``root_id`` is NULL until the first
+save counts the session; ``stale``: removed or edited events (or an upgrade) left counts to redo
+from the log; ``revision`` lets that recount write only if no save came in between."""
 
 _SCHEMA = [
-    """CREATE TABLE sessions (
+    f"""CREATE TABLE sessions (
         id TEXT PRIMARY KEY,
         parent_id TEXT,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         expires_at REAL,
-        properties TEXT NOT NULL DEFAULT '{}',
-        header_tag TEXT
+        properties TEXT NOT NULL DEFAULT '{{}}',
+        header_tag TEXT,
+        {", ".join(_SUMMARY_COLUMNS)}
     )""",
     "CREATE INDEX sessions_expiry ON sessions (expires_at) WHERE expires_at IS NOT NULL",
     """CREATE TABLE children (
@@ -79,9 +97,33 @@ def _header_tag_triggers() -> list[str]:
 
 
 _SUMMARY_SCHEMA = [
-    # One row per session: what a listing shows and a total adds up, kept by each save.
-    # ``stale``: removed or edited events (or an upgrade) left counts to redo from the log;
-    # ``revision`` lets that recount write only if no save came in between.
+    # Per model of each session: what ``usage(group_by=model)`` adds up.
+    """CREATE TABLE summary_models (
+        session_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        events INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        priced INTEGER NOT NULL,
+        PRIMARY KEY (session_id, model)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX summary_models_model ON summary_models (model, session_id)",
+    # The owners of the sessions ``vacuum`` set aside whole (their rows moved to the
+    # quarantine file): an erasure by user still finds them.
+    """CREATE TABLE set_aside (
+        id TEXT PRIMARY KEY, parent_id TEXT, root_id TEXT, user_id TEXT, event_count INTEGER
+    ) WITHOUT ROWID""",
+]
+_LISTING_INDEXES = [
+    "CREATE INDEX sessions_updated ON sessions (updated_at, id)",
+    "CREATE INDEX sessions_created ON sessions (created_at, id)",
+    "CREATE INDEX sessions_cost ON sessions (total_cost_usd, id)",
+    "CREATE INDEX sessions_tokens ON sessions (total_tokens, id)",
+    "CREATE INDEX sessions_user ON sessions (user_id, updated_at, id)",
+    "CREATE INDEX sessions_root ON sessions (root_id)",
+    "CREATE INDEX sessions_stale ON sessions (id) WHERE stale = 1",
+]
+_VERSION_3_SUMMARIES = [
     """CREATE TABLE summaries (
         id TEXT PRIMARY KEY,
         parent_id TEXT,
@@ -96,26 +138,28 @@ _SUMMARY_SCHEMA = [
         stale INTEGER NOT NULL DEFAULT 0,
         revision INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID""",
-    """CREATE TABLE summary_models (
-        session_id TEXT NOT NULL,
-        model TEXT NOT NULL,
-        events INTEGER NOT NULL,
-        tokens INTEGER NOT NULL,
-        cost_usd REAL NOT NULL,
-        priced INTEGER NOT NULL,
-        PRIMARY KEY (session_id, model)
-    ) WITHOUT ROWID""",
-    "CREATE INDEX summaries_updated ON summaries (updated_at, id)",
-    "CREATE INDEX summaries_created ON summaries (created_at, id)",
-    "CREATE INDEX summaries_cost ON summaries (total_cost_usd, id)",
-    "CREATE INDEX summaries_tokens ON summaries (total_tokens, id)",
-    "CREATE INDEX summaries_user ON summaries (user_id, updated_at, id)",
-    "CREATE INDEX summaries_root ON summaries (root_id)",
-    "CREATE INDEX summaries_stale ON summaries (id) WHERE stale = 1",
-    "CREATE INDEX summary_models_model ON summary_models (model, session_id)",
+    _SUMMARY_SCHEMA[0],
+    _SUMMARY_SCHEMA[1],
+    """INSERT INTO summaries (id, parent_id, root_id, created_at, updated_at, stale)
+    SELECT id, parent_id, coalesce(parent_id, id), created_at, updated_at, 1 FROM sessions""",
+]
+"""Version 3's summary tables, as that upgrade made them (version 6 moves them into
+``sessions``)."""
+_SUMMARY_FIELDS = "root_id, user_id, event_count, total_tokens, total_cost_usd, has_errors, stale"
+_VERSION_6 = [
+    *(f"ALTER TABLE sessions ADD COLUMN {column}" for column in _SUMMARY_COLUMNS),
+    f"""UPDATE sessions SET ({_SUMMARY_FIELDS}) = (SELECT {_SUMMARY_FIELDS} FROM summaries s
+        WHERE s.id = sessions.id) WHERE id IN (SELECT id FROM summaries)""",
+    "UPDATE sessions SET root_id = coalesce(parent_id, id), stale = 1 WHERE root_id IS NULL",
+    _SUMMARY_SCHEMA[2],
+    """INSERT INTO set_aside SELECT id, parent_id, root_id, user_id, event_count FROM summaries
+    WHERE id NOT IN (SELECT id FROM sessions)""",
+    "DROP TABLE summaries",
+    *_LISTING_INDEXES,
 ]
 _SCHEMA += _header_tag_triggers()
 _SCHEMA += _SUMMARY_SCHEMA
+_SCHEMA += _LISTING_INDEXES
 _SCHEMA += SEARCH_SCHEMA
 _UPGRADES = {
     2: [
@@ -123,13 +167,10 @@ _UPGRADES = {
         f"UPDATE sessions SET header_tag = {_RANDOM_TAG}",
         *_header_tag_triggers(),
     ],
-    3: [
-        *_SUMMARY_SCHEMA,
-        """INSERT INTO summaries (id, parent_id, root_id, created_at, updated_at, stale)
-        SELECT id, parent_id, coalesce(parent_id, id), created_at, updated_at, 1 FROM sessions""",
-    ],
+    3: _VERSION_3_SUMMARIES,
     4: SEARCH_SCHEMA,  # the store then indexes the stored events (``backfill_index``)
     5: ["DROP INDEX IF EXISTS search_docs_pending"],
+    6: _VERSION_6,
 }
 """The statements that bring a file from the version before each key to that version."""
 _SESSION_TABLES = ("events", "children", "tasks", "runs", "state", "summary_models")

@@ -201,7 +201,7 @@ def _scope_as_set(conn: sqlite3.Connection, query: SearchQuery, scope: Scope) ->
     if matches < _FEW_MATCHES:
         return False
     (events,) = conn.execute(
-        f"SELECT sum(event_count) FROM summaries WHERE id IN ({scope[0]})", scope[1]
+        f"SELECT sum(event_count) FROM sessions WHERE id IN ({scope[0]})", scope[1]
     ).fetchone()
     return events is not None and bool(events < 5 * matches)
 

@@ -44,15 +44,21 @@ from .._sync import WriteBatch
 from .._worker_thread import WorkerThread
 from ._corruption import check_row, expired, is_time, vacuum_database
 from ._maintenance import SQLiteMaintenance
-from ._rows import _column, _delete_rows, _merge_header, _seq_of, _transaction, swap_sealed
+from ._rows import (
+    _column,
+    _delete_rows,
+    _merge_header,
+    _seq_of,
+    _transaction,
+    swap_sealed,
+    write_head,
+)
 from ._schema import (
     _SCHEMA,
     _SESSION_TABLES,
     _SYNCHRONOUS,
     _UPGRADES,
-    _UPSERT_SESSION,
     SCHEMA_VERSION,
-    _stamp,
     use_wal,
 )
 from ._search import (
@@ -353,12 +359,12 @@ class SQLiteSessionStore(SQLiteMaintenance):
         with _transaction(conn, "BEGIN IMMEDIATE"):
             now = time.time()
             row = conn.execute(
-                "SELECT expires_at, created_at, properties FROM sessions WHERE id = ?",
+                "SELECT expires_at, created_at, properties, root_id FROM sessions WHERE id = ?",
                 (session_id,),
             ).fetchone()
             expires_at = None if row is None else row[0]
             if row is not None:
-                check_row(row, self._location(session_id))
+                check_row(row[:3], self._location(session_id))
             gone = row is None or expired(expires_at, now, self._location(session_id))
             if gone and batch.must_exist:
                 raise SessionNotFound(session_id)  # deleted by another writer: stays deleted
@@ -369,17 +375,9 @@ class SQLiteSessionStore(SQLiteMaintenance):
                 expires_at = None
             if self.expiration_seconds is not None:
                 expires_at = now + self.expiration_seconds
-            conn.execute(
-                _UPSERT_SESSION,
-                (
-                    session_id,
-                    changes.parent_id,
-                    _stamp(changes.created_at),
-                    _stamp(changes.updated_at),
-                    expires_at,
-                    changes.parent_changed,
-                ),
-            )
+            owner_changed = gone or changes.parent_changed or owner_keys_changed(changes)
+            counted = row is not None and row[3] is not None and not owner_changed
+            added = write_head(conn, batch, expires_at, counted)
             _merge_header(conn, session_id, changes)
             if batch.updated:
                 conn.executemany(
@@ -400,8 +398,7 @@ class SQLiteSessionStore(SQLiteMaintenance):
                 flush_index(conn)
                 self._unflushed = 0
             if batch.summary is not None:
-                owner_changed = gone or changes.parent_changed or owner_keys_changed(changes)
-                keep_summary(conn, session_id, batch.summary, owner_changed, complete)
+                keep_summary(conn, session_id, batch.summary, added, owner_changed, complete)
 
     def _swap_sync(self, session_id: str, swaps: list[SealedSwap]) -> None:
         conn = self._conn()
@@ -445,6 +442,5 @@ class SQLiteSessionStore(SQLiteMaintenance):
             delete_expired_index(conn, now)
             for table in _SESSION_TABLES:
                 conn.execute(f"DELETE FROM {table} WHERE session_id IN ({expired})", (now,))
-            conn.execute(f"DELETE FROM summaries WHERE id IN ({expired})", (now,))
             cursor = conn.execute(f"DELETE FROM sessions WHERE id IN ({expired})", (now,))
         return cursor.rowcount

@@ -1,13 +1,13 @@
-"""The SQLite store's summary rows: kept by each save, recounted when marked stale.
+"""The SQLite store's summary columns: kept by each save, recounted when marked stale.
 
-Each save adds its ``SummaryDelta`` to the session's ``summaries`` row and its
-``summary_models`` rows inside the save's transaction: as increments in one ``UPDATE`` that
-sets only the columns the delta changes (SQLite moves an index entry only when the ``UPDATE``
-sets one of the index's columns), and one upsert per model. A save that creates the row or may
-change its owner (parent, ``user_id``, root) reads and writes the whole row instead. A save
-that removes or edits events, or that finds some of its events already stored (a retry),
-cannot add a delta: it marks the row ``stale``, and the store recounts it from a full load
-before it next answers a listing.
+A session's summary lives in its own row of ``sessions``. A save adds its ``SummaryDelta`` in
+the statement that writes that row (``_summary_increments.increments``: only the columns the
+delta changes, so SQLite moves only those index entries) and to its ``summary_models`` rows
+with one upsert per model. A save that counts the session for the first time or may change its
+owner (parent, ``user_id``, root) reads and writes the whole summary instead. A save that
+removes or edits events, or that finds some of its events already stored (a retry), cannot add
+a delta: it marks the row ``stale``, and the store recounts it from a full load before it next
+answers a listing.
 """
 
 from __future__ import annotations
@@ -19,28 +19,21 @@ from typing import Any
 from ...models._session_metadata import RESERVED_PROPERTIES
 from .._summaries import ModelCount, SessionSummary
 from .._summary_delta import SummaryDelta, Totals, add_delta
-from ._summary_increments import add_in_place
+from ._summary_increments import add_models
 
 __all__ = ["keep_summary", "stale_rows", "write_recount"]
 
 _ROOT_KEY = RESERVED_PROPERTIES["root_id"]
 _USER_KEY = RESERVED_PROPERTIES["user_id"]
 
-_UPSERT = """
-    INSERT INTO summaries (id, parent_id, root_id, user_id, created_at, updated_at,
-        event_count, total_tokens, total_cost_usd, has_errors, stale, revision)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-    ON CONFLICT (id) DO UPDATE SET
-        parent_id = excluded.parent_id, root_id = excluded.root_id, user_id = excluded.user_id,
-        created_at = excluded.created_at, updated_at = excluded.updated_at,
-        event_count = excluded.event_count, total_tokens = excluded.total_tokens,
-        total_cost_usd = excluded.total_cost_usd, has_errors = excluded.has_errors,
-        stale = excluded.stale, revision = summaries.revision + 1
+_WRITE_SUMMARY = """
+    UPDATE sessions SET root_id = ?, user_id = ?, event_count = ?, total_tokens = ?,
+        total_cost_usd = ?, has_errors = ?, stale = ?, revision = revision + 1
+    WHERE id = ?
 """
 _HEAD_AND_SUMMARY = (
-    "SELECT x.parent_id, x.created_at, x.updated_at, s.event_count, s.total_tokens,"
-    " s.total_cost_usd, s.has_errors, s.stale, s.user_id, s.root_id"
-    " FROM sessions x LEFT JOIN summaries s ON s.id = x.id WHERE x.id = ?"
+    "SELECT parent_id, event_count, total_tokens, total_cost_usd, has_errors, stale, user_id,"
+    " root_id FROM sessions WHERE id = ?"
 )
 _UPSERT_MODEL = """
     INSERT INTO summary_models VALUES (?, ?, ?, ?, ?, ?)
@@ -55,8 +48,8 @@ def _root_of(conn: sqlite3.Connection, session_id: str, parent_id: str | None, r
         return root
     if parent_id is None:
         return session_id
-    row = conn.execute("SELECT root_id FROM summaries WHERE id = ?", (parent_id,)).fetchone()
-    return parent_id if row is None else str(row[0])
+    row = conn.execute("SELECT root_id FROM sessions WHERE id = ?", (parent_id,)).fetchone()
+    return parent_id if row is None or row[0] is None else str(row[0])
 
 
 def _owner(conn: sqlite3.Connection, session_id: str, parent_id: str | None) -> tuple[Any, str]:
@@ -77,50 +70,48 @@ def keep_summary(
     conn: sqlite3.Connection,
     session_id: str,
     delta: SummaryDelta,
+    added: bool,
     owner_changed: bool,
     complete: bool,
 ) -> None:
-    """Add ``delta`` to the session's summary rows (in the caller's transaction, after the
-    session's row and events are written).
+    """Finish adding ``delta`` to the session's summary (in the caller's transaction, after
+    the session's row and events are written).
 
     Args:
         conn: the connection, in the save's transaction.
         session_id: the session saved.
         delta: what the save appended.
+        added: the statement that wrote the session's row added ``delta``'s increments
+            (``increments``); what is left is its models.
         owner_changed: the save may have changed the parent or the reserved properties.
         complete: every appended event was new (none was stored already).
     """
-    stale = delta.recount or not complete
-    if not owner_changed and add_in_place(conn, session_id, delta, stale):
+    if added:
+        if not complete:
+            conn.execute("UPDATE sessions SET stale = 1 WHERE id = ?", (session_id,))
+        add_models(conn, session_id, delta)
         return
-    # One statement for the session's row and its summary row (event_count is never NULL
-    # in a summary row: NULL here means there is none yet).
-    parent_id, created_at, updated_at, *found = conn.execute(
-        _HEAD_AND_SUMMARY, (session_id,)
-    ).fetchone()
-    row = None if found[0] is None else found
-    if row is None or owner_changed:
+    parent_id, *found = conn.execute(_HEAD_AND_SUMMARY, (session_id,)).fetchone()
+    counted = found[6] is not None  # a root is set from the first count on
+    if not counted or owner_changed:
         user_id, root_id = _owner(conn, session_id, parent_id)
     else:
-        user_id, root_id = row[5], row[6]
-    totals = Totals() if row is None else Totals(row[0], row[1], row[2], bool(row[3]))
+        user_id, root_id = found[5], found[6]
+    totals = Totals(*found[:3], bool(found[3])) if counted else Totals()
     models = _model_rows(conn, session_id, {model for model, _, _ in delta.usages})
     add_delta(totals, models, delta)
-    stale = stale or (row is not None and bool(row[4]))
+    stale = delta.recount or not complete or (counted and bool(found[4]))
     conn.execute(
-        _UPSERT,
+        _WRITE_SUMMARY,
         (
-            session_id,
-            parent_id,
             root_id,
             user_id,
-            created_at,
-            updated_at,
             totals.events,
             totals.tokens,
             totals.cost_usd,
             int(totals.has_errors),
             int(stale),
+            session_id,
         ),
     )
     _write_models(conn, session_id, models)
@@ -157,9 +148,8 @@ def _write_models(conn: sqlite3.Connection, session_id: str, models: dict[str, M
 def stale_rows(conn: sqlite3.Connection, limit: int, now: float) -> list[tuple[str, int]]:
     """Up to ``limit`` stale rows of live sessions: (session id, revision)."""
     found = conn.execute(
-        "SELECT s.id, s.revision FROM summaries s JOIN sessions x ON x.id = s.id"
-        " WHERE s.stale = 1 AND (x.expires_at IS NULL OR x.expires_at > ?)"
-        " ORDER BY s.id LIMIT ?",
+        "SELECT id, revision FROM sessions WHERE stale = 1"
+        " AND (expires_at IS NULL OR expires_at > ?) ORDER BY id LIMIT ?",
         (now, limit),
     )
     return [(session_id, revision) for session_id, revision in found]
@@ -177,16 +167,15 @@ def write_recount(
         summary: the session's summary; its ``root_id`` is replaced by ``root`` if given.
         root: the root the session was created with, or None to take its parent's.
     """
-    row = conn.execute("SELECT revision FROM summaries WHERE id = ?", (summary.id,)).fetchone()
+    row = conn.execute("SELECT revision FROM sessions WHERE id = ?", (summary.id,)).fetchone()
     if row is None or row[0] != revision:
         return False
     root_id = _root_of(conn, summary.id, summary.parent_id, root)
     conn.execute(
-        "UPDATE summaries SET parent_id = ?, root_id = ?, user_id = ?, event_count = ?,"
+        "UPDATE sessions SET root_id = ?, user_id = ?, event_count = ?,"
         " total_tokens = ?, total_cost_usd = ?, has_errors = ?, stale = 0,"
         " revision = revision + 1 WHERE id = ?",
         (
-            summary.parent_id,
             root_id,
             summary.user_id,
             summary.event_count,
