@@ -27,7 +27,8 @@ _VERSION_5_SUMMARIES = [
 
 def back_to_version_5(path: Path) -> None:
     """Give the file at ``path`` (closed) the layout of schema version 5: its summaries in a
-    table of their own, and those of sessions set aside whole without a session row."""
+    table of their own (those of sessions set aside whole without a session row), and every
+    model of a session in ``summary_models``."""
     connection = sqlite3.connect(path, isolation_level=None)
     try:
         connection.execute("BEGIN")
@@ -44,6 +45,10 @@ def back_to_version_5(path: Path) -> None:
             "INSERT INTO summaries (id, parent_id, root_id, user_id, created_at, updated_at,"
             " event_count) SELECT id, parent_id, root_id, user_id, '2026-01-01T00:00:00+00:00',"
             " '2026-01-01T00:00:00+00:00', event_count FROM set_aside"
+        )
+        connection.execute(
+            "INSERT INTO summary_models SELECT id, model, model_events, model_tokens,"
+            " model_cost_usd, model_priced FROM sessions WHERE model IS NOT NULL"
         )
         connection.execute("DROP TABLE set_aside")
         for column in _SUMMARY_COLUMNS:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlite_layouts import back_to_version_5
 from test_sqlite_store import query
 
 from llm_sessions import SessionManager
@@ -146,4 +147,81 @@ async def test_an_id_prefix_is_a_range_of_ids_or_a_comparison(tmp_path: Path, pr
     page = await store.find_sessions(prefix=prefix, order="created_at")
 
     assert sorted(row.id for row in page.items) == sorted([prefix, prefix + "a"])
+    await store.close()
+
+
+async def two_models(store: SessionStore) -> SessionManager:
+    """A chat whose replies come from a priced model first, then from an unpriced one."""
+    manager = SessionManager(store=store, user_id="alice")
+    await manager.user_says("hello")
+    for model in ("gpt-4o-mini", "model-without-a-price", "gpt-4o-mini"):
+        usage = {"prompt_tokens": 7, "completion_tokens": 3}
+        await manager.ai_responds(f"from {model}", model=model, usage=usage)
+    return manager
+
+
+async def by_model(store: SessionStore) -> list[tuple[Any, ...]]:
+    rows = await store.usage(group_by=("model",))
+    return [(row.key["model"], row.sessions, row.events, row.tokens) for row in rows]
+
+
+async def test_the_first_model_is_counted_in_the_session_row_and_others_beside_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    manager = await two_models(store)
+    session_id = manager.session_id
+    assert query(path, "SELECT model, model_events, model_tokens FROM sessions") == [
+        ("gpt-4o-mini", 3, 21)  # the user's message is counted with the model too
+    ]
+    assert query(path, "SELECT model, events, priced FROM summary_models") == [
+        ("model-without-a-price", 1, 0)
+    ]
+
+    expected = await full_load(store)
+    assert await listed(store) == expected
+    assert expected[session_id].unpriced_models == ["model-without-a-price"]
+    for model in ("gpt-4o-mini", "model-without-a-price"):
+        assert [row.id for row in (await store.find_sessions(model=model)).items] == [session_id]
+    assert (await store.find_sessions(model="gpt-4o")).items == []
+    assert await by_model(store) == [
+        ("gpt-4o-mini", 1, 3, 21),
+        ("model-without-a-price", 1, 1, 10),
+    ]
+    await manager.user_says("one more")
+    await manager.ai_responds("more", model="gpt-4o", usage={"prompt_tokens": 2})
+    await manager.pop_last_turn()  # a recount keeps the row's model
+    assert await listed(store) == await full_load(store)
+    assert query(path, "SELECT model, model_events, stale FROM sessions") == [
+        ("gpt-4o-mini", 3, 0)
+    ]
+    assert query(path, "SELECT model FROM summary_models") == [("model-without-a-price",)]
+    await store.close()
+
+
+async def test_a_version_5_file_moves_each_sessions_first_model_into_its_row(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteSessionStore(path)
+    manager = await two_models(store)
+    await store.close()
+    back_to_version_5(path)  # every model in summary_models
+    assert query(path, "SELECT count(*) FROM summary_models") == [(2,)]
+
+    store = SQLiteSessionStore(path)
+    manager = SessionManager(store=store, session_id=manager.session_id)
+    await manager.ai_responds("again", model="gpt-4o-mini", usage={"prompt_tokens": 1})
+    assert query(path, "SELECT model, model_events, stale FROM sessions") == [
+        ("gpt-4o-mini", 4, 0)
+    ]
+    assert query(path, "SELECT model, events FROM summary_models") == [
+        ("model-without-a-price", 1)
+    ]
+    assert await listed(store) == await full_load(store)
+    assert await by_model(store) == [
+        ("gpt-4o-mini", 1, 4, 22),
+        ("model-without-a-price", 1, 1, 10),
+    ]
     await store.close()

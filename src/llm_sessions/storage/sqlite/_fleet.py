@@ -28,8 +28,11 @@ _SORT_COLUMNS = {
 }
 _COLUMNS = (
     "s.id, s.parent_id, s.root_id, s.user_id, s.created_at, s.updated_at, s.event_count,"
-    " s.total_tokens, s.total_cost_usd, s.has_errors, s.properties"
+    " s.total_tokens, s.total_cost_usd, s.has_errors, s.properties, s.model, s.model_events,"
+    " s.model_tokens, s.model_cost_usd, s.model_priced"
 )
+_OTHERS = "(SELECT {} FROM summary_models WHERE session_id = s.id{})"
+"""A measure of a session's models but the one its row counts (``sessions.model``)."""
 _FROM = "sessions s"
 
 
@@ -82,9 +85,10 @@ def _conditions(query_filter: Any, now: float) -> tuple[list[str], list[Any]]:
         args.append(_stamp(query_filter.until))
     if query_filter.model is not None:
         where.append(
-            "EXISTS (SELECT 1 FROM summary_models m WHERE m.session_id = s.id AND m.model = ?)"
+            "(s.model = ? OR EXISTS"
+            " (SELECT 1 FROM summary_models m WHERE m.session_id = s.id AND m.model = ?))"
         )
-        args.append(query_filter.model)
+        args += [query_filter.model, query_filter.model]
     if query_filter.prefix:
         where.append(_prefix_condition(query_filter.prefix, args))
     if query_filter.min_cost is not None:
@@ -165,6 +169,12 @@ def find_page(conn: sqlite3.Connection, query: SessionQuery, now: float) -> Sess
     )
     rows = conn.execute(sql, [*args, query.limit + 1]).fetchall()
     models = _models_of(conn, [row[0] for row in rows])
+    for row in rows:
+        if row[11] is not None:
+            events, tokens, cost, priced = row[12:16]
+            models[row[0]][row[11]] = ModelTotals(
+                events=events, tokens=tokens, cost_usd=cost, priced=bool(priced)
+            )
     items = [_summary(row, models[row[0]]) for row in rows]
     if len(items) <= query.limit:
         return SessionPage(items=items)
@@ -179,8 +189,6 @@ def _group_column(name: str, args: list[Any]) -> str:
         return "substr(s.updated_at, 1, 10)"
     if name == "month":
         return "substr(s.updated_at, 1, 7)"
-    if name == "model":
-        return "m.model"
     args.append(_path(name))
     return "json_quote(s.properties -> ?)"
 
@@ -219,51 +227,83 @@ def usage_rows(conn: sqlite3.Connection, query: UsageQuery, now: float) -> list[
 
 
 def _usage_queries(query: UsageQuery, now: float, by_model: bool) -> list[tuple[str, list[Any]]]:
-    """The SQL whose rows add up to the totals: per model and the rest, or per session."""
+    """The SQL whose rows add up to the totals: per model (the one each session's row counts,
+    and the others) and the rest, or per session."""
     queries = []
-    for part in ("models", "rest") if by_model else ("sessions",):
+    for part in ("row models", "other models", "rest") if by_model else ("sessions",):
         group_args: list[Any] = []
-        keys = [
-            "NULL" if (part == "rest" and name == "model") else _group_column(name, group_args)
-            for name in query.group_by
-        ]
+        keys = []
+        for name in query.group_by:
+            if name != "model":
+                keys.append(_group_column(name, group_args))
+            else:
+                keys.append({"row models": "s.model", "other models": "m.model"}.get(part, "NULL"))
         where, where_args = _conditions(query.filter, now)
-        listed = ", ".join(keys) + ", " if keys else ""
-        # By position: a key's parameters are bound once, in the select list.
-        grouped = f" GROUP BY {', '.join(str(n + 1) for n in range(len(keys)))}" if keys else ""
-        if part == "models":
-            measures = (
-                "count(*), sum(m.events), sum(m.tokens), sum(m.cost_usd),"
-                " group_concat(CASE WHEN m.priced THEN NULL ELSE m.model END, char(31))"
-            )
-            source = f"{_FROM} JOIN summary_models m ON m.session_id = s.id"
-        elif part == "rest":
-            # Events without token usage, and sessions with no model at all (as usage_in):
-            # each session's models added up once (NULL: it has none), in a subquery that
-            # an OFFSET keeps from being flattened (which would add them up again per use).
-            named = "".join(f"{key} AS k{n}, " for n, key in enumerate(keys))
-            inner = (
-                f"SELECT {named}s.event_count AS events, (SELECT sum(events) FROM summary_models"
-                f" WHERE session_id = s.id) AS counted FROM {_FROM}"
-                f" WHERE {' AND '.join(where)} LIMIT -1 OFFSET 0"
-            )
-            outer = "".join(f"k{n}, " for n in range(len(keys)))
-            sql = (
-                f"SELECT {outer}count(*), sum(events - coalesce(counted, 0)), 0, 0.0, NULL"
-                f" FROM ({inner}) WHERE counted IS NULL OR events > counted{grouped}"
-            )
-            queries.append((sql, group_args + where_args))
-            continue
-        else:
-            unpriced = (
-                "(SELECT group_concat(model, char(31)) FROM summary_models"
-                " WHERE session_id = s.id AND priced = 0)"
-            )
-            measures = (
-                "count(*), sum(s.event_count), sum(s.total_tokens), sum(s.total_cost_usd),"
-                f" group_concat({unpriced}, char(31))"
-            )
-            source = _FROM
-        sql = f"SELECT {listed}{measures} FROM {source} WHERE {' AND '.join(where)}{grouped}"
+        sql = _USAGE_PARTS[part](keys, where)
         queries.append((sql, group_args + where_args))
     return queries
+
+
+def _grouped(select: str, keys: list[str], where: list[str]) -> str:
+    """``SELECT keys, select FROM ... WHERE ... GROUP BY keys`` (by position: a key's
+    parameters are bound once, in the select list)."""
+    listed = ", ".join(keys) + ", " if keys else ""
+    grouped = f" GROUP BY {', '.join(str(n + 1) for n in range(len(keys)))}" if keys else ""
+    return f"SELECT {listed}{select} WHERE {' AND '.join(where)}{grouped}"
+
+
+def _row_models(keys: list[str], where: list[str]) -> str:
+    measures = (
+        "count(*), sum(s.model_events), sum(s.model_tokens), sum(s.model_cost_usd),"
+        " group_concat(CASE WHEN s.model_priced THEN NULL ELSE s.model END, char(31))"
+    )
+    return _grouped(f"{measures} FROM {_FROM}", keys, [*where, "s.model IS NOT NULL"])
+
+
+def _other_models(keys: list[str], where: list[str]) -> str:
+    measures = (
+        "count(*), sum(m.events), sum(m.tokens), sum(m.cost_usd),"
+        " group_concat(CASE WHEN m.priced THEN NULL ELSE m.model END, char(31))"
+    )
+    source = f"{_FROM} JOIN summary_models m ON m.session_id = s.id"
+    return _grouped(f"{measures} FROM {source}", keys, where)
+
+
+def _rest(keys: list[str], where: list[str]) -> str:
+    # Events without token usage, and sessions with no model at all (as usage_in): each
+    # session's models added up once (NULL: it has none), in a subquery that an OFFSET keeps
+    # from being flattened (which would add them up again per use).
+    named = "".join(f"{key} AS k{n}, " for n, key in enumerate(keys))
+    others = _OTHERS.format("sum(events)", "")
+    counted = (
+        f"CASE WHEN s.model IS NULL THEN {others} ELSE s.model_events + coalesce({others}, 0) END"
+    )
+    inner = (
+        f"SELECT {named}s.event_count AS events, {counted} AS counted FROM {_FROM}"
+        f" WHERE {' AND '.join(where)} LIMIT -1 OFFSET 0"
+    )
+    outer = [f"k{n}" for n in range(len(keys))]
+    return _grouped(
+        f"count(*), sum(events - coalesce(counted, 0)), 0, 0.0, NULL FROM ({inner})",
+        outer,
+        ["(counted IS NULL OR events > counted)"],
+    )
+
+
+def _sessions(keys: list[str], where: list[str]) -> str:
+    others = _OTHERS.format("group_concat(model, char(31))", " AND priced = 0")
+    mine = "CASE WHEN s.model_priced THEN NULL ELSE s.model END"
+    unpriced = f"nullif(coalesce({mine}, '') || char(31) || coalesce({others}, ''), char(31))"
+    measures = (
+        "count(*), sum(s.event_count), sum(s.total_tokens), sum(s.total_cost_usd),"
+        f" group_concat({unpriced}, char(31))"
+    )
+    return _grouped(f"{measures} FROM {_FROM}", keys, where)
+
+
+_USAGE_PARTS = {
+    "row models": _row_models,
+    "other models": _other_models,
+    "rest": _rest,
+    "sessions": _sessions,
+}

@@ -12,7 +12,7 @@ from .._reseal import SealedSwap, swap_into
 from .._sync import HeaderChanges, WriteBatch
 from ._schema import _SESSION_TABLES, _UPSERT_SESSION, _stamp
 from ._search import delete_session_index
-from ._summary_increments import increments
+from ._summary_increments import Increments, increments
 from ._write_lock import begin_immediate
 
 
@@ -129,8 +129,12 @@ def swap_sealed(conn: sqlite3.Connection, session_id: str, swaps: list[SealedSwa
 
 
 def write_head(
-    conn: sqlite3.Connection, batch: WriteBatch, expires_at: float | None, counted: bool
-) -> bool:
+    conn: sqlite3.Connection,
+    batch: WriteBatch,
+    expires_at: float | None,
+    counted: bool,
+    row_model: str | None,
+) -> Increments | None:
     """Write the session's row of a save (in its transaction).
 
     Args:
@@ -139,9 +143,11 @@ def write_head(
         expires_at: the row's new expiry (seconds since the epoch), or None.
         counted: the row holds a summary whose owner the save leaves as it is, so the same
             statement can add the save's summary delta.
+        row_model: the model whose counters the row keeps (``sessions.model``), or None.
 
     Returns:
-        Whether it added the delta (else ``keep_summary`` writes the whole summary).
+        What the statement added of the delta (else ``keep_summary`` writes the whole
+        summary), or None.
     """
     changes = batch.header
     args = [
@@ -154,9 +160,9 @@ def write_head(
     ]
     added = None
     if counted and batch.summary is not None:
-        added = increments(batch.summary, _UPSERT_SESSION)
+        added = increments(batch.summary, _UPSERT_SESSION, row_model)
     if added is None:
         conn.execute(_UPSERT_SESSION, args)
-        return False
-    conn.execute(added[0], args + added[1])
-    return True
+    else:
+        conn.execute(added.statement, args + added.args)
+    return added

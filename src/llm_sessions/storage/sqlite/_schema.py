@@ -33,11 +33,19 @@ _SUMMARY_COLUMNS = (
     "has_errors INTEGER NOT NULL DEFAULT 0",
     "stale INTEGER NOT NULL DEFAULT 0",
     "revision INTEGER NOT NULL DEFAULT 0",
+    "model TEXT",
+    "model_events INTEGER NOT NULL DEFAULT 0",
+    "model_tokens INTEGER NOT NULL DEFAULT 0",
+    "model_cost_usd REAL NOT NULL DEFAULT 0",
+    "model_priced INTEGER NOT NULL DEFAULT 1",
 )
 """A session's summary, in its own row of ``sessions`` (so that an append, which rewrites that
 row anyway, adds to its counters in the same statement). ``root_id`` is NULL until the first
 save counts the session; ``stale``: removed or edited events (or an upgrade) left counts to redo
-from the log; ``revision`` lets that recount write only if no save came in between."""
+from the log; ``revision`` lets that recount write only if no save came in between. ``model``
+and the ``model_*`` counters: the session's first model (most sessions use one; in a file
+upgraded from version 5, the first by name), whose usage is added here too; each other model has
+a row in ``summary_models``. ``model`` is NULL only in a session without token usage."""
 
 _SCHEMA = [
     f"""CREATE TABLE sessions (
@@ -97,7 +105,7 @@ def _header_tag_triggers() -> list[str]:
 
 
 _SUMMARY_SCHEMA = [
-    # Per model of each session: what ``usage(group_by=model)`` adds up.
+    # Per model of each session but the one in its row: what ``usage(group_by=model)`` adds.
     """CREATE TABLE summary_models (
         session_id TEXT NOT NULL,
         model TEXT NOT NULL,
@@ -151,6 +159,13 @@ _VERSION_6 = [
     f"""UPDATE sessions SET ({_SUMMARY_FIELDS}) = (SELECT {_SUMMARY_FIELDS} FROM summaries s
         WHERE s.id = sessions.id) WHERE id IN (SELECT id FROM summaries)""",
     "UPDATE sessions SET root_id = coalesce(parent_id, id), stale = 1 WHERE root_id IS NULL",
+    # Each session's first model by name moves into its row.
+    """UPDATE sessions SET (model, model_events, model_tokens, model_cost_usd, model_priced) =
+        (SELECT model, events, tokens, cost_usd, priced FROM summary_models m
+        WHERE m.session_id = sessions.id ORDER BY model LIMIT 1)
+        WHERE id IN (SELECT session_id FROM summary_models)""",
+    """DELETE FROM summary_models
+        WHERE (session_id, model) IN (SELECT id, model FROM sessions WHERE model IS NOT NULL)""",
     _SUMMARY_SCHEMA[2],
     """INSERT INTO set_aside SELECT id, parent_id, root_id, user_id, event_count FROM summaries
     WHERE id NOT IN (SELECT id FROM sessions)""",

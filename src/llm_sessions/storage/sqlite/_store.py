@@ -359,7 +359,8 @@ class SQLiteSessionStore(SQLiteMaintenance):
         with _transaction(conn, "BEGIN IMMEDIATE"):
             now = time.time()
             row = conn.execute(
-                "SELECT expires_at, created_at, properties, root_id FROM sessions WHERE id = ?",
+                "SELECT expires_at, created_at, properties, root_id, model FROM sessions"
+                " WHERE id = ?",
                 (session_id,),
             ).fetchone()
             expires_at = None if row is None else row[0]
@@ -377,7 +378,7 @@ class SQLiteSessionStore(SQLiteMaintenance):
                 expires_at = now + self.expiration_seconds
             owner_changed = gone or changes.parent_changed or owner_keys_changed(changes)
             counted = row is not None and row[3] is not None and not owner_changed
-            added = write_head(conn, batch, expires_at, counted)
+            added = write_head(conn, batch, expires_at, counted, row[4] if counted else None)
             _merge_header(conn, session_id, changes)
             if batch.updated:
                 conn.executemany(

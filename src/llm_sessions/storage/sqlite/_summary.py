@@ -1,9 +1,10 @@
 """The SQLite store's summary columns: kept by each save, recounted when marked stale.
 
-A session's summary lives in its own row of ``sessions``. A save adds its ``SummaryDelta`` in
-the statement that writes that row (``_summary_increments.increments``: only the columns the
-delta changes, so SQLite moves only those index entries) and to its ``summary_models`` rows
-with one upsert per model. A save that counts the session for the first time or may change its
+A session's summary lives in its own row of ``sessions``, with the counters of its first model.
+A save adds its ``SummaryDelta`` in the statement that writes that row
+(``_summary_increments.increments``: only the columns the delta changes, so SQLite moves only
+those index entries), and the usage of any other model to its ``summary_models`` rows with one
+upsert per model. A save that counts the session for the first time or may change its
 owner (parent, ``user_id``, root) reads and writes the whole summary instead. A save that
 removes or edits events, or that finds some of its events already stored (a retry), cannot add
 a delta: it marks the row ``stale``, and the store recounts it from a full load before it next
@@ -19,7 +20,7 @@ from typing import Any
 from ...models._session_metadata import RESERVED_PROPERTIES
 from .._summaries import ModelCount, SessionSummary
 from .._summary_delta import SummaryDelta, Totals, add_delta
-from ._summary_increments import add_models
+from ._summary_increments import Increments, add_models
 
 __all__ = ["keep_summary", "stale_rows", "write_recount"]
 
@@ -28,12 +29,14 @@ _USER_KEY = RESERVED_PROPERTIES["user_id"]
 
 _WRITE_SUMMARY = """
     UPDATE sessions SET root_id = ?, user_id = ?, event_count = ?, total_tokens = ?,
-        total_cost_usd = ?, has_errors = ?, stale = ?, revision = revision + 1
+        total_cost_usd = ?, has_errors = ?, stale = ?, model = ?, model_events = ?,
+        model_tokens = ?, model_cost_usd = ?, model_priced = ?, revision = revision + 1
     WHERE id = ?
 """
 _HEAD_AND_SUMMARY = (
     "SELECT parent_id, event_count, total_tokens, total_cost_usd, has_errors, stale, user_id,"
-    " root_id FROM sessions WHERE id = ?"
+    " root_id, model, model_events, model_tokens, model_cost_usd, model_priced"
+    " FROM sessions WHERE id = ?"
 )
 _UPSERT_MODEL = """
     INSERT INTO summary_models VALUES (?, ?, ?, ?, ?, ?)
@@ -70,7 +73,7 @@ def keep_summary(
     conn: sqlite3.Connection,
     session_id: str,
     delta: SummaryDelta,
-    added: bool,
+    added: Increments | None,
     owner_changed: bool,
     complete: bool,
 ) -> None:
@@ -81,15 +84,15 @@ def keep_summary(
         conn: the connection, in the save's transaction.
         session_id: the session saved.
         delta: what the save appended.
-        added: the statement that wrote the session's row added ``delta``'s increments
-            (``increments``); what is left is its models.
+        added: what the statement that wrote the session's row added of ``delta``
+            (``increments``; what is left is its other models), or None.
         owner_changed: the save may have changed the parent or the reserved properties.
         complete: every appended event was new (none was stored already).
     """
-    if added:
+    if added is not None:
         if not complete:
             conn.execute("UPDATE sessions SET stale = 1 WHERE id = ?", (session_id,))
-        add_models(conn, session_id, delta)
+        add_models(conn, session_id, delta, added.row_model)
         return
     parent_id, *found = conn.execute(_HEAD_AND_SUMMARY, (session_id,)).fetchone()
     counted = found[6] is not None  # a root is set from the first count on
@@ -98,8 +101,14 @@ def keep_summary(
     else:
         user_id, root_id = found[5], found[6]
     totals = Totals(*found[:3], bool(found[3])) if counted else Totals()
-    models = _model_rows(conn, session_id, {model for model, _, _ in delta.usages})
+    row_model = found[7]
+    models = _model_rows(conn, session_id, {model for model, _, _ in delta.usages} - {row_model})
+    if row_model is not None:
+        models[row_model] = ModelCount(found[8], found[9], found[10], bool(found[11]))
+    elif delta.usages and delta.usages[0][0] not in models:
+        row_model = delta.usages[0][0]  # the session's first model: counted in its row
     add_delta(totals, models, delta)
+    mine = models.pop(row_model) if row_model is not None else ModelCount()
     stale = delta.recount or not complete or (counted and bool(found[4]))
     conn.execute(
         _WRITE_SUMMARY,
@@ -111,6 +120,11 @@ def keep_summary(
             totals.cost_usd,
             int(totals.has_errors),
             int(stale),
+            row_model,
+            mine.events,
+            mine.tokens,
+            mine.cost_usd,
+            int(mine.priced),
             session_id,
         ),
     )
@@ -167,14 +181,20 @@ def write_recount(
         summary: the session's summary; its ``root_id`` is replaced by ``root`` if given.
         root: the root the session was created with, or None to take its parent's.
     """
-    row = conn.execute("SELECT revision FROM sessions WHERE id = ?", (summary.id,)).fetchone()
+    row = conn.execute(
+        "SELECT revision, model FROM sessions WHERE id = ?", (summary.id,)
+    ).fetchone()
     if row is None or row[0] != revision:
         return False
     root_id = _root_of(conn, summary.id, summary.parent_id, root)
+    models = {
+        name: ModelCount(m.events, m.tokens, m.cost_usd, m.priced)
+        for name, m in summary.model_usage.items()
+    }
+    row_model = row[1] if row[1] in models else min(models, default=None)
+    mine = models.pop(row_model) if row_model is not None else ModelCount()
     conn.execute(
-        "UPDATE sessions SET root_id = ?, user_id = ?, event_count = ?,"
-        " total_tokens = ?, total_cost_usd = ?, has_errors = ?, stale = 0,"
-        " revision = revision + 1 WHERE id = ?",
+        _WRITE_SUMMARY,
         (
             root_id,
             summary.user_id,
@@ -182,13 +202,15 @@ def write_recount(
             summary.total_tokens,
             summary.total_cost_usd,
             int(summary.has_errors),
+            0,
+            row_model,
+            mine.events,
+            mine.tokens,
+            mine.cost_usd,
+            int(mine.priced),
             summary.id,
         ),
     )
     conn.execute("DELETE FROM summary_models WHERE session_id = ?", (summary.id,))
-    models = {
-        name: ModelCount(m.events, m.tokens, m.cost_usd, m.priced)
-        for name, m in summary.model_usage.items()
-    }
     _write_models(conn, summary.id, models)
     return True

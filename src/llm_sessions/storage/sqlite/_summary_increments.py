@@ -1,11 +1,12 @@
 """A save's ``SummaryDelta`` added to the SQLite summary columns without reading them first.
 
 The counters live in the session's own row of ``sessions``, which every save rewrites (its
-``updated_at``): the delta's increments join that statement's ``SET`` list. A column the delta
-leaves as it is stays out of the list, so the indexes on it are not rewritten (most appends
-move only the ``updated_at`` entries, and the cost and token entries when the events carry
-usage). Each model of the delta gets one ``INSERT ... ON CONFLICT DO UPDATE`` of increments,
-which updates an existing row in place.
+``updated_at``): the delta's increments join that statement's ``SET`` list, those of the row's
+model (``sessions.model``, the session's first) included. A column the delta leaves as it is
+stays out of the list, so the indexes on it are not rewritten (most appends move only the
+``updated_at`` entries, and the cost and token entries when the events carry usage). Each other
+model of the delta gets one ``INSERT ... ON CONFLICT DO UPDATE`` of increments in
+``summary_models``, which updates an existing row in place.
 
 Costs are added one at a time, in session order (``total + ? + ?`` is evaluated from the left),
 so the totals equal those a count over the whole session adds up.
@@ -19,7 +20,7 @@ from functools import lru_cache
 
 from .._summary_delta import SummaryDelta
 
-__all__ = ["MAX_COSTS", "add_models", "increments"]
+__all__ = ["MAX_COSTS", "Increments", "add_models", "increments"]
 
 MAX_COSTS = 16
 """More priced events than this in one save take the path that reads the row (one statement
@@ -34,37 +35,77 @@ class _ModelDelta:
     priced: bool
 
 
-def increments(delta: SummaryDelta, statement: str) -> tuple[str, list[object]] | None:
+@dataclass(frozen=True, slots=True)
+class Increments:
+    """What ``increments`` adds to the upsert of a session's row."""
+
+    statement: str
+    """The upsert with the terms."""
+    args: list[object]
+    """The terms' arguments (after the upsert's own)."""
+    row_model: str | None
+    """The model the row counts from now on."""
+
+
+def increments(delta: SummaryDelta, statement: str, row_model: str | None) -> Increments | None:
     """``statement`` (an upsert of a session's row, ending in its ``SET`` list) with the terms
-    that add ``delta`` to the row's summary columns, and their arguments (after its own).
+    that add ``delta`` to the row's summary columns.
 
     Args:
         delta: what the save appends.
         statement: the upsert.
+        row_model: the model whose counters the row keeps (``sessions.model``); None if the
+            session has no token usage yet (its first model then becomes the row's).
 
     Returns:
-        The statement and the terms' arguments, or None when the save prices more than
-        ``MAX_COSTS`` events (the caller then reads and rewrites the row).
+        The statement and its arguments, or None when the save prices more than ``MAX_COSTS``
+        events (the caller then reads and rewrites the row).
     """
-    tokens = 0
+    claim = row_model is None and bool(delta.usages)
+    if claim:
+        row_model = delta.usages[0][0]
+    tokens = mine = mine_tokens = 0
     costs: list[float] = []
-    for _, used, cost in delta.usages:
+    mine_costs: list[float] = []
+    mine_unpriced = False
+    for model, used, cost in delta.usages:
         tokens += used
         if cost is not None:
             costs.append(cost)
-    if len(costs) > MAX_COSTS:
+        if model == row_model:
+            mine += 1
+            mine_tokens += used
+            if cost is not None:
+                mine_costs.append(cost)
+            elif used:
+                mine_unpriced = True
+    if len(costs) + len(mine_costs) > MAX_COSTS:
         return None
     args: list[object] = [delta.events] if delta.events else []
     if tokens:
         args.append(tokens)
     args += costs
+    if claim:
+        args.append(row_model)
+    if mine:
+        args += [mine, mine_tokens, *mine_costs]
     shape = (bool(delta.events), bool(tokens), len(costs), delta.has_errors, delta.recount)
-    return _with_terms(statement, *shape), args
+    mine_shape = (claim, mine > 0, len(mine_costs), mine_unpriced)
+    return Increments(_with_terms(statement, *shape, *mine_shape), args, row_model)
 
 
 @lru_cache(maxsize=256)
 def _with_terms(
-    statement: str, events: bool, tokens: bool, costs: int, has_errors: bool, stale: bool
+    statement: str,
+    events: bool,
+    tokens: bool,
+    costs: int,
+    has_errors: bool,
+    stale: bool,
+    claim: bool,
+    mine: bool,
+    mine_costs: int,
+    mine_unpriced: bool,
 ) -> str:
     terms = [statement.rstrip()]
     if events:
@@ -77,22 +118,34 @@ def _with_terms(
         terms.append("has_errors = 1")
     if stale:
         terms.append("stale = 1")
+    if claim:
+        terms.append("model = ?")
+    if mine:
+        terms += ["model_events = model_events + ?", "model_tokens = model_tokens + ?"]
+    if mine_costs:
+        terms.append("model_cost_usd = model_cost_usd" + " + ?" * mine_costs)
+    if mine_unpriced:
+        terms.append("model_priced = 0")
     terms.append("revision = revision + 1")
     return ", ".join(terms)
 
 
-def add_models(conn: sqlite3.Connection, session_id: str, delta: SummaryDelta) -> None:
-    """Add ``delta``'s usage to the session's ``summary_models`` rows, one statement per model.
+def add_models(
+    conn: sqlite3.Connection, session_id: str, delta: SummaryDelta, row_model: str | None
+) -> None:
+    """Add ``delta``'s usage of models other than ``row_model`` to the session's
+    ``summary_models`` rows, one statement per model.
 
     Args:
         conn: the connection, in the save's transaction.
         session_id: the session saved.
         delta: what the save appended.
+        row_model: the model the session's row counts (``increments`` added its usage).
     """
-    if not delta.usages:
-        return
     models: dict[str, _ModelDelta] = {}
     for name, tokens, cost in delta.usages:
+        if name == row_model:
+            continue
         model = models.get(name)
         if model is None:
             model = models[name] = _ModelDelta(0, 0, [], True)
