@@ -61,7 +61,9 @@ def instructions(mode: str, count: int) -> int:
     """Instructions of a child process that makes ``WARM_UP + count`` appends in ``mode``."""
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
     command += [sys.executable, __file__, "--child", mode, str(count)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    # A fixed hash seed: dicts and sets then lay out alike in every run.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:
         raise RuntimeError(f"valgrind printed no count:\n{done.stderr[-2000:]}")

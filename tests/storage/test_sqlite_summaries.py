@@ -193,9 +193,7 @@ async def test_the_first_model_is_counted_in_the_session_row_and_others_beside_i
     await manager.ai_responds("more", model="gpt-4o", usage={"prompt_tokens": 2})
     await manager.pop_last_turn()  # a recount keeps the row's model
     assert await listed(store) == await full_load(store)
-    assert query(path, "SELECT model, model_events, stale FROM sessions") == [
-        ("gpt-4o-mini", 3, 0)
-    ]
+    assert query(path, "SELECT model, model_events, stale FROM sessions") == [("gpt-4o-mini", 3, 0)]
     assert query(path, "SELECT model FROM summary_models") == [("model-without-a-price",)]
     await store.close()
 
@@ -213,12 +211,8 @@ async def test_a_version_5_file_moves_each_sessions_first_model_into_its_row(
     store = SQLiteSessionStore(path)
     manager = SessionManager(store=store, session_id=manager.session_id)
     await manager.ai_responds("again", model="gpt-4o-mini", usage={"prompt_tokens": 1})
-    assert query(path, "SELECT model, model_events, stale FROM sessions") == [
-        ("gpt-4o-mini", 4, 0)
-    ]
-    assert query(path, "SELECT model, events FROM summary_models") == [
-        ("model-without-a-price", 1)
-    ]
+    assert query(path, "SELECT model, model_events, stale FROM sessions") == [("gpt-4o-mini", 4, 0)]
+    assert query(path, "SELECT model, events FROM summary_models") == [("model-without-a-price", 1)]
     assert await listed(store) == await full_load(store)
     assert await by_model(store) == [
         ("gpt-4o-mini", 1, 4, 22),

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..models._event_type import EventType
 from ..models._session_event import SessionEvent
 from ..models._session_metadata import RESERVED_PROPERTIES
 from ._summaries import ModelCount, failed_tool_call
@@ -22,9 +23,9 @@ from ._sync import HeaderChanges
 __all__ = ["SummaryDelta", "Totals", "add_delta", "delta_of", "owner_keys_changed"]
 
 
-@dataclass(frozen=True)
-class SummaryDelta:
-    """The appended events of one save, as a summary counts them."""
+class SummaryDelta(NamedTuple):
+    """The appended events of one save, as a summary counts them (a tuple: one is made per
+    save)."""
 
     events: int
     usages: tuple[tuple[str, int, float | None], ...]
@@ -58,7 +59,8 @@ def delta_of(events: Sequence[SessionEvent[Any]], recount: bool) -> SummaryDelta
     usages: list[tuple[str, int, float | None]] = []
     has_errors = False
     for event in events:
-        has_errors = has_errors or failed_tool_call(event)
+        if event.type is EventType.TOOL_CALL and not has_errors:
+            has_errors = failed_tool_call(event)
         usage = event.token_usage
         if usage is not None:
             usages.append((usage.model, usage.total_tokens, usage.estimated_cost_usd))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .._summary_delta import SummaryDelta
 
@@ -35,8 +36,7 @@ class _ModelDelta:
     priced: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Increments:
+class Increments(NamedTuple):
     """What ``increments`` adds to the upsert of a session's row."""
 
     statement: str
@@ -61,14 +61,19 @@ def increments(delta: SummaryDelta, statement: str, row_model: str | None) -> In
         The statement and its arguments, or None when the save prices more than ``MAX_COSTS``
         events (the caller then reads and rewrites the row).
     """
-    claim = row_model is None and bool(delta.usages)
+    events, usages, has_errors, recount = delta
+    args: list[object] = [events] if events else []
+    if not usages:  # a message or a tool call: only the count moves
+        shape = (events > 0, False, 0, has_errors, recount, False, False, 0, False)
+        return Increments(_with_terms(statement, shape), args, row_model)
+    claim = row_model is None
     if claim:
-        row_model = delta.usages[0][0]
+        row_model = usages[0][0]
     tokens = mine = mine_tokens = 0
     costs: list[float] = []
     mine_costs: list[float] = []
     mine_unpriced = False
-    for model, used, cost in delta.usages:
+    for model, used, cost in usages:
         tokens += used
         if cost is not None:
             costs.append(cost)
@@ -81,7 +86,6 @@ def increments(delta: SummaryDelta, statement: str, row_model: str | None) -> In
                 mine_unpriced = True
     if len(costs) + len(mine_costs) > MAX_COSTS:
         return None
-    args: list[object] = [delta.events] if delta.events else []
     if tokens:
         args.append(tokens)
     args += costs
@@ -89,24 +93,18 @@ def increments(delta: SummaryDelta, statement: str, row_model: str | None) -> In
         args.append(row_model)
     if mine:
         args += [mine, mine_tokens, *mine_costs]
-    shape = (bool(delta.events), bool(tokens), len(costs), delta.has_errors, delta.recount)
-    mine_shape = (claim, mine > 0, len(mine_costs), mine_unpriced)
-    return Increments(_with_terms(statement, *shape, *mine_shape), args, row_model)
+    shape = (
+        events > 0, tokens > 0, len(costs), has_errors, recount,
+        claim, mine > 0, len(mine_costs), mine_unpriced,
+    )  # fmt: skip
+    return Increments(_with_terms(statement, shape), args, row_model)
 
 
 @lru_cache(maxsize=256)
 def _with_terms(
-    statement: str,
-    events: bool,
-    tokens: bool,
-    costs: int,
-    has_errors: bool,
-    stale: bool,
-    claim: bool,
-    mine: bool,
-    mine_costs: int,
-    mine_unpriced: bool,
+    statement: str, shape: tuple[bool, bool, int, bool, bool, bool, bool, int, bool]
 ) -> str:
+    events, tokens, costs, has_errors, stale, claim, mine, mine_costs, mine_unpriced = shape
     terms = [statement.rstrip()]
     if events:
         terms.append("event_count = event_count + ?")
@@ -142,8 +140,11 @@ def add_models(
         delta: what the save appended.
         row_model: the model the session's row counts (``increments`` added its usage).
     """
+    usages = delta.usages
+    if not usages or (len(usages) == 1 and usages[0][0] == row_model):
+        return  # the common case: nothing but the row's model
     models: dict[str, _ModelDelta] = {}
-    for name, tokens, cost in delta.usages:
+    for name, tokens, cost in usages:
         if name == row_model:
             continue
         model = models.get(name)
