@@ -10,7 +10,7 @@ from typing import Any
 from .._event_page import unknown_event
 from .._reseal import SealedSwap, swap_into
 from .._sync import HeaderChanges, WriteBatch
-from ._schema import _SESSION_TABLES, _UPSERT_SESSION, _stamp
+from ._schema import _SESSION_TABLES, _UPDATE_SESSION, _UPSERT_SESSION, _stamp
 from ._search import delete_session_index
 from ._summary_increments import Increments, increments
 from ._write_lock import begin_immediate
@@ -132,6 +132,7 @@ def write_head(
     conn: sqlite3.Connection,
     batch: WriteBatch,
     expires_at: float | None,
+    stored: bool,
     counted: bool,
     row_model: str | None,
 ) -> Increments | None:
@@ -141,8 +142,9 @@ def write_head(
         conn: the connection.
         batch: the save.
         expires_at: the row's new expiry (seconds since the epoch), or None.
-        counted: the row holds a summary whose owner the save leaves as it is, so the same
-            statement can add the save's summary delta.
+        stored: the save's transaction read the row (it is updated, not upserted).
+        counted: the row holds a summary whose owner the save leaves as it is: the update
+            adds the save's summary delta.
         row_model: the model whose counters the row keeps (``sessions.model``), or None.
 
     Returns:
@@ -150,19 +152,27 @@ def write_head(
         summary), or None.
     """
     changes = batch.header
-    args = [
-        batch.session_id,
-        changes.parent_id,
-        _stamp(changes.created_at),
-        _stamp(changes.updated_at),
-        expires_at,
-        changes.parent_changed,
-    ]
     added = None
-    if counted and batch.summary is not None:
-        added = increments(batch.summary, _UPSERT_SESSION, row_model)
-    if added is None:
-        conn.execute(_UPSERT_SESSION, args)
-    else:
-        conn.execute(added.statement, args + added.args)
-    return added
+    if stored:
+        if counted and batch.summary is not None:
+            added = increments(batch.summary, row_model)
+        statement, extra = (_UPDATE_HEAD, []) if added is None else added[:2]
+        updated_at = _stamp(changes.updated_at)
+        head = [changes.parent_changed, changes.parent_id, updated_at, expires_at]
+        conn.execute(statement, [*head, *extra, batch.session_id])
+        return added
+    conn.execute(
+        _UPSERT_SESSION,
+        (
+            batch.session_id,
+            changes.parent_id,
+            _stamp(changes.created_at),
+            _stamp(changes.updated_at),
+            expires_at,
+            changes.parent_changed,
+        ),
+    )
+    return None
+
+
+_UPDATE_HEAD = _UPDATE_SESSION.rstrip() + " WHERE id = ?"

@@ -199,6 +199,14 @@ _UPSERT_SESSION = """
         updated_at = max(updated_at, excluded.updated_at),
         expires_at = excluded.expires_at
 """
+_UPDATE_SESSION = """
+    UPDATE sessions SET
+        parent_id = CASE WHEN ? THEN ? ELSE parent_id END,
+        updated_at = max(updated_at, ?),
+        expires_at = ?
+"""
+"""``_UPSERT_SESSION`` for a row the save's transaction has read (its ``SET`` list goes on, and
+its ``WHERE`` is added after it): without the insert it would first try."""
 
 
 def _stamp(moment: datetime) -> str:

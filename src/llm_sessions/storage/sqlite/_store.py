@@ -377,8 +377,10 @@ class SQLiteSessionStore(SQLiteMaintenance):
             if self.expiration_seconds is not None:
                 expires_at = now + self.expiration_seconds
             owner_changed = gone or changes.parent_changed or owner_keys_changed(changes)
-            counted = row is not None and row[3] is not None and not owner_changed
-            added = write_head(conn, batch, expires_at, counted, row[4] if counted else None)
+            stored = row is not None and not gone
+            counted = stored and row[3] is not None and not owner_changed
+            row_model = row[4] if counted else None
+            added = write_head(conn, batch, expires_at, stored, counted, row_model)
             _merge_header(conn, session_id, changes)
             if batch.updated:
                 conn.executemany(

@@ -100,7 +100,7 @@ def keep_summary(
         user_id, root_id = _owner(conn, session_id, parent_id)
     else:
         user_id, root_id = found[5], found[6]
-    totals = Totals(*found[:3], bool(found[3])) if counted else Totals()
+    totals = Totals(found[0], found[1], found[2], bool(found[3])) if counted else Totals()
     row_model = found[7]
     models = _model_rows(conn, session_id, {model for model, _, _ in delta.usages} - {row_model})
     if row_model is not None:

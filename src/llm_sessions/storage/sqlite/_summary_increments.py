@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .._summary_delta import SummaryDelta
+from ._schema import _UPDATE_SESSION
 
 __all__ = ["MAX_COSTS", "Increments", "add_models", "increments"]
 
@@ -40,20 +41,19 @@ class Increments(NamedTuple):
     """What ``increments`` adds to the upsert of a session's row."""
 
     statement: str
-    """The upsert with the terms."""
+    """``_UPDATE_SESSION`` with the terms and ``WHERE id = ?``."""
     args: list[object]
-    """The terms' arguments (after the upsert's own)."""
+    """The terms' arguments (after the update's own, before the session's id)."""
     row_model: str | None
     """The model the row counts from now on."""
 
 
-def increments(delta: SummaryDelta, statement: str, row_model: str | None) -> Increments | None:
-    """``statement`` (an upsert of a session's row, ending in its ``SET`` list) with the terms
-    that add ``delta`` to the row's summary columns.
+def increments(delta: SummaryDelta, row_model: str | None) -> Increments | None:
+    """The update of a session's row (``_UPDATE_SESSION``) with the terms that add ``delta``
+    to its summary columns.
 
     Args:
         delta: what the save appends.
-        statement: the upsert.
         row_model: the model whose counters the row keeps (``sessions.model``); None if the
             session has no token usage yet (its first model then becomes the row's).
 
@@ -65,7 +65,7 @@ def increments(delta: SummaryDelta, statement: str, row_model: str | None) -> In
     args: list[object] = [events] if events else []
     if not usages:  # a message or a tool call: only the count moves
         shape = (events > 0, False, 0, has_errors, recount, False, False, 0, False)
-        return Increments(_with_terms(statement, shape), args, row_model)
+        return Increments(_with_terms(shape), args, row_model)
     claim = row_model is None
     if claim:
         row_model = usages[0][0]
@@ -97,15 +97,13 @@ def increments(delta: SummaryDelta, statement: str, row_model: str | None) -> In
         events > 0, tokens > 0, len(costs), has_errors, recount,
         claim, mine > 0, len(mine_costs), mine_unpriced,
     )  # fmt: skip
-    return Increments(_with_terms(statement, shape), args, row_model)
+    return Increments(_with_terms(shape), args, row_model)
 
 
 @lru_cache(maxsize=256)
-def _with_terms(
-    statement: str, shape: tuple[bool, bool, int, bool, bool, bool, bool, int, bool]
-) -> str:
+def _with_terms(shape: tuple[bool, bool, int, bool, bool, bool, bool, int, bool]) -> str:
     events, tokens, costs, has_errors, stale, claim, mine, mine_costs, mine_unpriced = shape
-    terms = [statement.rstrip()]
+    terms = [_UPDATE_SESSION.rstrip()]
     if events:
         terms.append("event_count = event_count + ?")
     if tokens:
@@ -125,7 +123,7 @@ def _with_terms(
     if mine_unpriced:
         terms.append("model_priced = 0")
     terms.append("revision = revision + 1")
-    return ", ".join(terms)
+    return ", ".join(terms) + " WHERE id = ?"
 
 
 def add_models(
