@@ -12,6 +12,7 @@ one append, start-up and warm-up left out. Modes:
   dropped: the write path as it was before summaries.
 
     python benchmarks/bench_append_instructions.py --appends 1000
+    PYTHONPATH=OTHER/src python benchmarks/bench_append_instructions.py   # another checkout's code
 
 Instructions leave out the kernel's time (a write per page of the log, the fsync), which a page
 more or less per append changes too: ``bench_summary_cost.py --sqlite-sync full`` measures

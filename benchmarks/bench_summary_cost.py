@@ -40,7 +40,7 @@ from bench_stores import POSTGRES_URL, REDIS_URL, make_events
 
 from llm_sessions.models import Session
 from llm_sessions.storage import SessionStore, open_store
-from llm_sessions.storage.sqlite._schema import _LISTING_INDEXES
+from llm_sessions.storage.sqlite import _schema
 
 
 def store_url(name: str, folder: str, tag: str, sync: str) -> str:
@@ -52,13 +52,14 @@ def store_url(name: str, folder: str, tag: str, sync: str) -> str:
 
 
 async def without_summaries(store: Any) -> None:
-    """Turn a store's summary rows off (on SQLite, with the indexes that list them)."""
+    """Turn a store's summary rows off (on SQLite, with the indexes on ``sessions`` that list
+    them; before schema 6 the rows had a table of their own, which is then left alone)."""
     store._summary_rows = False
     if hasattr(store, "_conn"):
 
         def drop() -> None:
-            for statement in _LISTING_INDEXES:
-                store._conn().execute(f"DROP INDEX {statement.split()[2]}")
+            for statement in getattr(_schema, "_LISTING_INDEXES", []):
+                store._conn().execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
 
         await store._run(drop)
 
