@@ -4,10 +4,10 @@ that writes the session's row, without reading them: the totals stay those of a 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+from test_sqlite_store import query
 from test_sqlite_summaries import full_load, listed
 
 from llm_sessions.models import Session, SessionEvent, TokenUsage
@@ -50,17 +50,7 @@ async def test_increments_equal_a_full_load_whatever_the_batch(tmp_path: Path) -
     await store.close()
 
 
-def _row(path: Path, session_id: str) -> tuple[Any, ...]:
-    connection = sqlite3.connect(path)
-    try:
-        return tuple(
-            connection.execute(
-                "SELECT event_count, total_cost_usd, stale, revision FROM sessions WHERE id = ?",
-                (session_id,),
-            ).fetchone()
-        )
-    finally:
-        connection.close()
+COUNTERS = "SELECT event_count, total_cost_usd, stale, revision FROM sessions WHERE id = 'one'"
 
 
 async def test_an_append_sets_only_the_columns_it_changes(tmp_path: Path) -> None:
@@ -87,14 +77,14 @@ async def test_an_append_sets_only_the_columns_it_changes(tmp_path: Path) -> Non
     assert "event_count = event_count + 1" in plain
     for column in ("total_tokens", "total_cost_usd", "has_errors", "stale", "user_id", "root_id"):
         assert column not in plain, column
-    assert _row(path, "one") == (2, 0.5, 0, 2)
+    assert query(path, COUNTERS) == [(2, 0.5, 0, 2)]
 
     await session.add_event_and_save(_reply(1, cost=0.25))
     priced = counters()
     assert "total_cost_usd = total_cost_usd + 0.25" in priced
     assert "model_cost_usd = model_cost_usd + 0.25" in priced
     assert "stale" not in priced
-    assert _row(path, "one") == (3, 0.75, 0, 3)
+    assert query(path, COUNTERS) == [(3, 0.75, 0, 3)]
 
     for number in range(MAX_COSTS + 1):  # more than the increments take: the row is rewritten
         await session.add_event(_reply(number + 2, cost=0.1))

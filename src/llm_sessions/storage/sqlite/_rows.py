@@ -15,6 +15,9 @@ from ._search import delete_session_index
 from ._summary_increments import Increments, increments
 from ._write_lock import begin_immediate
 
+_UPDATE_HEAD = _UPDATE_SESSION.rstrip() + " WHERE id = ?"
+"""The update of a stored session's row when the save adds nothing to its summary there."""
+
 
 class _transaction:
     """``with _transaction(conn, "BEGIN IMMEDIATE"):`` commits, or rolls back on error (a
@@ -156,10 +159,11 @@ def write_head(
     if stored:
         if counted and batch.summary is not None:
             added = increments(batch.summary, row_model)
-        statement, extra = (_UPDATE_HEAD, []) if added is None else added[:2]
-        updated_at = _stamp(changes.updated_at)
-        head = [changes.parent_changed, changes.parent_id, updated_at, expires_at]
-        conn.execute(statement, [*head, *extra, batch.session_id])
+        head = [changes.parent_changed, changes.parent_id, _stamp(changes.updated_at), expires_at]
+        if added is None:
+            conn.execute(_UPDATE_HEAD, [*head, batch.session_id])
+        else:
+            conn.execute(added.statement, [*head, *added.args, batch.session_id])
         return added
     conn.execute(
         _UPSERT_SESSION,
@@ -173,6 +177,3 @@ def write_head(
         ),
     )
     return None
-
-
-_UPDATE_HEAD = _UPDATE_SESSION.rstrip() + " WHERE id = ?"

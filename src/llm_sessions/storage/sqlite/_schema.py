@@ -205,8 +205,9 @@ _UPDATE_SESSION = """
         updated_at = max(updated_at, ?),
         expires_at = ?
 """
-"""``_UPSERT_SESSION`` for a row the save's transaction has read (its ``SET`` list goes on, and
-its ``WHERE`` is added after it): without the insert it would first try."""
+"""What ``_UPSERT_SESSION`` does to a row the save's transaction has just read, without first
+trying an insert. Its ``SET`` list is left open (a save adds its summary increments to it) and
+takes ``WHERE id = ?`` after them."""
 
 
 def _stamp(moment: datetime) -> str:
